@@ -1,0 +1,32 @@
+//! # backprop-tensor
+//!
+//! The numeric kernel under `backprop`: a row-major 2-D [`Matrix`] over a [`Float`] (`f32` by
+//! default, `f64` for gradient checks), elementwise operations, row and column sums, the
+//! broadcast bias add Z = X·Wᵀ + 1·bᵀ, matrix products behind one GEMM wrapper
+//! ([`matmul`]), and seeded random fills from ChaCha8 ([`SeededRng`]).
+//!
+//! ```
+//! use backprop_tensor::{Matrix, SeededRng};
+//! let x = Matrix::<f32>::from_rows(&[[1.0, 2.0], [3.0, 4.0]]).unwrap(); // 2 examples × 2 inputs
+//! let w = Matrix::<f32>::from_rows(&[[0.5, -1.0]]).unwrap(); // 1 output × 2 inputs
+//! let mut z = x.matmul_transpose(&w); // X·Wᵀ
+//! z.add_row_to_each_row(&Matrix::row_vector(&[0.25]));
+//! assert_eq!(z.as_slice(), &[-1.25, -2.25]);
+//! let mut rng = SeededRng::new(1);
+//! let r = Matrix::<f32>::random_uniform(2, 2, -1.0, 1.0, &mut rng);
+//! assert!(r.max_abs() <= 1.0);
+//! ```
+
+#![warn(missing_docs)]
+
+mod error;
+mod float;
+pub mod matmul;
+mod matrix;
+mod random;
+
+pub use error::TensorError;
+pub use float::Float;
+pub use matmul::Transpose;
+pub use matrix::Matrix;
+pub use random::{RngState, SeededRng};

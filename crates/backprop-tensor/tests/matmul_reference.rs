@@ -1,0 +1,146 @@
+//! The GEMM wrapper against the naive triple loop over awkward shapes, plus proptest identities
+//! and the thread-count determinism the conventions require.
+
+use backprop_tensor::matmul::{gemm, naive_matmul, COL_TILE, ROW_TILE};
+use backprop_tensor::{Float, Matrix, SeededRng, Transpose};
+use proptest::prelude::*;
+
+fn random<T: Float>(rows: usize, cols: usize, seed: u64) -> Matrix<T> {
+    Matrix::random_uniform(rows, cols, -1.0, 1.0, &mut SeededRng::new(seed))
+}
+
+fn stored(rows: usize, cols: usize, t: Transpose) -> (usize, usize) {
+    match t {
+        Transpose::No => (rows, cols),
+        Transpose::Yes => (cols, rows),
+    }
+}
+
+fn check<T: Float>(m: usize, k: usize, n: usize, tolerance: f64) {
+    for ta in [Transpose::No, Transpose::Yes] {
+        for tb in [Transpose::No, Transpose::Yes] {
+            let (ar, ac) = stored(m, k, ta);
+            let (br, bc) = stored(k, n, tb);
+            let a = random::<T>(ar, ac, (m * 31 + k) as u64);
+            let b = random::<T>(br, bc, (n * 17 + k) as u64);
+            let expected = naive_matmul(&a, ta, &b, tb);
+            let mut c = Matrix::<T>::filled(m, n, T::from_f64(0.5));
+            gemm(&mut c, &a, ta, &b, tb, false);
+            let mut acc = Matrix::<T>::filled(m, n, T::from_f64(0.5));
+            gemm(&mut acc, &a, ta, &b, tb, true);
+            for i in 0..m {
+                for j in 0..n {
+                    let e = expected[(i, j)];
+                    let scale = (k as f64).sqrt().max(1.0);
+                    assert!(
+                        (c[(i, j)].to_f64() - e).abs() <= tolerance * scale,
+                        "{m}×{k}×{n} {ta:?} {tb:?} ({i},{j})"
+                    );
+                    assert!(
+                        (acc[(i, j)].to_f64() - e - 0.5).abs() <= tolerance * scale,
+                        "accumulate {m}×{k}×{n}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+const AWKWARD: [usize; 9] = [1, 2, 3, 7, 13, 17, 31, ROW_TILE + 1, 97];
+
+#[test]
+fn awkward_shapes_match_naive_f32() {
+    for &m in &AWKWARD {
+        for &k in &[1usize, 5, 16, 17, 33, 67] {
+            for &n in &[1usize, 3, 8, 9, 29] {
+                check::<f32>(m, k, n, 1e-5);
+            }
+        }
+    }
+}
+
+#[test]
+fn shapes_past_tile_edges_match_naive_f64() {
+    for &(m, k, n) in &[
+        (ROW_TILE - 1, 3, COL_TILE - 1),
+        (ROW_TILE + 1, 130, COL_TILE + 1),
+        (2 * ROW_TILE + 3, 257, 7),
+        (5, 513, 2 * COL_TILE + 5),
+        (1, 1, 1),
+        (131, 1, 263),
+    ] {
+        check::<f64>(m, k, n, 1e-12);
+    }
+}
+
+#[test]
+fn thread_count_does_not_change_bits() {
+    // Big enough for several tiles and the parallel path.
+    let a = random::<f32>(300, 517, 1);
+    let b = random::<f32>(517, 301, 2);
+    let x = random::<f32>(300, 301, 3);
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| (a.matmul(&b), a.transpose_matmul(&x), x.matmul_transpose(&b)))
+    };
+    let one = run(1);
+    for threads in [2, 3] {
+        let other = run(threads);
+        assert!(one == other, "{threads} threads differ from 1");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn transpose_identities(m in 1usize..20, k in 1usize..20, n in 1usize..20, seed in 0u64..1000) {
+        let a = random::<f64>(m, k, seed);
+        let b = random::<f64>(k, n, seed + 1);
+        // (AB)ᵀ = BᵀAᵀ
+        let ab_t = a.matmul(&b).transpose();
+        let bt_at = b.transpose().matmul(&a.transpose());
+        for (x, y) in ab_t.as_slice().iter().zip(bt_at.as_slice()) {
+            prop_assert!((x - y).abs() < 1e-12);
+        }
+        // Aᵀ·C through strides equals the materialised transpose.
+        let c = random::<f64>(m, n, seed + 2);
+        let strided = a.transpose_matmul(&c);
+        let explicit = a.transpose().matmul(&c);
+        for (x, y) in strided.as_slice().iter().zip(explicit.as_slice()) {
+            prop_assert!((x - y).abs() < 1e-12);
+        }
+        // A·Bᵀ likewise.
+        let d = random::<f64>(n, k, seed + 3);
+        let strided = a.matmul_transpose(&d);
+        let explicit = a.matmul(&d.transpose());
+        for (x, y) in strided.as_slice().iter().zip(explicit.as_slice()) {
+            prop_assert!((x - y).abs() < 1e-12);
+        }
+    }
+
+    #[test]
+    fn distributes_over_addition(m in 1usize..12, k in 1usize..12, n in 1usize..12, seed in 0u64..1000) {
+        let a = random::<f64>(m, k, seed);
+        let b = random::<f64>(k, n, seed + 1);
+        let c = random::<f64>(k, n, seed + 2);
+        let left = a.matmul(&b.add(&c));
+        let right = a.matmul(&b).add(&a.matmul(&c));
+        for (x, y) in left.as_slice().iter().zip(right.as_slice()) {
+            prop_assert!((x - y).abs() < 1e-12);
+        }
+    }
+
+    #[test]
+    fn column_sums_equal_ones_times_matrix(m in 1usize..15, n in 1usize..15, seed in 0u64..1000) {
+        let a = random::<f64>(m, n, seed);
+        let ones = Matrix::<f64>::filled(1, m, 1.0);
+        let via_gemm = ones.matmul(&a);
+        for (x, y) in a.column_sums().as_slice().iter().zip(via_gemm.as_slice()) {
+            prop_assert!((x - y).abs() < 1e-12);
+        }
+    }
+}
