@@ -1,1 +1,61 @@
-//! placeholder
+//! # backprop-data
+//!
+//! Data for `backprop`: a [`Dataset`] (features X, one example per row, and class labels or
+//! regression values), the built-in sets ([`BuiltIn`]: TensorFlow Playground's 2-D generators,
+//! scikit-learn's moons, the XOR truth table and the real 8×8 [`digits`]), seeded stratified
+//! splits ([`train_test_split`]), scaling fitted on the training part
+//! (standard x′ = (x − μ)/σ, min-max x′ = (x − min)/(max − min); [`Scaler`], [`TargetScaler`])
+//! and seeded mini-batches ([`epoch_batches`]).
+//!
+//! Every random step draws from its own ChaCha stream of the one user seed (data generation,
+//! test split, validation split), so none of them shifts another or the weight initialisation.
+//!
+//! ```
+//! use backprop_data::{epoch_batches, train_test_split, BuiltIn, GenerateOptions, ScalerKind};
+//! use backprop_tensor::SeededRng;
+//!
+//! let options = GenerateOptions { samples: 200, noise: 0.1, seed: 42 };
+//! let data = BuiltIn::Spiral.load(&options).unwrap();
+//! assert_eq!((data.len(), data.n_features(), data.n_classes()), (200, 2, Some(2)));
+//!
+//! let (train, test) = train_test_split(&data, 0.25, 42, true).unwrap();
+//! assert_eq!((train.len(), test.len()), (150, 50));
+//! assert_eq!(test.class_counts(), Some(vec![25, 25]));
+//!
+//! let scaler = ScalerKind::Standard.fit(&train.features);
+//! let x = scaler.transform(&train.features);
+//! let mean: f32 = x.as_slice().iter().step_by(2).sum::<f32>() / 150.0;
+//! assert!(mean.abs() < 1e-6);
+//!
+//! let batches = epoch_batches(train.len(), 64, &mut SeededRng::new(42), true).unwrap();
+//! assert_eq!(batches.iter().map(Vec::len).collect::<Vec<_>>(), [64, 64, 22]);
+//! ```
+
+#![warn(missing_docs)]
+
+mod batch;
+mod builtin;
+mod classic;
+mod dataset;
+mod digits;
+mod error;
+mod playground;
+mod scale;
+mod split;
+mod statistics;
+mod target_scale;
+
+pub use batch::{epoch_batches, BatchOrder};
+pub use builtin::{
+    BuiltIn, GenerateOptions, DATA_GENERATION_STREAM, MAX_NOISE, MAX_SAMPLES, MIN_SAMPLES,
+};
+pub use classic::xor_table;
+pub use dataset::{one_hot, Dataset, Targets};
+pub use digits::{digits, DIGITS_PIXELS, DIGITS_ROWS};
+pub use error::DataError;
+pub use scale::{Scaler, ScalerKind};
+pub use split::{
+    split, split_indices, train_test_split, train_validation_split, SplitPurpose,
+    MIN_ROWS_TO_SPLIT, TEST_SPLIT_STREAM, VALIDATION_SPLIT_STREAM,
+};
+pub use target_scale::TargetScaler;

@@ -1,0 +1,79 @@
+//! Softmax over each row: aⱼ = e^(zⱼ − m) / Σₖ e^(zₖ − m), with m = maxₖ zₖ so no exponent overflows.
+//!
+//! Its Jacobian is ∂aⱼ/∂zᵢ = aⱼ(𝟙ᵢⱼ − aᵢ), so the backward pass is
+//! ∂C/∂zᵢ = aᵢ (∂C/∂aᵢ − Σⱼ ∂C/∂aⱼ aⱼ). With cross-entropy the product collapses to a − y,
+//! which the cost uses directly (see `cost::softmax_cross_entropy`).
+
+use backprop_tensor::{Float, Matrix};
+
+/// Row-wise softmax of a batch.
+pub fn forward<T: Float>(z: &Matrix<T>) -> Matrix<T> {
+    let mut a = z.clone();
+    for i in 0..a.rows() {
+        let row = a.row_mut(i);
+        let max = row.iter().fold(row[0], |m, &v| m.max(v));
+        let mut total = T::ZERO;
+        for v in row.iter_mut() {
+            *v = (*v - max).exp();
+            total += *v;
+        }
+        for v in row.iter_mut() {
+            *v /= total;
+        }
+    }
+    a
+}
+
+/// log Σⱼ e^zⱼ of one row, stably: m + ln Σⱼ e^(zⱼ − m).
+pub fn log_sum_exp<T: Float>(row: &[T]) -> T {
+    let max = row.iter().fold(row[0], |m, &v| m.max(v));
+    let total: T = row.iter().map(|&v| (v - max).exp()).sum();
+    max + total.ln()
+}
+
+/// ∂C/∂z = a ⊙ (∂C/∂a − (∂C/∂a · a)) per row: the Jacobian-vector product.
+pub fn backward<T: Float>(a: &Matrix<T>, grad_output: &Matrix<T>) -> Matrix<T> {
+    let mut delta = grad_output.clone();
+    for i in 0..a.rows() {
+        let a_row = a.row(i);
+        let dot: T = a_row
+            .iter()
+            .zip(grad_output.row(i))
+            .map(|(&p, &g)| p * g)
+            .sum();
+        for (d, &p) in delta.row_mut(i).iter_mut().zip(a_row) {
+            *d = p * (*d - dot);
+        }
+    }
+    delta
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stable_at_large_logits() {
+        let z = Matrix::<f32>::row_vector(&[1e4, -1e4, 0.0]);
+        let a = forward(&z);
+        assert_eq!(a.as_slice(), &[1.0, 0.0, 0.0]);
+        assert!(log_sum_exp(z.as_slice()).is_finite());
+    }
+
+    #[test]
+    fn jacobian_product_matches_finite_differences() {
+        let z = Matrix::<f64>::row_vector(&[0.3, -1.2, 2.0, 0.1]);
+        let g = Matrix::<f64>::row_vector(&[0.5, -1.0, 0.25, 2.0]);
+        let analytic = backward(&forward(&z), &g);
+        for i in 0..4 {
+            let h = 1e-6;
+            let mut plus = z.clone();
+            plus[(0, i)] += h;
+            let mut minus = z.clone();
+            minus[(0, i)] -= h;
+            let c = |m: &Matrix<f64>| forward(m).hadamard(&g).sum();
+            let numeric = (c(&plus) - c(&minus)) / (2.0 * h);
+            assert!((numeric - analytic[(0, i)]).abs() < 1e-8);
+        }
+    }
+}

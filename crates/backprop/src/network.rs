@@ -1,0 +1,593 @@
+//! A sequential network of dense layers (with optional dropout between them), built from a
+//! validated [`NetworkConfig`].
+//!
+//! Forward propagation is aˡ = σ(wˡ aˡ⁻¹ + bˡ) layer after layer. Backpropagation runs the four
+//! equations from the output back:
+//! - BP1 δᴸ = ∇ₐC ⊙ σ′(zᴸ) ([`Cost::output_delta`], fused to a − y where it can be),
+//! - BP2 δˡ = ((wˡ⁺¹)ᵀ δˡ⁺¹) ⊙ σ′(zˡ) ([`Dense::backward`]),
+//! - BP3 ∂C/∂bˡ = δˡ and BP4 ∂C/∂wˡ = δˡ (aˡ⁻¹)ᵀ ([`Dense::backward_from_delta`]),
+//!
+//! summed over the batch, with the cost a mean over its examples.
+
+use crate::activation::Activation;
+use crate::cost::Cost;
+use crate::dense::Dense;
+use crate::dropout::Dropout;
+use crate::init::Initialization;
+use crate::layer::{Layer, Mode, ParameterSlot};
+use crate::regularization::Regularization;
+use crate::{Error, Result};
+use backprop_tensor::{Float, Matrix, SeededRng};
+
+/// The RNG stream for initial weights; dropout layer i uses `DROPOUT_STREAM + i`.
+const INIT_STREAM: u64 = 0;
+const DROPOUT_STREAM: u64 = 100;
+
+/// Everything needed to build a network: full layer sizes, activations, cost and the rest.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NetworkConfig {
+    /// Units per layer, input first: `[2, 3, 1]` is 2 inputs, 3 hidden units, 1 output.
+    pub sizes: Vec<usize>,
+    /// One activation per dense layer (`sizes.len() − 1` of them).
+    pub activations: Vec<Activation>,
+    /// The cost.
+    pub cost: Cost,
+    /// How weights and biases start.
+    pub initialization: Initialization,
+    /// Dropout probability after every hidden layer (0 = none).
+    pub dropout: f64,
+    /// Weight penalties that are part of the cost.
+    pub regularization: Regularization,
+    /// The seed for initial weights and dropout masks.
+    pub seed: u64,
+}
+
+impl NetworkConfig {
+    /// A config with ReLU hidden layers and the output activation the cost expects
+    /// (softmax for cross-entropy, sigmoid for binary cross-entropy, identity otherwise).
+    ///
+    /// ```
+    /// use backprop::{Activation, Cost, NetworkConfig};
+    /// let config = NetworkConfig::new(&[2, 3, 1], Cost::Quadratic).with_hidden_activation(Activation::Sigmoid);
+    /// assert_eq!(config.activations, vec![Activation::Sigmoid, Activation::Identity]);
+    /// ```
+    pub fn new(sizes: &[usize], cost: Cost) -> Self {
+        let layers = sizes.len().saturating_sub(1);
+        let mut activations = vec![Activation::Relu; layers];
+        if let Some(last) = activations.last_mut() {
+            *last = cost.natural_output_activation();
+        }
+        Self {
+            sizes: sizes.to_vec(),
+            activations,
+            cost,
+            initialization: Initialization::default(),
+            dropout: 0.0,
+            regularization: Regularization::none(),
+            seed: 0,
+        }
+    }
+
+    /// Sets the activation of every hidden layer.
+    pub fn with_hidden_activation(mut self, activation: Activation) -> Self {
+        let n = self.activations.len();
+        for a in self.activations.iter_mut().take(n.saturating_sub(1)) {
+            *a = activation;
+        }
+        self
+    }
+
+    /// Sets the output layer's activation.
+    pub fn with_output_activation(mut self, activation: Activation) -> Self {
+        if let Some(last) = self.activations.last_mut() {
+            *last = activation;
+        }
+        self
+    }
+
+    /// Sets every layer's activation explicitly.
+    pub fn with_activations(mut self, activations: Vec<Activation>) -> Self {
+        self.activations = activations;
+        self
+    }
+
+    /// Sets the initialisation scheme.
+    pub fn with_initialization(mut self, initialization: Initialization) -> Self {
+        self.initialization = initialization;
+        self
+    }
+
+    /// Sets dropout after every hidden layer.
+    pub fn with_dropout(mut self, probability: f64) -> Self {
+        self.dropout = probability;
+        self
+    }
+
+    /// Sets the weight penalties.
+    pub fn with_regularization(mut self, regularization: Regularization) -> Self {
+        self.regularization = regularization;
+        self
+    }
+
+    /// Sets the seed.
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Checks the config: sizes, activations, the cost against the output layer, dropout and
+    /// penalties. The error says what is wrong and how to fix it.
+    pub fn validate(&self) -> Result<()> {
+        let fail = |message: String| Err(Error::Config(message));
+        if self.sizes.len() < 2 {
+            return fail(format!(
+                "a network needs at least an input and an output size, got {:?}",
+                self.sizes
+            ));
+        }
+        if let Some(position) = self.sizes.iter().position(|&s| s == 0) {
+            return fail(format!(
+                "layer {position} of {:?} has zero width",
+                self.sizes
+            ));
+        }
+        if self.activations.len() != self.sizes.len() - 1 {
+            return fail(format!(
+                "{} layer sizes {:?} make {} layers, but {} activations were given",
+                self.sizes.len(),
+                self.sizes,
+                self.sizes.len() - 1,
+                self.activations.len()
+            ));
+        }
+        let last = self.activations.len() - 1;
+        if let Some(position) = self.activations[..last]
+            .iter()
+            .position(|a| *a == Activation::Softmax)
+        {
+            return fail(format!(
+                "softmax is only supported on the output layer, not on hidden layer {}",
+                position + 1
+            ));
+        }
+        if let Some(a) = self.activations.iter().find(|a| matches!(a, Activation::LeakyRelu { negative_slope } if !negative_slope.is_finite())) {
+            return fail(format!("bad activation {a}"));
+        }
+        self.cost
+            .check_output(self.activations[last], self.sizes[last + 1])
+            .map_err(Error::Config)?;
+        if !(0.0..1.0).contains(&self.dropout) {
+            return fail(format!("dropout must be in [0, 1), got {}", self.dropout));
+        }
+        self.regularization.validate().map_err(Error::Config)
+    }
+
+    /// Validates the config and builds the network with seeded initial weights.
+    pub fn init<T: Float>(&self) -> Result<Network<T>> {
+        self.validate()?;
+        let mut rng = SeededRng::with_stream(self.seed, INIT_STREAM);
+        let mut layers: Vec<Box<dyn Layer<T>>> = Vec::new();
+        let count = self.activations.len();
+        for (l, activation) in self.activations.iter().enumerate() {
+            let (fan_in, fan_out) = (self.sizes[l], self.sizes[l + 1]);
+            let (weight, bias) = self.initialization.draw::<T>(fan_in, fan_out, &mut rng);
+            layers.push(Box::new(Dense::new(weight, bias, *activation)));
+            if self.dropout > 0.0 && l + 1 < count {
+                let stream = SeededRng::with_stream(self.seed, DROPOUT_STREAM + l as u64);
+                layers.push(Box::new(Dropout::new(fan_out, self.dropout, stream)));
+            }
+        }
+        Ok(Network::from_layers(self.clone(), layers))
+    }
+}
+
+/// Named gradients, `layers.{i}.weight` and `layers.{i}.bias`, in layer order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Gradients<T: Float> {
+    /// (name, ∂C/∂parameter) pairs.
+    pub entries: Vec<(String, Matrix<T>)>,
+}
+
+impl<T: Float> Gradients<T> {
+    /// The gradient of one parameter.
+    pub fn get(&self, name: &str) -> Option<&Matrix<T>> {
+        self.entries.iter().find(|(n, _)| n == name).map(|(_, m)| m)
+    }
+
+    /// √(Σ g²) over every gradient, in `f64`.
+    pub fn global_norm(&self) -> f64 {
+        self.entries
+            .iter()
+            .map(|(_, m)| m.norm().powi(2))
+            .sum::<f64>()
+            .sqrt()
+    }
+}
+
+/// A built sequential network.
+#[derive(Clone, Debug)]
+pub struct Network<T: Float = f32> {
+    config: NetworkConfig,
+    layers: Vec<Box<dyn Layer<T>>>,
+}
+
+impl<T: Float> Network<T> {
+    fn from_layers(config: NetworkConfig, layers: Vec<Box<dyn Layer<T>>>) -> Self {
+        Self { config, layers }
+    }
+
+    /// The config it was built from.
+    pub fn config(&self) -> &NetworkConfig {
+        &self.config
+    }
+
+    /// The cost.
+    pub fn cost(&self) -> Cost {
+        self.config.cost
+    }
+
+    /// Input width.
+    pub fn input_width(&self) -> usize {
+        self.config.sizes[0]
+    }
+
+    /// Output width.
+    pub fn output_width(&self) -> usize {
+        *self
+            .config
+            .sizes
+            .last()
+            .expect("validated config has sizes")
+    }
+
+    /// All layers, dropout included.
+    pub fn layers(&self) -> &[Box<dyn Layer<T>>] {
+        &self.layers
+    }
+
+    /// The dense layers, in order: layer l = 1…L of the equations is `dense_layers()[l − 1]`.
+    pub fn dense_layers(&self) -> Vec<&Dense<T>> {
+        self.layers.iter().filter_map(|l| l.as_dense()).collect()
+    }
+
+    /// The dense layers, mutable.
+    pub fn dense_layers_mut(&mut self) -> Vec<&mut Dense<T>> {
+        self.layers
+            .iter_mut()
+            .filter_map(|l| l.as_dense_mut())
+            .collect()
+    }
+
+    /// Named parameters, `layers.{i}.weight` (out × in) and `layers.{i}.bias`, with i counting
+    /// dense layers from 0.
+    pub fn parameters(&self) -> Vec<(String, &Matrix<T>)> {
+        self.dense_layers()
+            .into_iter()
+            .enumerate()
+            .flat_map(|(i, d)| {
+                d.parameters()
+                    .into_iter()
+                    .map(move |(n, m)| (format!("layers.{i}.{n}"), m))
+            })
+            .collect()
+    }
+
+    /// One parameter by name.
+    pub fn parameter(&self, name: &str) -> Option<&Matrix<T>> {
+        self.parameters()
+            .into_iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, m)| m)
+    }
+
+    /// One parameter by name, mutable.
+    pub fn parameter_mut(&mut self, name: &str) -> Option<&mut Matrix<T>> {
+        self.parameter_slots()
+            .into_iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, slot)| slot.value)
+    }
+
+    /// Parameters with their gradients, named, mutable: what an optimiser step needs.
+    pub fn parameter_slots(&mut self) -> Vec<(String, ParameterSlot<'_, T>)> {
+        self.dense_layers_mut()
+            .into_iter()
+            .enumerate()
+            .flat_map(|(i, d)| {
+                d.parameter_slots()
+                    .into_iter()
+                    .map(move |s| (format!("layers.{i}.{}", s.name), s))
+            })
+            .collect()
+    }
+
+    /// The gradients of the last backward pass, named.
+    pub fn gradients(&self) -> Gradients<T> {
+        let entries = self
+            .dense_layers()
+            .into_iter()
+            .enumerate()
+            .flat_map(|(i, d)| {
+                d.gradients()
+                    .into_iter()
+                    .map(move |(n, m)| (format!("layers.{i}.{n}"), m.clone()))
+            })
+            .collect();
+        Gradients { entries }
+    }
+
+    /// The number of weights and biases.
+    pub fn parameter_count(&self) -> usize {
+        self.parameters().iter().map(|(_, m)| m.len()).sum()
+    }
+
+    #[track_caller]
+    fn check_batch(&self, x: &Matrix<T>, y: Option<&Matrix<T>>) {
+        assert_eq!(
+            x.cols(),
+            self.input_width(),
+            "network {:?}: input batch has {} columns",
+            self.config.sizes,
+            x.cols()
+        );
+        if let Some(y) = y {
+            assert_eq!(
+                y.shape(),
+                (x.rows(), self.output_width()),
+                "network {:?}: targets are {}×{} for {} examples",
+                self.config.sizes,
+                y.rows(),
+                y.cols(),
+                x.rows()
+            );
+        }
+    }
+
+    /// Batched inference: the output activations for each row of `x` (dropout off).
+    ///
+    /// # Panics
+    /// When `x` does not have [`Network::input_width`] columns.
+    #[track_caller]
+    pub fn forward(&self, x: &Matrix<T>) -> Matrix<T> {
+        self.check_batch(x, None);
+        let mut a = x.clone();
+        for layer in &self.layers {
+            a = layer.infer(&a);
+        }
+        a
+    }
+
+    /// Inference returning the output layer's z (the logits) and a = σ(z).
+    ///
+    /// # Panics
+    /// When `x` does not have [`Network::input_width`] columns.
+    #[track_caller]
+    pub fn output_with_logits(&self, x: &Matrix<T>) -> (Matrix<T>, Matrix<T>) {
+        self.check_batch(x, None);
+        let mut a = x.clone();
+        let last = self.layers.len() - 1;
+        for layer in &self.layers[..last] {
+            a = layer.infer(&a);
+        }
+        let output = self.layers[last]
+            .as_dense()
+            .expect("the last layer is dense");
+        let z = output.weighted_input(&a);
+        let a = output.activation.forward(&z);
+        (z, a)
+    }
+
+    /// The weight penalty part of the cost.
+    pub fn penalty(&self) -> f64 {
+        let regularization = self.config.regularization;
+        self.dense_layers()
+            .iter()
+            .map(|d| regularization.penalty(&d.weight))
+            .sum()
+    }
+
+    /// The cost of a batch at the current weights (inference forward pass plus penalty).
+    ///
+    /// # Panics
+    /// When `x` or `y` have the wrong shape.
+    #[track_caller]
+    pub fn loss(&self, x: &Matrix<T>, y: &Matrix<T>) -> f64 {
+        self.check_batch(x, Some(y));
+        let (z, a) = self.output_with_logits(x);
+        self.config.cost.loss(&z, &a, y) + self.penalty()
+    }
+
+    /// One forward and backward pass over a batch: fills every layer's gradients and returns
+    /// the batch cost. `Mode::Train` applies dropout. Returns ∂C/∂aˡ handed to each dense layer
+    /// when `record` is true (for traces).
+    #[track_caller]
+    pub(crate) fn backpropagate(
+        &mut self,
+        x: &Matrix<T>,
+        y: &Matrix<T>,
+        mode: Mode,
+        record: bool,
+    ) -> (f64, Vec<Matrix<T>>) {
+        self.check_batch(x, Some(y));
+        // Forward, caching z and a in every layer.
+        let mut a = x.clone();
+        for layer in &mut self.layers {
+            a = layer.forward(&a, mode);
+        }
+        let cost = self.config.cost;
+        let last = self.layers.len() - 1;
+        let output = self.layers[last]
+            .as_dense_mut()
+            .expect("the last layer is dense");
+        let cache = output.cache().expect("forward just ran");
+        let loss = cost.loss(&cache.z, &cache.a, y);
+        let mut recorded = Vec::new();
+        if record {
+            recorded.push(cost.output_gradient(&cache.a, y));
+        }
+        // BP1: δᴸ
+        let delta = cost.output_delta(output.activation, &cache.z, &cache.a, y);
+        let mut grad = output.backward_from_delta(delta);
+        // BP2 onwards, back through the layers.
+        for layer in self.layers[..last].iter_mut().rev() {
+            if record && layer.as_dense().is_some() {
+                recorded.push(grad.clone());
+            }
+            grad = layer.backward(&grad);
+        }
+        recorded.reverse();
+        let regularization = self.config.regularization;
+        if !regularization.is_none() {
+            for dense in self.dense_layers_mut() {
+                regularization.add_gradient(&dense.weight, &mut dense.weight_gradient);
+            }
+        }
+        (loss + self.penalty(), recorded)
+    }
+
+    /// One forward and backward pass in training mode, leaving the gradients in the layers
+    /// (read them with [`Network::gradients`] or step them with an optimiser). Returns the
+    /// batch cost.
+    ///
+    /// # Panics
+    /// When `x` or `y` have the wrong shape.
+    #[track_caller]
+    pub fn compute_gradients(&mut self, x: &Matrix<T>, y: &Matrix<T>) -> f64 {
+        self.backpropagate(x, y, Mode::Train, false).0
+    }
+
+    /// Batched backprop: the batch cost and ∂C/∂θ for every parameter θ.
+    ///
+    /// ```
+    /// use backprop::{Cost, NetworkConfig};
+    /// use backprop_tensor::Matrix;
+    /// let mut net = NetworkConfig::new(&[2, 3, 1], Cost::Quadratic).with_seed(1).init::<f64>().unwrap();
+    /// let x = Matrix::from_rows(&[[0.0, 1.0]]).unwrap();
+    /// let y = Matrix::from_rows(&[[1.0]]).unwrap();
+    /// let (loss, gradients) = net.backward(&x, &y);
+    /// assert!(loss > 0.0);
+    /// assert_eq!(gradients.get("layers.0.weight").unwrap().shape(), (3, 2));
+    /// ```
+    ///
+    /// # Panics
+    /// When `x` or `y` have the wrong shape.
+    #[track_caller]
+    pub fn backward(&mut self, x: &Matrix<T>, y: &Matrix<T>) -> (f64, Gradients<T>) {
+        let loss = self.compute_gradients(x, y);
+        (loss, self.gradients())
+    }
+
+    /// The same network with every parameter converted to another float type.
+    pub fn cast<U: Float>(&self) -> Network<U> {
+        let mut other = self
+            .config
+            .init::<U>()
+            .expect("the config was validated when this network was built");
+        for ((_, source), (_, slot)) in self.parameters().into_iter().zip(other.parameter_slots()) {
+            *slot.value = source.cast();
+        }
+        other
+    }
+
+    /// Copies parameters in from another network of the same shape (e.g. best weights).
+    ///
+    /// # Panics
+    /// When the shapes differ.
+    #[track_caller]
+    pub fn copy_parameters_from(&mut self, other: &Network<T>) {
+        for ((name, slot), (_, source)) in
+            self.parameter_slots().into_iter().zip(other.parameters())
+        {
+            assert_eq!(
+                slot.value.shape(),
+                source.shape(),
+                "copy_parameters_from: {name} shapes differ"
+            );
+            slot.value.as_mut_slice().copy_from_slice(source.as_slice());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation_errors_are_clear() {
+        let message = |config: NetworkConfig| config.validate().unwrap_err().to_string();
+        assert!(message(NetworkConfig::new(&[3], Cost::Quadratic))
+            .contains("at least an input and an output"));
+        assert!(message(NetworkConfig::new(&[2, 0, 1], Cost::Quadratic)).contains("layer 1"));
+        assert!(message(
+            NetworkConfig::new(&[2, 3, 1], Cost::Quadratic)
+                .with_activations(vec![Activation::Relu])
+        )
+        .contains("1 activations"));
+        assert!(message(
+            NetworkConfig::new(&[2, 3, 1], Cost::BinaryCrossEntropy)
+                .with_output_activation(Activation::Relu)
+        )
+        .contains("sigmoid"));
+        assert!(message(
+            NetworkConfig::new(&[2, 3, 4], Cost::MeanSquaredError)
+                .with_output_activation(Activation::Softmax)
+        )
+        .contains("softmax output needs the cross-entropy"));
+        assert!(message(
+            NetworkConfig::new(&[2, 3, 4], Cost::SoftmaxCrossEntropy)
+                .with_hidden_activation(Activation::Softmax)
+        )
+        .contains("only supported on the output layer"));
+        assert!(message(
+            NetworkConfig::new(&[2, 3, 4], Cost::SoftmaxCrossEntropy).with_dropout(1.0)
+        )
+        .contains("dropout"));
+        assert!(NetworkConfig::new(&[2, 3, 4], Cost::SoftmaxCrossEntropy)
+            .validate()
+            .is_ok());
+    }
+
+    #[test]
+    fn names_and_layout_follow_pytorch() {
+        let net = NetworkConfig::new(&[4, 5, 3], Cost::SoftmaxCrossEntropy)
+            .with_dropout(0.2)
+            .init::<f32>()
+            .unwrap();
+        let names: Vec<String> = net.parameters().into_iter().map(|(n, _)| n).collect();
+        assert_eq!(
+            names,
+            [
+                "layers.0.weight",
+                "layers.0.bias",
+                "layers.1.weight",
+                "layers.1.bias"
+            ]
+        );
+        assert_eq!(net.parameter("layers.1.weight").unwrap().shape(), (3, 5));
+        assert_eq!(net.layers().len(), 3);
+        assert_eq!(net.parameter_count(), 4 * 5 + 5 + 5 * 3 + 3);
+    }
+
+    #[test]
+    fn same_seed_same_weights_other_seed_differs() {
+        let config = NetworkConfig::new(&[3, 4, 2], Cost::SoftmaxCrossEntropy).with_seed(11);
+        let a = config.init::<f32>().unwrap();
+        let b = config.init::<f32>().unwrap();
+        let c = config.clone().with_seed(12).init::<f32>().unwrap();
+        assert_eq!(a.parameters(), b.parameters());
+        assert_ne!(a.parameters(), c.parameters());
+    }
+
+    #[test]
+    fn loss_matches_backward_loss_without_dropout() {
+        let mut net = NetworkConfig::new(&[2, 4, 3], Cost::SoftmaxCrossEntropy)
+            .with_seed(2)
+            .init::<f64>()
+            .unwrap();
+        let x = Matrix::from_rows(&[[0.5, -1.0], [2.0, 0.25]]).unwrap();
+        let y = Matrix::from_rows(&[[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]]).unwrap();
+        let inference = net.loss(&x, &y);
+        let (training, _) = net.backward(&x, &y);
+        assert_eq!(inference, training);
+    }
+}

@@ -1,0 +1,243 @@
+//! RMSprop: steps divided by a running root-mean-square of the gradient.
+//!
+//! PyTorch's rule, per element: g ← g + λ·p; s ← α·s + (1 − α)·g²; centred, also
+//! ḡ ← α·ḡ + (1 − α)·g and a = √(s − ḡ²) + ε, else a = √s + ε. With momentum μ > 0 the buffer
+//! b ← μ·b + g/a and p ← p − η·b; without it p ← p − η·g/a.
+
+use super::{assert_same_length, ensure_buffer, require_decay_rate};
+use super::{require_non_negative, require_positive, OptimError};
+use backprop_tensor::Float;
+
+/// Hyper-parameters of RMSprop; [`Default`] gives PyTorch's defaults.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RmsPropConfig {
+    /// Base learning rate η (default 1e-2).
+    pub learning_rate: f64,
+    /// Smoothing constant α of the running averages (default 0.99).
+    pub alpha: f64,
+    /// ε added to the denominator (default 1e-8).
+    pub epsilon: f64,
+    /// L2 penalty λ added to the gradient as λ·p (default 0).
+    pub weight_decay: f64,
+    /// Momentum factor μ (default 0: no momentum buffer).
+    pub momentum: f64,
+    /// Normalise by the estimated variance s − ḡ² instead of s (default false).
+    pub centered: bool,
+}
+
+impl Default for RmsPropConfig {
+    fn default() -> Self {
+        Self {
+            learning_rate: 1e-2,
+            alpha: 0.99,
+            epsilon: 1e-8,
+            weight_decay: 0.0,
+            momentum: 0.0,
+            centered: false,
+        }
+    }
+}
+
+impl RmsPropConfig {
+    /// PyTorch's defaults, as [`Default`].
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    with_methods!(
+        with_learning_rate => learning_rate: f64,
+        with_alpha => alpha: f64,
+        with_epsilon => epsilon: f64,
+        with_weight_decay => weight_decay: f64,
+        with_momentum => momentum: f64,
+        with_centered => centered: bool,
+    );
+
+    /// Checks every field: learning_rate and epsilon finite and > 0, alpha in [0, 1),
+    /// weight_decay and momentum finite and ≥ 0.
+    pub fn validate(&self) -> Result<(), OptimError> {
+        require_positive("RMSprop", "learning_rate", self.learning_rate)?;
+        require_decay_rate("RMSprop", "alpha", self.alpha)?;
+        require_positive("RMSprop", "epsilon", self.epsilon)?;
+        require_non_negative("RMSprop", "weight_decay", self.weight_decay)?;
+        require_non_negative("RMSprop", "momentum", self.momentum)
+    }
+}
+
+/// The state RMSprop keeps for one parameter.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RmsPropState<T: Float> {
+    /// Running mean of g², s; empty until the first step.
+    pub square_avg: Vec<T>,
+    /// Running mean of g, ḡ; used only when centred, empty otherwise.
+    pub grad_avg: Vec<T>,
+    /// Momentum buffer b; used only with momentum > 0, empty otherwise.
+    pub momentum_buffer: Vec<T>,
+    /// Number of updates applied to this parameter.
+    pub step: u64,
+}
+
+/// One RMSprop update of `parameter` in place, at `learning_rate` (the scheduled rate).
+///
+/// # Panics
+/// When `parameter` and `gradient` differ in length, or a non-empty state buffer does.
+#[track_caller]
+pub fn rmsprop_update<T: Float>(
+    config: &RmsPropConfig,
+    learning_rate: f64,
+    parameter: &mut [T],
+    gradient: &[T],
+    state: &mut RmsPropState<T>,
+) {
+    assert_same_length("rmsprop_update", parameter.len(), gradient.len());
+    let length = parameter.len();
+    ensure_buffer(&mut state.square_avg, length, "square_avg");
+    if config.centered {
+        ensure_buffer(&mut state.grad_avg, length, "grad_avg");
+    }
+    let use_momentum = config.momentum > 0.0;
+    if use_momentum {
+        ensure_buffer(&mut state.momentum_buffer, length, "momentum_buffer");
+    }
+    state.step += 1;
+    let learning_rate = T::from_f64(learning_rate);
+    let (alpha, one_minus_alpha) = (T::from_f64(config.alpha), T::from_f64(1.0 - config.alpha));
+    let (epsilon, momentum) = (T::from_f64(config.epsilon), T::from_f64(config.momentum));
+    let weight_decay = T::from_f64(config.weight_decay);
+    for (i, (p, &g)) in parameter.iter_mut().zip(gradient).enumerate() {
+        let g = if config.weight_decay != 0.0 {
+            g + weight_decay * *p
+        } else {
+            g
+        };
+        let square_avg = &mut state.square_avg[i];
+        *square_avg = alpha * *square_avg + one_minus_alpha * g * g;
+        let root = if config.centered {
+            let grad_avg = &mut state.grad_avg[i];
+            *grad_avg = alpha * *grad_avg + one_minus_alpha * g;
+            (*square_avg - *grad_avg * *grad_avg).sqrt()
+        } else {
+            square_avg.sqrt()
+        };
+        let average = root + epsilon;
+        if use_momentum {
+            let buffer = &mut state.momentum_buffer[i];
+            *buffer = momentum * *buffer + g / average;
+            *p -= learning_rate * *buffer;
+        } else {
+            *p -= learning_rate * g / average;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GRADIENTS: [&[f64]; 3] = [&[2.0, -0.5], &[1.0, 0.25], &[-1.5, 3.0]];
+
+    /// RMSprop in f64 from the formula.
+    fn reference(config: &RmsPropConfig, learning_rate: f64, p: &mut [f64], steps: usize) {
+        let (a, eps, mu, wd) = (
+            config.alpha,
+            config.epsilon,
+            config.momentum,
+            config.weight_decay,
+        );
+        let (mut s, mut mean, mut b) = ([0.0; 2], [0.0; 2], [0.0; 2]);
+        for g in &GRADIENTS[..steps] {
+            for i in 0..2 {
+                let g = g[i] + wd * p[i];
+                s[i] = a * s[i] + (1.0 - a) * g * g;
+                mean[i] = a * mean[i] + (1.0 - a) * g;
+                let variance = if config.centered {
+                    s[i] - mean[i] * mean[i]
+                } else {
+                    s[i]
+                };
+                let average = variance.sqrt() + eps;
+                b[i] = mu * b[i] + g / average;
+                p[i] -= learning_rate * if mu > 0.0 { b[i] } else { g / average };
+            }
+        }
+    }
+
+    fn check(config: RmsPropConfig) {
+        let mut p = [1.0, -1.0];
+        let mut expected = p;
+        reference(&config, 0.01, &mut expected, 3);
+        let mut state = RmsPropState::default();
+        for g in GRADIENTS {
+            rmsprop_update(&config, 0.01, &mut p, g, &mut state);
+        }
+        for (x, y) in p.iter().zip(&expected) {
+            assert!(
+                (x - y).abs() < 1e-12,
+                "{config:?}: {p:?} against {expected:?}"
+            );
+        }
+        assert_eq!(state.grad_avg.len(), if config.centered { 2 } else { 0 });
+        assert_eq!(
+            state.momentum_buffer.len(),
+            if config.momentum > 0.0 { 2 } else { 0 }
+        );
+        assert_eq!(state.step, 3);
+    }
+
+    #[test]
+    fn defaults_match_pytorch() {
+        let config = RmsPropConfig::default();
+        assert_eq!(
+            (config.learning_rate, config.alpha, config.epsilon),
+            (1e-2, 0.99, 1e-8)
+        );
+        assert_eq!((config.weight_decay, config.momentum), (0.0, 0.0));
+        assert!(!config.centered);
+    }
+
+    #[test]
+    fn first_step_by_hand() {
+        // s = 0.01·4 = 0.04, a = 0.2 + 1e-8, p = 1 − 0.02/a = 0.900000005 (a step ≈ 10·η·sign g).
+        let mut p = [1.0];
+        let mut state = RmsPropState::default();
+        rmsprop_update(&RmsPropConfig::new(), 0.01, &mut p, &[2.0], &mut state);
+        assert!((p[0] - (1.0 - 0.02 / (0.2 + 1e-8))).abs() < 1e-15);
+        assert!((p[0] - 0.900_000_005).abs() < 1e-12, "{}", p[0]);
+        assert!((state.square_avg[0] - 0.04).abs() < 1e-15);
+    }
+
+    #[test]
+    fn three_steps_plain() {
+        check(RmsPropConfig::new());
+        check(RmsPropConfig::new().with_weight_decay(0.1));
+    }
+
+    #[test]
+    fn three_steps_centered() {
+        check(RmsPropConfig::new().with_centered(true).with_alpha(0.9));
+    }
+
+    #[test]
+    fn three_steps_momentum() {
+        check(RmsPropConfig::new().with_momentum(0.9));
+    }
+
+    #[test]
+    fn three_steps_centered_with_momentum_and_decay() {
+        let config = RmsPropConfig::new().with_centered(true).with_momentum(0.5);
+        check(config.with_weight_decay(0.05).with_alpha(0.8));
+    }
+
+    #[test]
+    fn validation_errors_name_the_field() {
+        let err = RmsPropConfig::new().with_alpha(1.0).validate().unwrap_err();
+        assert!(err.to_string().contains("RMSprop: alpha"), "{err}");
+        let err = RmsPropConfig::new()
+            .with_momentum(-0.5)
+            .validate()
+            .unwrap_err();
+        assert!(err.to_string().contains("momentum"), "{err}");
+        assert!(RmsPropConfig::new().with_epsilon(-1e-8).validate().is_err());
+        assert!(RmsPropConfig::new().validate().is_ok());
+    }
+}
