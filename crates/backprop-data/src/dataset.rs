@@ -195,6 +195,15 @@ impl Dataset {
         }
     }
 
+    /// One-hot rows for `labels` (the same as the free function [`one_hot`]).
+    ///
+    /// # Panics
+    /// When a label is `>= n_classes`.
+    #[track_caller]
+    pub fn one_hot<T: Float>(labels: &[usize], n_classes: usize) -> Matrix<T> {
+        one_hot(labels, n_classes)
+    }
+
     /// The training targets as a matrix: one-hot rows for classes, the values for regression.
     pub fn targets_matrix<T: Float>(&self) -> Matrix<T> {
         match &self.targets {
@@ -253,6 +262,7 @@ mod tests {
     fn one_hot_and_targets_matrix() {
         let m: Matrix<f64> = one_hot(&[1, 0], 3);
         assert_eq!(m.as_slice(), &[0.0, 1.0, 0.0, 1.0, 0.0, 0.0]);
+        assert_eq!(Dataset::one_hot::<f64>(&[1, 0], 3), m);
         let t: Matrix<f32> = tiny().targets_matrix();
         assert_eq!(t.argmax_rows(), vec![2, 0, 1]);
         let values = Matrix::from_rows(&[[1.5], [2.5]]).unwrap();

@@ -152,7 +152,14 @@ fn class_groups(
 ) -> Result<Vec<Vec<usize>>, DataError> {
     let mut groups = vec![Vec::new(); class_names.len()];
     for (row, &label) in labels.iter().enumerate() {
-        groups[label].push(row);
+        groups
+            .get_mut(label)
+            .ok_or(DataError::LabelOutOfRange {
+                row,
+                label,
+                n_classes: class_names.len(),
+            })?
+            .push(row);
     }
     if let Some((class, group)) = groups.iter().enumerate().find(|(_, g)| g.len() == 1) {
         return Err(DataError::ClassTooSmall {

@@ -25,7 +25,9 @@ macro_rules! with_methods {
 }
 
 mod adam;
+mod checkpoint;
 mod clip;
+mod config;
 mod optimizer;
 mod rmsprop;
 mod schedule;
@@ -33,7 +35,8 @@ mod sgd;
 
 pub use adam::{adam_update, adamw_update, AdamConfig, AdamState, AdamWConfig};
 pub use clip::{clip_by_global_norm, global_norm, validate_max_norm};
-pub use optimizer::{Optimizer, OptimizerConfig, ParameterRef};
+pub use config::OptimizerConfig;
+pub use optimizer::{Optimizer, ParameterRef};
 pub use rmsprop::{rmsprop_update, RmsPropConfig, RmsPropState};
 pub use schedule::{Decay, LearningRateSchedule};
 pub use sgd::{sgd_update, SgdConfig, SgdState};
