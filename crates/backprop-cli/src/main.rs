@@ -1,1 +1,42 @@
-fn main() {}
+//! `backprop`: the command-line tool of the backprop workspace.
+//!
+//! `main` stays thin, in the manner of ripgrep: parse the arguments ([`args`]), turn them into
+//! a typed plan ([`config`]), run the command ([`train`]), and map any error to an exit code
+//! ([`exit`]): 0 success, 1 failure while running, 2 bad usage or bad input.
+
+mod args;
+mod config;
+mod data;
+mod exit;
+mod json;
+mod optimizer;
+mod parse;
+mod presets;
+mod progress;
+mod report;
+mod train;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    // Clap prints its own usage errors and exits with status 2.
+    let cli = args::Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            report::say(format_args!("error: {error}"));
+            ExitCode::from(error.exit_code())
+        }
+    }
+}
+
+/// Runs the chosen subcommand.
+fn run(cli: args::Cli) -> Result<(), exit::CliError> {
+    match cli.command {
+        args::Command::Train(arguments) => {
+            let plan = config::TrainPlan::from_args(*arguments)?;
+            train::run(&plan)
+        }
+    }
+}

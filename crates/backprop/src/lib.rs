@@ -49,3 +49,8 @@ pub use network::{Gradients, Network, NetworkConfig};
 pub use regularization::Regularization;
 pub use trace::{LayerTrace, Trace};
 pub use train::{evaluate, History, Task, Trainer, TrainingConfig, Validation};
+
+/// The README's code blocks, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;

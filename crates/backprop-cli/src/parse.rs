@@ -1,0 +1,174 @@
+//! Value parsers for flags whose values have structure: layer lists, schedules, and the
+//! library's named activations, costs and initialisations.
+//!
+//! Each returns `Err(String)` with a message that says what was expected; clap shows it and
+//! exits with status 2.
+
+use backprop::{Activation, Cost, Initialization};
+
+/// The largest width accepted for one hidden layer.
+pub const MAX_LAYER_WIDTH: usize = 1 << 20;
+
+/// `--layers`: the hidden layer widths, possibly none.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HiddenLayers(pub Vec<usize>);
+
+/// `--schedule`: a learning-rate schedule before the number of steps is known.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ScheduleSpec {
+    /// The base rate throughout.
+    Constant,
+    /// Multiply by `gamma` every `step_size` optimisation steps.
+    Step {
+        /// Steps between multiplications.
+        step_size: u64,
+        /// The factor.
+        gamma: f64,
+    },
+    /// Multiply by `gamma` every optimisation step.
+    Exponential {
+        /// The factor.
+        gamma: f64,
+    },
+    /// Cosine annealing to `min_learning_rate` over all steps after the warm-up.
+    Cosine {
+        /// The final learning rate.
+        min_learning_rate: f64,
+    },
+}
+
+/// Parses `128,64`, `""` or `none`.
+pub fn parse_layers(text: &str) -> Result<HiddenLayers, String> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() || trimmed.eq_ignore_ascii_case("none") {
+        return Ok(HiddenLayers(Vec::new()));
+    }
+    let widths = trimmed
+        .split(',')
+        .map(|part| {
+            let part = part.trim();
+            match part.parse::<usize>() {
+                Ok(0) => Err(format!(
+                    "a hidden layer needs at least 1 unit, got 0 in {text:?}"
+                )),
+                Ok(width) if width > MAX_LAYER_WIDTH => Err(format!(
+                    "a hidden layer of {width} units is too wide (at most {MAX_LAYER_WIDTH})"
+                )),
+                Ok(width) => Ok(width),
+                Err(_) => Err(format!(
+                    "{part:?} is not a layer width: expected positive integers separated by \
+                     commas, such as 128,64, or \"none\""
+                )),
+            }
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(HiddenLayers(widths))
+}
+
+/// Parses an activation with the library's names.
+pub fn parse_activation(text: &str) -> Result<Activation, String> {
+    text.parse()
+}
+
+/// Parses a cost with the library's names (`bce`, `cross-entropy`, `mse`, …).
+pub fn parse_cost(text: &str) -> Result<Cost, String> {
+    text.parse()
+}
+
+/// Parses an initialisation with the library's names.
+pub fn parse_initialization(text: &str) -> Result<Initialization, String> {
+    text.parse::<Initialization>().map_err(|message| {
+        format!(
+            "{message} (expected pytorch, uniform[:LOW:HIGH], normal, scaled-normal, \
+             xavier-uniform, xavier-normal, he-uniform or he-normal)"
+        )
+    })
+}
+
+/// Parses `constant`, `step:STEP_SIZE:GAMMA`, `exponential:GAMMA` or `cosine[:MIN_LR]`.
+pub fn parse_schedule(text: &str) -> Result<ScheduleSpec, String> {
+    const FORMS: &str =
+        "expected constant, step:STEP_SIZE:GAMMA, exponential:GAMMA or cosine[:MIN_LR]";
+    let lower = text.trim().to_ascii_lowercase();
+    let parts: Vec<&str> = lower.split(':').collect();
+    let number = |part: &str, what: &str| -> Result<f64, String> {
+        part.parse::<f64>()
+            .map_err(|_| format!("{part:?} is not a number for the {what} in {text:?}"))
+    };
+    match parts.as_slice() {
+        ["constant"] => Ok(ScheduleSpec::Constant),
+        ["step", step_size, gamma] => Ok(ScheduleSpec::Step {
+            step_size: step_size
+                .parse()
+                .map_err(|_| format!("{step_size:?} is not a whole number of steps in {text:?}"))?,
+            gamma: number(gamma, "factor GAMMA")?,
+        }),
+        ["exponential", gamma] => Ok(ScheduleSpec::Exponential {
+            gamma: number(gamma, "factor GAMMA")?,
+        }),
+        ["cosine"] => Ok(ScheduleSpec::Cosine {
+            min_learning_rate: 0.0,
+        }),
+        ["cosine", minimum] => Ok(ScheduleSpec::Cosine {
+            min_learning_rate: number(minimum, "minimum learning rate")?,
+        }),
+        _ => Err(format!("unknown schedule {text:?}: {FORMS}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers() {
+        assert_eq!(parse_layers("128, 64"), Ok(HiddenLayers(vec![128, 64])));
+        assert_eq!(parse_layers(""), Ok(HiddenLayers(vec![])));
+        assert_eq!(parse_layers("None"), Ok(HiddenLayers(vec![])));
+        assert!(parse_layers("3,x")
+            .unwrap_err()
+            .contains("\"x\" is not a layer width"));
+        assert!(parse_layers("3,0").unwrap_err().contains("at least 1 unit"));
+        assert!(parse_layers("-3").is_err());
+        assert!(parse_layers("99999999999")
+            .unwrap_err()
+            .contains("too wide"));
+    }
+
+    #[test]
+    fn schedules() {
+        assert_eq!(parse_schedule("constant"), Ok(ScheduleSpec::Constant));
+        assert_eq!(
+            parse_schedule("step:100:0.5"),
+            Ok(ScheduleSpec::Step {
+                step_size: 100,
+                gamma: 0.5
+            })
+        );
+        assert_eq!(
+            parse_schedule("exponential:0.99"),
+            Ok(ScheduleSpec::Exponential { gamma: 0.99 })
+        );
+        assert_eq!(
+            parse_schedule("cosine:1e-4"),
+            Ok(ScheduleSpec::Cosine {
+                min_learning_rate: 1e-4
+            })
+        );
+        assert!(parse_schedule("step:1")
+            .unwrap_err()
+            .contains("expected constant"));
+        assert!(parse_schedule("step:x:0.5").is_err());
+        assert!(parse_schedule("linear").is_err());
+    }
+
+    #[test]
+    fn library_names() {
+        assert_eq!(parse_activation("tanh"), Ok(Activation::Tanh));
+        assert!(parse_activation("swish").is_err());
+        assert_eq!(parse_cost("bce"), Ok(Cost::BinaryCrossEntropy));
+        assert!(parse_initialization("zeros")
+            .unwrap_err()
+            .contains("he-normal"));
+    }
+}

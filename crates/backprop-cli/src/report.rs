@@ -1,0 +1,294 @@
+//! Human-readable output on stderr: the header before training, one line per epoch, and the
+//! final metrics.
+//!
+//! The output is plain text without colours, so `NO_COLOR` and non-terminal streams need no
+//! special handling. Write errors on stderr are ignored: a closed stderr must not stop training.
+
+use crate::config::TrainPlan;
+use crate::data::PreparedData;
+use crate::parse::ScheduleSpec;
+use backprop::optim::OptimizerConfig;
+use backprop::train::{EpochRecord, History, Metrics, Task};
+use backprop::Activation;
+use std::fmt::Display;
+use std::io::Write;
+
+/// Writes one line to stderr, ignoring write errors.
+pub fn say(text: impl Display) {
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
+}
+
+/// What a finished run produced, for the summary and the JSON object.
+#[derive(Clone, Debug)]
+pub struct Outcome<'a> {
+    /// The plan that ran.
+    pub plan: &'a TrainPlan,
+    /// The data it ran on.
+    pub data: &'a PreparedData,
+    /// Layer sizes, input first.
+    pub sizes: &'a [usize],
+    /// The output layer's activation.
+    pub output_activation: Activation,
+    /// Examples per step actually used.
+    pub batch_size: usize,
+    /// Per-epoch records.
+    pub history: &'a History,
+    /// Metrics on the test part (MAE and R² in the targets' units).
+    pub test: Metrics,
+    /// Wall-clock seconds of training.
+    pub seconds: f64,
+    /// Training examples processed per second of training.
+    pub samples_per_second: f64,
+}
+
+impl Outcome<'_> {
+    /// The record of the epoch whose weights the network holds (the best one under early
+    /// stopping, else the last).
+    pub fn final_record(&self) -> Option<&EpochRecord> {
+        let best = self.history.best_epoch;
+        self.history
+            .epochs
+            .iter()
+            .rev()
+            .find(|record| Some(record.epoch) == best)
+            .or(self.history.last())
+    }
+}
+
+/// A loss with four decimals, or in scientific notation when it is tiny.
+pub fn format_number(value: f64) -> String {
+    if value == 0.0 || !value.is_finite() || value.abs() >= 1e-3 {
+        format!("{value:.4}")
+    } else {
+        format!("{value:.3e}")
+    }
+}
+
+/// A setting as typed, in scientific notation when very large or small: `0.5`, `1e30`.
+pub fn format_setting(value: f64) -> String {
+    if value == 0.0 || (1e-4..1e5).contains(&value.abs()) {
+        format!("{value}")
+    } else {
+        format!("{value:e}")
+    }
+}
+
+/// A fraction as a percentage with one decimal.
+pub fn format_percent(fraction: f64) -> String {
+    format!("{:.1}%", fraction * 100.0)
+}
+
+/// `64-64-10`.
+pub fn format_sizes(sizes: &[usize]) -> String {
+    sizes
+        .iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// The optimiser in words: `SGD (momentum 0.9)`, `AdamW (weight decay 0.01)`, …
+pub fn describe_optimizer(config: &OptimizerConfig) -> String {
+    let (mut text, weight_decay) = match config {
+        OptimizerConfig::Sgd(sgd) if sgd.nesterov => (
+            format!("SGD (Nesterov momentum {})", sgd.momentum),
+            sgd.weight_decay,
+        ),
+        OptimizerConfig::Sgd(sgd) if sgd.momentum > 0.0 => {
+            (format!("SGD (momentum {})", sgd.momentum), sgd.weight_decay)
+        }
+        OptimizerConfig::Sgd(sgd) => ("SGD".to_string(), sgd.weight_decay),
+        OptimizerConfig::Adam(adam) => ("Adam".to_string(), adam.weight_decay),
+        OptimizerConfig::AdamW(adamw) => ("AdamW".to_string(), adamw.weight_decay),
+        OptimizerConfig::RmsProp(rmsprop) if rmsprop.momentum > 0.0 => (
+            format!("RMSprop (momentum {})", rmsprop.momentum),
+            rmsprop.weight_decay,
+        ),
+        OptimizerConfig::RmsProp(rmsprop) => ("RMSprop".to_string(), rmsprop.weight_decay),
+    };
+    if weight_decay > 0.0 {
+        text.push_str(&format!(", weight decay {weight_decay}"));
+    }
+    text
+}
+
+/// The schedule in words, or `None` for a constant rate without warm-up.
+fn describe_schedule(schedule: ScheduleSpec, warmup: u64) -> Option<String> {
+    let decay = match schedule {
+        ScheduleSpec::Constant => None,
+        ScheduleSpec::Step { step_size, gamma } => {
+            Some(format!("×{gamma} every {step_size} steps"))
+        }
+        ScheduleSpec::Exponential { gamma } => Some(format!("×{gamma} every step")),
+        ScheduleSpec::Cosine { min_learning_rate } => {
+            Some(format!("cosine to {min_learning_rate}"))
+        }
+    };
+    match (decay, warmup) {
+        (None, 0) => None,
+        (Some(decay), 0) => Some(decay),
+        (None, warmup) => Some(format!("{warmup} warm-up steps")),
+        (Some(decay), warmup) => Some(format!("{warmup} warm-up steps, then {decay}")),
+    }
+}
+
+/// The lines shown before training: data, network, optimiser.
+pub fn header_lines(
+    plan: &TrainPlan,
+    data: &PreparedData,
+    sizes: &[usize],
+    output_activation: Activation,
+    batch_size: usize,
+) -> Vec<String> {
+    let rows = match (&data.validation, data.test_is_training) {
+        (_, true) => format!("{} rows, also the test set", data.train.rows()),
+        (Some(validation), false) => format!(
+            "{} train / {} validation / {} test rows",
+            data.train.rows(),
+            validation.rows(),
+            data.test.rows()
+        ),
+        (None, false) => format!(
+            "{} train / {} test rows",
+            data.train.rows(),
+            data.test.rows()
+        ),
+    };
+    let mut network = format!(
+        "network {}: {} hidden, {} output, {} cost",
+        format_sizes(sizes),
+        plan.activation,
+        output_activation,
+        plan.cost
+    );
+    if plan.dropout > 0.0 {
+        network.push_str(&format!(", dropout {}", plan.dropout));
+    }
+    if plan.l2_nielsen > 0.0 {
+        network.push_str(&format!(", L2 (Nielsen) λ {}", plan.l2_nielsen));
+    }
+    if plan.l1 > 0.0 {
+        network.push_str(&format!(", L1 λ {}", plan.l1));
+    }
+    let full_batch = if batch_size == data.train.rows() {
+        " (full batch)"
+    } else {
+        ""
+    };
+    let mut optimizer = format!(
+        "optimizer {}, lr {}, batch {batch_size}{full_batch}, {} epochs, seed {}",
+        describe_optimizer(&plan.optimizer),
+        format_setting(plan.optimizer.learning_rate()),
+        plan.epochs,
+        plan.seed
+    );
+    if let Some(schedule) = describe_schedule(plan.schedule, plan.warmup) {
+        optimizer.push_str(&format!(", schedule {schedule}"));
+    }
+    if let Some(clip) = plan.clip {
+        optimizer.push_str(&format!(", clip {clip}"));
+    }
+    let mut lines = vec![format!("data {}: {rows}", data.name), network, optimizer];
+    if plan.task == Task::Regression {
+        lines.push(
+            "targets are standardised for training: losses are in standardised units, \
+             test MAE and R² in the targets' units"
+                .into(),
+        );
+    }
+    lines
+}
+
+/// `loss 0.2345  accuracy 93.1%` or `loss 0.0123  r2 0.9876`, with a prefix for validation.
+fn metric_fields(metrics: &Metrics, prefix: &str) -> String {
+    let mut text = format!("{prefix}loss {}", format_number(metrics.loss));
+    if let Some(accuracy) = metrics.accuracy {
+        text.push_str(&format!("  {prefix}accuracy {}", format_percent(accuracy)));
+    }
+    if let Some(r2) = metrics.r2 {
+        text.push_str(&format!("  {prefix}r2 {r2:.4}"));
+    }
+    text
+}
+
+/// `epoch  3/20  loss 0.2345  accuracy 93.1%  val_loss …  val_accuracy …  lr …`.
+pub fn epoch_line(record: &EpochRecord, total_epochs: usize) -> String {
+    let width = total_epochs.to_string().len();
+    let mut line = format!(
+        "epoch {:>width$}/{total_epochs}  {}",
+        record.epoch,
+        metric_fields(&record.train, "")
+    );
+    if let Some(validation) = &record.validation {
+        line.push_str("  ");
+        line.push_str(&metric_fields(validation, "val_"));
+    }
+    line.push_str(&format!("  lr {}", format_number(record.learning_rate)));
+    line
+}
+
+/// The lines shown after training: early stopping, test metrics, speed.
+pub fn summary_lines(outcome: &Outcome<'_>) -> Vec<String> {
+    let mut lines = Vec::new();
+    let history = outcome.history;
+    if history.stopped_early {
+        lines.push(format!(
+            "stopped early after epoch {}; restored the weights of epoch {}",
+            history.epochs.len(),
+            history.best_epoch.unwrap_or(history.epochs.len())
+        ));
+    }
+    let test = &outcome.test;
+    let part = if outcome.data.test_is_training {
+        "test (= training data)"
+    } else {
+        "test"
+    };
+    let mut metrics = format!("{part}: loss {}", format_number(test.loss));
+    if let Some(accuracy) = test.accuracy {
+        metrics.push_str(&format!("  accuracy {}", format_percent(accuracy)));
+    }
+    if let (Some(mae), Some(r2)) = (test.mae, test.r2) {
+        metrics.push_str(&format!("  MAE {}  R² {r2:.4}", format_number(mae)));
+    }
+    metrics.push_str(&format!("  ({} rows)", outcome.data.test.rows()));
+    lines.push(metrics);
+    lines.push(format!(
+        "trained {} epochs in {:.2} s ({:.0} samples/s)",
+        history.epochs.len(),
+        outcome.seconds,
+        outcome.samples_per_second
+    ));
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn epoch_lines_read_well() {
+        let record = EpochRecord {
+            epoch: 3,
+            train: Metrics {
+                loss: 0.23451,
+                accuracy: Some(0.931),
+                ..Metrics::default()
+            },
+            validation: Some(Metrics {
+                loss: 0.0004,
+                accuracy: Some(1.0),
+                ..Metrics::default()
+            }),
+            learning_rate: 0.001,
+            step: 30,
+            seconds: 0.5,
+        };
+        assert_eq!(
+            epoch_line(&record, 20),
+            "epoch  3/20  loss 0.2345  accuracy 93.1%  val_loss 4.000e-4  \
+             val_accuracy 100.0%  lr 0.0010"
+        );
+        assert_eq!(format_sizes(&[64, 64, 10]), "64-64-10");
+    }
+}
