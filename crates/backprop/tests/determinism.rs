@@ -1,0 +1,289 @@
+//! Determinism, as the conventions promise it:
+//! - one seed gives bit-identical weights after training, run after run;
+//! - training in rayon pools of 1, 2 and 3 threads gives bit-identical weights and loss
+//!   histories, on shapes large enough that the GEMM wrapper really splits its products into
+//!   tiles computed on several threads (SGD with momentum, and Adam with dropout);
+//! - golden values: the first initial weights for a seed are pinned to literal numbers, for the
+//!   default initialisation and for every `Initialization` variant.
+
+use backprop::optim::{AdamConfig, OptimizerConfig, SgdConfig};
+use backprop::train::{EpochRecord, TrainingEvent};
+use backprop::{
+    Activation, Cost, Initialization, Matrix, Network, NetworkConfig, SeededRng, Trainer,
+    TrainingConfig,
+};
+use backprop_tensor::matmul::{COL_TILE, PARALLEL_THRESHOLD, ROW_TILE};
+
+const INPUTS: usize = 300;
+const HIDDEN: usize = 300;
+const CLASSES: usize = 10;
+const EXAMPLES: usize = 512;
+const BATCH: usize = 256;
+
+/// A seeded classification set: each example is its class's random prototype plus noise.
+fn classification_data(seed: u64) -> (Matrix<f32>, Matrix<f32>) {
+    let mut rng = SeededRng::with_stream(seed, 40);
+    let prototypes: Matrix<f32> = Matrix::random_normal(CLASSES, INPUTS, 0.0, 1.0, &mut rng);
+    let labels: Vec<usize> = (0..EXAMPLES).map(|_| rng.below(CLASSES)).collect();
+    let x = Matrix::from_fn(EXAMPLES, INPUTS, |row, col| {
+        prototypes[(labels[row], col)] + rng.normal() as f32
+    });
+    let y = Matrix::from_fn(EXAMPLES, CLASSES, |row, col| {
+        if labels[row] == col {
+            1.0
+        } else {
+            0.0
+        }
+    });
+    (x, y)
+}
+
+/// Everything a training run produced that must not depend on the thread count.
+#[derive(Debug, PartialEq)]
+struct Run {
+    parameters: Vec<(String, Matrix<f32>)>,
+    batch_losses: Vec<f64>,
+    /// Epoch records without their wall-clock seconds.
+    epochs: Vec<EpochRecord>,
+}
+
+fn train(optimizer: OptimizerConfig, dropout: f64, seed: u64) -> Run {
+    let (x, y) = classification_data(3);
+    let mut network: Network<f32> =
+        NetworkConfig::new(&[INPUTS, HIDDEN, CLASSES], Cost::SoftmaxCrossEntropy)
+            .with_hidden_activation(Activation::Tanh)
+            .with_dropout(dropout)
+            .with_seed(seed)
+            .init()
+            .unwrap();
+    let config = TrainingConfig {
+        epochs: 3,
+        batch_size: BATCH,
+        optimizer,
+        seed,
+        ..TrainingConfig::default()
+    };
+    let mut batch_losses = Vec::new();
+    let mut observer = |event: &TrainingEvent<'_>| {
+        if let TrainingEvent::Batch(batch) = event {
+            batch_losses.push(batch.loss);
+        }
+    };
+    let history = Trainer::new(config)
+        .unwrap()
+        .fit(&mut network, &x, &y, None, &mut observer)
+        .unwrap();
+    let epochs = history
+        .epochs
+        .into_iter()
+        .map(|record| EpochRecord {
+            seconds: 0.0,
+            ..record
+        })
+        .collect();
+    Run {
+        parameters: network
+            .parameters()
+            .into_iter()
+            .map(|(name, m)| (name, m.clone()))
+            .collect(),
+        batch_losses,
+        epochs,
+    }
+}
+
+fn sgd_with_momentum() -> OptimizerConfig {
+    OptimizerConfig::Sgd(SgdConfig::new().with_learning_rate(0.05).with_momentum(0.9))
+}
+
+fn adam() -> OptimizerConfig {
+    OptimizerConfig::Adam(AdamConfig::new().with_learning_rate(1e-3))
+}
+
+#[test]
+fn the_shapes_are_large_enough_for_the_gemm_wrapper_to_use_threads() {
+    // The wrapper goes parallel above PARALLEL_THRESHOLD multiply-adds when the result has more
+    // than one ROW_TILE × COL_TILE tile. Check the three big products of layer 1.
+    let tiles = |m: usize, n: usize| m.div_ceil(ROW_TILE) * n.div_ceil(COL_TILE);
+    // forward Z = X·Wᵀ: (batch × hidden), inner dimension = inputs.
+    assert!(BATCH * HIDDEN * INPUTS > PARALLEL_THRESHOLD && tiles(BATCH, HIDDEN) >= 8);
+    // weight gradient δᵀ·X: (hidden × inputs), inner dimension = batch.
+    assert!(HIDDEN * INPUTS * BATCH > PARALLEL_THRESHOLD && tiles(HIDDEN, INPUTS) >= 10);
+    // input gradient δ·W: (batch × inputs), inner dimension = hidden.
+    assert!(tiles(BATCH, INPUTS) >= 8);
+    // The output layer's forward product is parallel too: 256 × 10 × 300 multiply-adds, 4 tiles.
+    assert!(BATCH * CLASSES * HIDDEN > PARALLEL_THRESHOLD && tiles(BATCH, CLASSES) == 4);
+}
+
+#[test]
+fn the_same_seed_trains_to_bit_identical_weights() {
+    for optimizer in [sgd_with_momentum(), adam()] {
+        let first = train(optimizer.clone(), 0.0, 5);
+        let second = train(optimizer.clone(), 0.0, 5);
+        assert_eq!(first, second, "{}", optimizer.name());
+        // Training moved the weights, and another seed ends elsewhere: the equality is not vacuous.
+        let untrained: Network<f32> =
+            NetworkConfig::new(&[INPUTS, HIDDEN, CLASSES], Cost::SoftmaxCrossEntropy)
+                .with_hidden_activation(Activation::Tanh)
+                .with_seed(5)
+                .init()
+                .unwrap();
+        assert_ne!(first.parameters[0].1, *untrained.parameters()[0].1);
+        assert_ne!(
+            first.parameters,
+            train(optimizer.clone(), 0.0, 6).parameters
+        );
+        // And it learned something: the last epoch's loss is below the first's.
+        assert!(first.epochs[2].train.loss < first.epochs[0].train.loss);
+    }
+}
+
+#[test]
+fn one_two_or_three_threads_give_bit_identical_training() {
+    for (optimizer, dropout) in [(sgd_with_momentum(), 0.0), (adam(), 0.2)] {
+        let runs: Vec<Run> = [1, 2, 3]
+            .into_iter()
+            .map(|threads| {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap();
+                pool.install(|| {
+                    assert_eq!(rayon::current_num_threads(), threads);
+                    train(optimizer.clone(), dropout, 11)
+                })
+            })
+            .collect();
+        let name = optimizer.name();
+        assert_eq!(runs[0].batch_losses.len(), 3 * EXAMPLES.div_ceil(BATCH));
+        for (threads, run) in [(2, &runs[1]), (3, &runs[2])] {
+            for ((name_a, a), (name_b, b)) in runs[0].parameters.iter().zip(&run.parameters) {
+                assert_eq!(name_a, name_b);
+                assert!(
+                    a == b,
+                    "{name}: {name_a} differs between 1 and {threads} threads"
+                );
+            }
+            assert_eq!(
+                runs[0].batch_losses, run.batch_losses,
+                "{name}, {threads} threads"
+            );
+            assert_eq!(runs[0].epochs, run.epochs, "{name}, {threads} threads");
+        }
+    }
+}
+
+// Golden values. Changing any of these numbers changes the initial weights of every seeded model
+// ever trained (and every result reproduced from a seed), on every machine: do it only on
+// purpose, never to make a test pass.
+
+#[test]
+fn golden_initial_weights_for_seed_42() {
+    let network = NetworkConfig::new(&[2, 3, 1], Cost::Quadratic)
+        .with_seed(42)
+        .init::<f32>()
+        .unwrap();
+    let golden: [(&str, &[f32]); 4] = [
+        (
+            "layers.0.weight",
+            &[
+                0.25724006,
+                0.63678557,
+                -0.102507286,
+                0.18011497,
+                -0.2989734,
+                -0.4950329,
+            ],
+        ),
+        ("layers.0.bias", &[-0.27147165, 0.429741, 0.3836037]),
+        ("layers.1.weight", &[-0.30185574, 0.007929179, 0.46396235]),
+        ("layers.1.bias", &[0.5276869]),
+    ];
+    let parameters = network.parameters();
+    assert_eq!(parameters.len(), golden.len());
+    for ((name, matrix), (golden_name, values)) in parameters.into_iter().zip(golden) {
+        assert_eq!(name, golden_name);
+        assert_eq!(matrix.as_slice(), values, "{name}");
+    }
+    // The f64 network draws the same numbers, rounded differently.
+    let wide = NetworkConfig::new(&[2, 3, 1], Cost::Quadratic)
+        .with_seed(42)
+        .init::<f64>()
+        .unwrap();
+    let first = wide.parameter("layers.0.weight").unwrap().as_slice()[0];
+    assert_eq!(first as f32, 0.25724006);
+    assert!((first - 0.25724006).abs() < 1e-7);
+}
+
+#[test]
+fn golden_first_values_of_every_initialization() {
+    // A 4 → 3 layer drawn from seed 7's initialisation stream (stream 0, which
+    // `NetworkConfig::init` uses): first weight, second weight, first bias.
+    let golden: [(Initialization, [f64; 3]); 8] = [
+        (
+            Initialization::PytorchDefault,
+            [
+                -0.34220390297938064,
+                -0.3320106372278987,
+                0.02124988672869743,
+            ],
+        ),
+        (
+            Initialization::Uniform {
+                low: -0.5,
+                high: 2.0,
+            },
+            [
+                -0.10550975744845159,
+                -0.08002659306974674,
+                0.8031247168217437,
+            ],
+        ),
+        (
+            Initialization::StandardNormal,
+            [
+                0.28880184241151724,
+                -0.22730853267554407,
+                -0.8030332736247994,
+            ],
+        ),
+        (
+            Initialization::ScaledNormal,
+            [
+                0.14440092120575862,
+                -0.11365426633777204,
+                -0.8030332736247994,
+            ],
+        ),
+        (
+            Initialization::XavierUniform,
+            [-0.6336385031978533, -0.6147642425677631, 0.0],
+        ),
+        (
+            Initialization::XavierNormal,
+            [0.15437107813899675, -0.12150152148031362, 0.0],
+        ),
+        (
+            Initialization::HeUniform,
+            [-0.8382249502883626, -0.8132566503846446, 0.0],
+        ),
+        (
+            Initialization::HeNormal,
+            [0.2042137411883525, -0.16073140487644114, 0.0],
+        ),
+    ];
+    for (initialization, [w0, w1, b0]) in golden {
+        let mut rng = SeededRng::with_stream(7, 0);
+        let (weight, bias) = initialization.draw::<f64>(4, 3, &mut rng);
+        assert_eq!(weight.as_slice()[..2], [w0, w1], "{initialization}");
+        assert_eq!(bias.as_slice()[0], b0, "{initialization}");
+        // The network builder draws exactly these for its first layer.
+        let network = NetworkConfig::new(&[4, 3, 2], Cost::Quadratic)
+            .with_initialization(initialization)
+            .with_seed(7)
+            .init::<f64>()
+            .unwrap();
+        assert_eq!(network.parameter("layers.0.weight").unwrap(), &weight);
+        assert_eq!(network.parameter("layers.0.bias").unwrap(), &bias);
+    }
+}
