@@ -35,9 +35,13 @@ pub enum Decay {
 
 /// A learning-rate schedule: an optional linear warm-up followed by a [`Decay`].
 ///
-/// ```ignore
+/// ```
+/// use backprop::optim::LearningRateSchedule;
 /// let schedule = LearningRateSchedule::cosine_annealing(1000, 0.0).with_warmup(100);
-/// let learning_rate = schedule.learning_rate_at(config.learning_rate(), optimizer.steps_taken());
+/// // Linear warm-up: step t < 100 uses η·(t + 1)/100.
+/// assert_eq!(schedule.learning_rate_at(0.1, 49), 0.05);
+/// // Then cosine over 1000 steps: half-way down at 100 + 500.
+/// assert!((schedule.learning_rate_at(0.1, 600) - 0.05).abs() < 1e-12);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct LearningRateSchedule {
