@@ -131,4 +131,13 @@ pub enum DataError {
     /// A matrix could not be built.
     #[error(transparent)]
     Tensor(#[from] TensorError),
+    /// A CSV file could not be read (the message names file, line and column).
+    #[error(transparent)]
+    Csv(#[from] crate::csv_file::CsvError),
+    /// An IDX (MNIST) file could not be read.
+    #[error(transparent)]
+    Idx(#[from] crate::idx::IdxError),
+    /// A download failed or did not verify.
+    #[error(transparent)]
+    Download(#[from] crate::download::DownloadError),
 }

@@ -36,9 +36,12 @@
 mod batch;
 mod builtin;
 mod classic;
+pub mod csv_file;
 mod dataset;
 mod digits;
+pub mod download;
 mod error;
+pub mod idx;
 mod playground;
 mod scale;
 mod split;
