@@ -19,12 +19,14 @@
 
 #![warn(missing_docs)]
 
+mod cpu;
 mod error;
 mod float;
 pub mod matmul;
 mod matrix;
 mod random;
 
+pub use cpu::cpu_features;
 pub use error::TensorError;
 pub use float::Float;
 pub use matmul::Transpose;
