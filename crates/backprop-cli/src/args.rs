@@ -13,7 +13,7 @@ use std::path::PathBuf;
 
 /// Neural networks trained by explicit backpropagation.
 #[derive(Debug, Parser)]
-#[command(name = "backprop", version, about, long_about = None)]
+#[command(name = "backprop", version, long_version = crate::version::long_version(), about, long_about = None)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -25,6 +25,12 @@ pub struct Cli {
 pub enum Command {
     /// Train a network on a data set and report its test metrics.
     Train(Box<TrainArgs>),
+    /// Print a shell completion script: `backprop completions bash > /etc/bash_completion.d/backprop`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 /// The optimisers `--optimizer` accepts.

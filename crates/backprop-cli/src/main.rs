@@ -19,6 +19,7 @@ mod presets;
 mod progress;
 mod report;
 mod train;
+mod version;
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -41,6 +42,11 @@ fn run(cli: args::Cli) -> Result<(), exit::CliError> {
         args::Command::Train(arguments) => {
             let plan = config::TrainPlan::from_args(*arguments)?;
             train::run(&plan)
+        }
+        args::Command::Completions { shell } => {
+            let mut command = <args::Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "backprop", &mut std::io::stdout());
+            Ok(())
         }
     }
 }
