@@ -25,6 +25,8 @@ pub struct Cli {
 pub enum Command {
     /// Train a network on a data set and report its test metrics.
     Train(Box<TrainArgs>),
+    /// Compare backprop's gradients with finite differences, layer by layer.
+    Gradcheck(crate::gradcheck::GradcheckArgs),
     /// Print a shell completion script: `backprop completions bash > /etc/bash_completion.d/backprop`.
     Completions {
         /// The shell.

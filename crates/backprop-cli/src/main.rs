@@ -12,6 +12,7 @@ mod args;
 mod config;
 mod data;
 mod exit;
+mod gradcheck;
 mod json;
 mod optimizer;
 mod parse;
@@ -43,6 +44,7 @@ fn run(cli: args::Cli) -> Result<(), exit::CliError> {
             let plan = config::TrainPlan::from_args(*arguments)?;
             train::run(&plan)
         }
+        args::Command::Gradcheck(arguments) => gradcheck::run(&arguments),
         args::Command::Completions { shell } => {
             let mut command = <args::Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut command, "backprop", &mut std::io::stdout());
