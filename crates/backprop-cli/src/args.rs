@@ -216,7 +216,9 @@ mod tests {
     #[test]
     fn flags_stay_unset_unless_given() {
         let cli = Cli::try_parse_from(["backprop", "train"]).unwrap();
-        let Command::Train(arguments) = cli.command;
+        let Command::Train(arguments) = cli.command else {
+            panic!("expected the train command")
+        };
         assert_eq!(arguments.data, "digits");
         assert!(arguments.layers.is_none() && arguments.epochs.is_none());
         assert_eq!(arguments.seed, 0);

@@ -236,7 +236,9 @@ mod tests {
 
     fn plan(flags: &[&str]) -> Result<TrainPlan, CliError> {
         let cli = Cli::try_parse_from(["backprop", "train"].iter().chain(flags)).unwrap();
-        let Command::Train(arguments) = cli.command;
+        let Command::Train(arguments) = cli.command else {
+            panic!("expected the train command")
+        };
         TrainPlan::from_args(*arguments)
     }
 

@@ -64,6 +64,19 @@ pub struct Dataset {
     pub feature_names: Vec<String>,
     /// A short name for the data set (e.g. `"circle"`).
     pub name: String,
+    /// The string columns that were one-hot encoded (CSV data), in column order: each owns
+    /// the contiguous features named `{name}={category}`. Empty for numeric data.
+    pub categories: Vec<CategoricalColumn>,
+}
+
+/// A string (categorical) input column, one-hot encoded into one feature per category, named
+/// `{name}={category}`. Stored with a model so that new data is encoded the same way.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CategoricalColumn {
+    /// The column's name in the CSV header.
+    pub name: String,
+    /// The categories seen in training, in feature order (sorted).
+    pub categories: Vec<String>,
 }
 
 impl Dataset {
@@ -109,7 +122,52 @@ impl Dataset {
             targets,
             feature_names,
             name: name.into(),
+            categories: Vec::new(),
         })
+    }
+
+    /// The same data set with these categorical encodings recorded (see
+    /// [`Dataset::categories`]).
+    pub fn with_categories(mut self, categories: Vec<CategoricalColumn>) -> Self {
+        self.categories = categories;
+        self
+    }
+
+    /// The hex SHA-256 of the data set's content, which ties a model to its training data: the
+    /// feature matrix as `f32` little-endian bytes (row-major), then the targets (labels as
+    /// `u64` little-endian, or values as `f32` little-endian, row-major), then the feature
+    /// names joined by `'\n'`. The name, class names and categories are not hashed (the
+    /// categories are in the feature names).
+    pub fn sha256(&self) -> String {
+        use sha2::{Digest, Sha256};
+        const CHUNK: usize = 1 << 16;
+        let mut hasher = Sha256::new();
+        let mut buffer: Vec<u8> = Vec::with_capacity(CHUNK + 8);
+        let mut feed = |bytes: &[u8], hasher: &mut Sha256| {
+            buffer.extend_from_slice(bytes);
+            if buffer.len() >= CHUNK {
+                hasher.update(&buffer);
+                buffer.clear();
+            }
+        };
+        for value in self.features.as_slice() {
+            feed(&value.to_le_bytes(), &mut hasher);
+        }
+        match &self.targets {
+            Targets::Classes { labels, .. } => {
+                for &label in labels {
+                    feed(&(label as u64).to_le_bytes(), &mut hasher);
+                }
+            }
+            Targets::Values(values) => {
+                for value in values.as_slice() {
+                    feed(&value.to_le_bytes(), &mut hasher);
+                }
+            }
+        }
+        feed(self.feature_names.join("\n").as_bytes(), &mut hasher);
+        hasher.update(&buffer);
+        hex::encode(hasher.finalize())
     }
 
     /// Number of examples (rows).
@@ -192,6 +250,7 @@ impl Dataset {
             targets: self.targets.subset(indices),
             feature_names: self.feature_names.clone(),
             name: self.name.clone(),
+            categories: self.categories.clone(),
         }
     }
 

@@ -1,5 +1,738 @@
-//! Downloads (placeholder: being written).
+//! Downloading the public MNIST and Fashion-MNIST files (`backprop data download`), verified by
+//! SHA-256.
+//!
+//! Each file is fetched from the first mirror that serves it correctly: the body is streamed
+//! into a temporary file in the destination folder while it is hashed, the temporary file is
+//! fsynced, its SHA-256 is compared with the expected one, and only then is it renamed to its
+//! final name. A failed, partial or corrupt download therefore leaves nothing under the final
+//! name (and no temporary file). A file that is already present with the right hash is not
+//! fetched again.
+//!
+//! [`download`] uses the built-in tables of [`RemoteDataset`]; [`download_files`] takes any
+//! table of [`RemoteFile`]s and mirrors (the tests serve small files from 127.0.0.1).
+//!
+//! The `.gz` files are stored as served: each request says `Accept-Encoding: identity`, so no
+//! server applies (and the client strips) a content encoding, and the hash checked is that of
+//! the file itself.
+
+use crate::DataError;
+use sha2::{Digest, Sha256};
+use std::fmt;
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// The largest file accepted from a server: 1 GiB (the largest MNIST file is under 30 MB).
+pub const MAX_DOWNLOAD_BYTES: u64 = 1 << 30;
+
+/// How long to wait for a connection, and then for each read, before trying the next mirror.
+pub const NETWORK_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The size of the chunks read from the network and hashed.
+const CHUNK_BYTES: usize = 64 * 1024;
+
+/// A data set that can be downloaded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RemoteDataset {
+    /// MNIST handwritten digits (LeCun, Cortes, Burges).
+    Mnist,
+    /// Fashion-MNIST (Zalando Research), MNIST's format and file names.
+    FashionMnist,
+}
+
+/// One file to download: its name (both in the mirror and on disk) and its SHA-256.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RemoteFile {
+    /// The file name, e.g. `train-images-idx3-ubyte.gz` (no folder part).
+    pub name: String,
+    /// The expected SHA-256, 64 hexadecimal digits.
+    pub sha256: String,
+}
+
+impl RemoteFile {
+    /// A file entry from its name and SHA-256.
+    pub fn new(name: impl Into<String>, sha256: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            sha256: sha256.into(),
+        }
+    }
+}
+
+const MNIST_FILES: [(&str, &str); 4] = [
+    (
+        "train-images-idx3-ubyte.gz",
+        "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+    ),
+    (
+        "train-labels-idx1-ubyte.gz",
+        "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+    ),
+    (
+        "t10k-images-idx3-ubyte.gz",
+        "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+    ),
+    (
+        "t10k-labels-idx1-ubyte.gz",
+        "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+    ),
+];
+
+const FASHION_MNIST_FILES: [(&str, &str); 4] = [
+    (
+        "train-images-idx3-ubyte.gz",
+        "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
+    ),
+    (
+        "train-labels-idx1-ubyte.gz",
+        "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
+    ),
+    (
+        "t10k-images-idx3-ubyte.gz",
+        "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
+    ),
+    (
+        "t10k-labels-idx1-ubyte.gz",
+        "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
+    ),
+];
+
+const MNIST_MIRRORS: [&str; 2] = [
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+];
+
+const FASHION_MNIST_MIRRORS: [&str; 1] =
+    ["https://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"];
+
+impl RemoteDataset {
+    /// Every downloadable set.
+    pub const ALL: [RemoteDataset; 2] = [RemoteDataset::Mnist, RemoteDataset::FashionMnist];
+
+    /// The name used on the command line: `mnist` or `fashion-mnist`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            RemoteDataset::Mnist => "mnist",
+            RemoteDataset::FashionMnist => "fashion-mnist",
+        }
+    }
+
+    /// The four `.gz` files (training images, training labels, test images, test labels) and
+    /// their SHA-256.
+    pub fn files(&self) -> Vec<RemoteFile> {
+        let table = match self {
+            RemoteDataset::Mnist => MNIST_FILES,
+            RemoteDataset::FashionMnist => FASHION_MNIST_FILES,
+        };
+        table
+            .iter()
+            .map(|(name, sha256)| RemoteFile::new(*name, *sha256))
+            .collect()
+    }
+
+    /// The mirrors, tried in order; a file's URL is the mirror followed by its name.
+    pub fn base_urls(&self) -> Vec<String> {
+        let mirrors: &[&str] = match self {
+            RemoteDataset::Mnist => &MNIST_MIRRORS,
+            RemoteDataset::FashionMnist => &FASHION_MNIST_MIRRORS,
+        };
+        mirrors.iter().map(|url| url.to_string()).collect()
+    }
+}
+
+impl fmt::Display for RemoteDataset {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for RemoteDataset {
+    type Err = DataError;
+
+    fn from_str(name: &str) -> Result<Self, DataError> {
+        RemoteDataset::ALL
+            .into_iter()
+            .find(|dataset| dataset.name() == name)
+            .ok_or_else(|| {
+                DownloadError::UnknownDataset {
+                    name: name.into(),
+                    expected: RemoteDataset::ALL.map(|dataset| dataset.name()).join(", "),
+                }
+                .into()
+            })
+    }
+}
+
+/// One failed attempt at one mirror.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MirrorFailure {
+    /// The URL tried.
+    pub url: String,
+    /// What went wrong.
+    pub error: DownloadError,
+}
+
+fn join_failures(failures: &[MirrorFailure]) -> String {
+    failures
+        .iter()
+        .map(|failure| failure.error.to_string())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
 
 /// Why a download failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum DownloadError {}
+pub enum DownloadError {
+    /// A data set name that cannot be downloaded.
+    #[error("unknown downloadable data set {name:?}; expected one of: {expected}")]
+    UnknownDataset {
+        /// The name as given.
+        name: String,
+        /// The accepted names, comma-separated.
+        expected: String,
+    },
+    /// A file name that is empty or has a folder part.
+    #[error("invalid file name {name:?} in the download table: it must be a plain name")]
+    InvalidFileName {
+        /// The name.
+        name: String,
+    },
+    /// An expected hash that is not 64 hexadecimal digits.
+    #[error("invalid SHA-256 {sha256:?} for {name}: expected 64 hexadecimal digits")]
+    InvalidSha256 {
+        /// The file.
+        name: String,
+        /// The hash as given.
+        sha256: String,
+    },
+    /// No mirror to try.
+    #[error("no download mirror given")]
+    NoMirrors,
+    /// A local file or folder could not be read or written.
+    #[error("{path}: {message}")]
+    Io {
+        /// The file or folder.
+        path: String,
+        /// The operating system's message.
+        message: String,
+    },
+    /// The server answered with an error status.
+    #[error("{url}: HTTP status {status}")]
+    HttpStatus {
+        /// The URL.
+        url: String,
+        /// The status code.
+        status: u16,
+    },
+    /// The request or the transfer failed.
+    #[error("{url}: {message}")]
+    Network {
+        /// The URL.
+        url: String,
+        /// The client's message.
+        message: String,
+    },
+    /// The connection closed before the announced length arrived.
+    #[error("{url}: incomplete download: received {received} of {expected} bytes")]
+    Truncated {
+        /// The URL.
+        url: String,
+        /// Bytes received.
+        received: u64,
+        /// Bytes announced by Content-Length.
+        expected: u64,
+    },
+    /// The server sends more than [`MAX_DOWNLOAD_BYTES`].
+    #[error("{url}: larger than {limit} bytes; refused")]
+    TooLarge {
+        /// The URL.
+        url: String,
+        /// The cap in bytes.
+        limit: u64,
+    },
+    /// The content's SHA-256 is not the expected one.
+    #[error("{file}: SHA-256 mismatch: expected {expected}, got {actual}")]
+    ChecksumMismatch {
+        /// The file (a name, URL or path).
+        file: String,
+        /// The expected hash.
+        expected: String,
+        /// The hash of what was received or found.
+        actual: String,
+    },
+    /// Every mirror failed for one file (with two or more mirrors; with one, its own error is
+    /// returned).
+    #[error("could not download {file} from any of {} mirrors: {}", failures.len(), join_failures(failures))]
+    MirrorsFailed {
+        /// The file.
+        file: String,
+        /// Each mirror's failure, in the order tried.
+        failures: Vec<MirrorFailure>,
+    },
+}
+
+/// What a download is doing, reported to [`DownloadOptions::progress`].
+#[derive(Debug)]
+pub enum DownloadEvent<'a> {
+    /// The file is already present with the right hash; it is not fetched.
+    Skipped {
+        /// The file name.
+        file: &'a str,
+        /// Where it is.
+        path: &'a Path,
+    },
+    /// A request is about to be sent.
+    Started {
+        /// The file name.
+        file: &'a str,
+        /// The URL.
+        url: &'a str,
+    },
+    /// More bytes arrived (reported once per chunk).
+    Progress {
+        /// The file name.
+        file: &'a str,
+        /// Bytes received so far.
+        received: u64,
+        /// The announced length, when the server gave one.
+        total: Option<u64>,
+    },
+    /// A mirror failed; the next one (if any) is tried.
+    MirrorFailed {
+        /// The file name.
+        file: &'a str,
+        /// The URL.
+        url: &'a str,
+        /// What went wrong.
+        error: &'a DownloadError,
+    },
+    /// The file was verified and saved under its final name.
+    Saved {
+        /// The file name.
+        file: &'a str,
+        /// Where it is.
+        path: &'a Path,
+    },
+}
+
+/// A function told of each [`DownloadEvent`].
+pub type ProgressCallback = Box<dyn Fn(&DownloadEvent<'_>) + Send + Sync>;
+
+/// Settings of [`download`] and [`download_files`].
+#[derive(Default)]
+pub struct DownloadOptions {
+    /// Mirrors to use instead of the data set's own, in order.
+    pub base_urls_override: Option<Vec<String>>,
+    /// Called for each [`DownloadEvent`].
+    pub progress: Option<ProgressCallback>,
+}
+
+impl fmt::Debug for DownloadOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DownloadOptions")
+            .field("base_urls_override", &self.base_urls_override)
+            .field("progress", &self.progress.as_ref().map(|_| "callback"))
+            .finish()
+    }
+}
+
+impl DownloadOptions {
+    fn report(&self, event: DownloadEvent<'_>) {
+        if let Some(progress) = &self.progress {
+            progress(&event);
+        }
+    }
+}
+
+fn io_error(path: &Path, error: &io::Error) -> DownloadError {
+    DownloadError::Io {
+        path: path.display().to_string(),
+        message: error.to_string(),
+    }
+}
+
+/// The SHA-256 of a file's content, as 64 lowercase hexadecimal digits.
+pub fn file_sha256(path: impl AsRef<Path>) -> Result<String, DataError> {
+    let path = path.as_ref();
+    let mut file = File::open(path).map_err(|error| io_error(path, &error))?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; CHUNK_BYTES];
+    loop {
+        match file.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(read) => hasher.update(&buffer[..read]),
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(io_error(path, &error).into()),
+        }
+    }
+    Ok(hex::encode(hasher.finalize()))
+}
+
+/// Checks that a file's SHA-256 is `sha256` (hexadecimal, either case); a mismatch is a
+/// [`DownloadError::ChecksumMismatch`] naming the file and both hashes.
+pub fn verify_file(path: impl AsRef<Path>, sha256: &str) -> Result<(), DataError> {
+    let path = path.as_ref();
+    let actual = file_sha256(path)?;
+    if actual.eq_ignore_ascii_case(sha256) {
+        Ok(())
+    } else {
+        Err(DownloadError::ChecksumMismatch {
+            file: path.display().to_string(),
+            expected: sha256.to_ascii_lowercase(),
+            actual,
+        }
+        .into())
+    }
+}
+
+fn check_table(files: &[RemoteFile]) -> Result<(), DownloadError> {
+    for file in files {
+        let name = &file.name;
+        if name.is_empty()
+            || name == "."
+            || name == ".."
+            || name.contains(['/', '\\'])
+            || Path::new(name).file_name() != Some(name.as_ref())
+        {
+            return Err(DownloadError::InvalidFileName { name: name.clone() });
+        }
+        if file.sha256.len() != 64 || !file.sha256.bytes().all(|byte| byte.is_ascii_hexdigit()) {
+            return Err(DownloadError::InvalidSha256 {
+                name: name.clone(),
+                sha256: file.sha256.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The URL of `name` under a mirror, with exactly one `/` between them.
+pub fn file_url(base_url: &str, name: &str) -> String {
+    format!("{}/{name}", base_url.trim_end_matches('/'))
+}
+
+/// True for `http://` URLs on the loopback interface, which never go through a proxy.
+fn is_loopback(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
+    };
+    ["127.0.0.1", "localhost", "[::1]"].iter().any(|host| {
+        rest.strip_prefix(host)
+            .is_some_and(|after| after.is_empty() || after.starts_with([':', '/']))
+    })
+}
+
+fn agent_for(url: &str) -> ureq::Agent {
+    let mut config = ureq::Agent::config_builder()
+        .timeout_connect(Some(NETWORK_TIMEOUT))
+        .timeout_recv_response(Some(NETWORK_TIMEOUT))
+        .timeout_per_read(Some(NETWORK_TIMEOUT));
+    if is_loopback(url) {
+        config = config.proxy(None);
+    }
+    config.build().into()
+}
+
+fn network_error(url: &str, error: ureq::Error) -> DownloadError {
+    match error {
+        ureq::Error::StatusCode(status) => DownloadError::HttpStatus {
+            url: url.into(),
+            status,
+        },
+        other => DownloadError::Network {
+            url: url.into(),
+            message: other.to_string(),
+        },
+    }
+}
+
+/// Why one mirror failed: `Remote` errors move on to the next mirror, `Local` ones (the
+/// destination folder cannot be written) stop the download.
+enum Attempt {
+    Remote(DownloadError),
+    Local(DownloadError),
+}
+
+/// Best-effort fsync of a folder, so that a rename in it survives a crash.
+fn sync_folder(folder: &Path) {
+    #[cfg(unix)]
+    if let Ok(handle) = File::open(folder) {
+        let _ = handle.sync_all();
+    }
+    #[cfg(not(unix))]
+    let _ = folder;
+}
+
+/// Fetches one file from one URL into a temporary file in `to`, verifies it and renames it.
+fn fetch(
+    url: &str,
+    file: &RemoteFile,
+    to: &Path,
+    options: &DownloadOptions,
+) -> Result<PathBuf, Attempt> {
+    let remote = |error| Attempt::Remote(error);
+    let local = |error| Attempt::Local(error);
+    options.report(DownloadEvent::Started {
+        file: &file.name,
+        url,
+    });
+    let response = agent_for(url)
+        .get(url)
+        .header("Accept-Encoding", "identity")
+        .call()
+        .map_err(|error| remote(network_error(url, error)))?;
+    let total = response.body().content_length();
+    if total.is_some_and(|total| total > MAX_DOWNLOAD_BYTES) {
+        return Err(remote(DownloadError::TooLarge {
+            url: url.into(),
+            limit: MAX_DOWNLOAD_BYTES,
+        }));
+    }
+    let mut temporary = tempfile::Builder::new()
+        .prefix(&format!(".{}.", file.name))
+        .suffix(".part")
+        .tempfile_in(to)
+        .map_err(|error| local(io_error(to, &error)))?;
+    let mut reader = response.into_body().into_reader();
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; CHUNK_BYTES];
+    let mut received: u64 = 0;
+    loop {
+        let read = match reader.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(read) => read,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+            Err(error) => {
+                return Err(remote(match total {
+                    Some(expected) if received < expected => DownloadError::Truncated {
+                        url: url.into(),
+                        received,
+                        expected,
+                    },
+                    _ => DownloadError::Network {
+                        url: url.into(),
+                        message: error.to_string(),
+                    },
+                }))
+            }
+        };
+        received += read as u64;
+        if received > MAX_DOWNLOAD_BYTES {
+            return Err(remote(DownloadError::TooLarge {
+                url: url.into(),
+                limit: MAX_DOWNLOAD_BYTES,
+            }));
+        }
+        temporary
+            .write_all(&buffer[..read])
+            .map_err(|error| local(io_error(temporary.path(), &error)))?;
+        hasher.update(&buffer[..read]);
+        options.report(DownloadEvent::Progress {
+            file: &file.name,
+            received,
+            total,
+        });
+    }
+    if let Some(expected) = total.filter(|&expected| expected != received) {
+        return Err(remote(DownloadError::Truncated {
+            url: url.into(),
+            received,
+            expected,
+        }));
+    }
+    let actual = hex::encode(hasher.finalize());
+    if !actual.eq_ignore_ascii_case(&file.sha256) {
+        return Err(remote(DownloadError::ChecksumMismatch {
+            file: format!("{} (from {url})", file.name),
+            expected: file.sha256.to_ascii_lowercase(),
+            actual,
+        }));
+    }
+    temporary
+        .as_file()
+        .sync_all()
+        .map_err(|error| local(io_error(temporary.path(), &error)))?;
+    let destination = to.join(&file.name);
+    temporary
+        .persist(&destination)
+        .map_err(|error| local(io_error(&destination, &error.error)))?;
+    sync_folder(to);
+    Ok(destination)
+}
+
+/// True when `path` exists and already has the expected hash.
+fn already_present(path: &Path, sha256: &str) -> Result<bool, DownloadError> {
+    if !path.is_file() {
+        return Ok(false);
+    }
+    match file_sha256(path) {
+        Ok(actual) => Ok(actual.eq_ignore_ascii_case(sha256)),
+        Err(DataError::Download(error)) => Err(error),
+        Err(other) => Err(DownloadError::Io {
+            path: path.display().to_string(),
+            message: other.to_string(),
+        }),
+    }
+}
+
+fn download_one(
+    file: &RemoteFile,
+    base_urls: &[String],
+    to: &Path,
+    options: &DownloadOptions,
+) -> Result<PathBuf, DownloadError> {
+    let destination = to.join(&file.name);
+    if already_present(&destination, &file.sha256)? {
+        options.report(DownloadEvent::Skipped {
+            file: &file.name,
+            path: &destination,
+        });
+        return Ok(destination);
+    }
+    let mut failures = Vec::new();
+    for base_url in base_urls {
+        let url = file_url(base_url, &file.name);
+        match fetch(&url, file, to, options) {
+            Ok(path) => {
+                options.report(DownloadEvent::Saved {
+                    file: &file.name,
+                    path: &path,
+                });
+                return Ok(path);
+            }
+            Err(Attempt::Local(error)) => return Err(error),
+            Err(Attempt::Remote(error)) => {
+                options.report(DownloadEvent::MirrorFailed {
+                    file: &file.name,
+                    url: &url,
+                    error: &error,
+                });
+                failures.push(MirrorFailure { url, error });
+            }
+        }
+    }
+    match failures.len() {
+        0 => Err(DownloadError::NoMirrors),
+        1 => Err(failures.remove(0).error),
+        _ => Err(DownloadError::MirrorsFailed {
+            file: file.name.clone(),
+            failures,
+        }),
+    }
+}
+
+/// Downloads each file of `files` into the folder `to` (created if missing), trying the
+/// mirrors `base_urls` in order, and returns the files' paths in the order of `files`.
+///
+/// A file already present with the right SHA-256 is kept as it is. The table is checked
+/// before anything is fetched. The first file that no mirror serves correctly ends the
+/// download with an error; the files saved before it stay.
+pub fn download_files(
+    files: &[RemoteFile],
+    base_urls: &[String],
+    to: &Path,
+    options: &DownloadOptions,
+) -> Result<Vec<PathBuf>, DataError> {
+    check_table(files)?;
+    if base_urls.is_empty() {
+        return Err(DownloadError::NoMirrors.into());
+    }
+    std::fs::create_dir_all(to).map_err(|error| io_error(to, &error))?;
+    let mut paths = Vec::with_capacity(files.len());
+    for file in files {
+        paths.push(download_one(file, base_urls, to, options)?);
+    }
+    Ok(paths)
+}
+
+/// Downloads a data set's four `.gz` files into `to` from its mirrors (or
+/// `options.base_urls_override`), verified by SHA-256; see [`download_files`].
+pub fn download(
+    dataset: RemoteDataset,
+    to: &Path,
+    options: &DownloadOptions,
+) -> Result<Vec<PathBuf>, DataError> {
+    let base_urls = options
+        .base_urls_override
+        .clone()
+        .unwrap_or_else(|| dataset.base_urls());
+    download_files(&dataset.files(), &base_urls, to, options)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_parse_and_unknown_names_list_the_choices() {
+        for dataset in RemoteDataset::ALL {
+            assert_eq!(dataset.name().parse::<RemoteDataset>(), Ok(dataset));
+            assert_eq!(dataset.to_string(), dataset.name());
+            assert_eq!(dataset.files().len(), 4);
+            assert!(check_table(&dataset.files()).is_ok());
+            assert!(dataset
+                .base_urls()
+                .iter()
+                .all(|url| url.starts_with("https://")));
+        }
+        let message = "emnist".parse::<RemoteDataset>().unwrap_err().to_string();
+        assert_eq!(
+            message,
+            "unknown downloadable data set \"emnist\"; expected one of: mnist, fashion-mnist"
+        );
+    }
+
+    #[test]
+    fn bad_tables_are_refused_before_any_request() {
+        let good = "0".repeat(64);
+        for name in ["", ".", "..", "a/b", "a\\b", "/etc/passwd"] {
+            assert_eq!(
+                check_table(&[RemoteFile::new(name, good.clone())]),
+                Err(DownloadError::InvalidFileName { name: name.into() })
+            );
+        }
+        for sha256 in ["", "abc", &"g".repeat(64)] {
+            assert!(matches!(
+                check_table(&[RemoteFile::new("f", sha256)]),
+                Err(DownloadError::InvalidSha256 { .. })
+            ));
+        }
+        let folder = tempfile::tempdir().unwrap();
+        let error = download_files(
+            &[RemoteFile::new("f", good)],
+            &[],
+            folder.path(),
+            &DownloadOptions::default(),
+        );
+        assert_eq!(error, Err(DownloadError::NoMirrors.into()));
+    }
+
+    #[test]
+    fn urls_and_loopback_hosts() {
+        assert_eq!(file_url("https://a/b/", "f.gz"), "https://a/b/f.gz");
+        assert_eq!(file_url("https://a/b", "f.gz"), "https://a/b/f.gz");
+        assert!(is_loopback("http://127.0.0.1:8080/x"));
+        assert!(is_loopback("http://localhost/x"));
+        assert!(is_loopback("http://[::1]:1/"));
+        assert!(!is_loopback("http://127.0.0.1.example.com/"));
+        assert!(!is_loopback("https://example.com/"));
+    }
+
+    #[test]
+    fn verify_file_names_both_hashes() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("abc");
+        std::fs::write(&path, b"abc").unwrap();
+        let abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        assert_eq!(file_sha256(&path), Ok(abc.to_string()));
+        assert_eq!(verify_file(&path, &abc.to_ascii_uppercase()), Ok(()));
+        let wrong = "0".repeat(64);
+        let message = verify_file(&path, &wrong).unwrap_err().to_string();
+        assert!(
+            message.contains(&wrong) && message.contains(abc),
+            "{message}"
+        );
+    }
+}

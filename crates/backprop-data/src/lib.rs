@@ -42,8 +42,10 @@ mod digits;
 pub mod download;
 mod error;
 pub mod idx;
+pub mod mnist;
 mod playground;
 mod scale;
+pub mod spec;
 mod split;
 mod statistics;
 mod target_scale;
@@ -53,10 +55,19 @@ pub use builtin::{
     BuiltIn, GenerateOptions, DATA_GENERATION_STREAM, MAX_NOISE, MAX_SAMPLES, MIN_SAMPLES,
 };
 pub use classic::xor_table;
-pub use dataset::{one_hot, Dataset, Targets};
+pub use csv_file::{
+    load_csv, parse_csv, CsvError, CsvOptions, FeatureSpec, MissingPolicy, TargetColumn, TaskHint,
+};
+pub use dataset::{one_hot, CategoricalColumn, Dataset, Targets};
 pub use digits::{digits, DIGITS_PIXELS, DIGITS_ROWS};
+pub use download::{
+    download, download_files, verify_file, DownloadOptions, RemoteDataset, RemoteFile,
+};
 pub use error::DataError;
+pub use idx::{images_and_labels, parse_idx, read_idx_file, IdxArray};
+pub use mnist::load_mnist_dir;
 pub use scale::{Scaler, ScalerKind};
+pub use spec::{DataSpec, DataSpecError};
 pub use split::{
     split, split_indices, train_test_split, train_validation_split, SplitPurpose,
     MIN_ROWS_TO_SPLIT, TEST_SPLIT_STREAM, VALIDATION_SPLIT_STREAM,

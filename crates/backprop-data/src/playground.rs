@@ -36,6 +36,7 @@ pub(crate) fn two_d_classes(name: &str, points: Vec<[f64; 2]>, labels: Vec<usize
         },
         feature_names: vec!["x1".into(), "x2".into()],
         name: name.into(),
+        categories: Vec::new(),
     }
 }
 
@@ -47,6 +48,7 @@ fn two_d_values(name: &str, points: Vec<[f64; 2]>, values: Vec<f64>) -> Dataset 
         targets: Targets::Values(targets),
         feature_names: vec!["x1".into(), "x2".into()],
         name: name.into(),
+        categories: Vec::new(),
     }
 }
 
