@@ -3,6 +3,7 @@
 //! Shape mismatches inside a network that was built and validated are programming errors and
 //! panic instead, naming the layer and the shapes.
 
+use crate::model::ModelError;
 use crate::optim::OptimError;
 
 /// An error from building, training or using a network.
@@ -37,6 +38,9 @@ pub enum Error {
     /// An optimiser or schedule setting is invalid.
     #[error(transparent)]
     Optimizer(#[from] OptimError),
+    /// A model file could not be read, checked or written.
+    #[error(transparent)]
+    Model(#[from] ModelError),
 }
 
 /// `Result` with this crate's [`Error`].
