@@ -1,20 +1,30 @@
-//! From parsed flags to a typed training plan: presets filled in, names resolved, and every
-//! check that needs no data done before any data is loaded.
+//! From parsed flags to a typed training plan: the `--config` file merged in ([`file`]),
+//! presets filled in, names resolved, and every check that needs no data done before any data
+//! is loaded.
+//!
+//! What depends on the data is settled after loading: the task of a CSV file (and so the default
+//! cost, [`TrainPlan::cost_for`]), and under `--init-from` the architecture and scaling.
+
+pub mod file;
+mod resolve;
 
 use crate::args::{ScaleArg, TaskArg, TrainArgs};
-use crate::data::resolve_built_in;
+use crate::data::DataSource;
 use crate::exit::CliError;
 use crate::optimizer::{default_learning_rate, optimizer_config};
 use crate::parse::ScheduleSpec;
-use crate::presets::{preset_for, DEFAULT_TEST_SPLIT};
+use crate::presets::{named_preset, preset_for, Preset, MNIST, TABULAR};
 use backprop::optim::OptimizerConfig;
 use backprop::train::Task;
 use backprop::{Activation, Cost, Initialization};
-use backprop_data::{BuiltIn, GenerateOptions, ScalerKind};
+use backprop_data::{DataSpec, ScalerKind};
+use resolve::{check_init_from_conflicts, data_source, test_split, validation_and_patience};
 use std::path::PathBuf;
 
 /// The validation fraction `--early-stopping` uses when `--validation` is not given.
 pub const EARLY_STOPPING_VALIDATION: f64 = 0.1;
+/// Where the model goes without `--out`.
+pub const DEFAULT_MODEL_FILE: &str = "model.safetensors";
 
 /// Where results go.
 #[derive(Clone, Debug, PartialEq)]
@@ -23,25 +33,29 @@ pub struct OutputOptions {
     pub json: bool,
     /// One JSON line per epoch in this file.
     pub log: Option<PathBuf>,
-    /// No per-epoch lines on stderr.
+    /// No progress bar or per-epoch lines on stderr.
     pub quiet: bool,
+    /// The model file to write.
+    pub model: PathBuf,
 }
 
 /// Everything `backprop train` will do, resolved and typed.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TrainPlan {
-    /// The data set.
-    pub builtin: BuiltIn,
-    /// How synthetic data is generated (ignored by fixed sets).
-    pub generate: GenerateOptions,
-    /// Classification or regression.
-    pub task: Task,
+    /// Where the data comes from.
+    pub source: DataSource,
+    /// `--data` as given (the model file records it).
+    pub spec: String,
+    /// The preset in use.
+    pub preset: Preset,
+    /// The task asked for with `--task`; `None` follows the data.
+    pub task: Option<Task>,
     /// Hidden layer widths.
     pub hidden_layers: Vec<usize>,
     /// Hidden activation.
     pub activation: Activation,
-    /// The cost; the output activation follows from it.
-    pub cost: Cost,
+    /// The cost given with `--cost`; `None` takes the preset's or the task's default.
+    pub cost: Option<Cost>,
     /// Initial weights.
     pub initialization: Initialization,
     /// Dropout after every hidden layer.
@@ -58,20 +72,22 @@ pub struct TrainPlan {
     pub warmup: u64,
     /// Gradient clipping norm.
     pub clip: Option<f64>,
-    /// Epochs.
+    /// Epochs (the most, with early stopping).
     pub epochs: usize,
     /// Examples per step; `None` means full batch.
     pub batch_size: Option<usize>,
     /// The one seed.
     pub seed: u64,
-    /// Test fraction; `None` means the training data is also the test data.
+    /// Test fraction for data without a test part; `None`: the training data is the test data.
     pub test_split: Option<f64>,
     /// Validation fraction of the training part.
     pub validation: Option<f64>,
     /// Early-stopping patience in epochs.
     pub early_stopping: Option<usize>,
-    /// Feature scaling.
+    /// Feature scaling (unused under `--init-from`, which keeps the model's).
     pub scale: ScalerKind,
+    /// Start from this model (fine-tuning).
+    pub init_from: Option<PathBuf>,
     /// Worker threads; `None` keeps rayon's default.
     pub threads: Option<usize>,
     /// Where results go.
@@ -81,50 +97,46 @@ pub struct TrainPlan {
 }
 
 impl TrainPlan {
-    /// Resolves the flags against the data set's preset.
+    /// Merges the `--config` file and resolves the flags against the preset.
     pub fn from_args(arguments: TrainArgs) -> Result<Self, CliError> {
-        let builtin = resolve_built_in(&arguments.data)?;
-        let preset = preset_for(builtin);
+        let arguments = file::apply_config_file(arguments)?;
+        let spec = arguments.data.clone().unwrap_or_else(|| "digits".into());
+        let data_spec: DataSpec = spec
+            .trim()
+            .parse()
+            .map_err(|error| CliError::usage(format!("--data: {error}")))?;
         let mut notes = Vec::new();
-        let natural_task = if builtin.is_classification() {
-            Task::Classification
-        } else {
-            Task::Regression
-        };
-        let task = match arguments.task {
-            None => natural_task,
-            Some(TaskArg::Classify) => Task::Classification,
-            Some(TaskArg::Regress) => Task::Regression,
-        };
-        if task == Task::Classification && natural_task == Task::Regression {
-            return Err(CliError::usage(format!(
-                "--task classify needs class labels, but {builtin} has real-valued targets; \
-                 use --task regress"
-            )));
-        }
-        if task == Task::Regression && natural_task == Task::Classification {
-            notes.push(format!(
-                "--task regress: predicting {builtin}'s class index as a number"
-            ));
-        }
-        if !builtin.is_generated() && (arguments.samples.is_some() || arguments.noise.is_some()) {
-            notes.push(format!(
-                "--samples and --noise only apply to generated sets; {builtin} is fixed"
-            ));
-        }
-        let generate = GenerateOptions {
-            samples: arguments
-                .samples
-                .unwrap_or(GenerateOptions::default().samples),
-            noise: arguments.noise.unwrap_or(GenerateOptions::default().noise),
-            seed: arguments.seed,
-        };
-        let preset_cost = preset.cost.filter(|_| task == natural_task);
-        let cost = arguments.cost.or(preset_cost).unwrap_or(match task {
-            Task::Classification => Cost::SoftmaxCrossEntropy,
-            Task::Regression => Cost::MeanSquaredError,
+        let seed = arguments.seed.unwrap_or(0);
+        let task = arguments.task.map(|task| match task {
+            TaskArg::Classify => Task::Classification,
+            TaskArg::Regress => Task::Regression,
         });
-        check_cost_for_task(cost, task)?;
+        let source = data_source(&data_spec, &arguments, seed, &mut notes);
+        let preset = match (arguments.preset, &data_spec) {
+            (Some(name), _) => named_preset(name),
+            (None, DataSpec::BuiltIn(builtin)) => preset_for(*builtin),
+            (None, DataSpec::Mnist(_)) => MNIST,
+            (None, DataSpec::Csv(_)) => TABULAR,
+        };
+        if let (Some(task), Some(natural)) = (task, source.natural_task()) {
+            if task == Task::Classification && natural == Task::Regression {
+                return Err(CliError::usage(format!(
+                    "--task classify needs class labels, but {spec} has real-valued targets; \
+                     use --task regress"
+                )));
+            }
+            if task == Task::Regression && natural == Task::Classification {
+                notes.push(format!(
+                    "--task regress: predicting {spec}'s class index as a number"
+                ));
+            }
+        }
+        if let (Some(cost), Some(task)) = (arguments.cost, task.or(source.natural_task())) {
+            check_cost_for_task(cost, task)?;
+        }
+        if arguments.init_from.is_some() {
+            check_init_from_conflicts(&arguments)?;
+        }
         let kind = arguments.optimizer.unwrap_or(preset.optimizer);
         let learning_rate = arguments
             .learning_rate
@@ -136,91 +148,91 @@ impl TrainPlan {
             arguments.momentum,
             arguments.weight_decay,
         )?;
-        let test_split = match arguments.test_split {
-            Some(0.0) => {
-                notes.push(
-                    "--test-split 0: no test part; the final metrics are on the training data"
-                        .into(),
-                );
-                None
-            }
-            Some(fraction) => Some(fraction),
-            None if preset.test_split.is_none() => {
-                notes.push(format!(
-                    "{builtin} has only {} rows: it is both the training and the test set \
-                     (no test split)",
-                    table_rows(builtin)
-                ));
-                None
-            }
-            None => preset.test_split.or(Some(DEFAULT_TEST_SPLIT)),
+        let test_split = test_split(&source, &arguments, &preset, &spec, &mut notes);
+        let (validation, early_stopping) =
+            validation_and_patience(&arguments, &preset, &mut notes)?;
+        let scale = match arguments.scale {
+            Some(ScaleArg::Standard) => ScalerKind::Standard,
+            Some(ScaleArg::Minmax) => ScalerKind::MinMax,
+            Some(ScaleArg::None) => ScalerKind::None,
+            None => preset.scale.unwrap_or(match source {
+                DataSource::Mnist(_) => ScalerKind::None,
+                _ => ScalerKind::Standard,
+            }),
         };
-        let mut validation = arguments.validation;
-        if arguments.early_stopping.is_some() && validation.is_none() {
-            notes.push(format!(
-                "--early-stopping needs validation data: holding out {}% of the training part \
-                 (--validation {EARLY_STOPPING_VALIDATION})",
-                EARLY_STOPPING_VALIDATION * 100.0
-            ));
-            validation = Some(EARLY_STOPPING_VALIDATION);
-        }
         Ok(Self {
-            builtin,
-            generate,
+            source,
+            spec,
             task,
             hidden_layers: arguments
                 .layers
                 .map_or_else(|| preset.hidden_layers.to_vec(), |layers| layers.0),
             activation: arguments.activation.unwrap_or(preset.activation),
-            cost,
-            initialization: arguments.init.unwrap_or_default(),
+            cost: arguments.cost,
+            initialization: arguments.init.unwrap_or(preset.initialization),
             dropout: arguments.dropout.unwrap_or(0.0),
-            l2_nielsen: arguments.l2_nielsen.unwrap_or(0.0),
+            l2_nielsen: arguments.l2_nielsen.unwrap_or(preset.l2_nielsen),
             l1: arguments.l1.unwrap_or(0.0),
             optimizer,
-            schedule: arguments.schedule.unwrap_or(ScheduleSpec::Constant),
+            schedule: arguments.schedule.unwrap_or(preset.schedule),
             warmup: arguments.warmup.unwrap_or(0),
             clip: arguments.clip,
             epochs: to_usize(arguments.epochs.unwrap_or(preset.epochs)),
             batch_size: arguments.batch_size.or(preset.batch_size).map(to_usize),
-            seed: arguments.seed,
+            seed,
             test_split,
             validation,
-            early_stopping: arguments.early_stopping.map(to_usize),
-            scale: match arguments.scale {
-                None => preset.scale,
-                Some(ScaleArg::Standard) => ScalerKind::Standard,
-                Some(ScaleArg::Minmax) => ScalerKind::MinMax,
-                Some(ScaleArg::None) => ScalerKind::None,
-            },
+            early_stopping,
+            scale,
+            init_from: arguments.init_from,
             threads: arguments.threads.map(to_usize),
             output: OutputOptions {
                 json: arguments.json,
                 log: arguments.log,
                 quiet: arguments.quiet,
+                model: arguments
+                    .out
+                    .unwrap_or_else(|| PathBuf::from(DEFAULT_MODEL_FILE)),
             },
+            preset,
             notes,
         })
     }
-}
 
-/// The number of rows of a fixed table (only the XOR table has no test split).
-fn table_rows(builtin: BuiltIn) -> usize {
-    match builtin {
-        BuiltIn::XorTable => backprop_data::xor_table().len(),
-        _ => 0,
+    /// The cost and output activation for the task the data turned out to have: `--cost`, else
+    /// the preset's (if it suits the task), else cross-entropy to classify and MSE to regress.
+    /// The preset's output activation comes with the preset's cost only.
+    pub fn cost_for(&self, task: Task) -> Result<(Cost, Option<Activation>), CliError> {
+        let preset_cost = self
+            .preset
+            .cost
+            .filter(|cost| task == Task::Classification || !classifies(*cost));
+        let cost = self.cost.or(preset_cost).unwrap_or(match task {
+            Task::Classification => Cost::SoftmaxCrossEntropy,
+            Task::Regression => Cost::MeanSquaredError,
+        });
+        check_cost_for_task(cost, task)?;
+        let output = self
+            .preset
+            .output_activation
+            .filter(|_| Some(cost) == self.preset.cost && task == Task::Classification);
+        Ok((cost, output))
     }
 }
 
 /// Converts a clap-checked count; saturates on 32-bit targets.
-fn to_usize(value: u64) -> usize {
+pub(crate) fn to_usize(value: u64) -> usize {
     usize::try_from(value).unwrap_or(usize::MAX)
+}
+
+/// True for the costs that need class targets.
+fn classifies(cost: Cost) -> bool {
+    matches!(cost, Cost::SoftmaxCrossEntropy | Cost::BinaryCrossEntropy)
 }
 
 /// Cross-entropies need class targets.
 fn check_cost_for_task(cost: Cost, task: Task) -> Result<(), CliError> {
-    let classifies = matches!(cost, Cost::SoftmaxCrossEntropy | Cost::BinaryCrossEntropy);
-    if classifies && task == Task::Regression {
+    if classifies(cost) && task == Task::Regression {
         return Err(CliError::usage(format!(
             "the {cost} cost needs class labels; to regress use mse, quadratic or huber"
         )));
@@ -229,63 +241,4 @@ fn check_cost_for_task(cost: Cost, task: Task) -> Result<(), CliError> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::args::{Cli, Command};
-    use clap::Parser;
-
-    fn plan(flags: &[&str]) -> Result<TrainPlan, CliError> {
-        let cli = Cli::try_parse_from(["backprop", "train"].iter().chain(flags)).unwrap();
-        let Command::Train(arguments) = cli.command else {
-            panic!("expected the train command")
-        };
-        TrainPlan::from_args(*arguments)
-    }
-
-    #[test]
-    fn presets_fill_in_and_flags_win() {
-        let company = plan(&["--data", "xor-table"]).unwrap();
-        assert_eq!(company.hidden_layers, vec![3]);
-        assert_eq!(company.cost, Cost::BinaryCrossEntropy);
-        assert_eq!(company.test_split, None);
-        assert_eq!(company.batch_size, None);
-        let changed = plan(&["--data", "xor-table", "--layers", "4", "--epochs", "5"]).unwrap();
-        assert_eq!((changed.hidden_layers, changed.epochs), (vec![4], 5));
-        let digits = plan(&[]).unwrap();
-        assert_eq!(digits.builtin, BuiltIn::Digits);
-        assert_eq!(digits.test_split, Some(0.2));
-        assert_eq!(digits.cost, Cost::SoftmaxCrossEntropy);
-    }
-
-    #[test]
-    fn another_optimizer_gets_its_own_default_rate() {
-        let sgd = plan(&["--optimizer", "sgd"]).unwrap();
-        assert_eq!(sgd.optimizer.learning_rate(), 0.1);
-        let rmsprop = plan(&["--data", "circle", "--optimizer", "rmsprop"]).unwrap();
-        assert_eq!(rmsprop.optimizer.learning_rate(), 0.01);
-        let adam = plan(&["--data", "circle"]).unwrap();
-        assert_eq!(adam.optimizer.learning_rate(), 0.03);
-    }
-
-    #[test]
-    fn early_stopping_defaults_validation_and_says_so() {
-        let plan = plan(&["--early-stopping", "3"]).unwrap();
-        assert_eq!(plan.validation, Some(EARLY_STOPPING_VALIDATION));
-        assert!(plan.notes.iter().any(|n| n.contains("--validation 0.1")));
-    }
-
-    #[test]
-    fn invalid_combinations_are_usage_errors() {
-        for flags in [
-            &["--data", "plane", "--task", "classify"][..],
-            &["--data", "plane", "--cost", "bce"],
-            &["--optimizer", "adam", "--momentum", "0.5"],
-            &["--learning-rate", "-1"],
-            &["--optimizer", "nesterov", "--momentum", "0"],
-            &["--data", "nope"],
-        ] {
-            let error = plan(flags).unwrap_err();
-            assert_eq!(error.exit_code(), 2, "{flags:?}: {error}");
-        }
-    }
-}
+mod tests;

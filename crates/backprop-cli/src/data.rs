@@ -1,18 +1,75 @@
-//! Data for training: resolving `--data`, loading, the test and validation splits, feature
-//! scaling fitted on the training part, and target encoding.
+//! Data for training: loading the `--data` source ([`load`]), the test and validation splits,
+//! feature scaling fitted on the training part (or a model's, under `--init-from`), and target
+//! encoding.
 //!
-//! - Classification targets are one-hot rows, except binary cross-entropy on two classes,
-//!   which trains one sigmoid unit on the label itself (0 or 1).
-//! - Regression targets are standardised with a [`TargetScaler`] fitted on the training part;
-//!   the original values are kept so that test metrics can be reported in the targets' units.
+//! - Classification targets are one-hot rows, except a single sigmoid output on two classes,
+//!   which trains on the label itself (0 or 1).
+//! - Regression targets are standardised with a scaler fitted on the training part; the
+//!   original values are kept so that test metrics can be reported in the targets' units.
+//! - Scalers are kept as the model file stores them ([`AffineScaler`]: x′ = (x − center)/scale),
+//!   so a fine-tuned model applies exactly the scaling it was first trained with.
+
+pub mod align;
+mod encode;
+pub mod load;
+
+pub use encode::{encode, PreparedData, Scaling};
 
 use crate::config::TrainPlan;
 use crate::exit::CliError;
+use backprop::model::ModelMetadata;
 use backprop::train::Task;
-use backprop::{Cost, Matrix};
+use backprop::Matrix;
 use backprop_data::{
-    train_test_split, train_validation_split, BuiltIn, Dataset, Scaler, TargetScaler, Targets,
+    train_test_split, train_validation_split, BuiltIn, CsvOptions, Dataset, GenerateOptions,
+    Targets,
 };
+use std::path::PathBuf;
+
+/// Where the data comes from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DataSource {
+    /// A built-in set, generated or embedded.
+    BuiltIn {
+        /// Which set.
+        builtin: BuiltIn,
+        /// How synthetic data is generated (ignored by fixed sets).
+        generate: GenerateOptions,
+    },
+    /// A folder of MNIST IDX files; the t10k files are the test part.
+    Mnist(PathBuf),
+    /// A CSV file and how to read it.
+    Csv {
+        /// The file.
+        path: PathBuf,
+        /// Header, target, delimiter, missing cells, task.
+        options: CsvOptions,
+    },
+}
+
+impl DataSource {
+    /// The task the data has before loading, when it is known: `None` for CSV files.
+    pub fn natural_task(&self) -> Option<Task> {
+        match self {
+            DataSource::BuiltIn { builtin, .. } if !builtin.is_classification() => {
+                Some(Task::Regression)
+            }
+            DataSource::BuiltIn { .. } | DataSource::Mnist(_) => Some(Task::Classification),
+            DataSource::Csv { .. } => None,
+        }
+    }
+
+    /// True for the 4-row XOR table, too small to split.
+    pub fn is_tiny_table(&self) -> bool {
+        matches!(
+            self,
+            DataSource::BuiltIn {
+                builtin: BuiltIn::XorTable,
+                ..
+            }
+        )
+    }
+}
 
 /// One part of the data, ready for the network.
 #[derive(Clone, Debug)]
@@ -32,50 +89,72 @@ impl Part {
     }
 }
 
-/// The parts of the data and what the network's ends must look like.
+/// The data split into parts, before scaling and encoding.
 #[derive(Clone, Debug)]
-pub struct PreparedData {
-    /// The data set's name.
-    pub name: String,
+pub struct Splits {
     /// The training part.
-    pub train: Part,
+    pub train: Dataset,
     /// The validation part, when asked for.
-    pub validation: Option<Part>,
-    /// The test part (the training part itself when there is no test split).
-    pub test: Part,
+    pub validation: Option<Dataset>,
+    /// The test part (the training part itself when there is none).
+    pub test: Dataset,
     /// True when the test part is the training data.
     pub test_is_training: bool,
-    /// Input width.
-    pub n_features: usize,
-    /// Output width.
-    pub n_outputs: usize,
-    /// How regression targets were standardised.
-    pub target_scaler: Option<TargetScaler>,
+    /// Classification or regression.
+    pub task: Task,
+    /// `"tabular"` or `"image"`.
+    pub input_kind: &'static str,
+    /// Lines describing what was loaded.
+    pub summary: Vec<String>,
+    /// The CSV target column's name, when the data came from a CSV.
+    pub target_name: Option<String>,
 }
 
-/// Resolves `--data`. Only built-in sets exist in this version.
-pub fn resolve_built_in(name: &str) -> Result<BuiltIn, CliError> {
-    name.trim().parse::<BuiltIn>().map_err(|_| {
-        let names = BuiltIn::ALL.map(|builtin| builtin.name()).join(", ");
-        CliError::usage(format!(
-            "--data {name:?} is not a built-in data set, and loading data from files \
-             (CSV, mnist:DIR) is not available yet in this version; built-in sets: {names}"
-        ))
-    })
-}
-
-/// Loads, splits, scales and encodes the data the plan names.
-pub fn prepare(plan: &TrainPlan) -> Result<PreparedData, CliError> {
-    let mut data = plan.builtin.load(&plan.generate)?;
-    if plan.task == Task::Regression {
-        data = labels_as_values(data);
+impl Splits {
+    /// Output width for this data: classes (or 1 for a single sigmoid unit) or target columns.
+    pub fn n_outputs(&self, single_sigmoid: bool) -> usize {
+        if single_sigmoid {
+            1
+        } else {
+            self.train.n_outputs()
+        }
     }
-    let (train, test, test_is_training) = match plan.test_split {
-        Some(fraction) => {
+}
+
+/// Loads the plan's data, re-expressed in the model's features and classes under
+/// `--init-from`, and splits it.
+pub fn load_and_split(plan: &TrainPlan, model: Option<&ModelMetadata>) -> Result<Splits, CliError> {
+    let loaded = load::load_source(&plan.source, &plan.spec)?;
+    let mut summary = loaded.summary;
+    let mut data = loaded.data;
+    let mut own_test = loaded.test;
+    if plan.task == Some(Task::Regression) {
+        data = labels_as_values(data);
+        own_test = own_test.map(labels_as_values);
+    }
+    if let Some(metadata) = model {
+        let source = plan
+            .init_from
+            .as_deref()
+            .unwrap_or(std::path::Path::new(""));
+        let model_file = source.display().to_string();
+        data = align::align_to_model(data, metadata, &model_file, &mut summary)?;
+        own_test = own_test
+            .map(|test| align::align_to_model(test, metadata, &model_file, &mut summary))
+            .transpose()?;
+    }
+    let task = if data.is_classification() {
+        Task::Classification
+    } else {
+        Task::Regression
+    };
+    let (train, test, test_is_training) = match (own_test, plan.test_split) {
+        (Some(test), _) => (data, test, false),
+        (None, Some(fraction)) => {
             let (train, test) = train_test_split(&data, fraction, plan.seed, true)?;
             (train, test, false)
         }
-        None => (data.clone(), data, true),
+        (None, None) => (data.clone(), data, true),
     };
     let (train, validation) = match plan.validation {
         Some(fraction) => {
@@ -84,19 +163,15 @@ pub fn prepare(plan: &TrainPlan) -> Result<PreparedData, CliError> {
         }
         None => (train, None),
     };
-    let scaler = plan.scale.fit(&train.features);
-    let single_sigmoid = plan.cost == Cost::BinaryCrossEntropy && train.n_classes() == Some(2);
-    let target_scaler = TargetScaler::fit_dataset(&train);
-    let encode = |part: &Dataset| encode(part, &scaler, target_scaler.as_ref(), single_sigmoid);
-    Ok(PreparedData {
-        name: train.name.clone(),
-        n_features: train.n_features(),
-        n_outputs: if single_sigmoid { 1 } else { train.n_outputs() },
-        train: encode(&train),
-        validation: validation.as_ref().map(encode),
-        test: encode(&test),
+    Ok(Splits {
+        train,
+        validation,
+        test,
         test_is_training,
-        target_scaler,
+        task,
+        input_kind: loaded.input_kind,
+        target_name: loaded.target_name,
+        summary,
     })
 }
 
@@ -111,50 +186,5 @@ fn labels_as_values(data: Dataset) -> Dataset {
             }
         }
         Targets::Values(_) => data,
-    }
-}
-
-/// Scales the features and encodes the targets of one part.
-fn encode(
-    part: &Dataset,
-    scaler: &Scaler,
-    target_scaler: Option<&TargetScaler>,
-    single_sigmoid: bool,
-) -> Part {
-    let features = scaler.transform(&part.features);
-    match (&part.targets, target_scaler) {
-        (Targets::Classes { labels, .. }, _) if single_sigmoid => Part {
-            features,
-            targets: Matrix::from_fn(labels.len(), 1, |row, _| labels[row] as f32),
-            values: None,
-        },
-        (Targets::Values(values), Some(target_scaler)) => Part {
-            features,
-            targets: target_scaler.transform(values),
-            values: Some(values.clone()),
-        },
-        _ => Part {
-            features,
-            targets: part.targets_matrix(),
-            values: None,
-        },
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn unknown_names_explain_that_files_come_later() {
-        let error = resolve_built_in("train.csv").unwrap_err();
-        assert_eq!(error.exit_code(), 2);
-        let text = error.to_string();
-        assert!(text.contains("not available yet"), "{text}");
-        assert!(
-            text.contains("multi-gaussian") && text.contains("xor-table"),
-            "{text}"
-        );
-        assert_eq!(resolve_built_in("spiral").unwrap(), BuiltIn::Spiral);
     }
 }

@@ -35,6 +35,21 @@ pub fn epoch_json(record: &EpochRecord) -> Value {
     Value::Object(object)
 }
 
+/// The final network's `{prefix}loss`, `accuracy`, `mae` and `r2` (MAE and R² in the
+/// targets' units).
+fn insert_final_metrics(object: &mut Map<String, Value>, metrics: &Metrics, prefix: &str) {
+    object.insert(format!("{prefix}loss"), json!(metrics.loss));
+    for (name, value) in [
+        ("accuracy", metrics.accuracy),
+        ("mae", metrics.mae),
+        ("r2", metrics.r2),
+    ] {
+        if let Some(value) = value {
+            object.insert(format!("{prefix}{name}"), json!(value));
+        }
+    }
+}
+
 /// The task's name in JSON.
 fn task_name(task: Task) -> &'static str {
     match task {
@@ -51,7 +66,9 @@ pub fn summary_json(outcome: &Outcome<'_>) -> Value {
     let mut object = Map::new();
     object.insert("command".into(), json!("train"));
     object.insert("dataset".into(), json!(data.name));
-    object.insert("task".into(), json!(task_name(plan.task)));
+    object.insert("task".into(), json!(task_name(data.task)));
+    object.insert("data".into(), json!(plan.spec));
+    object.insert("preset".into(), json!(plan.preset.name));
     object.insert(
         "rows".into(),
         json!({
@@ -61,13 +78,16 @@ pub fn summary_json(outcome: &Outcome<'_>) -> Value {
         }),
     );
     object.insert("test_is_training_data".into(), json!(data.test_is_training));
-    object.insert("layer_sizes".into(), json!(outcome.sizes));
-    object.insert("activation".into(), json!(plan.activation.to_string()));
+    object.insert("layer_sizes".into(), json!(outcome.config.sizes));
+    object.insert(
+        "activation".into(),
+        json!(outcome.hidden_activation().map(|a| a.to_string())),
+    );
     object.insert(
         "output_activation".into(),
-        json!(outcome.output_activation.to_string()),
+        json!(outcome.output_activation().to_string()),
     );
-    object.insert("cost".into(), json!(plan.cost.to_string()));
+    object.insert("cost".into(), json!(outcome.config.cost.to_string()));
     object.insert("optimizer".into(), json!(plan.optimizer.name()));
     object.insert(
         "learning_rate".into(),
@@ -79,23 +99,24 @@ pub fn summary_json(outcome: &Outcome<'_>) -> Value {
     object.insert("epochs_run".into(), json!(history.epochs.len()));
     object.insert("best_epoch".into(), json!(history.best_epoch));
     object.insert("stopped_early".into(), json!(history.stopped_early));
-    if let Some(record) = outcome.final_record() {
-        insert_metrics(&mut object, &record.train, "train_");
-        if let Some(validation) = &record.validation {
-            insert_metrics(&mut object, validation, "validation_");
-        }
+    insert_final_metrics(&mut object, &outcome.train, "train_");
+    if let Some(validation) = &outcome.validation {
+        insert_final_metrics(&mut object, validation, "validation_");
     }
-    let test = &outcome.test;
-    object.insert("test_loss".into(), json!(test.loss));
-    if let Some(accuracy) = test.accuracy {
-        object.insert("test_accuracy".into(), json!(accuracy));
-    }
-    if let Some(mae) = test.mae {
-        object.insert("test_mae".into(), json!(mae));
-    }
-    if let Some(r2) = test.r2 {
-        object.insert("test_r2".into(), json!(r2));
-    }
+    insert_final_metrics(&mut object, &outcome.test, "test_");
+    object.insert(
+        "model".into(),
+        json!(plan.output.model.display().to_string()),
+    );
+    object.insert(
+        "parameters".into(),
+        json!(outcome
+            .config
+            .sizes
+            .windows(2)
+            .map(|pair| pair[0] * pair[1] + pair[1])
+            .sum::<usize>()),
+    );
     object.insert("seconds".into(), json!(outcome.seconds));
     object.insert(
         "samples_per_second".into(),

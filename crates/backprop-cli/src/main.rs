@@ -10,15 +10,28 @@
 
 mod args;
 mod config;
+mod csv_input;
+mod csv_stream;
+mod csv_text;
 mod data;
+mod download;
+mod evaluate;
 mod exit;
 mod gradcheck;
+mod inspect;
+mod inspect_history;
 mod json;
+mod labeled_data;
+mod model_file;
 mod optimizer;
+mod output_file;
 mod parse;
+mod predict;
+mod predict_output;
 mod presets;
 mod progress;
 mod report;
+mod target_encoding;
 mod train;
 mod version;
 
@@ -45,6 +58,10 @@ fn run(cli: args::Cli) -> Result<(), exit::CliError> {
             train::run(&plan)
         }
         args::Command::Gradcheck(arguments) => gradcheck::run(&arguments),
+        args::Command::Evaluate(arguments) => evaluate::run(&arguments),
+        args::Command::Predict(arguments) => predict::run(&arguments),
+        args::Command::Inspect(arguments) => inspect::run(&arguments),
+        args::Command::Data(arguments) => download::run(&arguments),
         args::Command::Completions { shell } => {
             let mut command = <args::Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut command, "backprop", &mut std::io::stdout());

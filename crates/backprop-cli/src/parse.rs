@@ -37,6 +37,23 @@ pub enum ScheduleSpec {
     },
 }
 
+impl std::fmt::Display for ScheduleSpec {
+    /// The form `--schedule` takes: `constant`, `step:100:0.5`, `exponential:0.99`,
+    /// `cosine:0.0001`.
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ScheduleSpec::Constant => write!(formatter, "constant"),
+            ScheduleSpec::Step { step_size, gamma } => {
+                write!(formatter, "step:{step_size}:{gamma}")
+            }
+            ScheduleSpec::Exponential { gamma } => write!(formatter, "exponential:{gamma}"),
+            ScheduleSpec::Cosine { min_learning_rate } => {
+                write!(formatter, "cosine:{min_learning_rate}")
+            }
+        }
+    }
+}
+
 /// Parses `128,64`, `""` or `none`.
 pub fn parse_layers(text: &str) -> Result<HiddenLayers, String> {
     let trimmed = text.trim();
@@ -83,6 +100,31 @@ pub fn parse_initialization(text: &str) -> Result<Initialization, String> {
              xavier-uniform, xavier-normal, he-uniform or he-normal)"
         )
     })
+}
+
+/// Parses `--delimiter`: one ASCII character, or `tab`, `\t`, `comma`, `semicolon`, `space`,
+/// `pipe`. Quotes and line breaks cannot be delimiters.
+pub fn parse_delimiter(text: &str) -> Result<u8, String> {
+    let byte = match text.to_ascii_lowercase().as_str() {
+        "tab" | "\\t" | "\t" => b'\t',
+        "comma" => b',',
+        "semicolon" => b';',
+        "space" => b' ',
+        "pipe" => b'|',
+        _ => match text.as_bytes() {
+            [byte] if byte.is_ascii() => *byte,
+            _ => {
+                return Err(format!(
+                    "{text:?} is not a delimiter: expected one ASCII character such as ',' or ';', \
+                     or tab"
+                ))
+            }
+        },
+    };
+    if matches!(byte, b'"' | b'\n' | b'\r') || (byte.is_ascii_control() && byte != b'\t') {
+        return Err(format!("{text:?} cannot be a delimiter"));
+    }
+    Ok(byte)
 }
 
 /// Parses `constant`, `step:STEP_SIZE:GAMMA`, `exponential:GAMMA` or `cosine[:MIN_LR]`.
@@ -160,6 +202,15 @@ mod tests {
             .contains("expected constant"));
         assert!(parse_schedule("step:x:0.5").is_err());
         assert!(parse_schedule("linear").is_err());
+    }
+
+    #[test]
+    fn delimiters() {
+        assert_eq!(parse_delimiter(";"), Ok(b';'));
+        assert_eq!(parse_delimiter("tab"), Ok(b'\t'));
+        assert_eq!(parse_delimiter("\t"), Ok(b'\t'));
+        assert!(parse_delimiter(",,").is_err());
+        assert!(parse_delimiter("\"").is_err());
     }
 
     #[test]

@@ -1,11 +1,13 @@
-//! Per-data-set defaults that train a good model quickly when no flag is given.
+//! Named defaults that train a good model quickly when no flag is given: one per built-in data
+//! set, one for CSV files (`tabular`), one for `mnist:` folders, and Nielsen's two book setups.
 //!
-//! Any explicit flag replaces the matching preset field. The preset's learning rate only
-//! applies with the preset's optimiser: choosing another optimiser without `--learning-rate`
-//! gives that optimiser's default rate.
+//! Any explicit flag (or `--config` key) replaces the matching preset field. The preset's
+//! learning rate only applies with the preset's optimiser, and its output activation only with
+//! its cost: choosing another optimiser without `--learning-rate` gives that optimiser's default
+//! rate.
 //!
 //! Measured with the default seed 0 on a release build (`backprop train --data NAME`, noise 0
-//! unless said; seconds of training on one laptop-class core count):
+//! unless said; seconds of training on a busy 2-core machine):
 //!
 //! | data | test result | seconds |
 //! | --- | --- | --- |
@@ -15,49 +17,149 @@
 //! | `spiral` | 100 % (99–100 % over seeds 0–5) | 0.07 |
 //! | `plane` | R² 0.999 (0.96 at noise 0.2) | 0.03 |
 //! | `multi-gaussian` | R² 0.965 (0.935–0.967 over seeds 0–5) | 0.06 |
+//!
+//! The CSV and MNIST figures are in the README.
 
-use crate::args::OptimizerKind;
-use backprop::{Activation, Cost};
+use crate::args::{OptimizerKind, PresetName};
+use crate::parse::ScheduleSpec;
+use backprop::{Activation, Cost, Initialization};
 use backprop_data::{BuiltIn, ScalerKind};
 
-/// Training defaults for one built-in data set.
+/// Training defaults.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Preset {
+    /// The preset's name, as `--preset` or the data names it.
+    pub name: &'static str,
     /// Hidden layer widths.
     pub hidden_layers: &'static [usize],
     /// Hidden activation.
     pub activation: Activation,
     /// The cost; `None` means the task's default (cross-entropy or MSE).
     pub cost: Option<Cost>,
+    /// The output activation, used with [`Preset::cost`] only; `None` follows from the cost.
+    pub output_activation: Option<Activation>,
+    /// Initial weights.
+    pub initialization: Initialization,
     /// The optimiser.
     pub optimizer: OptimizerKind,
     /// The learning rate for [`Preset::optimizer`]; `None` means the optimiser's default.
     pub learning_rate: Option<f64>,
-    /// Epochs.
+    /// Nielsen's L2 λ (0: none).
+    pub l2_nielsen: f64,
+    /// The learning-rate schedule.
+    pub schedule: ScheduleSpec,
+    /// Epochs (the most, with early stopping).
     pub epochs: u64,
     /// Examples per step; `None` means the whole training set (full batch).
     pub batch_size: Option<u64>,
-    /// Test fraction; `None` means the whole (tiny) set is both training and test set.
+    /// Test fraction for data without a test part; `None`: the whole (tiny) set is both
+    /// training and test set.
     pub test_split: Option<f64>,
-    /// Feature scaling.
-    pub scale: ScalerKind,
+    /// Validation fraction of the training part.
+    pub validation: Option<f64>,
+    /// Early-stopping patience in epochs.
+    pub early_stopping: Option<u64>,
+    /// Feature scaling; `None` means the data's default (standard for tables, none for images).
+    pub scale: Option<ScalerKind>,
 }
 
 /// The default test fraction for data without a test part of its own.
 pub const DEFAULT_TEST_SPLIT: f64 = 0.2;
 
-/// A small two-hidden-layer tanh network for the 2-D playground sets.
-const PLAYGROUND: Preset = Preset {
+/// Adam with batches of 32 and standard scaling: the base of the small presets.
+const SMALL: Preset = Preset {
+    name: "playground",
     hidden_layers: &[8, 8],
     activation: Activation::Tanh,
     cost: None,
+    output_activation: None,
+    initialization: Initialization::PytorchDefault,
     optimizer: OptimizerKind::Adam,
     learning_rate: Some(0.03),
+    l2_nielsen: 0.0,
+    schedule: ScheduleSpec::Constant,
     epochs: 100,
     batch_size: Some(32),
     test_split: Some(DEFAULT_TEST_SPLIT),
-    scale: ScalerKind::Standard,
+    validation: None,
+    early_stopping: None,
+    scale: Some(ScalerKind::Standard),
 };
+
+/// CSV files: 64 ReLU units, Adam at 0.003, batches of 32, up to 200 epochs with early
+/// stopping (patience 10 on 20 % of the training part, best weights restored), standard
+/// scaling, a stratified 20 % test split.
+///
+/// The validation part is 20 %, not 10 %: on a few hundred rows a 10 % part (35 rows of the
+/// diabetes data) is so noisy that early stopping picked epoch 1 (test R² 0.30, against 0.52
+/// with 20 %).
+pub const TABULAR: Preset = Preset {
+    name: "tabular",
+    hidden_layers: &[64],
+    activation: Activation::Relu,
+    learning_rate: Some(3e-3),
+    epochs: 200,
+    validation: Some(0.2),
+    early_stopping: Some(10),
+    ..SMALL
+};
+
+/// MNIST: 256,128 ReLU units, Adam at 0.001 annealed to 0 by a cosine schedule, batches of
+/// 128, 10 epochs, pixels in [0, 1]. The cosine schedule took the test accuracy from 97.9 % (a
+/// constant rate; 97.9 % too after 15 epochs) to 98.2 %.
+pub const MNIST: Preset = Preset {
+    name: "mnist",
+    hidden_layers: &[256, 128],
+    activation: Activation::Relu,
+    learning_rate: Some(1e-3),
+    schedule: ScheduleSpec::Cosine {
+        min_learning_rate: 0.0,
+    },
+    epochs: 10,
+    batch_size: Some(128),
+    scale: None,
+    ..SMALL
+};
+
+/// Nielsen's `network.py` (chapter 1): 30 sigmoid units, sigmoid outputs with the quadratic
+/// cost, SGD with η = 3.0, batches of 10, 30 epochs, N(0, 1) weights and biases.
+pub const NIELSEN: Preset = Preset {
+    name: "nielsen",
+    hidden_layers: &[30],
+    activation: Activation::Sigmoid,
+    cost: Some(Cost::Quadratic),
+    output_activation: Some(Activation::Sigmoid),
+    initialization: Initialization::StandardNormal,
+    optimizer: OptimizerKind::Sgd,
+    learning_rate: Some(3.0),
+    epochs: 30,
+    batch_size: Some(10),
+    scale: None,
+    ..SMALL
+};
+
+/// Nielsen's `network2.py` (chapter 3): 100 sigmoid units, sigmoid outputs with binary
+/// cross-entropy per output, L2 λ = 5.0 as (λ/2n)Σw², SGD with η = 0.5, batches of 10, 30
+/// epochs, N(0, 1/n_in) weights.
+pub const NIELSEN2: Preset = Preset {
+    name: "nielsen2",
+    hidden_layers: &[100],
+    cost: Some(Cost::BinaryCrossEntropy),
+    initialization: Initialization::ScaledNormal,
+    learning_rate: Some(0.5),
+    l2_nielsen: 5.0,
+    ..NIELSEN
+};
+
+/// The preset `--preset` names.
+pub fn named_preset(name: PresetName) -> Preset {
+    match name {
+        PresetName::Tabular => TABULAR,
+        PresetName::Mnist => MNIST,
+        PresetName::Nielsen => NIELSEN,
+        PresetName::Nielsen2 => NIELSEN2,
+    }
+}
 
 /// The preset for a built-in data set.
 ///
@@ -73,6 +175,7 @@ const PLAYGROUND: Preset = Preset {
 pub fn preset_for(builtin: BuiltIn) -> Preset {
     match builtin {
         BuiltIn::XorTable => Preset {
+            name: "xor-table",
             hidden_layers: &[3],
             activation: Activation::Sigmoid,
             cost: Some(Cost::BinaryCrossEntropy),
@@ -81,26 +184,24 @@ pub fn preset_for(builtin: BuiltIn) -> Preset {
             epochs: 1000,
             batch_size: None,
             test_split: None,
-            scale: ScalerKind::None,
+            scale: Some(ScalerKind::None),
+            ..SMALL
         },
         BuiltIn::Digits => Preset {
+            name: "digits",
             hidden_layers: &[64],
             activation: Activation::Relu,
-            cost: None,
-            optimizer: OptimizerKind::Adam,
             learning_rate: Some(1e-3),
             epochs: 20,
-            batch_size: Some(32),
-            test_split: Some(DEFAULT_TEST_SPLIT),
-            scale: ScalerKind::Standard,
+            ..SMALL
         },
         BuiltIn::Spiral | BuiltIn::MultiGaussian => Preset {
             hidden_layers: &[16, 16],
             epochs: 200,
-            ..PLAYGROUND
+            ..SMALL
         },
         BuiltIn::Circle | BuiltIn::Xor | BuiltIn::Gaussian | BuiltIn::Moons | BuiltIn::Plane => {
-            PLAYGROUND
+            SMALL
         }
     }
 }
@@ -123,5 +224,17 @@ mod tests {
         assert_eq!(company.hidden_layers, &[3]);
         assert_eq!(company.cost, Some(Cost::BinaryCrossEntropy));
         assert!(company.epochs <= 2000);
+    }
+
+    #[test]
+    fn nielsen_presets_follow_the_book() {
+        assert_eq!(NIELSEN.hidden_layers, &[30]);
+        assert_eq!(NIELSEN.learning_rate, Some(3.0));
+        assert_eq!(NIELSEN.initialization, Initialization::StandardNormal);
+        assert_eq!(NIELSEN2.hidden_layers, &[100]);
+        assert_eq!(NIELSEN2.cost, Some(Cost::BinaryCrossEntropy));
+        assert_eq!((NIELSEN2.l2_nielsen, NIELSEN2.batch_size), (5.0, Some(10)));
+        assert_eq!(NIELSEN2.output_activation, Some(Activation::Sigmoid));
+        assert!(TABULAR.early_stopping.is_some() && TABULAR.validation.is_some());
     }
 }

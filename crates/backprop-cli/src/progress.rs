@@ -1,23 +1,31 @@
-//! The training observer: per-epoch lines on stderr (thinned out to about 40 for long runs,
-//! none with `-q`) and one JSON line per epoch in the `--log` file, flushed as training goes.
+//! The training observer: on a terminal (and without `-q`), a progress bar over all the
+//! optimisation steps showing the epoch, loss and accuracy; otherwise plain per-epoch lines on
+//! stderr (thinned out to about 40 for long runs, none with `-q`). The same thinned epoch lines
+//! are printed above the bar on a terminal. One JSON line per epoch goes to the `--log` file,
+//! flushed as training goes.
 
 use crate::exit::CliError;
 use crate::json::epoch_json;
-use crate::report::{epoch_line, say};
-use backprop::train::{EpochRecord, TrainingObserver};
+use crate::report::{epoch_line, format_number, format_percent, say};
+use backprop::train::{BatchEvent, EpochRecord, TrainingObserver};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 /// About this many epoch lines are printed, however many epochs run.
 pub const TARGET_EPOCH_LINES: usize = 40;
 
-/// Prints and logs epochs.
+/// The bar's layout; plain text, so `NO_COLOR` needs nothing more.
+const BAR_TEMPLATE: &str = "{prefix} [{bar:30}] {percent:>3}% {elapsed_precise} eta {eta} {msg}";
+
+/// Prints, draws and logs epochs.
 #[derive(Debug)]
 pub struct EpochReporter {
     total_epochs: usize,
     print_every: usize,
     quiet: bool,
+    bar: Option<ProgressBar>,
     log: Option<(PathBuf, BufWriter<File>)>,
     log_error: Option<CliError>,
 }
@@ -28,8 +36,14 @@ pub fn print_interval(total_epochs: usize) -> usize {
 }
 
 impl EpochReporter {
-    /// A reporter for `total_epochs`; creates (truncates) the log file first.
-    pub fn new(total_epochs: usize, quiet: bool, log: Option<&Path>) -> Result<Self, CliError> {
+    /// A reporter for `total_epochs` of `batches_per_epoch` steps; creates (truncates) the log
+    /// file first. The bar is drawn only when stderr is a terminal and `quiet` is off.
+    pub fn new(
+        total_epochs: usize,
+        batches_per_epoch: usize,
+        quiet: bool,
+        log: Option<&Path>,
+    ) -> Result<Self, CliError> {
         let log = match log {
             Some(path) => {
                 let file = File::create(path).map_err(|error| {
@@ -39,10 +53,13 @@ impl EpochReporter {
             }
             None => None,
         };
+        let steps = (total_epochs as u64).saturating_mul(batches_per_epoch as u64);
+        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| progress_bar(steps));
         Ok(Self {
             total_epochs,
             print_every: print_interval(total_epochs),
             quiet,
+            bar,
             log,
             log_error: None,
         })
@@ -67,8 +84,11 @@ impl EpochReporter {
         }
     }
 
-    /// Flushes the log; reports the first write failure.
+    /// Clears the bar and flushes the log; reports the first write failure.
     pub fn finish(mut self) -> Result<(), CliError> {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
         if let Some(error) = self.log_error.take() {
             return Err(error);
         }
@@ -81,11 +101,44 @@ impl EpochReporter {
     }
 }
 
+/// A bar over `steps` optimisation steps, drawn on stderr.
+fn progress_bar(steps: u64) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(steps), ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template(BAR_TEMPLATE) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
 impl TrainingObserver for EpochReporter {
+    fn on_batch(&mut self, event: &BatchEvent) {
+        if let Some(bar) = &self.bar {
+            bar.set_prefix(format!("epoch {}/{}", event.epoch, self.total_epochs));
+            bar.inc(1);
+        }
+    }
+
     fn on_epoch(&mut self, record: &EpochRecord) {
         self.log_epoch(record);
-        if self.prints(record.epoch) {
-            say(epoch_line(record, self.total_epochs));
+        let line = self
+            .prints(record.epoch)
+            .then(|| epoch_line(record, self.total_epochs));
+        match (&self.bar, line) {
+            (Some(bar), line) => {
+                let mut message = format!("loss {}", format_number(record.train.loss));
+                if let Some(accuracy) = record.train.accuracy {
+                    message.push_str(&format!("  accuracy {}", format_percent(accuracy)));
+                }
+                if let Some(r2) = record.train.r2 {
+                    message.push_str(&format!("  r2 {r2:.4}"));
+                }
+                bar.set_message(message);
+                if let Some(line) = line {
+                    bar.println(line);
+                }
+            }
+            (None, Some(line)) => say(line),
+            (None, None) => {}
         }
     }
 }
@@ -100,10 +153,11 @@ mod tests {
         assert_eq!(print_interval(40), 1);
         assert_eq!(print_interval(1000), 25);
         assert_eq!(print_interval(2000), 50);
-        let reporter = EpochReporter::new(1000, false, None).unwrap();
+        let reporter = EpochReporter::new(1000, 1, false, None).unwrap();
         let printed = (1..=1000).filter(|&epoch| reporter.prints(epoch)).count();
         assert_eq!(printed, 41);
-        let quiet = EpochReporter::new(10, true, None).unwrap();
+        let quiet = EpochReporter::new(10, 1, true, None).unwrap();
         assert!(!(1..=10).any(|epoch| quiet.prints(epoch)));
+        assert!(quiet.bar.is_none());
     }
 }

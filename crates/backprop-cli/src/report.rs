@@ -2,14 +2,19 @@
 //! final metrics.
 //!
 //! The output is plain text without colours, so `NO_COLOR` and non-terminal streams need no
-//! special handling. Write errors on stderr are ignored: a closed stderr must not stop training.
+//! special handling (the progress bar, [`crate::progress`], appears on terminals only). Write
+//! errors on stderr are ignored: a closed stderr must not stop training.
+
+mod summary;
+
+pub use summary::summary_lines;
 
 use crate::config::TrainPlan;
 use crate::data::PreparedData;
 use crate::parse::ScheduleSpec;
 use backprop::optim::OptimizerConfig;
 use backprop::train::{EpochRecord, History, Metrics, Task};
-use backprop::Activation;
+use backprop::{Activation, NetworkConfig};
 use std::fmt::Display;
 use std::io::Write;
 
@@ -25,15 +30,17 @@ pub struct Outcome<'a> {
     pub plan: &'a TrainPlan,
     /// The data it ran on.
     pub data: &'a PreparedData,
-    /// Layer sizes, input first.
-    pub sizes: &'a [usize],
-    /// The output layer's activation.
-    pub output_activation: Activation,
+    /// The network that was trained: sizes, activations, cost.
+    pub config: &'a NetworkConfig,
     /// Examples per step actually used.
     pub batch_size: usize,
     /// Per-epoch records.
     pub history: &'a History,
-    /// Metrics on the test part (MAE and R² in the targets' units).
+    /// The final network's metrics on the training part (MAE and R² in the targets' units).
+    pub train: Metrics,
+    /// The same on the validation part.
+    pub validation: Option<Metrics>,
+    /// The same on the test part.
     pub test: Metrics,
     /// Wall-clock seconds of training.
     pub seconds: f64,
@@ -42,16 +49,18 @@ pub struct Outcome<'a> {
 }
 
 impl Outcome<'_> {
-    /// The record of the epoch whose weights the network holds (the best one under early
-    /// stopping, else the last).
-    pub fn final_record(&self) -> Option<&EpochRecord> {
-        let best = self.history.best_epoch;
-        self.history
-            .epochs
-            .iter()
-            .rev()
-            .find(|record| Some(record.epoch) == best)
-            .or(self.history.last())
+    /// The hidden layers' activation (`None` without hidden layers).
+    pub fn hidden_activation(&self) -> Option<Activation> {
+        let activations = &self.config.activations;
+        activations
+            .len()
+            .checked_sub(1)
+            .and_then(|hidden| activations[..hidden].first().copied())
+    }
+
+    /// The output layer's activation.
+    pub fn output_activation(&self) -> Activation {
+        output_activation(self.config)
     }
 }
 
@@ -70,6 +79,37 @@ pub fn format_setting(value: f64) -> String {
         format!("{value}")
     } else {
         format!("{value:e}")
+    }
+}
+
+/// A count with thousands separators: `4,810`.
+pub fn format_count(count: usize) -> String {
+    let digits = count.to_string();
+    let mut text = String::with_capacity(digits.len() + digits.len() / 3);
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index) % 3 == 0 {
+            text.push(',');
+        }
+        text.push(digit);
+    }
+    text
+}
+
+/// The output layer's activation of a network config.
+pub fn output_activation(config: &NetworkConfig) -> Activation {
+    config
+        .activations
+        .last()
+        .copied()
+        .unwrap_or(Activation::Identity)
+}
+
+/// `1 epoch`, `20 epochs`.
+pub fn format_epochs(count: usize) -> String {
+    if count == 1 {
+        "1 epoch".into()
+    } else {
+        format!("{} epochs", format_count(count))
     }
 }
 
@@ -136,33 +176,38 @@ fn describe_schedule(schedule: ScheduleSpec, warmup: u64) -> Option<String> {
 pub fn header_lines(
     plan: &TrainPlan,
     data: &PreparedData,
-    sizes: &[usize],
-    output_activation: Activation,
+    config: &NetworkConfig,
     batch_size: usize,
 ) -> Vec<String> {
     let rows = match (&data.validation, data.test_is_training) {
-        (_, true) => format!("{} rows, also the test set", data.train.rows()),
+        (_, true) => format!(
+            "{} rows, also the test set",
+            format_count(data.train.rows())
+        ),
         (Some(validation), false) => format!(
             "{} train / {} validation / {} test rows",
-            data.train.rows(),
-            validation.rows(),
-            data.test.rows()
+            format_count(data.train.rows()),
+            format_count(validation.rows()),
+            format_count(data.test.rows())
         ),
         (None, false) => format!(
             "{} train / {} test rows",
-            data.train.rows(),
-            data.test.rows()
+            format_count(data.train.rows()),
+            format_count(data.test.rows())
         ),
     };
+    let hidden = match config.activations.split_last() {
+        Some((_, hidden)) if !hidden.is_empty() => format!("{} hidden, ", hidden[0]),
+        _ => String::new(),
+    };
     let mut network = format!(
-        "network {}: {} hidden, {} output, {} cost",
-        format_sizes(sizes),
-        plan.activation,
-        output_activation,
-        plan.cost
+        "network {}: {hidden}{} output, {} cost",
+        format_sizes(&config.sizes),
+        output_activation(config),
+        config.cost
     );
-    if plan.dropout > 0.0 {
-        network.push_str(&format!(", dropout {}", plan.dropout));
+    if config.dropout > 0.0 {
+        network.push_str(&format!(", dropout {}", config.dropout));
     }
     if plan.l2_nielsen > 0.0 {
         network.push_str(&format!(", L2 (Nielsen) λ {}", plan.l2_nielsen));
@@ -175,11 +220,15 @@ pub fn header_lines(
     } else {
         ""
     };
+    let stopping = match plan.early_stopping {
+        Some(patience) => format!(" (early stopping, patience {patience})"),
+        None => String::new(),
+    };
     let mut optimizer = format!(
-        "optimizer {}, lr {}, batch {batch_size}{full_batch}, {} epochs, seed {}",
+        "optimizer {}, lr {}, batch {batch_size}{full_batch}, {}{stopping}, seed {}",
         describe_optimizer(&plan.optimizer),
         format_setting(plan.optimizer.learning_rate()),
-        plan.epochs,
+        format_epochs(plan.epochs),
         plan.seed
     );
     if let Some(schedule) = describe_schedule(plan.schedule, plan.warmup) {
@@ -189,10 +238,10 @@ pub fn header_lines(
         optimizer.push_str(&format!(", clip {clip}"));
     }
     let mut lines = vec![format!("data {}: {rows}", data.name), network, optimizer];
-    if plan.task == Task::Regression {
+    if data.task == Task::Regression {
         lines.push(
             "targets are standardised for training: losses are in standardised units, \
-             test MAE and R² in the targets' units"
+             MAE and R² in the targets' units"
                 .into(),
         );
     }
@@ -227,41 +276,6 @@ pub fn epoch_line(record: &EpochRecord, total_epochs: usize) -> String {
     line
 }
 
-/// The lines shown after training: early stopping, test metrics, speed.
-pub fn summary_lines(outcome: &Outcome<'_>) -> Vec<String> {
-    let mut lines = Vec::new();
-    let history = outcome.history;
-    if history.stopped_early {
-        lines.push(format!(
-            "stopped early after epoch {}; restored the weights of epoch {}",
-            history.epochs.len(),
-            history.best_epoch.unwrap_or(history.epochs.len())
-        ));
-    }
-    let test = &outcome.test;
-    let part = if outcome.data.test_is_training {
-        "test (= training data)"
-    } else {
-        "test"
-    };
-    let mut metrics = format!("{part}: loss {}", format_number(test.loss));
-    if let Some(accuracy) = test.accuracy {
-        metrics.push_str(&format!("  accuracy {}", format_percent(accuracy)));
-    }
-    if let (Some(mae), Some(r2)) = (test.mae, test.r2) {
-        metrics.push_str(&format!("  MAE {}  R² {r2:.4}", format_number(mae)));
-    }
-    metrics.push_str(&format!("  ({} rows)", outcome.data.test.rows()));
-    lines.push(metrics);
-    lines.push(format!(
-        "trained {} epochs in {:.2} s ({:.0} samples/s)",
-        history.epochs.len(),
-        outcome.seconds,
-        outcome.samples_per_second
-    ));
-    lines
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -290,5 +304,8 @@ mod tests {
              val_accuracy 100.0%  lr 0.0010"
         );
         assert_eq!(format_sizes(&[64, 64, 10]), "64-64-10");
+        assert_eq!(format_count(4810), "4,810");
+        assert_eq!(format_count(999), "999");
+        assert_eq!(format_count(1_234_567), "1,234,567");
     }
 }

@@ -1,22 +1,23 @@
-//! `backprop train`: build the network the plan describes, train it on the prepared data,
-//! evaluate it on the test part, and report.
+//! `backprop train`: load and split the data, build the network (fresh, or from the model
+//! `--init-from` names), train it, evaluate every part, save the model and report.
+
+pub mod model_file;
+pub mod network;
 
 use crate::config::TrainPlan;
-use crate::data::{self, Part, PreparedData};
+use crate::data::{self, Part, Scaling};
 use crate::exit::CliError;
 use crate::json::summary_json;
 use crate::parse::ScheduleSpec;
 use crate::progress::EpochReporter;
-use crate::report::{header_lines, say, summary_lines, Outcome};
+use crate::report::{format_count, format_sizes, header_lines, say, summary_lines, Outcome};
+use backprop::model::AffineScaler;
 use backprop::optim::LearningRateSchedule;
 use backprop::train::{evaluate, MetricAccumulator, Metrics, Task, Trainer, TrainingConfig};
-use backprop::{Activation, Matrix, Network, NetworkConfig, Regularization};
+use backprop::{Matrix, Network};
 use std::io::Write;
 use std::time::Instant;
 
-/// The most weights and biases a network may have (about 1 GiB of `f32`, before optimiser
-/// state), so that a typo in `--layers` is an error rather than an allocation failure.
-pub const MAX_PARAMETERS: usize = 1 << 28;
 /// Rows per forward pass when predicting a whole part.
 const PREDICTION_CHUNK: usize = 4096;
 
@@ -30,38 +31,56 @@ pub fn run(plan: &TrainPlan) -> Result<(), CliError> {
                 CliError::Runtime(format!("cannot start {threads} threads: {error}"))
             })?;
     }
-    let data = data::prepare(plan)?;
-    let network_config = network_config(plan, &data)?;
-    let mut network = network_config.init::<f32>()?;
-    let sizes = network_config.sizes.clone();
-    let output_activation = network_config
-        .activations
-        .last()
-        .copied()
-        .unwrap_or(Activation::Identity);
+    model_file::check_output_path(&plan.output.model)?;
+    let model = plan
+        .init_from
+        .as_deref()
+        .map(model_file::load_model)
+        .transpose()?;
+    let splits = data::load_and_split(plan, model.as_ref().map(|model| &model.metadata))?;
+    let (mut network, single_sigmoid) = network::build(plan, &splits, model.as_ref())?;
+    let scaling = match &model {
+        Some(model) => Scaling::Reuse(&model.metadata.preprocessing),
+        None => Scaling::Fit(plan.scale),
+    };
+    let data = data::encode(&splits, scaling, single_sigmoid);
     let train_rows = data.train.rows();
     let batch_size = plan.batch_size.unwrap_or(train_rows).max(1);
+    let batches_per_epoch = train_rows.div_ceil(batch_size);
     let training_config = TrainingConfig {
         epochs: plan.epochs,
         batch_size,
         optimizer: plan.optimizer.clone(),
-        schedule: schedule(plan, train_rows.div_ceil(batch_size)),
+        schedule: schedule(plan, batches_per_epoch),
         gradient_clip: plan.clip,
         early_stopping: plan.early_stopping,
         seed: plan.seed,
-        task: Some(plan.task),
+        task: Some(data.task),
         ..TrainingConfig::default()
     };
     let mut trainer = Trainer::<f32>::new(training_config)?;
 
+    for line in &splits.summary {
+        say(line);
+    }
     for note in &plan.notes {
         say(format_args!("note: {note}"));
     }
-    for line in header_lines(plan, &data, &sizes, output_activation, batch_size) {
+    if let Some(path) = &plan.init_from {
+        say(format_args!(
+            "fine-tuning {}: its weights, architecture and feature scaling",
+            path.display()
+        ));
+    }
+    for line in header_lines(plan, &data, network.config(), batch_size) {
         say(line);
     }
-    let mut reporter =
-        EpochReporter::new(plan.epochs, plan.output.quiet, plan.output.log.as_deref())?;
+    let mut reporter = EpochReporter::new(
+        plan.epochs,
+        batches_per_epoch,
+        plan.output.quiet,
+        plan.output.log.as_deref(),
+    )?;
     let validation = data
         .validation
         .as_ref()
@@ -80,14 +99,19 @@ pub fn run(plan: &TrainPlan) -> Result<(), CliError> {
     logged?;
 
     let processed = (history.epochs.len() * train_rows) as f64;
+    let scaler = data.preprocessing.target_scaler.as_ref();
     let outcome = Outcome {
         plan,
         data: &data,
-        sizes: &sizes,
-        output_activation,
+        config: network.config(),
         batch_size,
         history: &history,
-        test: test_metrics(&network, &data, plan.task),
+        train: part_metrics(&network, &data.train, scaler, data.task),
+        validation: data
+            .validation
+            .as_ref()
+            .map(|part| part_metrics(&network, part, scaler, data.task)),
+        test: part_metrics(&network, &data.test, scaler, data.task),
         seconds,
         samples_per_second: if seconds > 0.0 {
             processed / seconds
@@ -98,6 +122,15 @@ pub fn run(plan: &TrainPlan) -> Result<(), CliError> {
     for line in summary_lines(&outcome) {
         say(line);
     }
+    let metadata = model_file::metadata(plan, &data, &network, &history, batch_size);
+    let parameters = network.parameter_count();
+    model_file::save_model(&plan.output.model, network.clone(), metadata)?;
+    say(format_args!(
+        "saved {} ({}, {} parameters)",
+        plan.output.model.display(),
+        format_sizes(&outcome.config.sizes),
+        format_count(parameters)
+    ));
     if plan.output.json {
         let mut stdout = std::io::stdout().lock();
         writeln!(stdout, "{}", summary_json(&outcome))
@@ -105,40 +138,6 @@ pub fn run(plan: &TrainPlan) -> Result<(), CliError> {
             .map_err(|error| CliError::io("cannot write the JSON result to stdout", error))?;
     }
     Ok(())
-}
-
-/// Sizes from the data and the plan, activations from the plan and the cost.
-fn network_config(plan: &TrainPlan, data: &PreparedData) -> Result<NetworkConfig, CliError> {
-    let mut sizes = vec![data.n_features];
-    sizes.extend(&plan.hidden_layers);
-    sizes.push(data.n_outputs);
-    let parameters = sizes
-        .windows(2)
-        .try_fold(0usize, |total, pair| {
-            pair[0]
-                .checked_mul(pair[1])
-                .and_then(|w| w.checked_add(pair[1]))
-                .and_then(|p| total.checked_add(p))
-        })
-        .unwrap_or(usize::MAX);
-    if parameters > MAX_PARAMETERS {
-        return Err(CliError::usage(format!(
-            "a {} network has {parameters} parameters, more than the {MAX_PARAMETERS} allowed; \
-             use narrower --layers",
-            crate::report::format_sizes(&sizes)
-        )));
-    }
-    let regularization = Regularization {
-        l2_nielsen: plan.l2_nielsen,
-        training_set_size: data.train.rows(),
-        l1: plan.l1,
-    };
-    Ok(NetworkConfig::new(&sizes, plan.cost)
-        .with_hidden_activation(plan.activation)
-        .with_initialization(plan.initialization)
-        .with_dropout(plan.dropout)
-        .with_regularization(regularization)
-        .with_seed(plan.seed))
 }
 
 /// The schedule in steps; cosine anneals over every step after the warm-up.
@@ -158,14 +157,18 @@ fn schedule(plan: &TrainPlan, batches_per_epoch: usize) -> LearningRateSchedule 
     schedule.with_warmup(plan.warmup)
 }
 
-/// Loss and accuracy on the test part; for regression the loss in standardised units and MAE
-/// and R² on predictions mapped back to the targets' units.
-fn test_metrics(network: &Network<f32>, data: &PreparedData, task: Task) -> Metrics {
-    let test = &data.test;
-    let mut metrics = evaluate(network, &test.features, &test.targets, task);
-    if let (Some(scaler), Some(values)) = (&data.target_scaler, &test.values) {
+/// Loss and accuracy on one part of the final network; for regression the loss in
+/// standardised units and MAE and R² on predictions mapped back to the targets' units.
+fn part_metrics(
+    network: &Network<f32>,
+    part: &Part,
+    target_scaler: Option<&AffineScaler>,
+    task: Task,
+) -> Metrics {
+    let mut metrics = evaluate(network, &part.features, &part.targets, task);
+    if let (Some(scaler), Some(values)) = (target_scaler, &part.values) {
         let mut accumulator = MetricAccumulator::new();
-        for (predictions, rows) in predictions_in_chunks(network, test) {
+        for (predictions, rows) in predictions_in_chunks(network, part) {
             accumulator.add(
                 &scaler.inverse_transform(&predictions),
                 &values.select_rows(&rows),

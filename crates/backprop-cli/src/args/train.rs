@@ -1,0 +1,289 @@
+//! The flags of `backprop train`, as clap derive definitions.
+//!
+//! Every training flag is optional and stays `None` when not given, so that a `--config` file
+//! and then the data set's preset ([`crate::presets`]) can fill it in: an explicit flag always
+//! wins over the file, and the file over the preset.
+
+use crate::parse::{
+    parse_activation, parse_cost, parse_delimiter, parse_initialization, parse_layers,
+    parse_schedule, HiddenLayers, ScheduleSpec,
+};
+use backprop::{Activation, Cost, Initialization};
+use clap::{Args, ValueEnum};
+use std::path::PathBuf;
+
+/// The optimisers `--optimizer` accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OptimizerKind {
+    /// Plain SGD (default learning rate 0.1, not PyTorch's 0.001).
+    Sgd,
+    /// SGD with momentum 0.9 (default learning rate 0.01).
+    Momentum,
+    /// SGD with Nesterov momentum 0.9 (default learning rate 0.01).
+    Nesterov,
+    /// Adam (default learning rate 0.001).
+    Adam,
+    /// AdamW, decoupled weight decay (default learning rate 0.001, weight decay 0.01).
+    Adamw,
+    /// RMSprop (default learning rate 0.01).
+    Rmsprop,
+}
+
+/// `--task`: what the network predicts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TaskArg {
+    /// Class labels, scored by accuracy.
+    Classify,
+    /// Real values, scored by MAE and R².
+    Regress,
+}
+
+/// `--scale`: how features are scaled (fitted on the training part only).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ScaleArg {
+    /// Zero mean, unit variance per column.
+    Standard,
+    /// The training range of each column onto [0, 1].
+    Minmax,
+    /// Leave the features as they are.
+    None,
+}
+
+/// `--missing`: what to do with empty or `NA` cells in a CSV file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum MissingArg {
+    /// Stop with an error naming the first missing cell.
+    Error,
+    /// Drop every row with a missing cell.
+    Drop,
+    /// Fill with the column mean (the most frequent category for string columns).
+    Mean,
+}
+
+/// `--preset`: a named set of defaults, instead of the data's own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PresetName {
+    /// Small tabular data (the CSV default): 64 ReLU units, Adam 0.003, batch 32, up to 200
+    /// epochs with early stopping (patience 10 on a 0.2 validation split).
+    Tabular,
+    /// MNIST (the mnist:DIR default): 256,128 ReLU units, Adam 0.001 with a cosine schedule,
+    /// batch 128, 10 epochs.
+    Mnist,
+    /// Nielsen's chapter 1: 30 sigmoid units, sigmoid outputs, quadratic cost, SGD η = 3.0,
+    /// batch 10, 30 epochs, N(0, 1) weights.
+    Nielsen,
+    /// Nielsen's chapter 3: 100 sigmoid units, sigmoid outputs with binary cross-entropy,
+    /// L2 λ = 5.0 (--l2-nielsen), SGD η = 0.5, batch 10, 30 epochs, N(0, 1/n_in) weights.
+    Nielsen2,
+}
+
+/// Flags of `backprop train`.
+#[derive(Debug, Default, Args)]
+#[command(
+    after_help = "Flags left out take the --config file's values, then the preset's (by default \
+                  the data's: see --data and --preset), which trains a good model quickly; \
+                  explicit flags always win. Without --out the model is saved as \
+                  model.safetensors in the current folder."
+)]
+pub struct TrainArgs {
+    /// The data: a built-in set (digits, xor-table, circle, xor, gaussian, spiral, moons,
+    /// plane, multi-gaussian), mnist:DIR (a folder of MNIST IDX files) or FILE.csv[.gz]
+    /// [default: digits].
+    #[arg(long, value_name = "SPEC")]
+    pub data: Option<String>,
+
+    /// CSV: the target column, by header name or 0-based index [default: the last column].
+    #[arg(long, value_name = "NAME|INDEX")]
+    pub target: Option<String>,
+
+    /// CSV: the first row is data, not a header (columns are then named column_0, …).
+    #[arg(long)]
+    pub no_header: bool,
+
+    /// CSV: what to do with missing cells (empty, NA, N/A, NaN, null, ?) [default: error].
+    #[arg(long, value_enum)]
+    pub missing: Option<MissingArg>,
+
+    /// CSV: the delimiter, one character: ',' ';' tab (or "tab") … [default: detected].
+    #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
+    pub delimiter: Option<u8>,
+
+    /// Defaults to use instead of the data's own preset.
+    #[arg(long, value_enum)]
+    pub preset: Option<PresetName>,
+
+    /// Read settings from a TOML file: keys are long flag names (`learning-rate = 0.01`,
+    /// `layers = [64, 32]`, `data = "iris.csv"`); flags given here win.
+    #[arg(long, value_name = "FILE.toml")]
+    pub config: Option<PathBuf>,
+
+    /// Where to save the trained model [default: model.safetensors].
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Fine-tune: start from this model's weights, architecture and feature scaling.
+    #[arg(long, value_name = "MODEL")]
+    pub init_from: Option<PathBuf>,
+
+    /// Rows to generate for the synthetic sets [default: 500].
+    #[arg(long, value_name = "N")]
+    pub samples: Option<usize>,
+
+    /// Noise of the synthetic sets, 0 to 1 (0.5 is the playground's 50 %) [default: 0].
+    #[arg(long, value_name = "F", allow_negative_numbers = true)]
+    pub noise: Option<f64>,
+
+    /// Hidden layer widths, e.g. 128,64; "" or "none" for no hidden layer.
+    #[arg(long, value_name = "WIDTHS", value_parser = parse_layers)]
+    pub layers: Option<HiddenLayers>,
+
+    /// Hidden activation: identity, sigmoid, tanh, relu, leaky-relu[:SLOPE], gelu.
+    #[arg(long, value_name = "NAME", value_parser = parse_activation)]
+    pub activation: Option<Activation>,
+
+    /// Cost: cross-entropy (softmax output), bce (sigmoid output), mse, quadratic,
+    /// huber[:DELTA] (identity output) [default: cross-entropy to classify, mse to regress].
+    #[arg(long, value_name = "NAME", value_parser = parse_cost)]
+    pub cost: Option<Cost>,
+
+    /// What the network predicts [default: from the data].
+    #[arg(long, value_enum)]
+    pub task: Option<TaskArg>,
+
+    /// Optimiser.
+    #[arg(long, value_enum)]
+    pub optimizer: Option<OptimizerKind>,
+
+    /// Base learning rate [default: the preset's, else the optimiser's PyTorch default, except
+    /// 0.1 for plain SGD and 0.01 for momentum and nesterov].
+    #[arg(long, value_name = "F", allow_negative_numbers = true)]
+    pub learning_rate: Option<f64>,
+
+    /// Momentum factor (sgd, momentum, nesterov, rmsprop).
+    #[arg(long, value_name = "F", allow_negative_numbers = true)]
+    pub momentum: Option<f64>,
+
+    /// PyTorch-style weight decay inside the optimiser (decoupled for adamw).
+    #[arg(long, value_name = "F", allow_negative_numbers = true)]
+    pub weight_decay: Option<f64>,
+
+    /// Nielsen's L2 penalty (λ/2n)Σw² in the cost, n = training rows.
+    #[arg(long, value_name = "LAMBDA", allow_negative_numbers = true)]
+    pub l2_nielsen: Option<f64>,
+
+    /// L1 penalty λΣ|w| in the cost.
+    #[arg(long, value_name = "LAMBDA", allow_negative_numbers = true)]
+    pub l1: Option<f64>,
+
+    /// Dropout probability after every hidden layer, in [0, 1).
+    #[arg(long, value_name = "P", allow_negative_numbers = true)]
+    pub dropout: Option<f64>,
+
+    /// Initialisation: pytorch, uniform[:LOW:HIGH], normal, scaled-normal, xavier-uniform,
+    /// xavier-normal, he-uniform, he-normal [default: pytorch].
+    #[arg(long, value_name = "NAME", value_parser = parse_initialization)]
+    pub init: Option<Initialization>,
+
+    /// Learning-rate schedule, in optimisation steps: constant, step:STEP_SIZE:GAMMA,
+    /// exponential:GAMMA, cosine[:MIN_LR] (cosine anneals over all steps after the warm-up)
+    /// [default: the preset's: cosine for mnist:, else constant].
+    #[arg(long, value_name = "SPEC", value_parser = parse_schedule)]
+    pub schedule: Option<ScheduleSpec>,
+
+    /// Linear learning-rate warm-up, in optimisation steps.
+    #[arg(long, value_name = "STEPS")]
+    pub warmup: Option<u64>,
+
+    /// Clip gradients to this global L2 norm before each step.
+    #[arg(long, value_name = "NORM", allow_negative_numbers = true)]
+    pub clip: Option<f64>,
+
+    /// Passes over the training data (the most, with early stopping).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub epochs: Option<u64>,
+
+    /// Examples per optimisation step [default: the preset's].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub batch_size: Option<u64>,
+
+    /// Seed for data generation, splits, initial weights, shuffles and dropout [default: 0].
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+
+    /// Fraction of the data held out for testing (stratified, seeded); 0 tests on the
+    /// training data; ignored by data with a test part of its own (mnist:) [default: 0.2].
+    #[arg(long, value_name = "F", allow_negative_numbers = true)]
+    pub test_split: Option<f64>,
+
+    /// Fraction of the training part held out for validation; 0 for none [default: the
+    /// preset's: 0.2 for CSV files, else none].
+    #[arg(long, value_name = "F", allow_negative_numbers = true)]
+    pub validation: Option<f64>,
+
+    /// Stop after PATIENCE epochs without a lower validation loss, restoring the best weights
+    /// (uses --validation 0.1 when no --validation is given); 0 turns it off [default: the
+    /// preset's: 10 for CSV files, else off].
+    #[arg(long, value_name = "PATIENCE")]
+    pub early_stopping: Option<u64>,
+
+    /// Feature scaling, fitted on the training part [default: standard; none for mnist:].
+    #[arg(long, value_enum)]
+    pub scale: Option<ScaleArg>,
+
+    /// Worker threads [default: one per CPU].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub threads: Option<u64>,
+
+    /// Print one JSON object with the results on stdout at the end.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Write one JSON line per epoch to FILE as training goes.
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
+
+    /// Print no progress bar and no per-epoch lines.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::args::{Cli, Command};
+    use clap::Parser;
+
+    #[test]
+    fn flags_stay_unset_unless_given() {
+        let cli = Cli::try_parse_from(["backprop", "train"]).unwrap();
+        let Command::Train(arguments) = cli.command else {
+            panic!("expected the train command")
+        };
+        assert!(arguments.data.is_none() && arguments.seed.is_none());
+        assert!(arguments.layers.is_none() && arguments.epochs.is_none());
+        assert!(!arguments.no_header && arguments.out.is_none());
+    }
+
+    #[test]
+    fn csv_flags_parse() {
+        let cli = Cli::try_parse_from([
+            "backprop",
+            "train",
+            "--data",
+            "x.csv",
+            "--target",
+            "2",
+            "--no-header",
+            "--missing",
+            "mean",
+            "--delimiter",
+            "tab",
+        ])
+        .unwrap();
+        let Command::Train(arguments) = cli.command else {
+            panic!("expected the train command")
+        };
+        assert_eq!(arguments.delimiter, Some(b'\t'));
+        assert_eq!(arguments.missing, Some(super::MissingArg::Mean));
+        assert!(arguments.no_header);
+    }
+}

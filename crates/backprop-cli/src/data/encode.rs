@@ -1,0 +1,175 @@
+//! Scaling and encoding the split data: a scaler fitted on the training part (or a model's,
+//! under `--init-from`) applied to every part, one-hot or 0/1 class targets, standardised
+//! regression targets, and the preprocessing the model file records.
+
+use super::{Part, Splits};
+use backprop::model::{AffineScaler, CategoricalEncoding, Preprocessing};
+use backprop::train::Task;
+use backprop::Matrix;
+use backprop_data::{CategoricalColumn, Dataset, Scaler, ScalerKind, TargetScaler, Targets};
+
+/// The parts of the data, scaled and encoded, and what the model file must say about them.
+#[derive(Clone, Debug)]
+pub struct PreparedData {
+    /// The data set's name.
+    pub name: String,
+    /// The training part.
+    pub train: Part,
+    /// The validation part, when asked for.
+    pub validation: Option<Part>,
+    /// The test part (the training part itself when there is no test split).
+    pub test: Part,
+    /// True when the test part is the training data.
+    pub test_is_training: bool,
+    /// Classification or regression.
+    pub task: Task,
+    /// The preprocessing the model file records: names, encodings, scalers, input kind.
+    pub preprocessing: Preprocessing,
+    /// The SHA-256 of the training part before scaling ([`Dataset::sha256`]).
+    pub train_sha256: String,
+    /// The CSV target column's name, when the data came from a CSV.
+    pub target_name: Option<String>,
+}
+
+/// How to scale: fit a new scaler, or keep a model's.
+#[derive(Clone, Copy, Debug)]
+pub enum Scaling<'a> {
+    /// Fit this kind on the training part (and standardise regression targets).
+    Fit(ScalerKind),
+    /// Use a model's stored input and target scalers.
+    Reuse(&'a Preprocessing),
+}
+
+/// Scales and encodes the parts.
+pub fn encode(splits: &Splits, scaling: Scaling<'_>, single_sigmoid: bool) -> PreparedData {
+    let train = &splits.train;
+    let (input_scaler, target_scaler) = match scaling {
+        Scaling::Fit(kind) => (
+            affine_scaler(kind.fit(&train.features)),
+            TargetScaler::fit_dataset(train)
+                .map(|scaler| AffineScaler::standard(scaler.mean, scaler.std)),
+        ),
+        Scaling::Reuse(preprocessing) => (
+            preprocessing.input_scaler.clone(),
+            preprocessing.target_scaler.clone(),
+        ),
+    };
+    let encode = |part: &Dataset| {
+        encode_part(
+            part,
+            input_scaler.as_ref(),
+            target_scaler.as_ref(),
+            single_sigmoid,
+        )
+    };
+    let preprocessing = Preprocessing {
+        feature_names: train.feature_names.clone(),
+        class_names: train.class_names().map(<[String]>::to_vec),
+        categorical: train.categories.iter().map(categorical_encoding).collect(),
+        input_scaler: input_scaler.clone(),
+        target_scaler: target_scaler.clone(),
+        input_kind: splits.input_kind.into(),
+    };
+    PreparedData {
+        target_name: splits.target_name.clone(),
+        name: train.name.clone(),
+        train: encode(train),
+        validation: splits.validation.as_ref().map(encode),
+        test: encode(&splits.test),
+        test_is_training: splits.test_is_training,
+        task: splits.task,
+        preprocessing,
+        train_sha256: train.sha256(),
+    }
+}
+
+/// The model file's form of a fitted scaler: standard is (mean, σ), min-max is (min, range),
+/// with the data crate's fallback of 1 for a constant column.
+pub fn affine_scaler(scaler: Scaler) -> Option<AffineScaler> {
+    match scaler {
+        Scaler::Standard { mean, std } => Some(AffineScaler::standard(mean, std)),
+        Scaler::MinMax { min, max } => {
+            let range = min
+                .iter()
+                .zip(&max)
+                .map(|(low, high)| {
+                    let range = high - low;
+                    if range > 0.0 && range.is_finite() {
+                        range
+                    } else {
+                        1.0
+                    }
+                })
+                .collect();
+            Some(AffineScaler::min_max(min, range))
+        }
+        Scaler::None => None,
+    }
+}
+
+/// A data set's categorical column as the model file records it.
+fn categorical_encoding(column: &CategoricalColumn) -> CategoricalEncoding {
+    CategoricalEncoding {
+        column: column.name.clone(),
+        categories: column.categories.clone(),
+    }
+}
+
+/// Scales the features and encodes the targets of one part.
+fn encode_part(
+    part: &Dataset,
+    input_scaler: Option<&AffineScaler>,
+    target_scaler: Option<&AffineScaler>,
+    single_sigmoid: bool,
+) -> Part {
+    let features = match input_scaler {
+        Some(scaler) => scaler.transform(&part.features),
+        None => part.features.clone(),
+    };
+    match &part.targets {
+        Targets::Classes { labels, .. } if single_sigmoid => Part {
+            features,
+            targets: Matrix::from_fn(labels.len(), 1, |row, _| labels[row] as f32),
+            values: None,
+        },
+        Targets::Values(values) => Part {
+            features,
+            targets: target_scaler.map_or_else(|| values.clone(), |s| s.transform(values)),
+            values: Some(values.clone()),
+        },
+        Targets::Classes { .. } => Part {
+            features,
+            targets: part.targets_matrix(),
+            values: None,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn min_max_scalers_keep_the_constant_column_fallback() {
+        let features = Matrix::from_rows(&[[0.0f32, 5.0], [2.0, 5.0]]).unwrap();
+        let scaler = affine_scaler(ScalerKind::MinMax.fit(&features)).unwrap();
+        assert_eq!(scaler.kind, "minmax");
+        assert_eq!(
+            (scaler.center, scaler.scale),
+            (vec![0.0, 5.0], vec![2.0, 1.0])
+        );
+        let standard = affine_scaler(ScalerKind::Standard.fit(&features)).unwrap();
+        assert_eq!(standard.scale, vec![1.0, 1.0]);
+        assert!(affine_scaler(ScalerKind::None.fit(&features)).is_none());
+    }
+
+    #[test]
+    fn affine_scaling_matches_the_data_crate() {
+        let features = Matrix::from_rows(&[[0.5f32, 1.0], [2.0, -3.0], [7.0, 0.25]]).unwrap();
+        for kind in [ScalerKind::Standard, ScalerKind::MinMax] {
+            let fitted = kind.fit(&features);
+            let affine = affine_scaler(fitted.clone()).unwrap();
+            assert_eq!(affine.transform(&features), fitted.transform(&features));
+        }
+    }
+}

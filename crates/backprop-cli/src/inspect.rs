@@ -1,0 +1,242 @@
+//! `backprop inspect MODEL` (or `--model MODEL`): what a model or checkpoint file holds.
+//!
+//! The architecture (sizes, activations, cost, task), the parameter count and per-layer
+//! weight norms, the preprocessing, the provenance (data source, SHA-256, rows, seed,
+//! `created_by`, format version), the hyper-parameters and a compact history table (the first
+//! epoch, every k-th, the best and the last). A checkpoint (a file with `optimizer.*` tensors)
+//! is named as such, with its optimiser tensors and training state. The report goes to stderr;
+//! `--json` prints the metadata, the parameter count, the norms and the optimiser tensors as
+//! one JSON object on stdout.
+
+use crate::exit::CliError;
+use crate::inspect_history::history_lines;
+use crate::model_file::{LoadedModel, ModelLocation};
+use crate::output_file::print_stdout_line;
+use crate::report::{format_sizes, say};
+use backprop::model::{ModelMetadata, NamedTensor};
+use clap::Args;
+use serde_json::{json, Value};
+
+/// Optimiser tensors listed by name before the rest are counted.
+const LISTED_TENSORS: usize = 12;
+
+/// Flags of `backprop inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The model file.
+    #[command(flatten)]
+    pub model: ModelLocation,
+    /// Print one JSON object (metadata, parameter count, norms, optimiser tensors) on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// One dense layer's figures.
+struct LayerFigures {
+    name: String,
+    shape: (usize, usize),
+    activation: String,
+    weight_norm: f64,
+    bias_norm: f64,
+}
+
+/// Runs `backprop inspect`.
+pub fn run(arguments: &InspectArgs) -> Result<(), CliError> {
+    let path = arguments.model.path("inspect")?;
+    let (loaded, extras) = LoadedModel::load_with_extras(path)?;
+    let network = &loaded.model.network;
+    let metadata = &loaded.model.metadata;
+    let parameters = network.parameters();
+    let layers: Vec<LayerFigures> = parameters
+        .chunks(2)
+        .enumerate()
+        .map(|(index, pair)| LayerFigures {
+            name: format!("layers.{index}"),
+            shape: pair.first().map_or((0, 0), |(_, weight)| weight.shape()),
+            activation: metadata
+                .architecture
+                .activations
+                .get(index)
+                .cloned()
+                .unwrap_or_default(),
+            weight_norm: pair.first().map_or(0.0, |(_, weight)| weight.norm()),
+            bias_norm: pair.get(1).map_or(0.0, |(_, bias)| bias.norm()),
+        })
+        .collect();
+    let count = network.parameter_count();
+    if arguments.json {
+        let norms: Vec<Value> = layers
+            .iter()
+            .map(|layer| json!({ "layer": layer.name, "weight_norm": layer.weight_norm, "bias_norm": layer.bias_norm }))
+            .collect();
+        let tensors: Vec<Value> = extras
+            .iter()
+            .map(|tensor| json!({ "name": tensor.name, "shape": tensor.shape }))
+            .collect();
+        let object = json!({
+            "command": "inspect",
+            "file": loaded.name(),
+            "checkpoint": !extras.is_empty(),
+            "parameter_count": count,
+            "layer_norms": norms,
+            "optimizer_tensors": tensors,
+            "metadata": metadata,
+        });
+        print_stdout_line(object)?;
+    }
+    for line in describe(&loaded, &layers, count, &extras) {
+        say(line);
+    }
+    Ok(())
+}
+
+/// The report's lines.
+fn describe(
+    loaded: &LoadedModel,
+    layers: &[LayerFigures],
+    count: usize,
+    extras: &[NamedTensor],
+) -> Vec<String> {
+    let metadata = &loaded.model.metadata;
+    let architecture = &metadata.architecture;
+    let kind = if extras.is_empty() {
+        "model"
+    } else {
+        "checkpoint (a model with optimiser state)"
+    };
+    let mut lines = vec![format!(
+        "{}: backprop {kind}, format version {}",
+        loaded.name(),
+        metadata.format_version
+    )];
+    let mut task = format!("task {}, cost {}", metadata.task, metadata.cost);
+    if !loaded.classes.is_empty() {
+        task.push_str(&format!(
+            ", {} classes: {}",
+            loaded.classes.len(),
+            loaded.classes.join(", ")
+        ));
+    }
+    lines.push(task);
+    lines.push(format!(
+        "architecture {} ({} activations), dropout {}, initialisation {}",
+        format_sizes(&architecture.sizes),
+        architecture.activations.join(", "),
+        architecture.dropout,
+        architecture.initialization
+    ));
+    let regularization = &architecture.regularization;
+    if regularization.l2_nielsen > 0.0 || regularization.l1 > 0.0 {
+        lines.push(format!(
+            "regularisation: L2 (Nielsen) λ {} over n = {}, L1 λ {}",
+            regularization.l2_nielsen, regularization.training_set_size, regularization.l1
+        ));
+    }
+    lines.push(format!("parameters {count}"));
+    lines.push(format!(
+        "  {:<10} {:>11}  {:<14} {:>10} {:>10}",
+        "layer", "weight", "activation", "‖weight‖", "‖bias‖"
+    ));
+    for layer in layers {
+        lines.push(format!(
+            "  {:<10} {:>11}  {:<14} {:>10.4} {:>10.4}",
+            layer.name,
+            format!("{}×{}", layer.shape.0, layer.shape.1),
+            layer.activation,
+            layer.weight_norm,
+            layer.bias_norm
+        ));
+    }
+    lines.extend(preprocessing_lines(metadata));
+    let data = &metadata.data;
+    let source = if data.source.is_empty() {
+        "unknown"
+    } else {
+        data.source.as_str()
+    };
+    let sha = if data.sha256.is_empty() {
+        "unknown"
+    } else {
+        data.sha256.as_str()
+    };
+    lines.push(format!(
+        "provenance: data {source}, {} rows, sha256 {sha}, seed {}, created by {}",
+        data.rows, metadata.seed, metadata.created_by
+    ));
+    if !metadata.hyperparameters.is_empty() {
+        let settings: Vec<String> = metadata
+            .hyperparameters
+            .iter()
+            .map(|(key, value)| format!("{key} {}", compact(value)))
+            .collect();
+        lines.push(format!("hyper-parameters: {}", settings.join(", ")));
+    }
+    lines.extend(history_lines(&metadata.history));
+    if !extras.is_empty() {
+        lines.push(format!("optimiser tensors ({}):", extras.len()));
+        for tensor in extras.iter().take(LISTED_TENSORS) {
+            lines.push(format!("  {} {:?}", tensor.name, tensor.shape));
+        }
+        if extras.len() > LISTED_TENSORS {
+            lines.push(format!("  … and {} more", extras.len() - LISTED_TENSORS));
+        }
+    }
+    if !metadata.extra.is_empty() {
+        let fields: Vec<String> = metadata
+            .extra
+            .iter()
+            .map(|(key, value)| format!("{key} {}", compact(value)))
+            .collect();
+        lines.push(format!(
+            "training state and other fields: {}",
+            fields.join(", ")
+        ));
+    }
+    lines
+}
+
+/// A JSON value in one short line (strings without quotes, long values cut).
+fn compact(value: &Value) -> String {
+    let text = match value {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    };
+    if text.chars().count() > 80 {
+        format!("{}…", text.chars().take(79).collect::<String>())
+    } else {
+        text
+    }
+}
+
+/// Input kind, features, categorical columns, scalers.
+fn preprocessing_lines(metadata: &ModelMetadata) -> Vec<String> {
+    let preprocessing = &metadata.preprocessing;
+    let names = &preprocessing.feature_names;
+    let mut shown = names.iter().take(8).cloned().collect::<Vec<_>>().join(", ");
+    if names.len() > 8 {
+        shown.push_str(&format!(", … ({} more)", names.len() - 8));
+    }
+    let mut lines = vec![format!(
+        "inputs: {} ({} features: {shown})",
+        preprocessing.input_kind,
+        names.len()
+    )];
+    for encoding in &preprocessing.categorical {
+        lines.push(format!(
+            "  categorical column {:?}: {} categories",
+            encoding.column,
+            encoding.categories.len()
+        ));
+    }
+    let scaler = |scaler: &Option<backprop::model::AffineScaler>| {
+        scaler
+            .as_ref()
+            .map_or("none".to_string(), |s| s.kind.clone())
+    };
+    lines.push(format!(
+        "scaling: inputs {}, targets {}",
+        scaler(&preprocessing.input_scaler),
+        scaler(&preprocessing.target_scaler)
+    ));
+    lines
+}

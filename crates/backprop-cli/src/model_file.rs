@@ -1,0 +1,226 @@
+//! Reading a model file for the commands that use one (`evaluate`, `predict`, `inspect`,
+//! `gradcheck`), and what they need to know about it: its task, its class names, its input
+//! columns, and how its outputs become class probabilities.
+//!
+//! Every problem with the file itself (not safetensors, not a backprop model, truncated,
+//! inconsistent) is bad input, exit 2; a missing file is bad usage, exit 2; any other failure
+//! to read it is a failure while running, exit 1.
+
+use crate::exit::CliError;
+use backprop::model::{Model, ModelError, NamedTensor};
+use backprop::train::Task;
+use backprop::Matrix;
+use backprop_data::csv_file::{feature_specs, FeatureSpec};
+use backprop_data::CategoricalColumn;
+use clap::Args;
+use std::path::{Path, PathBuf};
+
+/// The model file, given either as the first positional argument or with `--model`.
+#[derive(Debug, Args)]
+pub struct ModelLocation {
+    /// The model (or checkpoint) file, .safetensors.
+    #[arg(value_name = "MODEL")]
+    pub positional: Option<PathBuf>,
+    /// The model (or checkpoint) file, .safetensors (the same as the positional MODEL).
+    #[arg(long = "model", value_name = "FILE", conflicts_with = "positional")]
+    pub flag: Option<PathBuf>,
+}
+
+impl ModelLocation {
+    /// The model file named, or an error saying how to name it.
+    pub fn path(&self, command: &str) -> Result<&Path, CliError> {
+        self.flag
+            .as_deref()
+            .or(self.positional.as_deref())
+            .ok_or_else(|| {
+                CliError::usage(format!(
+                    "{command} needs a model file: backprop {command} MODEL.safetensors \
+                     (or --model MODEL.safetensors)"
+                ))
+            })
+    }
+}
+
+/// Maps a library error from reading a model file to the command line's exit codes: a file
+/// that cannot be read (other than a missing one) is a failure while running; everything else,
+/// a missing file included, is bad input.
+pub fn model_error(error: backprop::Error) -> CliError {
+    let runtime = matches!(
+        &error,
+        backprop::Error::Model(ModelError::Io { source, .. })
+            if source.kind() != std::io::ErrorKind::NotFound
+    );
+    if runtime {
+        CliError::Runtime(error.to_string())
+    } else {
+        CliError::usage(error.to_string())
+    }
+}
+
+/// A model read from a file, with what the commands derive from its metadata.
+#[derive(Clone, Debug)]
+pub struct LoadedModel {
+    /// The model.
+    pub model: Model,
+    /// The file it came from, as given.
+    pub path: PathBuf,
+    /// Classification or regression.
+    pub task: Task,
+    /// Class names in output order (`"0"`, `"1"`, … when the model stores none); empty for
+    /// regression.
+    pub classes: Vec<String>,
+}
+
+impl LoadedModel {
+    /// Reads and checks a model file (optimiser tensors of a checkpoint are skipped).
+    pub fn load(path: &Path) -> Result<Self, CliError> {
+        let model = Model::load(path).map_err(|error| with_file(model_error(error), path))?;
+        Self::from_model(model, path)
+    }
+
+    /// Reads a model file together with its `optimizer.*` tensors, if it is a checkpoint.
+    pub fn load_with_extras(path: &Path) -> Result<(Self, Vec<NamedTensor>), CliError> {
+        let (model, extras) =
+            Model::load_with_extras(path).map_err(|error| with_file(model_error(error), path))?;
+        Ok((Self::from_model(model, path)?, extras))
+    }
+
+    fn from_model(model: Model, path: &Path) -> Result<Self, CliError> {
+        let task = model.metadata.task().map_err(|reason| {
+            CliError::usage(format!(
+                "{}: invalid backprop metadata: {reason}",
+                path.display()
+            ))
+        })?;
+        let outputs = model.network.output_width();
+        let classes = match (task, &model.metadata.preprocessing.class_names) {
+            (Task::Regression, _) => Vec::new(),
+            (Task::Classification, Some(names)) => names.clone(),
+            (Task::Classification, None) => {
+                let count = if outputs == 1 { 2 } else { outputs };
+                (0..count).map(|class| class.to_string()).collect()
+            }
+        };
+        Ok(Self {
+            model,
+            path: path.to_path_buf(),
+            task,
+            classes,
+        })
+    }
+
+    /// The file name for messages.
+    pub fn name(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    /// The network's input width.
+    pub fn input_width(&self) -> usize {
+        self.model.network.input_width()
+    }
+
+    /// The network's output width.
+    pub fn output_width(&self) -> usize {
+        self.model.network.output_width()
+    }
+
+    /// True when one sigmoid unit gives the probability of the second of two classes.
+    pub fn single_unit_binary(&self) -> bool {
+        self.task == Task::Classification && self.output_width() == 1 && self.classes.len() == 2
+    }
+
+    /// The model's input columns, as the CSV reader matches them by name.
+    pub fn feature_specs(&self) -> Result<Vec<FeatureSpec>, CliError> {
+        let preprocessing = &self.model.metadata.preprocessing;
+        let categories: Vec<CategoricalColumn> = preprocessing
+            .categorical
+            .iter()
+            .map(|encoding| CategoricalColumn {
+                name: encoding.column.clone(),
+                categories: encoding.categories.clone(),
+            })
+            .collect();
+        feature_specs(&preprocessing.feature_names, &categories).map_err(|error| {
+            CliError::usage(format!(
+                "{}: invalid feature encoding: {error}",
+                self.name()
+            ))
+        })
+    }
+
+    /// Predictions for raw feature rows: probabilities for classification, values in the
+    /// targets' units for regression.
+    pub fn predict(&self, features: &Matrix<f32>) -> Result<Matrix<f32>, CliError> {
+        let outputs = self
+            .model
+            .predict(features)
+            .map_err(|error| CliError::usage(format!("{}: {error}", self.name())))?;
+        Ok(if self.single_unit_binary() {
+            Matrix::from_fn(outputs.rows(), 2, |row, class| {
+                let p = outputs[(row, 0)];
+                if class == 1 {
+                    p
+                } else {
+                    1.0 - p
+                }
+            })
+        } else {
+            outputs
+        })
+    }
+}
+
+/// Prefixes the file name when the message does not already carry it.
+fn with_file(error: CliError, path: &Path) -> CliError {
+    let file = path.display().to_string();
+    match error {
+        CliError::Usage(message) if !message.contains(&file) => {
+            CliError::Usage(format!("{file}: {message}"))
+        }
+        CliError::Runtime(message) if !message.contains(&file) => {
+            CliError::Runtime(format!("{file}: {message}"))
+        }
+        other => other,
+    }
+}
+
+/// The index of the largest value in each row (the first on ties).
+pub fn argmax_rows(outputs: &Matrix<f32>) -> Vec<usize> {
+    (0..outputs.rows())
+        .map(|row| {
+            outputs
+                .row(row)
+                .iter()
+                .enumerate()
+                .fold((0, f32::NEG_INFINITY), |(best, value), (index, &v)| {
+                    if v > value {
+                        (index, v)
+                    } else {
+                        (best, value)
+                    }
+                })
+                .0
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn argmax_takes_the_first_largest() {
+        let outputs = Matrix::from_rows(&[[0.1, 0.7, 0.7], [0.9, 0.05, 0.05]]).unwrap();
+        assert_eq!(argmax_rows(&outputs), [1, 0]);
+    }
+
+    #[test]
+    fn missing_files_are_usage_errors_naming_the_file() {
+        let error = LoadedModel::load(Path::new("/no/such/model.safetensors")).unwrap_err();
+        assert_eq!(error.exit_code(), 2);
+        assert!(
+            error.to_string().contains("/no/such/model.safetensors"),
+            "{error}"
+        );
+    }
+}
