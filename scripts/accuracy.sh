@@ -31,7 +31,7 @@ result, field, minimum, name, started, ended, arguments = sys.argv[1:]
 value = json.loads(result)[field]
 ok = value >= float(minimum)
 print(f"{'ok  ' if ok else 'FAIL'} {name:14} {field} {value:.4f} (goal >= {minimum})  "
-      f"{float(ended) - float(started):6.1f} s  backprop train {arguments}")
+      f"{float(ended) - float(started):6.2f} s  backprop train {arguments}")
 sys.exit(0 if ok else 1)
 PY
     then :; else failures=$((failures + 1)); fi
