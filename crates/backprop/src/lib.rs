@@ -35,6 +35,7 @@ pub mod model;
 pub mod network;
 pub mod optim;
 pub mod regularization;
+pub mod teach;
 pub mod trace;
 pub mod train;
 
