@@ -34,6 +34,13 @@ pub enum Command {
     Predict(crate::predict::PredictArgs),
     /// Show what a model or checkpoint file holds: architecture, provenance, history.
     Inspect(crate::inspect::InspectArgs),
+    /// One training step told in numbers and words: the company network (2 salespeople,
+    /// 3 managers, 1 CEO), or any model for one example.
+    Explain(crate::explain::ExplainArgs),
+    /// Draw a network as SVG: line width proportional to |w|, colour by sign.
+    Draw(crate::draw::DrawArgs),
+    /// Brute force against backprop, measured here and extrapolated.
+    Compare(crate::compare::CompareArgs),
     /// Data sets: download MNIST or Fashion-MNIST.
     Data(crate::download::DataArgs),
     /// Print a shell completion script: `backprop completions bash > /etc/bash_completion.d/backprop`.

@@ -9,14 +9,17 @@
 #![allow(rustdoc::broken_intra_doc_links)]
 
 mod args;
+mod compare;
 mod config;
 mod csv_input;
 mod csv_stream;
 mod csv_text;
 mod data;
 mod download;
+mod draw;
 mod evaluate;
 mod exit;
+mod explain;
 mod gradcheck;
 mod inspect;
 mod inspect_history;
@@ -61,6 +64,9 @@ fn run(cli: args::Cli) -> Result<(), exit::CliError> {
         args::Command::Evaluate(arguments) => evaluate::run(&arguments),
         args::Command::Predict(arguments) => predict::run(&arguments),
         args::Command::Inspect(arguments) => inspect::run(&arguments),
+        args::Command::Explain(arguments) => explain::run(&arguments),
+        args::Command::Draw(arguments) => draw::run(&arguments),
+        args::Command::Compare(arguments) => compare::run(&arguments),
         args::Command::Data(arguments) => download::run(&arguments),
         args::Command::Completions { shell } => {
             let mut command = <args::Cli as clap::CommandFactory>::command();

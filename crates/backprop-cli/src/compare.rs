@@ -1,0 +1,50 @@
+//! `backprop compare`: brute force against backprop, measured here and extrapolated.
+//!
+//! Runs the library's [`compare`] (all weight combinations, one weight at a time, and
+//! backpropagation on XOR and the company network), prints the table on stdout (coloured only
+//! on a terminal without `NO_COLOR`), or one JSON object with `--json`, and with `--plot` writes
+//! the SVG plot of time against the number of weights atomically. `--quick` uses the smaller
+//! settings of [`CompareConfig::quick`].
+
+use crate::draw::write_text_file;
+use crate::exit::CliError;
+use crate::output_file::print_stdout_line;
+use backprop::teach::{compare, compare_plot_svg, CompareConfig};
+use clap::Args;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+/// Flags of `backprop compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Smaller searches and shorter timings: seconds instead of tens of seconds.
+    #[arg(long)]
+    pub quick: bool,
+    /// Print the measurements as one JSON object on stdout instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write the plot of time against number of weights (log scales) to this SVG file.
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<PathBuf>,
+}
+
+/// Runs `backprop compare`.
+pub fn run(arguments: &CompareArgs) -> Result<(), CliError> {
+    let config = if arguments.quick {
+        CompareConfig::quick()
+    } else {
+        CompareConfig::default()
+    };
+    // The settings are the library's own, so a failure is one while running.
+    let report =
+        compare(&config).map_err(|error| CliError::Runtime(format!("compare failed: {error}")))?;
+    if let Some(path) = &arguments.plot {
+        write_text_file(path, &compare_plot_svg(&report))?;
+    }
+    if arguments.json {
+        print_stdout_line(report.to_json())
+    } else {
+        let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        print_stdout_line(report.render_text(colour).trim_end())
+    }
+}
