@@ -52,7 +52,8 @@ pub trait Float:
     fn ln(self) -> Self;
     /// ln(1 + x), accurate for small x.
     fn ln_1p(self) -> Self;
-    /// Square root.
+    /// Square root (correctly rounded, so the same bits from libm, the standard library or a
+    /// vector instruction).
     fn sqrt(self) -> Self;
     /// Hyperbolic tangent.
     fn tanh(self) -> Self;
@@ -68,11 +69,26 @@ pub trait Float:
     fn max(self, other: Self) -> Self;
     /// The smaller of two values (NaN-ignoring, as `f64::min`).
     fn min(self, other: Self) -> Self;
+
+    /// eˣ in a form loops can vectorise: for `f32` the polynomial of
+    /// [`vector_math::exp_f32`](crate::vector_math::exp_f32) (within 2 ulp, plain IEEE
+    /// arithmetic); for `f64`, libm's `exp`, so gradient checks keep full precision.
+    fn exp_simd(self) -> Self {
+        self.exp()
+    }
+
+    /// ln(1 + x) for x in [0, 1], vectorisable for `f32` like [`Float::exp_simd`]
+    /// ([`vector_math::ln_1p_f32`](crate::vector_math::ln_1p_f32)); libm's `log1p` for `f64`.
+    fn ln_1p_simd(self) -> Self {
+        self.ln_1p()
+    }
 }
 
 macro_rules! impl_float {
-    ($t:ty, $name:literal, $exp:path, $ln:path, $ln1p:path, $sqrt:path, $tanh:path, $erf:path) => {
+    ($t:ty, $name:literal, $exp:path, $ln:path, $ln1p:path, $sqrt:path, $tanh:path, $erf:path $(, $extra:item)*) => {
         impl Float for $t {
+            $($extra)*
+
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
             const EPSILON: Self = <$t>::EPSILON;
@@ -140,9 +156,17 @@ impl_float!(
     libm::expf,
     libm::logf,
     libm::log1pf,
-    libm::sqrtf,
+    f32::sqrt,
     libm::tanhf,
-    libm::erff
+    libm::erff,
+    #[inline(always)]
+    fn exp_simd(self) -> Self {
+        crate::vector_math::exp_f32(self)
+    },
+    #[inline(always)]
+    fn ln_1p_simd(self) -> Self {
+        crate::vector_math::ln_1p_f32(self)
+    }
 );
 impl_float!(
     f64,
@@ -150,7 +174,7 @@ impl_float!(
     libm::exp,
     libm::log,
     libm::log1p,
-    libm::sqrt,
+    f64::sqrt,
     libm::tanh,
     libm::erf
 );

@@ -3,7 +3,8 @@
 //! The numeric kernel under `backprop`: a row-major 2-D [`Matrix`] over a [`Float`] (`f32` by
 //! default, `f64` for gradient checks), elementwise operations, row and column sums, the
 //! broadcast bias add Z = X·Wᵀ + 1·bᵀ, matrix products behind one GEMM wrapper
-//! ([`matmul`]), and seeded random fills from ChaCha8 ([`SeededRng`]).
+//! ([`matmul`]), seeded random fills from ChaCha8 ([`SeededRng`]), run-time AVX-512 dispatch for
+//! elementwise kernels ([`simd`]) and a vectorisable eˣ ([`vector_math`]).
 //!
 //! ```
 //! use backprop_tensor::{Matrix, SeededRng};
@@ -19,12 +20,18 @@
 
 #![warn(missing_docs)]
 
+mod buffer;
 mod cpu;
 mod error;
 mod float;
 pub mod matmul;
 mod matrix;
+pub mod peak;
 mod random;
+pub mod simd;
+pub mod team;
+mod tile_plan;
+pub mod vector_math;
 
 pub use cpu::cpu_features;
 pub use error::TensorError;

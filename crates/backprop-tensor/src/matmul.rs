@@ -10,21 +10,31 @@
 //! Transposes are never materialised: `gemm` takes row and column strides, and a transposed
 //! operand is the same buffer read with its strides swapped.
 //!
-//! **Determinism.** C is cut into fixed tiles of [`ROW_TILE`] × [`COL_TILE`] whose layout depends
-//! only on the shapes. Each tile is one single-threaded `gemm` call that runs the whole inner
-//! dimension k, and rayon only decides which thread computes which tile. So every element of C
-//! is produced by the same instructions in the same order whatever the number of threads: 1, 2
-//! or 3 threads give the same bits.
+//! **Determinism.** C is cut into tiles whose layout depends only on the shapes and the
+//! transposes ([`TilePlan::for_product`]). Each tile is one single-threaded `gemm` call that runs
+//! the whole inner dimension k, and rayon only decides which thread computes which tile. So every
+//! element of C is produced by the same instructions in the same order whatever the number of
+//! threads: 1, 2 or 3 threads give the same bits.
+//!
+//! **The tiling**, chosen from the shapes alone (measured one core at a time on the network
+//! shapes of issue 4; [`TilePlan::for_product`]):
+//! - the forward product X·Wᵀ of a small batch (m ≤ [`SMALL_ROWS`]) reads both operands along k
+//!   contiguously. Packed kernels must first transpose W into panels, which costs as much as the
+//!   product itself when m is small (40 GFLOP/s at m = 10, k = 784). Tiles of at most
+//!   [`DOT_TILE`] × [`DOT_TILE`] send `gemm` to its dot-product ("horizontal") kernels, which read
+//!   both operands in place (105 GFLOP/s on the same shape);
+//! - the forward product of a larger batch: tiles of all rows (up to [`MAX_ROWS`]) and
+//!   [`FORWARD_COLUMNS`] columns, so W is packed once per tile, not once per 64 rows (108 against
+//!   91 GFLOP/s at m = 256);
+//! - a product too small to split across threads ([`PARALLEL_THRESHOLD`]) and not in the first
+//!   case: one tile, one call;
+//! - everything else (∂C/∂W = δᵀX, ∂C/∂X = δW): tiles of all rows up to [`ROW_TILE`]·4, and
+//!   ⌈n / [`COL_TILE`]⌉ column tiles whose edges fall on multiples of 64, the height of `gemm`'s
+//!   `f32` AVX-512 microkernel once it has transposed the row-major result: 784 columns become
+//!   192 + 192 + 192 + 208, with one ragged edge instead of four (90 against 79 GFLOP/s for
+//!   Nielsen's 30 × 784 weight gradient at batch 10).
 
-use crate::{Float, Matrix};
-use rayon::prelude::*;
-
-/// Rows of C per tile.
-pub const ROW_TILE: usize = 64;
-/// Columns of C per tile.
-pub const COL_TILE: usize = 256;
-/// Below this many multiply-adds a product runs as a single tile on the calling thread.
-pub const PARALLEL_THRESHOLD: usize = 1 << 16;
+use crate::{team, Float, Matrix};
 
 /// Whether an operand is read as stored or transposed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,6 +44,11 @@ pub enum Transpose {
     /// Read transposed.
     Yes,
 }
+
+pub use crate::tile_plan::{
+    Split, TilePlan, COL_TILE, DOT_TILE, FORWARD_COLUMNS, MAX_ROWS, PARALLEL_THRESHOLD, ROW_TILE,
+    SMALL_ROWS,
+};
 
 /// A raw pointer that may cross to rayon's threads. Tiles write disjoint parts of C.
 #[derive(Clone, Copy)]
@@ -89,8 +104,10 @@ pub fn gemm<T: Float>(
     let c_ptr = SendPtr(c.as_mut_slice().as_mut_ptr());
     let a_ptr = SendPtr(a.as_slice().as_ptr() as *mut T);
     let b_ptr = SendPtr(b.as_slice().as_ptr() as *mut T);
-    let run_tile = |row0: usize, rows: usize, col0: usize, cols: usize| {
+    let plan = TilePlan::for_product(m, n, k, transpose_a, transpose_b);
+    let run_tile = |index: usize| {
         let (c_ptr, a_ptr, b_ptr) = (c_ptr, a_ptr, b_ptr);
+        let (row0, rows, col0, cols) = plan.tile(index);
         // SAFETY: the tile [row0, row0 + rows) × [col0, col0 + cols) lies inside C (m × n),
         // the A rows and B columns it reads lie inside A and B (shapes checked above), and no
         // two tiles overlap, so concurrent tiles never write the same element.
@@ -118,27 +135,23 @@ pub fn gemm<T: Float>(
             );
         }
     };
-    let tiles = tiles(m, n);
-    if tiles.len() == 1 || m * n * k < PARALLEL_THRESHOLD {
-        for (row0, rows, col0, cols) in tiles {
-            run_tile(row0, rows, col0, cols);
-        }
+    // The tiles, and so the bits, are the same whichever threads run them.
+    if plan.parallel {
+        team::parallel_for(plan.count(), run_tile);
     } else {
-        tiles
-            .into_par_iter()
-            .for_each(|(row0, rows, col0, cols)| run_tile(row0, rows, col0, cols));
+        (0..plan.count()).for_each(run_tile);
     }
 }
 
-/// The fixed tiling of an m × n result: (first row, rows, first column, columns).
-fn tiles(m: usize, n: usize) -> Vec<(usize, usize, usize, usize)> {
-    let mut out = Vec::with_capacity(m.div_ceil(ROW_TILE) * n.div_ceil(COL_TILE));
-    for row0 in (0..m).step_by(ROW_TILE) {
-        for col0 in (0..n).step_by(COL_TILE) {
-            out.push((row0, ROW_TILE.min(m - row0), col0, COL_TILE.min(n - col0)));
-        }
-    }
-    out
+/// True when C = op(A)·op(B) with these shapes would hand tiles to rayon.
+pub fn runs_in_parallel(
+    m: usize,
+    n: usize,
+    k: usize,
+    transpose_a: Transpose,
+    transpose_b: Transpose,
+) -> bool {
+    TilePlan::for_product(m, n, k, transpose_a, transpose_b).parallel
 }
 
 /// The textbook triple loop, in `f64`: the reference the GEMM wrapper is tested against.
@@ -207,21 +220,6 @@ impl<T: Float> Matrix<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn tiles_cover_the_result_once() {
-        for (m, n) in [(1, 1), (64, 256), (65, 257), (200, 3)] {
-            let mut count = vec![0u8; m * n];
-            for (r0, r, c0, c) in tiles(m, n) {
-                for i in r0..r0 + r {
-                    for j in c0..c0 + c {
-                        count[i * n + j] += 1;
-                    }
-                }
-            }
-            assert!(count.iter().all(|&c| c == 1), "{m}×{n}");
-        }
-    }
 
     #[test]
     fn empty_inner_dimension() {

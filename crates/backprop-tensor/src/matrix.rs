@@ -12,9 +12,9 @@ use std::ops::{Index, IndexMut};
 /// A row-major matrix of `T` (`f32` by default).
 #[derive(Clone, PartialEq)]
 pub struct Matrix<T: Float = f32> {
-    rows: usize,
-    cols: usize,
-    data: Vec<T>,
+    pub(crate) rows: usize,
+    pub(crate) cols: usize,
+    pub(crate) data: Vec<T>,
 }
 
 impl<T: Float> fmt::Debug for Matrix<T> {

@@ -1,15 +1,22 @@
 //! A dense layer: an affine map followed by its activation, zˡ = wˡ aˡ⁻¹ + bˡ, aˡ = σ(zˡ).
 //!
 //! For a batch X (n × in) with W (out × in) and b (1 × out), all one example per row:
-//! - forward: Z = X·Wᵀ + 1·b, A = σ(Z);
+//! - forward: Z = X·Wᵀ + 1·b, A = σ(Z) (the bias add and σ fused in one pass);
 //! - backward, given ∂C/∂A:
 //!   - δ = ∂C/∂A ⊙ σ′(Z) (BP1 at the output, BP2's ⊙ σ′ elsewhere),
 //!   - ∂C/∂W = δᵀ·X (BP4, summed over the batch),
 //!   - ∂C/∂b = Σₓ δₓ (BP3),
-//!   - ∂C/∂X = δ·W, which is (wˡ)ᵀ δˡ for the layer before (the first half of BP2).
+//!   - ∂C/∂X = δ·W, which is (wˡ)ᵀ δˡ for the layer before (the first half of BP2). The first
+//!     layer has no layer before it, and the network does not ask it for this product.
+//!
+//! **Buffers.** The cache (X, Z, A, δ) and the gradients are matrices that keep their
+//! allocation from batch to batch: a training step allocates nothing once it has seen a batch of
+//! its size. The network writes each batch straight into the first layer's input buffer.
 
 use crate::activation::Activation;
+use crate::cost::Cost;
 use crate::layer::{Layer, Mode, ParameterSlot};
+use backprop_tensor::matmul::{gemm, Transpose};
 use backprop_tensor::{Float, Matrix};
 
 /// What a training forward pass remembers for backward and for traces.
@@ -23,6 +30,17 @@ pub struct DenseCache<T: Float> {
     pub a: Matrix<T>,
     /// δˡ = ∂C/∂zˡ, once backward has run.
     pub delta: Option<Matrix<T>>,
+}
+
+impl<T: Float> DenseCache<T> {
+    fn empty() -> Self {
+        Self {
+            input: Matrix::zeros(0, 0),
+            z: Matrix::zeros(0, 0),
+            a: Matrix::zeros(0, 0),
+            delta: None,
+        }
+    }
 }
 
 /// A dense (fully connected) layer with its activation.
@@ -39,6 +57,10 @@ pub struct Dense<T: Float> {
     /// ∂C/∂b from the last backward pass.
     pub bias_gradient: Matrix<T>,
     cache: Option<DenseCache<T>>,
+    /// δ's allocation while the cache holds none (between a forward and its backward pass).
+    spare_delta: Matrix<T>,
+    /// False until a training forward pass has filled the cache.
+    forward_done: bool,
 }
 
 impl<T: Float> Dense<T> {
@@ -65,17 +87,18 @@ impl<T: Float> Dense<T> {
             weight_gradient,
             bias_gradient,
             cache: None,
+            spare_delta: Matrix::zeros(0, 0),
+            forward_done: false,
         }
     }
 
     /// The cache of the last training forward pass (and δ once backward ran).
     pub fn cache(&self) -> Option<&DenseCache<T>> {
-        self.cache.as_ref()
+        self.cache.as_ref().filter(|_| self.forward_done)
     }
 
-    /// Z = X·Wᵀ + 1·b.
     #[track_caller]
-    pub fn weighted_input(&self, input: &Matrix<T>) -> Matrix<T> {
+    fn check_input(&self, input: &Matrix<T>) {
         assert_eq!(
             input.cols(),
             self.weight.cols(),
@@ -84,9 +107,121 @@ impl<T: Float> Dense<T> {
             input.cols(),
             self.weight.cols()
         );
+    }
+
+    /// Z = X·Wᵀ + 1·b.
+    #[track_caller]
+    pub fn weighted_input(&self, input: &Matrix<T>) -> Matrix<T> {
+        self.check_input(input);
         let mut z = input.matmul_transpose(&self.weight);
         z.add_row_to_each_row(&self.bias);
         z
+    }
+
+    /// The buffer the next training forward pass reads aˡ⁻¹ from; write the batch into it.
+    pub(crate) fn input_buffer(&mut self) -> &mut Matrix<T> {
+        self.forward_done = false;
+        &mut self.cache.get_or_insert_with(DenseCache::empty).input
+    }
+
+    /// Training forward pass on the batch in [`Dense::input_buffer`]: Z = X·Wᵀ, then the fused
+    /// Z += 1·b, A = σ(Z), all into the cache's buffers.
+    #[track_caller]
+    pub(crate) fn forward_from_input_buffer(&mut self) {
+        let mut cache = self.cache.take().unwrap_or_else(DenseCache::empty);
+        self.check_input(&cache.input);
+        if let Some(delta) = cache.delta.take() {
+            // The last batch's δ no longer matches; keep its allocation for this one.
+            self.spare_delta = delta;
+        }
+        cache.z.resize(cache.input.rows(), self.weight.rows());
+        gemm(
+            &mut cache.z,
+            &cache.input,
+            Transpose::No,
+            &self.weight,
+            Transpose::Yes,
+            false,
+        );
+        self.activation
+            .add_bias_and_forward(&mut cache.z, &self.bias, &mut cache.a);
+        self.cache = Some(cache);
+        self.forward_done = true;
+    }
+
+    /// The cache after a forward pass, or a panic naming the layer.
+    #[track_caller]
+    fn forward_cache(&self) -> &DenseCache<T> {
+        match self.cache() {
+            Some(cache) => cache,
+            None => panic!("{}: backward before forward", self.describe()),
+        }
+    }
+
+    /// BP1 for the output layer: δᴸ from the cost (a − y when fused) into the cache.
+    #[track_caller]
+    pub(crate) fn output_delta_from(&mut self, cost: Cost, y: &Matrix<T>) {
+        let mut delta = std::mem::replace(&mut self.spare_delta, Matrix::zeros(0, 0));
+        let cache = self.forward_cache();
+        cost.output_delta_into(self.activation, &cache.z, &cache.a, y, &mut delta);
+        self.cache.as_mut().expect("checked above").delta = Some(delta);
+    }
+
+    /// BP2's ⊙ σ′: δ = ∂C/∂A ⊙ σ′(Z) into the cache, then [`Dense::gradients_from_delta`].
+    #[track_caller]
+    pub(crate) fn backward_into(
+        &mut self,
+        grad_output: &Matrix<T>,
+        grad_input: Option<&mut Matrix<T>>,
+    ) {
+        let mut delta = std::mem::replace(&mut self.spare_delta, Matrix::zeros(0, 0));
+        let cache = self.forward_cache();
+        self.activation
+            .backward_into(&cache.z, &cache.a, grad_output, &mut delta);
+        self.cache.as_mut().expect("checked above").delta = Some(delta);
+        self.gradients_from_delta(grad_input);
+    }
+
+    /// With δ in the cache: ∂C/∂W = δᵀX (BP4) and ∂C/∂b = Σₓ δₓ (BP3) into the gradient
+    /// matrices, and ∂C/∂X = δ·W into `grad_input` when the layer before needs it.
+    #[track_caller]
+    pub(crate) fn gradients_from_delta(&mut self, grad_input: Option<&mut Matrix<T>>) {
+        self.forward_cache();
+        let cache = self.cache.as_ref().expect("checked above");
+        let delta = cache.delta.as_ref().expect("δ was just stored");
+        assert_eq!(
+            delta.shape(),
+            cache.z.shape(),
+            "dense {}→{} {}: δ shape differs from z",
+            self.weight.cols(),
+            self.weight.rows(),
+            self.activation
+        );
+        // BP4: ∂C/∂wⱼₖ = Σₓ δⱼ aₖˡ⁻¹
+        self.weight_gradient
+            .resize(self.weight.rows(), self.weight.cols());
+        gemm(
+            &mut self.weight_gradient,
+            delta,
+            Transpose::Yes,
+            &cache.input,
+            Transpose::No,
+            false,
+        );
+        // BP3: ∂C/∂bⱼ = Σₓ δⱼ
+        delta.column_sums_into(&mut self.bias_gradient);
+        // (wˡ)ᵀ δˡ, handed to the layer before.
+        if let Some(grad_input) = grad_input {
+            grad_input.resize(delta.rows(), self.weight.cols());
+            gemm(
+                grad_input,
+                delta,
+                Transpose::No,
+                &self.weight,
+                Transpose::No,
+                false,
+            );
+        }
     }
 
     /// Given δ = ∂C/∂Z for the cached forward pass: stores ∂C/∂W = δᵀX (BP4) and
@@ -96,23 +231,10 @@ impl<T: Float> Dense<T> {
     /// When no training forward pass was cached, or δ's shape does not match it.
     #[track_caller]
     pub fn backward_from_delta(&mut self, delta: Matrix<T>) -> Matrix<T> {
-        let description = self.describe();
-        let cache = self
-            .cache
-            .as_mut()
-            .unwrap_or_else(|| panic!("{description}: backward before forward"));
-        assert_eq!(
-            delta.shape(),
-            cache.z.shape(),
-            "{description}: δ shape differs from z"
-        );
-        // BP4: ∂C/∂wⱼₖ = Σₓ δⱼ aₖˡ⁻¹
-        self.weight_gradient = delta.transpose_matmul(&cache.input);
-        // BP3: ∂C/∂bⱼ = Σₓ δⱼ
-        self.bias_gradient = delta.column_sums();
-        // (wˡ)ᵀ δˡ, handed to the layer before.
-        let grad_input = delta.matmul(&self.weight);
-        cache.delta = Some(delta);
+        self.forward_cache();
+        self.cache.as_mut().expect("checked above").delta = Some(delta);
+        let mut grad_input = Matrix::zeros(0, 0);
+        self.gradients_from_delta(Some(&mut grad_input));
         grad_input
     }
 }
@@ -136,30 +258,26 @@ impl<T: Float> Layer<T> for Dense<T> {
     }
 
     fn forward(&mut self, input: &Matrix<T>, _mode: Mode) -> Matrix<T> {
-        let z = self.weighted_input(input);
-        let a = self.activation.forward(&z);
-        self.cache = Some(DenseCache {
-            input: input.clone(),
-            z,
-            a: a.clone(),
-            delta: None,
-        });
-        a
+        self.check_input(input);
+        self.input_buffer().copy_from(input);
+        self.forward_from_input_buffer();
+        self.forward_cache().a.clone()
     }
 
     fn infer(&self, input: &Matrix<T>) -> Matrix<T> {
-        self.activation.forward(&self.weighted_input(input))
+        self.check_input(input);
+        // A = σ(X·Wᵀ + 1·b): the product, then the bias add and σ in one pass, in place.
+        let mut a = input.matmul_transpose(&self.weight);
+        self.activation
+            .add_bias_and_forward_in_place(&mut a, &self.bias);
+        a
     }
 
     fn backward(&mut self, grad_output: &Matrix<T>) -> Matrix<T> {
-        let description = self.describe();
-        let cache = self
-            .cache
-            .as_ref()
-            .unwrap_or_else(|| panic!("{description}: backward before forward"));
         // δ = ∂C/∂a ⊙ σ′(z)
-        let delta = self.activation.backward(&cache.z, &cache.a, grad_output);
-        self.backward_from_delta(delta)
+        let mut grad_input = Matrix::zeros(0, 0);
+        self.backward_into(grad_output, Some(&mut grad_input));
+        grad_input
     }
 
     fn parameters(&self) -> Vec<(&'static str, &Matrix<T>)> {

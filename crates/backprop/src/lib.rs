@@ -21,6 +21,7 @@
 #![warn(missing_docs)]
 
 pub mod activation;
+pub mod bench;
 pub mod cost;
 pub mod dense;
 pub mod dropout;
@@ -34,6 +35,7 @@ pub mod layer;
 pub mod model;
 pub mod network;
 pub mod optim;
+mod propagation;
 pub mod regularization;
 pub mod teach;
 pub mod trace;

@@ -7,14 +7,15 @@
 //! - BP2 δˡ = ((wˡ⁺¹)ᵀ δˡ⁺¹) ⊙ σ′(zˡ) ([`Dense::backward`]),
 //! - BP3 ∂C/∂bˡ = δˡ and BP4 ∂C/∂wˡ = δˡ (aˡ⁻¹)ᵀ ([`Dense::backward_from_delta`]),
 //!
-//! summed over the batch, with the cost a mean over its examples.
+//! summed over the batch, with the cost a mean over its examples. The passes themselves are in
+//! `propagation.rs`.
 
 use crate::activation::Activation;
 use crate::cost::Cost;
 use crate::dense::Dense;
 use crate::dropout::Dropout;
 use crate::init::Initialization;
-use crate::layer::{Layer, Mode, ParameterSlot};
+use crate::layer::{Layer, ParameterSlot};
 use crate::regularization::Regularization;
 use crate::{Error, Result};
 use backprop_tensor::{Float, Matrix, SeededRng};
@@ -207,13 +208,19 @@ impl<T: Float> Gradients<T> {
 /// A built sequential network.
 #[derive(Clone, Debug)]
 pub struct Network<T: Float = f32> {
-    config: NetworkConfig,
-    layers: Vec<Box<dyn Layer<T>>>,
+    pub(crate) config: NetworkConfig,
+    pub(crate) layers: Vec<Box<dyn Layer<T>>>,
+    /// ∂C/∂a handed from layer to layer in the backward pass, two buffers used in turn.
+    pub(crate) gradient_buffers: [Matrix<T>; 2],
 }
 
 impl<T: Float> Network<T> {
     fn from_layers(config: NetworkConfig, layers: Vec<Box<dyn Layer<T>>>) -> Self {
-        Self { config, layers }
+        Self {
+            config,
+            layers,
+            gradient_buffers: [Matrix::zeros(0, 0), Matrix::zeros(0, 0)],
+        }
     }
 
     /// The config it was built from.
@@ -322,7 +329,7 @@ impl<T: Float> Network<T> {
     }
 
     #[track_caller]
-    fn check_batch(&self, x: &Matrix<T>, y: Option<&Matrix<T>>) {
+    pub(crate) fn check_batch(&self, x: &Matrix<T>, y: Option<&Matrix<T>>) {
         assert_eq!(
             x.cols(),
             self.input_width(),
@@ -343,43 +350,12 @@ impl<T: Float> Network<T> {
         }
     }
 
-    /// Batched inference: the output activations for each row of `x` (dropout off).
-    ///
-    /// # Panics
-    /// When `x` does not have [`Network::input_width`] columns.
-    #[track_caller]
-    pub fn forward(&self, x: &Matrix<T>) -> Matrix<T> {
-        self.check_batch(x, None);
-        let mut a = x.clone();
-        for layer in &self.layers {
-            a = layer.infer(&a);
-        }
-        a
-    }
-
-    /// Inference returning the output layer's z (the logits) and a = σ(z).
-    ///
-    /// # Panics
-    /// When `x` does not have [`Network::input_width`] columns.
-    #[track_caller]
-    pub fn output_with_logits(&self, x: &Matrix<T>) -> (Matrix<T>, Matrix<T>) {
-        self.check_batch(x, None);
-        let mut a = x.clone();
-        let last = self.layers.len() - 1;
-        for layer in &self.layers[..last] {
-            a = layer.infer(&a);
-        }
-        let output = self.layers[last]
-            .as_dense()
-            .expect("the last layer is dense");
-        let z = output.weighted_input(&a);
-        let a = output.activation.forward(&z);
-        (z, a)
-    }
-
     /// The weight penalty part of the cost.
     pub fn penalty(&self) -> f64 {
         let regularization = self.config.regularization;
+        if regularization.is_none() {
+            return 0.0;
+        }
         self.dense_layers()
             .iter()
             .map(|d| regularization.penalty(&d.weight))
@@ -395,86 +371,6 @@ impl<T: Float> Network<T> {
         self.check_batch(x, Some(y));
         let (z, a) = self.output_with_logits(x);
         self.config.cost.loss(&z, &a, y) + self.penalty()
-    }
-
-    /// One forward and backward pass over a batch: fills every layer's gradients and returns
-    /// the batch cost. `Mode::Train` applies dropout. Returns ∂C/∂aˡ handed to each dense layer
-    /// when `record` is true (for traces).
-    #[track_caller]
-    pub(crate) fn backpropagate(
-        &mut self,
-        x: &Matrix<T>,
-        y: &Matrix<T>,
-        mode: Mode,
-        record: bool,
-    ) -> (f64, Vec<Matrix<T>>) {
-        self.check_batch(x, Some(y));
-        // Forward, caching z and a in every layer.
-        let mut a = x.clone();
-        for layer in &mut self.layers {
-            a = layer.forward(&a, mode);
-        }
-        let cost = self.config.cost;
-        let last = self.layers.len() - 1;
-        let output = self.layers[last]
-            .as_dense_mut()
-            .expect("the last layer is dense");
-        let cache = output.cache().expect("forward just ran");
-        let loss = cost.loss(&cache.z, &cache.a, y);
-        let mut recorded = Vec::new();
-        if record {
-            recorded.push(cost.output_gradient(&cache.a, y));
-        }
-        // BP1: δᴸ
-        let delta = cost.output_delta(output.activation, &cache.z, &cache.a, y);
-        let mut grad = output.backward_from_delta(delta);
-        // BP2 onwards, back through the layers.
-        for layer in self.layers[..last].iter_mut().rev() {
-            if record && layer.as_dense().is_some() {
-                recorded.push(grad.clone());
-            }
-            grad = layer.backward(&grad);
-        }
-        recorded.reverse();
-        let regularization = self.config.regularization;
-        if !regularization.is_none() {
-            for dense in self.dense_layers_mut() {
-                regularization.add_gradient(&dense.weight, &mut dense.weight_gradient);
-            }
-        }
-        (loss + self.penalty(), recorded)
-    }
-
-    /// One forward and backward pass in training mode, leaving the gradients in the layers
-    /// (read them with [`Network::gradients`] or step them with an optimiser). Returns the
-    /// batch cost.
-    ///
-    /// # Panics
-    /// When `x` or `y` have the wrong shape.
-    #[track_caller]
-    pub fn compute_gradients(&mut self, x: &Matrix<T>, y: &Matrix<T>) -> f64 {
-        self.backpropagate(x, y, Mode::Train, false).0
-    }
-
-    /// Batched backprop: the batch cost and ∂C/∂θ for every parameter θ.
-    ///
-    /// ```
-    /// use backprop::{Cost, NetworkConfig};
-    /// use backprop_tensor::Matrix;
-    /// let mut net = NetworkConfig::new(&[2, 3, 1], Cost::Quadratic).with_seed(1).init::<f64>().unwrap();
-    /// let x = Matrix::from_rows(&[[0.0, 1.0]]).unwrap();
-    /// let y = Matrix::from_rows(&[[1.0]]).unwrap();
-    /// let (loss, gradients) = net.backward(&x, &y);
-    /// assert!(loss > 0.0);
-    /// assert_eq!(gradients.get("layers.0.weight").unwrap().shape(), (3, 2));
-    /// ```
-    ///
-    /// # Panics
-    /// When `x` or `y` have the wrong shape.
-    #[track_caller]
-    pub fn backward(&mut self, x: &Matrix<T>, y: &Matrix<T>) -> (f64, Gradients<T>) {
-        let loss = self.compute_gradients(x, y);
-        (loss, self.gradients())
     }
 
     /// The same network with every parameter converted to another float type.

@@ -3,7 +3,7 @@
 use backprop_tensor::Float;
 
 /// σ(z) = z for z > 0, `negative_slope`·z otherwise.
-#[inline]
+#[inline(always)]
 pub fn value<T: Float>(z: T, negative_slope: T) -> T {
     if z > T::ZERO {
         z
@@ -13,7 +13,7 @@ pub fn value<T: Float>(z: T, negative_slope: T) -> T {
 }
 
 /// dσ/dz = 1 for z > 0, `negative_slope` otherwise.
-#[inline]
+#[inline(always)]
 pub fn derivative<T: Float>(z: T, negative_slope: T) -> T {
     if z > T::ZERO {
         T::ONE

@@ -7,6 +7,7 @@
 
 pub mod gelu;
 pub mod identity;
+mod kernels;
 pub mod leaky_relu;
 pub mod relu;
 pub mod sigmoid;
@@ -70,18 +71,9 @@ impl Activation {
 
     /// a = σ(z), for a batch (one example per row).
     pub fn forward<T: Float>(&self, z: &Matrix<T>) -> Matrix<T> {
-        match *self {
-            Activation::Identity => z.clone(),
-            Activation::Sigmoid => z.map(sigmoid::value),
-            Activation::Tanh => z.map(tanh::value),
-            Activation::Relu => z.map(relu::value),
-            Activation::LeakyRelu { negative_slope } => {
-                let slope = T::from_f64(negative_slope);
-                z.map(|v| leaky_relu::value(v, slope))
-            }
-            Activation::Gelu => z.map(gelu::value),
-            Activation::Softmax => softmax::forward(z),
-        }
+        let mut a = z.clone();
+        self.forward_in_place(&mut a);
+        a
     }
 
     /// σ′(z) for an elementwise activation, given z and a = σ(z).
@@ -112,18 +104,9 @@ impl Activation {
         a: &Matrix<T>,
         grad_output: &Matrix<T>,
     ) -> Matrix<T> {
-        match *self {
-            Activation::Identity => grad_output.clone(),
-            Activation::Softmax => softmax::backward(a, grad_output),
-            _ => {
-                let mut delta = grad_output.clone();
-                let (zs, as_) = (z.as_slice(), a.as_slice());
-                for (i, d) in delta.as_mut_slice().iter_mut().enumerate() {
-                    *d *= self.derivative(zs[i], as_[i]);
-                }
-                delta
-            }
-        }
+        let mut delta = Matrix::zeros(0, 0);
+        self.backward_into(z, a, grad_output, &mut delta);
+        delta
     }
 }
 

@@ -3,7 +3,7 @@
 use backprop_tensor::Float;
 
 /// σ(z) = max(0, z).
-#[inline]
+#[inline(always)]
 pub fn value<T: Float>(z: T) -> T {
     if z > T::ZERO {
         z
@@ -13,7 +13,7 @@ pub fn value<T: Float>(z: T) -> T {
 }
 
 /// dσ/dz = 1 for z > 0, 0 otherwise.
-#[inline]
+#[inline(always)]
 pub fn derivative<T: Float>(z: T) -> T {
     if z > T::ZERO {
         T::ONE

@@ -10,30 +10,48 @@ use backprop_tensor::{Float, Matrix};
 pub fn forward<T: Float>(z: &Matrix<T>) -> Matrix<T> {
     let mut a = z.clone();
     for i in 0..a.rows() {
-        let row = a.row_mut(i);
-        let max = row.iter().fold(row[0], |m, &v| m.max(v));
-        let mut total = T::ZERO;
-        for v in row.iter_mut() {
-            *v = (*v - max).exp();
-            total += *v;
-        }
-        for v in row.iter_mut() {
-            *v /= total;
-        }
+        row_in_place(a.row_mut(i));
     }
     a
+}
+
+/// Softmax of one row in place: the max, the exponentials (a vectorisable loop), their sum in
+/// column order, then the division.
+#[inline(always)]
+pub fn row_in_place<T: Float>(row: &mut [T]) {
+    let max = row.iter().fold(row[0], |m, &v| m.max(v));
+    for v in row.iter_mut() {
+        *v = (*v - max).exp_simd();
+    }
+    let mut total = T::ZERO;
+    for &v in row.iter() {
+        total += v;
+    }
+    for v in row.iter_mut() {
+        *v /= total;
+    }
 }
 
 /// log Σⱼ e^zⱼ of one row, stably: m + ln Σⱼ e^(zⱼ − m).
 pub fn log_sum_exp<T: Float>(row: &[T]) -> T {
     let max = row.iter().fold(row[0], |m, &v| m.max(v));
-    let total: T = row.iter().map(|&v| (v - max).exp()).sum();
+    let mut total = T::ZERO;
+    for &v in row {
+        total += (v - max).exp_simd();
+    }
     max + total.ln()
 }
 
 /// ∂C/∂z = a ⊙ (∂C/∂a − (∂C/∂a · a)) per row: the Jacobian-vector product.
 pub fn backward<T: Float>(a: &Matrix<T>, grad_output: &Matrix<T>) -> Matrix<T> {
     let mut delta = grad_output.clone();
+    backward_into(a, grad_output, &mut delta);
+    delta
+}
+
+/// [`backward`] into a reused buffer.
+pub fn backward_into<T: Float>(a: &Matrix<T>, grad_output: &Matrix<T>, delta: &mut Matrix<T>) {
+    delta.copy_from(grad_output);
     for i in 0..a.rows() {
         let a_row = a.row(i);
         let dot: T = a_row
@@ -45,7 +63,6 @@ pub fn backward<T: Float>(a: &Matrix<T>, grad_output: &Matrix<T>) -> Matrix<T> {
             *d = p * (*d - dot);
         }
     }
-    delta
 }
 
 #[cfg(test)]

@@ -3,13 +3,13 @@
 use backprop_tensor::Float;
 
 /// σ(z) = tanh z.
-#[inline]
+#[inline(always)]
 pub fn value<T: Float>(z: T) -> T {
     z.tanh()
 }
 
 /// dσ/dz = 1 − a², from a = tanh z.
-#[inline]
+#[inline(always)]
 pub fn derivative<T: Float>(a: T) -> T {
     T::ONE - a * a
 }

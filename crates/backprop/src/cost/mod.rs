@@ -17,7 +17,7 @@ pub mod quadratic;
 pub mod softmax_cross_entropy;
 
 use crate::activation::Activation;
-use backprop_tensor::{Float, Matrix};
+use backprop_tensor::{simd_kernel, Float, Matrix};
 use std::fmt;
 use std::str::FromStr;
 
@@ -106,21 +106,7 @@ impl Cost {
             self.name()
         );
         let n = a.rows().max(1) as f64;
-        let mut total = 0.0;
-        for i in 0..a.rows() {
-            total += match *self {
-                Cost::Quadratic => quadratic::example_loss(a.row(i), y.row(i)),
-                Cost::MeanSquaredError => mean_squared_error::example_loss(a.row(i), y.row(i)),
-                Cost::BinaryCrossEntropy => {
-                    binary_cross_entropy::example_loss_from_logits(z.row(i), y.row(i))
-                }
-                Cost::SoftmaxCrossEntropy => {
-                    softmax_cross_entropy::example_loss_from_logits(z.row(i), y.row(i))
-                }
-                Cost::Huber { delta } => huber::example_loss(a.row(i), y.row(i), delta),
-            };
-        }
-        total / n
+        summed_loss(*self, z, a, y) / n
     }
 
     /// ∇ₐC of the batch cost: the gradient with respect to the output activations.
@@ -155,12 +141,64 @@ impl Cost {
         a: &Matrix<T>,
         y: &Matrix<T>,
     ) -> Matrix<T> {
+        let mut delta = Matrix::zeros(0, 0);
+        self.output_delta_into(activation, z, a, y, &mut delta);
+        delta
+    }
+
+    /// [`Cost::output_delta`] into a buffer that is reused from batch to batch.
+    #[track_caller]
+    pub fn output_delta_into<T: Float>(
+        &self,
+        activation: Activation,
+        z: &Matrix<T>,
+        a: &Matrix<T>,
+        y: &Matrix<T>,
+        delta: &mut Matrix<T>,
+    ) {
         if self.is_fused_with(activation) {
+            assert_eq!(
+                a.shape(),
+                y.shape(),
+                "cost {}: output and target shapes differ",
+                self.name()
+            );
             // softmax + CE: ∂C/∂zⱼ = aⱼ − yⱼ; sigmoid + BCE: ∂C/∂zⱼ = aⱼ − yⱼ.
             let inverse_n = T::from_f64(1.0 / a.rows().max(1) as f64);
-            a.zip_map(y, |a, y| (a - y) * inverse_n)
+            delta.resize(a.rows(), a.cols());
+            fused_delta(delta.as_mut_slice(), a.as_slice(), y.as_slice(), inverse_n);
         } else {
-            activation.backward(z, a, &self.output_gradient(a, y))
+            activation.backward_into(z, a, &self.output_gradient(a, y), delta);
+        }
+    }
+}
+
+simd_kernel! {
+    /// Σₓ Cₓ over the batch, example by example in row order, in `f64`.
+    fn summed_loss<T: Float>(cost: Cost, z: &Matrix<T>, a: &Matrix<T>, y: &Matrix<T>) -> f64 {
+        let mut total = 0.0;
+        for i in 0..a.rows() {
+            total += match cost {
+                Cost::Quadratic => quadratic::example_loss(a.row(i), y.row(i)),
+                Cost::MeanSquaredError => mean_squared_error::example_loss(a.row(i), y.row(i)),
+                Cost::BinaryCrossEntropy => {
+                    binary_cross_entropy::example_loss_from_logits(z.row(i), y.row(i))
+                }
+                Cost::SoftmaxCrossEntropy => {
+                    softmax_cross_entropy::example_loss_from_logits(z.row(i), y.row(i))
+                }
+                Cost::Huber { delta } => huber::example_loss(a.row(i), y.row(i), delta),
+            };
+        }
+        total
+    }
+}
+
+simd_kernel! {
+    /// δ = (a − y)/n, the fused softmax and sigmoid cross-entropy shortcut.
+    fn fused_delta<T: Float>(delta: &mut [T], a: &[T], y: &[T], inverse_n: T) {
+        for ((d, &a), &y) in delta.iter_mut().zip(a).zip(y) {
+            *d = (a - y) * inverse_n;
         }
     }
 }

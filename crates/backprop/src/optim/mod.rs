@@ -29,6 +29,7 @@ mod checkpoint;
 mod clip;
 mod config;
 mod optimizer;
+mod pieces;
 mod rmsprop;
 mod schedule;
 mod sgd;

@@ -7,7 +7,7 @@
 use super::{adam_update, adamw_update, rmsprop_update, sgd_update, OptimError, OptimizerConfig};
 use super::{AdamState, RmsPropState, SgdState};
 use backprop_tensor::{Float, Matrix};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// One parameter handed to [`Optimizer::step`]: its name, its value and its gradient.
 #[derive(Debug)]
@@ -122,22 +122,26 @@ impl<T: Float> Optimizer<T> {
     /// that as an error beforehand).
     #[track_caller]
     pub fn step(&mut self, parameters: &mut [ParameterRef<'_, T>], learning_rate: f64) {
-        let mut seen = BTreeSet::new();
-        for parameter in parameters.iter_mut() {
+        for (index, parameter) in parameters.iter().enumerate() {
+            // A pairwise check: a handful of names, and no allocation per step.
             let name = parameter.name;
             assert!(
-                seen.insert(name),
+                parameters[..index].iter().all(|other| other.name != name),
                 "Optimizer::step: `{name}` is listed twice"
             );
+        }
+        for parameter in parameters.iter_mut() {
+            let name = parameter.name;
             assert_eq!(
                 parameter.value.shape(),
                 parameter.gradient.shape(),
                 "Optimizer::step: `{name}` and its gradient differ in shape"
             );
-            let state = self
-                .states
-                .entry(name.to_owned())
-                .or_insert_with(|| ParameterState::new(&self.config, 0));
+            if !self.states.contains_key(name) {
+                let fresh = ParameterState::new(&self.config, 0);
+                self.states.insert(name.to_owned(), fresh);
+            }
+            let state = self.states.get_mut(name).expect("inserted above");
             let value = parameter.value.as_mut_slice();
             let gradient = parameter.gradient.as_slice();
             match (&self.config, state) {

@@ -4,7 +4,9 @@
 //! first step and b ← μ·b + (1 − τ)·g after it (τ the dampening), then g ← g + μ·b (Nesterov)
 //! or g ← b; finally p ← p − η·g.
 
+use super::pieces::{pieces2, pieces3};
 use super::{assert_same_length, require, require_non_negative, require_positive, OptimError};
+use backprop_tensor::simd_kernel;
 use backprop_tensor::Float;
 
 /// Hyper-parameters of SGD; [`Default`] gives PyTorch's defaults.
@@ -98,19 +100,12 @@ pub fn sgd_update<T: Float>(
     let weight_decay = T::from_f64(config.weight_decay);
     let momentum = T::from_f64(config.momentum);
     let one_minus_dampening = T::from_f64(1.0 - config.dampening);
-    let decayed = |g: T, p: T| {
-        if config.weight_decay != 0.0 {
-            g + weight_decay * p
-        } else {
-            g
-        }
-    };
+    let (decay, nesterov) = (config.weight_decay != 0.0, config.nesterov);
     state.step += 1;
     if config.momentum == 0.0 {
-        for (p, &g) in parameter.iter_mut().zip(gradient) {
-            let g = decayed(g, *p);
-            *p -= learning_rate * g;
-        }
+        pieces2(parameter, gradient, |p, g| {
+            plain_step(p, g, learning_rate, decay, weight_decay)
+        });
         return;
     }
     let first_step = super::ensure_buffer(
@@ -118,20 +113,61 @@ pub fn sgd_update<T: Float>(
         parameter.len(),
         "momentum_buffer",
     );
-    let buffers = state.momentum_buffer.iter_mut();
-    for ((p, &g), buffer) in parameter.iter_mut().zip(gradient).zip(buffers) {
-        let g = decayed(g, *p);
-        *buffer = if first_step {
-            g
-        } else {
-            momentum * *buffer + one_minus_dampening * g
-        };
-        let direction = if config.nesterov {
-            g + momentum * *buffer
-        } else {
-            *buffer
-        };
-        *p -= learning_rate * direction;
+    let settings = MomentumSettings {
+        learning_rate,
+        decay,
+        weight_decay,
+        momentum,
+        one_minus_dampening,
+        first_step,
+        nesterov,
+    };
+    let buffers = &mut state.momentum_buffer;
+    pieces3(parameter, gradient, buffers, |p, g, b| {
+        momentum_step(p, g, b, settings)
+    });
+}
+
+simd_kernel! {
+    /// p ← p − η·(g + λ·p), the L2 term only when `decay`. The branches test settings, not
+    /// data, so the loop compiles to straight vector code.
+    fn plain_step<T: Float>(parameter: &mut [T], gradient: &[T], learning_rate: T, decay: bool, weight_decay: T) {
+        for (p, &g) in parameter.iter_mut().zip(gradient) {
+            let g = if decay { g + weight_decay * *p } else { g };
+            *p -= learning_rate * g;
+        }
+    }
+}
+
+/// The scalars of a momentum step, in `T`.
+#[derive(Clone, Copy)]
+struct MomentumSettings<T> {
+    learning_rate: T,
+    decay: bool,
+    weight_decay: T,
+    momentum: T,
+    one_minus_dampening: T,
+    first_step: bool,
+    nesterov: bool,
+}
+
+simd_kernel! {
+    /// b ← g (first step) or μ·b + (1 − τ)·g, then p ← p − η·(g + μ·b or b).
+    fn momentum_step<T: Float>(parameter: &mut [T], gradient: &[T], buffers: &mut [T], s: MomentumSettings<T>) {
+        for ((p, &g), buffer) in parameter.iter_mut().zip(gradient).zip(buffers) {
+            let g = if s.decay { g + s.weight_decay * *p } else { g };
+            *buffer = if s.first_step {
+                g
+            } else {
+                s.momentum * *buffer + s.one_minus_dampening * g
+            };
+            let direction = if s.nesterov {
+                g + s.momentum * *buffer
+            } else {
+                *buffer
+            };
+            *p -= s.learning_rate * direction;
+        }
     }
 }
 

@@ -65,11 +65,8 @@ impl MetricAccumulator {
                 .filter(|(&a, &y)| (a > half) == (y > half))
                 .count();
         } else {
-            self.correct += a
-                .argmax_rows()
-                .iter()
-                .zip(y.argmax_rows())
-                .filter(|(p, t)| *p == t)
+            self.correct += (0..a.rows())
+                .filter(|&i| argmax(a.row(i)) == argmax(y.row(i)))
                 .count();
         }
         let cols = a.cols();
@@ -117,6 +114,17 @@ impl MetricAccumulator {
         }
         metrics
     }
+}
+
+/// The column of a row's largest element, the first on ties (as [`Matrix::argmax_rows`]).
+fn argmax<T: Float>(row: &[T]) -> usize {
+    let mut best = 0;
+    for (j, &v) in row.iter().enumerate() {
+        if v > row[best] {
+            best = j;
+        }
+    }
+    best
 }
 
 /// Rows per forward pass when evaluating a whole set, to bound memory.

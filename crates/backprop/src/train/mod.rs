@@ -20,8 +20,9 @@ pub use metrics::{evaluate, MetricAccumulator, Metrics, Task};
 use crate::cost::Cost;
 use crate::network::Network;
 use crate::optim::{
-    clip_by_global_norm, LearningRateSchedule, Optimizer, OptimizerConfig, ParameterRef, SgdConfig,
+    clip_by_global_norm, LearningRateSchedule, Optimizer, OptimizerConfig, SgdConfig,
 };
+use crate::propagation::on_pool_thread;
 use crate::{Error, Result};
 use backprop_tensor::{Float, Matrix, SeededRng};
 use std::time::Instant;
@@ -131,6 +132,8 @@ pub struct Trainer<T: Float> {
     history: History,
     best: Option<(f64, Network<T>)>,
     epochs_without_improvement: usize,
+    /// The targets of the current batch, gathered into one buffer reused from batch to batch.
+    targets: Matrix<T>,
 }
 
 impl<T: Float> Trainer<T> {
@@ -148,6 +151,7 @@ impl<T: Float> Trainer<T> {
             history: History::default(),
             best: None,
             epochs_without_improvement: 0,
+            targets: Matrix::zeros(0, 0),
         })
     }
 
@@ -247,40 +251,53 @@ impl<T: Float> Trainer<T> {
         let base_rate = self.config.optimizer.learning_rate();
         let mut accumulator = MetricAccumulator::new();
         let mut learning_rate = base_rate;
+        // Computed once: an optimiser step then formats no parameter names.
+        let names: Vec<String> = network.parameters().into_iter().map(|(n, _)| n).collect();
         for (b, rows) in batches.iter().enumerate() {
-            let (xb, yb) = (x.select_rows(rows), y.select_rows(rows));
-            let loss = network.compute_gradients(&xb, &yb);
-            if !loss.is_finite() {
-                return Err(Error::Diverged {
-                    epoch: self.epoch,
-                    batch: b + 1,
-                    loss,
-                });
-            }
-            let output = network
-                .dense_layers()
-                .last()
-                .and_then(|d| d.cache())
-                .map(|c| c.a.clone());
-            if let Some(a) = output {
-                accumulator.add(&a, &yb, loss - network.penalty());
-            }
-            learning_rate = self.config.schedule.learning_rate_at(base_rate, self.step);
-            let mut slots = network.parameter_slots();
-            if let Some(max_norm) = self.config.gradient_clip {
-                let mut gradients: Vec<&mut Matrix<T>> =
-                    slots.iter_mut().map(|(_, s)| &mut *s.gradient).collect();
-                clip_by_global_norm(&mut gradients, max_norm);
-            }
-            let mut references: Vec<ParameterRef<'_, T>> = slots
-                .iter_mut()
-                .map(|(name, slot)| ParameterRef {
-                    name: name.as_str(),
-                    value: &mut *slot.value,
-                    gradient: &*slot.gradient,
-                })
-                .collect();
-            self.optimizer.step(&mut references, learning_rate);
+            let parallel = network.uses_threads(rows.len(), true);
+            let next = batches.get(b + 1).copied().unwrap_or(&[]);
+            let step = self.step;
+            let (config, optimizer, targets) =
+                (&self.config, &mut self.optimizer, &mut self.targets);
+            // The whole step on one pool thread: one hand-over to rayon per batch, not one per
+            // product (see `propagation.rs`).
+            let outcome = on_pool_thread(parallel, || {
+                network.load_batch(x, rows);
+                targets.gather_rows(y, rows);
+                // The next batch's rows travel from memory while this one computes.
+                x.prefetch_rows(next);
+                y.prefetch_rows(next);
+                let loss = network.compute_gradients_loaded(targets);
+                if !loss.is_finite() {
+                    return Err(loss);
+                }
+                let output = network.layers.last().and_then(|l| l.as_dense());
+                if let Some(cache) = output.and_then(|d| d.cache()) {
+                    accumulator.add(&cache.a, targets, loss - network.penalty());
+                }
+                let learning_rate = config.schedule.learning_rate_at(base_rate, step);
+                apply_step(
+                    network,
+                    optimizer,
+                    config.gradient_clip,
+                    &names,
+                    learning_rate,
+                );
+                Ok((loss, learning_rate))
+            });
+            let loss = match outcome {
+                Ok((loss, rate)) => {
+                    learning_rate = rate;
+                    loss
+                }
+                Err(loss) => {
+                    return Err(Error::Diverged {
+                        epoch: self.epoch,
+                        batch: b + 1,
+                        loss,
+                    })
+                }
+            };
             self.step += 1;
             observer.on_batch(&BatchEvent {
                 epoch: self.epoch,
@@ -332,6 +349,23 @@ impl<T: Float> Trainer<T> {
         observer.on_epoch(&record);
         Ok(())
     }
+}
+
+/// Clips the gradients (when asked) and steps the optimiser over every parameter.
+fn apply_step<T: Float>(
+    network: &mut Network<T>,
+    optimizer: &mut Optimizer<T>,
+    gradient_clip: Option<f64>,
+    names: &[String],
+    learning_rate: f64,
+) {
+    if let Some(max_norm) = gradient_clip {
+        let mut slots = network.parameter_slots();
+        let mut gradients: Vec<&mut Matrix<T>> =
+            slots.iter_mut().map(|(_, s)| &mut *s.gradient).collect();
+        clip_by_global_norm(&mut gradients, max_norm);
+    }
+    optimizer.step(&mut network.parameter_refs(names), learning_rate);
 }
 
 /// Checks that data fits the network: input width, target width, matching row counts, rows > 0.

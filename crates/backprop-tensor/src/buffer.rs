@@ -1,0 +1,211 @@
+//! Matrices as reusable buffers: the training loop gathers every mini-batch, and every layer
+//! writes its zˡ, aˡ and δˡ, into matrices that keep their allocation from batch to batch.
+//! After the first batch of a given size nothing is allocated.
+
+use crate::{team, Float, Matrix};
+
+/// The destination of a parallel gather, shared by pieces that write disjoint rows.
+struct SharedRows<T>(*mut T);
+unsafe impl<T: Send> Send for SharedRows<T> {}
+unsafe impl<T: Send> Sync for SharedRows<T> {}
+
+/// Cache lines prefetched at the start of each row by [`Matrix::prefetch_rows`].
+pub const PREFETCH_LINES: usize = 4;
+/// Gathers of at least this many values are split across the pool's threads.
+pub const PARALLEL_GATHER: usize = 1 << 16;
+/// Inside a team's step, where a split costs about a microsecond, gathers of at least this many
+/// values are split (a batch of 32 MNIST rows is 25,088).
+pub const TEAM_GATHER: usize = 1 << 14;
+
+impl<T: Float> Matrix<T> {
+    /// A `rows × cols` matrix of zeros whose memory the kernel is asked, before it is first
+    /// touched, to back with 2 MiB transparent huge pages (Linux `madvise(MADV_HUGEPAGE)`;
+    /// elsewhere the same as [`Matrix::zeros`]). For a large data set read in random row order:
+    /// with 4 KiB pages a mini-batch gather from 60,000 × 784 `f32` (188 MB) misses the TLB on
+    /// nearly every row. NumPy does the same for every array of 4 MiB or more.
+    pub fn zeros_huge_pages(rows: usize, cols: usize) -> Self {
+        let len = rows
+            .checked_mul(cols)
+            .unwrap_or_else(|| panic!("zeros_huge_pages: {rows}×{cols} overflows"));
+        let mut data: Vec<T> = Vec::with_capacity(len);
+        #[cfg(target_os = "linux")]
+        {
+            let bytes = len * std::mem::size_of::<T>();
+            let start = data.as_mut_ptr() as usize;
+            let page = 4096;
+            let (first, last) = (start.next_multiple_of(page), (start + bytes) / page * page);
+            if last > first {
+                // SAFETY: the range lies inside the allocation just made; the advice changes
+                // how the kernel backs the pages, never their contents.
+                unsafe {
+                    libc::madvise(
+                        first as *mut libc::c_void,
+                        last - first,
+                        libc::MADV_HUGEPAGE,
+                    );
+                }
+            }
+        }
+        data.resize(len, T::ZERO);
+        Self { rows, cols, data }
+    }
+
+    /// Reshapes to `rows × cols` in place, keeping the allocation when it is large enough.
+    /// Elements that existed keep their values in storage order; new ones are zero. Callers
+    /// that resize a buffer overwrite it.
+    pub fn resize(&mut self, rows: usize, cols: usize) {
+        let len = rows
+            .checked_mul(cols)
+            .unwrap_or_else(|| panic!("resize: {rows}×{cols} overflows"));
+        self.data.resize(len, T::ZERO);
+        self.rows = rows;
+        self.cols = cols;
+    }
+
+    /// Makes `self` a copy of `source`, reusing `self`'s allocation.
+    pub fn copy_from(&mut self, source: &Self) {
+        self.data.clear();
+        self.data.extend_from_slice(&source.data);
+        self.rows = source.rows;
+        self.cols = source.cols;
+    }
+
+    /// Makes `self` the listed rows of `source`, in order (a mini-batch gathered into a buffer
+    /// that is reused from batch to batch).
+    ///
+    /// # Panics
+    /// When an index is out of range.
+    #[track_caller]
+    ///
+    /// On a rayon pool thread, a gather of at least `PARALLEL_GATHER` (65,536) values is split
+    /// across the pool, and in a [`team`](crate::team)'s step one of at least `TEAM_GATHER`
+    /// (16,384): the rows come from memory, a batch of 256 MNIST rows takes about 100 µs on one
+    /// core, and a copy is the same bits whoever makes it.
+    pub fn gather_rows(&mut self, source: &Self, indices: &[usize]) {
+        let cols = source.cols;
+        if let Some(&bad) = indices.iter().find(|&&i| i >= source.rows) {
+            panic!(
+                "row {bad} out of range for a {}×{} matrix",
+                source.rows, cols
+            );
+        }
+        self.resize(indices.len(), cols);
+        if cols == 0 {
+            return;
+        }
+        let pool = rayon::current_thread_index().is_some() && rayon::current_num_threads() > 1;
+        let values = self.data.len();
+        let team = team::is_active() && values >= TEAM_GATHER;
+        if team || (pool && values >= PARALLEL_GATHER) {
+            let rows_per_piece = (TEAM_GATHER / 2).div_ceil(cols);
+            let destination = SharedRows(self.data.as_mut_ptr());
+            team::parallel_for(indices.len().div_ceil(rows_per_piece), |piece| {
+                let destination = &destination;
+                let first = piece * rows_per_piece;
+                for (offset, &i) in indices[first..].iter().take(rows_per_piece).enumerate() {
+                    let row = &source.data[i * cols..(i + 1) * cols];
+                    // SAFETY: row `first + offset` of the destination, inside it (it holds
+                    // `indices.len()` rows) and written by this piece alone.
+                    let target = unsafe {
+                        std::slice::from_raw_parts_mut(
+                            destination.0.add((first + offset) * cols),
+                            cols,
+                        )
+                    };
+                    target.copy_from_slice(row);
+                }
+            });
+        } else {
+            for (row, &i) in self.data.chunks_exact_mut(cols).zip(indices) {
+                row.copy_from_slice(&source.data[i * cols..(i + 1) * cols]);
+            }
+        }
+    }
+
+    /// Asks the CPU to start loading the first `PREFETCH_LINES` (4) cache lines of each listed
+    /// row into its L2 cache, and returns at once: a hint with no effect on any result. The
+    /// training loop calls it for the next mini-batch, whose rows are scattered through a data
+    /// set far larger than the caches, so that the latency of reaching each row overlaps the
+    /// current batch's work; once the gather starts copying a row, the hardware's stream
+    /// prefetcher fetches the rest. Measured on 60,000 × 784 inputs, one thread: +5 % samples
+    /// per CPU-second at batch 10, +1–2 % at batch 32; prefetching whole rows gained no more
+    /// and its ~1,500 prefetches per batch of 32 stalled on the cache's miss buffers.
+    pub fn prefetch_rows(&self, indices: &[usize]) {
+        let lines = (PREFETCH_LINES * 64 / std::mem::size_of::<T>()).min(self.cols);
+        for &i in indices {
+            if i < self.rows {
+                prefetch(&self.data[i * self.cols..i * self.cols + lines]);
+            }
+        }
+    }
+
+    /// [`Matrix::column_sums`] into `sums`, resized to 1 × cols: rows are added in order, one
+    /// after another (each column's sum in row order, whatever the vector width), so the
+    /// result does not depend on threads or CPU features.
+    pub fn column_sums_into(&self, sums: &mut Self) {
+        sums.resize(1, self.cols);
+        sums.data.fill(T::ZERO);
+        if self.cols == 0 {
+            return;
+        }
+        add_rows(&self.data, self.cols, &mut sums.data);
+    }
+}
+
+/// Prefetches every 64-byte line of `values` into L2 (`prefetcht1`).
+#[inline]
+fn prefetch<T>(values: &[T]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T1};
+        let bytes = std::mem::size_of_val(values);
+        let start = values.as_ptr() as *const i8;
+        for offset in (0..bytes).step_by(64) {
+            // SAFETY: a prefetch never faults and reads nothing architecturally; the address
+            // lies inside `values`.
+            unsafe { _mm_prefetch::<_MM_HINT_T1>(start.add(offset)) };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = values;
+}
+
+crate::simd_kernel! {
+    /// sums += each row of `data` (rows of `cols`), in row order.
+    fn add_rows<T: Float>(data: &[T], cols: usize, sums: &mut [T]) {
+        for row in data.chunks_exact(cols) {
+            sums.iter_mut().zip(row).for_each(|(s, &v)| *s += v);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buffers_keep_their_allocation() {
+        let source = Matrix::<f32>::from_fn(5, 3, |i, j| (i * 3 + j) as f32);
+        let mut batch = Matrix::zeros(0, 0);
+        batch.gather_rows(&source, &[4, 0, 2]);
+        assert_eq!(batch, source.select_rows(&[4, 0, 2]));
+        let pointer = batch.as_slice().as_ptr();
+        batch.gather_rows(&source, &[1, 3]);
+        assert_eq!(batch, source.select_rows(&[1, 3]));
+        assert_eq!(batch.as_slice().as_ptr(), pointer);
+        batch.resize(3, 2);
+        assert_eq!(
+            (batch.shape(), batch.as_slice()[..3].to_vec()),
+            ((3, 2), vec![3.0, 4.0, 5.0])
+        );
+        let big = Matrix::<f32>::zeros_huge_pages(1000, 784);
+        assert_eq!((big.shape(), big.max_abs()), ((1000, 784), 0.0));
+        let mut copy = Matrix::zeros(1, 1);
+        copy.copy_from(&source);
+        assert_eq!(copy, source);
+        source.prefetch_rows(&[0, 4, 99]);
+        let mut sums = Matrix::zeros(3, 3);
+        source.column_sums_into(&mut sums);
+        assert_eq!(sums, source.column_sums());
+    }
+}

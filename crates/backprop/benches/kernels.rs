@@ -1,0 +1,163 @@
+//! Criterion benchmarks of the kernels one training step is made of, at the shapes of issue 4
+//! (Nielsen's 784-30-10 at batch 10, the 784-128-64-10 network at batch 32 and 256, inference at
+//! batch 1000):
+//! - the three products per layer, forward X·Wᵀ, weight gradient δᵀX and input gradient δW,
+//!   reported in FLOP/s (2·batch·in·out per product);
+//! - the fused activation passes (z ← z + b, a = σ(z) and δ = g ⊙ σ′(z)), the cost (loss and
+//!   a − y) and the optimiser updates, reported in elements/s.
+//!
+//! `cargo bench -p backprop --bench kernels`. Everything runs on a rayon pool of
+//! `BENCH_THREADS` threads (default 1, so the figures compare with one core's sgemm peak).
+//! Timing is never part of CI, which only compiles this file.
+
+use backprop::optim::{adam_update, sgd_update, AdamConfig, AdamState, SgdConfig, SgdState};
+use backprop::{Activation, Cost, Matrix, SeededRng};
+use backprop_tensor::matmul::{gemm, Transpose};
+use criterion::{BenchmarkId, Criterion, Throughput};
+use std::hint::black_box;
+
+/// (batch, inputs, outputs) of every dense layer in the benchmarked configurations.
+const LAYERS: [(usize, usize, usize); 9] = [
+    (10, 784, 30),
+    (10, 30, 10),
+    (32, 784, 128),
+    (32, 128, 64),
+    (32, 64, 10),
+    (256, 784, 128),
+    (256, 128, 64),
+    (256, 64, 10),
+    (1000, 784, 128),
+];
+
+fn random(rows: usize, cols: usize, seed: u64) -> Matrix<f32> {
+    Matrix::random_uniform(rows, cols, -1.0, 1.0, &mut SeededRng::new(seed))
+}
+
+fn products(c: &mut Criterion) {
+    let (no, yes) = (Transpose::No, Transpose::Yes);
+    let mut group = c.benchmark_group("matmul");
+    for (batch, inputs, outputs) in LAYERS {
+        let x = random(batch, inputs, 1);
+        let w = random(outputs, inputs, 2);
+        let delta = random(batch, outputs, 3);
+        group.throughput(Throughput::Elements((2 * batch * inputs * outputs) as u64));
+        let shape = format!("{batch}x{inputs}x{outputs}");
+        let mut z = Matrix::zeros(batch, outputs);
+        group.bench_function(BenchmarkId::new("forward", &shape), |b| {
+            b.iter(|| gemm(&mut z, black_box(&x), no, black_box(&w), yes, false))
+        });
+        let mut weight_gradient = Matrix::zeros(outputs, inputs);
+        group.bench_function(BenchmarkId::new("weight_gradient", &shape), |b| {
+            b.iter(|| gemm(&mut weight_gradient, black_box(&delta), yes, &x, no, false))
+        });
+        let mut input_gradient = Matrix::zeros(batch, inputs);
+        group.bench_function(BenchmarkId::new("input_gradient", &shape), |b| {
+            b.iter(|| gemm(&mut input_gradient, black_box(&delta), no, &w, no, false))
+        });
+    }
+    group.finish();
+}
+
+fn activations(c: &mut Criterion) {
+    let mut group = c.benchmark_group("activation");
+    for (rows, cols) in [(10, 30), (32, 128), (256, 128), (1000, 128), (32, 10)] {
+        let bias = random(1, cols, 4);
+        let g = random(rows, cols, 5);
+        group.throughput(Throughput::Elements((rows * cols) as u64));
+        for activation in [Activation::Sigmoid, Activation::Relu, Activation::Softmax] {
+            let shape = format!("{activation}/{rows}x{cols}");
+            let (mut z, mut a) = (random(rows, cols, 6), Matrix::zeros(rows, cols));
+            group.bench_function(BenchmarkId::new("bias_and_forward", &shape), |b| {
+                b.iter(|| activation.add_bias_and_forward(&mut z, black_box(&bias), &mut a))
+            });
+            if activation != Activation::Softmax {
+                let mut delta = Matrix::zeros(rows, cols);
+                group.bench_function(BenchmarkId::new("delta", &shape), |b| {
+                    b.iter(|| activation.backward_into(&z, &a, black_box(&g), &mut delta))
+                });
+            }
+        }
+    }
+    group.finish();
+}
+
+fn costs(c: &mut Criterion) {
+    let mut group = c.benchmark_group("cost");
+    for (cost, activation, rows, cols) in [
+        (Cost::SoftmaxCrossEntropy, Activation::Softmax, 32, 10),
+        (Cost::SoftmaxCrossEntropy, Activation::Softmax, 256, 10),
+        (Cost::BinaryCrossEntropy, Activation::Sigmoid, 10, 10),
+    ] {
+        let z = random(rows, cols, 7);
+        let a = activation.forward(&z);
+        let y = Matrix::from_fn(rows, cols, |i, j| if i % cols == j { 1.0 } else { 0.0 });
+        let shape = format!("{cost}/{rows}x{cols}");
+        group.throughput(Throughput::Elements((rows * cols) as u64));
+        group.bench_function(BenchmarkId::new("loss", &shape), |b| {
+            b.iter(|| cost.loss(black_box(&z), &a, &y))
+        });
+        let mut delta = Matrix::zeros(rows, cols);
+        group.bench_function(BenchmarkId::new("output_delta", &shape), |b| {
+            b.iter(|| cost.output_delta_into(activation, &z, black_box(&a), &y, &mut delta))
+        });
+    }
+    group.finish();
+}
+
+fn optimizers(c: &mut Criterion) {
+    let mut group = c.benchmark_group("optimizer");
+    // The largest tensor of the 784-128-64-10 network, and Nielsen's.
+    for length in [128 * 784, 30 * 784] {
+        let gradient = random(1, length, 8);
+        group.throughput(Throughput::Elements(length as u64));
+        let mut parameter = random(1, length, 9);
+        let (sgd, mut sgd_state) = (SgdConfig::new(), SgdState::default());
+        group.bench_function(BenchmarkId::new("sgd", length), |b| {
+            b.iter(|| {
+                let p = parameter.as_mut_slice();
+                sgd_update(
+                    &sgd,
+                    1e-6,
+                    p,
+                    black_box(gradient.as_slice()),
+                    &mut sgd_state,
+                )
+            })
+        });
+        let momentum = SgdConfig::new().with_momentum(0.9);
+        let mut momentum_state = SgdState::default();
+        group.bench_function(BenchmarkId::new("sgd_momentum", length), |b| {
+            b.iter(|| {
+                let (p, g) = (parameter.as_mut_slice(), gradient.as_slice());
+                sgd_update(&momentum, 1e-6, p, black_box(g), &mut momentum_state)
+            })
+        });
+        let (adam, mut adam_state) = (AdamConfig::new(), AdamState::default());
+        group.bench_function(BenchmarkId::new("adam", length), |b| {
+            b.iter(|| {
+                let (p, g) = (parameter.as_mut_slice(), gradient.as_slice());
+                adam_update(&adam, 1e-6, p, black_box(g), &mut adam_state)
+            })
+        });
+    }
+    group.finish();
+}
+
+fn main() {
+    let threads = std::env::var("BENCH_THREADS")
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(1);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("a thread pool");
+    pool.install(|| {
+        let mut criterion = Criterion::default().configure_from_args();
+        products(&mut criterion);
+        activations(&mut criterion);
+        costs(&mut criterion);
+        optimizers(&mut criterion);
+        criterion.final_summary();
+    });
+}

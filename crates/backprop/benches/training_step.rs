@@ -1,0 +1,135 @@
+//! Criterion benchmarks of whole steps: one training step (gather a batch, forward, backward,
+//! optimiser update) and inference, on the configurations of issue 4, in samples/s.
+//!
+//! - A: 784-30-10 sigmoid, binary cross-entropy, SGD, batch 10;
+//! - B: 784-128-64-10 ReLU, softmax cross-entropy, SGD at batch 32 and 256, Adam at batch 32;
+//! - B's forward pass at batch 1000 and at batch 1 (latency).
+//!
+//! `cargo bench -p backprop --bench training_step`; `BENCH_THREADS` sets the pool (default 2, the
+//! machine the peers were measured on). The per-epoch figures of `backprop bench` (library module
+//! `backprop::bench`) are the ones to compare with peers; this is for quick A/B work on the
+//! engine. Never timed in CI.
+
+use backprop::bench::data::generate;
+use backprop::optim::{AdamConfig, Optimizer, OptimizerConfig, ParameterRef, SgdConfig};
+use backprop::{Activation, Cost, Matrix, Network, NetworkConfig};
+use criterion::{Criterion, Throughput};
+use std::hint::black_box;
+
+fn network(sizes: &[usize], hidden: Activation, cost: Cost) -> Network<f32> {
+    NetworkConfig::new(sizes, cost)
+        .with_hidden_activation(hidden)
+        .with_seed(1)
+        .init()
+        .expect("a valid network")
+}
+
+/// One optimisation step: the batch's gradients, then the optimiser over every parameter.
+fn step(
+    network: &mut Network<f32>,
+    optimizer: &mut Optimizer<f32>,
+    x: &Matrix<f32>,
+    y: &Matrix<f32>,
+) {
+    let loss = network.compute_gradients(x, y);
+    let mut slots = network.parameter_slots();
+    let mut parameters: Vec<ParameterRef<'_, f32>> = slots
+        .iter_mut()
+        .map(|(name, slot)| ParameterRef {
+            name: name.as_str(),
+            value: &mut *slot.value,
+            gradient: &*slot.gradient,
+        })
+        .collect();
+    optimizer.step(&mut parameters, 1e-3);
+    black_box(loss);
+}
+
+fn training(c: &mut Criterion) {
+    let data = generate(1024, 1);
+    let sgd = |rate| OptimizerConfig::Sgd(SgdConfig::new().with_learning_rate(rate));
+    let configurations = [
+        (
+            "a",
+            vec![784, 30, 10],
+            Activation::Sigmoid,
+            Cost::BinaryCrossEntropy,
+            sgd(0.5),
+            10,
+        ),
+        (
+            "b-sgd-32",
+            vec![784, 128, 64, 10],
+            Activation::Relu,
+            Cost::SoftmaxCrossEntropy,
+            sgd(0.1),
+            32,
+        ),
+        (
+            "b-sgd-256",
+            vec![784, 128, 64, 10],
+            Activation::Relu,
+            Cost::SoftmaxCrossEntropy,
+            sgd(0.1),
+            256,
+        ),
+        (
+            "b-adam-32",
+            vec![784, 128, 64, 10],
+            Activation::Relu,
+            Cost::SoftmaxCrossEntropy,
+            AdamConfig::new().into(),
+            32,
+        ),
+    ];
+    let mut group = c.benchmark_group("training_step");
+    for (name, sizes, hidden, cost, optimizer, batch) in configurations {
+        let rows: Vec<usize> = (0..batch).map(|i| (i * 37) % data.x.rows()).collect();
+        let (x, y) = (data.x.select_rows(&rows), data.y.select_rows(&rows));
+        let mut net = network(&sizes, hidden, cost);
+        let mut optimizer = Optimizer::new(optimizer).expect("a valid optimiser");
+        group.throughput(Throughput::Elements(batch as u64));
+        group.bench_function(name, |b| b.iter(|| step(&mut net, &mut optimizer, &x, &y)));
+    }
+    group.finish();
+}
+
+fn inference(c: &mut Criterion) {
+    let data = generate(1000, 2);
+    let net = network(
+        &[784, 128, 64, 10],
+        Activation::Relu,
+        Cost::SoftmaxCrossEntropy,
+    );
+    let one = data.x.select_rows(&[0]);
+    let mut group = c.benchmark_group("inference");
+    group.throughput(Throughput::Elements(1000));
+    group.bench_function("b-batch-1000", |b| {
+        b.iter(|| net.forward(black_box(&data.x)))
+    });
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("b-batch-1", |b| b.iter(|| net.forward(black_box(&one))));
+    let small = network(&[4, 64, 64, 2], Activation::Relu, Cost::SoftmaxCrossEntropy);
+    let four = Matrix::from_fn(1, 4, |_, j| j as f32 * 0.25);
+    group.bench_function("4-64-64-2-batch-1", |b| {
+        b.iter(|| small.forward(black_box(&four)))
+    });
+    group.finish();
+}
+
+fn main() {
+    let threads = std::env::var("BENCH_THREADS")
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(2);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("a thread pool");
+    pool.install(|| {
+        let mut criterion = Criterion::default().configure_from_args();
+        training(&mut criterion);
+        inference(&mut criterion);
+        criterion.final_summary();
+    });
+}

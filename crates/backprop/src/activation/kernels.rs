@@ -1,0 +1,190 @@
+//! Fused activation passes over a batch (one example per row), each a single sweep that keeps
+//! its row in registers or L1:
+//! - training forward: z ← z + 1·bᵀ and a ← σ(z) together (the layer keeps both);
+//! - inference: a ← σ(a + 1·bᵀ) in place, with no z kept;
+//! - backward: δ = ∂C/∂a ⊙ σ′(z) written into a reused buffer.
+//!
+//! The activation is matched once per call, not per element, so each loop body is one
+//! activation's arithmetic, and the loops are [`simd_kernel!`]s, AVX-512 wide where the CPU has
+//! it. Per element they do the same operations as the scalar `value` and `derivative` functions
+//! beside them, so the batched and the scalar forms agree bit for bit.
+
+use super::{gelu, leaky_relu, relu, sigmoid, softmax, tanh, Activation};
+use backprop_tensor::{simd_kernel, Float, Matrix};
+
+impl Activation {
+    /// Training forward pass: z ← z + 1·bᵀ, then a ← σ(z), one pass per row. `a` is resized to
+    /// z's shape.
+    ///
+    /// # Panics
+    /// When `bias` is not 1 × z.cols().
+    #[track_caller]
+    pub fn add_bias_and_forward<T: Float>(
+        &self,
+        z: &mut Matrix<T>,
+        bias: &Matrix<T>,
+        a: &mut Matrix<T>,
+    ) {
+        check_bias(z, bias);
+        a.resize(z.rows(), z.cols());
+        let cols = z.cols();
+        if cols > 0 {
+            let (z, a) = (z.as_mut_slice(), a.as_mut_slice());
+            forward_rows(*self, z, bias.as_slice(), a, cols);
+        }
+    }
+
+    /// Inference: a ← σ(a + 1·bᵀ) in place (a holds z = X·Wᵀ on entry).
+    ///
+    /// # Panics
+    /// When `bias` is not 1 × a.cols().
+    #[track_caller]
+    pub fn add_bias_and_forward_in_place<T: Float>(&self, a: &mut Matrix<T>, bias: &Matrix<T>) {
+        check_bias(a, bias);
+        let cols = a.cols();
+        if cols > 0 {
+            in_place_rows(*self, a.as_mut_slice(), Some(bias.as_slice()), cols);
+        }
+    }
+
+    /// a ← σ(a) in place.
+    pub fn forward_in_place<T: Float>(&self, a: &mut Matrix<T>) {
+        let cols = a.cols();
+        if cols > 0 {
+            in_place_rows(*self, a.as_mut_slice(), None, cols);
+        }
+    }
+
+    /// δ = ∂C/∂a ⊙ σ′(z) (or the softmax Jacobian product) into `delta`, resized to fit.
+    ///
+    /// # Panics
+    /// When z, a and ∂C/∂a differ in shape.
+    #[track_caller]
+    pub fn backward_into<T: Float>(
+        &self,
+        z: &Matrix<T>,
+        a: &Matrix<T>,
+        grad_output: &Matrix<T>,
+        delta: &mut Matrix<T>,
+    ) {
+        assert!(
+            z.shape() == a.shape() && a.shape() == grad_output.shape(),
+            "{self} backward: z is {:?}, a is {:?}, ∂C/∂a is {:?}",
+            z.shape(),
+            a.shape(),
+            grad_output.shape()
+        );
+        if *self == Activation::Softmax {
+            softmax::backward_into(a, grad_output, delta);
+            return;
+        }
+        delta.resize(z.rows(), z.cols());
+        let (z, a, g) = (z.as_slice(), a.as_slice(), grad_output.as_slice());
+        delta_elements(*self, z, a, g, delta.as_mut_slice());
+    }
+}
+
+#[track_caller]
+fn check_bias<T: Float>(z: &Matrix<T>, bias: &Matrix<T>) {
+    assert!(
+        bias.shape() == (1, z.cols()),
+        "bias is {}×{}, expected 1×{}",
+        bias.rows(),
+        bias.cols(),
+        z.cols()
+    );
+}
+
+simd_kernel! {
+    /// z ← z + b and a ← σ(z), row by row.
+    fn forward_rows<T: Float>(activation: Activation, z: &mut [T], bias: &[T], a: &mut [T], cols: usize) {
+        match activation {
+            Activation::Identity => biased(z, bias, a, cols, |v| v),
+            Activation::Sigmoid => biased(z, bias, a, cols, sigmoid::value),
+            Activation::Tanh => biased(z, bias, a, cols, tanh::value),
+            Activation::Relu => biased(z, bias, a, cols, relu::value),
+            Activation::LeakyRelu { negative_slope } => {
+                let slope = T::from_f64(negative_slope);
+                biased(z, bias, a, cols, |v| leaky_relu::value(v, slope))
+            }
+            Activation::Gelu => biased(z, bias, a, cols, gelu::value),
+            Activation::Softmax => {
+                biased(z, bias, a, cols, |v| v);
+                a.chunks_exact_mut(cols).for_each(softmax::row_in_place);
+            }
+        }
+    }
+}
+
+simd_kernel! {
+    /// a ← σ(a + b) row by row, or a ← σ(a) without a bias.
+    fn in_place_rows<T: Float>(activation: Activation, a: &mut [T], bias: Option<&[T]>, cols: usize) {
+        match activation {
+            Activation::Identity => in_place(a, bias, cols, |v| v),
+            Activation::Sigmoid => in_place(a, bias, cols, sigmoid::value),
+            Activation::Tanh => in_place(a, bias, cols, tanh::value),
+            Activation::Relu => in_place(a, bias, cols, relu::value),
+            Activation::LeakyRelu { negative_slope } => {
+                let slope = T::from_f64(negative_slope);
+                in_place(a, bias, cols, |v| leaky_relu::value(v, slope))
+            }
+            Activation::Gelu => in_place(a, bias, cols, gelu::value),
+            Activation::Softmax => {
+                in_place(a, bias, cols, |v| v);
+                a.chunks_exact_mut(cols).for_each(softmax::row_in_place);
+            }
+        }
+    }
+}
+
+simd_kernel! {
+    /// d ← g·σ′(z, a), element by element: the product in the order `Activation::backward`
+    /// has always used.
+    fn delta_elements<T: Float>(activation: Activation, z: &[T], a: &[T], g: &[T], d: &mut [T]) {
+        match activation {
+            Activation::Identity => d.copy_from_slice(g),
+            Activation::Sigmoid => times(z, a, g, d, |_, a| sigmoid::derivative(a)),
+            Activation::Tanh => times(z, a, g, d, |_, a| tanh::derivative(a)),
+            Activation::Relu => times(z, a, g, d, |z, _| relu::derivative(z)),
+            Activation::LeakyRelu { negative_slope } => {
+                let slope = T::from_f64(negative_slope);
+                times(z, a, g, d, |z, _| leaky_relu::derivative(z, slope))
+            }
+            Activation::Gelu => times(z, a, g, d, |z, _| gelu::derivative(z)),
+            Activation::Softmax => unreachable!("softmax has its own backward pass"),
+        }
+    }
+}
+
+/// z ← z + b and a ← f(z), row by row.
+#[inline(always)]
+fn biased<T: Float>(z: &mut [T], bias: &[T], a: &mut [T], cols: usize, f: impl Fn(T) -> T) {
+    for (z_row, a_row) in z.chunks_exact_mut(cols).zip(a.chunks_exact_mut(cols)) {
+        for ((z, a), &b) in z_row.iter_mut().zip(a_row.iter_mut()).zip(bias) {
+            let v = *z + b;
+            *z = v;
+            *a = f(v);
+        }
+    }
+}
+
+/// a ← f(a + b) row by row, or a ← f(a).
+#[inline(always)]
+fn in_place<T: Float>(a: &mut [T], bias: Option<&[T]>, cols: usize, f: impl Fn(T) -> T) {
+    match bias {
+        Some(bias) => {
+            for row in a.chunks_exact_mut(cols) {
+                row.iter_mut().zip(bias).for_each(|(v, &b)| *v = f(*v + b));
+            }
+        }
+        None => a.iter_mut().for_each(|v| *v = f(*v)),
+    }
+}
+
+/// d ← g·σ′(z, a), element by element.
+#[inline(always)]
+fn times<T: Float>(z: &[T], a: &[T], g: &[T], d: &mut [T], derivative: impl Fn(T, T) -> T) {
+    for (((d, &g), &z), &a) in d.iter_mut().zip(g).zip(z).zip(a) {
+        *d = g * derivative(z, a);
+    }
+}
