@@ -9,9 +9,6 @@ use std::rc::Rc;
 
 /// Lines looked at to detect the delimiter.
 pub const DETECTION_LINES: usize = 20;
-/// The delimiters tried, in order of preference when they tie.
-const DELIMITERS: [u8; 3] = [b',', b';', b'\t'];
-
 /// Offsets of line breaks not yet passed, shared between the byte filter and the reader.
 pub type Breaks = Rc<RefCell<VecDeque<u64>>>;
 
@@ -79,44 +76,9 @@ impl<R: Read> Read for NormalisedLines<R> {
     }
 }
 
-/// The delimiter among comma, semicolon and tab that splits the first 20 non-blank lines
-/// into the same number of fields, more than one (the most fields wins, ties in that order);
-/// when none is consistent, the one giving the first line the most fields; else comma. This
-/// is the rule the training loader uses.
-pub fn detect_delimiter(text: &[u8]) -> u8 {
-    let mut consistent: Option<(usize, u8)> = None;
-    let mut widest_first: Option<(usize, u8)> = None;
-    for delimiter in DELIMITERS {
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .delimiter(delimiter)
-            .from_reader(text);
-        let mut counts = Vec::new();
-        let mut record = csv::ByteRecord::new();
-        while counts.len() < DETECTION_LINES {
-            match reader.read_byte_record(&mut record) {
-                Ok(true) if record.len() == 1 && record[0].trim_ascii().is_empty() => {}
-                Ok(true) => counts.push(record.len()),
-                Ok(false) | Err(_) => break,
-            }
-        }
-        let Some(&first) = counts.first().filter(|&&first| first >= 2) else {
-            continue;
-        };
-        if counts.iter().all(|&count| count == first)
-            && consistent.is_none_or(|(best, _)| first > best)
-        {
-            consistent = Some((first, delimiter));
-        }
-        if widest_first.is_none_or(|(best, _)| first > best) {
-            widest_first = Some((first, delimiter));
-        }
-    }
-    consistent
-        .or(widest_first)
-        .map_or(b',', |(_, delimiter)| delimiter)
-}
+// Delimiter detection and missing-cell markers are the training loader's own, so that
+// `predict` reads a file exactly as `train` did.
+pub use backprop_data::csv_file::{detect_delimiter, is_missing};
 
 /// Up to 20 names, quoted, then a count of the rest.
 pub fn list_names(names: &[String]) -> String {
@@ -130,14 +92,6 @@ pub fn list_names(names: &[String]) -> String {
         text.push_str(&format!(" and {} more", names.len() - 20));
     }
     text
-}
-
-/// Empty, `NA`, `N/A`, `NaN`, `null` and `?` (any case) mark a missing cell, as in training.
-pub fn is_missing(cell: &str) -> bool {
-    cell.is_empty()
-        || ["NA", "N/A", "NaN", "null", "?"]
-            .iter()
-            .any(|marker| cell.eq_ignore_ascii_case(marker))
 }
 
 /// A cell as a number (a decimal comma is accepted in semicolon-separated input).

@@ -49,6 +49,7 @@ pub use model_input::{
     feature_specs, load_model_input, read_features_for_model, read_model_input, FeatureSpec,
     ModelInput,
 };
+pub use text::{detect_delimiter, is_missing};
 
 use crate::{DataError, Dataset};
 use std::path::Path;

@@ -148,7 +148,7 @@ fn field_counts(text: &[u8], delimiter: u8) -> Vec<usize> {
 /// the same number of fields, more than one; the most fields wins, and a tie goes to the
 /// earlier of comma, semicolon, tab. When none is consistent, the one giving the first row the
 /// most fields (so that the ragged row is then reported); comma when all give one field.
-pub(crate) fn detect_delimiter(text: &[u8]) -> u8 {
+pub fn detect_delimiter(text: &[u8]) -> u8 {
     let mut consistent: Option<(usize, u8)> = None;
     let mut widest_first: Option<(usize, u8)> = None;
     for delimiter in DELIMITERS {
@@ -174,7 +174,7 @@ pub(crate) fn detect_delimiter(text: &[u8]) -> u8 {
 }
 
 /// Empty, `NA`, `N/A`, `NaN`, `null` and `?` (any case) mark a missing cell.
-pub(crate) fn is_missing(cell: &str) -> bool {
+pub fn is_missing(cell: &str) -> bool {
     cell.is_empty()
         || ["NA", "N/A", "NaN", "null", "?"]
             .iter()
