@@ -37,23 +37,14 @@ for peer in $PEERS; do
 done
 python=$VENV/bin/python
 
-# backprop's own figure: `backprop bench --json` where the command line has it, else the
-# library's bench example (the same `backprop::bench::run`), whose report line reads "…: 123k
-# samples/s".
+# backprop's own figure: `backprop bench --json`, whose `samples_per_second` is the median over
+# the timed epochs.
 target=${CARGO_TARGET_DIR:-target}
 cargo build --quiet --release -p backprop-cli
-cargo build --quiet --release -p backprop --example bench
-if "$target/release/backprop" bench --help > /dev/null 2>&1; then
-    backprop_speed() {
-        "$target/release/backprop" bench --config "$1" --threads "$THREADS" --epochs "$EPOCHS" --json |
-            "$python" -c 'import json, sys; print(json.load(sys.stdin)["samples_per_second"])'
-    }
-else
-    backprop_speed() {
-        "$target/release/examples/bench" "$1" "$THREADS" "$EPOCHS" |
-            sed -n 's/.*: \([0-9]*\)k samples\/s.*/\1000/p' | head -n 1
-    }
-fi
+backprop_speed() {
+    "$target/release/backprop" bench --config "$1" --threads "$THREADS" --epochs "$EPOCHS" --json |
+        "$python" -c 'import json, sys; print(json.load(sys.stdin)["samples_per_second"])'
+}
 peer_speed() {
     "$python" scripts/peer_bench.py "$1" "$2" --threads "$THREADS" --epochs "$EPOCHS" |
         "$python" -c 'import json, sys; print(json.load(sys.stdin)["samples_per_second"])'

@@ -41,6 +41,9 @@ pub enum Command {
     Draw(crate::draw::DrawArgs),
     /// Brute force against backprop, measured here and extrapolated.
     Compare(crate::compare::CompareArgs),
+    /// Training and inference throughput on synthetic MNIST-shaped data: samples/s, GFLOP/s
+    /// and the fraction of a measured sgemm peak.
+    Bench(crate::bench::BenchArgs),
     /// Data sets: download MNIST or Fashion-MNIST.
     Data(crate::download::DataArgs),
     /// Print a shell completion script: `backprop completions bash > /etc/bash_completion.d/backprop`.

@@ -9,6 +9,7 @@
 #![allow(rustdoc::broken_intra_doc_links)]
 
 mod args;
+mod bench;
 mod compare;
 mod config;
 mod csv_input;
@@ -67,6 +68,7 @@ fn run(cli: args::Cli) -> Result<(), exit::CliError> {
         args::Command::Explain(arguments) => explain::run(&arguments),
         args::Command::Draw(arguments) => draw::run(&arguments),
         args::Command::Compare(arguments) => compare::run(&arguments),
+        args::Command::Bench(arguments) => bench::run_command(&arguments),
         args::Command::Data(arguments) => download::run(&arguments),
         args::Command::Completions { shell } => {
             let mut command = <args::Cli as clap::CommandFactory>::command();

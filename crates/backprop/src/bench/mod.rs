@@ -78,6 +78,7 @@ impl BenchConfig {
             BenchConfig::BAdam32 => b("b-adam-32", 32, AdamConfig::new().into()),
             BenchConfig::InferB => BenchSpec {
                 inference: true,
+                latencies: true,
                 ..b("infer-b", 1000, sgd(0.1))
             },
             BenchConfig::Custom(spec) => spec.clone(),
@@ -120,6 +121,8 @@ pub struct BenchSpec {
     pub batch_size: usize,
     /// Forward passes only, no training.
     pub inference: bool,
+    /// Also time single-example forward passes of these sizes and of a 4-64-64-2 network.
+    pub latencies: bool,
     /// Rows of synthetic data.
     pub rows: usize,
     /// Seed of the data, the initial weights and the shuffles.
@@ -141,6 +144,7 @@ impl BenchSpec {
             optimizer,
             batch_size,
             inference: false,
+            latencies: false,
             rows: ROWS,
             seed: 1,
         }
@@ -175,10 +179,10 @@ pub fn run(config: &BenchConfig, threads: usize, epochs: usize) -> Result<BenchR
         .num_threads(threads.max(1))
         .build()
         .map_err(|e| Error::Training(format!("cannot start {threads} threads: {e}")))?;
-    pool.install(|| run_in_pool(&spec, epochs, config == &BenchConfig::InferB))
+    pool.install(|| run_in_pool(&spec, epochs))
 }
 
-fn run_in_pool(spec: &BenchSpec, epochs: usize, latencies: bool) -> Result<BenchReport> {
+fn run_in_pool(spec: &BenchSpec, epochs: usize) -> Result<BenchReport> {
     let gemm_peak_gflops = sgemm_peak_gflops(PEAK_SIZE, 5);
     // Process CPU time at the start and at the end of every epoch.
     let mut cpu_marks = vec![process_cpu_seconds()];
@@ -226,7 +230,7 @@ fn run_in_pool(spec: &BenchSpec, epochs: usize, latencies: bool) -> Result<Bench
         .collect();
     let flops_per_sample = spec.flops_per_sample();
     let gflops = samples_per_second * flops_per_sample / 1e9;
-    let latencies = if latencies {
+    let latencies = if spec.latencies {
         vec![
             latency(&spec.sizes, LATENCY_CALLS),
             latency(&[4, 64, 64, 2], LATENCY_CALLS),
