@@ -78,6 +78,37 @@ pub fn gemm<T: Float>(
     transpose_b: Transpose,
     accumulate: bool,
 ) {
+    gemm_scaled(c, a, transpose_a, b, transpose_b, accumulate, T::ONE);
+}
+
+/// C += scale·op(A)·op(B) in one pass over C: a plain SGD step W ← W − η·δᵀX without
+/// writing the gradient to memory first. The tiles are those of [`gemm`].
+///
+/// # Panics
+/// As [`gemm`].
+#[track_caller]
+pub fn gemm_add_scaled<T: Float>(
+    c: &mut Matrix<T>,
+    a: &Matrix<T>,
+    transpose_a: Transpose,
+    b: &Matrix<T>,
+    transpose_b: Transpose,
+    scale: T,
+) {
+    gemm_scaled(c, a, transpose_a, b, transpose_b, true, scale);
+}
+
+/// C = scale·op(A)·op(B), or C += that when `accumulate`.
+#[track_caller]
+fn gemm_scaled<T: Float>(
+    c: &mut Matrix<T>,
+    a: &Matrix<T>,
+    transpose_a: Transpose,
+    b: &Matrix<T>,
+    transpose_b: Transpose,
+    accumulate: bool,
+    scale: T,
+) {
     let (m, k, a_rs, a_cs) = view(a, transpose_a);
     let (k2, n, b_rs, b_cs) = view(b, transpose_b);
     assert!(
@@ -127,7 +158,7 @@ pub fn gemm<T: Float>(
                 b_cs,
                 b_rs,
                 T::ONE,
-                T::ONE,
+                scale,
                 false,
                 false,
                 false,

@@ -1,7 +1,7 @@
 //! The GEMM wrapper against the naive triple loop over awkward shapes, plus proptest identities
 //! and the thread-count determinism the conventions require.
 
-use backprop_tensor::matmul::{gemm, naive_matmul, COL_TILE, ROW_TILE};
+use backprop_tensor::matmul::{gemm, gemm_add_scaled, naive_matmul, COL_TILE, ROW_TILE};
 use backprop_tensor::{Float, Matrix, SeededRng, Transpose};
 use proptest::prelude::*;
 
@@ -28,6 +28,9 @@ fn check<T: Float>(m: usize, k: usize, n: usize, tolerance: f64) {
             gemm(&mut c, &a, ta, &b, tb, false);
             let mut acc = Matrix::<T>::filled(m, n, T::from_f64(0.5));
             gemm(&mut acc, &a, ta, &b, tb, true);
+            // The fused SGD form: C ← C − 0.25·op(A)·op(B).
+            let mut descended = Matrix::<T>::filled(m, n, T::from_f64(0.5));
+            gemm_add_scaled(&mut descended, &a, ta, &b, tb, T::from_f64(-0.25));
             for i in 0..m {
                 for j in 0..n {
                     let e = expected[(i, j)];
@@ -39,6 +42,10 @@ fn check<T: Float>(m: usize, k: usize, n: usize, tolerance: f64) {
                     assert!(
                         (acc[(i, j)].to_f64() - e - 0.5).abs() <= tolerance * scale,
                         "accumulate {m}×{k}×{n}"
+                    );
+                    assert!(
+                        (descended[(i, j)].to_f64() - (0.5 - 0.25 * e)).abs() <= tolerance * scale,
+                        "scaled accumulate {m}×{k}×{n}"
                     );
                 }
             }

@@ -16,7 +16,7 @@
 use crate::activation::Activation;
 use crate::cost::Cost;
 use crate::layer::{Layer, Mode, ParameterSlot};
-use backprop_tensor::matmul::{gemm, Transpose};
+use backprop_tensor::matmul::{gemm, gemm_add_scaled, Transpose};
 use backprop_tensor::{Float, Matrix};
 
 /// What a training forward pass remembers for backward and for traces.
@@ -173,19 +173,28 @@ impl<T: Float> Dense<T> {
         &mut self,
         grad_output: &Matrix<T>,
         grad_input: Option<&mut Matrix<T>>,
+        descend: Option<T>,
     ) {
         let mut delta = std::mem::replace(&mut self.spare_delta, Matrix::zeros(0, 0));
         let cache = self.forward_cache();
         self.activation
             .backward_into(&cache.z, &cache.a, grad_output, &mut delta);
         self.cache.as_mut().expect("checked above").delta = Some(delta);
-        self.gradients_from_delta(grad_input);
+        self.gradients_from_delta(grad_input, descend);
     }
 
     /// With δ in the cache: ∂C/∂W = δᵀX (BP4) and ∂C/∂b = Σₓ δₓ (BP3) into the gradient
     /// matrices, and ∂C/∂X = δ·W into `grad_input` when the layer before needs it.
+    ///
+    /// With `descend: Some(η)` it takes a plain SGD step instead of storing ∂C/∂W: after
+    /// ∂C/∂X (which needs the old W), W ← W − η·δᵀX in one product over W, and b ← b − η·Σₓ δₓ.
+    /// The weight gradient is then not written; the bias gradient still is.
     #[track_caller]
-    pub(crate) fn gradients_from_delta(&mut self, grad_input: Option<&mut Matrix<T>>) {
+    pub(crate) fn gradients_from_delta(
+        &mut self,
+        grad_input: Option<&mut Matrix<T>>,
+        descend: Option<T>,
+    ) {
         self.forward_cache();
         let cache = self.cache.as_ref().expect("checked above");
         let delta = cache.delta.as_ref().expect("δ was just stored");
@@ -197,20 +206,7 @@ impl<T: Float> Dense<T> {
             self.weight.rows(),
             self.activation
         );
-        // BP4: ∂C/∂wⱼₖ = Σₓ δⱼ aₖˡ⁻¹
-        self.weight_gradient
-            .resize(self.weight.rows(), self.weight.cols());
-        gemm(
-            &mut self.weight_gradient,
-            delta,
-            Transpose::Yes,
-            &cache.input,
-            Transpose::No,
-            false,
-        );
-        // BP3: ∂C/∂bⱼ = Σₓ δⱼ
-        delta.column_sums_into(&mut self.bias_gradient);
-        // (wˡ)ᵀ δˡ, handed to the layer before.
+        // (wˡ)ᵀ δˡ, handed to the layer before, from the weights of the forward pass.
         if let Some(grad_input) = grad_input {
             grad_input.resize(delta.rows(), self.weight.cols());
             gemm(
@@ -221,6 +217,35 @@ impl<T: Float> Dense<T> {
                 Transpose::No,
                 false,
             );
+        }
+        // BP3: ∂C/∂bⱼ = Σₓ δⱼ
+        delta.column_sums_into(&mut self.bias_gradient);
+        match descend {
+            None => {
+                // BP4: ∂C/∂wⱼₖ = Σₓ δⱼ aₖˡ⁻¹
+                self.weight_gradient
+                    .resize(self.weight.rows(), self.weight.cols());
+                gemm(
+                    &mut self.weight_gradient,
+                    delta,
+                    Transpose::Yes,
+                    &cache.input,
+                    Transpose::No,
+                    false,
+                );
+            }
+            Some(learning_rate) => {
+                // BP4 and the SGD step in one pass: wⱼₖ ← wⱼₖ − η Σₓ δⱼ aₖˡ⁻¹
+                gemm_add_scaled(
+                    &mut self.weight,
+                    delta,
+                    Transpose::Yes,
+                    &cache.input,
+                    Transpose::No,
+                    -learning_rate,
+                );
+                self.bias.add_scaled(-learning_rate, &self.bias_gradient);
+            }
         }
     }
 
@@ -234,7 +259,7 @@ impl<T: Float> Dense<T> {
         self.forward_cache();
         self.cache.as_mut().expect("checked above").delta = Some(delta);
         let mut grad_input = Matrix::zeros(0, 0);
-        self.gradients_from_delta(Some(&mut grad_input));
+        self.gradients_from_delta(Some(&mut grad_input), None);
         grad_input
     }
 }
@@ -276,7 +301,7 @@ impl<T: Float> Layer<T> for Dense<T> {
     fn backward(&mut self, grad_output: &Matrix<T>) -> Matrix<T> {
         // δ = ∂C/∂a ⊙ σ′(z)
         let mut grad_input = Matrix::zeros(0, 0);
-        self.backward_into(grad_output, Some(&mut grad_input));
+        self.backward_into(grad_output, Some(&mut grad_input), None);
         grad_input
     }
 

@@ -139,8 +139,33 @@ impl<T: Float> Network<T> {
         let parallel = self.uses_threads(y.rows(), true);
         on_pool_thread(parallel, || {
             self.forward_training(mode);
-            self.backward_training(y, record)
+            self.backward_training(y, record, None)
         })
+    }
+
+    /// True when a plain SGD step can be fused into the backward pass
+    /// ([`Network::descend_loaded`]): no regularisation term adds to the gradients.
+    pub(crate) fn can_fuse_descent(&self) -> bool {
+        self.config.regularization.is_none()
+    }
+
+    /// Forward and backward over the batch [`Network::load_batch`] put in place, taking the
+    /// plain SGD step θ ← θ − η·∂C/∂θ inside the backward pass: each layer's BP4 product adds
+    /// −η·δᵀX straight onto its weights (after the product for the layer before has used
+    /// them), so the weight gradients never go through memory. Returns the batch cost; when it
+    /// is not finite, nothing is updated.
+    ///
+    /// # Panics
+    /// When the network has a regularisation term ([`Network::can_fuse_descent`]).
+    #[track_caller]
+    pub(crate) fn descend_loaded(&mut self, y: &Matrix<T>, learning_rate: f64) -> f64 {
+        assert!(
+            self.can_fuse_descent(),
+            "a fused SGD step cannot add a regularisation term's gradient"
+        );
+        self.forward_training(Mode::Train);
+        self.backward_training(y, false, Some(T::from_f64(learning_rate)))
+            .0
     }
 
     /// The forward pass, caching z and a in every dense layer.
@@ -173,20 +198,32 @@ impl<T: Float> Network<T> {
     }
 
     /// The backward pass: the batch cost and every gradient, from the cached forward pass.
-    fn backward_training(&mut self, y: &Matrix<T>, record: bool) -> (f64, Vec<Matrix<T>>) {
+    ///
+    /// With `descend: Some(η)`, each dense layer takes a plain SGD step as soon as its
+    /// gradients are known ([`Dense::gradients_from_delta`]); a batch whose cost is not finite
+    /// then changes nothing.
+    fn backward_training(
+        &mut self,
+        y: &Matrix<T>,
+        record: bool,
+        descend: Option<T>,
+    ) -> (f64, Vec<Matrix<T>>) {
         let cost = self.config.cost;
         let [current, next] = &mut self.gradient_buffers;
         let (output, hidden) = self.layers.split_last_mut().expect("a network has layers");
         let output = output.as_dense_mut().expect("the last layer is dense");
         let cache = output.cache().expect("forward just ran");
         let loss = cost.loss(&cache.z, &cache.a, y);
+        if descend.is_some() && !loss.is_finite() {
+            return (loss, Vec::new());
+        }
         let mut recorded = Vec::new();
         if record {
             recorded.push(cost.output_gradient(&cache.a, y));
         }
         // BP1: δᴸ, then BP3 and BP4 for the output layer and (wᴸ)ᵀδᴸ for the one before.
         output.output_delta_from(cost, y);
-        output.gradients_from_delta((!hidden.is_empty()).then_some(&mut *current));
+        output.gradients_from_delta((!hidden.is_empty()).then_some(&mut *current), descend);
         // BP2 onwards, back through the layers.
         for (index, layer) in hidden.iter_mut().enumerate().rev() {
             match layer.as_dense_mut() {
@@ -194,7 +231,7 @@ impl<T: Float> Network<T> {
                     if record {
                         recorded.push(current.clone());
                     }
-                    dense.backward_into(current, (index > 0).then_some(&mut *next));
+                    dense.backward_into(current, (index > 0).then_some(&mut *next), descend);
                 }
                 None => next.copy_from(&layer.backward(current)),
             }

@@ -2,7 +2,8 @@
 //! - one seed gives bit-identical weights after training, run after run;
 //! - training in rayon pools of 1, 2 and 3 threads gives bit-identical weights and loss
 //!   histories, on shapes large enough that the GEMM wrapper really splits its products into
-//!   tiles computed on several threads (SGD with momentum, and Adam with dropout);
+//!   tiles computed on several threads (SGD with momentum, Adam with dropout, and plain SGD,
+//!   whose step is fused into the backward pass);
 //! - golden values: the first initial weights for a seed are pinned to literal numbers, for the
 //!   default initialisation and for every `Initialization` variant.
 
@@ -140,7 +141,9 @@ fn the_same_seed_trains_to_bit_identical_weights() {
 
 #[test]
 fn one_two_or_three_threads_give_bit_identical_training() {
-    for (optimizer, dropout) in [(sgd_with_momentum(), 0.0), (adam(), 0.2)] {
+    // Plain SGD takes its step inside the backward pass (fused into the BP4 product).
+    let plain_sgd = OptimizerConfig::Sgd(SgdConfig::new().with_learning_rate(0.05));
+    for (optimizer, dropout) in [(sgd_with_momentum(), 0.0), (adam(), 0.2), (plain_sgd, 0.1)] {
         let runs: Vec<Run> = [1, 2, 3]
             .into_iter()
             .map(|threads| {

@@ -413,8 +413,12 @@ fn clipping_scales_the_step_to_the_maximum_norm() {
     for (delta, g) in clipped.iter().zip(&gradient) {
         assert!((delta + 0.1 * scale * g).abs() < 1e-15, "{delta} vs {g}");
     }
-    // A threshold above the norm changes nothing.
-    assert_eq!(step(Some(10.0 * norm)), free);
+    // A threshold above the norm changes nothing. (Unclipped plain SGD takes its step inside
+    // the backward pass, rounding −η·g once where the optimiser rounds g and then η·g, so the
+    // two agree to the last bits rather than bit for bit.)
+    for (unclipped, free) in step(Some(10.0 * norm)).iter().zip(&free) {
+        assert!((unclipped - free).abs() <= 1e-15, "{unclipped} vs {free}");
+    }
 }
 
 #[test]

@@ -112,6 +112,28 @@ impl<T: Float> Optimizer<T> {
         self.steps_taken
     }
 
+    /// True when a step is plain gradient descent, p ← p − η·g (SGD without momentum or weight
+    /// decay): the network can then fuse it into the backward pass.
+    pub(crate) fn is_plain_sgd(&self) -> bool {
+        matches!(&self.config, OptimizerConfig::Sgd(c) if c.momentum == 0.0 && c.weight_decay == 0.0)
+    }
+
+    /// The bookkeeping of [`Optimizer::step`] for a plain SGD step that the network took itself
+    /// (fused into backprop): states and step counts end as if `step` had run.
+    pub(crate) fn record_fused_step(&mut self, names: &[String]) {
+        debug_assert!(self.is_plain_sgd());
+        for name in names {
+            if !self.states.contains_key(name) {
+                let fresh = ParameterState::new(&self.config, 0);
+                self.states.insert(name.to_owned(), fresh);
+            }
+            if let Some(ParameterState::Sgd(state)) = self.states.get_mut(name) {
+                state.step += 1;
+            }
+        }
+        self.steps_taken += 1;
+    }
+
     /// Updates every parameter in place with its gradient, at `learning_rate` (the scheduled
     /// rate; the configuration's own is the base rate). A parameter seen for the first time gets
     /// a fresh state.

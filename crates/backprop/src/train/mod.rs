@@ -253,6 +253,10 @@ impl<T: Float> Trainer<T> {
         let mut learning_rate = base_rate;
         // Computed once: an optimiser step then formats no parameter names.
         let names: Vec<String> = network.parameters().into_iter().map(|(n, _)| n).collect();
+        // Plain SGD without clipping or a penalty: the step goes inside the backward pass.
+        let fused = self.optimizer.is_plain_sgd()
+            && self.config.gradient_clip.is_none()
+            && network.can_fuse_descent();
         for (b, rows) in batches.iter().enumerate() {
             let parallel = network.uses_threads(rows.len(), true);
             let next = batches.get(b + 1).copied().unwrap_or(&[]);
@@ -267,7 +271,12 @@ impl<T: Float> Trainer<T> {
                 // The next batch's rows travel from memory while this one computes.
                 x.prefetch_rows(next);
                 y.prefetch_rows(next);
-                let loss = network.compute_gradients_loaded(targets);
+                let learning_rate = config.schedule.learning_rate_at(base_rate, step);
+                let loss = if fused {
+                    network.descend_loaded(targets, learning_rate)
+                } else {
+                    network.compute_gradients_loaded(targets)
+                };
                 if !loss.is_finite() {
                     return Err(loss);
                 }
@@ -275,14 +284,17 @@ impl<T: Float> Trainer<T> {
                 if let Some(cache) = output.and_then(|d| d.cache()) {
                     accumulator.add(&cache.a, targets, loss - network.penalty());
                 }
-                let learning_rate = config.schedule.learning_rate_at(base_rate, step);
-                apply_step(
-                    network,
-                    optimizer,
-                    config.gradient_clip,
-                    &names,
-                    learning_rate,
-                );
+                if fused {
+                    optimizer.record_fused_step(&names);
+                } else {
+                    apply_step(
+                        network,
+                        optimizer,
+                        config.gradient_clip,
+                        &names,
+                        learning_rate,
+                    );
+                }
                 Ok((loss, learning_rate))
             });
             let loss = match outcome {
