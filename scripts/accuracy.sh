@@ -14,6 +14,7 @@ binary=$PWD/target/release/backprop
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 failures=0
+export TIMES=$scratch/times
 
 # check NAME FIELD MINIMUM -- ARGUMENTS…: trains, prints the figure and the time, checks it.
 check() {
@@ -26,12 +27,15 @@ check() {
     }
     ended=$(date +%s.%N)
     if python3 - "$result" "$field" "$minimum" "$name" "$started" "$ended" "$*" <<'PY'
-import json, sys
+import json, os, sys
 result, field, minimum, name, started, ended, arguments = sys.argv[1:]
 value = json.loads(result)[field]
 ok = value >= float(minimum)
+seconds = float(ended) - float(started)
 print(f"{'ok  ' if ok else 'FAIL'} {name:14} {field} {value:.4f} (goal >= {minimum})  "
-      f"{float(ended) - float(started):6.2f} s  backprop train {arguments}")
+      f"{seconds:6.2f} s  backprop train {arguments}")
+with open(os.environ["TIMES"], "a") as times:
+    times.write(f"{name} {seconds} {value}\n")
 sys.exit(0 if ok else 1)
 PY
     then :; else failures=$((failures + 1)); fi
@@ -42,7 +46,19 @@ check iris test_accuracy 0.95 -- --data "$data/iris/iris-with-header.csv.gz"
 check breast-cancer test_accuracy 0.95 -- --data "$data/breast-cancer/breast-cancer-with-header.csv.gz"
 check diabetes test_r2 0.45 -- --data "$data/diabetes/diabetes-with-header.csv.gz"
 if [ -d "$data/mnist" ]; then
-    check mnist test_accuracy 0.98 -- --data "mnist:$data/mnist"
+    # Issue 4's goal: >= 98 % in at most 4 s of wall time, data loading included, as the median
+    # of 3 seeds. The time is reported, not checked: a busy machine can double it.
+    for seed in 0 1 2; do
+        check "mnist-seed-$seed" test_accuracy 0.98 -- --data "mnist:$data/mnist" --seed "$seed"
+    done
+    python3 - "$TIMES" <<'PY'
+import statistics, sys
+runs = [line.split() for line in open(sys.argv[1]) if line.startswith("mnist-seed-")]
+seconds = statistics.median(float(r[1]) for r in runs)
+accuracy = statistics.median(float(r[2]) for r in runs)
+print(f"mnist, median of {len(runs)} seeds: test accuracy {accuracy:.4f}, {seconds:.2f} s wall "
+      f"(goal >= 0.98 in <= 4 s{'' if seconds <= 4 else '; slower here: a busy machine?'})")
+PY
     # Within one point of Nielsen's book: about 95 % (chapter 1) and 97.92 % (chapter 3).
     check nielsen test_accuracy 0.94 -- --data "mnist:$data/mnist" --preset nielsen
     check nielsen2 test_accuracy 0.9692 -- --data "mnist:$data/mnist" --preset nielsen2

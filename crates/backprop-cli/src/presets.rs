@@ -104,18 +104,19 @@ pub const TABULAR: Preset = Preset {
     ..SMALL
 };
 
-/// MNIST: 256,128 ReLU units, Adam at 0.001 annealed to 0 by a cosine schedule, batches of
-/// 128, 10 epochs, pixels in [0, 1]. The cosine schedule took the test accuracy from 97.9 % (a
-/// constant rate; 97.9 % too after 15 epochs) to 98.2 %.
+/// MNIST: 256,128 ReLU units, Adam at 0.004 annealed to 0 by a cosine schedule, batches of
+/// 128, 4 epochs, pixels in [0, 1]. Test accuracy over seeds 0, 1, 2 (docs/accuracy.md): 98.21,
+/// 98.30, 98.21 %. Adam's default 0.001 with the same schedule needs 10 epochs for 98.1 %; a
+/// constant rate reached 97.9 %, also after 15 epochs; 3 epochs at 0.004 gave 98.01–98.13 %.
 pub const MNIST: Preset = Preset {
     name: "mnist",
     hidden_layers: &[256, 128],
     activation: Activation::Relu,
-    learning_rate: Some(1e-3),
+    learning_rate: Some(4e-3),
     schedule: ScheduleSpec::Cosine {
         min_learning_rate: 0.0,
     },
-    epochs: 10,
+    epochs: 4,
     batch_size: Some(128),
     scale: None,
     ..SMALL

@@ -150,9 +150,9 @@ impl Dataset {
                 buffer.clear();
             }
         };
-        for value in self.features.as_slice() {
-            feed(&value.to_le_bytes(), &mut hasher);
-        }
+        feed_f32s(self.features.as_slice(), &mut |bytes| {
+            feed(bytes, &mut hasher)
+        });
         match &self.targets {
             Targets::Classes { labels, .. } => {
                 for &label in labels {
@@ -160,9 +160,7 @@ impl Dataset {
                 }
             }
             Targets::Values(values) => {
-                for value in values.as_slice() {
-                    feed(&value.to_le_bytes(), &mut hasher);
-                }
+                feed_f32s(values.as_slice(), &mut |bytes| feed(bytes, &mut hasher));
             }
         }
         feed(self.feature_names.join("\n").as_bytes(), &mut hasher);
@@ -292,6 +290,29 @@ pub fn one_hot<T: Float>(labels: &[usize], n_classes: usize) -> Matrix<T> {
     matrix
 }
 
+/// Hands `values` to `feed` as little-endian bytes, in slices of many values: on a
+/// little-endian machine the memory itself (MNIST's 188 MB then hash without a copy per value).
+fn feed_f32s(values: &[f32], feed: &mut dyn FnMut(&[u8])) {
+    const VALUES: usize = 1 << 14;
+    if cfg!(target_endian = "little") {
+        for chunk in values.chunks(VALUES) {
+            // SAFETY: f32 has no padding and any byte is a valid u8; the byte slice covers
+            // exactly the chunk's memory and lives no longer than it.
+            let bytes = unsafe {
+                std::slice::from_raw_parts(
+                    chunk.as_ptr().cast::<u8>(),
+                    std::mem::size_of_val(chunk),
+                )
+            };
+            feed(bytes);
+        }
+    } else {
+        for value in values {
+            feed(&value.to_le_bytes());
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -303,6 +324,29 @@ mod tests {
             class_names: vec!["a".into(), "b".into(), "c".into()],
         };
         Dataset::new("tiny", features, vec!["u".into(), "v".into()], targets).unwrap()
+    }
+
+    #[test]
+    fn sha256_of_many_values_is_that_of_their_bytes_in_order() {
+        use sha2::{Digest, Sha256};
+        // Past several of the hasher's 64 KiB slices, with a ragged end.
+        let (rows, cols) = (3001, 13);
+        let features = Matrix::from_fn(rows, cols, |i, j| (i * cols + j) as f32 * 0.37 - 5.0);
+        let values = Matrix::from_fn(rows, 2, |i, j| (i + j) as f32 / 7.0);
+        let names: Vec<String> = (0..cols).map(|j| format!("x{j}")).collect();
+        let data = Dataset::new(
+            "many",
+            features.clone(),
+            names.clone(),
+            Targets::Values(values.clone()),
+        )
+        .unwrap();
+        let mut bytes = Vec::new();
+        for value in features.as_slice().iter().chain(values.as_slice()) {
+            bytes.extend(value.to_le_bytes());
+        }
+        bytes.extend(names.join("\n").as_bytes());
+        assert_eq!(data.sha256(), hex::encode(Sha256::digest(&bytes)));
     }
 
     #[test]

@@ -78,27 +78,38 @@ pub fn gemm<T: Float>(
     transpose_b: Transpose,
     accumulate: bool,
 ) {
-    gemm_scaled(c, a, transpose_a, b, transpose_b, accumulate, T::ONE);
+    let keep = accumulate.then_some(T::ONE);
+    gemm_scaled(c, a, transpose_a, b, transpose_b, keep, T::ONE);
 }
 
-/// C += scale·op(A)·op(B) in one pass over C: a plain SGD step W ← W − η·δᵀX without
-/// writing the gradient to memory first. The tiles are those of [`gemm`].
+/// C ← c_scale·C + product_scale·op(A)·op(B) in one pass over C: a plain SGD step
+/// W ← (1 − ηλ)·W − η·δᵀX (λ an L2 term, 0 without) without writing the gradient to memory
+/// first. The tiles are those of [`gemm`].
 ///
 /// # Panics
 /// As [`gemm`].
 #[track_caller]
 pub fn gemm_add_scaled<T: Float>(
     c: &mut Matrix<T>,
+    c_scale: T,
     a: &Matrix<T>,
     transpose_a: Transpose,
     b: &Matrix<T>,
     transpose_b: Transpose,
-    scale: T,
+    product_scale: T,
 ) {
-    gemm_scaled(c, a, transpose_a, b, transpose_b, true, scale);
+    gemm_scaled(
+        c,
+        a,
+        transpose_a,
+        b,
+        transpose_b,
+        Some(c_scale),
+        product_scale,
+    );
 }
 
-/// C = scale·op(A)·op(B), or C += that when `accumulate`.
+/// C = scale·op(A)·op(B), or c_scale·C + that when `keep` is `Some(c_scale)`.
 #[track_caller]
 fn gemm_scaled<T: Float>(
     c: &mut Matrix<T>,
@@ -106,9 +117,13 @@ fn gemm_scaled<T: Float>(
     transpose_a: Transpose,
     b: &Matrix<T>,
     transpose_b: Transpose,
-    accumulate: bool,
+    keep: Option<T>,
     scale: T,
 ) {
+    let (accumulate, c_scale) = match keep {
+        Some(c_scale) => (true, c_scale),
+        None => (false, T::ONE),
+    };
     let (m, k, a_rs, a_cs) = view(a, transpose_a);
     let (k2, n, b_rs, b_cs) = view(b, transpose_b);
     assert!(
@@ -127,8 +142,12 @@ fn gemm_scaled<T: Float>(
         return;
     }
     if k == 0 {
-        if !accumulate {
-            c.fill(T::ZERO);
+        match keep {
+            None => c.fill(T::ZERO),
+            Some(c_scale) if c_scale != T::ONE => {
+                c.as_mut_slice().iter_mut().for_each(|v| *v *= c_scale)
+            }
+            Some(_) => {}
         }
         return;
     }
@@ -157,7 +176,7 @@ fn gemm_scaled<T: Float>(
                 b_ptr.0.offset(col0 as isize * b_cs),
                 b_cs,
                 b_rs,
-                T::ONE,
+                c_scale,
                 scale,
                 false,
                 false,
@@ -260,6 +279,8 @@ mod tests {
         gemm(&mut c, &a, Transpose::No, &b, Transpose::No, true);
         assert_eq!(c.as_slice(), &[7.0; 6]);
         assert_eq!(a.matmul(&b).as_slice(), &[0.0; 6]);
+        gemm_add_scaled(&mut c, 0.5, &a, Transpose::No, &b, Transpose::No, -1.0);
+        assert_eq!(c.as_slice(), &[3.5; 6]);
     }
 
     #[test]

@@ -28,9 +28,10 @@ fn check<T: Float>(m: usize, k: usize, n: usize, tolerance: f64) {
             gemm(&mut c, &a, ta, &b, tb, false);
             let mut acc = Matrix::<T>::filled(m, n, T::from_f64(0.5));
             gemm(&mut acc, &a, ta, &b, tb, true);
-            // The fused SGD form: C ← C − 0.25·op(A)·op(B).
+            // The fused SGD form: C ← 0.75·C − 0.25·op(A)·op(B).
             let mut descended = Matrix::<T>::filled(m, n, T::from_f64(0.5));
-            gemm_add_scaled(&mut descended, &a, ta, &b, tb, T::from_f64(-0.25));
+            let (c_scale, product_scale) = (T::from_f64(0.75), T::from_f64(-0.25));
+            gemm_add_scaled(&mut descended, c_scale, &a, ta, &b, tb, product_scale);
             for i in 0..m {
                 for j in 0..n {
                     let e = expected[(i, j)];
@@ -44,7 +45,8 @@ fn check<T: Float>(m: usize, k: usize, n: usize, tolerance: f64) {
                         "accumulate {m}×{k}×{n}"
                     );
                     assert!(
-                        (descended[(i, j)].to_f64() - (0.5 - 0.25 * e)).abs() <= tolerance * scale,
+                        (descended[(i, j)].to_f64() - (0.375 - 0.25 * e)).abs()
+                            <= tolerance * scale,
                         "scaled accumulate {m}×{k}×{n}"
                     );
                 }

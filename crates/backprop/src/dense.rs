@@ -19,6 +19,16 @@ use crate::layer::{Layer, Mode, ParameterSlot};
 use backprop_tensor::matmul::{gemm, gemm_add_scaled, Transpose};
 use backprop_tensor::{Float, Matrix};
 
+/// A plain SGD step taken inside the backward pass ([`Dense::gradients_from_delta`]):
+/// W ← weight_scale·W − η·∂C/∂W and b ← b − η·∂C/∂b.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Descent<T> {
+    /// η.
+    pub learning_rate: T,
+    /// 1 − ηλ for an L2 term whose gradient is λW (Nielsen's λ/n), else 1.
+    pub weight_scale: T,
+}
+
 /// What a training forward pass remembers for backward and for traces.
 #[derive(Clone, Debug)]
 pub struct DenseCache<T: Float> {
@@ -173,7 +183,7 @@ impl<T: Float> Dense<T> {
         &mut self,
         grad_output: &Matrix<T>,
         grad_input: Option<&mut Matrix<T>>,
-        descend: Option<T>,
+        descend: Option<Descent<T>>,
     ) {
         let mut delta = std::mem::replace(&mut self.spare_delta, Matrix::zeros(0, 0));
         let cache = self.forward_cache();
@@ -186,14 +196,15 @@ impl<T: Float> Dense<T> {
     /// With δ in the cache: ∂C/∂W = δᵀX (BP4) and ∂C/∂b = Σₓ δₓ (BP3) into the gradient
     /// matrices, and ∂C/∂X = δ·W into `grad_input` when the layer before needs it.
     ///
-    /// With `descend: Some(η)` it takes a plain SGD step instead of storing ∂C/∂W: after
-    /// ∂C/∂X (which needs the old W), W ← W − η·δᵀX in one product over W, and b ← b − η·Σₓ δₓ.
-    /// The weight gradient is then not written; the bias gradient still is.
+    /// With `descend` it takes a plain SGD step instead of storing ∂C/∂W: after ∂C/∂X (which
+    /// needs the old W), W ← s·W − η·δᵀX in one product over W (s = 1 − ηλ with an L2 term of
+    /// gradient λW, else 1), and b ← b − η·Σₓ δₓ. The weight gradient is then not written; the
+    /// bias gradient still is.
     #[track_caller]
     pub(crate) fn gradients_from_delta(
         &mut self,
         grad_input: Option<&mut Matrix<T>>,
-        descend: Option<T>,
+        descend: Option<Descent<T>>,
     ) {
         self.forward_cache();
         let cache = self.cache.as_ref().expect("checked above");
@@ -234,10 +245,14 @@ impl<T: Float> Dense<T> {
                     false,
                 );
             }
-            Some(learning_rate) => {
-                // BP4 and the SGD step in one pass: wⱼₖ ← wⱼₖ − η Σₓ δⱼ aₖˡ⁻¹
+            Some(Descent {
+                learning_rate,
+                weight_scale,
+            }) => {
+                // BP4 and the SGD step in one pass: wⱼₖ ← s·wⱼₖ − η Σₓ δⱼ aₖˡ⁻¹
                 gemm_add_scaled(
                     &mut self.weight,
+                    weight_scale,
                     delta,
                     Transpose::Yes,
                     &cache.input,

@@ -18,7 +18,7 @@
 //!
 //! [`Cost::output_delta_into`]: crate::cost::Cost::output_delta_into
 
-use crate::dense::Dense;
+use crate::dense::{Dense, Descent};
 use crate::layer::Mode;
 use crate::network::{Gradients, Network};
 use crate::optim::ParameterRef;
@@ -139,33 +139,42 @@ impl<T: Float> Network<T> {
         let parallel = self.uses_threads(y.rows(), true);
         on_pool_thread(parallel, || {
             self.forward_training(mode);
-            self.backward_training(y, record, None)
+            let penalty = self.penalty();
+            self.backward_training(y, record, None, penalty)
         })
     }
 
     /// True when a plain SGD step can be fused into the backward pass
-    /// ([`Network::descend_loaded`]): no regularisation term adds to the gradients.
+    /// ([`Network::descend_loaded`]): no L1 term adds to the gradients (Nielsen's L2 can, as a
+    /// scaling of the weights).
     pub(crate) fn can_fuse_descent(&self) -> bool {
-        self.config.regularization.is_none()
+        self.config.regularization.l1 == 0.0
     }
 
     /// Forward and backward over the batch [`Network::load_batch`] put in place, taking the
     /// plain SGD step θ ← θ − η·∂C/∂θ inside the backward pass: each layer's BP4 product adds
     /// −η·δᵀX straight onto its weights (after the product for the layer before has used
-    /// them), so the weight gradients never go through memory. Returns the batch cost; when it
-    /// is not finite, nothing is updated.
+    /// them), so the weight gradients never go through memory; Nielsen's L2 term scales the
+    /// weights by 1 − ηλ/n in the same pass. Returns the batch cost and the penalty term in it,
+    /// both for the weights before the step; when the cost is not finite, nothing is updated.
     ///
     /// # Panics
-    /// When the network has a regularisation term ([`Network::can_fuse_descent`]).
+    /// When the network has an L1 term ([`Network::can_fuse_descent`]).
     #[track_caller]
-    pub(crate) fn descend_loaded(&mut self, y: &Matrix<T>, learning_rate: f64) -> f64 {
+    pub(crate) fn descend_loaded(&mut self, y: &Matrix<T>, learning_rate: f64) -> (f64, f64) {
         assert!(
             self.can_fuse_descent(),
-            "a fused SGD step cannot add a regularisation term's gradient"
+            "a fused SGD step cannot add an L1 term's gradient"
         );
+        let l2 = self.config.regularization.l2_coefficient();
+        let descent = Descent {
+            learning_rate: T::from_f64(learning_rate),
+            weight_scale: T::from_f64(1.0 - learning_rate * l2),
+        };
+        let penalty = self.penalty();
         self.forward_training(Mode::Train);
-        self.backward_training(y, false, Some(T::from_f64(learning_rate)))
-            .0
+        let (loss, _) = self.backward_training(y, false, Some(descent), penalty);
+        (loss, penalty)
     }
 
     /// The forward pass, caching z and a in every dense layer.
@@ -199,14 +208,15 @@ impl<T: Float> Network<T> {
 
     /// The backward pass: the batch cost and every gradient, from the cached forward pass.
     ///
-    /// With `descend: Some(η)`, each dense layer takes a plain SGD step as soon as its
-    /// gradients are known ([`Dense::gradients_from_delta`]); a batch whose cost is not finite
-    /// then changes nothing.
+    /// `penalty` is the regularisation term of the weights the forward pass used. With
+    /// `descend`, each dense layer takes a plain SGD step as soon as its gradients are known
+    /// ([`Dense::gradients_from_delta`]); a batch whose cost is not finite then changes nothing.
     fn backward_training(
         &mut self,
         y: &Matrix<T>,
         record: bool,
-        descend: Option<T>,
+        descend: Option<Descent<T>>,
+        penalty: f64,
     ) -> (f64, Vec<Matrix<T>>) {
         let cost = self.config.cost;
         let [current, next] = &mut self.gradient_buffers;
@@ -239,12 +249,12 @@ impl<T: Float> Network<T> {
         }
         recorded.reverse();
         let regularization = self.config.regularization;
-        if !regularization.is_none() {
+        if descend.is_none() && !regularization.is_none() {
             for dense in self.layers.iter_mut().filter_map(|l| l.as_dense_mut()) {
                 regularization.add_gradient(&dense.weight, &mut dense.weight_gradient);
             }
         }
-        (loss + self.penalty(), recorded)
+        (loss + penalty, recorded)
     }
 
     /// One forward and backward pass in training mode, leaving the gradients in the layers

@@ -61,7 +61,7 @@ impl Regularization {
         Ok(())
     }
 
-    fn l2_coefficient(&self) -> f64 {
+    pub(crate) fn l2_coefficient(&self) -> f64 {
         if self.l2_nielsen > 0.0 {
             self.l2_nielsen / self.training_set_size as f64
         } else {

@@ -253,7 +253,7 @@ impl<T: Float> Trainer<T> {
         let mut learning_rate = base_rate;
         // Computed once: an optimiser step then formats no parameter names.
         let names: Vec<String> = network.parameters().into_iter().map(|(n, _)| n).collect();
-        // Plain SGD without clipping or a penalty: the step goes inside the backward pass.
+        // Plain SGD without clipping or an L1 term: the step goes inside the backward pass.
         let fused = self.optimizer.is_plain_sgd()
             && self.config.gradient_clip.is_none()
             && network.can_fuse_descent();
@@ -272,17 +272,18 @@ impl<T: Float> Trainer<T> {
                 x.prefetch_rows(next);
                 y.prefetch_rows(next);
                 let learning_rate = config.schedule.learning_rate_at(base_rate, step);
-                let loss = if fused {
+                let (loss, penalty) = if fused {
                     network.descend_loaded(targets, learning_rate)
                 } else {
-                    network.compute_gradients_loaded(targets)
+                    let loss = network.compute_gradients_loaded(targets);
+                    (loss, network.penalty())
                 };
                 if !loss.is_finite() {
                     return Err(loss);
                 }
                 let output = network.layers.last().and_then(|l| l.as_dense());
                 if let Some(cache) = output.and_then(|d| d.cache()) {
-                    accumulator.add(&cache.a, targets, loss - network.penalty());
+                    accumulator.add(&cache.a, targets, loss - penalty);
                 }
                 if fused {
                     optimizer.record_fused_step(&names);
