@@ -555,6 +555,19 @@ impl<T: Float> Trainer<T> {
                 return Ok(false);
             }
         }
+        // A last step can overflow the weights without any loss having seen it: the next
+        // forward pass would give NaN, so that is the loss reported.
+        let overflowed = network
+            .parameters()
+            .iter()
+            .any(|(_, m)| m.as_slice().iter().any(|v| !v.is_finite()));
+        if overflowed {
+            return Err(Error::Diverged {
+                epoch,
+                batch: batches.len(),
+                loss: f64::NAN,
+            });
+        }
         let train = accumulator.finish(task, network.penalty());
         let validation_metrics = validation.map(|(vx, vy)| evaluate(network, vx, vy, task));
         if let Some(metrics) = &validation_metrics {
