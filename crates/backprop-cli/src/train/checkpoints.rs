@@ -12,7 +12,7 @@ use crate::config::TrainPlan;
 use crate::data::PreparedData;
 use crate::exit::CliError;
 use crate::interrupt::signal_name;
-use crate::report::{format_number, say};
+use crate::report::format_number;
 use backprop::train::checkpoint::save_checkpoint;
 use backprop::train::Trainer;
 use backprop::Network;
@@ -110,15 +110,21 @@ impl Checkpoints<'_> {
                 Err(error) => format!("the last good weights could not be saved: {error}"),
             }
         };
-        say(format_args!(
-            "training diverged at epoch {epoch}, batch {batch}: the loss became {}",
-            format_number(loss)
-        ));
         CliError::Runtime(format!(
             "training diverged at epoch {epoch}, batch {batch} (loss {}); {kept}; try a lower \
              --learning-rate, such as {}, or --on-divergence restore-and-halve, or --clip 1",
             format_number(loss),
-            format_number(learning_rate / 10.0)
+            short_number(learning_rate / 10.0)
         ))
+    }
+}
+
+/// A learning rate in few digits: `0.105`, `3`, `1e5`.
+fn short_number(value: f64) -> String {
+    if (1e-3..1e4).contains(&value) {
+        let text = format!("{value:.4}");
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        format!("{value:.0e}")
     }
 }
