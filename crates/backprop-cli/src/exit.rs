@@ -48,9 +48,7 @@ impl CliError {
         match self {
             Self::Usage(_) => EXIT_USAGE,
             Self::Runtime(_) => EXIT_FAILURE,
-            Self::Interrupted { signal, .. } => {
-                u8::try_from(128 + signal).unwrap_or(EXIT_FAILURE)
-            }
+            Self::Interrupted { signal, .. } => u8::try_from(128 + signal).unwrap_or(EXIT_FAILURE),
         }
     }
 }
@@ -58,9 +56,9 @@ impl CliError {
 impl fmt::Display for CliError {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Usage(message)
-            | Self::Runtime(message)
-            | Self::Interrupted { message, .. } => formatter.write_str(message),
+            Self::Usage(message) | Self::Runtime(message) | Self::Interrupted { message, .. } => {
+                formatter.write_str(message)
+            }
         }
     }
 }

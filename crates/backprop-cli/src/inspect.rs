@@ -184,10 +184,12 @@ fn describe(
         }
     }
     if let Some(state) = metadata.extra.get(TRAINING_STATE_KEY) {
-        lines.push(match serde_json::from_value::<TrainingState>(state.clone()) {
-            Ok(state) => format!("training state: {}", state.describe()),
-            Err(error) => format!("training state: unreadable ({error})"),
-        });
+        lines.push(
+            match serde_json::from_value::<TrainingState>(state.clone()) {
+                Ok(state) => format!("training state: {}", state.describe()),
+                Err(error) => format!("training state: unreadable ({error})"),
+            },
+        );
     }
     if !metadata.extra.is_empty() {
         let fields: Vec<String> = metadata

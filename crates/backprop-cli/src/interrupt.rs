@@ -55,7 +55,12 @@ impl StopRequest {
             return None;
         }
         let number = self.signal.load(Ordering::SeqCst);
-        Some(i32::try_from(number).ok().filter(|&n| n > 0).unwrap_or(SIGINT))
+        Some(
+            i32::try_from(number)
+                .ok()
+                .filter(|&n| n > 0)
+                .unwrap_or(SIGINT),
+        )
     }
 }
 

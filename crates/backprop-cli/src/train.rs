@@ -29,10 +29,10 @@ use backprop::train::checkpoint::Checkpoint;
 use backprop::train::{
     evaluate, DivergenceSettings, MetricAccumulator, Metrics, Task, Trainer, TrainingConfig,
 };
+use backprop::{Matrix, Network};
 use checkpoints::Checkpoints;
 use control::Control;
 use options::{Recipe, RunOptions};
-use backprop::{Matrix, Network};
 use std::io::Write;
 use std::time::Instant;
 

@@ -52,21 +52,47 @@ fn a_five_epoch_run_resumed_to_ten_matches_a_ten_epoch_run() {
     let dir = folder.path();
     for (index, optimiser) in OPTIMISERS.iter().enumerate() {
         let base = [
-            &["train", "-q", "--data", "moons", "--batch-size", "16", "--dropout", "0.1"][..],
+            &[
+                "train",
+                "-q",
+                "--data",
+                "moons",
+                "--batch-size",
+                "16",
+                "--dropout",
+                "0.1",
+            ][..],
             optimiser,
             // A step schedule, defined in steps: the same curve however many epochs.
             &["--schedule", "step:30:0.8", "--validation", "0.2"],
         ]
         .concat();
         let straight = format!("straight{index}.safetensors");
-        run_ok(dir, &[&base[..], &["--epochs", "10", "--out", &straight]].concat());
+        run_ok(
+            dir,
+            &[&base[..], &["--epochs", "10", "--out", &straight]].concat(),
+        );
         let first = format!("first{index}.safetensors");
         let checkpoint = format!("ck{index}.safetensors");
         let errors = run_ok(
             dir,
-            &[&base[..], &["--epochs", "5", "--out", &first, "--checkpoint", &checkpoint]].concat(),
+            &[
+                &base[..],
+                &[
+                    "--epochs",
+                    "5",
+                    "--out",
+                    &first,
+                    "--checkpoint",
+                    &checkpoint,
+                ],
+            ]
+            .concat(),
         );
-        assert!(errors.contains(&format!("checkpoint saved to {checkpoint}")), "{errors}");
+        assert!(
+            errors.contains(&format!("checkpoint saved to {checkpoint}")),
+            "{errors}"
+        );
         let inspected = run_ok(dir, &["inspect", &checkpoint]);
         assert!(
             inspected.contains("training state: 5 epoch(s) complete"),
@@ -75,16 +101,37 @@ fn a_five_epoch_run_resumed_to_ten_matches_a_ten_epoch_run() {
         let resumed = format!("resumed{index}.safetensors");
         run_ok(
             dir,
-            &["train", "-q", "--resume", &checkpoint, "--epochs", "10", "--out", &resumed],
+            &[
+                "train",
+                "-q",
+                "--resume",
+                &checkpoint,
+                "--epochs",
+                "10",
+                "--out",
+                &resumed,
+            ],
         );
-        assert_eq!(fingerprint(&dir.join(&resumed)), fingerprint(&dir.join(&straight)));
-        assert_eq!(fingerprint(&dir.join(&resumed)).1.as_array().unwrap().len(), 10);
+        assert_eq!(
+            fingerprint(&dir.join(&resumed)),
+            fingerprint(&dir.join(&straight))
+        );
+        assert_eq!(
+            fingerprint(&dir.join(&resumed)).1.as_array().unwrap().len(),
+            10
+        );
     }
 }
 
 /// Starts a long training run, waits until its log shows `epochs` epochs, sends `signal`, and
 /// returns (exit code, stderr).
-fn interrupt(dir: &Path, arguments: &[&str], log: &str, epochs: usize, signal: &str) -> (i32, String) {
+fn interrupt(
+    dir: &Path,
+    arguments: &[&str],
+    log: &str,
+    epochs: usize,
+    signal: &str,
+) -> (i32, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_backprop"))
         .args(arguments)
         .current_dir(dir)
@@ -99,7 +146,10 @@ fn interrupt(dir: &Path, arguments: &[&str], log: &str, epochs: usize, signal: &
         if lines >= epochs {
             break;
         }
-        assert!(child.try_wait().unwrap().is_none(), "the run ended before the signal");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before the signal"
+        );
         assert!(started.elapsed() < Duration::from_secs(120), "no progress");
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -119,16 +169,23 @@ fn interrupt(dir: &Path, arguments: &[&str], log: &str, epochs: usize, signal: &
 fn sigint_and_sigterm_checkpoint_mid_run_and_the_resumed_run_matches() {
     let folder = tempfile::tempdir().unwrap();
     let dir = folder.path();
-    for (index, (optimiser, signal, code)) in [
-        (OPTIMISERS[0], "-INT", 130),
-        (OPTIMISERS[1], "-TERM", 143),
-    ]
-    .into_iter()
-    .enumerate()
+    for (index, (optimiser, signal, code)) in
+        [(OPTIMISERS[0], "-INT", 130), (OPTIMISERS[1], "-TERM", 143)]
+            .into_iter()
+            .enumerate()
     {
         // Wide enough that an epoch takes a while: the signal lands inside the run.
         let base = [
-            &["train", "-q", "--data", "digits", "--layers", "256,256", "--batch-size", "2"][..],
+            &[
+                "train",
+                "-q",
+                "--data",
+                "digits",
+                "--layers",
+                "256,256",
+                "--batch-size",
+                "2",
+            ][..],
             &["--threads", "1", "--epochs", "4"],
             optimiser,
         ]
@@ -147,14 +204,26 @@ fn sigint_and_sigterm_checkpoint_mid_run_and_the_resumed_run_matches() {
         assert_eq!(status, code, "{errors}");
         // Without --checkpoint: beside the model file.
         let checkpoint = format!("model{index}.checkpoint.safetensors");
-        assert!(errors.contains(&format!("checkpoint saved to {checkpoint}")), "{errors}");
+        assert!(
+            errors.contains(&format!("checkpoint saved to {checkpoint}")),
+            "{errors}"
+        );
         assert!(errors.contains("interrupted by SIG"), "{errors}");
-        assert!(!dir.join(&out).exists(), "an interrupted run writes no model");
+        assert!(
+            !dir.join(&out).exists(),
+            "an interrupted run writes no model"
+        );
         let inspected = run_ok(dir, &["inspect", &checkpoint]);
         assert!(inspected.contains("training state:"), "{inspected}");
         let resumed = format!("resumed{index}.safetensors");
-        run_ok(dir, &["train", "-q", "--resume", &checkpoint, "--out", &resumed]);
-        assert_eq!(fingerprint(&dir.join(&resumed)), fingerprint(&dir.join(&straight)));
+        run_ok(
+            dir,
+            &["train", "-q", "--resume", &checkpoint, "--out", &resumed],
+        );
+        assert_eq!(
+            fingerprint(&dir.join(&resumed)),
+            fingerprint(&dir.join(&straight))
+        );
     }
 }
 
@@ -168,31 +237,75 @@ fn resume_refuses_training_flags_and_changed_data() {
         rows.push_str(&format!("{x},{y},{}\n", u8::from(x + y > 4.0)));
     }
     let data = write_file(dir, "table.csv", &rows);
-    let arguments = ["train", "-q", "--data", &data, "--epochs", "3", "--checkpoint", "ck.safetensors"];
+    let arguments = [
+        "train",
+        "-q",
+        "--data",
+        &data,
+        "--epochs",
+        "3",
+        "--checkpoint",
+        "ck.safetensors",
+    ];
     run_ok(dir, &arguments);
-    let output = backprop_in(dir, &["train", "--resume", "ck.safetensors", "--learning-rate", "0.5"]);
+    let output = backprop_in(
+        dir,
+        &[
+            "train",
+            "--resume",
+            "ck.safetensors",
+            "--learning-rate",
+            "0.5",
+        ],
+    );
     assert_eq!(output.status.code(), Some(2));
     let errors = stderr(&output);
-    assert!(errors.contains("--learning-rate") && errors.contains("--resume takes no training flags"), "{errors}");
+    assert!(
+        errors.contains("--learning-rate") && errors.contains("--resume takes no training flags"),
+        "{errors}"
+    );
 
     let output = backprop_in(dir, &["train", "--resume", "model.safetensors"]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("not a checkpoint"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("not a checkpoint"),
+        "{}",
+        stderr(&output)
+    );
 
     // Every seventh row changes: some of them are in the training part, which is hashed.
     std::fs::write(&data, rows.replace(",3,", ",2.5,")).unwrap();
-    let output = backprop_in(dir, &["train", "-q", "--resume", "ck.safetensors", "--epochs", "5"]);
+    let output = backprop_in(
+        dir,
+        &["train", "-q", "--resume", "ck.safetensors", "--epochs", "5"],
+    );
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    assert!(stderr(&output).contains("has changed since the checkpoint"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("has changed since the checkpoint"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
 fn divergence_exits_one_with_the_last_good_weights_or_recovers() {
     let folder = tempfile::tempdir().unwrap();
     let dir = folder.path();
-    let linear = ["train", "-q", "--data", "plane", "--layers", "none", "--optimizer", "sgd"];
+    let linear = [
+        "train",
+        "-q",
+        "--data",
+        "plane",
+        "--layers",
+        "none",
+        "--optimizer",
+        "sgd",
+    ];
 
-    let output = backprop_in(dir, &["train", "-q", "--data", "moons", "--learning-rate", "1e6"]);
+    let output = backprop_in(
+        dir,
+        &["train", "-q", "--data", "moons", "--learning-rate", "1e6"],
+    );
     assert_eq!(output.status.code(), Some(1));
     let errors = stderr(&output);
     assert!(errors.contains("diverged at epoch 1, batch"), "{errors}");
@@ -202,7 +315,18 @@ fn divergence_exits_one_with_the_last_good_weights_or_recovers() {
     // Just past the stable rate: the loss passes its bound in the second epoch.
     let output = backprop_in(
         dir,
-        &[&linear[..], &["--learning-rate", "1.05", "--epochs", "30", "--out", "last.safetensors"]].concat(),
+        &[
+            &linear[..],
+            &[
+                "--learning-rate",
+                "1.05",
+                "--epochs",
+                "30",
+                "--out",
+                "last.safetensors",
+            ],
+        ]
+        .concat(),
     );
     assert_eq!(output.status.code(), Some(1));
     let errors = stderr(&output);
@@ -215,11 +339,27 @@ fn divergence_exits_one_with_the_last_good_weights_or_recovers() {
     // Restore and halve: 3 → 1.5 → 0.75, then it learns the plane.
     let output = backprop_in(
         dir,
-        &[&linear[..], &["--learning-rate", "3", "--epochs", "30", "--on-divergence", "restore-and-halve", "--json"]].concat(),
+        &[
+            &linear[..],
+            &[
+                "--learning-rate",
+                "3",
+                "--epochs",
+                "30",
+                "--on-divergence",
+                "restore-and-halve",
+                "--json",
+            ],
+        ]
+        .concat(),
     );
     let errors = stderr(&output);
     assert!(output.status.success(), "{errors}");
-    assert_eq!(errors.matches("learning rate halved").count(), 2, "{errors}");
+    assert_eq!(
+        errors.matches("learning rate halved").count(),
+        2,
+        "{errors}"
+    );
     let result: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert!(result["test_r2"].as_f64().unwrap() > 0.99, "{result}");
 }

@@ -4,7 +4,9 @@
 //! a cap on the halvings.
 
 use backprop::optim::{OptimizerConfig, SgdConfig};
-use backprop::train::{DivergencePolicy, DivergenceSettings, RestoreEvent, Silent, TrainingObserver};
+use backprop::train::{
+    DivergencePolicy, DivergenceSettings, RestoreEvent, Silent, TrainingObserver,
+};
 use backprop::{Cost, Error, Matrix, Network, NetworkConfig, SeededRng, Trainer, TrainingConfig};
 
 /// y = 2x₁ − x₂ + ½ + noise on 128 standard-normal points: a linear regression whose MSE
@@ -14,7 +16,7 @@ fn linear_data() -> (Matrix<f32>, Matrix<f32>) {
     let x = Matrix::from_fn(128, 2, |_, _| rng.normal() as f32);
     let mut noise = SeededRng::new(5);
     let y = Matrix::from_fn(128, 1, |i, _| {
-        (2.0 * x[(i, 0)] - x[(i, 1)] + 0.5 + 0.01 * noise.normal() as f32) as f32
+        2.0 * x[(i, 0)] - x[(i, 1)] + 0.5 + 0.01 * noise.normal() as f32
     });
     (x, y)
 }
@@ -70,7 +72,10 @@ fn a_slow_blow_up_stops_with_the_weights_of_the_last_good_epoch() {
     let Error::Diverged { epoch, batch, loss } = error else {
         panic!("expected divergence, got {error}")
     };
-    assert!(epoch > 1, "diverged in epoch {epoch}: too fast to test the restore");
+    assert!(
+        epoch > 1,
+        "diverged in epoch {epoch}: too fast to test the restore"
+    );
     assert!((1..=8).contains(&batch), "{batch}");
     assert!(loss.is_finite() && loss > 1e3, "{loss}");
     assert_eq!(trainer.history().epochs.len(), epoch - 1);
@@ -106,7 +111,9 @@ fn restore_and_halve_recovers_and_finishes() {
     let mut network = linear_network();
     let mut trainer = Trainer::new(config(3.0, 6, DivergencePolicy::restore_and_halve())).unwrap();
     let mut restores = Restores::default();
-    let history = trainer.fit(&mut network, &x, &y, None, &mut restores).unwrap();
+    let history = trainer
+        .fit(&mut network, &x, &y, None, &mut restores)
+        .unwrap();
     assert!(trainer.is_finished());
     assert_eq!(history.epochs.len(), 6);
     // 3 → 1.5 → 0.75: stable (|1 − 2η| < 1) only at 0.75.

@@ -72,19 +72,30 @@ fn sigmoid_and_binary_cross_entropy<T: Float>() {
         assert!(derivative.is_finite() && derivative.to_f64() >= 0.0);
     }
     // Wrong labels at the extremes: the loss is |z|, large but finite.
-    let y = Matrix::from_fn(6, 1, |i, _| T::from_f64(if values[i] > 0.0 { 0.0 } else { 1.0 }));
+    let y = Matrix::from_fn(6, 1, |i, _| {
+        T::from_f64(if values[i] > 0.0 { 0.0 } else { 1.0 })
+    });
     let cost = Cost::BinaryCrossEntropy;
     let loss = cost.loss(&z, &a, &y);
     assert!(loss.is_finite() && loss > 500.0, "{loss}");
-    assert_finite("fused ∂C/∂z", &cost.output_delta(Activation::Sigmoid, &z, &a, &y));
+    assert_finite(
+        "fused ∂C/∂z",
+        &cost.output_delta(Activation::Sigmoid, &z, &a, &y),
+    );
     assert_finite("∂C/∂a", &cost.output_gradient(&a, &y));
     let ones = Matrix::from_fn(6, 1, |_, _| T::ONE);
-    assert_finite("sigmoid backward", &Activation::Sigmoid.backward(&z, &a, &ones));
+    assert_finite(
+        "sigmoid backward",
+        &Activation::Sigmoid.backward(&z, &a, &ones),
+    );
     // Sigmoid with a cost it is not fused with.
     for cost in [Cost::Quadratic, Cost::MeanSquaredError] {
         let loss = cost.loss(&z, &a, &y);
         assert!(loss.is_finite(), "{cost}: {loss}");
-        assert_finite("unfused δ", &cost.output_delta(Activation::Sigmoid, &z, &a, &y));
+        assert_finite(
+            "unfused δ",
+            &cost.output_delta(Activation::Sigmoid, &z, &a, &y),
+        );
     }
 }
 
@@ -114,7 +125,9 @@ fn a_backward_pass_with_extreme_logits_is_finite() {
             *value = if index % 2 == 0 { scale } else { -scale };
         }
         let x = Matrix::from_rows(&[[1.0f32, 0.0], [0.0, 1.0], [1.0, 1.0], [-1.0, 0.5]]).unwrap();
-        let y = Matrix::from_fn(4, outputs, |i, j| f32::from(u8::from((i + 1) % outputs == j)));
+        let y = Matrix::from_fn(4, outputs, |i, j| {
+            f32::from(u8::from((i + 1) % outputs == j))
+        });
         let (loss, gradients) = network.backward(&x, &y);
         assert!(loss.is_finite() && loss > 0.0, "{cost}: {loss}");
         for (name, gradient) in &gradients.entries {

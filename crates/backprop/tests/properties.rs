@@ -57,9 +57,9 @@ fn targets(cost: Cost, rows: usize, outputs: usize, rng: &mut SeededRng) -> Matr
             let labels: Vec<usize> = (0..rows).map(|_| rng.below(outputs)).collect();
             Matrix::from_fn(rows, outputs, |i, j| f32::from(u8::from(labels[i] == j)))
         }
-        Cost::BinaryCrossEntropy => {
-            Matrix::from_fn(rows, outputs, |_, _| f32::from(u8::from(rng.uniform() < 0.5)))
-        }
+        Cost::BinaryCrossEntropy => Matrix::from_fn(rows, outputs, |_, _| {
+            f32::from(u8::from(rng.uniform() < 0.5))
+        }),
         _ => Matrix::from_fn(rows, outputs, |_, _| (3.0 * rng.normal()) as f32),
     }
 }

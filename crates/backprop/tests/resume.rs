@@ -20,7 +20,11 @@ fn data() -> (Matrix<f32>, Matrix<f32>) {
         let class = (i % 3) as f64;
         let radius = (i / 3) as f64 / 30.0;
         let angle = class * 2.1 + radius * 4.0 + 0.2 * rng.normal();
-        (if j == 0 { radius * angle.cos() } else { radius * angle.sin() }) as f32
+        (if j == 0 {
+            radius * angle.cos()
+        } else {
+            radius * angle.sin()
+        }) as f32
     });
     let y = Matrix::from_fn(rows, 3, |i, j| f32::from(u8::from(i % 3 == j)));
     (x, y)
@@ -108,7 +112,10 @@ fn metadata(network: &Network<f32>) -> ModelMetadata {
 }
 
 /// Trains `epochs` without a pause.
-fn straight(variant: &(&str, OptimizerConfig, f64, bool), epochs: usize) -> (Network<f32>, History) {
+fn straight(
+    variant: &(&str, OptimizerConfig, f64, bool),
+    epochs: usize,
+) -> (Network<f32>, History) {
     let (x, y) = data();
     let mut network = network_config(variant.2).init::<f32>().unwrap();
     let mut trainer = Trainer::new(training_config(variant.1.clone(), variant.3, epochs)).unwrap();
@@ -161,9 +168,21 @@ fn a_paused_run_resumed_from_its_checkpoint_is_bit_identical() {
         // 90 rows (72 with validation) in batches of 8: 12 (9) steps an epoch. Pauses in the
         // first batch, in the middle of epochs, and at epoch ends.
         let steps_per_epoch: u64 = if variant.3 { 9 } else { 12 };
-        for pause_after in [1, 5, steps_per_epoch, 2 * steps_per_epoch + 7, 9 * steps_per_epoch + 1] {
-            let (network, history) = paused_and_resumed(&variant, 10, pause_after, 10, folder.path());
-            assert_eq!(bits(&network), bits(&expected), "{} paused after {pause_after}", variant.0);
+        for pause_after in [
+            1,
+            5,
+            steps_per_epoch,
+            2 * steps_per_epoch + 7,
+            9 * steps_per_epoch + 1,
+        ] {
+            let (network, history) =
+                paused_and_resumed(&variant, 10, pause_after, 10, folder.path());
+            assert_eq!(
+                bits(&network),
+                bits(&expected),
+                "{} paused after {pause_after}",
+                variant.0
+            );
             assert_eq!(
                 without_timings(&history),
                 without_timings(&expected_history),
@@ -182,7 +201,10 @@ fn a_finished_run_extended_from_its_checkpoint_is_bit_identical() {
         // The pause never comes: the checkpoint is of the finished 5-epoch run.
         let (network, history) = paused_and_resumed(&variant, 5, u64::MAX, 10, folder.path());
         assert_eq!(bits(&network), bits(&expected), "{}", variant.0);
-        assert_eq!(without_timings(&history), without_timings(&expected_history));
+        assert_eq!(
+            without_timings(&history),
+            without_timings(&expected_history)
+        );
         assert_eq!(history.epochs.len(), 10);
     }
 }
@@ -204,7 +226,15 @@ fn a_model_file_is_not_a_checkpoint_and_a_wrong_optimiser_is_refused() {
     let path = folder.path().join("adam-3.safetensors");
     let checkpoint = load_checkpoint(&path).unwrap();
     assert_eq!(checkpoint.state.step, 3);
-    assert_eq!(checkpoint.state.epoch_in_progress.as_ref().unwrap().batches_done, 3);
+    assert_eq!(
+        checkpoint
+            .state
+            .epoch_in_progress
+            .as_ref()
+            .unwrap()
+            .batches_done,
+        3
+    );
     let sgd = training_config(SgdConfig::new().with_momentum(0.9).into(), false, 2);
     let Err(error) = checkpoint.into_trainer(sgd) else {
         panic!("an Adam checkpoint resumed with SGD")

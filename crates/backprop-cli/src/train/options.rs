@@ -37,10 +37,7 @@ impl Recipe {
             .map(|argument| argument.to_string_lossy().into_owned())
             .collect();
         let config_file = match &arguments.config {
-            Some(path) => Some((
-                path.display().to_string(),
-                file::read_config_text(path)?,
-            )),
+            Some(path) => Some((path.display().to_string(), file::read_config_text(path)?)),
             None => None,
         };
         Ok(Self {

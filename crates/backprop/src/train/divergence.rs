@@ -64,7 +64,7 @@ impl Default for DivergenceSettings {
 impl DivergenceSettings {
     /// Checks the bound factor.
     pub fn validate(&self) -> Result<()> {
-        if !(self.loss_bound_factor > 1.0) {
+        if self.loss_bound_factor.is_nan() || self.loss_bound_factor <= 1.0 {
             return Err(Error::Training(format!(
                 "the divergence bound factor must be greater than 1, got {}",
                 self.loss_bound_factor

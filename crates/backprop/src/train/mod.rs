@@ -668,4 +668,3 @@ pub fn check_data<T: Float>(
     }
     Ok(())
 }
-

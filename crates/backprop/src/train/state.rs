@@ -49,9 +49,7 @@ impl SavedRng {
     pub fn to_state(&self) -> Result<RngState> {
         let bad = |what: &str| Error::Checkpoint(format!("the training state's generator {what}"));
         let bytes = hex::decode(&self.key).map_err(|_| bad("key is not hex"))?;
-        let seed: [u8; 32] = bytes
-            .try_into()
-            .map_err(|_| bad("key is not 32 bytes"))?;
+        let seed: [u8; 32] = bytes.try_into().map_err(|_| bad("key is not 32 bytes"))?;
         let word_pos = self
             .word_pos
             .parse()
