@@ -7,7 +7,7 @@
 //! - Gradients may be clipped by their global norm before the step.
 //! - After each epoch: training metrics (accumulated over the batches), validation metrics.
 //! - Early stopping watches the validation loss and restores the best weights.
-//! - A NaN or infinite loss, or one past a bound, is divergence ([`divergence`]): training
+//! - A NaN or infinite loss, or one past a bound, is divergence ([`DivergenceSettings`]): training
 //!   stops with [`Error::Diverged`], naming epoch and batch, or restores its last good state
 //!   and halves the learning rate.
 //! - An observer may pause training between two batches; the trainer's [`TrainingState`]
