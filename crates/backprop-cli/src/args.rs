@@ -8,7 +8,9 @@ use clap::{Parser, Subcommand};
 
 mod train;
 
-pub use train::{MissingArg, OptimizerKind, PresetName, ScaleArg, TaskArg, TrainArgs};
+pub use train::{
+    DivergenceArg, MissingArg, OptimizerKind, PresetName, ScaleArg, TaskArg, TrainArgs,
+};
 
 /// Neural networks trained by explicit backpropagation.
 #[derive(Debug, Parser)]

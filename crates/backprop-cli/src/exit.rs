@@ -1,7 +1,9 @@
 //! The command line's error type and its exit codes.
 //!
 //! - 1: a failure while running (training diverged, a file could not be written);
-//! - 2: bad usage or bad input (unknown names, invalid settings, data that cannot be used).
+//! - 2: bad usage or bad input (unknown names, invalid settings, data that cannot be used);
+//! - 130 or 143: training stopped by SIGINT or SIGTERM, with a checkpoint written (128 + the
+//!   signal's number, as shells report it).
 //!
 //! Clap's own parse errors also exit with 2, before any of this runs.
 
@@ -21,6 +23,13 @@ pub enum CliError {
     Usage(String),
     /// A failure while running, such as divergence or I/O (exit 1).
     Runtime(String),
+    /// Stopped by a signal after writing a checkpoint (exit 128 + the signal's number).
+    Interrupted {
+        /// The signal's number (2 for SIGINT, 15 for SIGTERM).
+        signal: i32,
+        /// What was done and how to go on.
+        message: String,
+    },
 }
 
 impl CliError {
@@ -39,6 +48,7 @@ impl CliError {
         match self {
             Self::Usage(_) => EXIT_USAGE,
             Self::Runtime(_) => EXIT_FAILURE,
+            Self::Interrupted { signal, .. } => u8::try_from(128 + signal).unwrap_or(EXIT_FAILURE),
         }
     }
 }
@@ -46,7 +56,9 @@ impl CliError {
 impl fmt::Display for CliError {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Usage(message) | Self::Runtime(message) => formatter.write_str(message),
+            Self::Usage(message) | Self::Runtime(message) | Self::Interrupted { message, .. } => {
+                formatter.write_str(message)
+            }
         }
     }
 }

@@ -14,6 +14,8 @@ use crate::model_file::{LoadedModel, ModelLocation};
 use crate::output_file::print_stdout_line;
 use crate::report::{format_sizes, say};
 use backprop::model::{ModelMetadata, NamedTensor};
+use backprop::train::checkpoint::TRAINING_STATE_KEY;
+use backprop::train::TrainingState;
 use clap::Args;
 use serde_json::{json, Value};
 
@@ -180,6 +182,14 @@ fn describe(
         if extras.len() > LISTED_TENSORS {
             lines.push(format!("  … and {} more", extras.len() - LISTED_TENSORS));
         }
+    }
+    if let Some(state) = metadata.extra.get(TRAINING_STATE_KEY) {
+        lines.push(
+            match serde_json::from_value::<TrainingState>(state.clone()) {
+                Ok(state) => format!("training state: {}", state.describe()),
+                Err(error) => format!("training state: unreadable ({error})"),
+            },
+        );
     }
     if !metadata.extra.is_empty() {
         let fields: Vec<String> = metadata

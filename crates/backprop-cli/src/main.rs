@@ -2,7 +2,8 @@
 //!
 //! `main` stays thin, in the manner of ripgrep: parse the arguments ([`args`]), turn them into
 //! a typed plan ([`config`]), run the command ([`train`]), and map any error to an exit code
-//! ([`exit`]): 0 success, 1 failure while running, 2 bad usage or bad input.
+//! ([`exit`]): 0 success, 1 failure while running, 2 bad usage or bad input, 130/143 after
+//! SIGINT/SIGTERM with a checkpoint written.
 
 // Clap turns these doc comments into `--help` text, where `uniform[:LOW:HIGH]` is a usage
 // pattern, not a rustdoc link.
@@ -24,6 +25,7 @@ mod explain;
 mod gradcheck;
 mod inspect;
 mod inspect_history;
+mod interrupt;
 mod json;
 mod labeled_data;
 mod model_file;
@@ -47,6 +49,10 @@ fn main() -> ExitCode {
     let cli = args::Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(error @ exit::CliError::Interrupted { .. }) => {
+            report::say(format_args!("{error}"));
+            ExitCode::from(error.exit_code())
+        }
         Err(error) => {
             report::say(format_args!("error: {error}"));
             ExitCode::from(error.exit_code())
@@ -57,10 +63,7 @@ fn main() -> ExitCode {
 /// Runs the chosen subcommand.
 fn run(cli: args::Cli) -> Result<(), exit::CliError> {
     match cli.command {
-        args::Command::Train(arguments) => {
-            let plan = config::TrainPlan::from_args(*arguments)?;
-            train::run(&plan)
-        }
+        args::Command::Train(arguments) => train::start(*arguments),
         args::Command::Gradcheck(arguments) => gradcheck::run(&arguments),
         args::Command::Evaluate(arguments) => evaluate::run(&arguments),
         args::Command::Predict(arguments) => predict::run(&arguments),

@@ -1,28 +1,75 @@
-//! `backprop train`: load and split the data, build the network (fresh, or from the model
-//! `--init-from` names), train it, evaluate every part, save the model and report.
+//! `backprop train`: load and split the data, build the network (fresh, from the model
+//! `--init-from` names, or from the checkpoint `--resume` names), train it, evaluate every
+//! part, save the model and report.
+//!
+//! Training pauses between batches for checkpoints (`--checkpoint-every`) and signals
+//! ([`crate::interrupt`]): the loop writes the checkpoint, then goes on or exits with 130/143.
+//! Divergence stops with the last good weights saved, or restores and halves the learning
+//! rate (`--on-divergence`).
 
+mod checkpoints;
+pub mod control;
 pub mod model_file;
 pub mod network;
+pub mod options;
+pub mod resume;
 
+use crate::args::TrainArgs;
 use crate::config::TrainPlan;
 use crate::data::{self, Part, Scaling};
 use crate::exit::CliError;
+use crate::interrupt::StopRequest;
 use crate::json::summary_json;
 use crate::parse::ScheduleSpec;
 use crate::progress::EpochReporter;
 use crate::report::{format_count, format_sizes, header_lines, say, summary_lines, Outcome};
 use backprop::model::AffineScaler;
 use backprop::optim::LearningRateSchedule;
-use backprop::train::{evaluate, MetricAccumulator, Metrics, Task, Trainer, TrainingConfig};
+use backprop::train::checkpoint::Checkpoint;
+use backprop::train::{
+    evaluate, DivergenceSettings, MetricAccumulator, Metrics, Task, Trainer, TrainingConfig,
+};
 use backprop::{Matrix, Network};
+use checkpoints::Checkpoints;
+use control::Control;
+use options::{Recipe, RunOptions};
 use std::io::Write;
 use std::time::Instant;
 
 /// Rows per forward pass when predicting a whole part.
 const PREDICTION_CHUNK: usize = 4096;
 
-/// Runs `backprop train`.
-pub fn run(plan: &TrainPlan) -> Result<(), CliError> {
+/// Runs `backprop train`: a fresh run, or under `--resume` the run a checkpoint records.
+pub fn start(arguments: TrainArgs) -> Result<(), CliError> {
+    if arguments.resume.is_some() {
+        let resumed = resume::prepare(arguments)?;
+        let from = ResumeFrom {
+            checkpoint: resumed.checkpoint,
+            total_epochs: resumed.total_epochs,
+        };
+        return run(&resumed.plan, &resumed.options, Some(from));
+    }
+    let recipe = Recipe::from_command_line(&arguments)?;
+    let arguments = crate::config::file::apply_config_file(arguments)?;
+    let options = RunOptions::from_args(&arguments, recipe);
+    let plan = TrainPlan::from_args(arguments)?;
+    run(&plan, &options, None)
+}
+
+/// A checkpoint to go on from, and the epochs to reach in all.
+pub struct ResumeFrom {
+    /// The checkpoint read back.
+    pub checkpoint: Checkpoint,
+    /// The total epochs.
+    pub total_epochs: usize,
+}
+
+/// Runs `backprop train` with a resolved plan.
+pub fn run(
+    plan: &TrainPlan,
+    options: &RunOptions,
+    resume: Option<ResumeFrom>,
+) -> Result<(), CliError> {
     if let Some(threads) = plan.threads {
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
@@ -32,18 +79,42 @@ pub fn run(plan: &TrainPlan) -> Result<(), CliError> {
             })?;
     }
     model_file::check_output_path(&plan.output.model)?;
-    let model = plan
-        .init_from
-        .as_deref()
-        .map(model_file::load_model)
-        .transpose()?;
-    let splits = data::load_and_split(plan, model.as_ref().map(|model| &model.metadata))?;
-    let (mut network, single_sigmoid) = network::build(plan, &splits, model.as_ref())?;
-    let scaling = match &model {
-        Some(model) => Scaling::Reuse(&model.metadata.preprocessing),
-        None => Scaling::Fit(plan.scale),
+    options.check(&plan.output.model)?;
+    let model = match &resume {
+        Some(_) => None,
+        None => plan
+            .init_from
+            .as_deref()
+            .map(model_file::load_model)
+            .transpose()?,
+    };
+    // A fine-tuned run's data is re-expressed in its model's features and classes; resumed, in
+    // the checkpoint's (the same ones).
+    let align_to = match &resume {
+        Some(from) => plan
+            .init_from
+            .as_ref()
+            .map(|_| &from.checkpoint.model.metadata),
+        None => model.as_ref().map(|model| &model.metadata),
+    };
+    let splits = data::load_and_split(plan, align_to)?;
+    let (mut network, single_sigmoid) = match &resume {
+        Some(from) => {
+            let network = from.checkpoint.model.network.clone();
+            let single = splits.task == Task::Classification && network.output_width() == 1;
+            (network, single)
+        }
+        None => network::build(plan, &splits, model.as_ref())?,
+    };
+    let scaling = match (&resume, &model) {
+        (Some(from), _) => Scaling::Reuse(&from.checkpoint.model.metadata.preprocessing),
+        (None, Some(model)) => Scaling::Reuse(&model.metadata.preprocessing),
+        (None, None) => Scaling::Fit(plan.scale),
     };
     let data = data::encode(&splits, scaling, single_sigmoid);
+    if let Some(from) = &resume {
+        resume::check_data_hash(&from.checkpoint, &data.train_sha256, &plan.spec)?;
+    }
     let train_rows = data.train.rows();
     let batch_size = plan.batch_size.unwrap_or(train_rows).max(1);
     let batches_per_epoch = train_rows.div_ceil(batch_size);
@@ -56,9 +127,30 @@ pub fn run(plan: &TrainPlan) -> Result<(), CliError> {
         early_stopping: plan.early_stopping,
         seed: plan.seed,
         task: Some(data.task),
+        divergence: DivergenceSettings {
+            policy: options.divergence,
+            ..DivergenceSettings::default()
+        },
         ..TrainingConfig::default()
     };
-    let mut trainer = Trainer::<f32>::new(training_config)?;
+    let (total_epochs, mut trainer) = match resume {
+        Some(from) => {
+            let done = from.checkpoint.state.epoch;
+            let (resumed_network, mut trainer) = from
+                .checkpoint
+                .into_trainer(training_config)
+                .map_err(|error| CliError::usage(format!("--resume: {error}")))?;
+            network = resumed_network;
+            trainer.set_epochs(from.total_epochs)?;
+            say(format_args!(
+                "resuming {} after {done} epoch(s) of {}",
+                options.checkpoint.display(),
+                from.total_epochs
+            ));
+            (from.total_epochs, trainer)
+        }
+        None => (plan.epochs, Trainer::<f32>::new(training_config)?),
+    };
 
     for line in &splits.summary {
         say(line);
@@ -76,7 +168,7 @@ pub fn run(plan: &TrainPlan) -> Result<(), CliError> {
         say(line);
     }
     let mut reporter = EpochReporter::new(
-        plan.epochs,
+        total_epochs,
         batches_per_epoch,
         plan.output.quiet,
         plan.output.log.as_deref(),
@@ -86,17 +178,54 @@ pub fn run(plan: &TrainPlan) -> Result<(), CliError> {
         .as_ref()
         .map(|part| (&part.features, &part.targets));
     let started = Instant::now();
-    let fitted = trainer.fit(
-        &mut network,
-        &data.train.features,
-        &data.train.targets,
-        validation,
+    let stop = StopRequest::install()?;
+    let checkpoints = Checkpoints {
+        plan,
+        data: &data,
+        batch_size,
+        options,
+    };
+    let mut control = Control::new(
         &mut reporter,
+        &stop,
+        options.checkpoint_every,
+        plan.optimizer.learning_rate(),
     );
+    let fitted = loop {
+        let fitted = trainer.fit(
+            &mut network,
+            &data.train.features,
+            &data.train.targets,
+            validation,
+            &mut control,
+        );
+        match fitted {
+            Ok(_) if trainer.is_finished() => break Ok(()),
+            Ok(_) => {
+                checkpoints.write(&network, &trainer)?;
+                if let Some(signal) = stop.signal() {
+                    break Err(checkpoints.interrupted(signal, &network, &trainer));
+                }
+            }
+            Err(backprop::Error::Diverged { epoch, batch, loss }) => {
+                break Err(checkpoints.diverged(epoch, batch, loss, &network, &trainer));
+            }
+            Err(other) => break Err(CliError::from(other)),
+        }
+    };
     let seconds = started.elapsed().as_secs_f64();
     let logged = reporter.finish();
-    let history = fitted?;
+    fitted?;
     logged?;
+    let history = trainer.history().clone();
+    if options.checkpoints_requested {
+        checkpoints.write(&network, &trainer)?;
+        say(format_args!(
+            "checkpoint saved to {} (go on with backprop train --resume {} --epochs N)",
+            options.checkpoint.display(),
+            options.checkpoint.display()
+        ));
+    }
 
     let processed = (history.epochs.len() * train_rows) as f64;
     let scaler = data.preprocessing.target_scaler.as_ref();

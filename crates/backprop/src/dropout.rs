@@ -3,7 +3,7 @@
 //! Backward multiplies ∂C/∂output by the same mask. The masks come from a seeded generator.
 
 use crate::layer::{Layer, Mode};
-use backprop_tensor::{Float, Matrix, SeededRng};
+use backprop_tensor::{Float, Matrix, RngState, SeededRng};
 
 /// A dropout layer.
 #[derive(Clone, Debug)]
@@ -87,6 +87,14 @@ impl<T: Float> Layer<T> for Dropout<T> {
             Some(mask) => grad_output.hadamard(mask),
             None => grad_output.clone(),
         }
+    }
+
+    fn random_state(&self) -> Option<RngState> {
+        Some(self.rng.state())
+    }
+
+    fn set_random_state(&mut self, state: RngState) {
+        self.rng = SeededRng::from_state(state);
     }
 
     fn boxed_clone(&self) -> Box<dyn Layer<T>> {

@@ -25,7 +25,7 @@ pub enum Error {
         /// What was supplied.
         found: String,
     },
-    /// The loss became NaN or infinite.
+    /// The loss became NaN or infinite, or grew past the divergence bound.
     #[error("training diverged at epoch {epoch}, batch {batch}: the loss is {loss}; try a lower learning rate")]
     Diverged {
         /// 1-based epoch.
@@ -35,6 +35,9 @@ pub enum Error {
         /// The offending loss value.
         loss: f64,
     },
+    /// A checkpoint's training state is missing, malformed or does not fit the run.
+    #[error("checkpoint: {0}")]
+    Checkpoint(String),
     /// An optimiser or schedule setting is invalid.
     #[error(transparent)]
     Optimizer(#[from] OptimError),

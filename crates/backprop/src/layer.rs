@@ -7,7 +7,7 @@
 //!   prefixes them as `layers.{i}.weight`, in PyTorch's (out, in) layout.
 
 use crate::dense::Dense;
-use backprop_tensor::{Float, Matrix};
+use backprop_tensor::{Float, Matrix, RngState};
 
 /// Whether a forward pass is for training (dropout active) or inference.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,6 +72,16 @@ pub trait Layer<T: Float>: Send + Sync + std::fmt::Debug {
     fn as_dense_mut(&mut self) -> Option<&mut Dense<T>> {
         None
     }
+
+    /// The state of the layer's random generator, for layers that draw (dropout masks): part
+    /// of a checkpoint, so that a resumed run draws the same masks.
+    fn random_state(&self) -> Option<RngState> {
+        None
+    }
+
+    /// Puts the layer's random generator back where [`Layer::random_state`] saw it; layers
+    /// without one ignore it.
+    fn set_random_state(&mut self, _state: RngState) {}
 
     /// A boxed copy.
     fn boxed_clone(&self) -> Box<dyn Layer<T>>;

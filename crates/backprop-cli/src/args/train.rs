@@ -77,6 +77,16 @@ pub enum PresetName {
     Nielsen2,
 }
 
+/// `--on-divergence`: what to do when the loss turns NaN or infinite or grows past its bound.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DivergenceArg {
+    /// Stop: name the epoch and batch, save the last good weights, exit 1.
+    Stop,
+    /// Go back to the last good state (the start of the epoch), halve the learning rate and go
+    /// on, at most 5 times.
+    RestoreAndHalve,
+}
+
 /// Flags of `backprop train`.
 #[derive(Debug, Default, Args)]
 #[command(
@@ -233,6 +243,26 @@ pub struct TrainArgs {
     /// Worker threads [default: one per CPU].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=4096))]
     pub threads: Option<u64>,
+
+    /// What to do when the loss turns NaN or infinite or passes 1000 times its first value
+    /// [default: stop].
+    #[arg(long, value_enum, value_name = "POLICY")]
+    pub on_divergence: Option<DivergenceArg>,
+
+    /// Write a checkpoint every N epochs (and at the end), atomically, to --checkpoint.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub checkpoint_every: Option<u64>,
+
+    /// Where checkpoints go; Ctrl-C and SIGTERM write one there too [default: the --out file
+    /// with .checkpoint.safetensors for its extension].
+    #[arg(long, value_name = "FILE")]
+    pub checkpoint: Option<PathBuf>,
+
+    /// Go on training from a checkpoint, with the data, settings and state it records. Takes
+    /// no training flags but --epochs (the total) and --out (besides --json, --log, -q,
+    /// --threads, --checkpoint and --checkpoint-every).
+    #[arg(long, value_name = "CHECKPOINT")]
+    pub resume: Option<PathBuf>,
 
     /// Print one JSON object with the results on stdout at the end.
     #[arg(long)]

@@ -41,6 +41,13 @@ pub fn apply_config_file(arguments: TrainArgs) -> Result<TrainArgs, CliError> {
 
 /// Reads a config file into flags.
 pub fn read_config_file(path: &Path) -> Result<TrainArgs, CliError> {
+    let text = read_config_text(path)?;
+    parse_config_text(&text, &path.display().to_string())
+}
+
+/// A config file's text (at most [`MAX_CONFIG_BYTES`]); a checkpoint keeps it, so that a
+/// resumed run has the same settings even if the file changed since.
+pub fn read_config_text(path: &Path) -> Result<String, CliError> {
     let file = path.display();
     let mut text = String::new();
     std::fs::File::open(path)
@@ -51,6 +58,11 @@ pub fn read_config_file(path: &Path) -> Result<TrainArgs, CliError> {
             "config file {file} is larger than {MAX_CONFIG_BYTES} bytes"
         )));
     }
+    Ok(text)
+}
+
+/// Flags from a config file's text; `file` names it in messages.
+pub fn parse_config_text(text: &str, file: &str) -> Result<TrainArgs, CliError> {
     let table: toml::Table = text
         .parse()
         .map_err(|error| CliError::usage(format!("{file}: invalid TOML: {error}")))?;
@@ -61,6 +73,12 @@ pub fn read_config_file(path: &Path) -> Result<TrainArgs, CliError> {
         if name == "config" {
             return Err(CliError::usage(format!(
                 "{file}: the key `{key}` is not allowed in a config file (config files do not nest)"
+            )));
+        }
+        if name == "resume" {
+            return Err(CliError::usage(format!(
+                "{file}: the key `{key}` is not allowed in a config file; give --resume on the \
+                 command line"
             )));
         }
         let Some(argument) = command
@@ -170,6 +188,10 @@ pub fn merge(command_line: TrainArgs, file: TrainArgs) -> TrainArgs {
         early_stopping,
         scale,
         threads,
+        on_divergence,
+        checkpoint_every,
+        checkpoint,
+        resume: _,
         json,
         log,
         quiet,
@@ -209,6 +231,10 @@ pub fn merge(command_line: TrainArgs, file: TrainArgs) -> TrainArgs {
         early_stopping: command_line.early_stopping.or(early_stopping),
         scale: command_line.scale.or(scale),
         threads: command_line.threads.or(threads),
+        on_divergence: command_line.on_divergence.or(on_divergence),
+        checkpoint_every: command_line.checkpoint_every.or(checkpoint_every),
+        checkpoint: command_line.checkpoint.or(checkpoint),
+        resume: command_line.resume,
         json: command_line.json || json,
         log: command_line.log.or(log),
         quiet: command_line.quiet || quiet,

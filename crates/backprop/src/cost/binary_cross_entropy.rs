@@ -31,9 +31,12 @@ pub fn example_loss_from_logits<T: Float>(z: &[T], y: &[T]) -> f64 {
 
 /// ∂Cₓ/∂aⱼ = (aⱼ − yⱼ) / (aⱼ(1 − aⱼ)), with a kept a hair inside (0, 1) so it stays finite.
 /// Training never uses it (the fused δ = a − y does); the trace shows it.
+///
+/// The hair is at least the precision's ε: in `f32`, 1 − 10⁻¹² rounds to 1, and a saturated
+/// sigmoid (a = 1 at z = 1000) would divide by zero.
 #[inline]
 pub fn gradient<T: Float>(a: T, y: T) -> T {
-    let tiny = T::from_f64(1e-12);
+    let tiny = T::from_f64(1e-12).max(T::EPSILON);
     let a = a.max(tiny).min(T::ONE - tiny);
     (a - y) / (a * (T::ONE - a))
 }

@@ -23,6 +23,17 @@ pub const MAX_MODEL_FILE_BYTES: u64 = 4 << 30;
 /// skips them.
 pub const OPTIMIZER_PREFIX: &str = "optimizer.";
 
+/// Tensors whose names start with this are a checkpoint's training state beside the weights
+/// (the best weights under early stopping): a model reader skips them.
+pub const TRAINING_PREFIX: &str = "training.";
+
+/// True for the name of an extra tensor: `optimizer.something` or `training.something`.
+fn is_extra_name(name: &str) -> bool {
+    [OPTIMIZER_PREFIX, TRAINING_PREFIX]
+        .iter()
+        .any(|prefix| name.len() > prefix.len() && name.starts_with(prefix))
+}
+
 /// The name used in messages for bytes that did not come from a file.
 const IN_MEMORY: &str = "<memory>";
 
@@ -32,7 +43,7 @@ const HEADER_LENGTH_BYTES: usize = 8;
 /// A tensor stored beside the layer parameters, such as a checkpoint's `optimizer.*` state.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NamedTensor {
-    /// The tensor's name; it must start with [`OPTIMIZER_PREFIX`].
+    /// The tensor's name; it must start with [`OPTIMIZER_PREFIX`] or [`TRAINING_PREFIX`].
     pub name: String,
     /// Its shape (row-major).
     pub shape: Vec<usize>,
@@ -135,11 +146,10 @@ impl Model {
         }
         let mut names: BTreeSet<&str> = BTreeSet::new();
         for tensor in extra {
-            if !tensor.name.starts_with(OPTIMIZER_PREFIX)
-                || tensor.name.len() == OPTIMIZER_PREFIX.len()
-            {
+            if !is_extra_name(&tensor.name) {
                 return Err(unwritable(format!(
-                    "extra tensor '{}' must be named {OPTIMIZER_PREFIX}something",
+                    "extra tensor '{}' must be named {OPTIMIZER_PREFIX}something or \
+                     {TRAINING_PREFIX}something",
                     tensor.name
                 )));
             }
@@ -353,7 +363,7 @@ fn decode(
     let tensors: BTreeMap<String, &TensorInfo> = header.tensors().into_iter().collect();
     let mut extras = Vec::new();
     for (name, info) in &tensors {
-        let is_optimizer = name.starts_with(OPTIMIZER_PREFIX);
+        let is_optimizer = is_extra_name(name);
         if !is_optimizer && !expected_names.contains(name.as_str()) {
             return Err(ModelError::UnexpectedTensor {
                 file: owned(),

@@ -10,7 +10,9 @@
 //!   `layers.{i}.weight` with shape (out, in) and `layers.{i}.bias` with shape (out), dtype
 //!   `F32`, row-major. This is PyTorch's layout, so `torch.nn.Linear(in, out)` loads a pair
 //!   directly with `load_state_dict({"weight": …, "bias": …})`. A checkpoint adds tensors named
-//!   `optimizer.*`; a model reader skips them. Any other tensor is refused.
+//!   `optimizer.*` (optimiser state) and `training.*` (the best weights under early stopping);
+//!   a model reader skips them. Any other tensor is refused. See
+//!   [`crate::train::checkpoint`].
 //! - **Metadata.** The safetensors `__metadata__` map has one key, `backprop`, whose value is
 //!   one JSON string ([`ModelMetadata`]). A valid safetensors file without that key is refused
 //!   as "not a backprop model". Example:
@@ -91,6 +93,7 @@ mod metadata;
 pub use error::ModelError;
 pub use file::{
     write_atomically, Model, NamedTensor, MAX_MODEL_FILE_BYTES, METADATA_KEY, OPTIMIZER_PREFIX,
+    TRAINING_PREFIX,
 };
 pub use metadata::{
     sha256_hex, task_name, AffineScaler, Architecture, CategoricalEncoding, DataProvenance,

@@ -1,9 +1,10 @@
 //! The record of a training run: one entry per epoch.
 
 use super::metrics::Metrics;
+use serde::{Deserialize, Serialize};
 
 /// What one epoch achieved.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EpochRecord {
     /// 1-based epoch.
     pub epoch: usize,
@@ -21,7 +22,7 @@ pub struct EpochRecord {
 }
 
 /// All epochs of a run.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct History {
     /// One record per epoch, in order.
     pub epochs: Vec<EpochRecord>,

@@ -10,6 +10,7 @@
 
 use crate::network::Network;
 use backprop_tensor::{Float, Matrix};
+use serde::{Deserialize, Serialize};
 
 /// What the network predicts, which decides the metrics.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,7 +22,7 @@ pub enum Task {
 }
 
 /// Loss and metrics over a set of examples.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Metrics {
     /// Mean cost over the examples (penalty included).
     pub loss: f64,
@@ -33,8 +34,8 @@ pub struct Metrics {
     pub r2: Option<f64>,
 }
 
-/// Accumulates metrics batch by batch.
-#[derive(Clone, Debug, Default)]
+/// Accumulates metrics batch by batch (saved in a checkpoint taken in the middle of an epoch).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct MetricAccumulator {
     rows: usize,
     loss_sum: f64,
