@@ -420,6 +420,29 @@ pub fn read_maybe_gzip(path: &Path, limit: usize) -> Result<Vec<u8>, DataError> 
     Ok(bytes)
 }
 
+/// Parses the bytes of an IDX file, plain or gzip-compressed (recognised by its first two
+/// bytes), refusing more than `limit` bytes after decompression. This is what
+/// [`read_idx_file_with_limit`] does once the file is read; the fuzz target and the corpus
+/// replay test call it on arbitrary bytes.
+pub fn parse_idx_maybe_gzip(
+    bytes: &[u8],
+    source_name: &str,
+    limit: usize,
+) -> Result<IdxArray, DataError> {
+    if bytes.starts_with(&GZIP_MAGIC) {
+        let data = read_bounded(MultiGzDecoder::new(bytes), limit, source_name, true)?;
+        parse_idx_owned(data, source_name)
+    } else if bytes.len() > limit {
+        Err(IdxError::TooLarge {
+            source_name: source_name.into(),
+            limit,
+        }
+        .into())
+    } else {
+        parse_idx(bytes, source_name)
+    }
+}
+
 /// Reads an IDX file, plain or gzip-compressed (recognised by its first two bytes), with the
 /// default cap of [`MAX_DECOMPRESSED_BYTES`].
 pub fn read_idx_file(path: impl AsRef<Path>) -> Result<IdxArray, DataError> {
