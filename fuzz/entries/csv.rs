@@ -40,7 +40,11 @@ pub fn options(selector: u8) -> (CsvOptions, &'static str) {
         missing,
         task,
     };
-    let name = if selector % 5 == 4 { "fuzz.csv.gz" } else { "fuzz.csv" };
+    let name = if selector % 5 == 4 {
+        "fuzz.csv.gz"
+    } else {
+        "fuzz.csv"
+    };
     (options, name)
 }
 
@@ -57,17 +61,36 @@ pub fn run(input: &[u8]) {
             return;
         }
     };
-    assert_eq!(data.features.rows(), data.len(), "rows of features and targets");
-    assert_eq!(data.features.cols(), data.feature_names.len(), "feature names");
+    assert_eq!(
+        data.features.rows(),
+        data.len(),
+        "rows of features and targets"
+    );
+    assert_eq!(
+        data.features.cols(),
+        data.feature_names.len(),
+        "feature names"
+    );
     assert!(
-        data.features.as_slice().iter().all(|value| value.is_finite()),
+        data.features
+            .as_slice()
+            .iter()
+            .all(|value| value.is_finite()),
         "a non-finite feature was accepted"
     );
     let Ok(specs) = feature_specs(&data.feature_names, &data.categories) else {
         panic!("the loader's own feature names do not make feature columns");
     };
     if let Ok(input) = read_model_input(bytes, name, &specs, &options) {
-        assert_eq!(input.features.cols(), data.features.cols(), "model input width");
-        assert_eq!(input.features.rows(), input.lines.len(), "model input lines");
+        assert_eq!(
+            input.features.cols(),
+            data.features.cols(),
+            "model input width"
+        );
+        assert_eq!(
+            input.features.rows(),
+            input.lines.len(),
+            "model input lines"
+        );
     }
 }

@@ -22,8 +22,15 @@ pub fn run(bytes: &[u8]) {
         }
     };
     let declared: usize = array.dims.iter().product();
-    assert!(!array.dims.is_empty() && array.dims.len() <= 4, "dimensions");
-    assert_eq!(array.data.len(), declared, "values held against values declared");
+    assert!(
+        !array.dims.is_empty() && array.dims.len() <= 4,
+        "dimensions"
+    );
+    assert_eq!(
+        array.data.len(),
+        declared,
+        "values held against values declared"
+    );
     let count = array.dims[0];
     let other = |dims: Vec<usize>| IdxArray {
         data: vec![0; dims.iter().product()],
@@ -45,7 +52,11 @@ pub fn run(bytes: &[u8]) {
             let images = other(vec![count, 1, 1]);
             let valid = array.data.iter().all(|&label| label <= 9);
             let result = images_and_labels(images, array.clone(), "fuzz");
-            assert_eq!(result.is_ok(), valid, "labels 0 to 9 and only those are accepted");
+            assert_eq!(
+                result.is_ok(),
+                valid,
+                "labels 0 to 9 and only those are accepted"
+            );
         }
         _ => {}
     }

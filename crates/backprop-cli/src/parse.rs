@@ -164,7 +164,12 @@ pub fn parse_schedule(text: &str) -> Result<ScheduleSpec, String> {
 pub fn parse_finite_numbers(text: &str) -> Option<Vec<f64>> {
     let values = text
         .split(',')
-        .map(|part| part.trim().parse::<f64>().ok().filter(|value| value.is_finite()))
+        .map(|part| {
+            part.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|value| value.is_finite())
+        })
         .collect::<Option<Vec<f64>>>()?;
     (!values.is_empty()).then_some(values)
 }
@@ -176,8 +181,7 @@ pub fn parse_layer_sizes(text: &str, max_size: usize) -> Option<Vec<usize>> {
         .split(',')
         .map(|part| part.trim().parse::<usize>().ok())
         .collect::<Option<Vec<usize>>>()?;
-    (sizes.len() >= 2 && sizes.iter().all(|&size| (1..=max_size).contains(&size)))
-        .then_some(sizes)
+    (sizes.len() >= 2 && sizes.iter().all(|&size| (1..=max_size).contains(&size))).then_some(sizes)
 }
 
 #[cfg(test)]
@@ -237,7 +241,10 @@ mod tests {
 
     #[test]
     fn number_and_size_lists() {
-        assert_eq!(parse_finite_numbers("1, 0.5,-2"), Some(vec![1.0, 0.5, -2.0]));
+        assert_eq!(
+            parse_finite_numbers("1, 0.5,-2"),
+            Some(vec![1.0, 0.5, -2.0])
+        );
         assert_eq!(parse_finite_numbers("1,nan"), None);
         assert_eq!(parse_finite_numbers("inf"), None);
         assert_eq!(parse_finite_numbers(""), None);

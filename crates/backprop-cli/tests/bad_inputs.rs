@@ -51,10 +51,17 @@ fn cases() -> Vec<Case> {
         .iter()
         .map(|case| Case {
             name: string(&case["name"]),
-            args: case["args"].as_array().unwrap().iter().map(string).collect(),
+            args: case["args"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(string)
+                .collect(),
             exit: i32::try_from(case["exit"].as_integer().unwrap()).unwrap(),
             stderr: string(&case["stderr"]),
-            file_size_blocks: case.get("file_size_blocks").map(|v| v.as_integer().unwrap()),
+            file_size_blocks: case
+                .get("file_size_blocks")
+                .map(|v| v.as_integer().unwrap()),
             stdout: case.get("stdout").map(string),
         })
         .collect()
@@ -74,7 +81,9 @@ fn run(case: &Case, bad: &Path) -> Option<String> {
             let mut shell = Command::new("sh");
             shell
                 .arg("-c")
-                .arg(format!("ulimit -f {blocks} && trap '' XFSZ && exec \"$0\" \"$@\""))
+                .arg(format!(
+                    "ulimit -f {blocks} && trap '' XFSZ && exec \"$0\" \"$@\""
+                ))
                 .arg(binary);
             shell
         }
@@ -127,7 +136,11 @@ fn every_bad_input_fails_cleanly() {
     let cases = cases();
     assert!(cases.len() >= 30, "the catalogue holds at least 30 cases");
     let failures: Vec<String> = cases.iter().filter_map(|case| run(case, &bad)).collect();
-    assert_eq!(listing(&bad), before, "a case wrote into the fixtures folder");
+    assert_eq!(
+        listing(&bad),
+        before,
+        "a case wrote into the fixtures folder"
+    );
     assert!(
         failures.is_empty(),
         "{} of {} cases failed:\n\n{}",
@@ -142,13 +155,22 @@ fn case_names_are_unique_and_fixtures_exist() {
     let bad = fixtures();
     let mut names = BTreeSet::new();
     for case in cases() {
-        assert!(names.insert(case.name.clone()), "duplicate case {}", case.name);
+        assert!(
+            names.insert(case.name.clone()),
+            "duplicate case {}",
+            case.name
+        );
         for arg in &case.args {
             let Some(rest) = arg.split("{bad}/").nth(1) else {
                 continue;
             };
             let path = bad.join(rest.split('/').next().unwrap());
-            assert!(path.exists(), "{}: no fixture {}", case.name, path.display());
+            assert!(
+                path.exists(),
+                "{}: no fixture {}",
+                case.name,
+                path.display()
+            );
         }
     }
 }

@@ -1,4 +1,5 @@
-//! Replays the fuzz corpus of the command line's value parsers (`fuzz/corpus/cli_parse`) as
+//! Replays the fuzz corpora of the command line's value parsers (`fuzz/corpus/cli_parse`) and
+//! of its streaming CSV reader for `predict` and `evaluate` (`fuzz/corpus/csv_stream`) as
 //! plain tests on stable: every input goes through the same entry function the cargo-fuzz
 //! target calls (`fuzz/entries/*.rs`), which panics only on a bug.
 
@@ -6,14 +7,31 @@
 #[allow(dead_code)]
 mod parse;
 
+#[path = "../src/csv_input.rs"]
+#[allow(dead_code)]
+mod csv_input;
+#[path = "../src/csv_stream.rs"]
+#[allow(dead_code)]
+mod csv_stream;
+#[path = "../src/csv_text.rs"]
+#[allow(dead_code)]
+mod csv_text;
+#[path = "../src/exit.rs"]
+#[allow(dead_code)]
+mod exit;
+
 #[path = "../../../fuzz/entries/cli_parse.rs"]
 mod cli_parse_entry;
+#[path = "../../../fuzz/entries/csv_stream.rs"]
+mod csv_stream_entry;
 
 use std::path::{Path, PathBuf};
 
 /// The files of one target's corpus, sorted.
 fn corpus(target: &str) -> Vec<PathBuf> {
-    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus").join(target);
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fuzz/corpus")
+        .join(target);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&folder)
         .unwrap_or_else(|error| panic!("{}: {error}", folder.display()))
         .map(|entry| entry.unwrap().path())
@@ -30,7 +48,10 @@ fn replay(target: &str, entry: fn(&[u8])) {
     for file in files {
         let bytes = std::fs::read(&file).unwrap();
         if std::panic::catch_unwind(|| entry(&bytes)).is_err() {
-            panic!("fuzz input {} makes the {target} parsers panic", file.display());
+            panic!(
+                "fuzz input {} makes the {target} entry panic",
+                file.display()
+            );
         }
     }
 }
@@ -38,4 +59,9 @@ fn replay(target: &str, entry: fn(&[u8])) {
 #[test]
 fn cli_parse_corpus_replays_without_panics() {
     replay("cli_parse", cli_parse_entry::run);
+}
+
+#[test]
+fn csv_stream_corpus_replays_without_panics() {
+    replay("csv_stream", csv_stream_entry::run);
 }

@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 
 /// The files of one target's corpus, sorted.
 fn corpus(target: &str) -> Vec<PathBuf> {
-    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus").join(target);
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fuzz/corpus")
+        .join(target);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&folder)
         .unwrap_or_else(|error| panic!("{}: {error}", folder.display()))
         .map(|entry| entry.unwrap().path())
@@ -28,7 +30,10 @@ fn replay(target: &str, entry: fn(&[u8])) {
     for file in files {
         let bytes = std::fs::read(&file).unwrap();
         if std::panic::catch_unwind(|| entry(&bytes)).is_err() {
-            panic!("fuzz input {} makes the {target} reader panic", file.display());
+            panic!(
+                "fuzz input {} makes the {target} reader panic",
+                file.display()
+            );
         }
     }
 }
