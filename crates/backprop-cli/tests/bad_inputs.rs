@@ -174,3 +174,28 @@ fn case_names_are_unique_and_fixtures_exist() {
         }
     }
 }
+
+/// The counterpart of the catalogue's `flag-batch-larger-than-data`: a batch size the user did
+/// not ask for (the preset's 10) on 8 training rows is one full batch, not an error.
+#[test]
+fn preset_batch_larger_than_data_is_one_full_batch() {
+    let folder = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_backprop"))
+        .args([
+            "train",
+            "--data",
+            "spiral",
+            "--samples",
+            "10",
+            "--preset",
+            "nielsen",
+        ])
+        .args(["--epochs", "1"])
+        .current_dir(folder.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("batch 8 (full batch)"), "{stderr}");
+}
