@@ -610,6 +610,31 @@ mod tests {
         ));
     }
 
+    #[test]
+    fn bytes_in_memory_are_read_plain_or_gzip_within_the_limit() {
+        use std::io::Write;
+        let plain = idx(&[3], &[1, 2, 3]);
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(&plain).unwrap();
+        let gzip = encoder.finish().unwrap();
+        for bytes in [&plain, &gzip] {
+            assert_eq!(
+                parse_idx_maybe_gzip(bytes, "f", 64).unwrap().data,
+                [1, 2, 3]
+            );
+            let too_large = parse_idx_maybe_gzip(bytes, "f", plain.len() - 1);
+            assert!(
+                matches!(idx_error(too_large), IdxError::TooLarge { limit, .. } if limit == plain.len() - 1)
+            );
+        }
+        let mut cut = gzip.clone();
+        cut.truncate(gzip.len() - 4);
+        assert!(matches!(
+            idx_error(parse_idx_maybe_gzip(&cut, "f", 64)),
+            IdxError::Gzip { .. }
+        ));
+    }
+
     proptest! {
         #[test]
         fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
