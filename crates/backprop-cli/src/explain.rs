@@ -71,18 +71,11 @@ pub struct ExplainArgs {
 
 /// Parses `1,0.5` into finite numbers; `flag` names the option in the message.
 pub fn parse_values(flag: &str, text: &str) -> Result<Vec<f64>, CliError> {
-    let values: Result<Vec<f64>, _> = text
-        .split(',')
-        .map(|part| part.trim().parse::<f64>())
-        .collect();
-    match values {
-        Ok(values) if !values.is_empty() && values.iter().all(|value| value.is_finite()) => {
-            Ok(values)
-        }
-        _ => Err(CliError::usage(format!(
+    crate::parse::parse_finite_numbers(text).ok_or_else(|| {
+        CliError::usage(format!(
             "{flag} {text:?}: expected finite numbers separated by commas, such as 1,0.5"
-        ))),
-    }
+        ))
+    })
 }
 
 /// The model's input scaler applied to one raw input row, which must fit the network.

@@ -69,16 +69,11 @@ pub struct GradcheckArgs {
 
 /// Parses `2,3,1`.
 fn parse_sizes(text: &str) -> Result<Vec<usize>, CliError> {
-    let sizes: Result<Vec<usize>, _> = text
-        .split(',')
-        .map(|part| part.trim().parse::<usize>())
-        .collect();
-    match sizes {
-        Ok(sizes) if sizes.len() >= 2 && sizes.iter().all(|&s| (1..=4096).contains(&s)) => Ok(sizes),
-        _ => Err(CliError::usage(format!(
+    crate::parse::parse_layer_sizes(text, 4096).ok_or_else(|| {
+        CliError::usage(format!(
             "--sizes {text:?}: expected at least two layer sizes from 1 to 4096, separated by commas, such as 2,3,1"
-        ))),
-    }
+        ))
+    })
 }
 
 /// Targets for `rows` examples that fit `cost` over `outputs` units.

@@ -158,6 +158,32 @@ pub fn parse_schedule(text: &str) -> Result<ScheduleSpec, String> {
     }
 }
 
+/// Parses `1,0.5,-2` into finite numbers (`--input`, `--signals`, `--target-values`); `None`
+/// when a part is not a number, is NaN or infinite, or the list is empty. The caller names the
+/// flag in its message.
+pub fn parse_finite_numbers(text: &str) -> Option<Vec<f64>> {
+    let values = text
+        .split(',')
+        .map(|part| {
+            part.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|value| value.is_finite())
+        })
+        .collect::<Option<Vec<f64>>>()?;
+    (!values.is_empty()).then_some(values)
+}
+
+/// Parses `2,3,1` into at least two layer sizes, each from 1 to `max_size` (`gradcheck
+/// --sizes`); `None` otherwise.
+pub fn parse_layer_sizes(text: &str, max_size: usize) -> Option<Vec<usize>> {
+    let sizes = text
+        .split(',')
+        .map(|part| part.trim().parse::<usize>().ok())
+        .collect::<Option<Vec<usize>>>()?;
+    (sizes.len() >= 2 && sizes.iter().all(|&size| (1..=max_size).contains(&size))).then_some(sizes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,6 +237,21 @@ mod tests {
         assert_eq!(parse_delimiter("\t"), Ok(b'\t'));
         assert!(parse_delimiter(",,").is_err());
         assert!(parse_delimiter("\"").is_err());
+    }
+
+    #[test]
+    fn number_and_size_lists() {
+        assert_eq!(
+            parse_finite_numbers("1, 0.5,-2"),
+            Some(vec![1.0, 0.5, -2.0])
+        );
+        assert_eq!(parse_finite_numbers("1,nan"), None);
+        assert_eq!(parse_finite_numbers("inf"), None);
+        assert_eq!(parse_finite_numbers(""), None);
+        assert_eq!(parse_layer_sizes("2, 3,1", 4096), Some(vec![2, 3, 1]));
+        assert_eq!(parse_layer_sizes("2", 4096), None);
+        assert_eq!(parse_layer_sizes("2,0", 4096), None);
+        assert_eq!(parse_layer_sizes("2,4097", 4096), None);
     }
 
     #[test]

@@ -116,7 +116,7 @@ pub fn run(
         resume::check_data_hash(&from.checkpoint, &data.train_sha256, &plan.spec)?;
     }
     let train_rows = data.train.rows();
-    let batch_size = plan.batch_size.unwrap_or(train_rows).max(1);
+    let batch_size = batch_size(plan, train_rows)?;
     let batches_per_epoch = train_rows.div_ceil(batch_size);
     let training_config = TrainingConfig {
         epochs: plan.epochs,
@@ -320,4 +320,20 @@ fn predictions_in_chunks(network: &Network<f32>, part: &Part) -> Vec<(Matrix<f32
             (network.forward(&part.features.select_rows(&rows)), rows)
         })
         .collect()
+}
+
+/// The batch size: the one asked for, or the whole training part. A batch asked for (flag or
+/// config file) larger than the training part is a mistake worth saying; a preset's own batch
+/// size on a smaller data set just becomes one full batch.
+fn batch_size(plan: &TrainPlan, train_rows: usize) -> Result<usize, CliError> {
+    match plan.batch_size {
+        Some(asked) if asked > train_rows && Some(asked as u64) != plan.preset.batch_size => {
+            Err(CliError::usage(format!(
+                "--batch-size {asked} is larger than the {train_rows} training rows; use at most \
+                 {train_rows}, or leave it out for one full batch"
+            )))
+        }
+        Some(asked) => Ok(asked.clamp(1, train_rows.max(1))),
+        None => Ok(train_rows.max(1)),
+    }
 }

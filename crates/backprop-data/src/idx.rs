@@ -420,6 +420,29 @@ pub fn read_maybe_gzip(path: &Path, limit: usize) -> Result<Vec<u8>, DataError> 
     Ok(bytes)
 }
 
+/// Parses the bytes of an IDX file, plain or gzip-compressed (recognised by its first two
+/// bytes), refusing more than `limit` bytes after decompression. This is what
+/// [`read_idx_file_with_limit`] does once the file is read; the fuzz target and the corpus
+/// replay test call it on arbitrary bytes.
+pub fn parse_idx_maybe_gzip(
+    bytes: &[u8],
+    source_name: &str,
+    limit: usize,
+) -> Result<IdxArray, DataError> {
+    if bytes.starts_with(&GZIP_MAGIC) {
+        let data = read_bounded(MultiGzDecoder::new(bytes), limit, source_name, true)?;
+        parse_idx_owned(data, source_name)
+    } else if bytes.len() > limit {
+        Err(IdxError::TooLarge {
+            source_name: source_name.into(),
+            limit,
+        }
+        .into())
+    } else {
+        parse_idx(bytes, source_name)
+    }
+}
+
 /// Reads an IDX file, plain or gzip-compressed (recognised by its first two bytes), with the
 /// default cap of [`MAX_DECOMPRESSED_BYTES`].
 pub fn read_idx_file(path: impl AsRef<Path>) -> Result<IdxArray, DataError> {
@@ -584,6 +607,31 @@ mod tests {
         assert!(matches!(
             idx_error(read_idx_file(&path)),
             IdxError::HeaderTooShort { length: 0, .. }
+        ));
+    }
+
+    #[test]
+    fn bytes_in_memory_are_read_plain_or_gzip_within_the_limit() {
+        use std::io::Write;
+        let plain = idx(&[3], &[1, 2, 3]);
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(&plain).unwrap();
+        let gzip = encoder.finish().unwrap();
+        for bytes in [&plain, &gzip] {
+            assert_eq!(
+                parse_idx_maybe_gzip(bytes, "f", 64).unwrap().data,
+                [1, 2, 3]
+            );
+            let too_large = parse_idx_maybe_gzip(bytes, "f", plain.len() - 1);
+            assert!(
+                matches!(idx_error(too_large), IdxError::TooLarge { limit, .. } if limit == plain.len() - 1)
+            );
+        }
+        let mut cut = gzip.clone();
+        cut.truncate(gzip.len() - 4);
+        assert!(matches!(
+            idx_error(parse_idx_maybe_gzip(&cut, "f", 64)),
+            IdxError::Gzip { .. }
         ));
     }
 

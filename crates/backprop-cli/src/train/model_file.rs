@@ -35,12 +35,29 @@ pub fn check_output_path(path: &Path) -> Result<(), CliError> {
         .filter(|folder| !folder.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     if !folder.is_dir() {
+        let what = if folder.exists() {
+            "is not a folder"
+        } else {
+            "does not exist"
+        };
         return Err(CliError::usage(format!(
-            "cannot save the model as {}: the folder {} does not exist",
+            "cannot save the model as {}: {} {what}",
             path.display(),
             folder.display()
         )));
     }
+    // Find an unwritable folder (permissions, a read-only or special file system) now, not
+    // after hours of training. The probe is a temporary file, removed when dropped.
+    tempfile::Builder::new()
+        .prefix(".backprop-write-check.")
+        .tempfile_in(folder)
+        .map_err(|error| {
+            CliError::Runtime(format!(
+                "cannot save the model as {}: the folder {} cannot be written: {error}",
+                path.display(),
+                folder.display()
+            ))
+        })?;
     Ok(())
 }
 
