@@ -2,12 +2,14 @@
 //! optimisation steps showing the epoch, loss and accuracy; otherwise plain per-epoch lines on
 //! stderr (thinned out to about 40 for long runs, none with `-q`). The same thinned epoch lines
 //! are printed above the bar on a terminal. One JSON line per epoch goes to the `--log` file,
-//! flushed as training goes.
+//! flushed as training goes. The reporter asks the trainer for per-layer diagnostics every
+//! epoch (they go into the model file's history), and with `--diagnostics` prints them, one
+//! line per epoch.
 
 use crate::exit::CliError;
 use crate::json::epoch_json;
 use crate::report::{epoch_line, format_number, format_percent, say};
-use backprop::train::{BatchEvent, EpochRecord, TrainingObserver};
+use backprop::train::{BatchEvent, EpochDiagnostics, EpochRecord, TrainingObserver};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
@@ -28,6 +30,7 @@ pub struct EpochReporter {
     bar: Option<ProgressBar>,
     log: Option<(PathBuf, BufWriter<File>)>,
     log_error: Option<CliError>,
+    print_diagnostics: bool,
 }
 
 /// Print every k-th epoch so that about [`TARGET_EPOCH_LINES`] lines appear.
@@ -62,7 +65,14 @@ impl EpochReporter {
             bar,
             log,
             log_error: None,
+            print_diagnostics: false,
         })
+    }
+
+    /// Prints every epoch's per-layer diagnostics (`--diagnostics`), even with `-q`.
+    pub fn with_diagnostics(mut self, print: bool) -> Self {
+        self.print_diagnostics = print;
+        self
     }
 
     /// True when this epoch gets a line on stderr: the first, every k-th and the last.
@@ -141,6 +151,45 @@ impl TrainingObserver for EpochReporter {
             (None, None) => {}
         }
     }
+
+    fn wants_diagnostics(&self) -> bool {
+        true
+    }
+
+    fn on_diagnostics(&mut self, diagnostics: &EpochDiagnostics) {
+        if !self.print_diagnostics {
+            return;
+        }
+        let line = diagnostics_line(diagnostics);
+        match &self.bar {
+            Some(bar) => bar.println(line),
+            None => say(line),
+        }
+    }
+}
+
+/// One epoch's diagnostics in one line:
+/// `epoch 3 layers: 1 ‖δ‖ 1.23e-2 ‖∂C/∂w‖ 4.56e-2 saturated 12.5% | 2 ‖δ‖ …`.
+pub fn diagnostics_line(diagnostics: &EpochDiagnostics) -> String {
+    let layers: Vec<String> = diagnostics
+        .layers
+        .iter()
+        .map(|layer| {
+            let mut text = format!(
+                "{} ‖δ‖ {:.3e} ‖∂C/∂w‖ {:.3e}",
+                layer.layer, layer.delta_norm, layer.weight_gradient_norm
+            );
+            if let Some(share) = layer.saturated {
+                text.push_str(&format!(" saturated {}", format_percent(share)));
+            }
+            text
+        })
+        .collect();
+    format!(
+        "epoch {} layers: {}",
+        diagnostics.epoch,
+        layers.join(" | ")
+    )
 }
 
 #[cfg(test)]

@@ -1,9 +1,13 @@
 //! Training events: what progress bars, logs and reports subscribe to.
 //!
 //! The loop calls [`TrainingObserver::on_batch`] after every optimisation step and
-//! [`TrainingObserver::on_epoch`] after every epoch. A closure `FnMut(&TrainingEvent)` is an
-//! observer too.
+//! [`TrainingObserver::on_epoch`] after every epoch. An observer whose
+//! [`TrainingObserver::wants_diagnostics`] says yes also gets
+//! [`TrainingObserver::on_diagnostics`] after each epoch: per-layer ‖δˡ‖, ‖∂C/∂wˡ‖ and the
+//! saturated share (see [`super::diagnostics`]). A closure `FnMut(&TrainingEvent)` is an
+//! observer too (without diagnostics).
 
+use super::diagnostics::EpochDiagnostics;
 use super::history::EpochRecord;
 
 /// One optimisation step finished.
@@ -30,6 +34,8 @@ pub enum TrainingEvent<'a> {
     Batch(&'a BatchEvent),
     /// An epoch ended.
     Epoch(&'a EpochRecord),
+    /// An epoch's per-layer diagnostics are ready.
+    Diagnostics(&'a EpochDiagnostics),
 }
 
 /// Receives training events.
@@ -38,6 +44,13 @@ pub trait TrainingObserver {
     fn on_batch(&mut self, _event: &BatchEvent) {}
     /// After every epoch, with its metrics.
     fn on_epoch(&mut self, _record: &EpochRecord) {}
+    /// True when the trainer should compute per-layer diagnostics after each epoch (one extra
+    /// forward and backward pass over a fixed batch); they then also go into the history.
+    fn wants_diagnostics(&self) -> bool {
+        false
+    }
+    /// After every epoch's [`TrainingObserver::on_epoch`], when diagnostics are wanted.
+    fn on_diagnostics(&mut self, _diagnostics: &EpochDiagnostics) {}
 }
 
 /// An observer that ignores everything.

@@ -8,11 +8,14 @@
 //! - After each epoch: training metrics (accumulated over the batches), validation metrics.
 //! - Early stopping watches the validation loss and restores the best weights.
 //! - A NaN or infinite loss stops training with [`Error::Diverged`], naming epoch and batch.
+//! - When the observer wants them, per-layer [`diagnostics`] on a fixed batch after each epoch.
 
+pub mod diagnostics;
 mod events;
 mod history;
 mod metrics;
 
+pub use diagnostics::{diagnose, EpochDiagnostics, LayerDiagnostics};
 pub use events::{BatchEvent, Silent, TrainingEvent, TrainingObserver};
 pub use history::{EpochRecord, History};
 pub use metrics::{evaluate, MetricAccumulator, Metrics, Task};
@@ -218,8 +221,16 @@ impl<T: Float> Trainer<T> {
                 "early stopping needs validation data (a validation fraction or set)".into(),
             ));
         }
+        let diagnostic_batch = observer
+            .wants_diagnostics()
+            .then(|| diagnostics::diagnostic_batch(x, y));
         while self.epoch < self.config.epochs {
             self.run_epoch(network, x, y, validation, task, observer)?;
+            if let Some((dx, dy)) = &diagnostic_batch {
+                let figures = diagnose(network, dx, dy, self.epoch);
+                observer.on_diagnostics(&figures);
+                self.history.diagnostics.push(figures);
+            }
             if self.history.stopped_early {
                 break;
             }
