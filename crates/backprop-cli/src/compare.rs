@@ -9,6 +9,7 @@
 use crate::exit::CliError;
 use crate::output_file::print_stdout_line;
 use crate::raster::{write_picture, PictureFormat};
+use crate::report::say;
 use backprop::teach::{compare, compare_plot_svg, CompareConfig};
 use clap::Args;
 use std::io::IsTerminal;
@@ -29,10 +30,19 @@ pub struct CompareArgs {
     pub plot: Option<PathBuf>,
 }
 
+/// Said on stderr by builds with debug assertions.
+pub const UNOPTIMISED_NOTE: &str = "note: an unoptimised (debug) build: its timings, the backprop step's most, are slower than a --release build's";
+
 /// Runs `backprop compare`.
 pub fn run(arguments: &CompareArgs) -> Result<(), CliError> {
     if let Some(path) = &arguments.plot {
         PictureFormat::of(path, "--plot")?;
+    }
+    if cfg!(debug_assertions) {
+        // Measured: 784-30-10's backprop step takes ~28 µs in a dev build against ~3.3 µs in a
+        // release build (its forward pass 1.5 µs against 1.4 µs): the ratio the table teaches
+        // only holds for optimised code.
+        say(UNOPTIMISED_NOTE);
     }
     let config = if arguments.quick {
         CompareConfig::quick()
