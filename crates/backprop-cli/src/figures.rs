@@ -43,7 +43,12 @@ pub fn load_figure_data(
     arguments: &FigureDataArgs,
 ) -> Result<Result<FigureData, String>, CliError> {
     let metadata = &model.model.metadata;
-    let recorded = |key: &str| metadata.hyperparameters.get(key).and_then(|value| value.as_f64());
+    let recorded = |key: &str| {
+        metadata
+            .hyperparameters
+            .get(key)
+            .and_then(|value| value.as_f64())
+    };
     let spec = match &arguments.data {
         Some(spec) => spec.clone(),
         None => {
@@ -103,9 +108,10 @@ pub fn report_page(model: &Model, name: &str, data: Result<&FigureData, &str>) -
         ..ReportPage::default()
     };
     match data {
-        Ok(data) => page
-            .notes
-            .push(format!("The confusion matrix and heat maps use {}.", data.description)),
+        Ok(data) => page.notes.push(format!(
+            "The confusion matrix and heat maps use {}.",
+            data.description
+        )),
         Err(reason) => page.notes.push(format!("No data figures: {reason}.")),
     }
     for kind in FigureKind::ALL {

@@ -57,40 +57,39 @@ fn parse_kind(text: &str) -> Result<FigureKind, String> {
 
 /// Runs `backprop plot`.
 pub fn run(arguments: &PlotArgs) -> Result<(), CliError> {
-    let targets: Vec<(FigureKind, PathBuf)> = match (&arguments.out, &arguments.out_dir) {
-        (Some(path), None) => {
-            PictureFormat::of(path, "--out")?;
-            match arguments.what.as_slice() {
-                [kind] => vec![(*kind, path.clone())],
-                _ => {
-                    return Err(CliError::usage(
+    let targets: Vec<(FigureKind, PathBuf)> =
+        match (&arguments.out, &arguments.out_dir) {
+            (Some(path), None) => {
+                PictureFormat::of(path, "--out")?;
+                match arguments.what.as_slice() {
+                    [kind] => vec![(*kind, path.clone())],
+                    _ => return Err(CliError::usage(
                         "--out writes one picture: give exactly one --what (or use --out-dir DIR)",
-                    ))
+                    )),
                 }
             }
-        }
-        (None, Some(folder)) => {
-            let extension = match arguments.format {
-                FormatArg::Svg => PictureFormat::Svg,
-                FormatArg::Png => PictureFormat::Png,
+            (None, Some(folder)) => {
+                let extension = match arguments.format {
+                    FormatArg::Svg => PictureFormat::Svg,
+                    FormatArg::Png => PictureFormat::Png,
+                }
+                .extension();
+                let kinds = if arguments.what.is_empty() {
+                    FigureKind::ALL.to_vec()
+                } else {
+                    arguments.what.clone()
+                };
+                kinds
+                    .into_iter()
+                    .map(|kind| (kind, folder.join(format!("{}.{extension}", kind.name()))))
+                    .collect()
             }
-            .extension();
-            let kinds = if arguments.what.is_empty() {
-                FigureKind::ALL.to_vec()
-            } else {
-                arguments.what.clone()
-            };
-            kinds
-                .into_iter()
-                .map(|kind| (kind, folder.join(format!("{}.{extension}", kind.name()))))
-                .collect()
-        }
-        _ => {
-            return Err(CliError::usage(
-                "plot needs --out FILE.svg|FILE.png (with one --what) or --out-dir DIR",
-            ))
-        }
-    };
+            _ => {
+                return Err(CliError::usage(
+                    "plot needs --out FILE.svg|FILE.png (with one --what) or --out-dir DIR",
+                ))
+            }
+        };
     let model = LoadedModel::load(arguments.model.path("plot")?)?;
     let asked = !arguments.what.is_empty();
     let data = if targets.iter().any(|(kind, _)| kind.needs_data()) {
@@ -130,7 +129,10 @@ pub fn run(arguments: &PlotArgs) -> Result<(), CliError> {
         }
     }
     if written == 0 {
-        return Err(CliError::usage(format!("{}: no picture could be drawn", model.name())));
+        return Err(CliError::usage(format!(
+            "{}: no picture could be drawn",
+            model.name()
+        )));
     }
     Ok(())
 }

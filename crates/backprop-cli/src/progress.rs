@@ -185,11 +185,7 @@ pub fn diagnostics_line(diagnostics: &EpochDiagnostics) -> String {
             text
         })
         .collect();
-    format!(
-        "epoch {} layers: {}",
-        diagnostics.epoch,
-        layers.join(" | ")
-    )
+    format!("epoch {} layers: {}", diagnostics.epoch, layers.join(" | "))
 }
 
 #[cfg(test)]

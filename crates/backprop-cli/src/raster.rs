@@ -93,9 +93,9 @@ pub fn write_picture(path: &Path, svg: &str, flag: &str) -> Result<(), CliError>
                 CliError::Runtime(format!("{}: cannot draw the PNG: {error}", path.display()))
             })?;
             let mut file = AtomicFile::create(path)?;
-            file.file()
-                .write_all(&png)
-                .map_err(|error| CliError::io(format!("{}: cannot write", path.display()), error))?;
+            file.file().write_all(&png).map_err(|error| {
+                CliError::io(format!("{}: cannot write", path.display()), error)
+            })?;
             file.commit()
         }
     }
@@ -107,8 +107,14 @@ mod tests {
 
     #[test]
     fn formats_follow_the_extension() {
-        assert_eq!(PictureFormat::of(Path::new("a.SVG"), "--out").unwrap(), PictureFormat::Svg);
-        assert_eq!(PictureFormat::of(Path::new("a.png"), "--out").unwrap(), PictureFormat::Png);
+        assert_eq!(
+            PictureFormat::of(Path::new("a.SVG"), "--out").unwrap(),
+            PictureFormat::Svg
+        );
+        assert_eq!(
+            PictureFormat::of(Path::new("a.png"), "--out").unwrap(),
+            PictureFormat::Png
+        );
         let error = PictureFormat::of(Path::new("a.jpg"), "--out").unwrap_err();
         assert_eq!(error.exit_code(), 2);
         assert!(error.to_string().contains("--out a.jpg"), "{error}");

@@ -30,7 +30,11 @@ pub struct ReportArgs {
 pub fn run(arguments: &ReportArgs) -> Result<(), CliError> {
     let model = LoadedModel::load(arguments.model.path("report")?)?;
     let data = load_figure_data(&model, &arguments.data)?;
-    let page = report_page(&model.model, &model.name(), data.as_ref().map_err(String::as_str));
+    let page = report_page(
+        &model.model,
+        &model.name(),
+        data.as_ref().map_err(String::as_str),
+    );
     write_text_file(&arguments.out, &report_html(&page))?;
     for (kind, reason) in &page.missing {
         say(format_args!("note: no {} figure: {reason}", kind.name()));

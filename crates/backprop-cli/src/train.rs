@@ -181,11 +181,8 @@ fn write_report(
         labels,
         description: format!("{part} of {} ({} rows)", data.name, test.rows()),
     };
-    let page = crate::figures::report_page(
-        &model,
-        &model_path.display().to_string(),
-        Ok(&figure_data),
-    );
+    let page =
+        crate::figures::report_page(&model, &model_path.display().to_string(), Ok(&figure_data));
     crate::draw::write_text_file(path, &backprop::plot::report_html(&page))?;
     say(format_args!(
         "wrote the report {} ({} figures)",

@@ -10,7 +10,13 @@ use backprop::{Matrix, Network};
 use model_commands::{backprop, success};
 
 /// ∂C/∂θ by central differences of the engine's cost (no backprop involved).
-fn numeric_gradient(network: &Network<f64>, name: &str, index: usize, x: &Matrix<f64>, y: &Matrix<f64>) -> f64 {
+fn numeric_gradient(
+    network: &Network<f64>,
+    name: &str,
+    index: usize,
+    x: &Matrix<f64>,
+    y: &Matrix<f64>,
+) -> f64 {
     let mut probe = network.clone();
     let h = 1e-6;
     let original = probe.parameter(name).unwrap().as_slice()[index];
@@ -25,7 +31,10 @@ fn numeric_gradient(network: &Network<f64>, name: &str, index: usize, x: &Matrix
 fn printed_value(line: &str) -> f64 {
     let before = line.split("   (").next().unwrap();
     let value = before.rsplit("= ").next().unwrap().trim();
-    value.trim_matches(|c| c == '(' || c == ')').parse().unwrap_or_else(|_| panic!("no number in {line:?}"))
+    value
+        .trim_matches(|c| c == '(' || c == ')')
+        .parse()
+        .unwrap_or_else(|_| panic!("no number in {line:?}"))
 }
 
 /// `layers.0.weight[2, 1]` → ("layers.0.weight", 2 * fan_in + 1).
@@ -78,7 +87,10 @@ fn every_printed_gradient_matches_finite_differences_and_the_trace() {
         } else {
             trace.layers[layer].weight_gradient.as_slice()[index]
         };
-        assert!((printed - traced).abs() <= 0.5e-4 + 1e-12, "{line}: trace says {traced}");
+        assert!(
+            (printed - traced).abs() <= 0.5e-4 + 1e-12,
+            "{line}: trace says {traced}"
+        );
     }
 }
 
@@ -105,7 +117,13 @@ fn every_printed_delta_is_the_bias_gradient() {
         .collect();
     assert_eq!(deltas.len(), 4, "one δ per manager and the CEO's:\n{text}");
     for (layer, unit, value) in deltas {
-        let numeric = numeric_gradient(&network, &format!("layers.{}.bias", layer - 1), unit - 1, &x, &y);
+        let numeric = numeric_gradient(
+            &network,
+            &format!("layers.{}.bias", layer - 1),
+            unit - 1,
+            &x,
+            &y,
+        );
         assert!(
             (value - numeric).abs() <= 0.5e-4 + 1e-7,
             "δ{layer},{unit} printed {value}, finite differences {numeric}"

@@ -59,13 +59,28 @@ fn check_report(html: &str) {
     for title in TITLES {
         assert!(html.contains(title), "the report lacks {title:?}");
     }
-    for pattern in ["src=\"http", "href=\"http", "src='http", "href='http", "<script", "<link", "<img", "url("] {
-        assert!(!html.contains(pattern), "the report is not self-contained: {pattern}");
+    for pattern in [
+        "src=\"http",
+        "href=\"http",
+        "src='http",
+        "href='http",
+        "<script",
+        "<link",
+        "<img",
+        "url(",
+    ] {
+        assert!(
+            !html.contains(pattern),
+            "the report is not self-contained: {pattern}"
+        );
     }
     let mut rest = html;
     let mut figures = 0;
     while let Some(start) = rest.find("<svg ") {
-        let end = start + rest[start..].find("</svg>\n<figcaption>").expect("each figure ends before its caption");
+        let end = start
+            + rest[start..]
+                .find("</svg>\n<figcaption>")
+                .expect("each figure ends before its caption");
         check_svg(&rest[start..end + "</svg>".len()]);
         figures += 1;
         rest = &rest[end..];
@@ -90,7 +105,11 @@ fn check_png(path: &Path) {
         .iter()
         .filter(|pixel| pixel.red() < 100 && pixel.green() < 100 && pixel.blue() < 100)
         .count();
-    assert!(dark > 500, "{}: hardly any dark pixels (no text?)", path.display());
+    assert!(
+        dark > 500,
+        "{}: hardly any dark pixels (no text?)",
+        path.display()
+    );
 }
 
 #[test]
@@ -99,7 +118,10 @@ fn train_writes_a_self_contained_report_and_prints_diagnostics() {
     let (model, report, stderr) = circle_model(folder.path());
     check_report(&std::fs::read_to_string(&report).unwrap());
     for epoch in 1..=8 {
-        assert!(stderr.contains(&format!("epoch {epoch} layers: 1 ‖δ‖ ")), "{stderr}");
+        assert!(
+            stderr.contains(&format!("epoch {epoch} layers: 1 ‖δ‖ ")),
+            "{stderr}"
+        );
     }
     assert!(stderr.contains("saturated"), "{stderr}");
     // The per-epoch diagnostics are in the model file, one entry per layer.
@@ -119,15 +141,33 @@ fn report_rebuilds_the_report_from_the_model_file() {
     let folder = tempfile::tempdir().unwrap();
     let (model, _, _) = circle_model(folder.path());
     let out = folder.path().join("report.html");
-    let arguments = ["report", model.to_str().unwrap(), "--out", out.to_str().unwrap()];
+    let arguments = [
+        "report",
+        model.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
     success(&arguments, &backprop(&arguments));
     let html = std::fs::read_to_string(&out).unwrap();
     check_report(&html);
-    assert!(html.contains("circle (200 rows)"), "the model's own built-in data by default");
+    assert!(
+        html.contains("circle (200 rows)"),
+        "the model's own built-in data by default"
+    );
     let again = folder.path().join("again.html");
-    let arguments = ["report", "--model", model.to_str().unwrap(), "--out", again.to_str().unwrap()];
+    let arguments = [
+        "report",
+        "--model",
+        model.to_str().unwrap(),
+        "--out",
+        again.to_str().unwrap(),
+    ];
     success(&arguments, &backprop(&arguments));
-    assert_eq!(std::fs::read_to_string(&again).unwrap(), html, "the same file gives the same report");
+    assert_eq!(
+        std::fs::read_to_string(&again).unwrap(),
+        html,
+        "the same file gives the same report"
+    );
 }
 
 #[test]
@@ -144,13 +184,31 @@ fn plot_writes_every_kind_as_svg_and_png() {
         check_svg(&svg);
     }
     let png_dir = folder.path().join("png");
-    let arguments = ["plot", model, "--out-dir", png_dir.to_str().unwrap(), "--format", "png", "--what", "loss", "--what", "boundary"];
+    let arguments = [
+        "plot",
+        model,
+        "--out-dir",
+        png_dir.to_str().unwrap(),
+        "--format",
+        "png",
+        "--what",
+        "loss",
+        "--what",
+        "boundary",
+    ];
     success(&arguments, &backprop(&arguments));
     check_png(&png_dir.join("loss.png"));
     check_png(&png_dir.join("boundary.png"));
     assert_eq!(std::fs::read_dir(&png_dir).unwrap().count(), 2);
     let single = folder.path().join("speed.png");
-    let arguments = ["plot", model, "--what", "learning-speed", "--out", single.to_str().unwrap()];
+    let arguments = [
+        "plot",
+        model,
+        "--what",
+        "learning-speed",
+        "--out",
+        single.to_str().unwrap(),
+    ];
     success(&arguments, &backprop(&arguments));
     check_png(&single);
 }
@@ -163,23 +221,75 @@ fn plot_refuses_what_it_cannot_draw() {
     let out = folder.path().join("x.svg");
     let out_text = out.to_str().unwrap();
     for (arguments, message) in [
-        (vec!["plot", model, "--what", "loss", "--what", "accuracy", "--out", out_text], "exactly one --what"),
-        (vec!["plot", model, "--what", "loss", "--out", "x.gif"], "must end in .svg or .png"),
-        (vec!["plot", model, "--what", "lossy", "--out", out_text], "unknown picture"),
+        (
+            vec![
+                "plot", model, "--what", "loss", "--what", "accuracy", "--out", out_text,
+            ],
+            "exactly one --what",
+        ),
+        (
+            vec!["plot", model, "--what", "loss", "--out", "x.gif"],
+            "must end in .svg or .png",
+        ),
+        (
+            vec!["plot", model, "--what", "lossy", "--out", out_text],
+            "unknown picture",
+        ),
         (vec!["plot", model, "--what", "loss"], "--out-dir"),
-        (vec!["plot", model, "--what", "confusion", "--data", "digits", "--out", out_text], "64 features per row"),
+        (
+            vec![
+                "plot",
+                model,
+                "--what",
+                "confusion",
+                "--data",
+                "digits",
+                "--out",
+                out_text,
+            ],
+            "64 features per row",
+        ),
     ] {
         let output = backprop(&arguments);
-        assert_eq!(output.status.code(), Some(2), "{arguments:?}: {}", stderr(&output));
-        assert!(stderr(&output).contains(message), "{arguments:?}: {}", stderr(&output));
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{arguments:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains(message),
+            "{arguments:?}: {}",
+            stderr(&output)
+        );
         assert!(!out.exists());
     }
     // A model of 64 features has no 2-D heat maps.
     let digits = folder.path().join("digits.safetensors");
-    let arguments = ["train", "--data", "digits", "--epochs", "1", "-q", "--out", digits.to_str().unwrap()];
+    let arguments = [
+        "train",
+        "--data",
+        "digits",
+        "--epochs",
+        "1",
+        "-q",
+        "--out",
+        digits.to_str().unwrap(),
+    ];
     success(&arguments, &backprop(&arguments));
-    let output = backprop(&["plot", digits.to_str().unwrap(), "--what", "boundary", "--out", out_text]);
+    let output = backprop(&[
+        "plot",
+        digits.to_str().unwrap(),
+        "--what",
+        "boundary",
+        "--out",
+        out_text,
+    ]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("heat maps need two input features; this model has 64"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("heat maps need two input features; this model has 64"),
+        "{}",
+        stderr(&output)
+    );
     assert!(!out.exists());
 }

@@ -36,7 +36,12 @@ fn examples(markdown: &str) -> Vec<Example> {
         let command = block
             .first()
             .and_then(|first| first.strip_prefix("$ "))
-            .unwrap_or_else(|| panic!("tutorial line {}: a console block starts with `$ `", number + 1))
+            .unwrap_or_else(|| {
+                panic!(
+                    "tutorial line {}: a console block starts with `$ `",
+                    number + 1
+                )
+            })
             .to_string();
         found.push(Example {
             line: number + 1,
@@ -47,7 +52,18 @@ fn examples(markdown: &str) -> Vec<Example> {
     found
 }
 
-const TIME_UNITS: [&str; 10] = ["ns", "µs", "ms", "s", "s)", "minutes", "hours", "days", "years", "samples/s)"];
+const TIME_UNITS: [&str; 10] = [
+    "ns",
+    "µs",
+    "ms",
+    "s",
+    "s)",
+    "minutes",
+    "hours",
+    "days",
+    "years",
+    "samples/s)",
+];
 
 /// A line with timings masked and spaces collapsed.
 fn normalise(line: &str) -> String {
@@ -59,7 +75,9 @@ fn normalise(line: &str) -> String {
         let number = word.trim_start_matches('(');
         let is_number = !number.is_empty()
             && number.chars().any(|c| c.is_ascii_digit())
-            && number.chars().all(|c| c.is_ascii_digit() || c == '.' || c == ',');
+            && number
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == '.' || c == ',');
         match words.get(index + 1) {
             // The unit goes too: 999 µs in one run is 1.02 ms in the next.
             Some(unit) if is_number && TIME_UNITS.contains(unit) => {
@@ -80,7 +98,11 @@ fn normalise(line: &str) -> String {
 /// Runs one command line (split at spaces; the tutorial uses no quotes) in `folder`.
 fn run(command: &str, folder: &Path) -> (bool, String) {
     let mut words = command.split_whitespace();
-    assert_eq!(words.next(), Some("backprop"), "only backprop commands: {command}");
+    assert_eq!(
+        words.next(),
+        Some("backprop"),
+        "only backprop commands: {command}"
+    );
     let output = Command::new(env!("CARGO_BIN_EXE_backprop"))
         .args(words)
         .current_dir(folder)
@@ -101,9 +123,15 @@ fn masking_hides_timings_only() {
         normalise("trained 10 epochs in 0.00 s (1,050,440 samples/s)"),
         "trained 10 epochs in <time> (<time>)"
     );
-    assert_eq!(normalise("784-30-10   1.44 µs    3.48 µs"), "784-30-10 <time> <time>");
+    assert_eq!(
+        normalise("784-30-10   1.44 µs    3.48 µs"),
+        "784-30-10 <time> <time>"
+    );
     assert_eq!(normalise("12.8 years  0.1466"), "<time> 0.1466");
-    assert_eq!(normalise("loss 0.6996  accuracy 49.5%"), "loss 0.6996 accuracy 49.5%");
+    assert_eq!(
+        normalise("loss 0.6996  accuracy 49.5%"),
+        "loss 0.6996 accuracy 49.5%"
+    );
 }
 
 #[test]
@@ -117,7 +145,10 @@ fn the_tutorial_commands_print_what_the_tutorial_shows() {
     for example in &examples {
         let (succeeded, text) = run(&example.command, folder.path());
         if !succeeded {
-            failures.push(format!("line {}: `{}` failed:\n{text}", example.line, example.command));
+            failures.push(format!(
+                "line {}: `{}` failed:\n{text}",
+                example.line, example.command
+            ));
             continue;
         }
         // Test builds are unoptimised, and `compare` says so; a release build does not.

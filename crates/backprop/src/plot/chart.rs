@@ -120,7 +120,14 @@ impl LineChart {
         let (plot_left, plot_right) = (LEFT, WIDTH - RIGHT);
         let (plot_top, plot_bottom) = (TOP, TOP + PLOT_HEIGHT);
         if points.is_empty() {
-            svg.text(WIDTH / 2.0, TOP + PLOT_HEIGHT / 2.0, "middle", 13.0, "#666666", "no data to plot");
+            svg.text(
+                WIDTH / 2.0,
+                TOP + PLOT_HEIGHT / 2.0,
+                "middle",
+                13.0,
+                "#666666",
+                "no data to plot",
+            );
             return svg.finish();
         }
         let x_min = points.iter().map(|p| p.0).fold(f64::INFINITY, f64::min);
@@ -139,7 +146,10 @@ impl LineChart {
                     (low.floor(), high.ceil())
                 } else {
                     let pad = (high - low).abs() * 0.05;
-                    ((low - pad).min(if low >= 0.0 { 0.0 } else { low - pad }), high + pad)
+                    (
+                        (low - pad).min(if low >= 0.0 { 0.0 } else { low - pad }),
+                        high + pad,
+                    )
                 }
             }
         };
@@ -148,7 +158,9 @@ impl LineChart {
             y_min -= if self.log_y { 1.0 } else { 0.0 };
         }
         let px = |x: f64| plot_left + (plot_right - plot_left) * (x - x_min) / (x_max - x_min);
-        let py = |y: f64| plot_bottom - (plot_bottom - plot_top) * (transform(y) - y_min) / (y_max - y_min);
+        let py = |y: f64| {
+            plot_bottom - (plot_bottom - plot_top) * (transform(y) - y_min) / (y_max - y_min)
+        };
         // Grid and y ticks.
         let y_ticks: Vec<f64> = if self.log_y {
             let decades = (y_max - y_min).round() as i64;
@@ -178,11 +190,37 @@ impl LineChart {
         for tick in nice_ticks(x_min, x_max, 8) {
             let x = px(tick);
             svg.line((x, plot_top), (x, plot_bottom), "#f0f0f0", 1.0, "");
-            svg.text(x, plot_bottom + 18.0, "middle", 12.0, "#333333", &tick_label(tick, false));
+            svg.text(
+                x,
+                plot_bottom + 18.0,
+                "middle",
+                12.0,
+                "#333333",
+                &tick_label(tick, false),
+            );
         }
-        svg.line((plot_left, plot_bottom), (plot_right, plot_bottom), "#888888", 1.0, "");
-        svg.line((plot_left, plot_top), (plot_left, plot_bottom), "#888888", 1.0, "");
-        svg.text((plot_left + plot_right) / 2.0, plot_bottom + 38.0, "middle", 13.0, "#333333", &self.x_label);
+        svg.line(
+            (plot_left, plot_bottom),
+            (plot_right, plot_bottom),
+            "#888888",
+            1.0,
+            "",
+        );
+        svg.line(
+            (plot_left, plot_top),
+            (plot_left, plot_bottom),
+            "#888888",
+            1.0,
+            "",
+        );
+        svg.text(
+            (plot_left + plot_right) / 2.0,
+            plot_bottom + 38.0,
+            "middle",
+            13.0,
+            "#333333",
+            &self.x_label,
+        );
         svg.vertical_text(18.0, (plot_top + plot_bottom) / 2.0, 13.0, &self.y_label);
         for series in &self.series {
             let drawn: Vec<(f64, f64)> = self
@@ -200,7 +238,13 @@ impl LineChart {
         let mut y = plot_bottom + 62.0;
         for series in &self.series {
             let dash = if series.dashed { "6 4" } else { "" };
-            svg.line((plot_left, y - 4.0), (plot_left + 28.0, y - 4.0), &series.colour, 2.5, dash);
+            svg.line(
+                (plot_left, y - 4.0),
+                (plot_left + 28.0, y - 4.0),
+                &series.colour,
+                2.5,
+                dash,
+            );
             svg.text(plot_left + 36.0, y, "start", 12.0, "#333333", &series.label);
             y += LEGEND_LINE;
         }
@@ -220,9 +264,18 @@ mod tests {
         let rounded = |ticks: Vec<f64>| -> Vec<f64> {
             ticks.iter().map(|t| (t * 1e6).round() / 1e6).collect()
         };
-        assert_eq!(rounded(nice_ticks(0.0, 1.0, 5)), vec![0.0, 0.2, 0.4, 0.6, 0.8, 1.0]);
-        assert_eq!(rounded(nice_ticks(1.0, 30.0, 8)), vec![5.0, 10.0, 15.0, 20.0, 25.0, 30.0]);
-        assert_eq!(rounded(nice_ticks(1.0, 3.0, 8)), vec![1.0, 1.5, 2.0, 2.5, 3.0]);
+        assert_eq!(
+            rounded(nice_ticks(0.0, 1.0, 5)),
+            vec![0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
+        );
+        assert_eq!(
+            rounded(nice_ticks(1.0, 30.0, 8)),
+            vec![5.0, 10.0, 15.0, 20.0, 25.0, 30.0]
+        );
+        assert_eq!(
+            rounded(nice_ticks(1.0, 3.0, 8)),
+            vec![1.0, 1.5, 2.0, 2.5, 3.0]
+        );
     }
 
     #[test]

@@ -25,18 +25,38 @@ const MAX_POINTS: usize = 600;
 
 /// The network diagram, nodes shaded by their bias.
 pub fn diagram_figure(model: &Model) -> std::result::Result<Figure, Unavailable> {
-    let sizes: Vec<String> = model.network.config().sizes.iter().map(|s| s.to_string()).collect();
+    let sizes: Vec<String> = model
+        .network
+        .config()
+        .sizes
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     let title = format!("The network {}", sizes.join("-"));
-    let svg = diagram_svg(&model.network, &DiagramOptions::default().with_title(&title))
-        .map_err(|error| error.to_string())?;
-    Ok(Figure { kind: FigureKind::Diagram, title, svg })
+    let svg = diagram_svg(
+        &model.network,
+        &DiagramOptions::default().with_title(&title),
+    )
+    .map_err(|error| error.to_string())?;
+    Ok(Figure {
+        kind: FigureKind::Diagram,
+        title,
+        svg,
+    })
 }
 
 /// The class each row is predicted to be.
-fn predicted_classes(model: &Model, features: &Matrix<f32>) -> std::result::Result<Vec<usize>, Unavailable> {
+fn predicted_classes(
+    model: &Model,
+    features: &Matrix<f32>,
+) -> std::result::Result<Vec<usize>, Unavailable> {
     let outputs = model.predict(features).map_err(|error| error.to_string())?;
     Ok(if outputs.cols() == 1 {
-        outputs.as_slice().iter().map(|&p| usize::from(p > 0.5)).collect()
+        outputs
+            .as_slice()
+            .iter()
+            .map(|&p| usize::from(p > 0.5))
+            .collect()
     } else {
         outputs.argmax_rows()
     })
@@ -52,16 +72,23 @@ fn class_names(model: &Model) -> Vec<String> {
 }
 
 /// The confusion matrix of the model on the data.
-pub fn confusion_figure(model: &Model, data: &FigureData) -> std::result::Result<Figure, Unavailable> {
+pub fn confusion_figure(
+    model: &Model,
+    data: &FigureData,
+) -> std::result::Result<Figure, Unavailable> {
     let Some(labels) = &data.labels else {
         return Err("a confusion matrix needs a classifier and labelled data".into());
     };
     let predicted = predicted_classes(model, &data.features)?;
     let names = class_names(model);
     let report = ClassificationReport::new(&predicted, labels, names.len());
-    let title = format!("Confusion matrix on {}", data.description);
-    let svg = confusion_svg(&title, &report.confusion, &names);
-    Ok(Figure { kind: FigureKind::Confusion, title, svg })
+    let title = "Confusion matrix".to_string();
+    let svg = confusion_svg(&title, &data.description, &report.confusion, &names);
+    Ok(Figure {
+        kind: FigureKind::Confusion,
+        title,
+        svg,
+    })
 }
 
 /// The plane the maps cover: the data's range in each feature, widened by a tenth.
@@ -76,18 +103,29 @@ impl Plane {
             let values = (0..features.rows()).map(|row| f64::from(features[(row, column)]));
             let low = values.clone().fold(f64::INFINITY, f64::min);
             let high = values.fold(f64::NEG_INFINITY, f64::max);
-            let (low, high) = if low.is_finite() && high > low { (low, high) } else { (-1.0, 1.0) };
+            let (low, high) = if low.is_finite() && high > low {
+                (low, high)
+            } else {
+                (-1.0, 1.0)
+            };
             let pad = (high - low) * 0.1;
             (low - pad, high + pad)
         };
-        Self { x: range(0), y: range(1) }
+        Self {
+            x: range(0),
+            y: range(1),
+        }
     }
 
     /// Raw feature rows for a `cells` × `cells` grid, bottom row first, at cell centres.
     fn grid(&self, cells: usize) -> Matrix<f32> {
         Matrix::from_fn(cells * cells, 2, |index, column| {
             let (row, col) = (index / cells, index % cells);
-            let (range, step) = if column == 0 { (self.x, col) } else { (self.y, row) };
+            let (range, step) = if column == 0 {
+                (self.x, col)
+            } else {
+                (self.y, row)
+            };
             (range.0 + (range.1 - range.0) * (step as f64 + 0.5) / cells as f64) as f32
         })
     }
@@ -96,7 +134,9 @@ impl Plane {
 fn check_plane(model: &Model) -> std::result::Result<(), Unavailable> {
     let width = model.network.input_width();
     if width != 2 {
-        return Err(format!("heat maps need two input features; this model has {width}"));
+        return Err(format!(
+            "heat maps need two input features; this model has {width}"
+        ));
     }
     Ok(())
 }
@@ -112,7 +152,11 @@ fn points(data: &FigureData) -> Vec<(f64, f64, String)> {
                 Some(labels) if labels.len() == rows => class_colour(labels[row]),
                 _ => "#444444".to_string(),
             };
-            (f64::from(data.features[(row, 0)]), f64::from(data.features[(row, 1)]), colour)
+            (
+                f64::from(data.features[(row, 0)]),
+                f64::from(data.features[(row, 1)]),
+                colour,
+            )
         })
         .collect()
 }
@@ -137,7 +181,10 @@ fn feature_names(model: &Model) -> (String, String) {
 /// The decision boundary: each grid point coloured by the predicted class (two classes: the
 /// probability of class 1 on the orange-white-blue scale; more: the class's colour, paler
 /// where the network is less sure); regression shows the output's value.
-pub fn boundary_figure(model: &Model, data: &FigureData) -> std::result::Result<Figure, Unavailable> {
+pub fn boundary_figure(
+    model: &Model,
+    data: &FigureData,
+) -> std::result::Result<Figure, Unavailable> {
     check_plane(model)?;
     let plane = Plane::of(&data.features);
     let grid = plane.grid(BOUNDARY_GRID);
@@ -145,24 +192,48 @@ pub fn boundary_figure(model: &Model, data: &FigureData) -> std::result::Result<
     let classification = model.metadata.task == "classification";
     let (cells, notes): (Vec<String>, Vec<String>) = if classification && outputs.cols() <= 2 {
         let column = outputs.cols() - 1;
-        let cells = (0..outputs.rows()).map(|row| diverging(f64::from(outputs[(row, column)]))).collect();
+        let cells = (0..outputs.rows())
+            .map(|row| diverging(f64::from(outputs[(row, column)])))
+            .collect();
         let names = class_names(model);
         (cells, vec![format!("colour: the probability of class {} (blue) against {} (orange); white is the boundary, p = 0.5", names[1], names[0])])
     } else if classification {
         let cells = (0..outputs.rows())
             .map(|row| {
                 let values: Vec<f32> = (0..outputs.cols()).map(|c| outputs[(row, c)]).collect();
-                let (class, best) = values.iter().enumerate().fold((0, f32::MIN), |acc, (c, &v)| if v > acc.1 { (c, v) } else { acc });
+                let (class, best) =
+                    values
+                        .iter()
+                        .enumerate()
+                        .fold(
+                            (0, f32::MIN),
+                            |acc, (c, &v)| if v > acc.1 { (c, v) } else { acc },
+                        );
                 let chance = 1.0 / outputs.cols() as f64;
                 class_colour_confident(class, (f64::from(best) - chance) / (1.0 - chance))
             })
             .collect();
-        (cells, vec!["colour: the predicted class, paler where the network is less sure".into()])
+        (
+            cells,
+            vec!["colour: the predicted class, paler where the network is less sure".into()],
+        )
     } else {
-        let values: Vec<f64> = (0..outputs.rows()).map(|row| f64::from(outputs[(row, 0)])).collect();
+        let values: Vec<f64> = (0..outputs.rows())
+            .map(|row| f64::from(outputs[(row, 0)]))
+            .collect();
         let (low, high) = min_max(&values);
-        let cells = values.iter().map(|v| diverging((v - low) / (high - low))).collect();
-        (cells, vec![format!("colour: the prediction, from {} (orange) to {} (blue)", num(low), num(high))])
+        let cells = values
+            .iter()
+            .map(|v| diverging((v - low) / (high - low)))
+            .collect();
+        (
+            cells,
+            vec![format!(
+                "colour: the prediction, from {} (orange) to {} (blue)",
+                num(low),
+                num(high)
+            )],
+        )
     };
     let title = "Decision boundary".to_string();
     let map = Heatmap {
@@ -176,7 +247,11 @@ pub fn boundary_figure(model: &Model, data: &FigureData) -> std::result::Result<
         points: points(data),
         notes: [notes, vec![format!("dots: {}", data.description)]].concat(),
     };
-    Ok(Figure { kind: FigureKind::Boundary, title, svg: map.to_svg(420.0) })
+    Ok(Figure {
+        kind: FigureKind::Boundary,
+        title,
+        svg: map.to_svg(420.0),
+    })
 }
 
 fn class_colour_confident(class: usize, confidence: f64) -> String {
@@ -205,7 +280,10 @@ fn activation_range(activation: Activation, values: &[f64]) -> (f64, f64) {
 
 /// One small heat map per hidden neuron: its activation aˡⱼ over the input plane, orange
 /// low, blue high — what each neuron has learned to detect.
-pub fn neurons_figure(model: &Model, data: &FigureData) -> std::result::Result<Figure, Unavailable> {
+pub fn neurons_figure(
+    model: &Model,
+    data: &FigureData,
+) -> std::result::Result<Figure, Unavailable> {
     check_plane(model)?;
     let dense = model.network.dense_layers();
     if dense.len() < 2 {
@@ -224,7 +302,9 @@ pub fn neurons_figure(model: &Model, data: &FigureData) -> std::result::Result<F
     let mut layer_number = 0;
     for layer in model.network.layers() {
         a = layer.infer(&a);
-        let Some(dense_layer) = layer.as_dense() else { continue };
+        let Some(dense_layer) = layer.as_dense() else {
+            continue;
+        };
         layer_number += 1;
         if layer_number > hidden_layers {
             break;
@@ -236,7 +316,10 @@ pub fn neurons_figure(model: &Model, data: &FigureData) -> std::result::Result<F
             }
             let values: Vec<f64> = (0..a.rows()).map(|row| f64::from(a[(row, unit)])).collect();
             let (low, high) = activation_range(dense_layer.activation, &values);
-            let cells = values.iter().map(|v| diverging((v - low) / (high - low))).collect();
+            let cells = values
+                .iter()
+                .map(|v| diverging((v - low) / (high - low)))
+                .collect();
             maps.push(Heatmap {
                 title: format!("layer {layer_number}, unit {}", unit + 1),
                 axis_names: feature_names(model),
@@ -252,17 +335,30 @@ pub fn neurons_figure(model: &Model, data: &FigureData) -> std::result::Result<F
         }
     }
     let title = "Hidden neurons: each unit's activation over the input plane".to_string();
-    let mut notes = vec!["orange: low activation, blue: high (sigmoid 0…1, tanh −1…1, others their own range)".to_string()];
+    let mut notes = vec![
+        "orange: low activation, blue: high (sigmoid 0…1, tanh −1…1, others their own range)"
+            .to_string(),
+    ];
     if left_out > 0 {
         notes.push(format!("{left_out} more hidden units left out"));
     }
     let tiles: Vec<String> = maps.iter().map(|map| map.to_svg(150.0)).collect();
-    Ok(Figure { kind: FigureKind::Neurons, svg: tile(&title, &tiles, 166.0, 192.0, &notes), title })
+    Ok(Figure {
+        kind: FigureKind::Neurons,
+        svg: tile(&title, &tiles, 166.0, 192.0, &notes),
+        title,
+    })
 }
 
 /// Small SVG documents of `tile_width` × `tile_height` laid out in rows under a title, as
 /// nested `<svg>` elements.
-pub fn tile(title: &str, tiles: &[String], tile_width: f64, tile_height: f64, notes: &[String]) -> String {
+pub fn tile(
+    title: &str,
+    tiles: &[String],
+    tile_width: f64,
+    tile_height: f64,
+    notes: &[String],
+) -> String {
     let columns = tiles.len().clamp(1, 6);
     let rows = tiles.len().div_ceil(columns);
     let width = (columns as f64 * tile_width + 16.0).max(520.0);
@@ -273,7 +369,11 @@ pub fn tile(title: &str, tiles: &[String], tile_width: f64, tile_height: f64, no
     for (index, tile) in tiles.iter().enumerate() {
         let x = 8.0 + (index % columns) as f64 * tile_width;
         let y = 40.0 + (index / columns) as f64 * tile_height;
-        body.push_str(&tile.replacen("<svg ", &format!("<svg x=\"{}\" y=\"{}\" ", num(x), num(y)), 1));
+        body.push_str(&tile.replacen(
+            "<svg ",
+            &format!("<svg x=\"{}\" y=\"{}\" ", num(x), num(y)),
+            1,
+        ));
     }
     let mut y = 44.0 + rows as f64 * tile_height + 8.0;
     for note in notes {

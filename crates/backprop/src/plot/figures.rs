@@ -3,7 +3,7 @@
 //! decision boundary, hidden neurons).
 //!
 //! The per-epoch figures read the history stored in the model's metadata
-//! ([`EpochSummary`], with its per-layer [`LayerDiagnostics`]), so a report can be rebuilt
+//! ([`EpochSummary`], with its per-layer [`LayerDiagnostics`](crate::train::LayerDiagnostics)), so a report can be rebuilt
 //! from the file at any time.
 
 use super::chart::{LineChart, Series};
@@ -103,7 +103,13 @@ pub struct FigureData {
 /// Why a figure cannot be drawn, said in words.
 pub type Unavailable = String;
 
-fn summary_series(history: &[EpochSummary], label: &str, colour: &str, dashed: bool, value: impl Fn(&EpochSummary) -> Option<f64>) -> Option<Series> {
+fn summary_series(
+    history: &[EpochSummary],
+    label: &str,
+    colour: &str,
+    dashed: bool,
+    value: impl Fn(&EpochSummary) -> Option<f64>,
+) -> Option<Series> {
     let points: Vec<(f64, f64)> = history
         .iter()
         .filter_map(|summary| value(summary).map(|v| (summary.epoch as f64, v)))
@@ -123,8 +129,20 @@ pub fn loss_figure(history: &[EpochSummary]) -> std::result::Result<Figure, Unav
     }
     let mut chart = LineChart::new("Loss per epoch", "epoch", "loss (log scale)");
     chart.log_y = true;
-    chart.series.extend(summary_series(history, "training", palette(0), false, |s| Some(s.loss)));
-    chart.series.extend(summary_series(history, "validation", palette(1), true, |s| s.validation_loss));
+    chart.series.extend(summary_series(
+        history,
+        "training",
+        palette(0),
+        false,
+        |s| Some(s.loss),
+    ));
+    chart.series.extend(summary_series(
+        history,
+        "validation",
+        palette(1),
+        true,
+        |s| s.validation_loss,
+    ));
     Ok(figure(FigureKind::Loss, chart))
 }
 
@@ -137,13 +155,37 @@ pub fn accuracy_figure(history: &[EpochSummary]) -> std::result::Result<Figure, 
     let mut chart = if classification {
         let mut chart = LineChart::new("Accuracy per epoch", "epoch", "accuracy");
         chart.percent = true;
-        chart.series.extend(summary_series(history, "training", palette(0), false, |s| s.accuracy));
-        chart.series.extend(summary_series(history, "validation", palette(1), true, |s| s.validation_accuracy));
+        chart.series.extend(summary_series(
+            history,
+            "training",
+            palette(0),
+            false,
+            |s| s.accuracy,
+        ));
+        chart.series.extend(summary_series(
+            history,
+            "validation",
+            palette(1),
+            true,
+            |s| s.validation_accuracy,
+        ));
         chart
     } else {
         let mut chart = LineChart::new("R² per epoch", "epoch", "R² (standardised targets)");
-        chart.series.extend(summary_series(history, "training", palette(0), false, |s| s.r2));
-        chart.series.extend(summary_series(history, "validation", palette(1), true, |s| s.validation_r2));
+        chart.series.extend(summary_series(
+            history,
+            "training",
+            palette(0),
+            false,
+            |s| s.r2,
+        ));
+        chart.series.extend(summary_series(
+            history,
+            "validation",
+            palette(1),
+            true,
+            |s| s.validation_r2,
+        ));
         chart
     };
     if chart.series.is_empty() {
@@ -183,11 +225,26 @@ fn layer_chart(
     for layer in 1..=layers {
         let points: Vec<(f64, f64)> = history
             .iter()
-            .filter_map(|s| s.layers.iter().find(|d| d.layer == layer).and_then(&value).map(|v| (s.epoch as f64, v)))
+            .filter_map(|s| {
+                s.layers
+                    .iter()
+                    .find(|d| d.layer == layer)
+                    .and_then(&value)
+                    .map(|v| (s.epoch as f64, v))
+            })
             .collect();
         if !points.is_empty() {
-            let name = if layer == layers { format!("layer {layer} (output)") } else { format!("layer {layer} (hidden)") };
-            chart.series.push(Series { label: name, colour: palette(layer - 1).into(), points, dashed: false });
+            let name = if layer == layers {
+                format!("layer {layer} (output)")
+            } else {
+                format!("layer {layer} (hidden)")
+            };
+            chart.series.push(Series {
+                label: name,
+                colour: palette(layer - 1).into(),
+                points,
+                dashed: false,
+            });
         }
     }
     if chart.series.is_empty() {
@@ -210,7 +267,9 @@ pub fn learning_speed_figure(history: &[EpochSummary]) -> std::result::Result<Fi
 }
 
 /// ‖∂C/∂wˡ‖ per layer per epoch, log scale.
-pub fn weight_gradient_figure(history: &[EpochSummary]) -> std::result::Result<Figure, Unavailable> {
+pub fn weight_gradient_figure(
+    history: &[EpochSummary],
+) -> std::result::Result<Figure, Unavailable> {
     layer_chart(
         history,
         FigureKind::WeightGradients,
@@ -223,7 +282,14 @@ pub fn weight_gradient_figure(history: &[EpochSummary]) -> std::result::Result<F
 
 /// The share of saturated sigmoid/tanh units per layer per epoch.
 pub fn saturation_figure(history: &[EpochSummary]) -> std::result::Result<Figure, Unavailable> {
-    let result = layer_chart(history, FigureKind::Saturation, "Saturated units per layer", "saturated share (σ′(z) under 10% of its peak)", false, |d| d.saturated);
+    let result = layer_chart(
+        history,
+        FigureKind::Saturation,
+        "Saturated units per layer",
+        "saturated share (σ′(z) under 10% of its peak)",
+        false,
+        |d| d.saturated,
+    );
     result.map_err(|reason| {
         if reason.starts_with("no layer") {
             "no layer uses sigmoid or tanh, the activations that saturate".to_string()
@@ -234,5 +300,9 @@ pub fn saturation_figure(history: &[EpochSummary]) -> std::result::Result<Figure
 }
 
 fn figure(kind: FigureKind, chart: LineChart) -> Figure {
-    Figure { kind, title: chart.title.clone(), svg: chart.to_svg() }
+    Figure {
+        kind,
+        title: chart.title.clone(),
+        svg: chart.to_svg(),
+    }
 }

@@ -16,7 +16,11 @@ pub const LOW: &str = "#ff7f0e";
 
 /// A diverging colour for `t` in [0, 1]: orange at 0, white at ½, blue at 1 (quantised).
 pub fn diverging(t: f64) -> String {
-    let t = if t.is_finite() { t.clamp(0.0, 1.0) } else { 0.5 };
+    let t = if t.is_finite() {
+        t.clamp(0.0, 1.0)
+    } else {
+        0.5
+    };
     let t = (t * LEVELS).round() / LEVELS;
     if t < 0.5 {
         mix(LOW, "#ffffff", t * 2.0)
@@ -69,12 +73,24 @@ impl Heatmap {
         let bottom = if small { 8.0 } else { 48.0 };
         let note_height = 16.0 * self.notes.len() as f64;
         // Wide enough for the longest note (DejaVu Sans at 11 px: about 6.5 px a character).
-        let longest = self.notes.iter().map(|n| n.chars().count()).max().unwrap_or(0) as f64;
+        let longest = self
+            .notes
+            .iter()
+            .map(|n| n.chars().count())
+            .max()
+            .unwrap_or(0) as f64;
         let width = (left + size + if small { 8.0 } else { 24.0 }).max(left + longest * 6.5 + 8.0);
         let height = top + size + bottom + note_height;
         let mut svg = Svg::new(width, height);
         if small {
-            svg.text(left + size / 2.0, 17.0, "middle", 12.0, "#222222", &self.title);
+            svg.text(
+                left + size / 2.0,
+                17.0,
+                "middle",
+                12.0,
+                "#222222",
+                &self.title,
+            );
         } else {
             svg.title(left + size / 2.0, 26.0, 15.0, &self.title);
         }
@@ -114,12 +130,33 @@ impl Heatmap {
         svg.rect(left, top, size, size, "none", Some("#888888"));
         if !small {
             for tick in super::chart::nice_ticks(x0, x1, 5) {
-                svg.text(px(tick), top + size + 16.0, "middle", 11.0, "#333333", &num(tick));
+                svg.text(
+                    px(tick),
+                    top + size + 16.0,
+                    "middle",
+                    11.0,
+                    "#333333",
+                    &num(tick),
+                );
             }
             for tick in super::chart::nice_ticks(y0, y1, 5) {
-                svg.text(left - 6.0, py(tick) + 4.0, "end", 11.0, "#333333", &num(tick));
+                svg.text(
+                    left - 6.0,
+                    py(tick) + 4.0,
+                    "end",
+                    11.0,
+                    "#333333",
+                    &num(tick),
+                );
             }
-            svg.text(left + size / 2.0, top + size + 34.0, "middle", 12.0, "#333333", &self.axis_names.0);
+            svg.text(
+                left + size / 2.0,
+                top + size + 34.0,
+                "middle",
+                12.0,
+                "#333333",
+                &self.axis_names.0,
+            );
             svg.vertical_text(16.0, top + size / 2.0, 12.0, &self.axis_names.1);
         }
         let mut y = top + size + bottom + 4.0;
@@ -163,7 +200,11 @@ mod tests {
         let svg = map.to_svg(300.0);
         assert_eq!(svg.matches("fill=\"#ff0000\"").count(), 1);
         assert_eq!(svg.matches("fill=\"#00ff00\"").count(), 1);
-        assert_eq!(svg.matches("<circle").count(), 1, "the point off the map is left out");
+        assert_eq!(
+            svg.matches("<circle").count(),
+            1,
+            "the point off the map is left out"
+        );
         assert!(svg.contains(">blue: class 1</text>"));
     }
 }

@@ -26,7 +26,11 @@ use crate::model::Model;
 
 /// The figure of `kind` for `model`, with `data` for the kinds that need it; an `Err` says
 /// in words why it cannot be drawn (no history, no data, not two features, …).
-pub fn figure(model: &Model, kind: FigureKind, data: Option<&FigureData>) -> Result<Figure, String> {
+pub fn figure(
+    model: &Model,
+    kind: FigureKind,
+    data: Option<&FigureData>,
+) -> Result<Figure, String> {
     let history = &model.metadata.history;
     let needs = || format!("the {} figure needs labelled data (--data)", kind.name());
     match kind {

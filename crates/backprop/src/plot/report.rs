@@ -31,17 +31,47 @@ td:first-child{color:#555}figure{margin:1em 0}svg{max-width:100%;height:auto}\
 /// The summary rows of a model: architecture, training, data and the last epoch's figures.
 pub fn model_summary(model: &Model) -> Vec<(String, String)> {
     let metadata = &model.metadata;
-    let sizes: Vec<String> = metadata.architecture.sizes.iter().map(|s| s.to_string()).collect();
+    let sizes: Vec<String> = metadata
+        .architecture
+        .sizes
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     let mut rows = vec![
-        ("network".to_string(), format!("{} ({} parameters)", sizes.join("-"), crate::teach::format::format_count(model.network.parameter_count() as u64))),
-        ("activations".to_string(), metadata.architecture.activations.join(", ")),
+        (
+            "network".to_string(),
+            format!(
+                "{} ({} parameters)",
+                sizes.join("-"),
+                crate::teach::format::format_count(model.network.parameter_count() as u64)
+            ),
+        ),
+        (
+            "activations".to_string(),
+            metadata.architecture.activations.join(", "),
+        ),
         ("cost".to_string(), metadata.cost.clone()),
         ("task".to_string(), metadata.task.clone()),
-        ("training data".to_string(), format!("{} ({} rows)", metadata.data.source, metadata.data.rows)),
+        (
+            "training data".to_string(),
+            format!("{} ({} rows)", metadata.data.source, metadata.data.rows),
+        ),
     ];
-    let setting = |key: &str| metadata.hyperparameters.get(key).filter(|v| !v.is_null()).map(|v| v.to_string().trim_matches('"').to_string());
+    let setting = |key: &str| {
+        metadata
+            .hyperparameters
+            .get(key)
+            .filter(|v| !v.is_null())
+            .map(|v| v.to_string().trim_matches('"').to_string())
+    };
     let mut training = Vec::new();
-    for key in ["optimizer", "learning_rate", "batch_size", "epochs_run", "schedule"] {
+    for key in [
+        "optimizer",
+        "learning_rate",
+        "batch_size",
+        "epochs_run",
+        "schedule",
+    ] {
         if let Some(value) = setting(key) {
             training.push(format!("{} {value}", key.replace('_', " ")));
         }
@@ -84,11 +114,23 @@ fn caption(kind: FigureKind) -> &'static str {
 /// The page as HTML.
 pub fn report_html(page: &ReportPage) -> String {
     let mut html = String::new();
-    let _ = writeln!(html, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">");
-    let _ = writeln!(html, "<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>", escape(&page.title));
+    let _ = writeln!(
+        html,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">"
+    );
+    let _ = writeln!(
+        html,
+        "<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>",
+        escape(&page.title)
+    );
     let _ = writeln!(html, "<h1>{}</h1>\n<table>", escape(&page.title));
     for (name, value) in &page.summary {
-        let _ = writeln!(html, "<tr><td>{}</td><td>{}</td></tr>", escape(name), escape(value));
+        let _ = writeln!(
+            html,
+            "<tr><td>{}</td><td>{}</td></tr>",
+            escape(name),
+            escape(value)
+        );
     }
     html.push_str("</table>\n");
     for note in &page.notes {

@@ -134,7 +134,15 @@ impl Svg {
     }
 
     /// A filled rectangle, with an optional outline.
-    pub fn rect(&mut self, x: f64, y: f64, width: f64, height: f64, fill: &str, stroke: Option<&str>) {
+    pub fn rect(
+        &mut self,
+        x: f64,
+        y: f64,
+        width: f64,
+        height: f64,
+        fill: &str,
+        stroke: Option<&str>,
+    ) {
         let stroke = stroke
             .map(|colour| format!(r#" stroke="{colour}" stroke-width="1""#))
             .unwrap_or_default();
@@ -171,8 +179,13 @@ pub fn mix(low: &str, high: &str, t: f64) -> String {
     let channel = |colour: &str, i: usize| {
         f64::from(u8::from_str_radix(&colour[1 + 2 * i..3 + 2 * i], 16).unwrap_or(0))
     };
-    let t = if t.is_finite() { t.clamp(0.0, 1.0) } else { 0.0 };
-    let value = |i: usize| (channel(low, i) + (channel(high, i) - channel(low, i)) * t).round() as u8;
+    let t = if t.is_finite() {
+        t.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let value =
+        |i: usize| (channel(low, i) + (channel(high, i) - channel(low, i)) * t).round() as u8;
     format!("#{:02x}{:02x}{:02x}", value(0), value(1), value(2))
 }
 

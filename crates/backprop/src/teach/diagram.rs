@@ -117,7 +117,7 @@ pub struct Edge {
 }
 
 const COLUMN_GAP: f64 = 220.0;
-const ROW_GAP: f64 = 46.0;
+const ROW_GAP: f64 = 54.0;
 const LEFT: f64 = 130.0;
 const RIGHT: f64 = 130.0;
 const TOP: f64 = 78.0;

@@ -298,7 +298,15 @@ pub(crate) fn render(layout: &DiagramLayout) -> String {
         text(&mut out, x + 28.0, y, "start", 11, "", label);
         x += 40.0 + 6.0 * label.chars().count() as f64;
     }
-    text(&mut out, x + 8.0, y, "start", 11, r##" fill="#555555""##, key);
+    text(
+        &mut out,
+        x + 8.0,
+        y,
+        "start",
+        11,
+        r##" fill="#555555""##,
+        key,
+    );
     out.push_str("</svg>\n");
     out
 }

@@ -82,8 +82,8 @@ pub struct Extrapolation {
 /// Rounds per figure: the fastest one is kept.
 const TIMING_ROUNDS: u32 = 5;
 
-/// Seconds per call of `f`: the fastest of [`TIMING_ROUNDS`] rounds, each at least
-/// `budget / TIMING_ROUNDS` seconds long and at least 3 calls; returns it with the number of
+/// Seconds per call of `f`: the fastest of five rounds, each at least
+/// `budget / 5` seconds long and at least 3 calls; returns it with the number of
 /// calls timed in all.
 ///
 /// Why the fastest round and not the mean: on a shared machine one descheduling of a few

@@ -87,7 +87,11 @@ pub fn diagnose<T: Float>(
 
 /// The share of entries whose σ′ is below a tenth of its peak; `None` for activations that
 /// do not saturate at both ends (all but sigmoid and tanh).
-pub fn saturated_share<T: Float>(activation: Activation, z: &Matrix<T>, a: &Matrix<T>) -> Option<f64> {
+pub fn saturated_share<T: Float>(
+    activation: Activation,
+    z: &Matrix<T>,
+    a: &Matrix<T>,
+) -> Option<f64> {
     let peak = match activation {
         Activation::Sigmoid => 0.25,
         Activation::Tanh => 1.0,
