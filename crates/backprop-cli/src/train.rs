@@ -125,9 +125,8 @@ pub fn run(plan: &TrainPlan) -> Result<(), CliError> {
     }
     let metadata = model_file::metadata(plan, &data, &network, &history, batch_size);
     let parameters = network.parameter_count();
-    if let Some(path) = &plan.output.report {
-        write_report(path, &plan.output.model, &network, &metadata, &data)?;
-    }
+    // The model first: a report that cannot be written must not cost the trained model.
+    let report_metadata = plan.output.report.as_ref().map(|_| metadata.clone());
     model_file::save_model(&plan.output.model, network.clone(), metadata)?;
     say(format_args!(
         "saved {} ({}, {} parameters)",
@@ -135,6 +134,9 @@ pub fn run(plan: &TrainPlan) -> Result<(), CliError> {
         format_sizes(&outcome.config.sizes),
         format_count(parameters)
     ));
+    if let (Some(path), Some(metadata)) = (&plan.output.report, &report_metadata) {
+        write_report(path, &plan.output.model, &network, metadata, &data)?;
+    }
     if plan.output.json {
         let mut stdout = std::io::stdout().lock();
         writeln!(stdout, "{}", summary_json(&outcome))

@@ -293,3 +293,26 @@ fn plot_refuses_what_it_cannot_draw() {
     );
     assert!(!out.exists());
 }
+
+#[test]
+fn a_report_that_cannot_be_written_keeps_the_model() {
+    let folder = tempfile::tempdir().unwrap();
+    let model = folder.path().join("m.safetensors");
+    let report = folder.path().join("missing-folder").join("r.html");
+    let arguments = [
+        "train",
+        "--data",
+        "xor-table",
+        "--epochs",
+        "3",
+        "-q",
+        "--out",
+        model.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+    ];
+    let output = backprop(&arguments);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(stderr(&output).contains("missing-folder"), "{}", stderr(&output));
+    assert!(model.exists() && !report.exists());
+}
