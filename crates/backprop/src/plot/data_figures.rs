@@ -235,7 +235,12 @@ pub fn boundary_figure(
             )],
         )
     };
-    let title = "Decision boundary".to_string();
+    let title = if classification {
+        "Decision boundary"
+    } else {
+        "The prediction over the input plane"
+    }
+    .to_string();
     let map = Heatmap {
         title: title.clone(),
         axis_names: feature_names(model),
