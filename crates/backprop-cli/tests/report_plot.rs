@@ -313,6 +313,10 @@ fn a_report_that_cannot_be_written_keeps_the_model() {
     ];
     let output = backprop(&arguments);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
-    assert!(stderr(&output).contains("missing-folder"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("missing-folder"),
+        "{}",
+        stderr(&output)
+    );
     assert!(model.exists() && !report.exists());
 }
