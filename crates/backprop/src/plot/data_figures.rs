@@ -388,3 +388,70 @@ pub fn tile(
     let document = svg.finish();
     document.replacen("</svg>\n", &format!("{body}</svg>\n"), 1)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cost::Cost;
+    use crate::model::ModelMetadata;
+    use crate::network::NetworkConfig;
+    use crate::train::Task;
+
+    fn model(sizes: &[usize]) -> Model {
+        let config = NetworkConfig::new(sizes, Cost::SoftmaxCrossEntropy)
+            .with_hidden_activation(Activation::Tanh)
+            .with_seed(5);
+        let network = config.init::<f32>().unwrap();
+        Model::new(
+            network,
+            ModelMetadata::describe(&config, Task::Classification),
+        )
+        .unwrap()
+    }
+
+    fn data(width: usize) -> FigureData {
+        let features = Matrix::from_fn(20, width, |row, column| {
+            (row as f32 * 0.3 - 3.0) * if column == 0 { 1.0 } else { -0.5 }
+        });
+        FigureData {
+            features,
+            labels: Some((0..20).map(|row| row % 2).collect()),
+            description: "twenty rows".into(),
+        }
+    }
+
+    #[test]
+    fn the_boundary_covers_the_data_and_draws_its_points() {
+        let figure = boundary_figure(&model(&[2, 3, 2]), &data(2)).unwrap();
+        assert_eq!(figure.kind, FigureKind::Boundary);
+        assert!(figure.svg.contains(">Decision boundary</text>"));
+        assert_eq!(figure.svg.matches("<circle").count(), 20);
+        assert!(figure.svg.contains("dots: twenty rows"));
+    }
+
+    #[test]
+    fn each_hidden_unit_gets_a_map() {
+        let figure = neurons_figure(&model(&[2, 3, 4, 2]), &data(2)).unwrap();
+        for title in ["layer 1, unit 3", "layer 2, unit 4"] {
+            assert!(figure.svg.contains(title), "{title}");
+        }
+        assert!(
+            !figure.svg.contains("layer 3"),
+            "the output layer is not a hidden one"
+        );
+        assert_eq!(figure.svg.matches("<svg ").count(), 1 + 7);
+    }
+
+    #[test]
+    fn maps_need_two_features_and_a_confusion_matrix_counts_every_row() {
+        let wide = model(&[3, 4, 2]);
+        let error = boundary_figure(&wide, &data(3)).unwrap_err();
+        assert!(
+            error.contains("two input features; this model has 3"),
+            "{error}"
+        );
+        assert!(neurons_figure(&wide, &data(3)).is_err());
+        let confusion = confusion_figure(&wide, &data(3)).unwrap();
+        assert!(confusion.svg.contains(" of 20 right"), "{}", confusion.svg);
+    }
+}

@@ -306,3 +306,66 @@ fn figure(kind: FigureKind, chart: LineChart) -> Figure {
         svg: chart.to_svg(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::train::LayerDiagnostics;
+
+    fn summary(epoch: usize, layers: Vec<LayerDiagnostics>) -> EpochSummary {
+        EpochSummary {
+            epoch,
+            loss: 1.0 / epoch as f64,
+            accuracy: Some(0.5 + 0.1 * epoch as f64),
+            mae: None,
+            r2: None,
+            validation_loss: Some(1.2 / epoch as f64),
+            validation_accuracy: Some(0.5),
+            validation_mae: None,
+            validation_r2: None,
+            learning_rate: 0.1,
+            step: epoch as u64,
+            seconds: 0.0,
+            layers,
+        }
+    }
+
+    fn layer(layer: usize, delta_norm: f64, saturated: Option<f64>) -> LayerDiagnostics {
+        LayerDiagnostics {
+            layer,
+            delta_norm,
+            weight_gradient_norm: 2.0 * delta_norm,
+            saturated,
+        }
+    }
+
+    #[test]
+    fn history_figures_show_training_and_validation() {
+        let history: Vec<EpochSummary> = (1..=3).map(|e| summary(e, Vec::new())).collect();
+        let loss = loss_figure(&history).unwrap();
+        assert!(loss.svg.contains(">training</text>") && loss.svg.contains(">validation</text>"));
+        let accuracy = accuracy_figure(&history).unwrap();
+        assert!(accuracy.svg.contains("100%"));
+        let error = learning_speed_figure(&history).unwrap_err();
+        assert!(error.contains("no per-layer diagnostics"), "{error}");
+        assert!(loss_figure(&[]).is_err());
+    }
+
+    #[test]
+    fn layer_figures_have_one_line_per_layer() {
+        let history: Vec<EpochSummary> = (1..=3)
+            .map(|e| summary(e, vec![layer(1, 1e-3, Some(0.25)), layer(2, 1e-1, None)]))
+            .collect();
+        let speed = learning_speed_figure(&history).unwrap();
+        assert!(speed.svg.contains(">layer 1 (hidden)</text>"));
+        assert!(speed.svg.contains(">layer 2 (output)</text>"));
+        assert_eq!(speed.svg.matches("<polyline").count(), 2);
+        let saturation = saturation_figure(&history).unwrap();
+        assert_eq!(saturation.svg.matches("<polyline").count(), 1);
+        let none: Vec<EpochSummary> = (1..=2)
+            .map(|e| summary(e, vec![layer(1, 1e-3, None)]))
+            .collect();
+        let error = saturation_figure(&none).unwrap_err();
+        assert!(error.contains("sigmoid or tanh"), "{error}");
+    }
+}
