@@ -2,7 +2,7 @@
 //! optimisation steps showing the epoch, loss and accuracy; otherwise plain per-epoch lines on
 //! stderr (thinned out to about 40 for long runs, none with `-q`). The same thinned epoch lines
 //! are printed above the bar on a terminal. One JSON line per epoch goes to the `--log` file,
-//! flushed as training goes. The reporter asks the trainer for per-layer diagnostics every
+//! flushed as training goes, with the epoch's per-layer diagnostics under `layers`. The reporter asks the trainer for per-layer diagnostics every
 //! epoch (they go into the model file's history), and with `--diagnostics` prints them, one
 //! line per epoch.
 
@@ -31,6 +31,8 @@ pub struct EpochReporter {
     log: Option<(PathBuf, BufWriter<File>)>,
     log_error: Option<CliError>,
     print_diagnostics: bool,
+    /// The last epoch, waiting for its diagnostics before it is logged.
+    pending_log: Option<EpochRecord>,
 }
 
 /// Print every k-th epoch so that about [`TARGET_EPOCH_LINES`] lines appear.
@@ -66,6 +68,7 @@ impl EpochReporter {
             log,
             log_error: None,
             print_diagnostics: false,
+            pending_log: None,
         })
     }
 
@@ -80,13 +83,18 @@ impl EpochReporter {
         !self.quiet && (epoch == 1 || epoch % self.print_every == 0 || epoch == self.total_epochs)
     }
 
-    /// Appends one JSON line and flushes it; remembers the first failure.
-    fn log_epoch(&mut self, record: &EpochRecord) {
+    /// Appends one JSON line (with the epoch's per-layer diagnostics under `layers`, when
+    /// given) and flushes it; remembers the first failure.
+    fn log_epoch(&mut self, record: &EpochRecord, diagnostics: Option<&EpochDiagnostics>) {
         if self.log_error.is_some() {
             return;
         }
         if let Some((path, writer)) = &mut self.log {
-            let written = writeln!(writer, "{}", epoch_json(record)).and_then(|()| writer.flush());
+            let mut line = epoch_json(record);
+            if let (Some(object), Some(diagnostics)) = (line.as_object_mut(), diagnostics) {
+                object.insert("layers".into(), serde_json::json!(diagnostics.layers));
+            }
+            let written = writeln!(writer, "{line}").and_then(|()| writer.flush());
             if let Err(error) = written {
                 let context = format!("cannot write log file {}", path.display());
                 self.log_error = Some(CliError::io(context, error));
@@ -96,6 +104,10 @@ impl EpochReporter {
 
     /// Clears the bar and flushes the log; reports the first write failure.
     pub fn finish(mut self) -> Result<(), CliError> {
+        // An epoch whose diagnostics never came (training stopped in between) is logged as is.
+        if let Some(record) = self.pending_log.take() {
+            self.log_epoch(&record, None);
+        }
         if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();
         }
@@ -129,7 +141,10 @@ impl TrainingObserver for EpochReporter {
     }
 
     fn on_epoch(&mut self, record: &EpochRecord) {
-        self.log_epoch(record);
+        // Logged when its diagnostics arrive, right after this event.
+        if let Some(previous) = self.pending_log.replace(record.clone()) {
+            self.log_epoch(&previous, None);
+        }
         let line = self
             .prints(record.epoch)
             .then(|| epoch_line(record, self.total_epochs));
@@ -157,6 +172,9 @@ impl TrainingObserver for EpochReporter {
     }
 
     fn on_diagnostics(&mut self, diagnostics: &EpochDiagnostics) {
+        if let Some(record) = self.pending_log.take() {
+            self.log_epoch(&record, Some(diagnostics));
+        }
         if !self.print_diagnostics {
             return;
         }

@@ -26,6 +26,7 @@ const TITLES: [&str; 9] = [
 fn circle_model(folder: &Path) -> (PathBuf, PathBuf, String) {
     let model = folder.join("circle.safetensors");
     let report = folder.join("train-report.html");
+    let log = folder.join("train.jsonl");
     let arguments = [
         "train",
         "--data",
@@ -47,6 +48,8 @@ fn circle_model(folder: &Path) -> (PathBuf, PathBuf, String) {
         model.to_str().unwrap(),
         "--report",
         report.to_str().unwrap(),
+        "--log",
+        log.to_str().unwrap(),
     ];
     let output = backprop(&arguments);
     success(&arguments, &output);
@@ -124,6 +127,16 @@ fn train_writes_a_self_contained_report_and_prints_diagnostics() {
         );
     }
     assert!(stderr.contains("saturated"), "{stderr}");
+    // The --log lines carry the same figures.
+    let log = std::fs::read_to_string(folder.path().join("train.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 8);
+    for line in &lines {
+        assert_eq!(line["layers"].as_array().unwrap().len(), 3, "{line}");
+    }
     // The per-epoch diagnostics are in the model file, one entry per layer.
     let model = Model::load(&model).unwrap();
     assert_eq!(model.metadata.history.len(), 8);
