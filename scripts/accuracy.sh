@@ -62,6 +62,8 @@ PY
     # Within one point of Nielsen's book: about 95 % (chapter 1) and 97.92 % (chapter 3).
     check nielsen test_accuracy 0.94 -- --data "mnist:$data/mnist" --preset nielsen
     check nielsen2 test_accuracy 0.9692 -- --data "mnist:$data/mnist" --preset nielsen2
+    # The MNIST steps of docs/tutorial.md, with their reports.
+    scripts/tutorial-mnist.sh "$data" || failures=$((failures + 1))
 fi
 
 if [ "$failures" -gt 0 ]; then

@@ -39,13 +39,18 @@ pub enum Command {
     /// One training step told in numbers and words: the company network (2 salespeople,
     /// 3 managers, 1 CEO), or any model for one example.
     Explain(crate::explain::ExplainArgs),
-    /// Draw a network as SVG: line width proportional to |w|, colour by sign.
+    /// Draw a network as SVG or PNG: line width proportional to |w|, colour by sign.
     Draw(crate::draw::DrawArgs),
     /// Brute force against backprop, measured here and extrapolated.
     Compare(crate::compare::CompareArgs),
     /// Training and inference throughput on synthetic MNIST-shaped data: samples/s, GFLOP/s
     /// and the fraction of a measured sgemm peak.
     Bench(crate::bench::BenchArgs),
+    /// Write a model's training report: one self-contained HTML file with its plots.
+    Report(crate::report_command::ReportArgs),
+    /// Write the report's pictures as SVG or PNG files: loss, accuracy, learning speed,
+    /// saturation, diagram, confusion matrix, decision boundary, hidden neurons.
+    Plot(crate::plot::PlotArgs),
     /// Data sets: download MNIST or Fashion-MNIST.
     Data(crate::download::DataArgs),
     /// Print a shell completion script: `backprop completions bash > /etc/bash_completion.d/backprop`.

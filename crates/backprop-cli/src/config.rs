@@ -37,6 +37,10 @@ pub struct OutputOptions {
     pub quiet: bool,
     /// The model file to write.
     pub model: PathBuf,
+    /// Print per-layer diagnostics after every epoch.
+    pub diagnostics: bool,
+    /// The HTML training report to write.
+    pub report: Option<PathBuf>,
 }
 
 /// Everything `backprop train` will do, resolved and typed.
@@ -193,6 +197,8 @@ impl TrainPlan {
                 model: arguments
                     .out
                     .unwrap_or_else(|| PathBuf::from(DEFAULT_MODEL_FILE)),
+                diagnostics: arguments.diagnostics,
+                report: arguments.report,
             },
             preset,
             notes,

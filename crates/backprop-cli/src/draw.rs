@@ -7,13 +7,13 @@
 //! - `--input v1,v2,…` shades the nodes by their activation for that input (a model's stored
 //!   input scaler is applied first) instead of by their bias.
 //!
-//! The file is written atomically. PNG output is not available yet: an `--out` ending in `.png`
-//! is refused (exit 2).
+//! The file is written atomically, as SVG or PNG by `--out`'s extension ([`crate::raster`]).
 
 use crate::exit::CliError;
 use crate::explain::{parse_values, scaled_input};
 use crate::model_file::{LoadedModel, ModelLocation};
 use crate::output_file::AtomicFile;
+use crate::raster::{write_picture, PictureFormat};
 use crate::report::say;
 use backprop::teach::{diagram_svg, CompanyExample, DiagramOptions};
 use clap::Args;
@@ -26,8 +26,8 @@ pub struct DrawArgs {
     /// The model to draw [default: the company network at its seeded start].
     #[command(flatten)]
     pub model: ModelLocation,
-    /// The SVG file to write.
-    #[arg(long, value_name = "FILE.svg")]
+    /// The picture to write: FILE.svg, or FILE.png (rasterised with an embedded font).
+    #[arg(long, value_name = "FILE.svg|FILE.png")]
     pub out: PathBuf,
     /// Draw the change from this model (same layer sizes) instead of the weights themselves.
     #[arg(long, value_name = "OTHER_MODEL")]
@@ -49,22 +49,9 @@ pub fn write_text_file(path: &Path, text: &str) -> Result<(), CliError> {
     file.commit()
 }
 
-/// Refuses output names the command cannot write.
-fn check_output_name(path: &Path) -> Result<(), CliError> {
-    let extension = path
-        .extension()
-        .map(|extension| extension.to_string_lossy().to_ascii_lowercase());
-    if extension.as_deref() == Some("png") {
-        return Err(CliError::usage(
-            "PNG output is not available yet; write .svg",
-        ));
-    }
-    Ok(())
-}
-
 /// Runs `backprop draw`.
 pub fn run(arguments: &DrawArgs) -> Result<(), CliError> {
-    check_output_name(&arguments.out)?;
+    PictureFormat::of(&arguments.out, "--out")?;
     let path = arguments
         .model
         .flag
@@ -107,20 +94,7 @@ pub fn run(arguments: &DrawArgs) -> Result<(), CliError> {
             diagram_svg(&loaded.model.network, &options)?
         }
     };
-    write_text_file(&arguments.out, &svg)?;
+    write_picture(&arguments.out, &svg, "--out")?;
     say(format_args!("wrote {}", arguments.out.display()));
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn png_is_refused_with_a_usage_error() {
-        let error = check_output_name(Path::new("net.PNG")).unwrap_err();
-        assert_eq!(error.exit_code(), 2);
-        assert!(error.to_string().contains("write .svg"), "{error}");
-        assert!(check_output_name(Path::new("net.svg")).is_ok());
-    }
 }

@@ -103,6 +103,7 @@ mod tests {
             learning_rate: 0.1,
             step: epoch as u64,
             seconds: 0.0,
+            layers: Vec::new(),
         }
     }
 

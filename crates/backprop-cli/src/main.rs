@@ -22,6 +22,7 @@ mod draw;
 mod evaluate;
 mod exit;
 mod explain;
+mod figures;
 mod gradcheck;
 mod inspect;
 mod inspect_history;
@@ -32,11 +33,14 @@ mod model_file;
 mod optimizer;
 mod output_file;
 mod parse;
+mod plot;
 mod predict;
 mod predict_output;
 mod presets;
 mod progress;
+mod raster;
 mod report;
+mod report_command;
 mod target_encoding;
 mod train;
 mod version;
@@ -72,6 +76,8 @@ fn run(cli: args::Cli) -> Result<(), exit::CliError> {
         args::Command::Draw(arguments) => draw::run(&arguments),
         args::Command::Compare(arguments) => compare::run(&arguments),
         args::Command::Bench(arguments) => bench::run_command(&arguments),
+        args::Command::Report(arguments) => report_command::run(&arguments),
+        args::Command::Plot(arguments) => plot::run(&arguments),
         args::Command::Data(arguments) => download::run(&arguments),
         args::Command::Completions { shell } => {
             let mut command = <args::Cli as clap::CommandFactory>::command();

@@ -2,12 +2,14 @@
 //! optimisation steps showing the epoch, loss and accuracy; otherwise plain per-epoch lines on
 //! stderr (thinned out to about 40 for long runs, none with `-q`). The same thinned epoch lines
 //! are printed above the bar on a terminal. One JSON line per epoch goes to the `--log` file,
-//! flushed as training goes.
+//! flushed as training goes, with the epoch's per-layer diagnostics under `layers`. The reporter asks the trainer for per-layer diagnostics every
+//! epoch (they go into the model file's history), and with `--diagnostics` prints them, one
+//! line per epoch.
 
 use crate::exit::CliError;
 use crate::json::epoch_json;
 use crate::report::{epoch_line, format_number, format_percent, say};
-use backprop::train::{BatchEvent, EpochRecord, TrainingObserver};
+use backprop::train::{BatchEvent, EpochDiagnostics, EpochRecord, TrainingObserver};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
@@ -28,6 +30,9 @@ pub struct EpochReporter {
     bar: Option<ProgressBar>,
     log: Option<(PathBuf, BufWriter<File>)>,
     log_error: Option<CliError>,
+    print_diagnostics: bool,
+    /// The last epoch, waiting for its diagnostics before it is logged.
+    pending_log: Option<EpochRecord>,
 }
 
 /// Print every k-th epoch so that about [`TARGET_EPOCH_LINES`] lines appear.
@@ -62,7 +67,15 @@ impl EpochReporter {
             bar,
             log,
             log_error: None,
+            print_diagnostics: false,
+            pending_log: None,
         })
+    }
+
+    /// Prints every epoch's per-layer diagnostics (`--diagnostics`), even with `-q`.
+    pub fn with_diagnostics(mut self, print: bool) -> Self {
+        self.print_diagnostics = print;
+        self
     }
 
     /// True when this epoch gets a line on stderr: the first, every k-th and the last.
@@ -70,13 +83,18 @@ impl EpochReporter {
         !self.quiet && (epoch == 1 || epoch % self.print_every == 0 || epoch == self.total_epochs)
     }
 
-    /// Appends one JSON line and flushes it; remembers the first failure.
-    fn log_epoch(&mut self, record: &EpochRecord) {
+    /// Appends one JSON line (with the epoch's per-layer diagnostics under `layers`, when
+    /// given) and flushes it; remembers the first failure.
+    fn log_epoch(&mut self, record: &EpochRecord, diagnostics: Option<&EpochDiagnostics>) {
         if self.log_error.is_some() {
             return;
         }
         if let Some((path, writer)) = &mut self.log {
-            let written = writeln!(writer, "{}", epoch_json(record)).and_then(|()| writer.flush());
+            let mut line = epoch_json(record);
+            if let (Some(object), Some(diagnostics)) = (line.as_object_mut(), diagnostics) {
+                object.insert("layers".into(), serde_json::json!(diagnostics.layers));
+            }
+            let written = writeln!(writer, "{line}").and_then(|()| writer.flush());
             if let Err(error) = written {
                 let context = format!("cannot write log file {}", path.display());
                 self.log_error = Some(CliError::io(context, error));
@@ -86,6 +104,10 @@ impl EpochReporter {
 
     /// Clears the bar and flushes the log; reports the first write failure.
     pub fn finish(mut self) -> Result<(), CliError> {
+        // An epoch whose diagnostics never came (training stopped in between) is logged as is.
+        if let Some(record) = self.pending_log.take() {
+            self.log_epoch(&record, None);
+        }
         if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();
         }
@@ -119,7 +141,10 @@ impl TrainingObserver for EpochReporter {
     }
 
     fn on_epoch(&mut self, record: &EpochRecord) {
-        self.log_epoch(record);
+        // Logged when its diagnostics arrive, right after this event.
+        if let Some(previous) = self.pending_log.replace(record.clone()) {
+            self.log_epoch(&previous, None);
+        }
         let line = self
             .prints(record.epoch)
             .then(|| epoch_line(record, self.total_epochs));
@@ -141,6 +166,44 @@ impl TrainingObserver for EpochReporter {
             (None, None) => {}
         }
     }
+
+    fn wants_diagnostics(&self) -> bool {
+        true
+    }
+
+    fn on_diagnostics(&mut self, diagnostics: &EpochDiagnostics) {
+        if let Some(record) = self.pending_log.take() {
+            self.log_epoch(&record, Some(diagnostics));
+        }
+        if !self.print_diagnostics {
+            return;
+        }
+        let line = diagnostics_line(diagnostics);
+        match &self.bar {
+            Some(bar) => bar.println(line),
+            None => say(line),
+        }
+    }
+}
+
+/// One epoch's diagnostics in one line:
+/// `epoch 3 layers: 1 ‖δ‖ 1.23e-2 ‖∂C/∂w‖ 4.56e-2 saturated 12.5% | 2 ‖δ‖ …`.
+pub fn diagnostics_line(diagnostics: &EpochDiagnostics) -> String {
+    let layers: Vec<String> = diagnostics
+        .layers
+        .iter()
+        .map(|layer| {
+            let mut text = format!(
+                "{} ‖δ‖ {:.3e} ‖∂C/∂w‖ {:.3e}",
+                layer.layer, layer.delta_norm, layer.weight_gradient_norm
+            );
+            if let Some(share) = layer.saturated {
+                text.push_str(&format!(" saturated {}", format_percent(share)));
+            }
+            text
+        })
+        .collect();
+    format!("epoch {} layers: {}", diagnostics.epoch, layers.join(" | "))
 }
 
 #[cfg(test)]

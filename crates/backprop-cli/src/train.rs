@@ -172,7 +172,8 @@ pub fn run(
         batches_per_epoch,
         plan.output.quiet,
         plan.output.log.as_deref(),
-    )?;
+    )?
+    .with_diagnostics(plan.output.diagnostics);
     let validation = data
         .validation
         .as_ref()
@@ -253,6 +254,8 @@ pub fn run(
     }
     let metadata = model_file::metadata(plan, &data, &network, &history, batch_size);
     let parameters = network.parameter_count();
+    // The model first: a report that cannot be written must not cost the trained model.
+    let report_metadata = plan.output.report.as_ref().map(|_| metadata.clone());
     model_file::save_model(&plan.output.model, network.clone(), metadata)?;
     say(format_args!(
         "saved {} ({}, {} parameters)",
@@ -260,12 +263,63 @@ pub fn run(
         format_sizes(&outcome.config.sizes),
         format_count(parameters)
     ));
+    if let (Some(path), Some(metadata)) = (&plan.output.report, &report_metadata) {
+        write_report(path, &plan.output.model, &network, metadata, &data)?;
+    }
     if plan.output.json {
         let mut stdout = std::io::stdout().lock();
         writeln!(stdout, "{}", summary_json(&outcome))
             .and_then(|()| stdout.flush())
             .map_err(|error| CliError::io("cannot write the JSON result to stdout", error))?;
     }
+    Ok(())
+}
+
+/// Writes the HTML training report of the trained network, its data figures drawn on the
+/// test part (features mapped back to their raw units, as the model file expects them).
+fn write_report(
+    path: &std::path::Path,
+    model_path: &std::path::Path,
+    network: &Network<f32>,
+    metadata: &backprop::ModelMetadata,
+    data: &data::PreparedData,
+) -> Result<(), CliError> {
+    let model = backprop::Model::new(network.clone(), metadata.clone())
+        .map_err(|error| CliError::Runtime(format!("cannot describe the model: {error}")))?;
+    let test = &data.test;
+    let features = match &data.preprocessing.input_scaler {
+        Some(scaler) => scaler.inverse_transform(&test.features),
+        None => test.features.clone(),
+    };
+    let labels = (data.task == Task::Classification).then(|| {
+        if test.targets.cols() == 1 {
+            test.targets
+                .as_slice()
+                .iter()
+                .map(|&value| usize::from(value > 0.5))
+                .collect()
+        } else {
+            test.targets.argmax_rows()
+        }
+    });
+    let part = if data.test_is_training {
+        "the training data"
+    } else {
+        "the test part"
+    };
+    let figure_data = backprop::plot::FigureData {
+        features,
+        labels,
+        description: format!("{part} of {} ({} rows)", data.name, test.rows()),
+    };
+    let page =
+        crate::figures::report_page(&model, &model_path.display().to_string(), Ok(&figure_data));
+    crate::draw::write_text_file(path, &backprop::plot::report_html(&page))?;
+    say(format_args!(
+        "wrote the report {} ({} figures)",
+        path.display(),
+        page.figures.len()
+    ));
     Ok(())
 }
 

@@ -194,17 +194,22 @@ fn draw_writes_one_line_per_weight_and_the_change() {
 }
 
 #[test]
-fn draw_refuses_png_and_missing_models() {
+fn draw_writes_png_and_refuses_other_formats_and_missing_models() {
     let folder = tempfile::tempdir().unwrap();
     let png = folder.path().join("net.png");
-    let output = backprop(&["draw", "--out", png.to_str().unwrap()]);
+    let arguments = ["draw", "--out", png.to_str().unwrap()];
+    success(&arguments, &backprop(&arguments));
+    let bytes = std::fs::read(&png).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "a PNG signature");
+    let jpeg = folder.path().join("net.jpg");
+    let output = backprop(&["draw", "--out", jpeg.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(2));
     assert!(
-        stderr(&output).contains("PNG output is not available yet; write .svg"),
+        stderr(&output).contains("must end in .svg or .png"),
         "{}",
         stderr(&output)
     );
-    assert!(!png.exists());
+    assert!(!jpeg.exists());
     let missing = folder.path().join("missing.safetensors");
     let svg = folder.path().join("net.svg");
     let missing_text = missing.to_str().unwrap();

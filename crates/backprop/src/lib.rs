@@ -35,6 +35,7 @@ pub mod layer;
 pub mod model;
 pub mod network;
 pub mod optim;
+pub mod plot;
 mod propagation;
 pub mod regularization;
 pub mod teach;

@@ -275,6 +275,17 @@ pub struct TrainArgs {
     /// Print no progress bar and no per-epoch lines.
     #[arg(short, long)]
     pub quiet: bool,
+
+    /// Print each layer's learning speed ‖δˡ‖, ‖∂C/∂wˡ‖ and saturated share after every epoch
+    /// (on stderr).
+    #[arg(long)]
+    pub diagnostics: bool,
+
+    /// Also write a training report: one self-contained HTML file with loss, accuracy,
+    /// per-layer learning speed, saturation, the diagram, the confusion matrix on the test
+    /// part and, for two features, the decision boundary.
+    #[arg(long, value_name = "FILE.html")]
+    pub report: Option<PathBuf>,
 }
 
 #[cfg(test)]

@@ -195,6 +195,8 @@ pub fn merge(command_line: TrainArgs, file: TrainArgs) -> TrainArgs {
         json,
         log,
         quiet,
+        diagnostics,
+        report,
     } = file;
     TrainArgs {
         data: command_line.data.or(data),
@@ -238,6 +240,8 @@ pub fn merge(command_line: TrainArgs, file: TrainArgs) -> TrainArgs {
         json: command_line.json || json,
         log: command_line.log.or(log),
         quiet: command_line.quiet || quiet,
+        diagnostics: command_line.diagnostics || diagnostics,
+        report: command_line.report.or(report),
     }
 }
 

@@ -8,7 +8,7 @@
 use crate::interrupt::StopRequest;
 use crate::progress::EpochReporter;
 use crate::report::{format_number, say};
-use backprop::train::{BatchEvent, EpochRecord, RestoreEvent, TrainingObserver};
+use backprop::train::{BatchEvent, EpochDiagnostics, EpochRecord, RestoreEvent, TrainingObserver};
 
 /// The progress reporter, plus checkpoint and signal pauses.
 pub struct Control<'a> {
@@ -74,6 +74,14 @@ impl TrainingObserver for Control<'_> {
             event.halvings,
             event.max_halvings
         ));
+    }
+
+    fn wants_diagnostics(&self) -> bool {
+        self.reporter.wants_diagnostics()
+    }
+
+    fn on_diagnostics(&mut self, diagnostics: &EpochDiagnostics) {
+        self.reporter.on_diagnostics(diagnostics);
     }
 
     fn should_stop(&mut self) -> bool {

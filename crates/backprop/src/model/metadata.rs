@@ -13,7 +13,7 @@ use crate::cost::Cost;
 use crate::init::Initialization;
 use crate::network::NetworkConfig;
 use crate::regularization::Regularization;
-use crate::train::{EpochRecord, History, Task};
+use crate::train::{EpochRecord, History, LayerDiagnostics, Task};
 use backprop_tensor::{Float, Matrix};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -180,6 +180,10 @@ pub struct EpochSummary {
     pub step: u64,
     /// Wall-clock seconds the epoch took.
     pub seconds: f64,
+    /// Per-layer learning speed and saturation at the end of the epoch
+    /// ([`crate::train::diagnostics`]); empty when they were not recorded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub layers: Vec<LayerDiagnostics>,
 }
 
 /// Where the training data came from, and its fingerprint.
@@ -225,14 +229,30 @@ impl From<&EpochRecord> for EpochSummary {
             learning_rate: record.learning_rate,
             step: record.step,
             seconds: record.seconds,
+            layers: Vec::new(),
         }
     }
 }
 
 impl EpochSummary {
-    /// One summary per epoch of a training history.
+    /// One summary per epoch of a training history, with the epoch's diagnostics when the
+    /// history holds them.
     pub fn from_history(history: &History) -> Vec<EpochSummary> {
-        history.epochs.iter().map(EpochSummary::from).collect()
+        history
+            .epochs
+            .iter()
+            .map(|record| {
+                let mut summary = EpochSummary::from(record);
+                if let Some(diagnostics) = history
+                    .diagnostics
+                    .iter()
+                    .find(|diagnostics| diagnostics.epoch == record.epoch)
+                {
+                    summary.layers = diagnostics.layers.clone();
+                }
+                summary
+            })
+            .collect()
     }
 }
 

@@ -61,7 +61,8 @@ pub fn compare_plot_svg(report: &ComparisonReport) -> String {
         .min(0.0)
         .floor();
     let y_high = points.iter().map(|p| p.2).fold(universe, f64::max).ceil() + 1.0;
-    let x_high = points.iter().map(|p| p.1).fold(1.0, f64::max).ceil();
+    // 1,002,560 weights (log 6.0011) ends the axis at 10⁶, not at an empty decade up to 10⁷.
+    let x_high = (points.iter().map(|p| p.1).fold(1.0, f64::max) - 0.01).ceil();
     let (width, height, left, right, top, bottom) = (780.0, 500.0, 80.0, 60.0, 50.0, 140.0);
     let px = |x: f64| left + (width - left - right) * x / x_high;
     let py = |y: f64| top + (height - top - bottom) * (y_high - y) / (y_high - y_low);

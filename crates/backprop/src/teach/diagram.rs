@@ -7,8 +7,8 @@
 //!   same way), green `#2ca02c` where the trust grew (|w| larger than before), red `#d62728`
 //!   where it shrank, grey where it stayed.
 //! - A node's shade is its bias, or its activation aˡⱼ for a given input (computed by the
-//!   engine's forward pass): blue for positive, orange for negative, stronger for larger
-//!   |value| relative to its column.
+//!   engine's forward pass): blue for positive, orange for negative, on one absolute scale
+//!   for every node (tint 0.85 · tanh |value|), so shades compare across columns.
 //! - A column wider than `max_units_per_layer` shows only its strongest units (largest
 //!   Σ|w|, or Σ|Δw|, over the weights into and out of them) and notes how many units and how
 //!   many weights into it were left out.
@@ -47,6 +47,8 @@ pub struct DiagramLayout {
     pub title: String,
     /// True when lines show the change from an earlier network.
     pub shows_change: bool,
+    /// True when nodes are shaded by their activation for an input, not by their bias.
+    pub shows_activations: bool,
     /// Column 0 is the input, column l the output of dense layer l.
     pub columns: Vec<Column>,
     /// One per drawn weight, layer by layer, in (to, from) order.
@@ -115,7 +117,7 @@ pub struct Edge {
 }
 
 const COLUMN_GAP: f64 = 220.0;
-const ROW_GAP: f64 = 46.0;
+const ROW_GAP: f64 = 54.0;
 const LEFT: f64 = 130.0;
 const RIGHT: f64 = 130.0;
 const TOP: f64 = 78.0;
@@ -212,18 +214,18 @@ pub fn diagram_layout<T: Float>(
         let x = LEFT + c as f64 * COLUMN_GAP;
         let offset = TOP + (tallest - units.len() as f64) * ROW_GAP / 2.0 + ROW_GAP / 2.0;
         let column_values = &values[c];
-        let largest = column_values
-            .as_ref()
-            .map_or(0.0, |v| v.iter().fold(0.0f64, |m, x| m.max(x.abs())));
         let nodes = units
             .iter()
             .enumerate()
             .map(|(row, &unit)| {
                 let value = column_values.as_ref().map(|v| v[unit]);
                 let fill = match value {
-                    Some(v) if largest > 0.0 => tint(
+                    // One absolute scale for every node, tanh |v| (0.5 → 0.46, 1 → 0.76, 3 →
+                    // 0.995): a bias of 0.02 stays nearly white even when it is the only node
+                    // of its column.
+                    Some(v) if v != 0.0 => tint(
                         if v < 0.0 { NEGATIVE } else { POSITIVE },
-                        0.85 * v.abs() / largest,
+                        0.85 * v.abs().tanh(),
                     ),
                     _ => "#ffffff".to_string(),
                 };
@@ -268,6 +270,7 @@ pub fn diagram_layout<T: Float>(
         height: TOP + tallest * ROW_GAP + BOTTOM,
         title,
         shows_change: options.before.is_some(),
+        shows_activations: options.activations_for.is_some(),
         columns,
         edges,
     })

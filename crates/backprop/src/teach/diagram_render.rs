@@ -268,23 +268,27 @@ pub(crate) fn render(layout: &DiagramLayout) -> String {
             }
         }
     }
-    let legend: [(&str, &str); 2] = if layout.shows_change {
-        [
-            (GREW, "trust grew (|w| larger)"),
-            (SHRANK, "trust shrank (|w| smaller); line width ∝ |Δw|"),
-        ]
+    let (legend, key): ([(&str, &str); 2], &str) = if layout.shows_change {
+        (
+            [
+                (GREW, "trust grew (|w| larger)"),
+                (SHRANK, "trust shrank (|w| smaller)"),
+            ],
+            "line width ∝ |Δw|",
+        )
     } else {
-        [
-            (POSITIVE, "positive weight"),
-            (
-                NEGATIVE,
-                "negative weight; line width ∝ |w|, node shade: bias or activation",
-            ),
-        ]
+        (
+            [(POSITIVE, "positive weight"), (NEGATIVE, "negative weight")],
+            if layout.shows_activations {
+                "line width ∝ |w|; node: activation a (shade, number)"
+            } else {
+                "line width ∝ |w|; node: bias b (shade, number)"
+            },
+        )
     };
     let mut x = 16.0;
+    let y = layout.height - 26.0;
     for (colour, label) in legend {
-        let y = layout.height - 26.0;
         let _ = writeln!(
             out,
             r##"<rect x="{}" y="{}" width="22" height="6" fill="{colour}"/>"##,
@@ -294,6 +298,15 @@ pub(crate) fn render(layout: &DiagramLayout) -> String {
         text(&mut out, x + 28.0, y, "start", 11, "", label);
         x += 40.0 + 6.0 * label.chars().count() as f64;
     }
+    text(
+        &mut out,
+        x + 8.0,
+        y,
+        "start",
+        11,
+        r##" fill="#555555""##,
+        key,
+    );
     out.push_str("</svg>\n");
     out
 }

@@ -2,13 +2,18 @@
 //!
 //! The loop calls [`TrainingObserver::on_batch`] after every optimisation step and
 //! [`TrainingObserver::on_epoch`] after every epoch. A closure `FnMut(&TrainingEvent)` is an
-//! observer too.
+//! observer too (without diagnostics).
+//!
+//! An observer whose [`TrainingObserver::wants_diagnostics`] says yes also gets
+//! [`TrainingObserver::on_diagnostics`] after each epoch: per-layer ‖δˡ‖, ‖∂C/∂wˡ‖ and the
+//! saturated share (see [`super::diagnostics`]).
 //!
 //! An observer can also pause training: [`TrainingObserver::should_stop`] is asked after every
 //! batch and after every epoch; when it says yes, [`Trainer::fit`](super::Trainer::fit)
 //! returns at once, between two batches, and a later `fit` (or a checkpoint's resume) goes on
 //! from there as if nothing had happened.
 
+use super::diagnostics::EpochDiagnostics;
 use super::history::EpochRecord;
 
 /// One optimisation step finished.
@@ -57,6 +62,8 @@ pub enum TrainingEvent<'a> {
     Batch(&'a BatchEvent),
     /// An epoch ended.
     Epoch(&'a EpochRecord),
+    /// An epoch's per-layer diagnostics are ready.
+    Diagnostics(&'a EpochDiagnostics),
 }
 
 /// Receives training events.
@@ -75,6 +82,13 @@ pub trait TrainingObserver {
     fn should_stop(&mut self) -> bool {
         false
     }
+    /// True when the trainer should compute per-layer diagnostics after each epoch (one extra
+    /// forward and backward pass over a fixed batch); they then also go into the history.
+    fn wants_diagnostics(&self) -> bool {
+        false
+    }
+    /// After every epoch's [`TrainingObserver::on_epoch`], when diagnostics are wanted.
+    fn on_diagnostics(&mut self, _diagnostics: &EpochDiagnostics) {}
 }
 
 /// An observer that ignores everything.

@@ -1,5 +1,7 @@
-//! The record of a training run: one entry per epoch.
+//! The record of a training run: one entry per epoch, and the per-layer diagnostics when they
+//! were asked for.
 
+use super::diagnostics::EpochDiagnostics;
 use super::metrics::Metrics;
 use serde::{Deserialize, Serialize};
 
@@ -30,6 +32,8 @@ pub struct History {
     pub best_epoch: Option<usize>,
     /// True when early stopping ended the run before the last epoch.
     pub stopped_early: bool,
+    /// Per-layer diagnostics, one entry per epoch, when the observer asked for them.
+    pub diagnostics: Vec<EpochDiagnostics>,
 }
 
 impl History {

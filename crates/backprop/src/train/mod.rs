@@ -13,8 +13,10 @@
 //! - An observer may pause training between two batches; the trainer's [`TrainingState`]
 //!   (with the weights and optimiser state, a [`checkpoint`]) lets a later run go on bit for
 //!   bit, in the middle of an epoch too.
+//! - When the observer wants them, per-layer [`diagnostics`] on a fixed batch after each epoch.
 
 pub mod checkpoint;
+pub mod diagnostics;
 mod divergence;
 mod events;
 mod history;
@@ -22,6 +24,7 @@ mod metrics;
 mod split;
 mod state;
 
+pub use diagnostics::{diagnose, EpochDiagnostics, LayerDiagnostics};
 pub use divergence::{
     DivergencePolicy, DivergenceSettings, DEFAULT_LOSS_BOUND_FACTOR, DEFAULT_MAX_HALVINGS,
 };
@@ -395,6 +398,9 @@ impl<T: Float> Trainer<T> {
             // A finished run extended by `set_epochs`: go on from the latest weights.
             network.copy_parameters_from(&latest);
         }
+        let diagnostic_batch = observer
+            .wants_diagnostics()
+            .then(|| diagnostics::diagnostic_batch(x, y));
         while !self.is_finished() {
             self.last_good = Some((self.progress.clone(), network.clone()));
             match self.run_epoch(network, x, y, validation, task, observer) {
@@ -405,6 +411,11 @@ impl<T: Float> Trainer<T> {
                     continue;
                 }
                 Err(other) => return Err(other),
+            }
+            if let Some((dx, dy)) = &diagnostic_batch {
+                let figures = diagnose(network, dx, dy, self.progress.epoch);
+                observer.on_diagnostics(&figures);
+                self.progress.history.diagnostics.push(figures);
             }
             if !self.is_finished() && observer.should_stop() {
                 return Ok(self.progress.history.clone());
