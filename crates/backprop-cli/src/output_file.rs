@@ -27,20 +27,22 @@ impl AtomicFile {
             .file_name()
             .map(|name| name.to_string_lossy().into_owned())
             .ok_or_else(|| CliError::usage(format!("--out {}: not a file name", path.display())))?;
-        let temporary = tempfile::Builder::new()
-            .prefix(&format!(".{name}."))
-            .suffix(".tmp")
-            .tempfile_in(folder)
-            .map_err(|error| {
-                CliError::io(
-                    format!(
-                        "{}: cannot create a file in {}",
-                        path.display(),
-                        folder.display()
-                    ),
-                    error,
-                )
-            })?;
+        let prefix = format!(".{name}.");
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix).suffix(".tmp");
+        // Created as any new file is (0666 less the umask), not with tempfile's private 0600.
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+        let temporary = builder.tempfile_in(folder).map_err(|error| {
+            CliError::io(
+                format!(
+                    "{}: cannot create a file in {}",
+                    path.display(),
+                    folder.display()
+                ),
+                error,
+            )
+        })?;
         Ok(Self {
             temporary,
             path: path.to_path_buf(),

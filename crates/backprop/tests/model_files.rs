@@ -90,6 +90,24 @@ fn save_then_load_is_bit_identical() {
     }
 }
 
+/// A saved model gets the permissions of any newly created file (0666 less the umask), not
+/// the private 0600 of the temporary file it was written through.
+#[cfg(unix)]
+#[test]
+fn a_saved_model_has_the_permissions_of_a_new_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let folder = tempfile::tempdir().unwrap();
+    let mode = |name: &str| {
+        let metadata = std::fs::metadata(folder.path().join(name)).unwrap();
+        metadata.permissions().mode() & 0o777
+    };
+    std::fs::File::create(folder.path().join("plain")).unwrap();
+    classifier()
+        .save(&folder.path().join("model.safetensors"))
+        .unwrap();
+    assert_eq!(mode("model.safetensors"), mode("plain"));
+}
+
 #[test]
 fn metadata_is_plain_json_under_the_backprop_key() {
     let model = classifier();

@@ -563,14 +563,16 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::result::Result<(), Mo
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default()
     );
-    let mut temporary = tempfile::Builder::new()
-        .prefix(&prefix)
-        .suffix(".tmp")
-        .tempfile_in(folder)
-        .map_err(io(format!(
-            "create a temporary file in {}",
-            folder.display()
-        )))?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".tmp");
+    // Readable as any newly created file is (0666 less the umask), not tempfile's private 0600:
+    // the rename makes this the user's model file.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut temporary = builder.tempfile_in(folder).map_err(io(format!(
+        "create a temporary file in {}",
+        folder.display()
+    )))?;
     temporary
         .write_all(bytes)
         .map_err(io("write the temporary file".into()))?;
