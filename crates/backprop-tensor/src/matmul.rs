@@ -84,10 +84,10 @@ pub fn gemm<T: Float>(
 
 /// C ← c_scale·C + product_scale·op(A)·op(B) in one pass over C: a plain SGD step
 /// W ← (1 − ηλ)·W − η·δᵀX (λ an L2 term, 0 without) without writing the gradient to memory
-/// first. The tiles are those of [`gemm`].
+/// first. The tiles are those of [`gemm()`].
 ///
 /// # Panics
-/// As [`gemm`].
+/// As [`gemm()`].
 #[track_caller]
 pub fn gemm_add_scaled<T: Float>(
     c: &mut Matrix<T>,
