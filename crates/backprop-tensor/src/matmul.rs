@@ -23,6 +23,8 @@
 //!   product itself when m is small (40 GFLOP/s at m = 10, k = 784). Tiles of at most
 //!   [`DOT_TILE`] × [`DOT_TILE`] send `gemm` to its dot-product ("horizontal") kernels, which read
 //!   both operands in place (105 GFLOP/s on the same shape);
+//! - the forward product of a batch of 2·[`INFERENCE_ROWS`] rows or more (inference): tiles of
+//!   about [`INFERENCE_ROWS`] rows and all columns, so X is packed once and W once per tile;
 //! - the forward product of a larger batch: tiles of all rows (up to [`MAX_ROWS`]) and
 //!   [`FORWARD_COLUMNS`] columns, so W is packed once per tile, not once per 64 rows (108 against
 //!   91 GFLOP/s at m = 256);
@@ -46,8 +48,8 @@ pub enum Transpose {
 }
 
 pub use crate::tile_plan::{
-    Split, TilePlan, COL_TILE, DOT_TILE, FORWARD_COLUMNS, MAX_ROWS, PARALLEL_THRESHOLD, ROW_TILE,
-    SMALL_ROWS,
+    Split, TilePlan, COL_TILE, DOT_TILE, FORWARD_COLUMNS, INFERENCE_ROWS, MAX_ROWS,
+    PARALLEL_THRESHOLD, ROW_TILE, SMALL_ROWS,
 };
 
 /// A raw pointer that may cross to rayon's threads. Tiles write disjoint parts of C.
