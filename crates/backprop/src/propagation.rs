@@ -110,8 +110,11 @@ impl<T: Float> Network<T> {
     }
 
     /// [`Network::compute_gradients`] on the batch [`Network::load_batch`] put in place.
-    pub(crate) fn compute_gradients_loaded(&mut self, y: &Matrix<T>) -> f64 {
-        self.backpropagate_loaded(y, Mode::Train, false).0
+    /// Returns the batch cost and the penalty term in it, as [`Network::descend_loaded`] does.
+    pub(crate) fn compute_gradients_loaded(&mut self, y: &Matrix<T>) -> (f64, f64) {
+        let penalty = self.penalty();
+        let (loss, _) = self.backpropagate_loaded(y, Mode::Train, false, penalty);
+        (loss, penalty)
     }
 
     /// One forward and backward pass over a batch: fills every layer's gradients and returns
@@ -127,19 +130,21 @@ impl<T: Float> Network<T> {
     ) -> (f64, Vec<Matrix<T>>) {
         self.check_batch(x, Some(y));
         self.first_dense_mut().input_buffer().copy_from(x);
-        self.backpropagate_loaded(y, mode, record)
+        let penalty = self.penalty();
+        self.backpropagate_loaded(y, mode, record, penalty)
     }
 
+    /// `penalty` is the regularisation term of the current weights.
     fn backpropagate_loaded(
         &mut self,
         y: &Matrix<T>,
         mode: Mode,
         record: bool,
+        penalty: f64,
     ) -> (f64, Vec<Matrix<T>>) {
         let parallel = self.uses_threads(y.rows(), true);
         on_pool_thread(parallel, || {
             self.forward_training(mode);
-            let penalty = self.penalty();
             self.backward_training(y, record, None, penalty)
         })
     }

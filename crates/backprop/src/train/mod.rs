@@ -533,8 +533,7 @@ impl<T: Float> Trainer<T> {
                 let (loss, penalty) = if fused {
                     network.descend_loaded(targets, learning_rate)
                 } else {
-                    let loss = network.compute_gradients_loaded(targets);
-                    (loss, network.penalty())
+                    network.compute_gradients_loaded(targets)
                 };
                 if config.divergence.diverged(loss, reference) {
                     return Err(loss);
