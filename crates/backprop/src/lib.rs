@@ -38,6 +38,7 @@ pub mod optim;
 pub mod plot;
 mod propagation;
 pub mod regularization;
+pub mod shard;
 pub mod teach;
 pub mod trace;
 pub mod train;

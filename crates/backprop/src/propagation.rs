@@ -182,6 +182,55 @@ impl<T: Float> Network<T> {
         (loss, penalty)
     }
 
+    /// Forward and backward over one shard that [`Network::load_batch`] put in place, for
+    /// sharded training: the shard's mean cost (no penalty), and the gradients of that mean
+    /// left in the layers without any regularisation term (added once to the combined
+    /// gradient instead).
+    pub(crate) fn shard_gradients_loaded(&mut self, y: &Matrix<T>) -> f64 {
+        let parallel = self.uses_threads(y.rows(), true);
+        on_pool_thread(parallel, || {
+            self.forward_training(Mode::Train);
+            self.backward_training_unregularized(y)
+        })
+    }
+
+    /// [`Network::backward_training`] without the regularisation term's gradient or penalty.
+    fn backward_training_unregularized(&mut self, y: &Matrix<T>) -> f64 {
+        let regularization = std::mem::take(&mut self.config.regularization);
+        let (loss, _) = self.backward_training(y, false, None, 0.0);
+        self.config.regularization = regularization;
+        loss
+    }
+
+    /// Every parameter's gradient times `scale`, laid end to end (weights then bias, layer by
+    /// layer), written into `out`.
+    pub(crate) fn flat_gradients_into(&self, scale: T, out: &mut Vec<T>) {
+        out.clear();
+        for dense in self.layers.iter().filter_map(|l| l.as_dense()) {
+            for gradient in [&dense.weight_gradient, &dense.bias_gradient] {
+                out.extend(gradient.as_slice().iter().map(|&g| g * scale));
+            }
+        }
+    }
+
+    /// Sets every parameter's gradient from `flat` (laid out as
+    /// [`Network::flat_gradients_into`]) times `scale`, then adds the regularisation term's
+    /// gradient.
+    pub(crate) fn set_flat_gradients(&mut self, flat: &[T], scale: T) {
+        let regularization = self.config.regularization;
+        let mut offset = 0;
+        for dense in self.layers.iter_mut().filter_map(|l| l.as_dense_mut()) {
+            for gradient in [&mut dense.weight_gradient, &mut dense.bias_gradient] {
+                let slice = gradient.as_mut_slice();
+                for (g, &v) in slice.iter_mut().zip(&flat[offset..]) {
+                    *g = v * scale;
+                }
+                offset += slice.len();
+            }
+            regularization.add_gradient(&dense.weight, &mut dense.weight_gradient);
+        }
+    }
+
     /// The forward pass, caching z and a in every dense layer.
     fn forward_training(&mut self, mode: Mode) {
         // A non-dense layer's output (dropout), handed to the next layer.

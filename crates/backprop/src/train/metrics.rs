@@ -85,6 +85,54 @@ impl MetricAccumulator {
         }
     }
 
+    /// The sums as `f64` values for an exchange between ranks, for `cols` output columns:
+    /// rows, loss sum, correct, absolute error, then Σy, Σy² and Σ(a − y)² per column
+    /// (`4 + 3·cols` values; counts are exact in `f64` below 2⁵³).
+    pub fn to_values(&self, cols: usize) -> Vec<f64> {
+        let mut values = vec![
+            self.rows as f64,
+            self.loss_sum,
+            self.correct as f64,
+            self.absolute_error,
+        ];
+        for sums in [
+            &self.target_sum,
+            &self.target_square_sum,
+            &self.residual_square_sum,
+        ] {
+            values.extend((0..cols).map(|j| sums.get(j).copied().unwrap_or(0.0)));
+        }
+        values
+    }
+
+    /// Adds sums that [`MetricAccumulator::to_values`] laid out (for `(values.len() − 4) / 3`
+    /// output columns), as if their batches had been added here.
+    pub fn merge_values(&mut self, values: &[f64]) {
+        let cols = values.len().saturating_sub(4) / 3;
+        self.rows += values[0] as usize;
+        self.loss_sum += values[1];
+        self.correct += values[2] as usize;
+        self.absolute_error += values[3];
+        for (k, sums) in [
+            &mut self.target_sum,
+            &mut self.target_square_sum,
+            &mut self.residual_square_sum,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            sums.resize(cols.max(sums.len()), 0.0);
+            for (j, sum) in sums.iter_mut().enumerate().take(cols) {
+                *sum += values[4 + k * cols + j];
+            }
+        }
+    }
+
+    /// The sum of the batch losses so far (mean loss × rows, batch by batch).
+    pub fn loss_sum(&self) -> f64 {
+        self.loss_sum
+    }
+
     /// The metrics so far, for `task`, with `penalty` added to the mean loss.
     pub fn finish(&self, task: Task, penalty: f64) -> Metrics {
         let n = self.rows.max(1) as f64;

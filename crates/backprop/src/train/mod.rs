@@ -21,6 +21,7 @@ mod divergence;
 mod events;
 mod history;
 mod metrics;
+pub mod sharded;
 mod split;
 mod state;
 
@@ -31,6 +32,7 @@ pub use divergence::{
 pub use events::{BatchEvent, RestoreEvent, Silent, TrainingEvent, TrainingObserver};
 pub use history::{EpochRecord, History};
 pub use metrics::{evaluate, MetricAccumulator, Metrics, Task};
+pub use sharded::{Sharding, DEFAULT_SHARDS};
 pub use state::{EpochProgress, SavedRng, TrainingState, TRAINING_STATE_VERSION};
 
 use split::split_rows;
@@ -172,6 +174,8 @@ pub struct Trainer<T: Float> {
     latest_weights: Option<Network<T>>,
     /// The targets of the current batch, gathered into one buffer reused from batch to batch.
     targets: Matrix<T>,
+    /// Sharded gradients (data-parallel or its single-process twin); `None` is the plain path.
+    sharding: Option<Sharding<T>>,
 }
 
 impl<T: Float> Trainer<T> {
@@ -200,7 +204,19 @@ impl<T: Float> Trainer<T> {
             last_good: None,
             latest_weights: None,
             targets: Matrix::zeros(0, 0),
+            sharding: None,
         })
+    }
+
+    /// Computes every batch as S shards combined over a fixed tree ([`Sharding`]): the path
+    /// data-parallel runs take, and the single process that they equal bit for bit.
+    pub fn set_sharding(&mut self, sharding: Sharding<T>) {
+        self.sharding = Some(sharding);
+    }
+
+    /// The sharding, when set.
+    pub fn sharding_mut(&mut self) -> Option<&mut Sharding<T>> {
+        self.sharding.as_mut()
     }
 
     /// The configuration.
@@ -509,7 +525,8 @@ impl<T: Float> Trainer<T> {
         // Computed once: an optimiser step then formats no parameter names.
         let names: Vec<String> = network.parameters().into_iter().map(|(n, _)| n).collect();
         // Plain SGD without clipping or an L1 term: the step goes inside the backward pass.
-        let fused = self.progress.optimizer.is_plain_sgd()
+        let fused = self.sharding.is_none()
+            && self.progress.optimizer.is_plain_sgd()
             && self.config.gradient_clip.is_none()
             && network.can_fuse_descent();
         for (b, rows) in batches.iter().enumerate().skip(first_batch) {
@@ -519,31 +536,12 @@ impl<T: Float> Trainer<T> {
             let (config, targets) = (&self.config, &mut self.targets);
             let (optimizer, reference) =
                 (&mut self.progress.optimizer, self.progress.reference_loss);
-            // The whole step on one pool thread: one hand-over to rayon per batch, not one per
-            // product (see `propagation.rs`).
-            let outcome = on_pool_thread(parallel, || {
-                network.load_batch(x, rows);
-                targets.gather_rows(y, rows);
-                // The next batch's rows travel from memory while this one computes.
-                x.prefetch_rows(next);
-                y.prefetch_rows(next);
+            let outcome = if let Some(sharding) = self.sharding.as_mut() {
+                // Shards, then one step on the combined gradient, the same on every rank.
                 let learning_rate = config.schedule.learning_rate_at(base_rate, step) * scale;
-                // A fused step has already moved the weights when a finite loss past the
-                // divergence bound is seen; the epoch's snapshot restores them either way.
-                let (loss, penalty) = if fused {
-                    network.descend_loaded(targets, learning_rate)
-                } else {
-                    network.compute_gradients_loaded(targets)
-                };
+                let (loss, _) = sharding.step(network, (x, y), rows, targets, &mut accumulator);
                 if config.divergence.diverged(loss, reference) {
-                    return Err(loss);
-                }
-                let output = network.layers.last().and_then(|l| l.as_dense());
-                if let Some(cache) = output.and_then(|d| d.cache()) {
-                    accumulator.add(&cache.a, targets, loss - penalty);
-                }
-                if fused {
-                    optimizer.record_fused_step(&names);
+                    Err(loss)
                 } else {
                     apply_step(
                         network,
@@ -552,9 +550,46 @@ impl<T: Float> Trainer<T> {
                         &names,
                         learning_rate,
                     );
+                    Ok((loss, learning_rate))
                 }
-                Ok((loss, learning_rate))
-            });
+            } else {
+                // The whole step on one pool thread: one hand-over to rayon per batch, not one per
+                // product (see `propagation.rs`).
+                on_pool_thread(parallel, || {
+                    network.load_batch(x, rows);
+                    targets.gather_rows(y, rows);
+                    // The next batch's rows travel from memory while this one computes.
+                    x.prefetch_rows(next);
+                    y.prefetch_rows(next);
+                    let learning_rate = config.schedule.learning_rate_at(base_rate, step) * scale;
+                    // A fused step has already moved the weights when a finite loss past the
+                    // divergence bound is seen; the epoch's snapshot restores them either way.
+                    let (loss, penalty) = if fused {
+                        network.descend_loaded(targets, learning_rate)
+                    } else {
+                        network.compute_gradients_loaded(targets)
+                    };
+                    if config.divergence.diverged(loss, reference) {
+                        return Err(loss);
+                    }
+                    let output = network.layers.last().and_then(|l| l.as_dense());
+                    if let Some(cache) = output.and_then(|d| d.cache()) {
+                        accumulator.add(&cache.a, targets, loss - penalty);
+                    }
+                    if fused {
+                        optimizer.record_fused_step(&names);
+                    } else {
+                        apply_step(
+                            network,
+                            optimizer,
+                            config.gradient_clip,
+                            &names,
+                            learning_rate,
+                        );
+                    }
+                    Ok((loss, learning_rate))
+                })
+            };
             let (loss, learning_rate) = outcome.map_err(|loss| Error::Diverged {
                 epoch,
                 batch: b + 1,
@@ -594,7 +629,10 @@ impl<T: Float> Trainer<T> {
             });
         }
         let train = accumulator.finish(task, network.penalty());
-        let validation_metrics = validation.map(|(vx, vy)| evaluate(network, vx, vy, task));
+        let validation_metrics = validation.map(|(vx, vy)| match self.sharding.as_mut() {
+            Some(sharding) => sharding.evaluate(network, vx, vy, task),
+            None => evaluate(network, vx, vy, task),
+        });
         if let Some(metrics) = &validation_metrics {
             if !metrics.loss.is_finite() {
                 return Err(Error::Diverged {
