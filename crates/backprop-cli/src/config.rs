@@ -94,6 +94,10 @@ pub struct TrainPlan {
     pub init_from: Option<PathBuf>,
     /// Worker threads; `None` keeps rayon's default.
     pub threads: Option<usize>,
+    /// Shards per batch (`--shards`); `None`: 8 under MPI, else the plain path.
+    pub shards: Option<usize>,
+    /// Sum gradients with MPI_Allreduce (`--fast-allreduce`).
+    pub fast_allreduce: bool,
     /// Where results go.
     pub output: OutputOptions,
     /// Remarks to show the user before training (defaults taken, flags ignored).
@@ -190,6 +194,8 @@ impl TrainPlan {
             scale,
             init_from: arguments.init_from,
             threads: arguments.threads.map(to_usize),
+            shards: arguments.shards.map(to_usize),
+            fast_allreduce: arguments.fast_allreduce,
             output: OutputOptions {
                 json: arguments.json,
                 log: arguments.log,

@@ -49,6 +49,14 @@ impl StopRequest {
         Ok(request)
     }
 
+    /// Records `signal` as received, without a handler having run: another MPI rank got it,
+    /// and every rank stops at the same batch.
+    pub fn raise(&self, signal: i32) {
+        self.signal
+            .store(usize::try_from(signal).unwrap_or(0), Ordering::SeqCst);
+        self.received.store(true, Ordering::SeqCst);
+    }
+
     /// The number of the signal received, if any.
     pub fn signal(&self) -> Option<i32> {
         if !self.received.load(Ordering::SeqCst) {

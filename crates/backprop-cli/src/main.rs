@@ -17,6 +17,7 @@ mod csv_input;
 mod csv_stream;
 mod csv_text;
 mod data;
+mod distributed;
 mod download;
 mod draw;
 mod evaluate;

@@ -20,7 +20,17 @@ use std::io::Write;
 
 /// Writes one line to stderr, ignoring write errors.
 pub fn say(text: impl Display) {
-    let _ = writeln!(std::io::stderr().lock(), "{text}");
+    if !SILENT.load(std::sync::atomic::Ordering::Relaxed) {
+        let _ = writeln!(std::io::stderr().lock(), "{text}");
+    }
+}
+
+/// Set on MPI ranks other than 0, which print nothing but their errors.
+static SILENT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Makes [`say`] print nothing from now on (MPI ranks other than 0).
+pub fn silence() {
+    SILENT.store(true, std::sync::atomic::Ordering::Relaxed);
 }
 
 /// What a finished run produced, for the summary and the JSON object.

@@ -17,6 +17,7 @@ pub mod resume;
 use crate::args::TrainArgs;
 use crate::config::TrainPlan;
 use crate::data::{self, Part, Scaling};
+use crate::distributed::Cluster;
 use crate::exit::CliError;
 use crate::interrupt::StopRequest;
 use crate::json::summary_json;
@@ -26,6 +27,7 @@ use crate::report::{format_count, format_sizes, header_lines, say, summary_lines
 use backprop::model::AffineScaler;
 use backprop::optim::LearningRateSchedule;
 use backprop::train::checkpoint::Checkpoint;
+use backprop::train::Sharding;
 use backprop::train::{
     evaluate, DivergenceSettings, MetricAccumulator, Metrics, Task, Trainer, TrainingConfig,
 };
@@ -40,20 +42,31 @@ use std::time::Instant;
 const PREDICTION_CHUNK: usize = 4096;
 
 /// Runs `backprop train`: a fresh run, or under `--resume` the run a checkpoint records.
+///
+/// Under `mpirun` (a build with `--features mpi`) every rank runs this; a rank that fails
+/// ends the whole job with MPI_Abort, naming itself ([`Cluster::fail`]).
 pub fn start(arguments: TrainArgs) -> Result<(), CliError> {
+    let cluster = Cluster::start();
+    if !cluster.is_root() {
+        crate::report::silence();
+    }
+    start_on(arguments, &cluster).map_err(|error| cluster.fail(error))
+}
+
+fn start_on(arguments: TrainArgs, cluster: &Cluster) -> Result<(), CliError> {
     if arguments.resume.is_some() {
         let resumed = resume::prepare(arguments)?;
         let from = ResumeFrom {
             checkpoint: resumed.checkpoint,
             total_epochs: resumed.total_epochs,
         };
-        return run(&resumed.plan, &resumed.options, Some(from));
+        return run(&resumed.plan, &resumed.options, Some(from), cluster);
     }
     let recipe = Recipe::from_command_line(&arguments)?;
     let arguments = crate::config::file::apply_config_file(arguments)?;
     let options = RunOptions::from_args(&arguments, recipe);
     let plan = TrainPlan::from_args(arguments)?;
-    run(&plan, &options, None)
+    run(&plan, &options, None, cluster)
 }
 
 /// A checkpoint to go on from, and the epochs to reach in all.
@@ -69,6 +82,7 @@ pub fn run(
     plan: &TrainPlan,
     options: &RunOptions,
     resume: Option<ResumeFrom>,
+    cluster: &Cluster,
 ) -> Result<(), CliError> {
     if let Some(threads) = plan.threads {
         rayon::ThreadPoolBuilder::new()
@@ -112,6 +126,7 @@ pub fn run(
         (None, None) => Scaling::Fit(plan.scale),
     };
     let data = data::encode(&splits, scaling, single_sigmoid);
+    cluster.check_same_data(&data.train_sha256)?;
     if let Some(from) = &resume {
         resume::check_data_hash(&from.checkpoint, &data.train_sha256, &plan.spec)?;
     }
@@ -151,6 +166,11 @@ pub fn run(
         }
         None => (plan.epochs, Trainer::<f32>::new(training_config)?),
     };
+    let sharding = cluster.sharding(plan.shards, plan.fast_allreduce, network.config().dropout)?;
+    if let Some(sharding) = sharding {
+        say(sharding_line(cluster, &sharding, plan.fast_allreduce));
+        trainer.set_sharding(sharding);
+    }
 
     for line in &splits.summary {
         say(line);
@@ -170,8 +190,8 @@ pub fn run(
     let mut reporter = EpochReporter::new(
         total_epochs,
         batches_per_epoch,
-        plan.output.quiet,
-        plan.output.log.as_deref(),
+        plan.output.quiet || !cluster.is_root(),
+        plan.output.log.as_deref().filter(|_| cluster.is_root()),
     )?
     .with_diagnostics(plan.output.diagnostics);
     let validation = data
@@ -185,13 +205,15 @@ pub fn run(
         data: &data,
         batch_size,
         options,
+        root: cluster.is_root(),
     };
     let mut control = Control::new(
         &mut reporter,
         &stop,
         options.checkpoint_every,
         plan.optimizer.learning_rate(),
-    );
+    )
+    .with_cluster(cluster);
     let fitted = loop {
         let fitted = trainer.fit(
             &mut network,
@@ -209,6 +231,8 @@ pub fn run(
                 }
             }
             Err(backprop::Error::Diverged { epoch, batch, loss }) => {
+                // Every rank saw the same loss: each ends on its own, none aborts the others.
+                cluster.fail_together();
                 break Err(checkpoints.diverged(epoch, batch, loss, &network, &trainer));
             }
             Err(other) => break Err(CliError::from(other)),
@@ -218,6 +242,18 @@ pub fn run(
     let logged = reporter.finish();
     fitted?;
     logged?;
+    let timings = trainer.sharding_mut().map(|sharding| sharding.seconds());
+    if !cluster.is_root() {
+        // Rank 0 alone evaluates the parts, reports and writes files.
+        return Ok(());
+    }
+    if let Some((compute, exchange)) = timings {
+        say(format_args!(
+            "data-parallel timings (rank 0): shard gradients {compute:.3} s, exchanges \
+             {exchange:.3} s ({:.1} % of the two)",
+            100.0 * exchange / (compute + exchange).max(f64::MIN_POSITIVE)
+        ));
+    }
     let history = trainer.history().clone();
     if options.checkpoints_requested {
         checkpoints.write(&network, &trainer)?;
@@ -267,12 +303,32 @@ pub fn run(
         write_report(path, &plan.output.model, &network, metadata, &data)?;
     }
     if plan.output.json {
+        let mut summary = summary_json(&outcome);
+        if let (Some((compute, exchange)), Some(object)) = (timings, summary.as_object_mut()) {
+            object.insert("ranks".into(), cluster.ranks().into());
+            object.insert("compute_seconds".into(), compute.into());
+            object.insert("communication_seconds".into(), exchange.into());
+        }
         let mut stdout = std::io::stdout().lock();
-        writeln!(stdout, "{}", summary_json(&outcome))
+        writeln!(stdout, "{summary}")
             .and_then(|()| stdout.flush())
             .map_err(|error| CliError::io("cannot write the JSON result to stdout", error))?;
     }
     Ok(())
+}
+
+/// The line that says how batches are sharded and summed.
+fn sharding_line(cluster: &Cluster, sharding: &Sharding<f32>, fast: bool) -> String {
+    let sum = if fast {
+        "summed with MPI_Allreduce (--fast-allreduce: within rounding of one process)"
+    } else {
+        "summed over a fixed tree (bit-identical for any rank count)"
+    };
+    format!(
+        "data-parallel: {} rank(s), every batch cut into {} shards, {sum}",
+        cluster.ranks(),
+        sharding.shards()
+    )
 }
 
 /// Writes the HTML training report of the trained network, its data figures drawn on the

@@ -244,6 +244,17 @@ pub struct TrainArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=4096))]
     pub threads: Option<u64>,
 
+    /// Cut every batch into S contiguous shards whose gradient sums are added over a fixed
+    /// tree: the sums a data-parallel run (mpirun) makes, so that a single process equals it
+    /// bit for bit [default: 8 under mpirun, else no shards].
+    #[arg(long, value_name = "S", value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub shards: Option<u64>,
+
+    /// Under mpirun, sum gradients with MPI_Allreduce instead of the fixed shard tree: faster,
+    /// equal to one process within rounding, no longer bit for bit.
+    #[arg(long)]
+    pub fast_allreduce: bool,
+
     /// What to do when the loss turns NaN or infinite or passes 1000 times its first value
     /// [default: stop].
     #[arg(long, value_enum, value_name = "POLICY")]

@@ -28,11 +28,16 @@ pub struct Checkpoints<'a> {
     pub batch_size: usize,
     /// Where checkpoints go, and the recipe.
     pub options: &'a RunOptions,
+    /// True on the process that writes files (MPI rank 0, or the only process).
+    pub root: bool,
 }
 
 impl Checkpoints<'_> {
     /// Writes a checkpoint (atomically) to the checkpoint path.
     pub fn write(&self, network: &Network<f32>, trainer: &Trainer<f32>) -> Result<(), CliError> {
+        if !self.root {
+            return Ok(());
+        }
         let mut metadata = model_file::metadata(
             self.plan,
             self.data,

@@ -5,6 +5,7 @@
 //! [`TrainingObserver::should_stop`]) when a checkpoint is due or a signal came; the caller
 //! then writes the checkpoint and either goes on or exits.
 
+use crate::distributed::Cluster;
 use crate::interrupt::StopRequest;
 use crate::progress::EpochReporter;
 use crate::report::{format_number, say};
@@ -22,6 +23,8 @@ pub struct Control<'a> {
     pub base_learning_rate: f64,
     /// A checkpoint is due at the next pause point.
     due: bool,
+    /// The other MPI ranks, which must stop at the same batch.
+    cluster: Option<&'a Cluster>,
 }
 
 impl<'a> Control<'a> {
@@ -38,7 +41,15 @@ impl<'a> Control<'a> {
             checkpoint_every,
             base_learning_rate,
             due: false,
+            cluster: None,
         }
+    }
+
+    /// Agrees on signals with the other ranks of `cluster`: a signal on any rank stops every
+    /// rank at the same batch (an integer MPI_MAX over the signal numbers).
+    pub fn with_cluster(mut self, cluster: &'a Cluster) -> Self {
+        self.cluster = (cluster.ranks() > 1).then_some(cluster);
+        self
     }
 }
 
@@ -85,6 +96,15 @@ impl TrainingObserver for Control<'_> {
     }
 
     fn should_stop(&mut self) -> bool {
-        self.stop.signal().is_some() || std::mem::take(&mut self.due)
+        let due = std::mem::take(&mut self.due);
+        let local = self.stop.signal();
+        let Some(cluster) = self.cluster else {
+            return local.is_some() || due;
+        };
+        let agreed = cluster.agree_max(local.map_or(0, |s| u64::try_from(s).unwrap_or(0)));
+        if agreed > 0 && local.is_none() {
+            self.stop.raise(i32::try_from(agreed).unwrap_or(15));
+        }
+        agreed > 0 || due
     }
 }

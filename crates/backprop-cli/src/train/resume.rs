@@ -22,8 +22,9 @@ use clap::{CommandFactory, Parser};
 use std::path::Path;
 
 /// The flags `--resume` accepts, by clap id.
-const ALLOWED_WITH_RESUME: [&str; 9] = [
+const ALLOWED_WITH_RESUME: [&str; 10] = [
     "resume",
+    "fast_allreduce",
     "epochs",
     "out",
     "json",
@@ -93,6 +94,8 @@ pub fn prepare(arguments: TrainArgs) -> Result<Resumed, CliError> {
     recorded.log = arguments.log;
     recorded.quiet = arguments.quiet;
     recorded.threads = arguments.threads.or(recorded.threads);
+    // How ranks sum is a choice of this run, not of the recorded one.
+    recorded.fast_allreduce = arguments.fast_allreduce;
     recorded.checkpoint_every = arguments.checkpoint_every.or(recorded.checkpoint_every);
     recorded.checkpoint = Some(arguments.checkpoint.unwrap_or_else(|| path.clone()));
     let mut options = RunOptions::from_args(&recorded, recipe);
