@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Data-parallel training over MPI (issue 8, docs/distributed.md), on built-in data:
+#   1. one process (`--shards 8`) against mpirun -np 1, 2, 3 and 4: model tensors bit for bit,
+#      and the per-epoch validation loss the same bits (digits, and moons with batches of 6 rows,
+#      smaller than S = 8, and a last partial batch);
+#   2. --fast-allreduce on 3 ranks within 1e-6 relative of one process (norm-wise per tensor;
+#      the largest element-wise difference printed too);
+#   3. a rank that cannot read its data aborts every rank, naming itself, within a timeout;
+#   4. a checkpoint written by rank 0 of 4 ranks resumes on 2 ranks, bit for bit.
+# Usage: scripts/mpi-check.sh [BINARY]   (a release build with --features mpi)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+binary=$(realpath "${1:-target/release/backprop}")
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mpirun=(mpirun --allow-run-as-root --oversubscribe)
+compare() { python3 scripts/compare_models.py "$@"; }
+validation_loss() { python3 -c 'import json,sys; print(repr(json.load(open(sys.argv[1]))["history"][-1]["val_loss"]))' "$1"; }
+
+for data in digits moons; do
+    case $data in
+        digits) flags=(--data digits --epochs 2 --seed 7 --batch-size 50 --validation 0.1) ;;
+        moons) flags=(--data moons --samples 203 --epochs 2 --seed 7 --batch-size 6 --validation 0.2
+            --optimizer sgd --learning-rate 0.1) ;;
+    esac
+    echo "--- $data: one process against 1-4 ranks"
+    "$binary" train "${flags[@]}" --shards 8 -q --json --out "$work/one.safetensors" \
+        > "$work/one.json" 2> "$work/one.log"
+    for ranks in 1 2 3 4; do
+        "${mpirun[@]}" -np "$ranks" "$binary" train "${flags[@]}" -q --json \
+            --out "$work/ranks$ranks.safetensors" > "$work/ranks$ranks.json" 2> "$work/ranks.log" \
+            || { cat "$work/ranks.log"; exit 1; }
+        printf '%s ranks: ' "$ranks"
+        compare "$work/one.safetensors" "$work/ranks$ranks.safetensors"
+        if [ "$(validation_loss "$work/one.json")" != "$(validation_loss "$work/ranks$ranks.json")" ]; then
+            echo "FAIL: validation loss $(validation_loss "$work/ranks$ranks.json") on $ranks ranks," \
+                "$(validation_loss "$work/one.json") in one process"
+            exit 1
+        fi
+    done
+    echo "--- $data: --fast-allreduce on 3 ranks"
+    "${mpirun[@]}" -np 3 "$binary" train "${flags[@]}" -q --fast-allreduce \
+        --out "$work/fast.safetensors" 2> "$work/fast.log" || { cat "$work/fast.log"; exit 1; }
+    compare "$work/one.safetensors" "$work/fast.safetensors" --tolerance 1e-6
+done
+
+echo "--- a rank that cannot read its data aborts every rank"
+status=0
+timeout 120 "${mpirun[@]}" -np 1 "$binary" train --data digits --epochs 50 -q \
+    --out "$work/fail.safetensors" : -np 1 "$binary" train --data "$work/missing.csv" \
+    --epochs 50 -q --out "$work/fail.safetensors" > "$work/fail.log" 2>&1 || status=$?
+if [ "$status" -eq 0 ] || [ "$status" -eq 124 ] || ! grep -q "error: rank 1 of 2:" "$work/fail.log"; then
+    cat "$work/fail.log"
+    echo "FAIL: expected an abort naming rank 1 (exit status $status)"
+    exit 1
+fi
+grep "error: rank 1 of 2:" "$work/fail.log"
+echo "ok: exit status $status, no rank left waiting"
+
+echo "--- a checkpoint of 4 ranks resumes on 2"
+flags=(--data digits --seed 7 --batch-size 50 -q)
+"$binary" train "${flags[@]}" --epochs 4 --shards 8 --out "$work/whole.safetensors" \
+    2> "$work/whole.log"
+"${mpirun[@]}" -np 4 "$binary" train "${flags[@]}" --epochs 2 \
+    --checkpoint "$work/ck.safetensors" --out "$work/half.safetensors" 2> "$work/half.log"
+"${mpirun[@]}" -np 2 "$binary" train --resume "$work/ck.safetensors" --epochs 4 -q \
+    --out "$work/resumed.safetensors" 2> "$work/resumed.log" | grep resuming || true
+grep resuming "$work/resumed.log"
+compare "$work/whole.safetensors" "$work/resumed.safetensors"
+echo "mpi-check: all passed"
