@@ -61,6 +61,11 @@ pub struct BenchArgs {
           value_parser = clap::value_parser!(u64).range(1..=1000))]
     pub epochs: u64,
 
+    /// Train on S shards per batch summed over a fixed tree, the path `backprop train --shards
+    /// S` and data-parallel (mpirun) runs take [default: the plain path].
+    #[arg(long, value_name = "S", value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub shards: Option<u64>,
+
     /// Print one JSON object with the figures on stdout instead of the text report.
     #[arg(long)]
     pub json: bool,
@@ -127,8 +132,19 @@ fn bench_config(arguments: &BenchArgs) -> Result<BenchConfig, CliError> {
         changed = true;
     }
     let rows = usize::try_from(arguments.rows).unwrap_or(usize::MAX);
-    if rows == spec.rows && !changed {
+    if rows == spec.rows && !changed && arguments.shards.is_none() {
         return Ok(named);
+    }
+    if let Some(shards) = arguments.shards {
+        if spec.inference {
+            return Err(CliError::usage(
+                "--shards does not apply to infer-b, which only runs forward passes",
+            ));
+        }
+        spec.shards = Some(usize::try_from(shards).unwrap_or(usize::MAX));
+        if !changed {
+            spec.name = format!("{} --shards {shards}", spec.name);
+        }
     }
     spec.rows = rows;
     if rows < spec.batch_size {

@@ -117,8 +117,9 @@ pub enum CombineMode {
 }
 
 /// Moves shard sums between the participants of a data-parallel run. Every method is a
-/// collective: every participant calls it, in the same order, with the same sizes.
-pub trait GradientCombiner<T: Float> {
+/// collective: every participant calls it, in the same order, with the same sizes. `Send`, as
+/// a [`crate::Trainer`] may move between threads.
+pub trait GradientCombiner<T: Float>: Send {
     /// This participant's rank, from 0.
     fn rank(&self) -> usize;
 

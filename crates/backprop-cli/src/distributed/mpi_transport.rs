@@ -48,21 +48,17 @@ impl Transport {
 
     /// This process's rank.
     pub fn rank(&self) -> usize {
-        usize::try_from(self.world.rank()).unwrap_or(0)
+        usize::try_from(world().rank()).unwrap_or(0)
     }
 
     /// The number of ranks.
     pub fn ranks(&self) -> usize {
-        usize::try_from(self.world.size()).unwrap_or(1)
+        usize::try_from(world().size()).unwrap_or(1)
     }
 
     /// A gradient combiner over the world communicator.
     pub fn combiner(&self, mode: CombineMode) -> MpiCombiner {
-        MpiCombiner {
-            world: SimpleCommunicator::world(),
-            mode,
-            seconds: 0.0,
-        }
+        MpiCombiner { mode, seconds: 0.0 }
     }
 
     /// The largest `value` over the ranks.
@@ -76,16 +72,21 @@ impl Transport {
     /// Prints `message` and ends every rank with `code`.
     pub fn abort(&self, message: &str, code: u8) -> ! {
         eprintln!("{message}");
-        self.world.abort(i32::from(code))
+        world().abort(i32::from(code))
     }
 }
 
-/// Shard sums over MPI_COMM_WORLD.
+/// Shard sums over MPI_COMM_WORLD (a handle to it is made for each exchange, so that the
+/// combiner holds no raw MPI handle and stays `Send`; MPI is used from the main thread only).
 pub struct MpiCombiner {
-    world: SimpleCommunicator,
     mode: CombineMode,
     /// Seconds inside collectives (waiting for slower ranks included).
     seconds: f64,
+}
+
+/// MPI_COMM_WORLD.
+fn world() -> SimpleCommunicator {
+    SimpleCommunicator::world()
 }
 
 impl MpiCombiner {
@@ -104,7 +105,7 @@ impl MpiCombiner {
         let total = counts.iter().map(|&c| c as usize).sum();
         let mut gathered = vec![T::default(); total];
         let mut partition = PartitionMut::new(&mut gathered[..], counts, displacements);
-        self.world.all_gather_varcount_into(local, &mut partition);
+        world().all_gather_varcount_into(local, &mut partition);
         self.seconds += started.elapsed().as_secs_f64();
         gathered
     }
@@ -112,11 +113,11 @@ impl MpiCombiner {
 
 impl GradientCombiner<f32> for MpiCombiner {
     fn rank(&self) -> usize {
-        usize::try_from(self.world.rank()).unwrap_or(0)
+        usize::try_from(world().rank()).unwrap_or(0)
     }
 
     fn ranks(&self) -> usize {
-        usize::try_from(self.world.size()).unwrap_or(1)
+        usize::try_from(world().size()).unwrap_or(1)
     }
 
     fn mode(&self) -> CombineMode {
@@ -134,15 +135,13 @@ impl GradientCombiner<f32> for MpiCombiner {
     fn all_reduce_sum(&mut self, values: &mut [f32]) {
         let started = Instant::now();
         let local = values.to_vec();
-        self.world
-            .all_reduce_into(&local[..], values, SystemOperation::sum());
+        world().all_reduce_into(&local[..], values, SystemOperation::sum());
         self.seconds += started.elapsed().as_secs_f64();
     }
 
     fn all_reduce_max(&mut self, value: u64) -> u64 {
         let mut largest = 0u64;
-        self.world
-            .all_reduce_into(&value, &mut largest, SystemOperation::max());
+        world().all_reduce_into(&value, &mut largest, SystemOperation::max());
         largest
     }
 

@@ -127,6 +127,9 @@ pub struct BenchSpec {
     pub rows: usize,
     /// Seed of the data, the initial weights and the shuffles.
     pub seed: u64,
+    /// Train on S shards per batch summed over the fixed tree ([`crate::train::Sharding`]), as
+    /// a data-parallel run does; `None` is the plain (fused) path.
+    pub shards: Option<usize>,
 }
 
 impl BenchSpec {
@@ -147,6 +150,7 @@ impl BenchSpec {
             latencies: false,
             rows: ROWS,
             seed: 1,
+            shards: None,
         }
     }
 
@@ -212,8 +216,11 @@ fn run_in_pool(spec: &BenchSpec, epochs: usize) -> Result<BenchReport> {
                 cpu_marks.push(process_cpu_seconds());
             }
         };
-        let history =
-            Trainer::new(config)?.fit(&mut network, &data.x, &data.y, None, &mut observer)?;
+        let mut trainer = Trainer::new(config)?;
+        if let Some(shards) = spec.shards {
+            trainer.set_sharding(crate::train::Sharding::local(shards)?);
+        }
+        let history = trainer.fit(&mut network, &data.x, &data.y, None, &mut observer)?;
         let speeds = history
             .epochs
             .iter()
