@@ -247,11 +247,14 @@ pub fn run(
         // Rank 0 alone evaluates the parts, reports and writes files.
         return Ok(());
     }
-    if let Some((compute, exchange)) = timings {
+    if let Some(timings) = timings {
         say(format_args!(
-            "data-parallel timings (rank 0): shard gradients {compute:.3} s, exchanges \
-             {exchange:.3} s ({:.1} % of the two)",
-            100.0 * exchange / (compute + exchange).max(f64::MIN_POSITIVE)
+            "data-parallel timings (rank 0): shard gradients {:.3} s, combining {:.3} s of \
+             which exchanges {:.3} s ({:.1} % of gradients and combining)",
+            timings.compute,
+            timings.combine,
+            timings.exchange,
+            100.0 * timings.exchange / (timings.compute + timings.combine).max(f64::MIN_POSITIVE)
         ));
     }
     let history = trainer.history().clone();
@@ -304,10 +307,11 @@ pub fn run(
     }
     if plan.output.json {
         let mut summary = summary_json(&outcome);
-        if let (Some((compute, exchange)), Some(object)) = (timings, summary.as_object_mut()) {
+        if let (Some(timings), Some(object)) = (timings, summary.as_object_mut()) {
             object.insert("ranks".into(), cluster.ranks().into());
-            object.insert("compute_seconds".into(), compute.into());
-            object.insert("communication_seconds".into(), exchange.into());
+            object.insert("compute_seconds".into(), timings.compute.into());
+            object.insert("combine_seconds".into(), timings.combine.into());
+            object.insert("communication_seconds".into(), timings.exchange.into());
         }
         let mut stdout = std::io::stdout().lock();
         writeln!(stdout, "{summary}")

@@ -88,8 +88,22 @@ pub fn tree_sum<'a, T: Float>(
     node: Range<usize>,
     known: &dyn Fn(usize, usize) -> Option<&'a [T]>,
 ) -> Vec<T> {
+    let mut sum = Vec::new();
+    tree_sum_into(node, known, &mut sum);
+    sum
+}
+
+/// [`tree_sum`] into `out`: the left half is summed in place, and a right half that is known
+/// is added straight from its slice (the same additions, fewer copies).
+fn tree_sum_into<'a, T: Float>(
+    node: Range<usize>,
+    known: &dyn Fn(usize, usize) -> Option<&'a [T]>,
+    out: &mut Vec<T>,
+) {
     if let Some(value) = known(node.start, node.end) {
-        return value.to_vec();
+        out.clear();
+        out.extend_from_slice(value);
+        return;
     }
     assert!(
         node.end - node.start >= 2,
@@ -97,12 +111,20 @@ pub fn tree_sum<'a, T: Float>(
         node.start
     );
     let mid = middle(node.start, node.end);
-    let mut sum = tree_sum(node.start..mid, known);
-    let right = tree_sum(mid..node.end, known);
-    for (left, right) in sum.iter_mut().zip(&right) {
-        *left += *right;
+    tree_sum_into(node.start..mid, known, out);
+    let add = |out: &mut Vec<T>, right: &[T]| {
+        for (left, right) in out.iter_mut().zip(right) {
+            *left += *right;
+        }
+    };
+    match known(mid, node.end) {
+        Some(right) => add(out, right),
+        None => {
+            let mut right = Vec::new();
+            tree_sum_into(mid..node.end, known, &mut right);
+            add(out, &right);
+        }
     }
-    sum
 }
 
 /// How the shard sums of one batch are combined.

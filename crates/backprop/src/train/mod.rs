@@ -32,7 +32,7 @@ pub use divergence::{
 pub use events::{BatchEvent, RestoreEvent, Silent, TrainingEvent, TrainingObserver};
 pub use history::{EpochRecord, History};
 pub use metrics::{evaluate, MetricAccumulator, Metrics, Task};
-pub use sharded::{Sharding, DEFAULT_SHARDS};
+pub use sharded::{ShardTimings, Sharding, DEFAULT_SHARDS};
 pub use state::{EpochProgress, SavedRng, TrainingState, TRAINING_STATE_VERSION};
 
 use split::split_rows;

@@ -20,6 +20,17 @@ use std::time::Instant;
 /// The default number of shards per batch.
 pub const DEFAULT_SHARDS: usize = 8;
 
+/// Where the time of sharded steps went, in seconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ShardTimings {
+    /// Shard forward and backward passes (this rank's shards).
+    pub compute: f64,
+    /// Combining: tree sums, exchanges and metric sums.
+    pub combine: f64,
+    /// Inside exchanges (MPI collectives), part of `combine`.
+    pub exchange: f64,
+}
+
 /// Sharded gradients for a [`super::Trainer`]: the shard count S and the combiner.
 pub struct Sharding<T: Float> {
     shards: usize,
@@ -28,6 +39,8 @@ pub struct Sharding<T: Float> {
     leaves: Vec<Vec<T>>,
     /// Seconds spent computing shard gradients (forward and backward).
     compute_seconds: f64,
+    /// Seconds spent combining them: tree sums and exchanges, metrics included.
+    combine_seconds: f64,
 }
 
 impl<T: Float> Sharding<T> {
@@ -41,6 +54,7 @@ impl<T: Float> Sharding<T> {
             combiner,
             leaves: Vec::new(),
             compute_seconds: 0.0,
+            combine_seconds: 0.0,
         })
     }
 
@@ -59,9 +73,15 @@ impl<T: Float> Sharding<T> {
         self.combiner.as_mut()
     }
 
-    /// Seconds spent in shard forward and backward passes, and in exchanges, so far.
-    pub fn seconds(&self) -> (f64, f64) {
-        (self.compute_seconds, self.combiner.communication_seconds())
+    /// Seconds so far: in shard forward and backward passes; in combining the shards (tree
+    /// sums and exchanges); and in the exchanges alone (inside MPI collectives, waiting for
+    /// slower ranks included).
+    pub fn seconds(&self) -> ShardTimings {
+        ShardTimings {
+            compute: self.compute_seconds,
+            combine: self.combine_seconds,
+            exchange: self.combiner.communication_seconds(),
+        }
     }
 
     /// One batch (`rows` of `x` and `y`, in order): leaves the combined mean gradient (with
@@ -103,6 +123,7 @@ impl<T: Float> Sharding<T> {
             metric_values.extend(shard_metrics.to_values(cols));
         }
         self.compute_seconds += started.elapsed().as_secs_f64();
+        let started = Instant::now();
         let total = self.combine(run.clone(), width);
         // Every shard's metric sums, added in shard order: the batch loss and the epoch's
         // training metrics are the same bits on every rank.
@@ -116,6 +137,7 @@ impl<T: Float> Sharding<T> {
             batch.merge_values(values);
             accumulator.merge_values(values);
         }
+        self.combine_seconds += started.elapsed().as_secs_f64();
         let scale = T::ONE / T::from_f64(rows.len() as f64);
         network.set_flat_gradients(&total, scale);
         let penalty = network.penalty();
