@@ -3,8 +3,10 @@
 # in exchanges (docs/distributed.md). Not part of CI's pass/fail.
 # Usage: scripts/mpi-scaling.sh BINARY DATA [EXTRA TRAIN FLAGS...]
 #   BINARY: a release build with --features mpi;  DATA: e.g. mnist:../shared/data/mnist
-# Prints one line per run: ranks, threads per rank, samples/s over the training epochs,
-# seconds in shard gradients and in exchanges on rank 0, the exchange share, and wall time.
+# Prints one Markdown table row per run: threads per rank, samples/s over the training epochs,
+# on rank 0 the seconds in shard gradients, in combining (tree sums and exchanges) and in
+# exchanges alone (MPI collectives, waiting for other ranks included), the exchanges' share of
+# gradients + combining, the wall time of the whole command, and the test accuracy.
 set -euo pipefail
 binary=$(realpath "$1")
 data=$2
@@ -17,11 +19,15 @@ report() {
 import json, sys
 label, threads, wall, path = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
 d = json.load(open(path))
-compute, exchange = d.get("compute_seconds"), d.get("communication_seconds")
-share = f"{100 * exchange / (compute + exchange):5.1f} %" if compute is not None else "    -  "
-cs = f"{compute:6.2f} s {exchange:6.2f} s" if compute is not None else "       -        - "
-print(f"{label:<22} threads {threads}  {d['samples_per_second']:>9,.0f} samples/s  "
-      f"compute {cs}  exchange share {share}  wall {wall:5.1f} s  test acc {d['test_accuracy']:.4f}")
+compute, combine = d.get("compute_seconds"), d.get("combine_seconds")
+exchange = d.get("communication_seconds")
+if compute is None:
+    split = "- | - | - | -"
+else:
+    share = 100 * exchange / (compute + combine)
+    split = f"{compute:.2f} s | {combine:.2f} s | {exchange:.2f} s | {share:.1f} %"
+print(f"| {label:<22} | {threads} | {d['samples_per_second']:>9,.0f} | {split} | {wall:5.1f} s "
+      f"| {d['test_accuracy']:.4f} |")
 PY
 }
 run() {
@@ -35,6 +41,8 @@ run() {
     report "$label" "$threads" "$(echo "$ended - $started" | bc)" "$work/out.json"
 }
 extra=("$@")
+echo "| run | threads | samples/s | gradients | combining | exchanges | share | wall | test acc |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 run "plain, 1 process" 2 "$binary" train
 run "--shards 8, 1 process" 2 "$binary" train --shards 8
 for ranks in 1 2 4; do

@@ -89,16 +89,38 @@ pub fn tree_sum<'a, T: Float>(
     known: &dyn Fn(usize, usize) -> Option<&'a [T]>,
 ) -> Vec<T> {
     let mut sum = Vec::new();
-    tree_sum_into(node, known, &mut sum);
+    tree_sum_into(node, known, &mut sum, &mut TreeScratch::default());
     sum
 }
 
-/// [`tree_sum`] into `out`: the left half is summed in place, and a right half that is known
-/// is added straight from its slice (the same additions, fewer copies).
-fn tree_sum_into<'a, T: Float>(
+/// Buffers reused from one tree sum to the next (one per tree level), so that a training step
+/// allocates (and page-faults) nothing for its sums.
+#[derive(Clone, Debug, Default)]
+pub struct TreeScratch<T> {
+    levels: Vec<Vec<T>>,
+}
+
+/// [`tree_sum`] into `out`: the left half is summed in place, a right half that is known is
+/// added straight from its slice, and one that is not is summed into a scratch buffer of its
+/// level. The same additions in the same order as [`tree_sum`], with fewer copies.
+pub fn tree_sum_into<'a, T: Float>(
     node: Range<usize>,
     known: &dyn Fn(usize, usize) -> Option<&'a [T]>,
     out: &mut Vec<T>,
+    scratch: &mut TreeScratch<T>,
+) {
+    let depth = usize::BITS as usize - (node.end - node.start).leading_zeros() as usize + 1;
+    if scratch.levels.len() < depth {
+        scratch.levels.resize_with(depth, Vec::new);
+    }
+    sum_at_level(node, known, out, &mut scratch.levels);
+}
+
+fn sum_at_level<'a, T: Float>(
+    node: Range<usize>,
+    known: &dyn Fn(usize, usize) -> Option<&'a [T]>,
+    out: &mut Vec<T>,
+    levels: &mut [Vec<T>],
 ) {
     if let Some(value) = known(node.start, node.end) {
         out.clear();
@@ -111,7 +133,7 @@ fn tree_sum_into<'a, T: Float>(
         node.start
     );
     let mid = middle(node.start, node.end);
-    tree_sum_into(node.start..mid, known, out);
+    sum_at_level(node.start..mid, known, out, levels);
     let add = |out: &mut Vec<T>, right: &[T]| {
         for (left, right) in out.iter_mut().zip(right) {
             *left += *right;
@@ -120,9 +142,9 @@ fn tree_sum_into<'a, T: Float>(
     match known(mid, node.end) {
         Some(right) => add(out, right),
         None => {
-            let mut right = Vec::new();
-            tree_sum_into(mid..node.end, known, &mut right);
-            add(out, &right);
+            let (right, deeper) = levels.split_first_mut().expect("one level per tree depth");
+            sum_at_level(mid..node.end, known, right, deeper);
+            add(out, right);
         }
     }
 }
@@ -214,6 +236,30 @@ pub fn root_from_gathered<T: Float>(
     width: usize,
     gathered: &[T],
 ) -> Vec<T> {
+    let mut root = Vec::new();
+    root_into(
+        shards,
+        ranks,
+        width,
+        gathered,
+        &mut root,
+        &mut TreeScratch::default(),
+    );
+    root
+}
+
+/// [`root_from_gathered`] into `out`, with reused scratch buffers.
+///
+/// # Panics
+/// As [`root_from_gathered`].
+pub fn root_into<T: Float>(
+    shards: usize,
+    ranks: usize,
+    width: usize,
+    gathered: &[T],
+    out: &mut Vec<T>,
+    scratch: &mut TreeScratch<T>,
+) {
     let mut nodes: Vec<(Range<usize>, &[T])> = Vec::new();
     let mut offset = 0;
     for rank in 0..ranks {
@@ -233,18 +279,45 @@ pub fn root_from_gathered<T: Float>(
             .find(|(node, _)| node.start == lo && node.end == hi)
             .map(|(_, value)| *value)
     };
-    tree_sum(0..shards, &known)
+    tree_sum_into(0..shards, &known, out, scratch);
 }
 
 /// The values of this rank's [`owned_nodes`], laid end to end, from its leaves (`leaves[i]` is
 /// shard `run.start + i`'s sum).
 pub fn node_values<T: Float>(shards: usize, run: Range<usize>, leaves: &[Vec<T>]) -> Vec<T> {
+    let mut values = Vec::new();
+    node_values_into(
+        shards,
+        run,
+        leaves,
+        &mut values,
+        &mut TreeScratch::default(),
+    );
+    values
+}
+
+/// [`node_values`] into `out`, with reused scratch buffers.
+pub fn node_values_into<T: Float>(
+    shards: usize,
+    run: Range<usize>,
+    leaves: &[Vec<T>],
+    out: &mut Vec<T>,
+    scratch: &mut TreeScratch<T>,
+) {
     let start = run.start;
     let known = |lo: usize, hi: usize| (hi - lo == 1).then(|| leaves[lo - start].as_slice());
-    owned_nodes(shards, run)
-        .into_iter()
-        .flat_map(|node| tree_sum(node, &known))
-        .collect()
+    out.clear();
+    let nodes = owned_nodes(shards, run);
+    if let [node] = nodes.as_slice() {
+        // One node (N dividing S): summed straight into `out`.
+        tree_sum_into(node.clone(), &known, out, scratch);
+        return;
+    }
+    let mut value = Vec::new();
+    for node in nodes {
+        tree_sum_into(node, &known, &mut value, scratch);
+        out.extend_from_slice(&value);
+    }
 }
 
 #[cfg(test)]

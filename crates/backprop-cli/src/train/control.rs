@@ -25,7 +25,14 @@ pub struct Control<'a> {
     due: bool,
     /// The other MPI ranks, which must stop at the same batch.
     cluster: Option<&'a Cluster>,
+    /// Batches since the ranks last agreed on the stop flag; `None` right after an epoch.
+    batches_since_agreement: Option<usize>,
 }
+
+/// Under MPI, the ranks agree on the stop flag after every this many batches and after every
+/// epoch: each agreement is a collective (a synchronisation point), and a signal can wait a
+/// few batches. Every rank counts the same batches, so all stop after the same one.
+const AGREE_EVERY_BATCHES: usize = 16;
 
 impl<'a> Control<'a> {
     /// A control around `reporter`.
@@ -42,6 +49,7 @@ impl<'a> Control<'a> {
             base_learning_rate,
             due: false,
             cluster: None,
+            batches_since_agreement: Some(0),
         }
     }
 
@@ -56,10 +64,12 @@ impl<'a> Control<'a> {
 impl TrainingObserver for Control<'_> {
     fn on_batch(&mut self, event: &BatchEvent) {
         self.reporter.on_batch(event);
+        self.batches_since_agreement = self.batches_since_agreement.map(|n| n + 1);
     }
 
     fn on_epoch(&mut self, record: &EpochRecord) {
         self.reporter.on_epoch(record);
+        self.batches_since_agreement = None;
         if self
             .checkpoint_every
             .is_some_and(|every| record.epoch % every == 0)
@@ -101,6 +111,11 @@ impl TrainingObserver for Control<'_> {
         let Some(cluster) = self.cluster else {
             return local.is_some() || due;
         };
+        // `due` is set after an epoch on every rank alike; a signal waits for an agreement.
+        match self.batches_since_agreement {
+            Some(batches) if batches < AGREE_EVERY_BATCHES => return due,
+            _ => self.batches_since_agreement = Some(0),
+        }
         let agreed = cluster.agree_max(local.map_or(0, |s| u64::try_from(s).unwrap_or(0)));
         if agreed > 0 && local.is_none() {
             self.stop.raise(i32::try_from(agreed).unwrap_or(15));

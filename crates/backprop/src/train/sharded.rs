@@ -10,8 +10,8 @@
 use super::metrics::{MetricAccumulator, Metrics, Task};
 use crate::network::Network;
 use crate::shard::{
-    node_values, owned_shards, root_from_gathered, shard_rows, CombineMode, GradientCombiner,
-    LocalCombiner,
+    node_values_into, owned_shards, root_into, shard_rows, CombineMode, GradientCombiner,
+    LocalCombiner, TreeScratch,
 };
 use crate::{Error, Result};
 use backprop_tensor::{Float, Matrix};
@@ -37,6 +37,10 @@ pub struct Sharding<T: Float> {
     combiner: Box<dyn GradientCombiner<T>>,
     /// This rank's shard sums of the current batch, reused from batch to batch.
     leaves: Vec<Vec<T>>,
+    /// This rank's node values, the combined sum, and tree-sum buffers, reused likewise.
+    nodes: Vec<T>,
+    total: Vec<T>,
+    scratch: TreeScratch<T>,
     /// Seconds spent computing shard gradients (forward and backward).
     compute_seconds: f64,
     /// Seconds spent combining them: tree sums and exchanges, metrics included.
@@ -53,6 +57,9 @@ impl<T: Float> Sharding<T> {
             shards,
             combiner,
             leaves: Vec::new(),
+            nodes: Vec::new(),
+            total: Vec::new(),
+            scratch: TreeScratch::default(),
             compute_seconds: 0.0,
             combine_seconds: 0.0,
         })
@@ -124,7 +131,7 @@ impl<T: Float> Sharding<T> {
         }
         self.compute_seconds += started.elapsed().as_secs_f64();
         let started = Instant::now();
-        let total = self.combine(run.clone(), width);
+        self.combine(run.clone(), width);
         // Every shard's metric sums, added in shard order: the batch loss and the epoch's
         // training metrics are the same bits on every rank.
         let per_shard = 4 + 3 * cols;
@@ -139,35 +146,53 @@ impl<T: Float> Sharding<T> {
         }
         self.combine_seconds += started.elapsed().as_secs_f64();
         let scale = T::ONE / T::from_f64(rows.len() as f64);
-        network.set_flat_gradients(&total, scale);
+        network.set_flat_gradients(&self.total, scale);
         let penalty = network.penalty();
         (batch.loss_sum() / rows.len() as f64 + penalty, penalty)
     }
 
-    /// The sum of every shard's leaf, as [`CombineMode`] says.
-    fn combine(&mut self, run: std::ops::Range<usize>, width: usize) -> Vec<T> {
+    /// The sum of every shard's leaf, as [`CombineMode`] says, into `self.total`.
+    fn combine(&mut self, run: std::ops::Range<usize>, width: usize) {
         let (shards, ranks) = (self.shards, self.combiner.ranks());
         match self.combiner.mode() {
             CombineMode::Deterministic => {
-                let local = node_values(shards, run, &self.leaves);
+                node_values_into(
+                    shards,
+                    run,
+                    &self.leaves,
+                    &mut self.nodes,
+                    &mut self.scratch,
+                );
                 let counts: Vec<usize> = (0..ranks)
                     .map(|r| {
                         crate::shard::owned_nodes(shards, owned_shards(shards, r, ranks)).len()
                             * width
                     })
                     .collect();
-                let gathered = self.combiner.all_gather(&local, &counts);
-                root_from_gathered(shards, ranks, width, &gathered)
+                if ranks == 1 {
+                    // Nothing to exchange: the node is the root.
+                    std::mem::swap(&mut self.total, &mut self.nodes);
+                    return;
+                }
+                let gathered = self.combiner.all_gather(&self.nodes, &counts);
+                root_into(
+                    shards,
+                    ranks,
+                    width,
+                    &gathered,
+                    &mut self.total,
+                    &mut self.scratch,
+                );
             }
             CombineMode::FastSum => {
-                let mut sum = vec![T::ZERO; width];
+                self.total.clear();
+                self.total.resize(width, T::ZERO);
                 for leaf in &self.leaves {
-                    for (total, &value) in sum.iter_mut().zip(leaf) {
+                    for (total, &value) in self.total.iter_mut().zip(leaf) {
                         *total += value;
                     }
                 }
-                self.combiner.all_reduce_sum(&mut sum);
-                sum
+                self.combiner.all_reduce_sum(&mut self.total);
             }
         }
     }
