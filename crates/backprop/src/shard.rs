@@ -28,7 +28,7 @@ use std::ops::Range;
 /// use backprop::shard::owned_shards;
 /// assert_eq!(owned_shards(8, 1, 2), 4..8);
 /// assert_eq!(owned_shards(8, 2, 3), 5..8);
-/// assert_eq!(owned_shards(2, 1, 4), 0..0);
+/// assert_eq!(owned_shards(2, 0, 4), 0..0);
 /// ```
 pub fn owned_shards(shards: usize, rank: usize, ranks: usize) -> Range<usize> {
     (rank * shards / ranks)..((rank + 1) * shards / ranks)
