@@ -6,7 +6,8 @@
 #   2. --fast-allreduce on 3 ranks within 1e-6 relative of one process (norm-wise per tensor;
 #      the largest element-wise difference printed too);
 #   3. a rank that cannot read its data aborts every rank, naming itself, within a timeout;
-#   4. a checkpoint written by rank 0 of 4 ranks resumes on 2 ranks, bit for bit.
+#   4. ranks that read different data stop with a clear error, and so does --dropout on 2 ranks;
+#   5. a checkpoint written by rank 0 of 4 ranks resumes on 2 ranks, bit for bit.
 # Usage: scripts/mpi-check.sh [BINARY]   (a release build with --features mpi)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -56,6 +57,24 @@ if [ "$status" -eq 0 ] || [ "$status" -eq 124 ] || ! grep -q "error: rank 1 of 2
 fi
 grep "error: rank 1 of 2:" "$work/fail.log"
 echo "ok: exit status $status, no rank left waiting"
+
+echo "--- ranks that read different data, and dropout on 2 ranks, are refused"
+expect_failure() {
+    local expected=$1 status=0
+    shift
+    timeout 120 "$@" > "$work/refused.log" 2>&1 || status=$?
+    if [ "$status" -eq 0 ] || [ "$status" -eq 124 ] || ! grep -q -- "$expected" "$work/refused.log"; then
+        cat "$work/refused.log"
+        echo "FAIL: expected a failure saying \"$expected\" (exit status $status)"
+        exit 1
+    fi
+    echo "ok ($status): $(grep -m1 -- "$expected" "$work/refused.log")"
+}
+expect_failure "read different training data" "${mpirun[@]}" -np 1 "$binary" train --data moons \
+    --seed 1 -q --out "$work/x.safetensors" : -np 1 "$binary" train --data moons --seed 2 -q \
+    --out "$work/x.safetensors"
+expect_failure "--dropout cannot run on 2 MPI ranks" "${mpirun[@]}" -np 2 "$binary" train \
+    --data digits --dropout 0.2 -q --out "$work/x.safetensors"
 
 echo "--- a checkpoint of 4 ranks resumes on 2"
 flags=(--data digits --seed 7 --batch-size 50 -q)
