@@ -199,7 +199,8 @@ impl<T: Float> Sharding<T> {
 
     /// Validation metrics across the ranks: the rows are cut into S shards as a batch is, each
     /// rank evaluates its own, and every rank adds the shards' sums in shard order. Equal to
-    /// [`super::evaluate`] on all rows within rounding, and the same bits for every rank count.
+    /// [`super::evaluate`] on all rows within f32 rounding (a shard's forward products may be
+    /// tiled differently from those over all rows), and the same bits for every rank count.
     pub(crate) fn evaluate(
         &mut self,
         network: &Network<T>,
@@ -230,5 +231,40 @@ impl<T: Float> Sharding<T> {
             accumulator.merge_values(values);
         }
         accumulator.finish(task, network.penalty())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cost::Cost;
+    use crate::network::NetworkConfig;
+    use crate::train::evaluate;
+    use backprop_tensor::SeededRng;
+
+    #[test]
+    fn validation_across_shards_agrees_with_one_evaluation() {
+        let mut rng = SeededRng::with_stream(2, 9);
+        let x: Matrix<f32> = Matrix::random_uniform(203, 6, -1.0, 1.0, &mut rng);
+        let y = Matrix::from_fn(203, 3, |row, col| f32::from(u8::from(row % 3 == col)));
+        let network = NetworkConfig::new(&[6, 5, 3], Cost::SoftmaxCrossEntropy)
+            .with_seed(1)
+            .init::<f32>()
+            .unwrap();
+        let whole = evaluate(&network, &x, &y, Task::Classification);
+        for shards in [1, 3, 8, 300] {
+            let sharded =
+                Sharding::local(shards)
+                    .unwrap()
+                    .evaluate(&network, &x, &y, Task::Classification);
+            // Within f32 rounding: a shard's rows may take another GEMM tiling than all rows.
+            assert!(
+                (sharded.loss - whole.loss).abs() <= 1e-6 * whole.loss,
+                "{shards} shards: {} against {}",
+                sharded.loss,
+                whole.loss
+            );
+            assert_eq!(sharded.accuracy, whole.accuracy);
+        }
     }
 }
