@@ -328,11 +328,16 @@ fn sharding_line(cluster: &Cluster, sharding: &Sharding<f32>, fast: bool) -> Str
     } else {
         "summed over a fixed tree (bit-identical for any rank count)"
     };
-    format!(
-        "data-parallel: {} rank(s), every batch cut into {} shards, {sum}",
-        cluster.ranks(),
-        sharding.shards()
-    )
+    let (ranks, shards) = (cluster.ranks(), sharding.shards());
+    let idle = (0..ranks)
+        .filter(|&rank| backprop::shard::owned_shards(shards, rank, ranks).is_empty())
+        .count();
+    let idle = if idle > 0 {
+        format!(" ({idle} of the {ranks} ranks own no shard and only take part in exchanges)")
+    } else {
+        String::new()
+    };
+    format!("data-parallel: {ranks} rank(s), every batch cut into {shards} shards{idle}, {sum}")
 }
 
 /// Writes the HTML training report of the trained network, its data figures drawn on the
