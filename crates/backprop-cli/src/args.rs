@@ -9,7 +9,8 @@ use clap::{Parser, Subcommand};
 mod train;
 
 pub use train::{
-    DivergenceArg, MissingArg, OptimizerKind, PresetName, ScaleArg, TaskArg, TrainArgs,
+    DataDistributionArg, DivergenceArg, MissingArg, OptimizerKind, PresetName, ScaleArg, TaskArg,
+    TrainArgs,
 };
 
 /// Neural networks trained by explicit backpropagation.

@@ -8,7 +8,7 @@
 pub mod file;
 mod resolve;
 
-use crate::args::{ScaleArg, TaskArg, TrainArgs};
+use crate::args::{DataDistributionArg, ScaleArg, TaskArg, TrainArgs};
 use crate::data::DataSource;
 use crate::exit::CliError;
 use crate::optimizer::{default_learning_rate, optimizer_config};
@@ -98,6 +98,8 @@ pub struct TrainPlan {
     pub shards: Option<usize>,
     /// Sum gradients with MPI_Allreduce (`--fast-allreduce`).
     pub fast_allreduce: bool,
+    /// How MPI ranks get the data (`--data-distribution`); `None`: the default under MPI.
+    pub data_distribution: Option<DataDistributionArg>,
     /// Where results go.
     pub output: OutputOptions,
     /// Remarks to show the user before training (defaults taken, flags ignored).
@@ -196,6 +198,7 @@ impl TrainPlan {
             threads: arguments.threads.map(to_usize),
             shards: arguments.shards.map(to_usize),
             fast_allreduce: arguments.fast_allreduce,
+            data_distribution: arguments.data_distribution,
             output: OutputOptions {
                 json: arguments.json,
                 log: arguments.log,

@@ -1,6 +1,6 @@
-//! Data for training: loading the `--data` source ([`load`]), the test and validation splits,
-//! feature scaling fitted on the training part (or a model's, under `--init-from`), and target
-//! encoding.
+//! Data for training: loading the `--data` source ([`load`]; under MPI, [`packed`] is the form
+//! rank 0 broadcasts it in), the test and validation splits, feature scaling fitted on the
+//! training part (or a model's, under `--init-from`), and target encoding.
 //!
 //! - Classification targets are one-hot rows, except a single sigmoid output on two classes,
 //!   which trains on the label itself (0 or 1).
@@ -12,6 +12,7 @@
 pub mod align;
 mod encode;
 pub mod load;
+pub mod packed;
 
 pub use encode::{encode, PreparedData, Scaling};
 
@@ -121,10 +122,13 @@ impl Splits {
     }
 }
 
-/// Loads the plan's data, re-expressed in the model's features and classes under
-/// `--init-from`, and splits it.
-pub fn load_and_split(plan: &TrainPlan, model: Option<&ModelMetadata>) -> Result<Splits, CliError> {
-    let loaded = load::load_source(&plan.source, &plan.spec)?;
+/// Re-expresses the loaded data in the model's features and classes under `--init-from`, and
+/// splits it.
+pub fn split(
+    plan: &TrainPlan,
+    model: Option<&ModelMetadata>,
+    loaded: load::Loaded,
+) -> Result<Splits, CliError> {
     let mut summary = loaded.summary;
     let mut data = loaded.data;
     let mut own_test = loaded.test;

@@ -3,8 +3,9 @@
 //!
 //! - Built with `--features mpi` and started by `mpirun` (Open MPI's `OMPI_COMM_WORLD_SIZE` or
 //!   a PMIx/PMI rank in the environment), `backprop train` joins MPI_COMM_WORLD: every rank
-//!   reads the data itself, trains the same model on its run of shards
-//!   ([`backprop::shard`]), and rank 0 alone prints and writes files.
+//!   gets the data (reads it itself, or receives rank 0's: `--data-distribution`), trains the
+//!   same model on its run of shards ([`backprop::shard`]), and rank 0 alone prints and writes
+//!   files.
 //! - Otherwise it is one process, and `--shards S` runs the same sharded sums locally.
 //! - A rank that fails prints the error with its rank and calls MPI_Abort, so that no other
 //!   rank waits forever in a collective (a panic does the same, from the panic hook).
@@ -14,15 +15,24 @@
 #[cfg(feature = "mpi")]
 mod mpi_transport;
 
+use crate::args::DataDistributionArg;
+use crate::data::load::Loaded;
 use crate::exit::CliError;
 use backprop::shard::{CombineMode, GradientCombiner};
 use backprop::train::{Sharding, DEFAULT_SHARDS};
+use std::time::Instant;
+
+/// How MPI ranks get the data when `--data-distribution` is not given (chosen by the
+/// measurement in docs/distributed.md).
+pub const DEFAULT_DATA_DISTRIBUTION: DataDistributionArg = DataDistributionArg::Read;
 
 /// The processes of this run.
 pub struct Cluster {
     /// Set when the failure in hand happened on every rank alike (a divergence every rank
     /// saw): each rank then exits on its own, and none aborts the job.
     symmetric_failure: std::cell::Cell<bool>,
+    /// When this process began `backprop train` (before MPI_Init).
+    started: Instant,
     rank: usize,
     ranks: usize,
     #[cfg(feature = "mpi")]
@@ -33,11 +43,13 @@ impl Cluster {
     /// Joins MPI when this build has it and `mpirun` started the process; otherwise the single
     /// process (rank 0 of 1).
     pub fn start() -> Self {
+        let started = Instant::now();
         #[cfg(feature = "mpi")]
         if mpi_transport::launched_by_mpirun() {
             let transport = mpi_transport::Transport::start();
             return Self {
                 symmetric_failure: std::cell::Cell::new(false),
+                started,
                 rank: transport.rank(),
                 ranks: transport.ranks(),
                 transport: Some(transport),
@@ -45,6 +57,7 @@ impl Cluster {
         }
         Self {
             symmetric_failure: std::cell::Cell::new(false),
+            started,
             rank: 0,
             ranks: 1,
             #[cfg(feature = "mpi")]
@@ -120,6 +133,64 @@ impl Cluster {
         }
         let _ = mode;
         None
+    }
+
+    /// How this run's ranks get the data: `--data-distribution` as given, or the default under
+    /// MPI. The flag needs MPI.
+    pub fn data_distribution(
+        &self,
+        requested: Option<DataDistributionArg>,
+    ) -> Result<DataDistributionArg, CliError> {
+        match requested {
+            Some(_) if !self.is_distributed() => Err(CliError::usage(
+                "--data-distribution chooses how MPI ranks get the data: it needs a build with \
+                 --features mpi, started by mpirun",
+            )),
+            Some(distribution) => Ok(distribution),
+            None => Ok(DEFAULT_DATA_DISTRIBUTION),
+        }
+    }
+
+    /// The loaded data on every rank: each rank runs `load`, or under
+    /// [`DataDistributionArg::Broadcast`] rank 0 alone runs it and broadcasts the result. If
+    /// rank 0 fails to load, it returns the error (which aborts the job, [`Cluster::fail`])
+    /// while the other ranks wait in the broadcast.
+    pub fn load_data(
+        &self,
+        distribution: DataDistributionArg,
+        load: impl FnOnce() -> Result<Loaded, CliError>,
+    ) -> Result<Loaded, CliError> {
+        #[cfg(feature = "mpi")]
+        if let (Some(transport), DataDistributionArg::Broadcast, true) =
+            (&self.transport, distribution, self.ranks > 1)
+        {
+            use crate::data::packed::{matrices_mut, pack_header, unpack_header};
+            let (mut header, loaded) = if self.is_root() {
+                let loaded = load()?;
+                (pack_header(&loaded), Some(loaded))
+            } else {
+                (Vec::new(), None)
+            };
+            transport.broadcast_bytes(&mut header);
+            let mut loaded = match loaded {
+                Some(loaded) => loaded,
+                None => unpack_header(&header)?,
+            };
+            for values in matrices_mut(&mut loaded) {
+                transport.broadcast_floats(values);
+            }
+            return Ok(loaded);
+        }
+        let _ = distribution;
+        load()
+    }
+
+    /// Seconds from the start of this process until the slowest rank got here (an MPI_MAX
+    /// over the ranks; this process's own time for one process).
+    pub fn seconds_until_every_rank(&self) -> f64 {
+        let microseconds = self.started.elapsed().as_micros();
+        let slowest = self.agree_max(u64::try_from(microseconds).unwrap_or(u64::MAX));
+        slowest as f64 / 1e6
     }
 
     /// The largest of every rank's `value` (the value itself for one process).

@@ -14,7 +14,7 @@ pub mod network;
 pub mod options;
 pub mod resume;
 
-use crate::args::TrainArgs;
+use crate::args::{DataDistributionArg, TrainArgs};
 use crate::config::TrainPlan;
 use crate::data::{self, Part, Scaling};
 use crate::distributed::Cluster;
@@ -94,6 +94,7 @@ pub fn run(
     }
     model_file::check_output_path(&plan.output.model)?;
     options.check(&plan.output.model)?;
+    let distribution = cluster.data_distribution(plan.data_distribution)?;
     let model = match &resume {
         Some(_) => None,
         None => plan
@@ -111,7 +112,10 @@ pub fn run(
             .map(|_| &from.checkpoint.model.metadata),
         None => model.as_ref().map(|model| &model.metadata),
     };
-    let splits = data::load_and_split(plan, align_to)?;
+    let loaded = cluster.load_data(distribution, || {
+        data::load::load_source(&plan.source, &plan.spec)
+    })?;
+    let splits = data::split(plan, align_to, loaded)?;
     let (mut network, single_sigmoid) = match &resume {
         Some(from) => {
             let network = from.checkpoint.model.network.clone();
@@ -126,6 +130,10 @@ pub fn run(
         (None, None) => Scaling::Fit(plan.scale),
     };
     let data = data::encode(&splits, scaling, single_sigmoid);
+    // Measured on every rank before the ranks compare their data, which waits for the slowest.
+    let data_ready = cluster
+        .is_distributed()
+        .then(|| cluster.seconds_until_every_rank());
     cluster.check_same_data(&data.train_sha256)?;
     if let Some(from) = &resume {
         resume::check_data_hash(&from.checkpoint, &data.train_sha256, &plan.spec)?;
@@ -170,6 +178,15 @@ pub fn run(
     if let Some(sharding) = sharding {
         say(sharding_line(cluster, &sharding, plan.fast_allreduce));
         trainer.set_sharding(sharding);
+    }
+    if let Some(seconds) = data_ready {
+        say(format_args!(
+            "data ready on every rank {seconds:.3} s after start ({})",
+            match distribution {
+                DataDistributionArg::Read => "each rank read it",
+                DataDistributionArg::Broadcast => "rank 0 read it and broadcast it",
+            }
+        ));
     }
 
     for line in &splits.summary {
@@ -312,6 +329,9 @@ pub fn run(
             object.insert("compute_seconds".into(), timings.compute.into());
             object.insert("combine_seconds".into(), timings.combine.into());
             object.insert("communication_seconds".into(), timings.exchange.into());
+        }
+        if let (Some(seconds), Some(object)) = (data_ready, summary.as_object_mut()) {
+            object.insert("data_ready_seconds".into(), seconds.into());
         }
         let mut stdout = std::io::stdout().lock();
         writeln!(stdout, "{summary}")

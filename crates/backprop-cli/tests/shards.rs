@@ -1,9 +1,11 @@
-//! `--shards S` and `--fast-allreduce` in the plain (MPI-free) build, through the real binary:
+//! `--shards S`, `--fast-allreduce` and `--data-distribution` in the plain (MPI-free) build,
+//! through the real binary:
 //! - `--shards 8` trains on the sharded path: repeatable bit for bit, different bits from the
 //!   plain path (another order of additions), the same accuracy to within a little;
 //! - a checkpoint of a sharded run resumes sharded (the flag is recorded) and matches the
 //!   uninterrupted run;
-//! - `--shards 0` and `--fast-allreduce` without MPI are usage errors (exit 2) naming the flag.
+//! - `--shards 0`, `--fast-allreduce` and `--data-distribution` without MPI are usage errors
+//!   (exit 2) naming the flag.
 
 mod train_support;
 
@@ -109,6 +111,15 @@ fn bad_shard_flags_are_usage_errors() {
     for (flags, expected) in [
         (&["--shards", "0"][..], "--shards"),
         (&["--fast-allreduce"][..], "--fast-allreduce"),
+        (
+            &["--data-distribution", "broadcast"][..],
+            "--data-distribution",
+        ),
+        (&["--data-distribution", "read"][..], "--data-distribution"),
+        (
+            &["--data-distribution", "scatter"][..],
+            "--data-distribution",
+        ),
     ] {
         let mut arguments = vec![
             "train",

@@ -87,6 +87,15 @@ pub enum DivergenceArg {
     RestoreAndHalve,
 }
 
+/// `--data-distribution`: how the ranks of an MPI run get the data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DataDistributionArg {
+    /// Every rank reads the data itself; the ranks then compare its SHA-256.
+    Read,
+    /// Rank 0 reads the data and broadcasts it (MPI_Bcast) to the other ranks.
+    Broadcast,
+}
+
 /// Flags of `backprop train`.
 #[derive(Debug, Default, Args)]
 #[command(
@@ -254,6 +263,11 @@ pub struct TrainArgs {
     /// equal to one process within rounding, no longer bit for bit.
     #[arg(long)]
     pub fast_allreduce: bool,
+
+    /// Under mpirun, how the ranks get the data: each reads it, or rank 0 reads it and
+    /// broadcasts it [default: read].
+    #[arg(long, value_enum, value_name = "HOW")]
+    pub data_distribution: Option<DataDistributionArg>,
 
     /// What to do when the loss turns NaN or infinite or passes 1000 times its first value
     /// [default: stop].

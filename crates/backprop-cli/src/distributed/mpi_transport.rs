@@ -1,15 +1,18 @@
 //! The MPI transport (`--features mpi`): rsmpi over the system's Open MPI. Gathers move shard
 //! sums (MPI_Allgatherv, pure data movement whose result does not depend on any reduction
-//! order), `--fast-allreduce` uses MPI_Allreduce, flags use an integer MPI_MAX reduction, and
-//! a failure calls MPI_Abort.
+//! order), `--fast-allreduce` uses MPI_Allreduce, flags use an integer MPI_MAX reduction,
+//! `--data-distribution broadcast` uses MPI_Bcast from rank 0, and a failure calls MPI_Abort.
 
 use backprop::shard::{CombineMode, GradientCombiner};
 use mpi::collective::SystemOperation;
 use mpi::datatype::PartitionMut;
 use mpi::environment::Universe;
 use mpi::topology::SimpleCommunicator;
-use mpi::traits::{Communicator, CommunicatorCollectives, Equivalence};
+use mpi::traits::{Communicator, CommunicatorCollectives, Equivalence, Root};
 use std::time::Instant;
+
+/// The most elements one MPI_Bcast carries (under the 2³¹ limit of an MPI count).
+const BROADCAST_PIECE: usize = 1 << 28;
 
 /// True when `mpirun` (Open MPI, or a PMI/PMIx launcher) started this process.
 pub fn launched_by_mpirun() -> bool {
@@ -67,6 +70,30 @@ impl Transport {
         self.world
             .all_reduce_into(&value, &mut largest, SystemOperation::max());
         largest
+    }
+
+    /// Rank 0's `bytes` on every rank: the length goes first, so that the other ranks size
+    /// their buffer.
+    pub fn broadcast_bytes(&self, bytes: &mut Vec<u8>) {
+        let mut length = bytes.len() as u64;
+        self.world.process_at_rank(0).broadcast_into(&mut length);
+        let length = usize::try_from(length).expect("a length that fits in memory");
+        bytes.resize(length, 0);
+        self.broadcast_slice(bytes);
+    }
+
+    /// Rank 0's `values` on every rank, whose `values` already have rank 0's length.
+    pub fn broadcast_floats(&self, values: &mut [f32]) {
+        self.broadcast_slice(values);
+    }
+
+    /// MPI_Bcast from rank 0 in pieces of at most [`BROADCAST_PIECE`] elements, since MPI counts
+    /// are 32-bit.
+    fn broadcast_slice<T: Equivalence>(&self, values: &mut [T]) {
+        let root = self.world.process_at_rank(0);
+        for piece in values.chunks_mut(BROADCAST_PIECE) {
+            root.broadcast_into(piece);
+        }
     }
 
     /// Prints `message` and ends every rank with `code`.

@@ -3,8 +3,9 @@
 //! - The checkpoint keeps the training flags as they were given and the `--config` file's text
 //!   ([`Recipe`]); they are parsed again here, so the plan is the one the run started with.
 //! - Only `--epochs` (the new total) and `--out` may change, besides the flags that do not touch
-//!   the weights: `--json`, `--log`, `-q`, `--threads`, `--checkpoint`, `--checkpoint-every`.
-//!   Any other flag is refused (exit 2).
+//!   the weights: `--json`, `--log`, `-q`, `--threads`, `--checkpoint`, `--checkpoint-every`,
+//!   and under MPI `--fast-allreduce` and `--data-distribution`. Any other flag is refused
+//!   (exit 2).
 //! - Checkpoints of the resumed run go to the file it resumed from, unless `--checkpoint`
 //!   names another; one is written at the end too, so the run can be extended again.
 //! - The data is loaded again from the recorded source; [`check_data_hash`] refuses data whose
@@ -22,9 +23,10 @@ use clap::{CommandFactory, Parser};
 use std::path::Path;
 
 /// The flags `--resume` accepts, by clap id.
-const ALLOWED_WITH_RESUME: [&str; 10] = [
+const ALLOWED_WITH_RESUME: [&str; 11] = [
     "resume",
     "fast_allreduce",
+    "data_distribution",
     "epochs",
     "out",
     "json",
@@ -96,6 +98,7 @@ pub fn prepare(arguments: TrainArgs) -> Result<Resumed, CliError> {
     recorded.threads = arguments.threads.or(recorded.threads);
     // How ranks sum is a choice of this run, not of the recorded one.
     recorded.fast_allreduce = arguments.fast_allreduce;
+    recorded.data_distribution = arguments.data_distribution;
     recorded.checkpoint_every = arguments.checkpoint_every.or(recorded.checkpoint_every);
     recorded.checkpoint = Some(arguments.checkpoint.unwrap_or_else(|| path.clone()));
     let mut options = RunOptions::from_args(&recorded, recipe);
