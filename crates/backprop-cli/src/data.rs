@@ -1,4 +1,4 @@
-//! Data for training: loading the `--data` source ([`load`]; under MPI, [`packed`] is the form
+//! Data for training: loading the `--data` source ([`load`]; under MPI, `packed` is the form
 //! rank 0 broadcasts it in), the test and validation splits, feature scaling fitted on the
 //! training part (or a model's, under `--init-from`), and target encoding.
 //!
@@ -12,6 +12,8 @@
 pub mod align;
 mod encode;
 pub mod load;
+// Used by the MPI build only (and tested in every build).
+#[cfg(any(feature = "mpi", test))]
 pub mod packed;
 
 pub use encode::{encode, PreparedData, Scaling};

@@ -327,9 +327,7 @@ mod tests {
         };
         let header = pack_header(&loaded);
         for cut in [0, 7, 8, header.len() / 2, header.len() - 1] {
-            let error = unpack_header(&header[..cut])
-                .err()
-                .expect("a cut header fails");
+            let error = unpack_header(&header[..cut]).expect_err("a cut header fails");
             assert!(error.to_string().contains("does not parse"), "{error}");
         }
         let mut padded = header.clone();
