@@ -341,7 +341,7 @@ function buildNetwork(current) {
 
   // Column 0 holds all features (active or not); columns 1..L the layers, L the output.
   const sizes = [FEATURES.length, ...current.layers.map((layer) => layer.biases.length)];
-  const top = 34;
+  const top = 46;
   const left = 64;
   const right = 20;
   const most = Math.max(...sizes);
@@ -380,7 +380,7 @@ function buildNetwork(current) {
     if (isOutput) {
       head.textContent = 'output';
     } else {
-      head.innerHTML = '<button class="tiny plus">+</button><button class="tiny minus">&minus;</button>' +
+      head.innerHTML = '<div><button class="tiny plus">+</button><button class="tiny minus">&minus;</button></div>' +
         `<span>${layer.biases.length} neuron${layer.biases.length === 1 ? '' : 's'}</span>`;
       const [plus, minus] = head.querySelectorAll('button');
       plus.title = 'Add a neuron';
@@ -570,9 +570,10 @@ function drawLegend(scale) {
     context.fillStyle = `rgb(${r},${g},${b})`;
     context.fillRect(x, 0, 1, canvas.height);
   }
-  $('legend-low').textContent = fmt(scale.low);
-  $('legend-mid').textContent = fmt(scale.middle);
-  $('legend-high').textContent = fmt(scale.high);
+  // Legend ends read better without trailing zeros (0.5, not 0.5000).
+  $('legend-low').textContent = String(Number(scale.low.toPrecision(4)));
+  $('legend-mid').textContent = String(Number(scale.middle.toPrecision(4)));
+  $('legend-high').textContent = String(Number(scale.high.toPrecision(4)));
 }
 
 function drawNeuronMaps(current) {
@@ -770,9 +771,10 @@ function renderLens() {
     const next = trace.layers.find((candidate) => candidate.layer === layer + 1);
     const nextWeights = current.layers[layer].weights;
     const backProjected = nextWeights.reduce((sum, row, k) => sum + row[neuron] * next.delta[k], 0);
-    line(`((w\u02e1\u207a\u00b9)\u1d40\u03b4\u02e1\u207a\u00b9)\u2c7c = ${fmt(backProjected)}, then \u2299 \u03c3\u2032(z) gives \u03b4`);
+    line(`here ((w\u02e1\u207a\u00b9)\u1d40\u03b4\u02e1\u207a\u00b9)\u2c7c = ${fmt(backProjected)}; \u2299 \u03c3\u2032(z\u2c7c) gives \u03b4\u2c7c`);
   }
-  line(`${EQUATIONS.BP3} \u2192 ${fmt(entry.bias_gradients[neuron])};  ${EQUATIONS.BP4} (table)`);
+  line(`BP3  \u2202C/\u2202b\u2c7c = \u03b4\u2c7c = ${fmt(entry.bias_gradients[neuron])}`);
+  line('BP4  \u2202C/\u2202w\u2c7c\u2096 = \u03b4\u2c7c a\u2096\u02e1\u207b\u00b9 \u2192 the table');
 
   // One row per incoming weight, then the bias.
   const body = $('lens-table').tBodies[0];
@@ -848,11 +850,13 @@ async function stepBackward() {
       item.dataset.layer = String(entry.layer);
       item.dataset.equation = entry.equation;
       const isOutput = entry.layer === current.layers.length;
-      item.innerHTML = '<span class="where"></span><span class="eq"></span><span class="then"></span>';
+      item.innerHTML = '<span class="where"></span><span class="eq"></span><span class="note"></span><span class="then"></span>';
       item.querySelector('.where').textContent = `layer ${entry.layer}${isOutput ? ' (output)' : ''}`;
-      item.querySelector('.eq').textContent = EQUATIONS[entry.equation] + (isOutput ? ` \u2014 ${outputNote(current)}` : '');
-      item.querySelector('.then').textContent = `then ${EQUATIONS.BP3}, ${EQUATIONS.BP4}`;
+      item.querySelector('.eq').textContent = EQUATIONS[entry.equation];
+      item.querySelector('.note').textContent = isOutput ? `(${outputNote(current)})` : '';
+      item.querySelector('.then').textContent = '\u2192 BP3 \u2202C/\u2202b\u02e1, BP4 \u2202C/\u2202w\u02e1';
       steps.appendChild(item);
+      item.scrollIntoView({ block: 'nearest' });
       item.classList.add('current');
       await sleep(900);
       item.classList.remove('current');

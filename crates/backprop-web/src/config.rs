@@ -150,13 +150,22 @@ impl Default for SessionConfig {
     }
 }
 
-/// Parses a JSON body into a value, naming the field at fault in the error.
+/// Parses a JSON object body into a value, naming the field at fault in the error.
 pub fn parse_json<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, ApiError> {
+    // serde would also fill a struct from an array, field by field: refuse that outright.
+    let first = body.iter().find(|byte| !byte.is_ascii_whitespace());
+    if first.is_some_and(|&byte| byte != b'{')
+        && serde_json::from_slice::<serde_json::Value>(body).is_ok()
+    {
+        return Err(ApiError::bad_request(
+            "the JSON body: must be an object, {\"field\": value, …}",
+        ));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
         let inner = error.into_inner();
-        if path == "." || path.is_empty() {
+        if path == "." || path == "?" || path.is_empty() {
             ApiError::bad_request(format!("the JSON body: {inner}"))
         } else {
             ApiError::bad_request(format!("{path}: {inner}"))

@@ -47,10 +47,24 @@ pub fn router(registry: Arc<Registry>) -> Router {
 /// A request body: JSON (or empty), within the size cap.
 pub struct JsonBody(pub Bytes);
 
-impl<S: Send + Sync> FromRequest<S> for JsonBody {
+impl FromRequest<Arc<Registry>> for JsonBody {
     type Rejection = ApiError;
 
-    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+    async fn from_request(request: Request, state: &Arc<Registry>) -> Result<Self, ApiError> {
+        let too_large = || {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "the request body is over the upload cap (see GET /api/limits: max_upload_bytes)",
+            )
+        };
+        // A declared length over the cap is refused before any of the body is read.
+        let declared = request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok()?.parse::<u64>().ok());
+        if declared.is_some_and(|length| length > state.limits.max_upload_bytes as u64) {
+            return Err(too_large());
+        }
         let content_type = request
             .headers()
             .get(header::CONTENT_TYPE)
@@ -60,7 +74,7 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
             .map_err(|rejection| {
                 let status = rejection.status();
                 if status == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::new(status, "the request body is over the upload cap (see GET /api/limits: max_upload_bytes)")
+                    too_large()
                 } else {
                     ApiError::bad_request(format!("the request body: {}", rejection.body_text()))
                 }
