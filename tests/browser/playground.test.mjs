@@ -27,8 +27,9 @@ const log = (message) => console.log(`[${((Date.now() - started) / 1000).toFixed
 
 async function getJson(pathname) {
   const response = await fetch(new URL(pathname, base));
-  assert.equal(response.status, 200, `GET ${pathname}: ${response.status} ${await response.text()}`);
-  return response.json();
+  const text = await response.text();
+  assert.equal(response.status, 200, `GET ${pathname}: ${response.status} ${text}`);
+  return JSON.parse(text);
 }
 
 /** The numbers the page formats: what it shows must be the value to 4 significant digits. */
@@ -60,6 +61,7 @@ context.on('request', (request) => {
 let failed = false;
 try {
   const page = context.pages()[0] || (await context.newPage());
+  page.setDefaultTimeout(15_000);
   page.on('console', (message) => {
     if (message.type() === 'error') consoleErrors.push(`console: ${message.text()}`);
   });
@@ -87,50 +89,16 @@ try {
   await page.click('#play');
   await page.waitForSelector('body[data-running="false"]');
 
-  // ---- the δ lens equals the trace API for the same state ----
+  // ---- the δ lens equals the trace API for the same state: the next batch, then one example ----
   await page.click('.neuron.hidden[data-layer="1"][data-neuron="1"]');
-  await page.waitForSelector('#lens[data-status="ready"]');
-  const lens = await page.evaluate(() => {
-    const value = (element) => Number(element.dataset.value);
-    const lensElement = document.querySelector('#lens');
-    const rows = [...document.querySelectorAll('#lens-table tbody tr[data-k]')];
-    const bias = document.querySelector('#lens-table tbody tr.bias');
-    return {
-      ...lensElement.dataset,
-      z: value(document.querySelector('#lens-z')),
-      a: value(document.querySelector('#lens-a')),
-      delta: value(document.querySelector('#lens-delta')),
-      deltaText: document.querySelector('#lens-delta').textContent,
-      weights: rows.map((row) => value(row.querySelector('.weight'))),
-      gradients: rows.map((row) => value(row.querySelector('.gradient'))),
-      gradientTexts: rows.map((row) => row.querySelector('.gradient').textContent),
-      updates: rows.map((row) => value(row.querySelector('.update'))),
-      biasGradient: value(bias.querySelector('.gradient')),
-      biasUpdate: value(bias.querySelector('.update')),
-    };
-  });
-  assert.equal(lens.layer, '1');
-  assert.equal(lens.neuron, '1');
-  const session = await getJson(`/api/sessions/${sessionId}`);
-  assert.equal(session.running, false);
-  assert.equal(String(session.step), lens.step, 'the lens shows the current state');
-  const trace = await getJson(`/api/sessions/${sessionId}/trace?${lens.query}`);
-  const after = await getJson(`/api/sessions/${sessionId}`);
-  assert.equal(after.step, session.step, 'the trace left the session as it was');
-  const layer = trace.layers.find((entry) => entry.layer === 1);
-  const j = 1;
-  assert.equal(lens.z, layer.z[j], 'z');
-  assert.equal(lens.a, layer.a[j], 'a');
-  assert.equal(lens.delta, layer.delta[j], 'δ');
-  assertShown(lens.deltaText, layer.delta[j], 'δ as shown');
-  assert.deepEqual(lens.gradients, layer.weight_gradients[j], 'incoming weight gradients');
-  lens.gradientTexts.forEach((text, k) => assertShown(text, layer.weight_gradients[j][k], `∂C/∂w[${k}] as shown`));
-  assert.deepEqual(lens.updates, layer.weight_updates[j], 'incoming weight updates');
-  assert.equal(lens.biasGradient, layer.bias_gradients[j], 'bias gradient');
-  assert.equal(lens.biasUpdate, layer.bias_updates[j], 'bias update');
-  assert.deepEqual(lens.weights, session.layers[0].weights[j], 'incoming weights');
-  assert.ok(lens.gradients.some((gradient) => gradient !== 0), 'the gradients are not all zero');
-  log(`δ lens (${lens.query}, step ${lens.step}) equals the trace: z ${lens.z}, δ ${lens.delta}`);
+  await page.waitForSelector('#lens[data-status="ready"][data-query="batch=next"]');
+  await checkLens(page, sessionId, 1, 1);
+  await page.check('input[name="lens-source"][value="example"]');
+  await page.fill('#lens-example', '7');
+  await page.press('#lens-example', 'Enter');
+  await page.waitForSelector('#lens[data-status="ready"][data-query="example=7"]');
+  const trace = await checkLens(page, sessionId, 1, 1);
+  assert.deepEqual(trace.examples, [7], 'the trace of example 7 uses row 7');
 
   // ---- "Step backward" visits the layers output-first, with BP1 then BP2 ----
   await page.evaluate(() => {
@@ -207,6 +175,50 @@ try {
   fs.rmSync(userDataDir, { recursive: true, force: true });
 }
 process.exit(failed ? 1 : 0);
+
+/** Reads the δ lens and checks it against the trace API's reply for the same state and query. */
+async function checkLens(page, sessionId, layerNumber, j) {
+  const lens = await page.evaluate(() => {
+    const value = (element) => Number(element.dataset.value);
+    const rows = [...document.querySelectorAll('#lens-table tbody tr[data-k]')];
+    const bias = document.querySelector('#lens-table tbody tr.bias');
+    return {
+      ...document.querySelector('#lens').dataset,
+      z: value(document.querySelector('#lens-z')),
+      a: value(document.querySelector('#lens-a')),
+      delta: value(document.querySelector('#lens-delta')),
+      deltaText: document.querySelector('#lens-delta').textContent,
+      weights: rows.map((row) => value(row.querySelector('.weight'))),
+      gradients: rows.map((row) => value(row.querySelector('.gradient'))),
+      gradientTexts: rows.map((row) => row.querySelector('.gradient').textContent),
+      updates: rows.map((row) => value(row.querySelector('.update'))),
+      biasGradient: value(bias.querySelector('.gradient')),
+      biasUpdate: value(bias.querySelector('.update')),
+    };
+  });
+  assert.equal(lens.layer, String(layerNumber));
+  assert.equal(lens.neuron, String(j));
+  const session = await getJson(`/api/sessions/${sessionId}`);
+  assert.equal(session.running, false);
+  assert.equal(String(session.step), lens.step, 'the lens shows the current state');
+  const trace = await getJson(`/api/sessions/${sessionId}/trace?${lens.query}`);
+  const after = await getJson(`/api/sessions/${sessionId}`);
+  assert.equal(after.step, session.step, 'the trace left the session as it was');
+  const layer = trace.layers.find((entry) => entry.layer === layerNumber);
+  assert.equal(lens.z, layer.z[j], 'z');
+  assert.equal(lens.a, layer.a[j], 'a');
+  assert.equal(lens.delta, layer.delta[j], 'δ');
+  assertShown(lens.deltaText, layer.delta[j], 'δ as shown');
+  assert.deepEqual(lens.gradients, layer.weight_gradients[j], 'incoming weight gradients');
+  lens.gradientTexts.forEach((text, k) => assertShown(text, layer.weight_gradients[j][k], `∂C/∂w[${k}] as shown`));
+  assert.deepEqual(lens.updates, layer.weight_updates[j], 'incoming weight updates');
+  assert.equal(lens.biasGradient, layer.bias_gradients[j], 'bias gradient');
+  assert.equal(lens.biasUpdate, layer.bias_updates[j], 'bias update');
+  assert.deepEqual(lens.weights, session.layers[layerNumber - 1].weights[j], 'incoming weights');
+  assert.ok(lens.gradients.some((gradient) => gradient !== 0), 'the gradients are not all zero');
+  log(`δ lens (${lens.query}, step ${lens.step}) equals the trace: z ${lens.z}, δ ${lens.delta}`);
+  return trace;
+}
 
 /** Spiral with more features and layers, trained for a while, lens open: the docs' picture. */
 async function showcase(page, outputPath) {

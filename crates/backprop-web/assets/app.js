@@ -639,7 +639,7 @@ const EQUATIONS = {
 /** What BP1 comes to for this network's output unit and cost. */
 function outputNote(current) {
   const activation = current.layers[current.layers.length - 1].activation;
-  if (activation === 'sigmoid') return 'sigmoid + cross-entropy: the fused \u03b4\u1d38 = a \u2212 y';
+  if (activation === 'sigmoid') return 'sigmoid + cross-entropy, fused: \u03b4\u1d38 = a \u2212 y';
   return `${activation} output with mean squared error: \u03c3\u2032 = 1`;
 }
 
@@ -719,6 +719,7 @@ function clearLens() {
     $(id).dataset.value = '';
   }
   $('lens-equation').textContent = '';
+  $('lens-note').textContent = '';
   $('lens-table').tBodies[0].innerHTML = '';
   $('backward-steps').innerHTML = '';
   $('step-backward').disabled = true;
@@ -804,8 +805,22 @@ function renderLens() {
   cell(biasRow, 'update', entry.bias_updates[neuron]);
   body.appendChild(biasRow);
 
+  $('lens-note').textContent = `${updateNote()} ${trace.examples.length > 1
+    ? 'For a batch, z, a and \u03b4 are means over its rows and the gradients are those of its mean cost: what the next step uses.'
+    : 'One example: the step itself would use the whole next batch.'}`;
   $('step-backward').disabled = false;
   $('lens-apply').disabled = false;
+}
+
+/** How the optimiser turns a gradient into the update \u0394w shown in the table. */
+function updateNote() {
+  const { optimizer, learning_rate: rate, regularization } = state.config;
+  const penalty = regularization === 'none'
+    ? ''
+    : ` \u2202C/\u2202w includes the ${regularization.toUpperCase()} penalty's gradient on top of BP4's \u03b4a.`;
+  if (optimizer === 'sgd') return `SGD: \u0394w = \u2212\u03b7 \u2202C/\u2202w with \u03b7 = ${rate}.${penalty}`;
+  const names = { momentum: 'Momentum', adam: 'Adam', rmsprop: 'RMSprop' };
+  return `${names[optimizer]}: \u0394w comes from the gradient and the optimiser's running averages (\u03b7 = ${rate}).${penalty}`;
 }
 
 const sleep = (milliseconds) => new Promise((resolve) => setTimeout(resolve, milliseconds));
@@ -854,7 +869,7 @@ async function stepBackward() {
       item.querySelector('.where').textContent = `layer ${entry.layer}${isOutput ? ' (output)' : ''}`;
       item.querySelector('.eq').textContent = EQUATIONS[entry.equation];
       item.querySelector('.note').textContent = isOutput ? `(${outputNote(current)})` : '';
-      item.querySelector('.then').textContent = '\u2192 BP3 \u2202C/\u2202b\u02e1, BP4 \u2202C/\u2202w\u02e1';
+      item.querySelector('.then').textContent = '\u2192 BP3, BP4';
       steps.appendChild(item);
       item.scrollIntoView({ block: 'nearest' });
       item.classList.add('current');
