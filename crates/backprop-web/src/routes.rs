@@ -116,7 +116,9 @@ async fn blocking<T: Send + 'static>(
 }
 
 async fn limits(State(registry): Shared) -> Response {
-    Json(registry.limits.clone()).into_response()
+    let mut reply = serde_json::to_value(&registry.limits).expect("limits are plain data");
+    reply["sessions_live"] = registry.len().into();
+    Json(reply).into_response()
 }
 
 async fn create(State(registry): Shared, JsonBody(body): JsonBody) -> Result<Response, ApiError> {

@@ -20,6 +20,8 @@ use std::time::{Duration, Instant};
 
 /// The shortest time between two states while playing (60 a second).
 pub const PERIOD: Duration = Duration::from_micros(16_667);
+/// How often an idle stream sends a comment: a closed tab is noticed by then at the latest.
+pub const KEEP_ALIVE: Duration = Duration::from_secs(5);
 /// The most training time in one burst, so that a state follows soon.
 pub const BURST: Duration = Duration::from_millis(20);
 
@@ -106,5 +108,5 @@ pub fn events(
         let event = Event::default().event("state").data(&*json);
         Some((Ok(event), reader))
     });
-    Sse::new(stream).keep_alive(KeepAlive::default())
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
 }
