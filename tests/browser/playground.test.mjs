@@ -222,25 +222,25 @@ async function checkLens(page, sessionId, layerNumber, j) {
 
 /** Spiral with more features and layers, trained for a while, lens open: the docs' picture. */
 async function showcase(page, outputPath) {
-  await page.click('#datasets button[data-dataset="spiral"]');
-  for (const feature of ['x1_squared', 'x2_squared', 'sin_x1', 'sin_x2']) {
-    const session = await page.getAttribute('body', 'data-session');
-    await page.click(`.neuron.feature[data-feature="${feature}"]`);
-    await page.waitForFunction((old) => document.body.dataset.session && document.body.dataset.session !== old, session);
-  }
-  const grow = async (selector) => {
-    const session = await page.getAttribute('body', 'data-session');
-    await page.click(selector);
-    await page.waitForFunction((old) => document.body.dataset.session && document.body.dataset.session !== old, session);
+  // Each change makes a new session; wait until it is drawn before the next click.
+  const change = async (action) => {
+    const old = await page.getAttribute('body', 'data-session');
+    await action();
+    await page.waitForFunction(
+      (previous) => document.body.dataset.session !== previous && document.body.dataset.drawn === document.body.dataset.session,
+      old,
+    );
   };
-  await grow('#add-layer');
-  for (let layer = 0; layer < 3; layer += 1) {
-    const target = 6;
-    while (await page.locator(`.neuron.hidden[data-layer="${layer + 1}"]`).count() < target) {
-      await grow(`.layer-head[data-layer="${layer + 1}"] button.plus`);
+  await change(() => page.click('#datasets button[data-dataset="spiral"]'));
+  for (const feature of ['x1_squared', 'x2_squared', 'sin_x1', 'sin_x2']) {
+    await change(() => page.click(`.neuron.feature[data-feature="${feature}"]`));
+  }
+  await change(() => page.click('#add-layer'));
+  for (let layer = 1; layer <= 3; layer += 1) {
+    while ((await page.locator(`.neuron.hidden[data-layer="${layer}"]`).count()) < 6) {
+      await change(() => page.click(`.layer-head[data-layer="${layer}"] button.plus`));
     }
   }
-  await page.selectOption('#learning-rate', '0.03');
   await page.click('#play');
   await page.waitForFunction(() => Number(document.querySelector('#epoch').dataset.value) >= 300, null, { timeout: 120_000 });
   await page.click('#play');
@@ -248,7 +248,10 @@ async function showcase(page, outputPath) {
   await page.click('.neuron.hidden[data-layer="2"][data-neuron="2"]');
   await page.waitForSelector('#lens[data-status="ready"]');
   await page.click('#step-backward');
-  await page.waitForSelector('#lens[data-backward="done"]', { timeout: 30_000 });
+  // Mid-animation, at the first hidden layer below the output: δ on two layers, the banner up.
+  await page.waitForFunction(() => document.querySelector('#network').dataset.backwardLayer === '3');
+  await page.waitForTimeout(300);
   await page.screenshot({ path: outputPath });
+  await page.waitForSelector('#lens[data-backward="done"]', { timeout: 30_000 });
   log(`showcase screenshot: ${outputPath} (spiral, epoch ${await page.getAttribute('#epoch', 'data-value')})`);
 }

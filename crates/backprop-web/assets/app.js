@@ -107,6 +107,7 @@ function showError(error) {
 
 /** Numbers as the page shows them: 4 significant digits, exponent form when tiny or huge. */
 function fmt(value) {
+  if (value === null) return '\u2013'; // the server sends a non-finite number as null
   if (typeof value !== 'number' || !Number.isFinite(value)) return String(value);
   if (value === 0) return '0';
   const magnitude = Math.abs(value);
@@ -185,6 +186,7 @@ function draw() {
   if (!current) return;
   const shape = `${current.inputs.join(',')}|${current.layers.map((l) => l.biases.length).join(',')}`;
   if (shape !== state.architecture || !state.view) buildNetwork(current);
+  document.body.dataset.drawn = current.id; // lets a test wait until a new session is on screen
   document.body.dataset.running = String(current.running);
   const play = $('play');
   play.innerHTML = current.running ? '&#x2759;&#x2759;' : '&#x25b6;';
@@ -194,6 +196,10 @@ function draw() {
   epoch.textContent = current.epoch.toLocaleString('en-US');
   epoch.dataset.value = String(current.epoch);
   epoch.dataset.step = String(current.step);
+  const diverged = current.train_loss === null || current.test_loss === null;
+  if (diverged) setStatus('training diverged (non-finite numbers) and paused: lower the learning rate, then reset', true);
+  else if ($('status').dataset.diverged) setStatus('');
+  $('status').dataset.diverged = diverged ? 'true' : '';
   showNumber($('test-loss'), current.test_loss);
   showNumber($('train-loss'), current.train_loss);
   drawLossChart(current.history);
@@ -479,7 +485,8 @@ function paintGrid(canvas, values, n, toUnit) {
   const context = canvas.getContext('2d');
   const image = context.createImageData(n, n);
   for (let i = 0; i < n * n; i += 1) {
-    const [r, g, b] = colour(toUnit(values[i]));
+    // A diverged network's non-finite outputs arrive as null: drawn grey.
+    const [r, g, b] = values[i] === null ? [160, 160, 160] : colour(toUnit(values[i]));
     image.data[4 * i] = r;
     image.data[4 * i + 1] = g;
     image.data[4 * i + 2] = b;
@@ -606,7 +613,10 @@ function drawLossChart(history) {
   const first = history[0][0];
   const last = history[history.length - 1][0];
   let top = 0;
-  for (const [, train, test] of history) top = Math.max(top, train, test);
+  for (const [, train, test] of history) {
+    if (Number.isFinite(train)) top = Math.max(top, train);
+    if (Number.isFinite(test)) top = Math.max(top, test);
+  }
   if (!(top > 0) || !Number.isFinite(top)) return;
   const x = (epoch) => 2 + ((epoch - first) / Math.max(1, last - first)) * (width - 4);
   const y = (loss) => height - 2 - (Math.min(loss, top) / top) * (height - 6);
@@ -614,10 +624,17 @@ function drawLossChart(history) {
     context.strokeStyle = colourName;
     context.lineWidth = 1.5;
     context.beginPath();
-    history.forEach((entry, i) => {
-      if (i === 0) context.moveTo(x(entry[0]), y(entry[column]));
-      else context.lineTo(x(entry[0]), y(entry[column]));
-    });
+    let drawing = false; // a gap where the loss was not finite
+    for (const entry of history) {
+      if (!Number.isFinite(entry[column])) {
+        drawing = false;
+      } else if (drawing) {
+        context.lineTo(x(entry[0]), y(entry[column]));
+      } else {
+        context.moveTo(x(entry[0]), y(entry[column]));
+        drawing = true;
+      }
+    }
     context.stroke();
   }
   context.fillStyle = '#6b7780';
@@ -772,7 +789,9 @@ function renderLens() {
     const next = trace.layers.find((candidate) => candidate.layer === layer + 1);
     const nextWeights = current.layers[layer].weights;
     const backProjected = nextWeights.reduce((sum, row, k) => sum + row[neuron] * next.delta[k], 0);
-    line(`here ((w\u02e1\u207a\u00b9)\u1d40\u03b4\u02e1\u207a\u00b9)\u2c7c = ${fmt(backProjected)}; \u2299 \u03c3\u2032(z\u2c7c) gives \u03b4\u2c7c`);
+    line(trace.examples.length > 1
+      ? `here ((w\u02e1\u207a\u00b9)\u1d40\u03b4\u02e1\u207a\u00b9)\u2c7c = ${fmt(backProjected)} (batch mean); \u2299 \u03c3\u2032(z\u2c7c) per example, averaged, gives \u03b4\u2c7c`
+      : `here ((w\u02e1\u207a\u00b9)\u1d40\u03b4\u02e1\u207a\u00b9)\u2c7c = ${fmt(backProjected)}; \u2299 \u03c3\u2032(z\u2c7c) gives \u03b4\u2c7c`);
   }
   line(`BP3  \u2202C/\u2202b\u2c7c = \u03b4\u2c7c = ${fmt(entry.bias_gradients[neuron])}`);
   line('BP4  \u2202C/\u2202w\u2c7c\u2096 = \u03b4\u2c7c a\u2096\u02e1\u207b\u00b9 \u2192 the table');
@@ -827,6 +846,8 @@ const sleep = (milliseconds) => new Promise((resolve) => setTimeout(resolve, mil
 
 function clearBackwardMarks() {
   delete $('network').dataset.backwardLayer;
+  $('backward-banner').hidden = true;
+  $('network-hint').hidden = false;
   for (const element of document.querySelectorAll('.neuron.visited, .neuron.active')) {
     element.classList.remove('visited', 'active');
     const label = element.querySelector('.delta-label');
@@ -843,9 +864,11 @@ async function stepBackward() {
   const lens = $('lens');
   const network = $('network');
   const steps = $('backward-steps');
+  const banner = $('backward-banner');
   const current = state.latest;
   steps.innerHTML = '';
   clearBackwardMarks();
+  $('network-hint').hidden = true;
   lens.dataset.backward = 'running';
   const layers = [...state.trace.trace.layers].sort((a, b) => b.layer - a.layer);
   try {
@@ -865,12 +888,18 @@ async function stepBackward() {
       item.dataset.layer = String(entry.layer);
       item.dataset.equation = entry.equation;
       const isOutput = entry.layer === current.layers.length;
-      item.innerHTML = '<span class="where"></span><span class="eq"></span><span class="note"></span><span class="then"></span>';
-      item.querySelector('.where').textContent = `layer ${entry.layer}${isOutput ? ' (output)' : ''}`;
+      item.innerHTML = '<span class="where"></span><span class="eq"></span>';
+      const where = `layer ${entry.layer}${isOutput ? ' (output)' : ''}`;
+      item.querySelector('.where').textContent = where;
       item.querySelector('.eq').textContent = EQUATIONS[entry.equation];
-      item.querySelector('.note').textContent = isOutput ? `(${outputNote(current)})` : '';
-      item.querySelector('.then').textContent = '\u2192 BP3, BP4';
       steps.appendChild(item);
+      // Above the network, the whole story of this layer: its δ, then its gradients.
+      banner.hidden = false;
+      banner.innerHTML = '<b></b> <span class="eq"></span> <span class="note"></span><br><span class="then"></span>';
+      banner.querySelector('b').textContent = `${where}:`;
+      banner.querySelector('.eq').textContent = EQUATIONS[entry.equation];
+      banner.querySelector('.note').textContent = isOutput ? `(${outputNote(current)})` : '';
+      banner.querySelector('.then').textContent = `then ${EQUATIONS.BP3} and ${EQUATIONS.BP4}`;
       item.scrollIntoView({ block: 'nearest' });
       item.classList.add('current');
       await sleep(900);
