@@ -32,6 +32,16 @@ async function getJson(pathname) {
   return JSON.parse(text);
 }
 
+/** GET a session until it answers 404 (the page deletes without waiting), for at most 2 s. */
+async function statusWhenGone(id) {
+  let status = 200;
+  for (let attempt = 0; attempt < 40 && status !== 404; attempt += 1) {
+    status = (await fetch(new URL(`/api/sessions/${id}`, base))).status;
+    if (status !== 404) await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return status;
+}
+
 /** The numbers the page formats: what it shows must be the value to 4 significant digits. */
 function assertShown(text, value, what) {
   const shown = Number(text);
@@ -147,17 +157,21 @@ try {
   await page.screenshot({ path: screenshotPath });
   log(`screenshot: ${screenshotPath}`);
 
+  // ---- a configuration change makes a new session and deletes the old one ----
+  await page.selectOption('#activation', 'relu');
+  await page.waitForFunction((old) => document.body.dataset.session !== old && document.body.dataset.drawn === document.body.dataset.session, sessionId);
+  assert.equal(await statusWhenGone(sessionId), 404, 'the old session is deleted after a configuration change');
+  const fresh = await getJson(`/api/sessions/${await page.getAttribute('body', 'data-session')}`);
+  assert.equal(fresh.layers[0].activation, 'relu', 'the new session has the new activation');
+  assert.equal(fresh.epoch, 0);
+  log('changing the activation made a new session and deleted the old one');
+
   if (showcasePath) await showcase(page, showcasePath);
 
   // ---- leaving the page frees its session (pagehide → DELETE keepalive) ----
   const lastSession = await page.getAttribute('body', 'data-session');
   await page.close({ runBeforeUnload: true });
-  let status = 200;
-  for (let attempt = 0; attempt < 40 && status !== 404; attempt += 1) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    status = (await fetch(new URL(`/api/sessions/${lastSession}`, base))).status;
-  }
-  assert.equal(status, 404, 'the session is deleted when the tab goes');
+  assert.equal(await statusWhenGone(lastSession), 404, 'the session is deleted when the tab goes');
   log('closing the tab deleted its session');
 
   assert.deepEqual(foreignRequests, [], 'no request left 127.0.0.1');
@@ -231,6 +245,7 @@ async function showcase(page, outputPath) {
       old,
     );
   };
+  await change(() => page.selectOption('#activation', 'tanh'));
   await change(() => page.click('#datasets button[data-dataset="spiral"]'));
   for (const feature of ['x1_squared', 'x2_squared', 'sin_x1', 'sin_x2']) {
     await change(() => page.click(`.neuron.feature[data-feature="${feature}"]`));

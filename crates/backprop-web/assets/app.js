@@ -81,6 +81,7 @@ const state = {
   },
   limits: { max_layers: 8, max_neurons: 16, max_upload_bytes: 1 << 20 },
   session: null, // the id of this tab's session
+  requests: 0, // session creations asked for; only the latest one's reply is kept
   generation: 0, // bumped on every new session, so late replies for an old one are dropped
   source: null, // the EventSource of the session's state stream
   latest: null, // the latest State
@@ -121,22 +122,31 @@ function showNumber(element, value) {
   element.dataset.value = String(value);
 }
 
-// Opens a new session for the current configuration; the old one is closed and deleted.
+// Opens a new session for the current configuration; once it exists the old one is closed and
+// deleted. A configuration the server refuses leaves the old session running, with the error shown.
 async function newSession() {
-  const generation = ++state.generation;
-  closeSession();
+  const request = ++state.requests;
   setStatus('starting a session\u2026');
+  let reply;
   try {
-    const reply = await api.create({ ...state.config, epochs_per_update: 1 });
-    if (generation !== state.generation) {
-      api.remove(reply.id).catch(() => {});
-      return;
-    }
-    state.session = reply.id;
-    document.body.dataset.session = reply.id;
-    state.latest = reply.state;
-    setStatus('');
-    openStream(reply.id, generation);
+    reply = await api.create({ ...state.config, epochs_per_update: 1 });
+  } catch (error) {
+    if (request === state.requests) showError(error);
+    return;
+  }
+  if (request !== state.requests) {
+    api.remove(reply.id).catch(() => {}); // a later change superseded this one
+    return;
+  }
+  closeSession();
+  const generation = ++state.generation;
+  state.session = reply.id;
+  document.body.dataset.session = reply.id;
+  state.latest = reply.state;
+  setStatus('');
+  openStream(reply.id, generation);
+  scheduleDraw();
+  try {
     const data = await api.data(reply.id);
     if (generation !== state.generation) return;
     state.data = data;
