@@ -80,6 +80,7 @@ const state = {
     seed: 1,
   },
   limits: { max_layers: 8, max_neurons: 16, max_upload_bytes: 1 << 20 },
+  activeConfig: null, // the configuration the session was made with
   session: null, // the id of this tab's session
   requests: 0, // session creations asked for; only the latest one's reply is kept
   generation: 0, // bumped on every new session, so late replies for an old one are dropped
@@ -131,7 +132,13 @@ async function newSession() {
   try {
     reply = await api.create({ ...state.config, epochs_per_update: 1 });
   } catch (error) {
-    if (request === state.requests) showError(error);
+    if (request !== state.requests) return;
+    showError(error);
+    // The controls go back to what the running session was made with.
+    if (state.activeConfig) {
+      state.config = structuredClone(state.activeConfig);
+      syncControls();
+    }
     return;
   }
   if (request !== state.requests) {
@@ -139,6 +146,7 @@ async function newSession() {
     return;
   }
   closeSession();
+  state.activeConfig = structuredClone(state.config);
   const generation = ++state.generation;
   state.session = reply.id;
   document.body.dataset.session = reply.id;
@@ -194,8 +202,7 @@ function scheduleDraw() {
 function draw() {
   const current = state.latest;
   if (!current) return;
-  const shape = `${current.inputs.join(',')}|${current.layers.map((l) => l.biases.length).join(',')}`;
-  if (shape !== state.architecture || !state.view) buildNetwork(current);
+  if (shapeOf(current) !== state.architecture || !state.view) buildNetwork(current);
   document.body.dataset.drawn = current.id; // lets a test wait until a new session is on screen
   document.body.dataset.running = String(current.running);
   const play = $('play');
@@ -288,6 +295,23 @@ function setupControls() {
   });
 }
 
+/** Sets every configuration control from state.config (after a refused change). */
+function syncControls() {
+  const config = state.config;
+  for (const select of document.querySelectorAll('select[data-config]')) {
+    select.value = String(config[select.dataset.config]);
+  }
+  const sliders = { 'train-share': config.train_share * 100, noise: config.noise * 100, 'batch-size': config.batch_size };
+  for (const [id, value] of Object.entries(sliders)) {
+    $(id).value = String(Math.round(value));
+    $(id).dispatchEvent(new Event('input')); // updates the number shown beside it
+  }
+  const chosen = config.dataset === 'csv'
+    ? document.querySelector('#datasets .upload')
+    : document.querySelector(`#datasets button[data-dataset="${config.dataset}"]`);
+  markDataset(chosen);
+}
+
 function markDataset(chosen) {
   for (const element of document.querySelectorAll('#datasets button, #datasets .upload')) {
     element.classList.toggle('selected', element === chosen);
@@ -341,8 +365,14 @@ function changeNeurons(layerIndex, delta) {
 
 const SVG = 'http://www.w3.org/2000/svg';
 
+/** What the network view is built from: inputs, layer widths, and the plane the maps cover. */
+function shapeOf(current) {
+  const widths = current.layers.map((layer) => layer.biases.length).join(',');
+  return `${current.inputs.join(',')}|${widths}|${current.heatmap.extent}`;
+}
+
 function buildNetwork(current) {
-  state.architecture = `${current.inputs.join(',')}|${current.layers.map((l) => l.biases.length).join(',')}`;
+  state.architecture = shapeOf(current);
   const network = $('network');
   const columnsElement = $('columns');
   const svg = $('links');
