@@ -107,8 +107,19 @@ try {
   await page.fill('#lens-example', '7');
   await page.press('#lens-example', 'Enter');
   await page.waitForSelector('#lens[data-status="ready"][data-query="example=7"]');
+  assert.deepEqual((await checkLens(page, sessionId, 1, 1)).examples, [7], 'example 7 is row 7');
+  // Clicking a training point on the output map puts that example under the lens.
+  const data = await getJson(`/api/sessions/${sessionId}/data`);
+  const extent = (await getJson(`/api/sessions/${sessionId}`)).heatmap.extent;
+  const [x1, x2] = data.train[12];
+  const box = await page.locator('#output-map').boundingBox();
+  await page.mouse.click(
+    box.x + ((x1 + extent) / (2 * extent)) * box.width,
+    box.y + ((extent - x2) / (2 * extent)) * box.height,
+  );
+  await page.waitForSelector('#lens[data-status="ready"][data-query="example=12"]');
   const trace = await checkLens(page, sessionId, 1, 1);
-  assert.deepEqual(trace.examples, [7], 'the trace of example 7 uses row 7');
+  assert.deepEqual(trace.examples, [12], 'the clicked point is row 12');
 
   // ---- "Step backward" visits the layers output-first, with BP1 then BP2 ----
   await page.evaluate(() => {
@@ -202,6 +213,7 @@ async function checkLens(page, sessionId, layerNumber, j) {
       a: value(document.querySelector('#lens-a')),
       delta: value(document.querySelector('#lens-delta')),
       deltaText: document.querySelector('#lens-delta').textContent,
+      activations: rows.map((row) => value(row.querySelector('.activation'))),
       weights: rows.map((row) => value(row.querySelector('.weight'))),
       gradients: rows.map((row) => value(row.querySelector('.gradient'))),
       gradientTexts: rows.map((row) => row.querySelector('.gradient').textContent),
@@ -229,6 +241,8 @@ async function checkLens(page, sessionId, layerNumber, j) {
   assert.equal(lens.biasGradient, layer.bias_gradients[j], 'bias gradient');
   assert.equal(lens.biasUpdate, layer.bias_updates[j], 'bias update');
   assert.deepEqual(lens.weights, session.layers[layerNumber - 1].weights[j], 'incoming weights');
+  const incoming = layerNumber === 1 ? trace.input : trace.layers.find((entry) => entry.layer === layerNumber - 1).a;
+  assert.deepEqual(lens.activations, incoming, 'incoming activations a^(l-1)');
   assert.ok(lens.gradients.some((gradient) => gradient !== 0), 'the gradients are not all zero');
   log(`δ lens (${lens.query}, step ${lens.step}) equals the trace: z ${lens.z}, δ ${lens.delta}`);
   return trace;

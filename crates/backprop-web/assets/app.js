@@ -117,6 +117,11 @@ function fmt(value) {
   return value.toPrecision(4);
 }
 
+/** 4 significant digits without trailing zeros, for labels (0.5, not 0.5000). */
+function short(value) {
+  return value === null ? '\u2013' : String(Number(value.toPrecision(4)));
+}
+
 /** Writes a number into an element: rounded for the eye, unrounded in data-value for tests. */
 function showNumber(element, value) {
   element.textContent = fmt(value);
@@ -285,6 +290,13 @@ function setupControls() {
   $('show-test').addEventListener('change', scheduleDraw);
   $('discretize').addEventListener('change', scheduleDraw);
   setupLensControls();
+  document.addEventListener('keydown', (event) => {
+    const typing = ['INPUT', 'SELECT', 'TEXTAREA', 'BUTTON'].includes(event.target.tagName);
+    if (event.key === ' ' && !typing && state.latest) {
+      event.preventDefault();
+      $('play').click();
+    }
+  });
   window.addEventListener('resize', () => {
     state.view = null;
     scheduleDraw();
@@ -590,6 +602,7 @@ function drawOutputMap(current) {
   if (state.data) {
     drawPoints(context, canvas, state.data.train, extent, scale, '#ffffff');
     if ($('show-test').checked) drawPoints(context, canvas, state.data.test, extent, scale, '#222222');
+    drawChosenExample(context, canvas, extent);
   }
   drawLegend(scale);
 }
@@ -609,6 +622,44 @@ function drawPoints(context, canvas, rows, extent, scale, stroke) {
   }
 }
 
+/** The training example under the δ lens, ringed on the output map. */
+function drawChosenExample(context, canvas, extent) {
+  const source = document.querySelector('input[name="lens-source"]:checked').value;
+  const row = state.data.train[Number($('lens-example').value)];
+  if (source !== 'example' || !row) return;
+  const x = ((row[0] + extent) / (2 * extent)) * canvas.width;
+  const y = ((extent - row[1]) / (2 * extent)) * canvas.height;
+  context.strokeStyle = '#7b3fc4';
+  context.lineWidth = 2.5;
+  context.beginPath();
+  context.arc(x, y, 7, 0, 2 * Math.PI);
+  context.stroke();
+}
+
+/** Clicking a training point on the output map makes it the lens's example. */
+function pickExample(event) {
+  if (!state.data || !state.latest) return;
+  const canvas = $('output-map');
+  const box = canvas.getBoundingClientRect();
+  const extent = state.latest.heatmap.extent;
+  const x1 = ((event.clientX - box.left) / box.width) * 2 * extent - extent;
+  const x2 = extent - ((event.clientY - box.top) / box.height) * 2 * extent;
+  let best = -1;
+  let bestDistance = ((8 / box.width) * 2 * extent) ** 2; // within 8 pixels
+  state.data.train.forEach(([a, b], i) => {
+    const distance = (a - x1) ** 2 + (b - x2) ** 2;
+    if (distance < bestDistance) {
+      best = i;
+      bestDistance = distance;
+    }
+  });
+  if (best < 0) return;
+  $('lens-example').value = String(best);
+  document.querySelector('input[name="lens-source"][value="example"]').checked = true;
+  scheduleDraw();
+  if (state.selected) loadTrace();
+}
+
 function drawLegend(scale) {
   const canvas = $('legend');
   const context = canvas.getContext('2d');
@@ -617,10 +668,9 @@ function drawLegend(scale) {
     context.fillStyle = `rgb(${r},${g},${b})`;
     context.fillRect(x, 0, 1, canvas.height);
   }
-  // Legend ends read better without trailing zeros (0.5, not 0.5000).
-  $('legend-low').textContent = String(Number(scale.low.toPrecision(4)));
-  $('legend-mid').textContent = String(Number(scale.middle.toPrecision(4)));
-  $('legend-high').textContent = String(Number(scale.high.toPrecision(4)));
+  $('legend-low').textContent = short(scale.low);
+  $('legend-mid').textContent = short(scale.middle);
+  $('legend-high').textContent = short(scale.high);
 }
 
 function drawNeuronMaps(current) {
@@ -702,12 +752,17 @@ function outputNote(current) {
 
 function setupLensControls() {
   for (const radio of document.querySelectorAll('input[name="lens-source"]')) {
-    radio.addEventListener('change', () => { if (state.selected) loadTrace(); });
+    radio.addEventListener('change', () => {
+      scheduleDraw();
+      if (state.selected) loadTrace();
+    });
   }
   $('lens-example').addEventListener('change', () => {
     document.querySelector('input[name="lens-source"][value="example"]').checked = true;
+    scheduleDraw();
     if (state.selected) loadTrace();
   });
+  $('output-map').addEventListener('click', pickExample);
   $('step-backward').addEventListener('click', stepBackward);
 }
 
@@ -797,6 +852,8 @@ function renderLens() {
   const entry = trace.layers.find((candidate) => candidate.layer === layer);
   const weights = current.layers[layer - 1].weights[neuron];
   const isOutput = layer === current.layers.length;
+  // aˡ⁻¹: what flows in along each weight (BP4 multiplies it by δ).
+  const incoming = layer === 1 ? trace.input : trace.layers.find((candidate) => candidate.layer === layer - 1).a;
   const lens = $('lens');
   Object.assign(lens.dataset, { status: 'ready', query, step: String(step), layer: String(layer), neuron: String(neuron) });
   for (const element of document.querySelectorAll('.neuron.selected')) element.classList.remove('selected');
@@ -805,9 +862,10 @@ function renderLens() {
   $('backward-steps').innerHTML = '';
   delete lens.dataset.backward;
 
-  const source = trace.examples.length === 1
-    ? `training example ${trace.examples[0]}`
-    : `next batch of ${trace.examples.length} (means over its rows)`;
+  const example = state.data && trace.examples.length === 1 ? state.data.train[trace.examples[0]] : null;
+  const source = trace.examples.length > 1
+    ? `next batch of ${trace.examples.length} (means over its rows)`
+    : `training example ${trace.examples[0]}${example ? ` (x\u2081 ${short(example[0])}, x\u2082 ${short(example[1])}, y ${short(example[2])})` : ''}`;
   $('lens-title').textContent = `layer ${layer}${isOutput ? ' (output)' : ''}, neuron ${neuron}, ${current.layers[layer - 1].activation} \u00b7 ${source} \u00b7 cost ${fmt(trace.cost)}`;
   showNumber($('lens-z'), entry.z[neuron]);
   showNumber($('lens-a'), entry.a[neuron]);
@@ -851,6 +909,7 @@ function renderLens() {
     const name = document.createElement('td');
     name.textContent = incomingName(current, layer, k);
     row.appendChild(name);
+    cell(row, 'activation', incoming[k]);
     cell(row, 'weight', weight);
     cell(row, 'gradient', entry.weight_gradients[neuron][k]);
     cell(row, 'update', entry.weight_updates[neuron][k]);
@@ -858,7 +917,7 @@ function renderLens() {
   });
   const biasRow = document.createElement('tr');
   biasRow.className = 'bias';
-  biasRow.innerHTML = '<td>bias</td>';
+  biasRow.innerHTML = '<td>bias</td><td></td>';
   cell(biasRow, 'weight', current.layers[layer - 1].biases[neuron]);
   cell(biasRow, 'gradient', entry.bias_gradients[neuron]);
   cell(biasRow, 'update', entry.bias_updates[neuron]);
