@@ -407,7 +407,7 @@ function buildNetwork(current) {
   const pitch = Math.min(size + 14, (height - top - 8) / most);
   const columnGap = (width - left - right - size) / (sizes.length - 1);
   const columnX = (c) => left + c * columnGap;
-  const neuronY = (c, i) => top + i * pitch + (height - top - sizes[c] * pitch) / 2 * 0.15;
+  const neuronY = (c, i) => top + i * pitch; // columns hang from the top, as in TF Playground
 
   const view = { size, columnX, neuronY, neurons: [], features: {}, links: [] };
   // Inputs: every feature, active ones in the network's input order.
