@@ -198,6 +198,11 @@ impl Events {
 
     /// The next `state` event's data, parsed.
     pub fn next_state(&mut self) -> Value {
+        serde_json::from_str(&self.next_state_text()).unwrap()
+    }
+
+    /// The next `state` event's data, as sent.
+    pub fn next_state_text(&mut self) -> String {
         loop {
             if let Some(end) = self.pending.windows(2).position(|w| w == b"\n\n") {
                 let event: Vec<u8> = self.pending.drain(..end + 2).collect();
@@ -207,7 +212,7 @@ impl Events {
                         .lines()
                         .find_map(|l| l.strip_prefix("data: "))
                         .expect("a state event has data");
-                    return serde_json::from_str(data).unwrap();
+                    return data.to_owned();
                 }
                 continue;
             }
