@@ -747,7 +747,7 @@ const EQUATIONS = {
 function outputNote(current) {
   const activation = current.layers[current.layers.length - 1].activation;
   if (activation === 'sigmoid') return 'sigmoid + cross-entropy, fused: \u03b4\u1d38 = a \u2212 y';
-  return `${activation} output with mean squared error: \u03c3\u2032 = 1`;
+  return `${activation} output, squared error: \u03c3\u2032 = 1`;
 }
 
 function setupLensControls() {
