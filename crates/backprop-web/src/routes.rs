@@ -138,12 +138,19 @@ async fn data(State(registry): Shared, Path(id): Path<String>) -> Result<Respons
     let json = blocking(move || {
         let session = lock(&handle.session);
         let data = &session.data;
-        let reply = serde_json::json!({
-            "task": data.task,
-            "train": data.train.rows(),
-            "test": data.test.rows(),
-        });
-        Ok(reply.to_string())
+        // Serialised from the f32 rows themselves, so the numbers are as short as they can be.
+        #[derive(serde::Serialize)]
+        struct Reply {
+            task: crate::data::Task,
+            train: Vec<[f32; 3]>,
+            test: Vec<[f32; 3]>,
+        }
+        let reply = Reply {
+            task: data.task,
+            train: data.train.rows(),
+            test: data.test.rows(),
+        };
+        Ok(serde_json::to_string(&reply).expect("rows are plain data"))
     })
     .await?;
     Ok(json_text(StatusCode::OK, json.into()))
