@@ -11,7 +11,10 @@ use crate::registry::{lock, Handle, Registry};
 use crate::trace::{lens, LensRows};
 use crate::{assets, stream, ApiError};
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, FromRequest, Path, RawQuery, Request, State};
+use axum::extract::{
+    DefaultBodyLimit, FromRequest, FromRequestParts, Path, RawQuery, Request, State,
+};
+use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -42,6 +45,20 @@ pub fn router(registry: Arc<Registry>) -> Router {
         .method_not_allowed_fallback(wrong_method)
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(registry)
+}
+
+/// The `{id}` of a session route; a path that cannot be decoded is a JSON 400 like the rest.
+pub struct SessionId(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for SessionId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        Path::<String>::from_request_parts(parts, state)
+            .await
+            .map(|Path(id)| Self(id))
+            .map_err(|rejection| ApiError::bad_request(format!("id: {}", rejection.body_text())))
+    }
 }
 
 /// A request body: JSON (or empty), within the size cap.
@@ -128,12 +145,12 @@ async fn create(State(registry): Shared, JsonBody(body): JsonBody) -> Result<Res
     Ok(json_text(StatusCode::CREATED, json.into()))
 }
 
-async fn state(State(registry): Shared, Path(id): Path<String>) -> Result<Response, ApiError> {
+async fn state(State(registry): Shared, SessionId(id): SessionId) -> Result<Response, ApiError> {
     let handle = registry.get(&id)?;
     Ok(json_text(StatusCode::OK, handle.latest()))
 }
 
-async fn data(State(registry): Shared, Path(id): Path<String>) -> Result<Response, ApiError> {
+async fn data(State(registry): Shared, SessionId(id): SessionId) -> Result<Response, ApiError> {
     let handle = registry.get(&id)?;
     let json = blocking(move || {
         let session = lock(&handle.session);
@@ -169,13 +186,13 @@ async fn change_and_publish(
     Ok(json_text(StatusCode::OK, json))
 }
 
-async fn play(State(registry): Shared, Path(id): Path<String>) -> Result<Response, ApiError> {
+async fn play(State(registry): Shared, SessionId(id): SessionId) -> Result<Response, ApiError> {
     let handle = registry.get(&id)?;
     stream::play(&handle);
     change_and_publish(handle, |_| Ok(())).await
 }
 
-async fn pause(State(registry): Shared, Path(id): Path<String>) -> Result<Response, ApiError> {
+async fn pause(State(registry): Shared, SessionId(id): SessionId) -> Result<Response, ApiError> {
     let handle = registry.get(&id)?;
     stream::pause(&handle);
     change_and_publish(handle, |_| Ok(())).await
@@ -191,7 +208,7 @@ struct StepRequest {
 
 async fn step(
     State(registry): Shared,
-    Path(id): Path<String>,
+    SessionId(id): SessionId,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let handle = registry.get(&id)?;
@@ -254,7 +271,7 @@ struct ResetRequest {
 
 async fn reset(
     State(registry): Shared,
-    Path(id): Path<String>,
+    SessionId(id): SessionId,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let handle = registry.get(&id)?;
@@ -296,7 +313,7 @@ fn lens_rows(query: Option<&str>) -> Result<LensRows, ApiError> {
 
 async fn trace(
     State(registry): Shared,
-    Path(id): Path<String>,
+    SessionId(id): SessionId,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let handle = registry.get(&id)?;
@@ -310,12 +327,12 @@ async fn trace(
     Ok(json_text(StatusCode::OK, json.into()))
 }
 
-async fn events(State(registry): Shared, Path(id): Path<String>) -> Result<Response, ApiError> {
+async fn events(State(registry): Shared, SessionId(id): SessionId) -> Result<Response, ApiError> {
     let handle = registry.get(&id)?;
     Ok(stream::events(&handle, &registry).into_response())
 }
 
-async fn remove(State(registry): Shared, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+async fn remove(State(registry): Shared, SessionId(id): SessionId) -> Result<StatusCode, ApiError> {
     registry.remove(&id)?;
     Ok(StatusCode::NO_CONTENT)
 }

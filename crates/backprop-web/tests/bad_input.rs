@@ -124,6 +124,16 @@ fn malformed_bodies_content_types_and_sizes() {
         "POST {sessions} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: 999999999\r\n\r\n{{"
     );
     raw(address, huge_declared.as_bytes()).error(413);
+    // No declared length: the body is cut off at the cap while it is read.
+    let chunk = "1".repeat(64 * 1024);
+    let mut chunked = format!(
+        "POST {sessions} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+    );
+    for _ in 0..(limits.max_upload_bytes / chunk.len() + 2) {
+        chunked.push_str(&format!("{:x}\r\n{chunk}\r\n", chunk.len()));
+    }
+    chunked.push_str("0\r\n\r\n");
+    raw(address, chunked.as_bytes()).error(413);
     create(address, "{}");
 }
 
@@ -142,6 +152,9 @@ fn routes_methods_ids_and_session_requests() {
     get(address, "/api/sessions/nope/trace?example=0").error(404);
     get(address, "/api/sessions/nope/events").error(404);
     delete(address, "/api/sessions/nope").error(404);
+    assert!(get(address, "/api/sessions/%FF%FE")
+        .error(400)
+        .starts_with("id:"));
     request(address, "PUT", "/api/sessions", None, b"").error(405);
     request(address, "GET", "/api/sessions", None, b"").error(405);
     request(address, "POST", "/api/limits", None, b"").error(405);
