@@ -87,15 +87,16 @@ pub struct Handle {
 impl Handle {
     /// Builds the state, publishes it to every stream and returns it.
     pub fn publish(&self) -> Arc<str> {
-        let json: Arc<str> = {
-            let mut session = lock(&self.session);
-            let running = self.running.load(Ordering::SeqCst);
-            let state = State::of(&mut session, &self.id, running);
-            serde_json::to_string(&state)
-                .expect("a state is plain data")
-                .into()
-        };
+        let mut session = lock(&self.session);
+        let running = self.running.load(Ordering::SeqCst);
+        let state = State::of(&mut session, &self.id, running);
+        let json: Arc<str> = serde_json::to_string(&state)
+            .expect("a state is plain data")
+            .into();
+        // Sent while the session is still locked, so states go out in the order they were
+        // made: a state built before a training burst never overwrites one built after it.
         self.states.send_replace(Arc::clone(&json));
+        drop(session);
         json
     }
 

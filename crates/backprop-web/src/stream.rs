@@ -49,11 +49,13 @@ async fn training_loop(handle: Arc<Handle>, generation: u64) {
         let started = tokio::time::Instant::now();
         let worker = Arc::clone(&handle);
         let burst = tokio::task::spawn_blocking(move || {
-            let diverged = train_burst(&worker);
-            if diverged {
-                worker.running.store(false, Ordering::SeqCst);
+            // None: paused (or deleted) while this burst waited for the session.
+            if let Some(diverged) = train_burst(&worker, generation) {
+                if diverged {
+                    worker.running.store(false, Ordering::SeqCst);
+                }
+                worker.publish();
             }
-            worker.publish();
         });
         if burst.await.is_err() {
             // A panic in training: stop this session, keep the server.
@@ -64,19 +66,26 @@ async fn training_loop(handle: Arc<Handle>, generation: u64) {
     }
 }
 
-/// Trains up to `epochs_per_update` epochs or for [`BURST`], whichever ends first; returns true
-/// when training diverged.
-fn train_burst(handle: &Handle) -> bool {
+/// Trains up to `epochs_per_update` epochs or for [`BURST`], whichever ends first; returns
+/// whether training diverged, or `None` when the session no longer plays in this generation
+/// (a `pause` that came while the burst waited for the lock has the last word).
+fn train_burst(handle: &Handle, generation: u64) -> Option<bool> {
     let mut session = lock(&handle.session);
+    let playing = handle.running.load(Ordering::SeqCst)
+        && !handle.removed.load(Ordering::SeqCst)
+        && handle.generation.load(Ordering::SeqCst) == generation;
+    if !playing {
+        return None;
+    }
     let started = Instant::now();
     let target = session.epoch + session.config.epochs_per_update;
     while session.epoch < target && started.elapsed() < BURST {
         if session.diverged() {
-            return true;
+            return Some(true);
         }
         session.step_batch();
     }
-    session.diverged()
+    Some(session.diverged())
 }
 
 /// The event stream of `handle`: its latest state now, then every new one.

@@ -63,8 +63,11 @@ fn twenty_sessions_play_stream_step_trace_and_go() {
                 let paused = post(address, &format!("{path}/pause"), "");
                 assert_eq!(paused.status, 200);
                 assert_eq!(paused.json()["running"], false);
+                // Nothing trains after the pause reply: three steps later it is 3 steps on.
+                let paused_at = paused.json()["step"].as_u64().unwrap();
                 let stepped = post(address, &format!("{path}/step"), r#"{"batches": 3}"#);
                 assert_eq!(stepped.status, 200, "{}", stepped.text());
+                assert_eq!(stepped.json()["step"], paused_at + 3);
                 let trace = get(address, &format!("{path}/trace?batch=next"));
                 assert_eq!(trace.status, 200, "{}", trace.text());
                 assert_eq!(trace.json()["layers"].as_array().unwrap().len(), 7);
