@@ -108,7 +108,7 @@ pub fn serve(
     on_listening: impl FnOnce(SocketAddr),
 ) -> Result<Stopped, WebError> {
     let runtime = runtime()?;
-    runtime.block_on(async {
+    let stopped = runtime.block_on(async {
         let address = format!("{}:{}", options.host, options.port);
         let listener = TcpListener::bind(&address)
             .await
@@ -136,7 +136,10 @@ pub fn serve(
         // Requests in flight get a moment; then the runtime drops whatever is left.
         let _ = tokio::time::timeout(SHUTDOWN_GRACE, server).await;
         Ok(stopped)
-    })
+    });
+    // Work still on the blocking pool (a long `step` request) is not waited for.
+    runtime.shutdown_timeout(Duration::from_millis(100));
+    stopped
 }
 
 /// Waits for SIGINT or SIGTERM (set up now, so a signal right after binding is not lost).
