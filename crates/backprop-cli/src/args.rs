@@ -54,6 +54,8 @@ pub enum Command {
     Plot(crate::plot::PlotArgs),
     /// Data sets: download MNIST or Fashion-MNIST.
     Data(crate::download::DataArgs),
+    /// The playground: a web page that trains a small network live (http://127.0.0.1:8080/).
+    Serve(crate::serve::ServeArgs),
     /// Print a shell completion script: `backprop completions bash > /etc/bash_completion.d/backprop`.
     Completions {
         /// The shell.

@@ -42,6 +42,7 @@ mod progress;
 mod raster;
 mod report;
 mod report_command;
+mod serve;
 mod target_encoding;
 mod train;
 mod version;
@@ -80,6 +81,7 @@ fn run(cli: args::Cli) -> Result<(), exit::CliError> {
         args::Command::Report(arguments) => report_command::run(&arguments),
         args::Command::Plot(arguments) => plot::run(&arguments),
         args::Command::Data(arguments) => download::run(&arguments),
+        args::Command::Serve(arguments) => serve::run(&arguments),
         args::Command::Completions { shell } => {
             let mut command = <args::Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut command, "backprop", &mut std::io::stdout());

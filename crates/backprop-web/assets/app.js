@@ -1,0 +1,1032 @@
+// The backprop playground page: it drives one training session on the server (the real Rust
+// engine) through the JSON API in crates/backprop-web/API.md, draws what the server streams,
+// and opens the backward pass up through the δ lens. Plain JavaScript, no build step, nothing
+// fetched from anywhere but this server.
+'use strict';
+
+// ---------------------------------------------------------------------------------------------
+// api: one function per route of API.md; an error reply becomes an ApiError with its message.
+// ---------------------------------------------------------------------------------------------
+
+class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+const api = {
+  async request(method, path, body) {
+    const options = { method, headers: {} };
+    if (body !== undefined) {
+      options.headers['Content-Type'] = 'application/json';
+      options.body = JSON.stringify(body);
+    }
+    const response = await fetch(path, options);
+    if (response.status === 204) return null;
+    const text = await response.text();
+    let json = null;
+    try {
+      json = text ? JSON.parse(text) : null;
+    } catch (_) {
+      json = null; // not JSON: the raw text becomes the message below
+    }
+    if (!response.ok) {
+      throw new ApiError(response.status, (json && json.error) || text || response.statusText);
+    }
+    return json;
+  },
+  limits: () => api.request('GET', '/api/limits'),
+  create: (config) => api.request('POST', '/api/sessions', config),
+  data: (id) => api.request('GET', `/api/sessions/${id}/data`),
+  play: (id) => api.request('POST', `/api/sessions/${id}/play`),
+  pause: (id) => api.request('POST', `/api/sessions/${id}/pause`),
+  step: (id, body) => api.request('POST', `/api/sessions/${id}/step`, body),
+  reset: (id, seed) => api.request('POST', `/api/sessions/${id}/reset`, { seed }),
+  trace: (id, query) => api.request('GET', `/api/sessions/${id}/trace?${query}`),
+  remove: (id) => api.request('DELETE', `/api/sessions/${id}`),
+  eventsUrl: (id) => `/api/sessions/${id}/events`,
+};
+
+// ---------------------------------------------------------------------------------------------
+// state: the configuration the controls describe, the session it runs in, and what was drawn.
+// ---------------------------------------------------------------------------------------------
+
+const FEATURES = [
+  { name: 'x1', label: 'X\u2081', value: (x1) => x1 },
+  { name: 'x2', label: 'X\u2082', value: (x1, x2) => x2 },
+  { name: 'x1_squared', label: 'X\u2081\u00b2', value: (x1) => x1 * x1 },
+  { name: 'x2_squared', label: 'X\u2082\u00b2', value: (x1, x2) => x2 * x2 },
+  { name: 'x1_x2', label: 'X\u2081X\u2082', value: (x1, x2) => x1 * x2 },
+  { name: 'sin_x1', label: 'sin(X\u2081)', value: (x1) => Math.sin(x1) },
+  { name: 'sin_x2', label: 'sin(X\u2082)', value: (x1, x2) => Math.sin(x2) },
+];
+const FEATURE_BY_NAME = Object.fromEntries(FEATURES.map((feature) => [feature.name, feature]));
+
+const state = {
+  config: {
+    dataset: 'circle',
+    csv: null,
+    noise: 0,
+    train_share: 0.5,
+    batch_size: 10,
+    features: ['x1', 'x2'],
+    hidden: [4, 2],
+    activation: 'tanh',
+    learning_rate: 0.03,
+    optimizer: 'sgd',
+    regularization: 'none',
+    regularization_rate: 0,
+    seed: 1,
+  },
+  limits: { max_layers: 8, max_neurons: 16, max_upload_bytes: 1 << 20 },
+  activeConfig: null, // the configuration the session was made with
+  session: null, // the id of this tab's session
+  requests: 0, // session creations asked for; only the latest one's reply is kept
+  generation: 0, // bumped on every new session, so late replies for an old one are dropped
+  source: null, // the EventSource of the session's state stream
+  latest: null, // the latest State
+  data: null, // {task, train, test} of the session
+  drawScheduled: false,
+  architecture: '', // the network's shape as drawn; a new one rebuilds the view
+  view: null, // the network view's elements (see buildNetwork)
+  selected: null, // {layer, neuron} under the δ lens
+  trace: null, // {trace, query, step} shown by the lens
+  animating: false, // "Step backward" is running
+};
+
+const $ = (id) => document.getElementById(id);
+
+function setStatus(message, isError) {
+  const status = $('status');
+  status.textContent = message || '';
+  status.classList.toggle('error', Boolean(isError));
+}
+
+function showError(error) {
+  setStatus(error instanceof ApiError ? error.message : `error: ${error.message}`, true);
+}
+
+/** Numbers as the page shows them: 4 significant digits, exponent form when tiny or huge. */
+function fmt(value) {
+  if (value === null) return '\u2013'; // the server sends a non-finite number as null
+  if (typeof value !== 'number' || !Number.isFinite(value)) return String(value);
+  if (value === 0) return '0';
+  const magnitude = Math.abs(value);
+  if (magnitude < 1e-3 || magnitude >= 1e5) return value.toExponential(3);
+  return value.toPrecision(4);
+}
+
+/** 4 significant digits without trailing zeros, for labels (0.5, not 0.5000). */
+function short(value) {
+  return value === null ? '\u2013' : String(Number(value.toPrecision(4)));
+}
+
+/** Writes a number into an element: rounded for the eye, unrounded in data-value for tests. */
+function showNumber(element, value) {
+  element.textContent = fmt(value);
+  element.dataset.value = String(value);
+}
+
+// Opens a new session for the current configuration; once it exists the old one is closed and
+// deleted. A configuration the server refuses leaves the old session running, with the error shown.
+async function newSession() {
+  const request = ++state.requests;
+  setStatus('starting a session\u2026');
+  let reply;
+  try {
+    reply = await api.create({ ...state.config, epochs_per_update: 1 });
+  } catch (error) {
+    if (request !== state.requests) return;
+    showError(error);
+    // The controls go back to what the running session was made with.
+    if (state.activeConfig) {
+      state.config = structuredClone(state.activeConfig);
+      syncControls();
+    }
+    return;
+  }
+  if (request !== state.requests) {
+    api.remove(reply.id).catch(() => {}); // a later change superseded this one
+    return;
+  }
+  closeSession();
+  state.activeConfig = structuredClone(state.config);
+  const generation = ++state.generation;
+  state.session = reply.id;
+  document.body.dataset.session = reply.id;
+  state.latest = reply.state;
+  setStatus('');
+  openStream(reply.id, generation);
+  scheduleDraw();
+  try {
+    const data = await api.data(reply.id);
+    if (generation !== state.generation) return;
+    state.data = data;
+    scheduleDraw();
+  } catch (error) {
+    if (generation === state.generation) showError(error);
+  }
+}
+
+function closeSession() {
+  if (state.source) state.source.close();
+  if (state.session) api.remove(state.session).catch(() => {});
+  state.source = null;
+  state.session = null;
+  state.latest = null;
+  state.data = null;
+  delete document.body.dataset.session;
+  clearLens();
+}
+
+function openStream(id, generation) {
+  const source = new EventSource(api.eventsUrl(id));
+  source.addEventListener('state', (event) => {
+    if (generation !== state.generation) return;
+    acceptState(JSON.parse(event.data));
+  });
+  state.source = source;
+}
+
+function acceptState(next) {
+  state.latest = next;
+  scheduleDraw();
+}
+
+/** Draw at most once per animation frame, however fast states arrive. */
+function scheduleDraw() {
+  if (state.drawScheduled) return;
+  state.drawScheduled = true;
+  requestAnimationFrame(() => {
+    state.drawScheduled = false;
+    draw();
+  });
+}
+
+function draw() {
+  const current = state.latest;
+  if (!current) return;
+  if (shapeOf(current) !== state.architecture || !state.view) buildNetwork(current);
+  document.body.dataset.drawn = current.id; // lets a test wait until a new session is on screen
+  document.body.dataset.running = String(current.running);
+  const play = $('play');
+  play.innerHTML = current.running ? '&#x2759;&#x2759;' : '&#x25b6;';
+  play.setAttribute('aria-label', current.running ? 'Pause' : 'Play');
+  play.classList.toggle('playing', current.running);
+  const epoch = $('epoch');
+  epoch.textContent = current.epoch.toLocaleString('en-US');
+  epoch.dataset.value = String(current.epoch);
+  epoch.dataset.step = String(current.step);
+  const diverged = current.train_loss === null || current.test_loss === null;
+  if (diverged) setStatus('training diverged (non-finite numbers) and paused: lower the learning rate, then reset', true);
+  else if ($('status').dataset.diverged) setStatus('');
+  $('status').dataset.diverged = diverged ? 'true' : '';
+  showNumber($('test-loss'), current.test_loss);
+  showNumber($('train-loss'), current.train_loss);
+  drawLossChart(current.history);
+  drawOutputMap(current);
+  drawNeuronMaps(current);
+  drawLinks(current);
+  refreshLens(current);
+}
+
+// ---------------------------------------------------------------------------------------------
+// controls: every configuration control rebuilds the session; play, pause, step and reset act on it.
+// ---------------------------------------------------------------------------------------------
+
+function setupControls() {
+  for (const select of document.querySelectorAll('select[data-config]')) {
+    select.addEventListener('change', () => {
+      state.config[select.dataset.config] =
+        'number' in select.dataset ? Number(select.value) : select.value;
+      newSession();
+    });
+  }
+  for (const button of document.querySelectorAll('#datasets button')) {
+    button.addEventListener('click', () => {
+      state.config.dataset = button.dataset.dataset;
+      state.config.csv = null;
+      $('csv-name').textContent = '';
+      markDataset(button);
+      newSession();
+    });
+  }
+  $('csv-file').addEventListener('change', async (event) => {
+    const file = event.target.files[0];
+    event.target.value = '';
+    if (!file) return;
+    if (file.size > state.limits.max_upload_bytes) {
+      setStatus(`csv: ${file.name} is ${file.size} bytes, over the ${state.limits.max_upload_bytes}-byte upload limit`, true);
+      return;
+    }
+    state.config.dataset = 'csv';
+    state.config.csv = await file.text();
+    $('csv-name').textContent = file.name;
+    markDataset(document.querySelector('#datasets .upload'));
+    newSession();
+  });
+  slider('train-share', (value) => `${value}%`, (value) => { state.config.train_share = value / 100; });
+  slider('noise', (value) => String(value), (value) => { state.config.noise = value / 100; });
+  slider('batch-size', (value) => String(value), (value) => { state.config.batch_size = value; });
+  $('seed').addEventListener('change', () => {
+    const seed = Number($('seed').value);
+    if (Number.isInteger(seed) && seed >= 0) state.config.seed = seed;
+  });
+  $('add-layer').addEventListener('click', () => {
+    if (state.config.hidden.length >= state.limits.max_layers) return;
+    state.config.hidden.push(2);
+    newSession();
+  });
+  $('remove-layer').addEventListener('click', () => {
+    if (state.config.hidden.length === 0) return;
+    state.config.hidden.pop();
+    newSession();
+  });
+  $('play').addEventListener('click', () => act((id) => (state.latest.running ? api.pause(id) : api.play(id))));
+  $('step').addEventListener('click', () => act((id) => api.step(id, { batches: 1 })));
+  $('lens-apply').addEventListener('click', () => act((id) => api.step(id, { batches: 1 })));
+  $('reset').addEventListener('click', () => act((id) => api.reset(id, state.config.seed)));
+  $('show-test').addEventListener('change', scheduleDraw);
+  $('discretize').addEventListener('change', scheduleDraw);
+  setupLensControls();
+  document.addEventListener('keydown', (event) => {
+    const typing = ['INPUT', 'SELECT', 'TEXTAREA', 'BUTTON'].includes(event.target.tagName);
+    if (event.key === ' ' && !typing && state.latest) {
+      event.preventDefault();
+      $('play').click();
+    }
+  });
+  window.addEventListener('resize', () => {
+    state.view = null;
+    scheduleDraw();
+  });
+  // Each tab owns its session: free it when the tab goes.
+  window.addEventListener('pagehide', () => {
+    if (state.session) fetch(`/api/sessions/${state.session}`, { method: 'DELETE', keepalive: true });
+  });
+}
+
+/** Sets every configuration control from state.config (after a refused change). */
+function syncControls() {
+  const config = state.config;
+  for (const select of document.querySelectorAll('select[data-config]')) {
+    select.value = String(config[select.dataset.config]);
+  }
+  const sliders = { 'train-share': config.train_share * 100, noise: config.noise * 100, 'batch-size': config.batch_size };
+  for (const [id, value] of Object.entries(sliders)) {
+    $(id).value = String(Math.round(value));
+    $(id).dispatchEvent(new Event('input')); // updates the number shown beside it
+  }
+  const chosen = config.dataset === 'csv'
+    ? document.querySelector('#datasets .upload')
+    : document.querySelector(`#datasets button[data-dataset="${config.dataset}"]`);
+  markDataset(chosen);
+}
+
+function markDataset(chosen) {
+  for (const element of document.querySelectorAll('#datasets button, #datasets .upload')) {
+    element.classList.toggle('selected', element === chosen);
+  }
+}
+
+function slider(id, label, apply) {
+  const input = $(id);
+  const output = $(`${id}-value`);
+  input.addEventListener('input', () => { output.textContent = label(Number(input.value)); });
+  input.addEventListener('change', () => {
+    apply(Number(input.value));
+    newSession();
+  });
+}
+
+/** Runs one action on the session and takes the State it replies with. */
+async function act(action) {
+  if (!state.session || state.animating) return;
+  const generation = state.generation;
+  try {
+    const reply = await action(state.session);
+    if (generation === state.generation && reply) acceptState(reply);
+  } catch (error) {
+    showError(error);
+  }
+}
+
+function toggleFeature(name) {
+  const features = state.config.features;
+  const at = features.indexOf(name);
+  if (at >= 0 && features.length === 1) {
+    setStatus('features: at least one input feature is needed', true);
+    return;
+  }
+  if (at >= 0) features.splice(at, 1);
+  else state.config.features = FEATURES.map((f) => f.name).filter((n) => n === name || features.includes(n));
+  newSession();
+}
+
+function changeNeurons(layerIndex, delta) {
+  const next = state.config.hidden[layerIndex] + delta;
+  if (next < 1 || next > state.limits.max_neurons) return;
+  state.config.hidden[layerIndex] = next;
+  newSession();
+}
+
+// ---------------------------------------------------------------------------------------------
+// network view: columns of neurons (each a small heat map) over an SVG of weighted links.
+// ---------------------------------------------------------------------------------------------
+
+const SVG = 'http://www.w3.org/2000/svg';
+
+/** What the network view is built from: inputs, layer widths, and the plane the maps cover. */
+function shapeOf(current) {
+  const widths = current.layers.map((layer) => layer.biases.length).join(',');
+  return `${current.inputs.join(',')}|${widths}|${current.heatmap.extent}`;
+}
+
+function buildNetwork(current) {
+  state.architecture = shapeOf(current);
+  const network = $('network');
+  const columnsElement = $('columns');
+  const svg = $('links');
+  columnsElement.innerHTML = '';
+  svg.innerHTML = '';
+  const width = network.clientWidth;
+  const height = network.clientHeight;
+  const hiddenCount = current.layers.length - 1;
+  $('layer-count').textContent = `${hiddenCount} hidden layer${hiddenCount === 1 ? '' : 's'}`;
+  $('add-layer').disabled = state.config.hidden.length >= state.limits.max_layers;
+  $('remove-layer').disabled = state.config.hidden.length === 0;
+
+  // Column 0 holds all features (active or not); columns 1..L the layers, L the output.
+  const sizes = [FEATURES.length, ...current.layers.map((layer) => layer.biases.length)];
+  const top = 46;
+  const left = 64;
+  const right = 20;
+  const most = Math.max(...sizes);
+  const size = Math.max(10, Math.min(34, Math.floor((height - top - 8) / most) - 6));
+  const pitch = Math.min(size + 14, (height - top - 8) / most);
+  const columnGap = (width - left - right - size) / (sizes.length - 1);
+  const columnX = (c) => left + c * columnGap;
+  const neuronY = (c, i) => top + i * pitch; // columns hang from the top, as in TF Playground
+
+  const view = { size, columnX, neuronY, neurons: [], features: {}, links: [] };
+  // Inputs: every feature, active ones in the network's input order.
+  FEATURES.forEach((feature, i) => {
+    const active = current.inputs.indexOf(feature.name);
+    const element = neuronElement(columnX(0), neuronY(0, i), size, 20);
+    element.classList.add('feature');
+    element.classList.toggle('inactive', active < 0);
+    element.title = `${feature.label}: click to ${active < 0 ? 'add' : 'remove'}`;
+    element.dataset.feature = feature.name;
+    element.addEventListener('click', () => toggleFeature(feature.name));
+    const label = document.createElement('span');
+    label.className = 'feature-label';
+    label.textContent = feature.label;
+    element.appendChild(label);
+    columnsElement.appendChild(element);
+    view.features[feature.name] = { element, index: i };
+    drawFeatureMap(element.querySelector('canvas'), feature, current.heatmap.extent);
+  });
+  // Layers: hidden ones with their own +/- controls, then the output neuron.
+  current.layers.forEach((layer, l) => {
+    const column = l + 1;
+    const isOutput = l === current.layers.length - 1;
+    const head = document.createElement('div');
+    head.className = 'layer-head';
+    head.style.left = `${columnX(column) + size / 2}px`;
+    head.dataset.layer = String(layer.layer);
+    if (isOutput) {
+      head.textContent = 'output';
+    } else {
+      head.innerHTML = '<div><button class="tiny plus">+</button><button class="tiny minus">&minus;</button></div>' +
+        `<span>${layer.biases.length} neuron${layer.biases.length === 1 ? '' : 's'}</span>`;
+      const [plus, minus] = head.querySelectorAll('button');
+      plus.title = 'Add a neuron';
+      minus.title = 'Remove a neuron';
+      plus.addEventListener('click', () => changeNeurons(l, +1));
+      minus.addEventListener('click', () => changeNeurons(l, -1));
+    }
+    columnsElement.appendChild(head);
+    const neurons = [];
+    for (let j = 0; j < layer.biases.length; j += 1) {
+      const resolution = isOutput ? current.heatmap.resolution : current.heatmap.neuron_resolution;
+      const element = neuronElement(columnX(column), neuronY(column, j), size, resolution);
+      element.classList.add(isOutput ? 'output' : 'hidden');
+      element.dataset.layer = String(layer.layer);
+      element.dataset.neuron = String(j);
+      element.title = `layer ${layer.layer}, neuron ${j}: click (paused) for the \u03b4 lens`;
+      element.addEventListener('click', () => selectNeuron(layer.layer, j));
+      const deltaLabel = document.createElement('span');
+      deltaLabel.className = 'delta-label';
+      element.appendChild(deltaLabel);
+      columnsElement.appendChild(element);
+      neurons.push(element);
+    }
+    view.neurons.push(neurons);
+  });
+  // Links: links[l][j][k] joins input k of layer l+1 to its neuron j.
+  current.layers.forEach((layer, l) => {
+    const rows = [];
+    layer.weights.forEach((row, j) => {
+      const paths = row.map((_, k) => {
+        const from = l === 0 ? view.features[current.inputs[k]].index : k;
+        const x0 = columnX(l) + size;
+        const y0 = neuronY(l, from) + size / 2;
+        const x1 = columnX(l + 1);
+        const y1 = neuronY(l + 1, j) + size / 2;
+        const middle = (x0 + x1) / 2;
+        const path = document.createElementNS(SVG, 'path');
+        path.setAttribute('d', `M${x0},${y0} C${middle},${y0} ${middle},${y1} ${x1},${y1}`);
+        path.dataset.layer = String(layer.layer);
+        svg.appendChild(path);
+        return path;
+      });
+      rows.push(paths);
+    });
+    view.links.push(rows);
+  });
+  state.view = view;
+}
+
+function neuronElement(x, y, size, resolution) {
+  const element = document.createElement('div');
+  element.className = 'neuron';
+  element.style.left = `${x}px`;
+  element.style.top = `${y}px`;
+  element.style.width = `${size}px`;
+  element.style.height = `${size}px`;
+  const canvas = document.createElement('canvas');
+  canvas.width = resolution;
+  canvas.height = resolution;
+  element.appendChild(canvas);
+  return element;
+}
+
+function drawLinks(current) {
+  const view = state.view;
+  current.layers.forEach((layer, l) => {
+    layer.weights.forEach((row, j) => {
+      row.forEach((weight, k) => {
+        const path = view.links[l][j][k];
+        path.setAttribute('stroke-width', (0.4 + Math.min(Math.abs(weight), 3) * 2.2).toFixed(2));
+        path.setAttribute('stroke', weight < 0 ? 'var(--negative)' : 'var(--positive)');
+        path.dataset.weight = String(weight);
+      });
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// heat maps: a diverging scale (orange negative, white zero, blue positive) over the input plane.
+// ---------------------------------------------------------------------------------------------
+
+const NEGATIVE = [245, 147, 34];
+const MIDDLE = [232, 234, 235];
+const POSITIVE = [8, 119, 189];
+
+/** The colour of t ∈ [−1, 1]. */
+function colour(t) {
+  const clamped = Math.max(-1, Math.min(1, t));
+  const end = clamped < 0 ? NEGATIVE : POSITIVE;
+  const share = Math.abs(clamped);
+  return MIDDLE.map((m, i) => Math.round(m + (end[i] - m) * share));
+}
+
+/** Paints an n × n row-major grid (row 0 at the top) into a canvas of n × n pixels. */
+function paintGrid(canvas, values, n, toUnit) {
+  const context = canvas.getContext('2d');
+  const image = context.createImageData(n, n);
+  for (let i = 0; i < n * n; i += 1) {
+    // A diverged network's non-finite outputs arrive as null: drawn grey.
+    const [r, g, b] = values[i] === null ? [160, 160, 160] : colour(toUnit(values[i]));
+    image.data[4 * i] = r;
+    image.data[4 * i + 1] = g;
+    image.data[4 * i + 2] = b;
+    image.data[4 * i + 3] = 255;
+  }
+  context.putImageData(image, 0, 0);
+}
+
+function maxMagnitude(values) {
+  let most = 0;
+  for (const value of values) most = Math.max(most, Math.abs(value));
+  return most;
+}
+
+function drawFeatureMap(canvas, feature, extent) {
+  const n = canvas.width;
+  const values = [];
+  for (let row = 0; row < n; row += 1) {
+    const x2 = extent - (2 * extent * (row + 0.5)) / n;
+    for (let column = 0; column < n; column += 1) {
+      values.push(feature.value(-extent + (2 * extent * (column + 0.5)) / n, x2));
+    }
+  }
+  const scale = maxMagnitude(values) || 1;
+  paintGrid(canvas, values, n, (value) => value / scale);
+}
+
+function isClassification(current) {
+  if (state.data) return state.data.task === 'classify';
+  return current.layers[current.layers.length - 1].activation === 'sigmoid';
+}
+
+/** Maps an output value (or a target) to [−1, 1], and names the legend's ends. */
+function outputScale(current) {
+  if (isClassification(current)) {
+    return { toUnit: (value) => 2 * value - 1, low: 0, middle: 0.5, high: 1 };
+  }
+  let scale = 0;
+  if (state.data) for (const row of state.data.train) scale = Math.max(scale, Math.abs(row[2]));
+  if (!scale) scale = maxMagnitude(current.heatmap.output) || 1;
+  return { toUnit: (value) => value / scale, low: -scale, middle: 0, high: scale };
+}
+
+const offscreen = document.createElement('canvas');
+
+function drawOutputMap(current) {
+  const { resolution, output, extent } = current.heatmap;
+  const scale = outputScale(current);
+  const discretize = $('discretize').checked;
+  const toUnit = discretize ? (value) => Math.sign(scale.toUnit(value)) : scale.toUnit;
+  offscreen.width = resolution;
+  offscreen.height = resolution;
+  paintGrid(offscreen, output, resolution, toUnit);
+  const canvas = $('output-map');
+  const context = canvas.getContext('2d');
+  context.imageSmoothingEnabled = true;
+  context.drawImage(offscreen, 0, 0, canvas.width, canvas.height);
+  // The output neuron in the network shows the same picture.
+  const outputNeuron = state.view.neurons[state.view.neurons.length - 1][0];
+  paintGrid(outputNeuron.querySelector('canvas'), output, resolution, toUnit);
+  if (state.data) {
+    drawPoints(context, canvas, state.data.train, extent, scale, '#ffffff');
+    if ($('show-test').checked) drawPoints(context, canvas, state.data.test, extent, scale, '#222222');
+    drawChosenExample(context, canvas, extent);
+  }
+  drawLegend(scale);
+}
+
+function drawPoints(context, canvas, rows, extent, scale, stroke) {
+  context.lineWidth = 1;
+  context.strokeStyle = stroke;
+  for (const [x1, x2, y] of rows) {
+    const x = ((x1 + extent) / (2 * extent)) * canvas.width;
+    const yPixel = ((extent - x2) / (2 * extent)) * canvas.height;
+    const [r, g, b] = colour(scale.toUnit(y));
+    context.fillStyle = `rgb(${r},${g},${b})`;
+    context.beginPath();
+    context.arc(x, yPixel, 3, 0, 2 * Math.PI);
+    context.fill();
+    context.stroke();
+  }
+}
+
+/** The training example under the δ lens, ringed on the output map. */
+function drawChosenExample(context, canvas, extent) {
+  const source = document.querySelector('input[name="lens-source"]:checked').value;
+  const row = state.data.train[Number($('lens-example').value)];
+  if (source !== 'example' || !row) return;
+  const x = ((row[0] + extent) / (2 * extent)) * canvas.width;
+  const y = ((extent - row[1]) / (2 * extent)) * canvas.height;
+  context.strokeStyle = '#7b3fc4';
+  context.lineWidth = 2.5;
+  context.beginPath();
+  context.arc(x, y, 7, 0, 2 * Math.PI);
+  context.stroke();
+}
+
+/** Clicking a training point on the output map makes it the lens's example. */
+function pickExample(event) {
+  if (!state.data || !state.latest) return;
+  const canvas = $('output-map');
+  const box = canvas.getBoundingClientRect();
+  const extent = state.latest.heatmap.extent;
+  const x1 = ((event.clientX - box.left) / box.width) * 2 * extent - extent;
+  const x2 = extent - ((event.clientY - box.top) / box.height) * 2 * extent;
+  let best = -1;
+  let bestDistance = ((8 / box.width) * 2 * extent) ** 2; // within 8 pixels
+  state.data.train.forEach(([a, b], i) => {
+    const distance = (a - x1) ** 2 + (b - x2) ** 2;
+    if (distance < bestDistance) {
+      best = i;
+      bestDistance = distance;
+    }
+  });
+  if (best < 0) return;
+  $('lens-example').value = String(best);
+  document.querySelector('input[name="lens-source"][value="example"]').checked = true;
+  scheduleDraw();
+  if (state.selected) loadTrace();
+}
+
+function drawLegend(scale) {
+  const canvas = $('legend');
+  const context = canvas.getContext('2d');
+  for (let x = 0; x < canvas.width; x += 1) {
+    const [r, g, b] = colour((2 * x) / (canvas.width - 1) - 1);
+    context.fillStyle = `rgb(${r},${g},${b})`;
+    context.fillRect(x, 0, 1, canvas.height);
+  }
+  $('legend-low').textContent = short(scale.low);
+  $('legend-mid').textContent = short(scale.middle);
+  $('legend-high').textContent = short(scale.high);
+}
+
+function drawNeuronMaps(current) {
+  const maps = current.heatmap.neurons;
+  const n = current.heatmap.neuron_resolution;
+  maps.forEach((layerMaps, l) => {
+    layerMaps.forEach((values, j) => {
+      const element = state.view.neurons[l] && state.view.neurons[l][j];
+      if (!element) return;
+      // Fixed [−1, 1] for bounded activations, wider when a unit (ReLU, GELU) goes past it.
+      const scale = Math.max(1, maxMagnitude(values));
+      paintGrid(element.querySelector('canvas'), values, n, (value) => value / scale);
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// charts: training and test loss over the epochs.
+// ---------------------------------------------------------------------------------------------
+
+function drawLossChart(history) {
+  const canvas = $('loss-chart');
+  const context = canvas.getContext('2d');
+  const { width, height } = canvas;
+  context.clearRect(0, 0, width, height);
+  context.strokeStyle = '#e3e6e8';
+  context.lineWidth = 1;
+  context.strokeRect(0.5, 0.5, width - 1, height - 1);
+  if (!history || history.length < 2) return;
+  const first = history[0][0];
+  const last = history[history.length - 1][0];
+  let top = 0;
+  for (const [, train, test] of history) {
+    if (Number.isFinite(train)) top = Math.max(top, train);
+    if (Number.isFinite(test)) top = Math.max(top, test);
+  }
+  if (!(top > 0) || !Number.isFinite(top)) return;
+  const x = (epoch) => 2 + ((epoch - first) / Math.max(1, last - first)) * (width - 4);
+  const y = (loss) => height - 2 - (Math.min(loss, top) / top) * (height - 6);
+  for (const [column, colourName] of [[1, '#9aa4ab'], [2, '#1f2a33']]) {
+    context.strokeStyle = colourName;
+    context.lineWidth = 1.5;
+    context.beginPath();
+    let drawing = false; // a gap where the loss was not finite
+    for (const entry of history) {
+      if (!Number.isFinite(entry[column])) {
+        drawing = false;
+      } else if (drawing) {
+        context.lineTo(x(entry[0]), y(entry[column]));
+      } else {
+        context.moveTo(x(entry[0]), y(entry[column]));
+        drawing = true;
+      }
+    }
+    context.stroke();
+  }
+  context.fillStyle = '#6b7780';
+  context.font = '10px system-ui, sans-serif';
+  context.fillText(fmt(top), 4, 11);
+}
+
+// ---------------------------------------------------------------------------------------------
+// lens: the δ lens (z, a, δ, BP3/BP4 gradients, one step's updates) and "Step backward".
+// ---------------------------------------------------------------------------------------------
+
+const EQUATIONS = {
+  BP1: 'BP1  \u03b4\u1d38 = \u2207\u2090C \u2299 \u03c3\u2032(z\u1d38)',
+  BP2: 'BP2  \u03b4\u02e1 = ((w\u02e1\u207a\u00b9)\u1d40 \u03b4\u02e1\u207a\u00b9) \u2299 \u03c3\u2032(z\u02e1)',
+  BP3: 'BP3  \u2202C/\u2202b\u02e1 = \u03b4\u02e1',
+  BP4: 'BP4  \u2202C/\u2202w\u02e1 = \u03b4\u02e1 (a\u02e1\u207b\u00b9)\u1d40',
+};
+
+/** What BP1 comes to for this network's output unit and cost. */
+function outputNote(current) {
+  const activation = current.layers[current.layers.length - 1].activation;
+  if (activation === 'sigmoid') return 'sigmoid + cross-entropy, fused: \u03b4\u1d38 = a \u2212 y';
+  return `${activation} output, squared error: \u03c3\u2032 = 1`;
+}
+
+function setupLensControls() {
+  for (const radio of document.querySelectorAll('input[name="lens-source"]')) {
+    radio.addEventListener('change', () => {
+      scheduleDraw();
+      if (state.selected) loadTrace();
+    });
+  }
+  $('lens-example').addEventListener('change', () => {
+    document.querySelector('input[name="lens-source"][value="example"]').checked = true;
+    scheduleDraw();
+    if (state.selected) loadTrace();
+  });
+  $('output-map').addEventListener('click', pickExample);
+  $('step-backward').addEventListener('click', stepBackward);
+}
+
+function lensQuery() {
+  const source = document.querySelector('input[name="lens-source"]:checked').value;
+  if (source === 'batch') return 'batch=next';
+  const rows = state.data ? state.data.train.length : 1;
+  const example = Math.max(0, Math.min(rows - 1, Math.floor(Number($('lens-example').value) || 0)));
+  $('lens-example').value = String(example);
+  return `example=${example}`;
+}
+
+/** Clicking a neuron pauses training (the lens reads a still network) and traces it. */
+async function selectNeuron(layer, neuron) {
+  if (!state.session || state.animating) return;
+  const generation = state.generation;
+  try {
+    if (state.latest.running) {
+      const paused = await api.pause(state.session);
+      if (generation !== state.generation) return;
+      acceptState(paused);
+    }
+    state.selected = { layer, neuron };
+    await loadTrace();
+  } catch (error) {
+    showError(error);
+  }
+}
+
+async function loadTrace() {
+  if (!state.session || !state.selected) return;
+  const generation = state.generation;
+  const query = lensQuery();
+  const step = state.latest.step;
+  const lens = $('lens');
+  lens.dataset.status = 'loading';
+  try {
+    const trace = await api.trace(state.session, query);
+    if (generation !== state.generation || !state.selected) return;
+    state.trace = { trace, query, step };
+    renderLens();
+  } catch (error) {
+    lens.dataset.status = 'error';
+    showError(error);
+  }
+}
+
+/** A new state under a paused lens traces again; a running network marks the lens stale. */
+function refreshLens(current) {
+  const lens = $('lens');
+  if (!state.trace || state.animating || lens.dataset.status === 'loading') return;
+  if (current.step === state.trace.step) return;
+  if (current.running) lens.dataset.status = 'stale';
+  else loadTrace();
+}
+
+function clearLens() {
+  state.selected = null;
+  state.trace = null;
+  const lens = $('lens');
+  lens.dataset.status = 'empty';
+  for (const key of ['query', 'step', 'layer', 'neuron', 'backward']) delete lens.dataset[key];
+  $('lens-title').textContent = 'Pause, then click a neuron: its z, a and \u03b4, the gradient of every incoming weight, and the update one step would make.';
+  for (const id of ['lens-z', 'lens-a', 'lens-delta']) {
+    $(id).textContent = '\u2013';
+    $(id).dataset.value = '';
+  }
+  $('lens-equation').textContent = '';
+  $('lens-note').textContent = '';
+  $('lens-table').tBodies[0].innerHTML = '';
+  $('backward-steps').innerHTML = '';
+  $('step-backward').disabled = true;
+  $('lens-apply').disabled = true;
+  for (const element of document.querySelectorAll('.neuron.selected')) element.classList.remove('selected');
+  clearBackwardMarks();
+}
+
+function incomingName(current, layer, k) {
+  if (layer === 1) return FEATURE_BY_NAME[current.inputs[k]].label;
+  return `h${layer - 1}.${k}`;
+}
+
+function renderLens() {
+  const current = state.latest;
+  const { trace, query, step } = state.trace;
+  const { layer, neuron } = state.selected;
+  const entry = trace.layers.find((candidate) => candidate.layer === layer);
+  const weights = current.layers[layer - 1].weights[neuron];
+  const isOutput = layer === current.layers.length;
+  // aˡ⁻¹: what flows in along each weight (BP4 multiplies it by δ).
+  const incoming = layer === 1 ? trace.input : trace.layers.find((candidate) => candidate.layer === layer - 1).a;
+  const lens = $('lens');
+  Object.assign(lens.dataset, { status: 'ready', query, step: String(step), layer: String(layer), neuron: String(neuron) });
+  for (const element of document.querySelectorAll('.neuron.selected')) element.classList.remove('selected');
+  state.view.neurons[layer - 1][neuron].classList.add('selected');
+  clearBackwardMarks(); // the δ shown on the neurons belonged to the previous trace
+  $('backward-steps').innerHTML = '';
+  delete lens.dataset.backward;
+
+  const example = state.data && trace.examples.length === 1 ? state.data.train[trace.examples[0]] : null;
+  const source = trace.examples.length > 1
+    ? `next batch of ${trace.examples.length} (means over its rows)`
+    : `training example ${trace.examples[0]}${example ? ` (x\u2081 ${short(example[0])}, x\u2082 ${short(example[1])}, y ${short(example[2])})` : ''}`;
+  $('lens-title').textContent = `layer ${layer}${isOutput ? ' (output)' : ''}, neuron ${neuron}, ${current.layers[layer - 1].activation} \u00b7 ${source} \u00b7 cost ${fmt(trace.cost)}`;
+  showNumber($('lens-z'), entry.z[neuron]);
+  showNumber($('lens-a'), entry.a[neuron]);
+  showNumber($('lens-delta'), entry.delta[neuron]);
+
+  // The equation that made this δ, with the number it came from.
+  const equation = $('lens-equation');
+  equation.innerHTML = '';
+  const line = (text, className) => {
+    const div = document.createElement('div');
+    div.textContent = text;
+    if (className) div.className = className;
+    equation.appendChild(div);
+  };
+  line(EQUATIONS[entry.equation], 'main');
+  if (entry.equation === 'BP1') {
+    line(outputNote(current));
+  } else {
+    const next = trace.layers.find((candidate) => candidate.layer === layer + 1);
+    const nextWeights = current.layers[layer].weights;
+    const backProjected = nextWeights.reduce((sum, row, k) => sum + row[neuron] * next.delta[k], 0);
+    line(trace.examples.length > 1
+      ? `here ((w\u02e1\u207a\u00b9)\u1d40\u03b4\u02e1\u207a\u00b9)\u2c7c = ${fmt(backProjected)} (batch mean); \u2299 \u03c3\u2032(z\u2c7c) per example, averaged, gives \u03b4\u2c7c`
+      : `here ((w\u02e1\u207a\u00b9)\u1d40\u03b4\u02e1\u207a\u00b9)\u2c7c = ${fmt(backProjected)}; \u2299 \u03c3\u2032(z\u2c7c) gives \u03b4\u2c7c`);
+  }
+  line(`BP3  \u2202C/\u2202b\u2c7c = \u03b4\u2c7c = ${fmt(entry.bias_gradients[neuron])}`);
+  line('BP4  \u2202C/\u2202w\u2c7c\u2096 = \u03b4\u2c7c a\u2096\u02e1\u207b\u00b9 \u2192 the table');
+
+  // One row per incoming weight, then the bias.
+  const body = $('lens-table').tBodies[0];
+  body.innerHTML = '';
+  const cell = (row, className, value) => {
+    const td = document.createElement('td');
+    td.className = className;
+    showNumber(td, value);
+    row.appendChild(td);
+  };
+  weights.forEach((weight, k) => {
+    const row = document.createElement('tr');
+    row.dataset.k = String(k);
+    const name = document.createElement('td');
+    name.textContent = incomingName(current, layer, k);
+    row.appendChild(name);
+    cell(row, 'activation', incoming[k]);
+    cell(row, 'weight', weight);
+    cell(row, 'gradient', entry.weight_gradients[neuron][k]);
+    cell(row, 'update', entry.weight_updates[neuron][k]);
+    body.appendChild(row);
+  });
+  const biasRow = document.createElement('tr');
+  biasRow.className = 'bias';
+  biasRow.innerHTML = '<td>bias</td><td></td>';
+  cell(biasRow, 'weight', current.layers[layer - 1].biases[neuron]);
+  cell(biasRow, 'gradient', entry.bias_gradients[neuron]);
+  cell(biasRow, 'update', entry.bias_updates[neuron]);
+  body.appendChild(biasRow);
+
+  $('lens-note').textContent = `${updateNote()} ${trace.examples.length > 1
+    ? 'For a batch, z, a and \u03b4 are means over its rows and the gradients are those of its mean cost: what the next step uses.'
+    : 'One example: the step itself would use the whole next batch.'}`;
+  $('step-backward').disabled = false;
+  $('lens-apply').disabled = false;
+}
+
+/** How the optimiser turns a gradient into the update \u0394w shown in the table. */
+function updateNote() {
+  const { optimizer, learning_rate: rate, regularization } = state.config;
+  const penalty = regularization === 'none'
+    ? ''
+    : ` \u2202C/\u2202w includes the ${regularization.toUpperCase()} penalty's gradient on top of BP4's \u03b4a.`;
+  if (optimizer === 'sgd') return `SGD: \u0394w = \u2212\u03b7 \u2202C/\u2202w with \u03b7 = ${rate}.${penalty}`;
+  const names = { momentum: 'Momentum', adam: 'Adam', rmsprop: 'RMSprop' };
+  return `${names[optimizer]}: \u0394w comes from the gradient and the optimiser's running averages (\u03b7 = ${rate}).${penalty}`;
+}
+
+const sleep = (milliseconds) => new Promise((resolve) => setTimeout(resolve, milliseconds));
+
+function clearBackwardMarks() {
+  delete $('network').dataset.backwardLayer;
+  $('backward-banner').hidden = true;
+  $('network-hint').hidden = false;
+  for (const element of document.querySelectorAll('.neuron.visited, .neuron.active')) {
+    element.classList.remove('visited', 'active');
+    const label = element.querySelector('.delta-label');
+    if (label) label.textContent = '';
+  }
+  for (const path of document.querySelectorAll('#links path.flow')) path.classList.remove('flow');
+}
+
+/** Walks the error from the output back to layer 1, one layer at a time, showing δ on each neuron. */
+async function stepBackward() {
+  if (!state.trace || state.animating) return;
+  state.animating = true;
+  $('step-backward').disabled = true;
+  const lens = $('lens');
+  const network = $('network');
+  const steps = $('backward-steps');
+  const banner = $('backward-banner');
+  const current = state.latest;
+  steps.innerHTML = '';
+  clearBackwardMarks();
+  $('network-hint').hidden = true;
+  lens.dataset.backward = 'running';
+  const layers = [...state.trace.trace.layers].sort((a, b) => b.layer - a.layer);
+  try {
+    for (const entry of layers) {
+      network.dataset.backwardLayer = String(entry.layer);
+      for (const element of document.querySelectorAll('.neuron.active')) element.classList.remove('active');
+      for (const path of document.querySelectorAll('#links path.flow')) path.classList.remove('flow');
+      const neurons = state.view.neurons[entry.layer - 1];
+      neurons.forEach((element, j) => {
+        element.classList.add('active', 'visited');
+        const label = element.querySelector('.delta-label');
+        label.textContent = `\u03b4 ${fmt(entry.delta[j])}`;
+        label.dataset.value = String(entry.delta[j]);
+      });
+      for (const row of state.view.links[entry.layer - 1]) for (const path of row) path.classList.add('flow');
+      const item = document.createElement('li');
+      item.dataset.layer = String(entry.layer);
+      item.dataset.equation = entry.equation;
+      const isOutput = entry.layer === current.layers.length;
+      item.innerHTML = '<span class="where"></span><span class="eq"></span>';
+      const where = `layer ${entry.layer}${isOutput ? ' (output)' : ''}`;
+      item.querySelector('.where').textContent = where;
+      item.querySelector('.eq').textContent = EQUATIONS[entry.equation];
+      steps.appendChild(item);
+      // Above the network, the whole story of this layer: its δ, then its gradients.
+      banner.hidden = false;
+      banner.innerHTML = '<b></b> <span class="eq"></span> <span class="note"></span><br><span class="then"></span>';
+      banner.querySelector('b').textContent = `${where}:`;
+      banner.querySelector('.eq').textContent = EQUATIONS[entry.equation];
+      banner.querySelector('.note').textContent = isOutput ? `(${outputNote(current)})` : '';
+      banner.querySelector('.then').textContent = `then ${EQUATIONS.BP3} and ${EQUATIONS.BP4}`;
+      item.scrollIntoView({ block: 'nearest' });
+      item.classList.add('current');
+      await sleep(900);
+      item.classList.remove('current');
+    }
+  } finally {
+    for (const element of document.querySelectorAll('.neuron.active')) element.classList.remove('active');
+    for (const path of document.querySelectorAll('#links path.flow')) path.classList.remove('flow');
+    delete network.dataset.backwardLayer;
+    lens.dataset.backward = 'done';
+    state.animating = false;
+    $('step-backward').disabled = !state.trace;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// start: read the server's limits, then open this tab's session.
+// ---------------------------------------------------------------------------------------------
+
+async function start() {
+  setupControls();
+  try {
+    state.limits = { ...state.limits, ...(await api.limits()) };
+  } catch (error) {
+    showError(error);
+  }
+  await newSession();
+  document.body.dataset.ready = 'true';
+}
+
+start();

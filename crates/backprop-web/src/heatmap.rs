@@ -1,0 +1,108 @@
+//! Heat maps: the network's output over the input plane, and every hidden neuron's activation
+//! on a coarser grid, from one batched inference pass over both grids' points.
+//!
+//! Grid cell (row, column) of an n × n map is sampled at its centre: x₁ = −e + (column + ½)·2e/n
+//! and x₂ = e − (row + ½)·2e/n, so row 0 is the top of the plane (x₂ near +e). Values are
+//! rounded to 4 decimals: plenty for colour, and it keeps the streamed states small.
+
+use crate::features::{feature_matrix, Feature};
+use backprop::Network;
+use serde::Serialize;
+
+/// The output map's resolution.
+pub const OUTPUT_RESOLUTION: usize = 50;
+/// Each hidden neuron's map's resolution.
+pub const NEURON_RESOLUTION: usize = 20;
+
+/// The heat maps of one state.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Heatmap {
+    /// n of the n × n output map.
+    pub resolution: usize,
+    /// The maps cover x₁, x₂ ∈ [−extent, extent].
+    pub extent: f64,
+    /// The output, row-major, row 0 at the top.
+    pub output: Vec<f32>,
+    /// Per hidden layer, per neuron: its activation aˡⱼ on the neuron grid, row-major.
+    pub neurons: Vec<Vec<Vec<f32>>>,
+    /// n of each neuron's n × n map.
+    pub neuron_resolution: usize,
+}
+
+/// The centres of an n × n grid over [−extent, extent]², row-major from the top.
+fn grid(resolution: usize, extent: f64) -> impl Iterator<Item = [f32; 2]> {
+    let cell = 2.0 * extent / resolution as f64;
+    (0..resolution).flat_map(move |row| {
+        (0..resolution).map(move |column| {
+            let x1 = -extent + (column as f64 + 0.5) * cell;
+            let x2 = extent - (row as f64 + 0.5) * cell;
+            [x1 as f32, x2 as f32]
+        })
+    })
+}
+
+fn rounded(value: f32) -> f32 {
+    ((f64::from(value) * 1e4).round() / 1e4) as f32
+}
+
+/// The maps for `network`, whose inputs are `features` of the raw point.
+pub fn heatmap(network: &Network<f32>, features: &[Feature], extent: f64) -> Heatmap {
+    let outputs = OUTPUT_RESOLUTION * OUTPUT_RESOLUTION;
+    let points: Vec<[f32; 2]> = grid(OUTPUT_RESOLUTION, extent)
+        .chain(grid(NEURON_RESOLUTION, extent))
+        .collect();
+    let mut activations = feature_matrix(&points, features);
+    let layers = network.layers();
+    let mut neurons = Vec::with_capacity(layers.len().saturating_sub(1));
+    for (index, layer) in layers.iter().enumerate() {
+        activations = layer.infer(&activations);
+        if index + 1 < layers.len() && layer.as_dense().is_some() {
+            let layer_maps = (0..activations.cols())
+                .map(|neuron| {
+                    (outputs..points.len())
+                        .map(|row| rounded(activations[(row, neuron)]))
+                        .collect()
+                })
+                .collect();
+            neurons.push(layer_maps);
+        }
+    }
+    let output = (0..outputs)
+        .map(|row| rounded(activations[(row, 0)]))
+        .collect();
+    Heatmap {
+        resolution: OUTPUT_RESOLUTION,
+        extent,
+        output,
+        neurons,
+        neuron_resolution: NEURON_RESOLUTION,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use backprop::{Activation, Cost, NetworkConfig};
+    use backprop_tensor::Matrix;
+
+    #[test]
+    fn maps_agree_with_the_network_at_grid_centres() {
+        let network = NetworkConfig::new(&[2, 3, 2, 1], Cost::BinaryCrossEntropy)
+            .with_hidden_activation(Activation::Tanh)
+            .with_seed(3)
+            .init::<f32>()
+            .unwrap();
+        let maps = heatmap(&network, &[Feature::X1, Feature::X2], 5.0);
+        assert_eq!(maps.output.len(), 2500);
+        assert_eq!(maps.neurons.len(), 2);
+        assert_eq!(maps.neurons[0].len(), 3);
+        assert_eq!(maps.neurons[1][1].len(), 400);
+        // Row 0, column 0 is the top-left cell: x₁ = −4.9, x₂ = +4.9.
+        let corner = network.forward(&Matrix::from_rows(&[[-4.9f32, 4.9]]).unwrap());
+        assert!((maps.output[0] - corner[(0, 0)]).abs() < 1e-4);
+        let bottom_right = network.forward(&Matrix::from_rows(&[[4.9f32, -4.9]]).unwrap());
+        assert!((maps.output[2499] - bottom_right[(0, 0)]).abs() < 1e-4);
+        let first = network.layers()[0].infer(&Matrix::from_rows(&[[-4.75f32, 4.75]]).unwrap());
+        assert!((maps.neurons[0][2][0] - first[(0, 2)]).abs() < 1e-4);
+    }
+}
