@@ -13,9 +13,7 @@ use crate::features::feature_matrix;
 use crate::history::LossHistory;
 use crate::limits::Limits;
 use crate::ApiError;
-use backprop::optim::{
-    AdamConfig, Optimizer, OptimizerConfig, ParameterRef, RmsPropConfig, SgdConfig,
-};
+use backprop::optim::{AdamConfig, Optimizer, OptimizerConfig, RmsPropConfig, SgdConfig};
 use backprop::{Cost, Network, NetworkConfig, Regularization};
 use backprop_tensor::{Matrix, SeededRng};
 
@@ -41,6 +39,8 @@ pub struct Session {
     pub network: Network<f32>,
     /// The optimiser and its state.
     pub optimizer: Optimizer<f32>,
+    /// The network's parameter names, in [`Network::parameters`] order (fixed by the layers).
+    pub parameter_names: Vec<String>,
     /// The generator the next epoch's permutation is drawn from.
     shuffle_rng: SeededRng,
     /// The permutation of the epoch in progress; empty between epochs.
@@ -57,25 +57,18 @@ pub struct Session {
     losses: Option<(u64, f64, f64)>,
 }
 
-/// One optimisation step on a batch: backprop, then the optimiser. Returns the batch cost.
+/// One optimisation step on a batch: backprop, then the optimiser. `names` are the network's
+/// parameter names ([`Network::parameters`], computed once). Returns the batch cost.
 pub fn take_step(
     network: &mut Network<f32>,
     optimizer: &mut Optimizer<f32>,
+    names: &[String],
     x: &Matrix<f32>,
     y: &Matrix<f32>,
     learning_rate: f64,
 ) -> f64 {
     let loss = network.compute_gradients(x, y);
-    let mut slots = network.parameter_slots();
-    let mut parameters: Vec<ParameterRef<'_, f32>> = slots
-        .iter_mut()
-        .map(|(name, slot)| ParameterRef {
-            name,
-            value: &mut *slot.value,
-            gradient: &*slot.gradient,
-        })
-        .collect();
-    optimizer.step(&mut parameters, learning_rate);
+    optimizer.step(&mut network.parameter_refs(names), learning_rate);
     loss
 }
 
@@ -88,6 +81,7 @@ impl Session {
         let test_x = feature_matrix(&data.test.points, &config.features);
         let (train_y, test_y) = (targets(&data.train.targets), targets(&data.test.targets));
         let (network, optimizer) = fresh_model(&config, &data, config.seed)?;
+        let parameter_names = network.parameters().into_iter().map(|(n, _)| n).collect();
         let mut session = Self {
             shuffle_rng: SeededRng::with_stream(config.seed, SHUFFLE_STREAM),
             config,
@@ -98,6 +92,7 @@ impl Session {
             test_y,
             network,
             optimizer,
+            parameter_names,
             order: Vec::new(),
             batches_done: 0,
             epoch: 0,
@@ -158,6 +153,7 @@ impl Session {
         let loss = take_step(
             &mut self.network,
             &mut self.optimizer,
+            &self.parameter_names,
             &x,
             &y,
             learning_rate,
@@ -187,9 +183,9 @@ impl Session {
         !(train.is_finite() && test.is_finite())
             || self
                 .network
-                .parameters()
+                .dense_layers()
                 .iter()
-                .any(|(_, m)| !m.all_finite())
+                .any(|dense| !(dense.weight.all_finite() && dense.bias.all_finite()))
     }
 
     /// The cost (penalty excluded) over the training rows and over the test rows.

@@ -100,6 +100,7 @@ pub fn lens(session: &Session, rows: LensRows) -> Result<Lens, ApiError> {
     take_step(
         &mut network,
         &mut optimizer,
+        &session.parameter_names,
         &x,
         &y,
         session.config.learning_rate,

@@ -345,10 +345,10 @@ impl<T: Float> Network<T> {
 
     /// The parameters with their gradients for an optimiser step, named by `names` (from
     /// [`Network::parameters`], computed once), so that a step formats no strings.
-    pub(crate) fn parameter_refs<'a>(
-        &'a mut self,
-        names: &'a [String],
-    ) -> Vec<ParameterRef<'a, T>> {
+    ///
+    /// # Panics
+    /// When `names` has fewer entries than the network has parameters.
+    pub fn parameter_refs<'a>(&'a mut self, names: &'a [String]) -> Vec<ParameterRef<'a, T>> {
         let mut refs = Vec::with_capacity(names.len());
         let mut names = names.iter();
         for dense in self.layers.iter_mut().filter_map(|l| l.as_dense_mut()) {

@@ -34,14 +34,7 @@ const TOLERANCE: f64 = 1e-6;
 const RESOLUTION: f64 = 1e-9;
 
 fn hidden_activations() -> Vec<Activation> {
-    vec![
-        Activation::Identity,
-        Activation::Sigmoid,
-        Activation::Tanh,
-        Activation::Relu,
-        Activation::LEAKY_RELU,
-        Activation::Gelu,
-    ]
+    Activation::ELEMENTWISE.to_vec()
 }
 
 fn output_activations() -> Vec<Activation> {

@@ -46,6 +46,16 @@ impl Activation {
         negative_slope: 0.01,
     };
 
+    /// Every elementwise activation (all but softmax), leaky ReLU with its default slope.
+    pub const ELEMENTWISE: [Activation; 6] = [
+        Activation::Identity,
+        Activation::Sigmoid,
+        Activation::Tanh,
+        Activation::Relu,
+        Activation::LEAKY_RELU,
+        Activation::Gelu,
+    ];
+
     /// The name used on the command line and in model files.
     pub fn name(&self) -> &'static str {
         match self {
@@ -168,15 +178,7 @@ mod tests {
     /// Every elementwise derivative against a central difference of its value, in f64.
     #[test]
     fn derivatives_match_finite_differences() {
-        let all = [
-            Activation::Identity,
-            Activation::Sigmoid,
-            Activation::Tanh,
-            Activation::Relu,
-            Activation::LEAKY_RELU,
-            Activation::Gelu,
-        ];
-        for activation in all {
+        for activation in Activation::ELEMENTWISE {
             for &z in &[-3.0f64, -0.7, -0.1, 0.2, 1.3, 4.0] {
                 let h = 1e-6;
                 let f = |v: f64| activation.forward(&Matrix::row_vector(&[v]))[(0, 0)];

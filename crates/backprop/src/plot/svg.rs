@@ -32,6 +32,15 @@ pub fn num(value: f64) -> String {
     }
 }
 
+/// The ` stroke-dasharray="…"` attribute for an SVG dash array; nothing for a solid line ("").
+fn dash_attribute(dash: &str) -> String {
+    if dash.is_empty() {
+        String::new()
+    } else {
+        format!(r#" stroke-dasharray="{dash}""#)
+    }
+}
+
 /// An SVG document being written.
 pub struct Svg {
     out: String,
@@ -98,11 +107,7 @@ impl Svg {
 
     /// A straight line; `dash` is an SVG dash array or empty.
     pub fn line(&mut self, from: (f64, f64), to: (f64, f64), stroke: &str, width: f64, dash: &str) {
-        let dash = if dash.is_empty() {
-            String::new()
-        } else {
-            format!(r#" stroke-dasharray="{dash}""#)
-        };
+        let dash = dash_attribute(dash);
         let _ = writeln!(
             self.out,
             r##"<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{stroke}" stroke-width="{}"{dash}/>"##,
@@ -120,11 +125,7 @@ impl Svg {
             .iter()
             .map(|(x, y)| format!("{},{}", num(*x), num(*y)))
             .collect();
-        let dash = if dash.is_empty() {
-            String::new()
-        } else {
-            format!(r#" stroke-dasharray="{dash}""#)
-        };
+        let dash = dash_attribute(dash);
         let _ = writeln!(
             self.out,
             r##"<polyline points="{}" fill="none" stroke="{stroke}" stroke-width="{}" stroke-linejoin="round"{dash}/>"##,
