@@ -1,11 +1,10 @@
-//! One training session: the data, the network, the optimiser and the shuffle generator, and
-//! the training steps on them.
+//! One training session: the data, the network and the library's [`Trainer`] that steps it.
 //!
-//! A step is the library's: [`Network::compute_gradients`] on the batch (backprop, penalties
-//! included), then [`Optimizer::step`] at the configured learning rate. Each epoch draws a
-//! seeded permutation of the training rows and cuts it into batches, the last one smaller. The
-//! δ lens ([`crate::trace`]) takes its "update one step would make" from [`take_step`] on a
-//! copy, so it is the same computation.
+//! A step is the library's [`Trainer::step`]: the next batch of the epoch's seeded permutation
+//! (the last batch smaller), backprop (penalties included) and the optimiser at the configured
+//! learning rate. The δ lens ([`crate::trace`]) takes its "update one step would make" from
+//! [`Trainer::step_rows`] on copies of the network and the trainer, so it is the same
+//! computation.
 
 use crate::config::{OptimizerChoice, RegularizationChoice, SessionConfig};
 use crate::data::{SessionData, Task};
@@ -13,15 +12,12 @@ use crate::features::feature_matrix;
 use crate::history::LossHistory;
 use crate::limits::Limits;
 use crate::ApiError;
-use backprop::optim::{AdamConfig, Optimizer, OptimizerConfig, RmsPropConfig, SgdConfig};
-use backprop::{Cost, Network, NetworkConfig, Regularization};
-use backprop_tensor::{Matrix, SeededRng};
-
-/// The random stream of the per-epoch shuffles (the library's trainer uses the same one).
-const SHUFFLE_STREAM: u64 = 1;
+use backprop::optim::{AdamConfig, OptimizerConfig, RmsPropConfig, SgdConfig};
+use backprop::train::{DivergenceSettings, Silent};
+use backprop::{Cost, Network, NetworkConfig, Regularization, Trainer, TrainingConfig};
+use backprop_tensor::Matrix;
 
 /// A session's training state.
-#[derive(Clone, Debug)]
 pub struct Session {
     /// The configuration it was created with.
     pub config: SessionConfig,
@@ -37,39 +33,25 @@ pub struct Session {
     pub test_y: Matrix<f32>,
     /// The network being trained.
     pub network: Network<f32>,
-    /// The optimiser and its state.
-    pub optimizer: Optimizer<f32>,
-    /// The network's parameter names, in [`Network::parameters`] order (fixed by the layers).
-    pub parameter_names: Vec<String>,
-    /// The generator the next epoch's permutation is drawn from.
-    shuffle_rng: SeededRng,
-    /// The permutation of the epoch in progress; empty between epochs.
-    order: Vec<usize>,
-    /// Batches of the epoch in progress already taken.
-    batches_done: usize,
-    /// Epochs complete.
-    pub epoch: usize,
-    /// Optimisation steps taken.
-    pub step: u64,
+    /// The library's trainer: optimiser, batch order, step and epoch counts.
+    pub trainer: Trainer<f32>,
+    /// True once a step was refused because its cost was not finite: training stops there.
+    stalled: bool,
     /// (epoch, train loss, test loss), thinned.
     pub history: LossHistory,
     /// The losses at the current weights, with the step they were computed at.
     losses: Option<(u64, f64, f64)>,
 }
 
-/// One optimisation step on a batch: backprop, then the optimiser. `names` are the network's
-/// parameter names ([`Network::parameters`], computed once). Returns the batch cost.
-pub fn take_step(
-    network: &mut Network<f32>,
-    optimizer: &mut Optimizer<f32>,
-    names: &[String],
-    x: &Matrix<f32>,
-    y: &Matrix<f32>,
-    learning_rate: f64,
-) -> f64 {
-    let loss = network.compute_gradients(x, y);
-    optimizer.step(&mut network.parameter_refs(names), learning_rate);
-    loss
+impl std::fmt::Debug for Session {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Session")
+            .field("config", &self.config)
+            .field("epoch", &self.epoch())
+            .field("step", &self.step())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Session {
@@ -80,10 +62,8 @@ impl Session {
         let train_x = feature_matrix(&data.train.points, &config.features);
         let test_x = feature_matrix(&data.test.points, &config.features);
         let (train_y, test_y) = (targets(&data.train.targets), targets(&data.test.targets));
-        let (network, optimizer) = fresh_model(&config, &data, config.seed)?;
-        let parameter_names = network.parameters().into_iter().map(|(n, _)| n).collect();
+        let (network, trainer) = fresh_model(&config, &data, config.seed)?;
         let mut session = Self {
-            shuffle_rng: SeededRng::with_stream(config.seed, SHUFFLE_STREAM),
             config,
             data,
             train_x,
@@ -91,12 +71,8 @@ impl Session {
             test_x,
             test_y,
             network,
-            optimizer,
-            parameter_names,
-            order: Vec::new(),
-            batches_done: 0,
-            epoch: 0,
-            step: 0,
+            trainer,
+            stalled: false,
             history: LossHistory::default(),
             losses: None,
         };
@@ -108,71 +84,66 @@ impl Session {
     /// `None`); the data and its split stay.
     pub fn reset(&mut self, seed: Option<u64>) -> Result<(), ApiError> {
         let seed = seed.unwrap_or(self.config.seed);
-        let (network, optimizer) = fresh_model(&self.config, &self.data, seed)?;
+        let (network, trainer) = fresh_model(&self.config, &self.data, seed)?;
         self.network = network;
-        self.optimizer = optimizer;
-        self.shuffle_rng = SeededRng::with_stream(seed, SHUFFLE_STREAM);
-        self.order.clear();
-        self.batches_done = 0;
-        self.epoch = 0;
-        self.step = 0;
+        self.trainer = trainer;
+        self.stalled = false;
         self.history = LossHistory::default();
         self.losses = None;
         self.record_epoch();
         Ok(())
     }
 
+    /// Epochs complete.
+    pub fn epoch(&self) -> usize {
+        self.trainer.epochs_done()
+    }
+
+    /// Optimisation steps taken.
+    pub fn step(&self) -> u64 {
+        self.trainer.steps_taken()
+    }
+
     /// The number of batches in one epoch.
     pub fn batches_per_epoch(&self) -> usize {
-        self.train_x.rows().div_ceil(self.config.batch_size)
+        self.train_x
+            .rows()
+            .div_ceil(self.trainer.config().batch_size)
     }
 
     /// The training rows of the batch the next step will use.
     pub fn next_batch_rows(&self) -> Vec<usize> {
-        let size = self.config.batch_size;
-        let start = self.batches_done * size;
-        let order = if self.order.is_empty() {
-            self.shuffle_rng.clone().permutation(self.train_x.rows())
-        } else {
-            self.order.clone()
-        };
-        order[start..(start + size).min(order.len())].to_vec()
+        self.trainer.next_batch_rows(self.train_x.rows())
     }
 
-    /// Takes one optimisation step on the next batch; returns its cost.
+    /// Takes one optimisation step on the next batch; returns its cost (NaN when the step was
+    /// refused as diverged).
     pub fn step_batch(&mut self) -> f64 {
-        if self.order.is_empty() {
-            self.order = self.shuffle_rng.permutation(self.train_x.rows());
-        }
-        let size = self.config.batch_size;
-        let start = self.batches_done * size;
-        let rows = &self.order[start..(start + size).min(self.order.len())];
-        let x = self.train_x.select_rows(rows);
-        let y = self.train_y.select_rows(rows);
-        let learning_rate = self.config.learning_rate;
-        let loss = take_step(
+        let stepped = self.trainer.step(
             &mut self.network,
-            &mut self.optimizer,
-            &self.parameter_names,
-            &x,
-            &y,
-            learning_rate,
+            &self.train_x,
+            &self.train_y,
+            None,
+            &mut Silent,
         );
-        self.step += 1;
-        self.batches_done += 1;
-        if start + size >= self.order.len() {
-            self.order.clear();
-            self.batches_done = 0;
-            self.epoch += 1;
-            self.record_epoch();
+        match stepped {
+            Ok(report) => {
+                if report.epoch_record.is_some() {
+                    self.record_epoch();
+                }
+                report.batch.loss
+            }
+            Err(_) => {
+                self.stalled = true;
+                f64::NAN
+            }
         }
-        loss
     }
 
     /// Steps until the epoch in progress is complete (a whole epoch when none is in progress).
     pub fn step_epoch(&mut self) {
-        let epoch = self.epoch;
-        while self.epoch == epoch && !self.diverged() {
+        let epoch = self.epoch();
+        while self.epoch() == epoch && !self.diverged() {
             self.step_batch();
         }
     }
@@ -180,7 +151,8 @@ impl Session {
     /// True once a loss or a weight is no longer finite: training stops there.
     pub fn diverged(&self) -> bool {
         let (_, train, test) = self.losses.unwrap_or((0, 0.0, 0.0));
-        !(train.is_finite() && test.is_finite())
+        self.stalled
+            || !(train.is_finite() && test.is_finite())
             || self
                 .network
                 .dense_layers()
@@ -190,8 +162,9 @@ impl Session {
 
     /// The cost (penalty excluded) over the training rows and over the test rows.
     pub fn losses(&mut self) -> (f64, f64) {
+        let step = self.step();
         match self.losses {
-            Some((step, train, test)) if step == self.step => (train, test),
+            Some((at, train, test)) if at == step => (train, test),
             _ => {
                 let cost = self.network.cost();
                 let loss = |network: &Network<f32>, x: &Matrix<f32>, y: &Matrix<f32>| {
@@ -200,7 +173,7 @@ impl Session {
                 };
                 let train = loss(&self.network, &self.train_x, &self.train_y);
                 let test = loss(&self.network, &self.test_x, &self.test_y);
-                self.losses = Some((self.step, train, test));
+                self.losses = Some((step, train, test));
                 (train, test)
             }
         }
@@ -208,16 +181,17 @@ impl Session {
 
     fn record_epoch(&mut self) {
         let (train, test) = self.losses();
-        self.history.record(self.epoch, train, test);
+        self.history.record(self.epoch(), train, test);
     }
 }
 
-/// The network and optimiser a configuration starts from, weights drawn from `seed`.
+/// The network and trainer a configuration starts from, weights and batch order drawn from
+/// `seed`.
 fn fresh_model(
     config: &SessionConfig,
     data: &SessionData,
     seed: u64,
-) -> Result<(Network<f32>, Optimizer<f32>), ApiError> {
+) -> Result<(Network<f32>, Trainer<f32>), ApiError> {
     let cost = match data.task {
         Task::Classify => Cost::BinaryCrossEntropy,
         Task::Regress => Cost::MeanSquaredError,
@@ -249,9 +223,23 @@ fn fresh_model(
             .with_learning_rate(learning_rate)
             .into(),
     };
-    let optimizer = Optimizer::new(optimizer)
+    let training = TrainingConfig {
+        // The playground trains until it is paused.
+        epochs: usize::MAX,
+        batch_size: config.batch_size,
+        optimizer,
+        seed,
+        // Only a cost that is no longer finite stops a session; a learner may well watch a
+        // loss climb.
+        divergence: DivergenceSettings {
+            loss_bound_factor: f64::INFINITY,
+            ..DivergenceSettings::default()
+        },
+        ..TrainingConfig::default()
+    };
+    let trainer = Trainer::new(training)
         .map_err(|error| ApiError::bad_request(format!("optimizer: {error}")))?;
-    Ok((network, optimizer))
+    Ok((network, trainer))
 }
 
 #[cfg(test)]
@@ -274,8 +262,8 @@ mod tests {
             seen.extend(s.next_batch_rows());
             s.step_batch();
         }
-        assert_eq!(s.epoch, 1);
-        assert_eq!(s.step, 9);
+        assert_eq!(s.epoch(), 1);
+        assert_eq!(s.step(), 9);
         seen.sort_unstable();
         assert_eq!(seen, (0..250).collect::<Vec<_>>());
         assert_eq!(s.history.entries().len(), 2);
@@ -295,7 +283,7 @@ mod tests {
         assert!(
             after < 0.1,
             "test loss {before} -> {after} after {} epochs",
-            s.epoch
+            s.epoch()
         );
     }
 
@@ -305,7 +293,7 @@ mod tests {
         let initial = s.network.parameters()[0].1.clone();
         s.step_epoch();
         s.reset(None).unwrap();
-        assert_eq!((s.epoch, s.step), (0, 0));
+        assert_eq!((s.epoch(), s.step()), (0, 0));
         assert_eq!(s.network.parameters()[0].1, &initial);
         s.reset(Some(99)).unwrap();
         assert_ne!(s.network.parameters()[0].1, &initial);

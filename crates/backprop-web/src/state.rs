@@ -64,8 +64,8 @@ impl State {
             .collect();
         State {
             id: id.to_owned(),
-            epoch: session.epoch,
-            step: session.step,
+            epoch: session.epoch(),
+            step: session.step(),
             running,
             train_loss,
             test_loss,

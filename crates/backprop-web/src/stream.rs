@@ -78,8 +78,8 @@ fn train_burst(handle: &Handle, generation: u64) -> Option<bool> {
         return None;
     }
     let started = Instant::now();
-    let target = session.epoch + session.config.epochs_per_update;
-    while session.epoch < target && started.elapsed() < BURST {
+    let target = session.epoch() + session.config.epochs_per_update;
+    while session.epoch() < target && started.elapsed() < BURST {
         if session.diverged() {
             return Some(true);
         }

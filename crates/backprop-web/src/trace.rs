@@ -2,14 +2,14 @@
 //! gradients BP3 and BP4 give, and the change one optimiser step would make.
 //!
 //! The numbers are the library's: z, a, δ and the gradients come from [`Network::trace`], and
-//! the updates from one real step ([`take_step`]) on copies of the network and the optimiser,
+//! the updates from one real step ([`backprop::Trainer::step_rows`]) on copies of the network and the optimiser,
 //! diffed against the weights before it. Nothing is recomputed here but means over the batch.
 //!
 //! For a batch of n rows the library's δ rows are ∂C/∂zˡ of the batch cost C = (1/n) Σₓ Cₓ,
 //! each one δₓ/n; their sum over the rows is the mean of the examples' own δₓ, which is what
 //! `delta` reports (and, by BP3, equals `bias_gradients`). z, a and the input are plain means.
 
-use crate::session::{take_step, Session};
+use crate::session::Session;
 use crate::ApiError;
 use backprop::Network;
 use backprop_tensor::Matrix;
@@ -96,15 +96,10 @@ pub fn lens(session: &Session, rows: LensRows) -> Result<Lens, ApiError> {
     let y = session.train_y.select_rows(&examples);
     let trace = session.network.trace(&x, &y);
     let mut network: Network<f32> = session.network.clone();
-    let mut optimizer = session.optimizer.clone();
-    take_step(
-        &mut network,
-        &mut optimizer,
-        &session.parameter_names,
-        &x,
-        &y,
-        session.config.learning_rate,
-    );
+    let mut trainer = session.trainer.fork();
+    trainer
+        .step_rows(&mut network, &session.train_x, &session.train_y, &examples)
+        .map_err(|error| ApiError::bad_request(format!("the step: {error}")))?;
     let stepped = network.dense_layers();
     let count = trace.layers.len();
     let layers = trace

@@ -2,12 +2,18 @@
 //!
 //! For a batch X (n × in) with W (out × in) and b (1 × out), all one example per row:
 //! - forward: Z = X·Wᵀ + 1·b, A = σ(Z) (the bias add and σ fused in one pass);
-//! - backward, given ∂C/∂A:
-//!   - δ = ∂C/∂A ⊙ σ′(Z) (BP1 at the output, BP2's ⊙ σ′ elsewhere),
-//!   - ∂C/∂W = δᵀ·X (BP4, summed over the batch),
-//!   - ∂C/∂b = Σₓ δₓ (BP3),
-//!   - ∂C/∂X = δ·W, which is (wˡ)ᵀ δˡ for the layer before (the first half of BP2). The first
-//!     layer has no layer before it, and the network does not ask it for this product.
+//! - backward, given ∂C/∂A, one function per equation:
+//!   - δ = ∂C/∂A ⊙ σ′(Z): BP1 at the output ([`Dense::output_delta`]), BP2's ⊙ σ′ elsewhere
+//!     ([`Dense::hidden_delta`]);
+//!   - ∂C/∂X = δ·W, which is (wˡ)ᵀ δˡ for the layer before (the first half of BP2,
+//!     [`Dense::backpropagate_delta`]). The first layer has no layer before it, and the network
+//!     does not ask it for this product;
+//!   - ∂C/∂b = Σₓ δₓ (BP3) and ∂C/∂W = δᵀ·X (BP4), summed over the batch
+//!     ([`Dense::parameter_gradients`]).
+//!
+//! **The fused SGD step** ([`Dense::fused_sgd_update`]) is an optimisation of BP3, BP4 and a
+//! plain gradient-descent update: the BP4 product is added straight onto W. Tests hold it
+//! equal to the plain path within rounding.
 //!
 //! **Buffers.** The cache (X, Z, A, δ) and the gradients are matrices that keep their
 //! allocation from batch to batch: a training step allocates nothing once it has seen a batch of
@@ -15,14 +21,14 @@
 
 use crate::activation::Activation;
 use crate::cost::Cost;
-use crate::layer::{Layer, Mode, ParameterSlot};
+use crate::layer::{LayerOps, Mode, ParameterSlot};
 use backprop_tensor::matmul::{gemm, gemm_add_scaled, Transpose};
 use backprop_tensor::{Float, Matrix};
 
-/// A plain SGD step taken inside the backward pass ([`Dense::gradients_from_delta`]):
+/// A plain SGD step taken inside the backward pass ([`Dense::fused_sgd_update`]):
 /// W ← weight_scale·W − η·∂C/∂W and b ← b − η·∂C/∂b.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Descent<T> {
+pub struct Descent<T> {
     /// η.
     pub learning_rate: T,
     /// 1 − ηλ for an L2 term whose gradient is λW (Nielsen's λ/n), else 1.
@@ -168,118 +174,120 @@ impl<T: Float> Dense<T> {
         }
     }
 
-    /// BP1 for the output layer: δᴸ from the cost (a − y when fused) into the cache.
+    /// BP1 for the output layer: δᴸ = ∇ₐC ⊙ σ′(zᴸ) from the cost ([`Cost::output_delta_into`],
+    /// a − y when fused with softmax or sigmoid) into the cache.
+    ///
+    /// # Panics
+    /// When no training forward pass was cached.
     #[track_caller]
-    pub(crate) fn output_delta_from(&mut self, cost: Cost, y: &Matrix<T>) {
+    pub fn output_delta(&mut self, cost: Cost, y: &Matrix<T>) {
         let mut delta = std::mem::replace(&mut self.spare_delta, Matrix::zeros(0, 0));
         let cache = self.forward_cache();
         cost.output_delta_into(self.activation, &cache.z, &cache.a, y, &mut delta);
         self.cache.as_mut().expect("checked above").delta = Some(delta);
     }
 
-    /// BP2's ⊙ σ′: δ = ∂C/∂A ⊙ σ′(Z) into the cache, then [`Dense::gradients_from_delta`].
+    /// BP2's second half for a hidden layer: δˡ = ∂C/∂aˡ ⊙ σ′(zˡ) into the cache, where
+    /// ∂C/∂aˡ = (wˡ⁺¹)ᵀ δˡ⁺¹ came from the layer after ([`Dense::backpropagate_delta`]).
+    ///
+    /// # Panics
+    /// When no training forward pass was cached.
     #[track_caller]
-    pub(crate) fn backward_into(
-        &mut self,
-        grad_output: &Matrix<T>,
-        grad_input: Option<&mut Matrix<T>>,
-        descend: Option<Descent<T>>,
-    ) {
+    pub fn hidden_delta(&mut self, grad_output: &Matrix<T>) {
         let mut delta = std::mem::replace(&mut self.spare_delta, Matrix::zeros(0, 0));
         let cache = self.forward_cache();
+        // σ′ applied elementwise (softmax: its Jacobian).
         self.activation
             .backward_into(&cache.z, &cache.a, grad_output, &mut delta);
         self.cache.as_mut().expect("checked above").delta = Some(delta);
-        self.gradients_from_delta(grad_input, descend);
     }
 
-    /// With δ in the cache: ∂C/∂W = δᵀX (BP4) and ∂C/∂b = Σₓ δₓ (BP3) into the gradient
-    /// matrices, and ∂C/∂X = δ·W into `grad_input` when the layer before needs it.
-    ///
-    /// With `descend` it takes a plain SGD step instead of storing ∂C/∂W: after ∂C/∂X (which
-    /// needs the old W), W ← s·W − η·δᵀX in one product over W (s = 1 − ηλ with an L2 term of
-    /// gradient λW, else 1), and b ← b − η·Σₓ δₓ. The weight gradient is then not written; the
-    /// bias gradient still is.
+    /// The cached δ, checked against z's shape.
     #[track_caller]
-    pub(crate) fn gradients_from_delta(
-        &mut self,
-        grad_input: Option<&mut Matrix<T>>,
-        descend: Option<Descent<T>>,
-    ) {
-        self.forward_cache();
-        let cache = self.cache.as_ref().expect("checked above");
-        let delta = cache.delta.as_ref().expect("δ was just stored");
+    fn cached_delta(&self) -> (&DenseCache<T>, &Matrix<T>) {
+        let cache = self.forward_cache();
+        let delta = match cache.delta.as_ref() {
+            Some(delta) => delta,
+            None => panic!(
+                "{}: no δ yet (output_delta or hidden_delta first)",
+                self.describe()
+            ),
+        };
         assert_eq!(
             delta.shape(),
             cache.z.shape(),
-            "dense {}→{} {}: δ shape differs from z",
-            self.weight.cols(),
-            self.weight.rows(),
-            self.activation
+            "{}: δ shape differs from z",
+            self.describe()
         );
-        // (wˡ)ᵀ δˡ, handed to the layer before, from the weights of the forward pass.
-        if let Some(grad_input) = grad_input {
-            grad_input.resize(delta.rows(), self.weight.cols());
-            gemm(
-                grad_input,
-                delta,
-                Transpose::No,
-                &self.weight,
-                Transpose::No,
-                false,
-            );
-        }
-        // BP3: ∂C/∂bⱼ = Σₓ δⱼ
-        delta.column_sums_into(&mut self.bias_gradient);
-        match descend {
-            None => {
-                // BP4: ∂C/∂wⱼₖ = Σₓ δⱼ aₖˡ⁻¹
-                self.weight_gradient
-                    .resize(self.weight.rows(), self.weight.cols());
-                gemm(
-                    &mut self.weight_gradient,
-                    delta,
-                    Transpose::Yes,
-                    &cache.input,
-                    Transpose::No,
-                    false,
-                );
-            }
-            Some(Descent {
-                learning_rate,
-                weight_scale,
-            }) => {
-                // BP4 and the SGD step in one pass: wⱼₖ ← s·wⱼₖ − η Σₓ δⱼ aₖˡ⁻¹
-                gemm_add_scaled(
-                    &mut self.weight,
-                    weight_scale,
-                    delta,
-                    Transpose::Yes,
-                    &cache.input,
-                    Transpose::No,
-                    -learning_rate,
-                );
-                self.bias.add_scaled(-learning_rate, &self.bias_gradient);
-            }
-        }
+        (cache, delta)
     }
 
-    /// Given δ = ∂C/∂Z for the cached forward pass: stores ∂C/∂W = δᵀX (BP4) and
-    /// ∂C/∂b = Σₓ δₓ (BP3), and returns ∂C/∂X = δ·W.
-    ///
-    /// # Panics
-    /// When no training forward pass was cached, or δ's shape does not match it.
+    /// BP2's first half: ∂C/∂aˡ⁻¹ = (wˡ)ᵀ δˡ (one example per row: δ·W) into `grad_input`, for
+    /// the layer before, from the weights the forward pass used. The first layer skips it.
     #[track_caller]
-    pub fn backward_from_delta(&mut self, delta: Matrix<T>) -> Matrix<T> {
-        self.forward_cache();
-        self.cache.as_mut().expect("checked above").delta = Some(delta);
-        let mut grad_input = Matrix::zeros(0, 0);
-        self.gradients_from_delta(Some(&mut grad_input), None);
-        grad_input
+    pub fn backpropagate_delta(&self, grad_input: &mut Matrix<T>) {
+        let (_, delta) = self.cached_delta();
+        grad_input.resize(delta.rows(), self.weight.cols());
+        gemm(
+            grad_input,
+            delta,
+            Transpose::No,
+            &self.weight,
+            Transpose::No,
+            false,
+        );
+    }
+
+    /// BP3 and BP4 from the cached δ, summed over the batch, into [`Dense::bias_gradient`] and
+    /// [`Dense::weight_gradient`].
+    #[track_caller]
+    pub fn parameter_gradients(&mut self) {
+        self.cached_delta();
+        let cache = self.cache.as_ref().expect("checked above");
+        let delta = cache.delta.as_ref().expect("checked above");
+        // BP3: ∂C/∂bⱼ = Σₓ δⱼ
+        delta.column_sums_into(&mut self.bias_gradient);
+        // BP4: ∂C/∂wⱼₖ = Σₓ δⱼ aₖˡ⁻¹, i.e. δᵀ·X
+        self.weight_gradient
+            .resize(self.weight.rows(), self.weight.cols());
+        gemm(
+            &mut self.weight_gradient,
+            delta,
+            Transpose::Yes,
+            &cache.input,
+            Transpose::No,
+            false,
+        );
+    }
+
+    /// The fused SGD step, an optimisation of BP3 + BP4 + the update: ∂C/∂b into
+    /// [`Dense::bias_gradient`], then b ← b − η·∂C/∂b and, in one product over W,
+    /// W ← s·W − η·δᵀX (s = 1 − ηλ with an L2 term of gradient λW, else 1), so that ∂C/∂W never
+    /// goes through memory. [`Dense::weight_gradient`] is not written. Call it after
+    /// [`Dense::backpropagate_delta`], which needs the old W.
+    #[track_caller]
+    pub fn fused_sgd_update(&mut self, descent: Descent<T>) {
+        self.cached_delta();
+        let cache = self.cache.as_ref().expect("checked above");
+        let delta = cache.delta.as_ref().expect("checked above");
+        // BP3
+        delta.column_sums_into(&mut self.bias_gradient);
+        // BP4 and the SGD step in one pass: wⱼₖ ← s·wⱼₖ − η Σₓ δⱼ aₖˡ⁻¹
+        gemm_add_scaled(
+            &mut self.weight,
+            descent.weight_scale,
+            delta,
+            Transpose::Yes,
+            &cache.input,
+            Transpose::No,
+            -descent.learning_rate,
+        );
+        self.bias
+            .add_scaled(-descent.learning_rate, &self.bias_gradient);
     }
 }
 
-impl<T: Float> Layer<T> for Dense<T> {
+impl<T: Float> LayerOps<T> for Dense<T> {
     fn describe(&self) -> String {
         format!(
             "dense {}→{} {}",
@@ -314,9 +322,10 @@ impl<T: Float> Layer<T> for Dense<T> {
     }
 
     fn backward(&mut self, grad_output: &Matrix<T>) -> Matrix<T> {
-        // δ = ∂C/∂a ⊙ σ′(z)
         let mut grad_input = Matrix::zeros(0, 0);
-        self.backward_into(grad_output, Some(&mut grad_input), None);
+        self.hidden_delta(grad_output);
+        self.backpropagate_delta(&mut grad_input);
+        self.parameter_gradients();
         grad_input
     }
 
@@ -344,18 +353,6 @@ impl<T: Float> Layer<T> for Dense<T> {
                 gradient: &mut self.bias_gradient,
             },
         ]
-    }
-
-    fn as_dense(&self) -> Option<&Dense<T>> {
-        Some(self)
-    }
-
-    fn as_dense_mut(&mut self) -> Option<&mut Dense<T>> {
-        Some(self)
-    }
-
-    fn boxed_clone(&self) -> Box<dyn Layer<T>> {
-        Box::new(self.clone())
     }
 }
 

@@ -2,7 +2,7 @@
 //! 1/(1 − p), so the expected activation is unchanged and inference is the identity.
 //! Backward multiplies ∂C/∂output by the same mask. The masks come from a seeded generator.
 
-use crate::layer::{Layer, Mode};
+use crate::layer::{LayerOps, Mode};
 use backprop_tensor::{Float, Matrix, RngState, SeededRng};
 
 /// A dropout layer.
@@ -44,7 +44,7 @@ impl<T: Float> Dropout<T> {
     }
 }
 
-impl<T: Float> Layer<T> for Dropout<T> {
+impl<T: Float> LayerOps<T> for Dropout<T> {
     fn describe(&self) -> String {
         format!("dropout p={} over {}", self.probability, self.width)
     }
@@ -95,10 +95,6 @@ impl<T: Float> Layer<T> for Dropout<T> {
 
     fn set_random_state(&mut self, state: RngState) {
         self.rng = SeededRng::from_state(state);
-    }
-
-    fn boxed_clone(&self) -> Box<dyn Layer<T>> {
-        Box::new(self.clone())
     }
 }
 

@@ -35,7 +35,8 @@
 //! δˡ = ∂C/∂zˡ says how much the cost would change if the weighted input of each unit moved.
 //! Backprop computes δ at the output and carries it back, one layer at a time.
 //!
-//! **BP1, at the output layer:** δᴸ = ∇ₐC ⊙ σ′(zᴸ).
+//! **BP1, at the output layer:** δᴸ = ∇ₐC ⊙ σ′(zᴸ), in
+//! [`Dense::output_delta`](crate::Dense::output_delta).
 //! [`Cost::output_delta`](crate::Cost::output_delta) multiplies
 //! [`Cost::output_gradient`](crate::Cost::output_gradient) (∇ₐC) by
 //! [`Activation::derivative`](crate::Activation::derivative) (σ′). Two pairings fuse: softmax
@@ -44,19 +45,26 @@
 //! divides by a tiny a); [`Trace::fused_output`](crate::Trace::fused_output) says when.
 //!
 //! **BP2, from layer l + 1 back to layer l:** δˡ = ((wˡ⁺¹)ᵀ δˡ⁺¹) ⊙ σ′(zˡ). It happens in two
-//! halves in two layers: layer l + 1's [`Dense::backward_from_delta`](crate::Dense::backward_from_delta)
-//! returns (wˡ⁺¹)ᵀ δˡ⁺¹ (for the batch, δ·W: one [`Matrix::matmul`](crate::Matrix::matmul)),
-//! which is ∂C/∂aˡ; layer l's [`Layer::backward`](crate::Layer::backward) multiplies it by
-//! σ′(zˡ) ([`Activation::backward`](crate::Activation::backward); softmax uses its Jacobian).
+//! halves in two layers: layer l + 1's
+//! [`Dense::backpropagate_delta`](crate::Dense::backpropagate_delta) computes (wˡ⁺¹)ᵀ δˡ⁺¹
+//! (for the batch, δ·W: one product), which is ∂C/∂aˡ; layer l's
+//! [`Dense::hidden_delta`](crate::Dense::hidden_delta) multiplies it by σ′(zˡ)
+//! ([`Activation::backward`](crate::Activation::backward); softmax uses its Jacobian).
 //! In the company network: the CEO's feedback reaches each manager weighed by how much the CEO
 //! trusts that manager (the weight), and scaled by how sensitive that manager was (σ′).
 //!
 //! **BP3, the biases:** ∂C/∂bˡ = δˡ. Summed over the batch:
-//! [`Matrix::column_sums`](crate::Matrix::column_sums) in `Dense::backward_from_delta`.
+//! a column sum in [`Dense::parameter_gradients`](crate::Dense::parameter_gradients).
 //!
 //! **BP4, the weights:** ∂C/∂wˡⱼₖ = aˡ⁻¹ₖ δˡⱼ, i.e. ∂C/∂wˡ = δˡ (aˡ⁻¹)ᵀ. Summed over the batch
-//! it is δᵀ·A: one [`Matrix::transpose_matmul`](crate::Matrix::transpose_matmul) in
-//! `Dense::backward_from_delta`, with no transpose ever copied.
+//! it is δᵀ·A: one product with the transpose read in place (no copy), in
+//! [`Dense::parameter_gradients`](crate::Dense::parameter_gradients).
+//!
+//! These are the functions every training step runs (`propagation.rs` calls them layer by
+//! layer). For plain SGD without momentum the trainer takes a named shortcut,
+//! [`Dense::fused_sgd_update`](crate::Dense::fused_sgd_update): BP3, BP4 and the update in one
+//! pass, so that ∂C/∂W never goes through memory; `tests/fused_sgd.rs` holds it equal to the
+//! plain step.
 //!
 //! [`Network::backward`](crate::Network::backward) runs all of it and returns the named
 //! gradients; [`Network::trace`](crate::Network::trace) records every zˡ, aˡ, ∂C/∂aˡ, δˡ and
@@ -68,8 +76,9 @@
 //! θ ← θ − η ∂C/∂θ ([`optim::sgd_update`](crate::optim::sgd_update)); momentum, Adam, AdamW
 //! and RMSprop follow PyTorch's rules, each a pure function of parameter, gradient and state.
 //! The learning rate η comes from a [`LearningRateSchedule`](crate::optim::LearningRateSchedule)
-//! counted in optimisation steps. [`Trainer::fit`](crate::Trainer::fit) repeats
-//! forward → backward → step over shuffled mini-batches, epoch after epoch.
+//! counted in optimisation steps. [`Trainer::step`](crate::Trainer::step) takes one
+//! forward → backward → update on the next mini-batch; [`Trainer::fit`](crate::Trainer::fit)
+//! repeats it over shuffled mini-batches, epoch after epoch.
 //!
 //! ## Why not just nudge each weight?
 //!

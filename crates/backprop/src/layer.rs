@@ -1,12 +1,19 @@
-//! The `Layer` trait: one stage of a sequential network.
+//! The layers of a sequential network: a closed set of kinds, [`Layer`], each implementing
+//! one contract, [`LayerOps`].
 //!
 //! - `forward` maps a batch of inputs to outputs and caches what `backward` will need;
 //! - `backward` takes ∂C/∂output, fills the layer's parameter gradients, and returns
 //!   ∂C/∂input, the error signal for the layer before it;
 //! - parameters and their gradients are reachable by name (`"weight"`, `"bias"`); the network
 //!   prefixes them as `layers.{i}.weight`, in PyTorch's (out, in) layout.
+//!
+//! The set is closed on purpose: the network's passes, traces, model files and exporters
+//! treat each kind explicitly (a dense layer's training pass writes straight into its buffers,
+//! and the trace reads its z, a and δ), so a new kind — convolution, pooling, flattening — is a
+//! new [`Layer`] variant with its [`LayerOps`], not a trait object from outside.
 
 use crate::dense::Dense;
+use crate::dropout::Dropout;
 use backprop_tensor::{Float, Matrix, RngState};
 
 /// Whether a forward pass is for training (dropout active) or inference.
@@ -28,8 +35,8 @@ pub struct ParameterSlot<'a, T: Float> {
     pub gradient: &'a mut Matrix<T>,
 }
 
-/// One stage of a sequential network.
-pub trait Layer<T: Float>: Send + Sync + std::fmt::Debug {
+/// The contract every kind of layer keeps.
+pub trait LayerOps<T: Float>: Send + Sync + std::fmt::Debug {
     /// A short name for messages, e.g. `"dense 784→30 sigmoid"`.
     fn describe(&self) -> String;
 
@@ -53,7 +60,7 @@ pub trait Layer<T: Float>: Send + Sync + std::fmt::Debug {
         Vec::new()
     }
 
-    /// Named gradients, in the same order as [`Layer::parameters`].
+    /// Named gradients, in the same order as [`LayerOps::parameters`].
     fn gradients(&self) -> Vec<(&'static str, &Matrix<T>)> {
         Vec::new()
     }
@@ -63,32 +70,131 @@ pub trait Layer<T: Float>: Send + Sync + std::fmt::Debug {
         Vec::new()
     }
 
-    /// The dense layer inside, when this is one (for traces and diagrams).
-    fn as_dense(&self) -> Option<&Dense<T>> {
-        None
-    }
-
-    /// The dense layer inside, mutable.
-    fn as_dense_mut(&mut self) -> Option<&mut Dense<T>> {
-        None
-    }
-
     /// The state of the layer's random generator, for layers that draw (dropout masks): part
     /// of a checkpoint, so that a resumed run draws the same masks.
     fn random_state(&self) -> Option<RngState> {
         None
     }
 
-    /// Puts the layer's random generator back where [`Layer::random_state`] saw it; layers
+    /// Puts the layer's random generator back where [`LayerOps::random_state`] saw it; layers
     /// without one ignore it.
     fn set_random_state(&mut self, _state: RngState) {}
-
-    /// A boxed copy.
-    fn boxed_clone(&self) -> Box<dyn Layer<T>>;
 }
 
-impl<T: Float> Clone for Box<dyn Layer<T>> {
-    fn clone(&self) -> Self {
-        self.boxed_clone()
+/// One stage of a sequential network: one of the kinds the network knows.
+#[derive(Clone, Debug)]
+pub enum Layer<T: Float> {
+    /// An affine map and its activation.
+    Dense(Dense<T>),
+    /// Dropout (the identity at inference).
+    Dropout(Dropout<T>),
+}
+
+impl<T: Float> Layer<T> {
+    /// The layer's contract, whatever its kind.
+    pub fn ops(&self) -> &dyn LayerOps<T> {
+        match self {
+            Self::Dense(dense) => dense,
+            Self::Dropout(dropout) => dropout,
+        }
+    }
+
+    /// The layer's contract, mutable.
+    pub fn ops_mut(&mut self) -> &mut dyn LayerOps<T> {
+        match self {
+            Self::Dense(dense) => dense,
+            Self::Dropout(dropout) => dropout,
+        }
+    }
+
+    /// The dense layer, when this is one.
+    pub fn as_dense(&self) -> Option<&Dense<T>> {
+        match self {
+            Self::Dense(dense) => Some(dense),
+            _ => None,
+        }
+    }
+
+    /// The dense layer, mutable, when this is one.
+    pub fn as_dense_mut(&mut self) -> Option<&mut Dense<T>> {
+        match self {
+            Self::Dense(dense) => Some(dense),
+            _ => None,
+        }
+    }
+
+    /// The dropout layer, when this is one.
+    pub fn as_dropout(&self) -> Option<&Dropout<T>> {
+        match self {
+            Self::Dropout(dropout) => Some(dropout),
+            _ => None,
+        }
+    }
+
+    /// [`LayerOps::describe`].
+    pub fn describe(&self) -> String {
+        self.ops().describe()
+    }
+
+    /// [`LayerOps::input_width`].
+    pub fn input_width(&self) -> usize {
+        self.ops().input_width()
+    }
+
+    /// [`LayerOps::output_width`].
+    pub fn output_width(&self) -> usize {
+        self.ops().output_width()
+    }
+
+    /// [`LayerOps::forward`].
+    pub fn forward(&mut self, input: &Matrix<T>, mode: Mode) -> Matrix<T> {
+        self.ops_mut().forward(input, mode)
+    }
+
+    /// [`LayerOps::infer`].
+    pub fn infer(&self, input: &Matrix<T>) -> Matrix<T> {
+        self.ops().infer(input)
+    }
+
+    /// [`LayerOps::backward`].
+    pub fn backward(&mut self, grad_output: &Matrix<T>) -> Matrix<T> {
+        self.ops_mut().backward(grad_output)
+    }
+
+    /// [`LayerOps::parameters`].
+    pub fn parameters(&self) -> Vec<(&'static str, &Matrix<T>)> {
+        self.ops().parameters()
+    }
+
+    /// [`LayerOps::gradients`].
+    pub fn gradients(&self) -> Vec<(&'static str, &Matrix<T>)> {
+        self.ops().gradients()
+    }
+
+    /// [`LayerOps::parameter_slots`].
+    pub fn parameter_slots(&mut self) -> Vec<ParameterSlot<'_, T>> {
+        self.ops_mut().parameter_slots()
+    }
+
+    /// [`LayerOps::random_state`].
+    pub fn random_state(&self) -> Option<RngState> {
+        self.ops().random_state()
+    }
+
+    /// [`LayerOps::set_random_state`].
+    pub fn set_random_state(&mut self, state: RngState) {
+        self.ops_mut().set_random_state(state);
+    }
+}
+
+impl<T: Float> From<Dense<T>> for Layer<T> {
+    fn from(dense: Dense<T>) -> Self {
+        Self::Dense(dense)
+    }
+}
+
+impl<T: Float> From<Dropout<T>> for Layer<T> {
+    fn from(dropout: Dropout<T>) -> Self {
+        Self::Dropout(dropout)
     }
 }

@@ -51,7 +51,7 @@ pub use dropout::Dropout;
 pub use error::{Error, Result};
 pub use gradient_check::{gradient_check, GradientCheckReport};
 pub use init::Initialization;
-pub use layer::{Layer, Mode};
+pub use layer::{Layer, LayerOps, Mode};
 pub use model::{Model, ModelError, ModelMetadata};
 pub use network::{Gradients, Network, NetworkConfig};
 pub use regularization::Regularization;

@@ -3,9 +3,10 @@
 //!
 //! Forward propagation is aˡ = σ(wˡ aˡ⁻¹ + bˡ) layer after layer. Backpropagation runs the four
 //! equations from the output back:
-//! - BP1 δᴸ = ∇ₐC ⊙ σ′(zᴸ) ([`Cost::output_delta`], fused to a − y where it can be),
-//! - BP2 δˡ = ((wˡ⁺¹)ᵀ δˡ⁺¹) ⊙ σ′(zˡ) ([`Dense::backward`]),
-//! - BP3 ∂C/∂bˡ = δˡ and BP4 ∂C/∂wˡ = δˡ (aˡ⁻¹)ᵀ ([`Dense::backward_from_delta`]),
+//! - BP1 δᴸ = ∇ₐC ⊙ σ′(zᴸ) ([`Dense::output_delta`], fused to a − y where it can be),
+//! - BP2 δˡ = ((wˡ⁺¹)ᵀ δˡ⁺¹) ⊙ σ′(zˡ) ([`Dense::backpropagate_delta`] in layer l + 1, then
+//!   [`Dense::hidden_delta`] in layer l),
+//! - BP3 ∂C/∂bˡ = δˡ and BP4 ∂C/∂wˡ = δˡ (aˡ⁻¹)ᵀ ([`Dense::parameter_gradients`]),
 //!
 //! summed over the batch, with the cost a mean over its examples. The passes themselves are in
 //! `propagation.rs`.
@@ -15,7 +16,7 @@ use crate::cost::Cost;
 use crate::dense::Dense;
 use crate::dropout::Dropout;
 use crate::init::Initialization;
-use crate::layer::{Layer, ParameterSlot};
+use crate::layer::{Layer, LayerOps, ParameterSlot};
 use crate::regularization::Regularization;
 use crate::{Error, Result};
 use backprop_tensor::{Float, Matrix, SeededRng};
@@ -167,15 +168,15 @@ impl NetworkConfig {
     pub fn init<T: Float>(&self) -> Result<Network<T>> {
         self.validate()?;
         let mut rng = SeededRng::with_stream(self.seed, INIT_STREAM);
-        let mut layers: Vec<Box<dyn Layer<T>>> = Vec::new();
+        let mut layers: Vec<Layer<T>> = Vec::new();
         let count = self.activations.len();
         for (l, activation) in self.activations.iter().enumerate() {
             let (fan_in, fan_out) = (self.sizes[l], self.sizes[l + 1]);
             let (weight, bias) = self.initialization.draw::<T>(fan_in, fan_out, &mut rng);
-            layers.push(Box::new(Dense::new(weight, bias, *activation)));
+            layers.push(Dense::new(weight, bias, *activation).into());
             if self.dropout > 0.0 && l + 1 < count {
                 let stream = SeededRng::with_stream(self.seed, DROPOUT_STREAM + l as u64);
-                layers.push(Box::new(Dropout::new(fan_out, self.dropout, stream)));
+                layers.push(Dropout::new(fan_out, self.dropout, stream).into());
             }
         }
         Ok(Network::from_layers(self.clone(), layers))
@@ -209,13 +210,13 @@ impl<T: Float> Gradients<T> {
 #[derive(Clone, Debug)]
 pub struct Network<T: Float = f32> {
     pub(crate) config: NetworkConfig,
-    pub(crate) layers: Vec<Box<dyn Layer<T>>>,
+    pub(crate) layers: Vec<Layer<T>>,
     /// ∂C/∂a handed from layer to layer in the backward pass, two buffers used in turn.
     pub(crate) gradient_buffers: [Matrix<T>; 2],
 }
 
 impl<T: Float> Network<T> {
-    fn from_layers(config: NetworkConfig, layers: Vec<Box<dyn Layer<T>>>) -> Self {
+    fn from_layers(config: NetworkConfig, layers: Vec<Layer<T>>) -> Self {
         Self {
             config,
             layers,
@@ -248,7 +249,7 @@ impl<T: Float> Network<T> {
     }
 
     /// All layers, dropout included.
-    pub fn layers(&self) -> &[Box<dyn Layer<T>>] {
+    pub fn layers(&self) -> &[Layer<T>] {
         &self.layers
     }
 

@@ -1,12 +1,16 @@
 //! Forward and backward passes through a [`Network`], batch by batch.
 //!
 //! Forward: aˡ = σ(wˡ aˡ⁻¹ + bˡ), each dense layer writing zˡ and aˡ into its own buffers.
-//! Backward, from the output:
-//! - BP1 δᴸ = ∇ₐC ⊙ σ′(zᴸ) ([`Cost::output_delta_into`], a − y when fused);
-//! - BP3 ∂C/∂bˡ = Σₓ δˡ and BP4 ∂C/∂wˡ = δˡ (aˡ⁻¹)ᵀ, summed over the batch;
-//! - BP2 δˡ⁻¹ = ((wˡ)ᵀ δˡ) ⊙ σ′(zˡ⁻¹), the product (wˡ)ᵀ δˡ handed back in one of two buffers
-//!   used in turn. Layer 1 has no layer before it, so its (w¹)ᵀ δ¹ (the widest product of the
-//!   step, batch × 784 × 128 for MNIST) is never computed.
+//! Backward, from the output (`backward_training`, the pass every training step runs):
+//! - BP1 δᴸ = ∇ₐC ⊙ σ′(zᴸ) ([`Dense::output_delta`] through [`Cost::output_delta_into`],
+//!   a − y when fused);
+//! - BP2 δˡ⁻¹ = ((wˡ)ᵀ δˡ) ⊙ σ′(zˡ⁻¹): the product (wˡ)ᵀ δˡ ([`Dense::backpropagate_delta`])
+//!   handed back in one of two buffers used in turn, then ⊙ σ′ ([`Dense::hidden_delta`]).
+//!   Layer 1 has no layer before it, so its (w¹)ᵀ δ¹ (the widest product of the step,
+//!   batch × 784 × 128 for MNIST) is never computed;
+//! - BP3 ∂C/∂bˡ = Σₓ δˡ and BP4 ∂C/∂wˡ = δˡ (aˡ⁻¹)ᵀ, summed over the batch
+//!   ([`Dense::parameter_gradients`]), or, for a fused plain SGD step, the update that replaces
+//!   them ([`Dense::fused_sgd_update`]).
 //!
 //! **Threads.** A product started from outside rayon's pool costs a wake-up of a worker and a
 //! sleep of the caller (about 15 µs measured on a busy 2-core machine), once per product, and
@@ -264,7 +268,7 @@ impl<T: Float> Network<T> {
     ///
     /// `penalty` is the regularisation term of the weights the forward pass used. With
     /// `descend`, each dense layer takes a plain SGD step as soon as its gradients are known
-    /// ([`Dense::gradients_from_delta`]); a batch whose cost is not finite then changes nothing.
+    /// ([`Dense::fused_sgd_update`]); a batch whose cost is not finite then changes nothing.
     fn backward_training(
         &mut self,
         y: &Matrix<T>,
@@ -285,9 +289,13 @@ impl<T: Float> Network<T> {
         if record {
             recorded.push(cost.output_gradient(&cache.a, y));
         }
-        // BP1: δᴸ, then BP3 and BP4 for the output layer and (wᴸ)ᵀδᴸ for the one before.
-        output.output_delta_from(cost, y);
-        output.gradients_from_delta((!hidden.is_empty()).then_some(&mut *current), descend);
+        // BP1: δᴸ; BP2's (wᴸ)ᵀδᴸ for the layer before; BP3 and BP4 (or the fused update).
+        output.output_delta(cost, y);
+        finish_layer(
+            output,
+            (!hidden.is_empty()).then_some(&mut *current),
+            descend,
+        );
         // BP2 onwards, back through the layers.
         for (index, layer) in hidden.iter_mut().enumerate().rev() {
             match layer.as_dense_mut() {
@@ -295,7 +303,8 @@ impl<T: Float> Network<T> {
                     if record {
                         recorded.push(current.clone());
                     }
-                    dense.backward_into(current, (index > 0).then_some(&mut *next), descend);
+                    dense.hidden_delta(current);
+                    finish_layer(dense, (index > 0).then_some(&mut *next), descend);
                 }
                 None => next.copy_from(&layer.backward(current)),
             }
@@ -365,5 +374,22 @@ impl<T: Float> Network<T> {
             }
         }
         refs
+    }
+}
+
+/// With δ cached in `dense`: (wˡ)ᵀδˡ into `grad_input` for the layer before (BP2's first half,
+/// from the weights of the forward pass), then BP3 and BP4, or the fused SGD update that
+/// replaces them.
+fn finish_layer<T: Float>(
+    dense: &mut Dense<T>,
+    grad_input: Option<&mut Matrix<T>>,
+    descend: Option<Descent<T>>,
+) {
+    if let Some(grad_input) = grad_input {
+        dense.backpropagate_delta(grad_input);
+    }
+    match descend {
+        None => dense.parameter_gradients(),
+        Some(descent) => dense.fused_sgd_update(descent),
     }
 }

@@ -40,6 +40,17 @@ impl OptimizerConfig {
         }
     }
 
+    /// The same configuration with another base learning rate.
+    #[must_use]
+    pub fn with_learning_rate(self, learning_rate: f64) -> Self {
+        match self {
+            Self::Sgd(config) => Self::Sgd(config.with_learning_rate(learning_rate)),
+            Self::Adam(config) => Self::Adam(config.with_learning_rate(learning_rate)),
+            Self::AdamW(config) => Self::AdamW(config.with_learning_rate(learning_rate)),
+            Self::RmsProp(config) => Self::RmsProp(config.with_learning_rate(learning_rate)),
+        }
+    }
+
     /// The optimiser's name: `"SGD"`, `"Adam"`, `"AdamW"` or `"RMSprop"`.
     pub fn name(&self) -> &'static str {
         match self {

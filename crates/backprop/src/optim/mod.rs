@@ -70,6 +70,14 @@ pub enum OptimError {
         /// The dampening given.
         dampening: f64,
     },
+    /// A change of hyper-parameters asked for another update rule, whose state differs.
+    #[error("the optimizer's rule cannot change from {from} to {to} while it keeps its state")]
+    RuleChanged {
+        /// The rule in use.
+        from: &'static str,
+        /// The rule asked for.
+        to: &'static str,
+    },
     /// A saved state lacks a tensor the configuration needs.
     #[error("optimizer state: tensor `{name}` is missing")]
     MissingTensor {

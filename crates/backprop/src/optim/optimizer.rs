@@ -107,6 +107,20 @@ impl<T: Float> Optimizer<T> {
         &self.config
     }
 
+    /// Changes the hyper-parameters (the learning rate among them) and keeps every parameter's
+    /// state, as editing a PyTorch optimiser's `param_groups` does. The rule must stay the same.
+    pub fn set_config(&mut self, config: OptimizerConfig) -> Result<(), OptimError> {
+        config.validate()?;
+        if std::mem::discriminant(&config) != std::mem::discriminant(&self.config) {
+            return Err(OptimError::RuleChanged {
+                from: self.config.name(),
+                to: config.name(),
+            });
+        }
+        self.config = config;
+        Ok(())
+    }
+
     /// Number of calls to [`Optimizer::step`] so far (also counting those before a restore).
     pub fn steps_taken(&self) -> u64 {
         self.steps_taken

@@ -1,0 +1,320 @@
+//! One optimisation step on one batch: backprop, then θ ← θ − η·u(∂C/∂θ).
+//!
+//! Three strategies compute the same step behind one interface, [`StepStrategy`]:
+//! - [`PlainStep`]: forward, BP1–BP4 into every layer's gradients, optional clipping by the
+//!   global norm, then the [`Optimizer`]'s update rule. Every other strategy is measured against
+//!   this one.
+//! - [`FusedSgdStep`]: for plain gradient descent only (no momentum, weight decay, clipping or
+//!   L1 term). Each layer's BP4 product adds −η·δᵀX straight onto its weights once the layer
+//!   before has used them, so the weight gradients never go through memory. Tests hold it equal
+//!   to [`PlainStep`] within rounding (`tests/fused_sgd.rs`).
+//! - [`ShardedStep`]: the batch cut into S shards whose gradients are combined over a fixed
+//!   tree ([`Sharding`]), the path data-parallel runs take; then the optimiser's update rule.
+//!
+//! A strategy reports the batch cost, or [`DivergedLoss`] when the cost is not finite or past
+//! the divergence bound; the plain and sharded strategies then leave the weights untouched.
+
+use super::divergence::DivergenceSettings;
+use super::metrics::MetricAccumulator;
+use super::sharded::Sharding;
+use crate::network::Network;
+use crate::optim::{clip_by_global_norm, Optimizer};
+use crate::propagation::on_pool_thread;
+use backprop_tensor::{Float, Matrix};
+
+/// Everything one step needs besides the network and the optimiser.
+#[derive(Clone, Copy, Debug)]
+pub struct StepInput<'a, T: Float> {
+    /// All training inputs, one example per row.
+    pub x: &'a Matrix<T>,
+    /// All training targets.
+    pub y: &'a Matrix<T>,
+    /// The rows of this batch, in order.
+    pub rows: &'a [usize],
+    /// The rows of the next batch (prefetched while this one computes); may be empty.
+    pub next_rows: &'a [usize],
+    /// η for this step, schedule applied.
+    pub learning_rate: f64,
+    /// Clip the gradients to this global norm before the update.
+    pub gradient_clip: Option<f64>,
+    /// When a batch cost counts as divergence.
+    pub divergence: DivergenceCheck,
+}
+
+/// The divergence rule with the reference loss it compares against.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DivergenceCheck {
+    /// The rule.
+    pub settings: DivergenceSettings,
+    /// The first batch cost of the run, once known.
+    pub reference: Option<f64>,
+}
+
+impl DivergenceCheck {
+    /// True when `loss` is not finite or lies past the bound.
+    pub fn diverged(&self, loss: f64) -> bool {
+        self.settings.diverged(loss, self.reference)
+    }
+}
+
+/// A batch cost that counts as divergence (see [`DivergenceCheck`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DivergedLoss(pub f64);
+
+/// Which strategy took a step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepKind {
+    /// [`PlainStep`].
+    Plain,
+    /// [`FusedSgdStep`].
+    FusedSgd,
+    /// [`ShardedStep`].
+    Sharded,
+}
+
+/// One way of taking an optimisation step on a batch.
+pub trait StepStrategy<T: Float>: Send {
+    /// Which strategy this is.
+    fn kind(&self) -> StepKind;
+
+    /// Runs the batch `input.rows` forward and backward, adds its metrics to `metrics`, and
+    /// updates `network`'s parameters with `optimizer`. Returns the batch cost (the penalty
+    /// included), or the diverged cost.
+    fn step(
+        &mut self,
+        network: &mut Network<T>,
+        optimizer: &mut Optimizer<T>,
+        input: &StepInput<'_, T>,
+        metrics: &mut MetricAccumulator,
+    ) -> Result<f64, DivergedLoss>;
+}
+
+/// The network's parameter names (`layers.{i}.weight`, …), formatted once and reused while
+/// the layer structure stays the same, so that a step formats no strings.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ParameterNames {
+    names: Vec<String>,
+    /// Positions of the parameter-holding layers the names were made for.
+    layout: Vec<usize>,
+}
+
+impl ParameterNames {
+    /// The names of `network`'s parameters, in [`Network::parameters`] order.
+    pub(crate) fn of<T: Float>(&mut self, network: &Network<T>) -> &[String] {
+        let positions = || {
+            network
+                .layers()
+                .iter()
+                .enumerate()
+                .filter(|(_, layer)| layer.as_dense().is_some())
+                .map(|(index, _)| index)
+        };
+        if !positions().eq(self.layout.iter().copied()) {
+            self.names = network.parameters().into_iter().map(|(n, _)| n).collect();
+            self.layout = positions().collect();
+        }
+        &self.names
+    }
+}
+
+/// Adds the output layer's activations of the batch just run to `metrics`.
+fn accumulate<T: Float>(
+    network: &Network<T>,
+    targets: &Matrix<T>,
+    data_loss: f64,
+    metrics: &mut MetricAccumulator,
+) {
+    let output = network.layers().last().and_then(|l| l.as_dense());
+    if let Some(cache) = output.and_then(|d| d.cache()) {
+        metrics.add(&cache.a, targets, data_loss);
+    }
+}
+
+/// Clips the gradients (when asked) and applies the optimiser's update rule to every
+/// parameter.
+fn apply_update<T: Float>(
+    network: &mut Network<T>,
+    optimizer: &mut Optimizer<T>,
+    gradient_clip: Option<f64>,
+    names: &[String],
+    learning_rate: f64,
+) {
+    if let Some(max_norm) = gradient_clip {
+        let mut slots = network.parameter_slots();
+        let mut gradients: Vec<&mut Matrix<T>> =
+            slots.iter_mut().map(|(_, s)| &mut *s.gradient).collect();
+        clip_by_global_norm(&mut gradients, max_norm);
+    }
+    optimizer.step(&mut network.parameter_refs(names), learning_rate);
+}
+
+/// What every strategy keeps from batch to batch: the batch's targets, gathered into one
+/// buffer, and the parameter names.
+#[derive(Clone, Debug)]
+struct StepBuffers<T: Float> {
+    targets: Matrix<T>,
+    names: ParameterNames,
+}
+
+impl<T: Float> Default for StepBuffers<T> {
+    fn default() -> Self {
+        Self {
+            targets: Matrix::zeros(0, 0),
+            names: ParameterNames::default(),
+        }
+    }
+}
+
+/// Puts the batch's inputs into the first layer's buffer and its targets into `targets`, and
+/// starts the next batch's rows on their way from memory while this one computes.
+fn load_batch<T: Float>(
+    network: &mut Network<T>,
+    targets: &mut Matrix<T>,
+    input: &StepInput<'_, T>,
+) {
+    network.load_batch(input.x, input.rows);
+    targets.gather_rows(input.y, input.rows);
+    input.x.prefetch_rows(input.next_rows);
+    input.y.prefetch_rows(input.next_rows);
+}
+
+/// Backprop into the gradients, then the optimiser's update rule.
+#[derive(Clone, Debug, Default)]
+pub struct PlainStep<T: Float> {
+    buffers: StepBuffers<T>,
+}
+
+impl<T: Float> StepStrategy<T> for PlainStep<T> {
+    fn kind(&self) -> StepKind {
+        StepKind::Plain
+    }
+
+    fn step(
+        &mut self,
+        network: &mut Network<T>,
+        optimizer: &mut Optimizer<T>,
+        input: &StepInput<'_, T>,
+        metrics: &mut MetricAccumulator,
+    ) -> Result<f64, DivergedLoss> {
+        let parallel = network.uses_threads(input.rows.len(), true);
+        let StepBuffers { targets, names } = &mut self.buffers;
+        let names = names.of(network);
+        // The whole step on one pool thread: one hand-over to rayon per batch, not one per
+        // product (see `propagation.rs`).
+        on_pool_thread(parallel, || {
+            load_batch(network, targets, input);
+            let (loss, penalty) = network.compute_gradients_loaded(targets);
+            if input.divergence.diverged(loss) {
+                return Err(DivergedLoss(loss));
+            }
+            accumulate(network, targets, loss - penalty, metrics);
+            apply_update(
+                network,
+                optimizer,
+                input.gradient_clip,
+                names,
+                input.learning_rate,
+            );
+            Ok(loss)
+        })
+    }
+}
+
+/// Plain gradient descent fused into the backward pass ([`Dense::fused_sgd_update`]).
+///
+/// [`Dense::fused_sgd_update`]: crate::Dense::fused_sgd_update
+#[derive(Clone, Debug, Default)]
+pub struct FusedSgdStep<T: Float> {
+    buffers: StepBuffers<T>,
+}
+
+impl<T: Float> FusedSgdStep<T> {
+    /// True when the fused step equals the plain one here: plain SGD (no momentum or weight
+    /// decay), no clipping, and no L1 term (Nielsen's L2 fuses as a scaling of the weights).
+    pub fn applies(network: &Network<T>, optimizer: &Optimizer<T>, clip: Option<f64>) -> bool {
+        optimizer.is_plain_sgd() && clip.is_none() && network.can_fuse_descent()
+    }
+}
+
+impl<T: Float> StepStrategy<T> for FusedSgdStep<T> {
+    fn kind(&self) -> StepKind {
+        StepKind::FusedSgd
+    }
+
+    fn step(
+        &mut self,
+        network: &mut Network<T>,
+        optimizer: &mut Optimizer<T>,
+        input: &StepInput<'_, T>,
+        metrics: &mut MetricAccumulator,
+    ) -> Result<f64, DivergedLoss> {
+        assert!(
+            Self::applies(network, optimizer, input.gradient_clip),
+            "a fused SGD step needs plain SGD without clipping or an L1 term"
+        );
+        let parallel = network.uses_threads(input.rows.len(), true);
+        let StepBuffers { targets, names } = &mut self.buffers;
+        let names = names.of(network);
+        on_pool_thread(parallel, || {
+            load_batch(network, targets, input);
+            // The weights have already moved when a finite cost past the divergence bound is
+            // seen; the trainer's snapshot of the epoch restores them.
+            let (loss, penalty) = network.descend_loaded(targets, input.learning_rate);
+            if input.divergence.diverged(loss) {
+                return Err(DivergedLoss(loss));
+            }
+            accumulate(network, targets, loss - penalty, metrics);
+            optimizer.record_fused_step(names);
+            Ok(loss)
+        })
+    }
+}
+
+/// Sharded gradients combined over a fixed tree, then the optimiser's update rule, the same
+/// on every rank.
+pub struct ShardedStep<T: Float> {
+    /// The shards and the combiner.
+    pub sharding: Sharding<T>,
+    buffers: StepBuffers<T>,
+}
+
+impl<T: Float> ShardedStep<T> {
+    /// A strategy over `sharding`.
+    pub fn new(sharding: Sharding<T>) -> Self {
+        Self {
+            sharding,
+            buffers: StepBuffers::default(),
+        }
+    }
+}
+
+impl<T: Float> StepStrategy<T> for ShardedStep<T> {
+    fn kind(&self) -> StepKind {
+        StepKind::Sharded
+    }
+
+    fn step(
+        &mut self,
+        network: &mut Network<T>,
+        optimizer: &mut Optimizer<T>,
+        input: &StepInput<'_, T>,
+        metrics: &mut MetricAccumulator,
+    ) -> Result<f64, DivergedLoss> {
+        let StepBuffers { targets, names } = &mut self.buffers;
+        let (loss, _) =
+            self.sharding
+                .step(network, (input.x, input.y), input.rows, targets, metrics);
+        if input.divergence.diverged(loss) {
+            return Err(DivergedLoss(loss));
+        }
+        let names = names.of(network);
+        apply_update(
+            network,
+            optimizer,
+            input.gradient_clip,
+            names,
+            input.learning_rate,
+        );
+        Ok(loss)
+    }
+}
