@@ -10,6 +10,7 @@
 use super::pieces::pieces4;
 use super::{assert_same_length, ensure_buffer, require_decay_rate};
 use super::{require_non_negative, require_positive, OptimError};
+use super::{ParameterState, UpdateRule};
 use backprop_tensor::simd_kernel;
 use backprop_tensor::Float;
 
@@ -204,6 +205,78 @@ simd_kernel! {
             *v = s.beta2 * *v + s.one_minus_beta2 * g * g;
             *p -= s.step_size * *m / (v.sqrt() + s.epsilon);
         }
+    }
+}
+
+impl UpdateRule for AdamConfig {
+    fn name(&self) -> &'static str {
+        "Adam"
+    }
+
+    fn learning_rate(&self) -> f64 {
+        self.learning_rate
+    }
+
+    fn validate(&self) -> Result<(), OptimError> {
+        AdamConfig::validate(self)
+    }
+
+    fn buffer_names(&self) -> &'static [&'static str] {
+        &["exp_avg", "exp_avg_sq"]
+    }
+
+    fn update<T: Float>(
+        &self,
+        learning_rate: f64,
+        parameter: &mut [T],
+        gradient: &[T],
+        state: &mut ParameterState<T>,
+    ) {
+        let mut typed = AdamState {
+            exp_avg: state.take_buffer("exp_avg"),
+            exp_avg_sq: state.take_buffer("exp_avg_sq"),
+            step: state.step,
+        };
+        adam_update(self, learning_rate, parameter, gradient, &mut typed);
+        state.step = typed.step;
+        state.put_buffer("exp_avg", typed.exp_avg);
+        state.put_buffer("exp_avg_sq", typed.exp_avg_sq);
+    }
+}
+
+impl UpdateRule for AdamWConfig {
+    fn name(&self) -> &'static str {
+        "AdamW"
+    }
+
+    fn learning_rate(&self) -> f64 {
+        self.learning_rate
+    }
+
+    fn validate(&self) -> Result<(), OptimError> {
+        AdamWConfig::validate(self)
+    }
+
+    fn buffer_names(&self) -> &'static [&'static str] {
+        &["exp_avg", "exp_avg_sq"]
+    }
+
+    fn update<T: Float>(
+        &self,
+        learning_rate: f64,
+        parameter: &mut [T],
+        gradient: &[T],
+        state: &mut ParameterState<T>,
+    ) {
+        let mut typed = AdamState {
+            exp_avg: state.take_buffer("exp_avg"),
+            exp_avg_sq: state.take_buffer("exp_avg_sq"),
+            step: state.step,
+        };
+        adamw_update(self, learning_rate, parameter, gradient, &mut typed);
+        state.step = typed.step;
+        state.put_buffer("exp_avg", typed.exp_avg);
+        state.put_buffer("exp_avg_sq", typed.exp_avg_sq);
     }
 }
 

@@ -5,8 +5,7 @@
 //! `optimizer.steps_taken`. Restoring them copies every bit back, so the restored optimiser's
 //! next steps equal the original's bit for bit.
 
-use super::optimizer::ParameterState;
-use super::{OptimError, Optimizer, OptimizerConfig};
+use super::{OptimError, Optimizer, OptimizerConfig, ParameterState, UpdateRule};
 use backprop_tensor::Float;
 use std::collections::BTreeMap;
 
@@ -39,7 +38,7 @@ impl<T: Float> Optimizer<T> {
     pub fn state_scalars(&self) -> Vec<(String, u64)> {
         let mut scalars = vec![(STEPS_TAKEN.to_owned(), self.steps_taken)];
         for (parameter, state) in &self.states {
-            scalars.push((format!("{PREFIX}{parameter}.step"), state.step()));
+            scalars.push((format!("{PREFIX}{parameter}.step"), state.step));
         }
         scalars
     }
@@ -86,7 +85,7 @@ impl<T: Float> Optimizer<T> {
         }
         let mut states = BTreeMap::new();
         for (parameter, step) in parameter_steps {
-            let mut state = ParameterState::new(&config, step);
+            let mut state = ParameterState::new(step);
             let mut first_length = None;
             for &buffer in config.buffer_names() {
                 let name = tensor_name(&parameter, buffer);
@@ -102,9 +101,7 @@ impl<T: Float> Optimizer<T> {
                         found,
                     });
                 }
-                if let Some(slot) = state.buffer_mut(buffer) {
-                    *slot = values;
-                }
+                *state.buffer_mut(buffer) = values;
             }
             states.insert(parameter, state);
         }

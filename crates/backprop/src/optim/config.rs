@@ -5,6 +5,8 @@
 //! the base learning rate η₀ that a schedule scales, and names the state buffers the rule keeps.
 
 use super::{AdamConfig, AdamWConfig, OptimError, RmsPropConfig, SgdConfig};
+use super::{ParameterState, UpdateRule};
+use backprop_tensor::Float;
 
 /// Which optimiser to use, with its hyper-parameters.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,19 +62,42 @@ impl OptimizerConfig {
             Self::RmsProp(_) => "RMSprop",
         }
     }
+}
 
-    /// The state buffers this configuration keeps per parameter, in saving order.
-    pub(super) fn buffer_names(&self) -> &'static [&'static str] {
+impl UpdateRule for OptimizerConfig {
+    fn name(&self) -> &'static str {
+        OptimizerConfig::name(self)
+    }
+
+    fn learning_rate(&self) -> f64 {
+        OptimizerConfig::learning_rate(self)
+    }
+
+    fn validate(&self) -> Result<(), OptimError> {
+        OptimizerConfig::validate(self)
+    }
+
+    fn buffer_names(&self) -> &'static [&'static str] {
         match self {
-            Self::Sgd(config) if config.momentum != 0.0 => &["momentum_buffer"],
-            Self::Sgd(_) => &[],
-            Self::Adam(_) | Self::AdamW(_) => &["exp_avg", "exp_avg_sq"],
-            Self::RmsProp(config) => match (config.centered, config.momentum > 0.0) {
-                (false, false) => &["square_avg"],
-                (true, false) => &["square_avg", "grad_avg"],
-                (false, true) => &["square_avg", "momentum_buffer"],
-                (true, true) => &["square_avg", "grad_avg", "momentum_buffer"],
-            },
+            Self::Sgd(config) => config.buffer_names(),
+            Self::Adam(config) => config.buffer_names(),
+            Self::AdamW(config) => config.buffer_names(),
+            Self::RmsProp(config) => config.buffer_names(),
+        }
+    }
+
+    fn update<T: Float>(
+        &self,
+        learning_rate: f64,
+        parameter: &mut [T],
+        gradient: &[T],
+        state: &mut ParameterState<T>,
+    ) {
+        match self {
+            Self::Sgd(config) => config.update(learning_rate, parameter, gradient, state),
+            Self::Adam(config) => config.update(learning_rate, parameter, gradient, state),
+            Self::AdamW(config) => config.update(learning_rate, parameter, gradient, state),
+            Self::RmsProp(config) => config.update(learning_rate, parameter, gradient, state),
         }
     }
 }

@@ -4,7 +4,8 @@
 //! step's learning rate (a [`LearningRateSchedule`] applied to the configured base rate) and u
 //! is the rule's direction: plain or momentum SGD, Adam, AdamW or RMSprop, with the semantics
 //! and defaults of PyTorch 2.x. Each rule is a pure function of (parameter, gradient, state):
-//! [`sgd_update`], [`adam_update`], [`adamw_update`], [`rmsprop_update`]. [`Optimizer`] keeps
+//! [`sgd_update`], [`adam_update`], [`adamw_update`], [`rmsprop_update`], reached through the
+//! [`UpdateRule`] trait that each configuration implements. [`Optimizer`] keeps
 //! one state per named parameter and saves it as named tensors and step counts
 //! ([`Optimizer::state_tensors`], [`Optimizer::state_scalars`]) from which
 //! [`Optimizer::restore`] rebuilds an optimiser that continues bit for bit.
@@ -31,6 +32,7 @@ mod config;
 mod optimizer;
 mod pieces;
 mod rmsprop;
+mod rule;
 mod schedule;
 mod sgd;
 
@@ -39,6 +41,7 @@ pub use clip::{clip_by_global_norm, global_norm, validate_max_norm};
 pub use config::OptimizerConfig;
 pub use optimizer::{Optimizer, ParameterRef};
 pub use rmsprop::{rmsprop_update, RmsPropConfig, RmsPropState};
+pub use rule::{ParameterState, UpdateRule};
 pub use schedule::{Decay, LearningRateSchedule};
 pub use sgd::{sgd_update, SgdConfig, SgdState};
 

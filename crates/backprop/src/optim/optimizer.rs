@@ -1,11 +1,10 @@
 //! The stateful optimiser: one rule, one state per named parameter.
 //!
-//! A step applies the configured rule to every parameter p with its gradient g = ∂L/∂p at the
-//! given learning rate η (p ← p − η·u(g, state)), creating a parameter's state the first time
-//! its name is seen. Saving and restoring the state is in `checkpoint.rs`.
+//! A step applies the configured [`UpdateRule`] to every parameter p with its gradient
+//! g = ∂L/∂p at the given learning rate η (p ← p − η·u(g, state)), creating a parameter's state
+//! the first time its name is seen. Saving and restoring the state is in `checkpoint.rs`.
 
-use super::{adam_update, adamw_update, rmsprop_update, sgd_update, OptimError, OptimizerConfig};
-use super::{AdamState, RmsPropState, SgdState};
+use super::{OptimError, OptimizerConfig, ParameterState, UpdateRule};
 use backprop_tensor::{Float, Matrix};
 use std::collections::BTreeMap;
 
@@ -18,69 +17,6 @@ pub struct ParameterRef<'a, T: Float> {
     pub value: &'a mut Matrix<T>,
     /// ∂L/∂value, of the same shape.
     pub gradient: &'a Matrix<T>,
-}
-
-/// The state of one parameter; its kind always matches the optimiser's configuration.
-#[derive(Debug, Clone, PartialEq)]
-pub(super) enum ParameterState<T: Float> {
-    Sgd(SgdState<T>),
-    Adam(AdamState<T>),
-    RmsProp(RmsPropState<T>),
-}
-
-impl<T: Float> ParameterState<T> {
-    /// An empty state of the kind `config` needs, at step `step`.
-    pub(super) fn new(config: &OptimizerConfig, step: u64) -> Self {
-        match config {
-            OptimizerConfig::Sgd(_) => Self::Sgd(SgdState {
-                step,
-                ..SgdState::default()
-            }),
-            OptimizerConfig::Adam(_) | OptimizerConfig::AdamW(_) => Self::Adam(AdamState {
-                step,
-                ..AdamState::default()
-            }),
-            OptimizerConfig::RmsProp(_) => Self::RmsProp(RmsPropState {
-                step,
-                ..RmsPropState::default()
-            }),
-        }
-    }
-
-    /// Updates applied to this parameter.
-    pub(super) fn step(&self) -> u64 {
-        match self {
-            Self::Sgd(state) => state.step,
-            Self::Adam(state) => state.step,
-            Self::RmsProp(state) => state.step,
-        }
-    }
-
-    /// The buffer called `name`, if this kind of state has one.
-    pub(super) fn buffer(&self, name: &str) -> Option<&Vec<T>> {
-        match (self, name) {
-            (Self::Sgd(state), "momentum_buffer") => Some(&state.momentum_buffer),
-            (Self::Adam(state), "exp_avg") => Some(&state.exp_avg),
-            (Self::Adam(state), "exp_avg_sq") => Some(&state.exp_avg_sq),
-            (Self::RmsProp(state), "square_avg") => Some(&state.square_avg),
-            (Self::RmsProp(state), "grad_avg") => Some(&state.grad_avg),
-            (Self::RmsProp(state), "momentum_buffer") => Some(&state.momentum_buffer),
-            _ => None,
-        }
-    }
-
-    /// The buffer called `name`, mutable, if this kind of state has one.
-    pub(super) fn buffer_mut(&mut self, name: &str) -> Option<&mut Vec<T>> {
-        match (self, name) {
-            (Self::Sgd(state), "momentum_buffer") => Some(&mut state.momentum_buffer),
-            (Self::Adam(state), "exp_avg") => Some(&mut state.exp_avg),
-            (Self::Adam(state), "exp_avg_sq") => Some(&mut state.exp_avg_sq),
-            (Self::RmsProp(state), "square_avg") => Some(&mut state.square_avg),
-            (Self::RmsProp(state), "grad_avg") => Some(&mut state.grad_avg),
-            (Self::RmsProp(state), "momentum_buffer") => Some(&mut state.momentum_buffer),
-            _ => None,
-        }
-    }
 }
 
 /// An optimiser: a validated [`OptimizerConfig`] and one state per named parameter.
@@ -138,10 +74,9 @@ impl<T: Float> Optimizer<T> {
         debug_assert!(self.is_plain_sgd());
         for name in names {
             if !self.states.contains_key(name) {
-                let fresh = ParameterState::new(&self.config, 0);
-                self.states.insert(name.to_owned(), fresh);
+                self.states.insert(name.to_owned(), ParameterState::new(0));
             }
-            if let Some(ParameterState::Sgd(state)) = self.states.get_mut(name) {
+            if let Some(state) = self.states.get_mut(name) {
                 state.step += 1;
             }
         }
@@ -174,27 +109,12 @@ impl<T: Float> Optimizer<T> {
                 "Optimizer::step: `{name}` and its gradient differ in shape"
             );
             if !self.states.contains_key(name) {
-                let fresh = ParameterState::new(&self.config, 0);
-                self.states.insert(name.to_owned(), fresh);
+                self.states.insert(name.to_owned(), ParameterState::new(0));
             }
             let state = self.states.get_mut(name).expect("inserted above");
             let value = parameter.value.as_mut_slice();
             let gradient = parameter.gradient.as_slice();
-            match (&self.config, state) {
-                (OptimizerConfig::Sgd(config), ParameterState::Sgd(state)) => {
-                    sgd_update(config, learning_rate, value, gradient, state);
-                }
-                (OptimizerConfig::Adam(config), ParameterState::Adam(state)) => {
-                    adam_update(config, learning_rate, value, gradient, state);
-                }
-                (OptimizerConfig::AdamW(config), ParameterState::Adam(state)) => {
-                    adamw_update(config, learning_rate, value, gradient, state);
-                }
-                (OptimizerConfig::RmsProp(config), ParameterState::RmsProp(state)) => {
-                    rmsprop_update(config, learning_rate, value, gradient, state);
-                }
-                _ => unreachable!("a parameter state always has its optimizer's kind"),
-            }
+            self.config.update(learning_rate, value, gradient, state);
         }
         self.steps_taken += 1;
     }
@@ -202,7 +122,7 @@ impl<T: Float> Optimizer<T> {
 
 #[cfg(test)]
 pub(super) mod tests {
-    use super::super::{adam_update, AdamConfig, SgdConfig};
+    use super::super::{adam_update, AdamConfig, AdamState, SgdConfig};
     use super::*;
 
     pub(in super::super) const NAMES: [&str; 2] = ["layers.0.weight", "layers.0.bias"];

@@ -6,6 +6,7 @@
 
 use super::{assert_same_length, ensure_buffer, require_decay_rate};
 use super::{require_non_negative, require_positive, OptimError};
+use super::{ParameterState, UpdateRule};
 use backprop_tensor::Float;
 
 /// Hyper-parameters of RMSprop; [`Default`] gives PyTorch's defaults.
@@ -127,6 +128,49 @@ pub fn rmsprop_update<T: Float>(
         } else {
             *p -= learning_rate * g / average;
         }
+    }
+}
+
+impl UpdateRule for RmsPropConfig {
+    fn name(&self) -> &'static str {
+        "RMSprop"
+    }
+
+    fn learning_rate(&self) -> f64 {
+        self.learning_rate
+    }
+
+    fn validate(&self) -> Result<(), OptimError> {
+        RmsPropConfig::validate(self)
+    }
+
+    fn buffer_names(&self) -> &'static [&'static str] {
+        match (self.centered, self.momentum > 0.0) {
+            (false, false) => &["square_avg"],
+            (true, false) => &["square_avg", "grad_avg"],
+            (false, true) => &["square_avg", "momentum_buffer"],
+            (true, true) => &["square_avg", "grad_avg", "momentum_buffer"],
+        }
+    }
+
+    fn update<T: Float>(
+        &self,
+        learning_rate: f64,
+        parameter: &mut [T],
+        gradient: &[T],
+        state: &mut ParameterState<T>,
+    ) {
+        let mut typed = RmsPropState {
+            square_avg: state.take_buffer("square_avg"),
+            grad_avg: state.take_buffer("grad_avg"),
+            momentum_buffer: state.take_buffer("momentum_buffer"),
+            step: state.step,
+        };
+        rmsprop_update(self, learning_rate, parameter, gradient, &mut typed);
+        state.step = typed.step;
+        state.put_buffer("square_avg", typed.square_avg);
+        state.put_buffer("grad_avg", typed.grad_avg);
+        state.put_buffer("momentum_buffer", typed.momentum_buffer);
     }
 }
 

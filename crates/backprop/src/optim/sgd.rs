@@ -6,6 +6,7 @@
 
 use super::pieces::{pieces2, pieces3};
 use super::{assert_same_length, require, require_non_negative, require_positive, OptimError};
+use super::{ParameterState, UpdateRule};
 use backprop_tensor::simd_kernel;
 use backprop_tensor::Float;
 
@@ -168,6 +169,44 @@ simd_kernel! {
             };
             *p -= s.learning_rate * direction;
         }
+    }
+}
+
+impl UpdateRule for SgdConfig {
+    fn name(&self) -> &'static str {
+        "SGD"
+    }
+
+    fn learning_rate(&self) -> f64 {
+        self.learning_rate
+    }
+
+    fn validate(&self) -> Result<(), OptimError> {
+        SgdConfig::validate(self)
+    }
+
+    fn buffer_names(&self) -> &'static [&'static str] {
+        if self.momentum != 0.0 {
+            &["momentum_buffer"]
+        } else {
+            &[]
+        }
+    }
+
+    fn update<T: Float>(
+        &self,
+        learning_rate: f64,
+        parameter: &mut [T],
+        gradient: &[T],
+        state: &mut ParameterState<T>,
+    ) {
+        let mut typed = SgdState {
+            momentum_buffer: state.take_buffer("momentum_buffer"),
+            step: state.step,
+        };
+        sgd_update(self, learning_rate, parameter, gradient, &mut typed);
+        state.step = typed.step;
+        state.put_buffer("momentum_buffer", typed.momentum_buffer);
     }
 }
 
