@@ -35,11 +35,9 @@ pub mod layer;
 pub mod model;
 pub mod network;
 pub mod optim;
-pub mod plot;
 mod propagation;
 pub mod regularization;
 pub mod shard;
-pub mod teach;
 pub mod trace;
 pub mod train;
 
