@@ -21,7 +21,6 @@
 #![warn(missing_docs)]
 
 pub mod activation;
-pub mod bench;
 pub mod cost;
 pub mod dense;
 pub mod dropout;

@@ -1,8 +1,8 @@
 //! Measurements around a benchmark: the process's peak memory, the latency of one example, and
 //! order statistics of timings.
 
-use crate::network::Network;
-use crate::{Activation, Cost, Matrix, NetworkConfig};
+use backprop::network::Network;
+use backprop::{Activation, Cost, Matrix, NetworkConfig};
 use std::time::Instant;
 
 /// The process's peak resident memory in bytes (`VmHWM` in `/proc/self/status`), where Linux

@@ -26,7 +26,7 @@ pub struct BenchReport {
     /// it: on a shared machine a steadier yardstick than wall time for one thread (rayon's
     /// idle threads spin for a while, so with more threads it undercounts useful work).
     pub epoch_samples_per_cpu_second: Vec<f64>,
-    /// FLOPs per sample (see [`BenchSpec::flops_per_sample`](super::BenchSpec::flops_per_sample)).
+    /// FLOPs per sample (see [`BenchSpec::flops_per_sample`](super::spec::BenchSpec::flops_per_sample)).
     pub flops_per_sample: f64,
     /// `samples_per_second × flops_per_sample`, in GFLOP/s.
     pub gflops: f64,
