@@ -14,7 +14,7 @@
 //!   between two networks.
 //! - [`mod@compare`]: brute force against backprop, measured here and extrapolated.
 //! - [`plot`]: pictures of training — loss and learning-speed charts, confusion matrices,
-//!   decision boundaries and hidden-neuron heat maps — and the
+//!   decision boundaries and hidden-neuron heat maps over a [`plot::plane`] grid — and the
 //!   self-contained HTML training report that gathers them.
 //!
 //! Every number comes from [`Network::trace`](backprop::Network::trace),

@@ -7,6 +7,7 @@
 use super::confusion::confusion_svg;
 use super::figures::{Figure, FigureData, FigureKind, Unavailable};
 use super::heatmap::{confident, diverging, Heatmap, HIGH, LOW};
+use super::plane::{activations, PlaneGrid, RowOrder};
 use super::svg::{num, palette, Svg};
 use crate::{diagram_svg, DiagramOptions};
 use backprop::activation::Activation;
@@ -91,43 +92,26 @@ pub fn confusion_figure(
     })
 }
 
-/// The plane the maps cover: the data's range in each feature, widened by a tenth.
-struct Plane {
-    x: (f64, f64),
-    y: (f64, f64),
-}
-
-impl Plane {
-    fn of(features: &Matrix<f32>) -> Self {
-        let range = |column: usize| {
-            let values = (0..features.rows()).map(|row| f64::from(features[(row, column)]));
-            let low = values.clone().fold(f64::INFINITY, f64::min);
-            let high = values.fold(f64::NEG_INFINITY, f64::max);
-            let (low, high) = if low.is_finite() && high > low {
-                (low, high)
-            } else {
-                (-1.0, 1.0)
-            };
-            let pad = (high - low) * 0.1;
-            (low - pad, high + pad)
+/// A `cells` × `cells` grid over the data's range in each feature, widened by a tenth; row 0
+/// at the bottom, as [`Heatmap`] draws it.
+fn data_grid(features: &Matrix<f32>, cells: usize) -> PlaneGrid {
+    let range = |column: usize| {
+        let values = (0..features.rows()).map(|row| f64::from(features[(row, column)]));
+        let low = values.clone().fold(f64::INFINITY, f64::min);
+        let high = values.fold(f64::NEG_INFINITY, f64::max);
+        let (low, high) = if low.is_finite() && high > low {
+            (low, high)
+        } else {
+            (-1.0, 1.0)
         };
-        Self {
-            x: range(0),
-            y: range(1),
-        }
-    }
-
-    /// Raw feature rows for a `cells` × `cells` grid, bottom row first, at cell centres.
-    fn grid(&self, cells: usize) -> Matrix<f32> {
-        Matrix::from_fn(cells * cells, 2, |index, column| {
-            let (row, col) = (index / cells, index % cells);
-            let (range, step) = if column == 0 {
-                (self.x, col)
-            } else {
-                (self.y, row)
-            };
-            (range.0 + (range.1 - range.0) * (step as f64 + 0.5) / cells as f64) as f32
-        })
+        let pad = (high - low) * 0.1;
+        (low - pad, high + pad)
+    };
+    PlaneGrid {
+        x: range(0),
+        y: range(1),
+        cells,
+        rows: RowOrder::BottomFirst,
     }
 }
 
@@ -186,9 +170,10 @@ pub fn boundary_figure(
     data: &FigureData,
 ) -> std::result::Result<Figure, Unavailable> {
     check_plane(model)?;
-    let plane = Plane::of(&data.features);
-    let grid = plane.grid(BOUNDARY_GRID);
-    let outputs = model.predict(&grid).map_err(|error| error.to_string())?;
+    let grid = data_grid(&data.features, BOUNDARY_GRID);
+    let outputs = model
+        .predict(&grid.matrix())
+        .map_err(|error| error.to_string())?;
     let classification = model.metadata.task == "classification";
     let (cells, notes): (Vec<String>, Vec<String>) = if classification && outputs.cols() <= 2 {
         let column = outputs.cols() - 1;
@@ -244,8 +229,8 @@ pub fn boundary_figure(
     let map = Heatmap {
         title: title.clone(),
         axis_names: feature_names(model),
-        x_range: plane.x,
-        y_range: plane.y,
+        x_range: grid.x,
+        y_range: grid.y,
         columns: BOUNDARY_GRID,
         rows: BOUNDARY_GRID,
         cells,
@@ -294,28 +279,18 @@ pub fn neurons_figure(
     if dense.len() < 2 {
         return Err("the network has no hidden layer".into());
     }
-    let plane = Plane::of(&data.features);
-    let raw = plane.grid(NEURON_GRID);
-    let mut a = match &model.metadata.preprocessing.input_scaler {
+    let grid = data_grid(&data.features, NEURON_GRID);
+    let raw = grid.matrix();
+    let inputs = match &model.metadata.preprocessing.input_scaler {
         Some(scaler) => scaler.transform(&raw),
         None => raw,
     };
+    let plane = activations(&model.network, &inputs);
     let mut maps = Vec::new();
-    let mut drawn = 0;
     let mut left_out = 0;
-    let hidden_layers = dense.len() - 1;
-    let mut layer_number = 0;
-    for layer in model.network.layers() {
-        a = layer.infer(&a);
-        let Some(dense_layer) = layer.as_dense() else {
-            continue;
-        };
-        layer_number += 1;
-        if layer_number > hidden_layers {
-            break;
-        }
+    for (layer, (a, dense_layer)) in plane.hidden.iter().zip(&dense).enumerate() {
         for unit in 0..a.cols() {
-            if drawn == MAX_NEURONS {
+            if maps.len() == MAX_NEURONS {
                 left_out += 1;
                 continue;
             }
@@ -326,17 +301,16 @@ pub fn neurons_figure(
                 .map(|v| diverging((v - low) / (high - low)))
                 .collect();
             maps.push(Heatmap {
-                title: format!("layer {layer_number}, unit {}", unit + 1),
+                title: format!("layer {}, unit {}", layer + 1, unit + 1),
                 axis_names: feature_names(model),
-                x_range: plane.x,
-                y_range: plane.y,
+                x_range: grid.x,
+                y_range: grid.y,
                 columns: NEURON_GRID,
                 rows: NEURON_GRID,
                 cells,
                 points: Vec::new(),
                 notes: Vec::new(),
             });
-            drawn += 1;
         }
     }
     let title = "Hidden neurons: each unit's activation over the input plane".to_string();

@@ -6,6 +6,8 @@
 //!   with labelled data the confusion matrix, the decision boundary and hidden-neuron heat
 //!   maps (two input features).
 //! - [`report`]: one HTML page holding them inline (no external resources).
+//! - [`plane`]: the heat-map grid, a network run over a rectangle of the input plane (the
+//!   playground's live maps use it too).
 //! - [`chart`], [`heatmap`], [`confusion`], [`svg`]: the drawing itself.
 //!
 //! The per-epoch figures read the model's stored history, so they can be rebuilt from the
@@ -16,6 +18,7 @@ pub mod confusion;
 pub mod data_figures;
 pub mod figures;
 pub mod heatmap;
+pub mod plane;
 pub mod report;
 pub mod svg;
 
