@@ -6,12 +6,13 @@ CONFIG: a, b-sgd-32, b-sgd-256, b-adam-32, infer-b.
 
 Prints one JSON object: {"peer", "config", "threads", "samples_per_second", "epochs": [...]}.
 
-The data are shaped like backprop's synthetic MNIST (`backprop::bench::data`): 60,000 x 784 float32
-in [0, 1], about 16 % non-zero and denser in the centre (the same per-pixel probabilities), 10
-classes from a random linear teacher on the centred image. NumPy's generator draws them, so the
-pixels are not the same bits as backprop's, which does not matter for throughput: every product is
-dense. Each epoch is a fresh permutation, a row gather per batch, forward, backward and update, all
-timed; one warm-up epoch comes first; samples/s is the median over the timed epochs.
+The data are shaped like backprop's synthetic MNIST (`crates/backprop-cli/src/bench/data.rs`):
+60,000 x 784 float32 in [0, 1], about 16 % non-zero and denser in the centre (the same per-pixel
+probabilities), 10 classes from a random linear teacher on the centred image. NumPy's generator
+draws them, so the pixels are not the same bits as backprop's, which does not matter for
+throughput: every product is dense. Each epoch is a fresh permutation, a row gather per batch,
+forward, backward and update, all timed; one warm-up epoch comes first; samples/s is the median
+over the timed epochs.
 
 - A: 784-30-10 sigmoid, binary cross-entropy summed over outputs and averaged over the batch,
   plain SGD eta = 0.5, batch 10.

@@ -1,21 +1,30 @@
 //! `backprop bench`: training and inference throughput on synthetic MNIST-shaped data.
 //!
-//! A thin front end over the library's [`backprop::bench`]: one of issue 4's named
-//! configurations (`a`, `b-sgd-32`, `b-sgd-256`, `b-adam-32`, `infer-b`), or any shape, batch
-//! size and optimiser. It runs one untimed warm-up epoch and then `--epochs` timed ones, and
-//! prints samples/s (the median over the timed epochs), GFLOP/s, and the fraction of an sgemm
-//! peak that it measures in the same thread pool just before. `--json` prints one JSON object
-//! on stdout instead, whose `samples_per_second` is that median.
+//! The flags pick one of the named configurations the peers were measured on (`a`, `b-sgd-32`,
+//! `b-sgd-256`, `b-adam-32`, `infer-b`; [`spec`]), or any shape, batch size and optimiser; the
+//! harness ([`run`](mod@run)) trains on synthetic data ([`data`]) and measures ([`measure`]).
+//! It runs one untimed warm-up epoch and then `--epochs` timed ones, and prints samples/s (the
+//! median over the timed epochs), GFLOP/s, and the fraction of an sgemm peak that it measures
+//! in the same thread pool just before. `--json` prints one JSON object on stdout instead,
+//! whose `samples_per_second` is that median.
+
+mod data;
+mod measure;
+mod report;
+mod run;
+mod spec;
 
 use crate::args::OptimizerKind;
 use crate::exit::CliError;
 use crate::optimizer::{default_learning_rate, optimizer_config};
 use crate::output_file::print_stdout_line;
 use crate::parse::{parse_activation, parse_layers, HiddenLayers};
-use backprop::bench::{run, BenchConfig, BenchReport, BenchSpec};
 use backprop::Activation;
 use clap::Args;
+use report::BenchReport;
+use run::run;
 use serde_json::{json, Value};
+use spec::{BenchConfig, BenchSpec};
 
 /// Flags of `backprop bench`.
 #[derive(Debug, Args)]

@@ -10,7 +10,7 @@ use crate::exit::CliError;
 use crate::output_file::print_stdout_line;
 use crate::raster::{write_picture, PictureFormat};
 use crate::report::say;
-use backprop::teach::{compare, compare_plot_svg, CompareConfig};
+use backprop_teach::{compare, compare_plot_svg, CompareConfig};
 use clap::Args;
 use std::io::IsTerminal;
 use std::path::PathBuf;

@@ -15,7 +15,7 @@ use crate::model_file::{LoadedModel, ModelLocation};
 use crate::output_file::AtomicFile;
 use crate::raster::{write_picture, PictureFormat};
 use crate::report::say;
-use backprop::teach::{diagram_svg, CompanyExample, DiagramOptions};
+use backprop_teach::{diagram_svg, CompanyExample, DiagramOptions};
 use clap::Args;
 use std::io::Write;
 use std::path::{Path, PathBuf};

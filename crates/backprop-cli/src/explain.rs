@@ -20,12 +20,12 @@ use crate::exit::CliError;
 use crate::model_file::LoadedModel;
 use crate::output_file::print_stdout_line;
 use crate::report::say;
-use backprop::teach::{
+use backprop::train::Task;
+use backprop::{Cost, Matrix, Network};
+use backprop_teach::{
     explain_step, explain_steps, render_html, render_steps_html, render_steps_text, render_text,
     CompanyExample, CompanyRoles, StepsOptions, TextStyle,
 };
-use backprop::train::Task;
-use backprop::{Cost, Matrix, Network};
 use clap::Args;
 use std::io::IsTerminal;
 use std::path::PathBuf;

@@ -9,11 +9,11 @@ use crate::exit::CliError;
 use crate::labeled_data::{Generate, LabeledData, ModelTargets};
 use crate::model_file::LoadedModel;
 use backprop::model::Model;
-use backprop::plot::report::model_summary;
-use backprop::plot::{figure, FigureData, FigureKind, ReportPage};
 use backprop::train::Task;
 use backprop::Matrix;
 use backprop_data::DataSpec;
+use backprop_teach::plot::report::model_summary;
+use backprop_teach::plot::{figure, FigureData, FigureKind, ReportPage};
 use clap::Args;
 
 /// Rows read for the data figures at most (MNIST's test part is 10,000).

@@ -11,7 +11,7 @@ use crate::figures::{load_figure_data, FigureDataArgs};
 use crate::model_file::{LoadedModel, ModelLocation};
 use crate::raster::{write_picture, PictureFormat};
 use crate::report::say;
-use backprop::plot::{figure, FigureKind};
+use backprop_teach::plot::{figure, FigureKind};
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 

@@ -8,7 +8,7 @@ use crate::exit::CliError;
 use crate::figures::{load_figure_data, report_page, FigureDataArgs};
 use crate::model_file::{LoadedModel, ModelLocation};
 use crate::report::say;
-use backprop::plot::report_html;
+use backprop_teach::plot::report_html;
 use clap::Args;
 use std::path::PathBuf;
 

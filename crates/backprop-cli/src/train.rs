@@ -392,14 +392,14 @@ fn write_report(
     } else {
         "the test part"
     };
-    let figure_data = backprop::plot::FigureData {
+    let figure_data = backprop_teach::plot::FigureData {
         features,
         labels,
         description: format!("{part} of {} ({} rows)", data.name, test.rows()),
     };
     let page =
         crate::figures::report_page(&model, &model_path.display().to_string(), Ok(&figure_data));
-    crate::draw::write_text_file(path, &backprop::plot::report_html(&page))?;
+    crate::draw::write_text_file(path, &backprop_teach::plot::report_html(&page))?;
     say(format_args!(
         "wrote the report {} ({} figures)",
         path.display(),

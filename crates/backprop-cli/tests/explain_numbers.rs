@@ -5,8 +5,8 @@
 
 mod model_commands;
 
-use backprop::teach::CompanyExample;
 use backprop::{Matrix, Network};
+use backprop_teach::CompanyExample;
 use model_commands::{backprop, success};
 
 /// ∂C/∂θ by central differences of the engine's cost (no backprop involved).

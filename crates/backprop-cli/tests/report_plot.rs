@@ -4,8 +4,8 @@
 
 mod model_commands;
 
-use backprop::plot::FigureKind;
 use backprop::Model;
+use backprop_teach::plot::FigureKind;
 use model_commands::{backprop, stderr, success};
 use std::path::{Path, PathBuf};
 

@@ -3,7 +3,7 @@
 
 mod model_commands;
 
-use backprop::teach::CompanyExample;
+use backprop_teach::CompanyExample;
 use model_commands::{backprop, stderr, stdout, success};
 use serde_json::Value;
 use std::path::{Path, PathBuf};

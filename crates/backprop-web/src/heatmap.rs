@@ -1,12 +1,14 @@
 //! Heat maps: the network's output over the input plane, and every hidden neuron's activation
 //! on a coarser grid, from one batched inference pass over both grids' points.
 //!
-//! Grid cell (row, column) of an n × n map is sampled at its centre: x₁ = −e + (column + ½)·2e/n
-//! and x₂ = e − (row + ½)·2e/n, so row 0 is the top of the plane (x₂ near +e). Values are
-//! rounded to 4 decimals: plenty for colour, and it keeps the streamed states small.
+//! The grids are the report's ([`backprop_teach::plot::plane`]): cell (row, column) of an n × n
+//! map is sampled at its centre, x₁ = −e + (column + ½)·2e/n and x₂ = e − (row + ½)·2e/n, so
+//! row 0 is the top of the plane (x₂ near +e). Values are rounded to 4 decimals: plenty for
+//! colour, and it keeps the streamed states small.
 
 use crate::features::{feature_matrix, Feature};
 use backprop::Network;
+use backprop_teach::plot::plane::{activations, PlaneGrid};
 use serde::Serialize;
 
 /// The output map's resolution.
@@ -29,18 +31,6 @@ pub struct Heatmap {
     pub neuron_resolution: usize,
 }
 
-/// The centres of an n × n grid over [−extent, extent]², row-major from the top.
-fn grid(resolution: usize, extent: f64) -> impl Iterator<Item = [f32; 2]> {
-    let cell = 2.0 * extent / resolution as f64;
-    (0..resolution).flat_map(move |row| {
-        (0..resolution).map(move |column| {
-            let x1 = -extent + (column as f64 + 0.5) * cell;
-            let x2 = extent - (row as f64 + 0.5) * cell;
-            [x1 as f32, x2 as f32]
-        })
-    })
-}
-
 fn rounded(value: f32) -> f32 {
     ((f64::from(value) * 1e4).round() / 1e4) as f32
 }
@@ -48,27 +38,26 @@ fn rounded(value: f32) -> f32 {
 /// The maps for `network`, whose inputs are `features` of the raw point.
 pub fn heatmap(network: &Network<f32>, features: &[Feature], extent: f64) -> Heatmap {
     let outputs = OUTPUT_RESOLUTION * OUTPUT_RESOLUTION;
-    let points: Vec<[f32; 2]> = grid(OUTPUT_RESOLUTION, extent)
-        .chain(grid(NEURON_RESOLUTION, extent))
+    let points: Vec<[f32; 2]> = PlaneGrid::centred(extent, OUTPUT_RESOLUTION)
+        .points()
+        .chain(PlaneGrid::centred(extent, NEURON_RESOLUTION).points())
         .collect();
-    let mut activations = feature_matrix(&points, features);
-    let layers = network.layers();
-    let mut neurons = Vec::with_capacity(layers.len().saturating_sub(1));
-    for (index, layer) in layers.iter().enumerate() {
-        activations = layer.infer(&activations);
-        if index + 1 < layers.len() && layer.as_dense().is_some() {
-            let layer_maps = (0..activations.cols())
+    let plane = activations(network, &feature_matrix(&points, features));
+    let neurons = plane
+        .hidden
+        .iter()
+        .map(|a| {
+            (0..a.cols())
                 .map(|neuron| {
                     (outputs..points.len())
-                        .map(|row| rounded(activations[(row, neuron)]))
+                        .map(|row| rounded(a[(row, neuron)]))
                         .collect()
                 })
-                .collect();
-            neurons.push(layer_maps);
-        }
-    }
+                .collect()
+        })
+        .collect();
     let output = (0..outputs)
-        .map(|row| rounded(activations[(row, 0)]))
+        .map(|row| rounded(plane.output[(row, 0)]))
         .collect();
     Heatmap {
         resolution: OUTPUT_RESOLUTION,

@@ -21,7 +21,6 @@
 #![warn(missing_docs)]
 
 pub mod activation;
-pub mod bench;
 pub mod cost;
 pub mod dense;
 pub mod dropout;
@@ -35,11 +34,9 @@ pub mod layer;
 pub mod model;
 pub mod network;
 pub mod optim;
-pub mod plot;
 mod propagation;
 pub mod regularization;
 pub mod shard;
-pub mod teach;
 pub mod trace;
 pub mod train;
 
