@@ -10,7 +10,7 @@
 use crate::csv_input::CHUNK_ROWS;
 use crate::exit::CliError;
 use crate::labeled_data::{Generate, LabeledData, ModelTargets};
-use crate::model_file::{argmax_rows, LoadedModel};
+use crate::model_file::LoadedModel;
 use crate::output_file::print_stdout_line;
 use crate::report::{format_percent, say};
 use backprop::evaluation::{ClassScores, ClassificationReport, RegressionReport};
@@ -65,7 +65,7 @@ pub fn run(arguments: &EvaluateArgs) -> Result<(), CliError> {
         let outputs = model.predict(&chunk.features)?;
         match chunk.targets {
             ModelTargets::Classes(labels) => {
-                predicted.extend(argmax_rows(&outputs));
+                predicted.extend(outputs.argmax_rows());
                 actual.extend(labels);
             }
             ModelTargets::Values(values) => {

@@ -184,35 +184,9 @@ fn with_file(error: CliError, path: &Path) -> CliError {
     }
 }
 
-/// The index of the largest value in each row (the first on ties).
-pub fn argmax_rows(outputs: &Matrix<f32>) -> Vec<usize> {
-    (0..outputs.rows())
-        .map(|row| {
-            outputs
-                .row(row)
-                .iter()
-                .enumerate()
-                .fold((0, f32::NEG_INFINITY), |(best, value), (index, &v)| {
-                    if v > value {
-                        (index, v)
-                    } else {
-                        (best, value)
-                    }
-                })
-                .0
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn argmax_takes_the_first_largest() {
-        let outputs = Matrix::from_rows(&[[0.1, 0.7, 0.7], [0.9, 0.05, 0.05]]).unwrap();
-        assert_eq!(argmax_rows(&outputs), [1, 0]);
-    }
 
     #[test]
     fn missing_files_are_usage_errors_naming_the_file() {

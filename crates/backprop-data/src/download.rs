@@ -16,6 +16,7 @@
 //! the file itself.
 
 use crate::DataError;
+use backprop_tensor::atomic_file::AtomicFile;
 use sha2::{Digest, Sha256};
 use std::fmt;
 use std::fs::File;
@@ -455,17 +456,8 @@ enum Attempt {
     Local(DownloadError),
 }
 
-/// Best-effort fsync of a folder, so that a rename in it survives a crash.
-fn sync_folder(folder: &Path) {
-    #[cfg(unix)]
-    if let Ok(handle) = File::open(folder) {
-        let _ = handle.sync_all();
-    }
-    #[cfg(not(unix))]
-    let _ = folder;
-}
-
-/// Fetches one file from one URL into a temporary file in `to`, verifies it and renames it.
+/// Fetches one file from one URL into a temporary file in `to`, verifies it and renames it;
+/// when verification fails, dropping the uncommitted file removes it.
 fn fetch(
     url: &str,
     file: &RemoteFile,
@@ -490,11 +482,9 @@ fn fetch(
             limit: MAX_DOWNLOAD_BYTES,
         }));
     }
-    let mut temporary = tempfile::Builder::new()
-        .prefix(&format!(".{}.", file.name))
-        .suffix(".part")
-        .tempfile_in(to)
-        .map_err(|error| local(io_error(to, &error)))?;
+    let destination = to.join(&file.name);
+    let mut temporary = AtomicFile::create(&destination)
+        .map_err(|error| local(io_error(&error.path, &error.source)))?;
     let mut reader = response.into_body().into_reader();
     let mut hasher = Sha256::new();
     let mut buffer = vec![0u8; CHUNK_BYTES];
@@ -527,7 +517,7 @@ fn fetch(
         }
         temporary
             .write_all(&buffer[..read])
-            .map_err(|error| local(io_error(temporary.path(), &error)))?;
+            .map_err(|error| local(io_error(temporary.temporary_path(), &error)))?;
         hasher.update(&buffer[..read]);
         options.report(DownloadEvent::Progress {
             file: &file.name,
@@ -550,15 +540,10 @@ fn fetch(
             actual,
         }));
     }
+    // The writer names the temporary file when syncing fails, the final name when renaming.
     temporary
-        .as_file()
-        .sync_all()
-        .map_err(|error| local(io_error(temporary.path(), &error)))?;
-    let destination = to.join(&file.name);
-    temporary
-        .persist(&destination)
-        .map_err(|error| local(io_error(&destination, &error.error)))?;
-    sync_folder(to);
+        .commit()
+        .map_err(|error| local(io_error(&error.path, &error.source)))?;
     Ok(destination)
 }
 
