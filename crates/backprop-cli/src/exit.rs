@@ -115,7 +115,10 @@ mod tests {
         assert!(text.contains("learning-rate"), "{text}");
         let config = CliError::from(ModelError::Config("bad".into()));
         assert_eq!(config.exit_code(), EXIT_USAGE);
-        let data = CliError::from(DataError::ZeroBatchSize);
+        let data = CliError::from(DataError::InvalidFraction {
+            purpose: "test",
+            fraction: 1.5,
+        });
         assert_eq!(data.exit_code(), EXIT_USAGE);
     }
 }
