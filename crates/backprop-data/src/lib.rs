@@ -6,6 +6,10 @@
 //! splits ([`train_test_split`]), scaling fitted on the training part
 //! (standard x′ = (x − μ)/σ, min-max x′ = (x − min)/(max − min); [`Scaler`], [`TargetScaler`]).
 //!
+//! Downloading MNIST and Fashion-MNIST ([`mod@download`]) needs the cargo feature `download`
+//! (off by default; the command line turns it on); without it the crate never touches the
+//! network.
+//!
 //! Every random step draws from its own ChaCha stream of the one user seed (data generation,
 //! test split, validation split), so none of them shifts another or the weight initialisation.
 //!
@@ -53,9 +57,9 @@ pub use csv_file::{
 };
 pub use dataset::{one_hot, CategoricalColumn, Dataset, Targets};
 pub use digits::{digits, DIGITS_PIXELS, DIGITS_ROWS};
-pub use download::{
-    download, download_files, verify_file, DownloadOptions, RemoteDataset, RemoteFile,
-};
+#[cfg(feature = "download")]
+pub use download::{download, download_files, DownloadOptions};
+pub use download::{verify_file, RemoteDataset, RemoteFile};
 pub use error::DataError;
 pub use idx::{images_and_labels, parse_idx, read_idx_file, IdxArray};
 pub use mnist::load_mnist_dir;
