@@ -1,7 +1,6 @@
 //! Fuzz entry for the command line's streaming CSV reader (`predict` and `evaluate`:
-//! `crates/backprop-cli/src/csv_input.rs` over `csv_stream.rs`), shared by the cargo-fuzz
-//! target `csv_stream` and the corpus replay test in `crates/backprop-cli/tests/fuzz_corpus.rs`.
-//! The including crate provides `crate::csv_input` (and what it uses) by path.
+//! `backprop_cli::csv_input`), shared by the cargo-fuzz target `csv_stream` and the corpus
+//! replay test in `crates/backprop-cli/tests/fuzz_corpus.rs`.
 //!
 //! The reader opens files, so the bytes after the first are written to a scratch file, named
 //! `.csv.gz` when the first byte is odd. The model's columns are `a` and `b` (numeric) and
@@ -9,7 +8,7 @@
 //! set. The rows are read in chunks of 1 to 4 rows (bits 2 and 3). Every error must be a bad-input
 //! error (exit 2): the scratch file itself can always be read.
 
-use crate::csv_input::CsvInput;
+use backprop_cli::csv_input::CsvInput;
 use backprop_data::csv_file::FeatureSpec;
 use backprop_data::TargetColumn;
 use std::path::PathBuf;
@@ -59,7 +58,7 @@ pub fn run(input: &[u8]) {
             }
         }
         let _ = input.warnings();
-        Ok::<(), crate::exit::CliError>(())
+        Ok::<(), backprop_cli::exit::CliError>(())
     })();
     let _ = std::fs::remove_file(&path);
     if let Err(error) = result {
