@@ -8,6 +8,7 @@
 //! Clap's own parse errors also exit with 2, before any of this runs.
 
 use backprop::Error as ModelError;
+use backprop_data::tabular::TabularError;
 use backprop_data::DataError;
 use std::fmt;
 
@@ -91,6 +92,18 @@ impl From<DataError> for CliError {
         match error {
             DataError::EmbeddedData { .. } => Self::Runtime(error.to_string()),
             other => Self::Usage(other.to_string()),
+        }
+    }
+}
+
+impl From<TabularError> for CliError {
+    /// The input's faults (a missing file among them) are bad input; an existing input that
+    /// cannot be opened or read is a failure while running.
+    fn from(error: TabularError) -> Self {
+        match error {
+            TabularError::Data(error) => Self::from(error),
+            error if error.is_bad_input() => Self::Usage(error.to_string()),
+            error => Self::Runtime(error.to_string()),
         }
     }
 }

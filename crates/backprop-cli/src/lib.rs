@@ -32,9 +32,6 @@ pub mod args;
 mod bench;
 mod compare;
 mod config;
-pub mod csv_input;
-mod csv_stream;
-mod csv_text;
 mod data;
 mod distributed;
 mod download;
@@ -62,7 +59,6 @@ mod raster;
 mod report;
 mod report_command;
 mod serve;
-mod target_encoding;
 mod train;
 mod version;
 

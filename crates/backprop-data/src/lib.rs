@@ -4,7 +4,10 @@
 //! regression values), the built-in sets ([`BuiltIn`]: TensorFlow Playground's 2-D generators,
 //! scikit-learn's moons, the XOR truth table and the real 8×8 [`digits`]), seeded stratified
 //! splits ([`train_test_split`]), scaling fitted on the training part
-//! (standard x′ = (x − μ)/σ, min-max x′ = (x − min)/(max − min); [`Scaler`], [`TargetScaler`]).
+//! (standard x′ = (x − μ)/σ, min-max x′ = (x − min)/(max − min); [`Scaler`], [`TargetScaler`]),
+//! CSV ([`csv_file`]) and IDX ([`idx`]) files, and the tabular preprocessing every front end
+//! shares ([`tabular`]: cell rules, one-hot and target encoding, missing values, reading a
+//! CSV for a trained model, aligning data to a model's columns).
 //!
 //! Downloading MNIST and Fashion-MNIST ([`mod@download`]) needs the cargo feature `download`
 //! (off by default; the command line turns it on); without it the crate never touches the
@@ -46,6 +49,7 @@ mod scale;
 pub mod spec;
 mod split;
 mod statistics;
+pub mod tabular;
 mod target_scale;
 
 pub use builtin::{
