@@ -1,13 +1,12 @@
-//! Fuzz entry for the command line's parsers of numbers and lists, shared by the cargo-fuzz
-//! target `cli_parse` and the corpus replay test in
-//! `crates/backprop-cli/tests/fuzz_corpus.rs`. The including crate provides `crate::parse`
-//! (`crates/backprop-cli/src/parse.rs`, included by path).
+//! Fuzz entry for the command line's parsers of numbers and lists
+//! (`backprop_cli::parse`), shared by the cargo-fuzz target `cli_parse` and the corpus replay
+//! test in `crates/backprop-cli/tests/fuzz_corpus.rs`.
 //!
 //! Every parser gets the same text. Whatever a parser accepts must satisfy its contract, and
 //! names that print themselves must parse back to the same thing.
 
-use crate::parse;
 use backprop::{Activation, Cost, Initialization};
+use backprop_cli::parse;
 use backprop_data::{BuiltIn, TargetColumn};
 use std::fmt::Display;
 use std::str::FromStr;

@@ -1,7 +1,7 @@
-//! Fuzz entry for the command line's streaming CSV reader (`predict` and `evaluate`:
-//! `crates/backprop-cli/src/csv_input.rs` over `csv_stream.rs`), shared by the cargo-fuzz
-//! target `csv_stream` and the corpus replay test in `crates/backprop-cli/tests/fuzz_corpus.rs`.
-//! The including crate provides `crate::csv_input` (and what it uses) by path.
+//! Fuzz entry for the streaming CSV reader of `predict` and `evaluate`
+//! (`backprop_data::tabular::ModelInputStream`), shared by the cargo-fuzz target `csv_stream`
+//! and the corpus replay test in `crates/backprop-cli/tests/fuzz_corpus.rs`. Errors go through
+//! the command line's mapping (`backprop_cli::exit::CliError`), whose exit code is checked.
 //!
 //! The reader opens files, so the bytes after the first are written to a scratch file, named
 //! `.csv.gz` when the first byte is odd. The model's columns are `a` and `b` (numeric) and
@@ -9,8 +9,9 @@
 //! set. The rows are read in chunks of 1 to 4 rows (bits 2 and 3). Every error must be a bad-input
 //! error (exit 2): the scratch file itself can always be read.
 
-use crate::csv_input::CsvInput;
+use backprop_cli::exit::CliError;
 use backprop_data::csv_file::FeatureSpec;
+use backprop_data::tabular::ModelInputStream;
 use backprop_data::TargetColumn;
 use std::path::PathBuf;
 
@@ -42,7 +43,7 @@ pub fn run(input: &[u8]) {
     };
     let chunk_rows = 1 + usize::from((selector >> 2) & 3);
     let result = (|| {
-        let mut input = CsvInput::open(&path, &specs)?;
+        let mut input = ModelInputStream::open(&path, &specs)?;
         let with_target = input.set_targets(std::slice::from_ref(&target)).is_ok();
         while let Some(chunk) = input.next_chunk(chunk_rows)? {
             let rows = chunk.lines.len();
@@ -59,10 +60,12 @@ pub fn run(input: &[u8]) {
             }
         }
         let _ = input.warnings();
-        Ok::<(), crate::exit::CliError>(())
+        Ok::<(), backprop_data::tabular::TabularError>(())
     })();
     let _ = std::fs::remove_file(&path);
     if let Err(error) = result {
+        assert!(error.is_bad_input(), "not bad input: {error}");
+        let error = CliError::from(error);
         assert_eq!(error.exit_code(), 2, "bad input must exit 2: {error}");
         assert!(!error.to_string().is_empty());
     }

@@ -4,10 +4,6 @@
 //! replay test (`fuzz/entries/cli_parse.rs`).
 #![no_main]
 
-#[path = "../../crates/backprop-cli/src/parse.rs"]
-#[allow(dead_code)]
-mod parse;
-
 #[path = "../entries/cli_parse.rs"]
 mod entry;
 

@@ -1,8 +1,8 @@
 //! The command-line grammar: subcommands and their flags, as clap derive definitions.
 //!
-//! The flags of `backprop train` live in [`train`]: every training flag is optional and stays
-//! `None` when not given, so that a `--config` file and the data set's preset
-//! ([`crate::presets`]) can fill it in.
+//! The flags of `backprop train` live in [`TrainArgs`]: every training flag is optional and
+//! stays `None` when not given, so that a `--config` file and the data set's preset (the
+//! crate's `presets` module) can fill it in.
 
 use clap::{Parser, Subcommand};
 

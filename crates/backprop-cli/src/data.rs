@@ -1,6 +1,8 @@
 //! Data for training: loading the `--data` source ([`load`]; under MPI, `packed` is the form
 //! rank 0 broadcasts it in), the test and validation splits, feature scaling fitted on the
-//! training part (or a model's, under `--init-from`), and target encoding.
+//! training part (or a model's, under `--init-from`), and target encoding. The preprocessing
+//! itself is `backprop_data::tabular`'s; this module puts it together for `train` and records
+//! it in the model file's terms.
 //!
 //! - Classification targets are one-hot rows, except a single sigmoid output on two classes,
 //!   which trains on the label itself (0 or 1).
@@ -9,7 +11,6 @@
 //! - Scalers are kept as the model file stores them ([`AffineScaler`]: x′ = (x − center)/scale),
 //!   so a fine-tuned model applies exactly the scaling it was first trained with.
 
-pub mod align;
 mod encode;
 pub mod load;
 // Used by the MPI build only (and tested in every build).
@@ -20,12 +21,13 @@ pub use encode::{encode, PreparedData, Scaling};
 
 use crate::config::TrainPlan;
 use crate::exit::CliError;
+use crate::model_file::model_columns;
 use backprop::model::ModelMetadata;
 use backprop::train::Task;
 use backprop::Matrix;
+use backprop_data::tabular::{align_to_model, labels_as_values};
 use backprop_data::{
     train_test_split, train_validation_split, BuiltIn, CsvOptions, Dataset, GenerateOptions,
-    Targets,
 };
 use std::path::PathBuf;
 
@@ -144,9 +146,14 @@ pub fn split(
             .as_deref()
             .unwrap_or(std::path::Path::new(""));
         let model_file = source.display().to_string();
-        data = align::align_to_model(data, metadata, &model_file, &mut summary)?;
+        let task = metadata.task().map_err(|reason| {
+            CliError::usage(format!("{model_file}: invalid backprop metadata: {reason}"))
+        })?;
+        let outputs = metadata.architecture.sizes.last().copied().unwrap_or(0);
+        let columns = model_columns(metadata, task, outputs);
+        data = align_to_model(data, &columns, &model_file, &mut summary)?;
         own_test = own_test
-            .map(|test| align::align_to_model(test, metadata, &model_file, &mut summary))
+            .map(|test| align_to_model(test, &columns, &model_file, &mut summary))
             .transpose()?;
     }
     let task = if data.is_classification() {
@@ -179,18 +186,4 @@ pub fn split(
         target_name: loaded.target_name,
         summary,
     })
-}
-
-/// Class labels become one value column (the class index), for `--task regress`.
-fn labels_as_values(data: Dataset) -> Dataset {
-    match &data.targets {
-        Targets::Classes { labels, .. } => {
-            let values = Matrix::from_fn(labels.len(), 1, |row, _| labels[row] as f32);
-            Dataset {
-                targets: Targets::Values(values),
-                ..data
-            }
-        }
-        Targets::Values(_) => data,
-    }
 }

@@ -4,17 +4,17 @@
 //! names), macro and weighted averages, and the confusion matrix. Regression: MSE, MAE and R²
 //! in the targets' units. The figures come from [`backprop::evaluation`]; the human report goes
 //! to stderr and `--json` prints one JSON object with the same figures on stdout (fractions in
-//! [0, 1]). CSV data is read in chunks (see [`crate::csv_input`]); only the predicted and true
+//! [0, 1]). CSV data is read in chunks (see [`backprop_data::tabular::ModelInputStream`]); only the predicted and true
 //! labels (or values) are kept.
 
-use crate::csv_input::CHUNK_ROWS;
 use crate::exit::CliError;
 use crate::labeled_data::{Generate, LabeledData, ModelTargets};
-use crate::model_file::{argmax_rows, LoadedModel};
+use crate::model_file::LoadedModel;
 use crate::output_file::print_stdout_line;
 use crate::report::{format_percent, say};
 use backprop::evaluation::{ClassScores, ClassificationReport, RegressionReport};
 use backprop::Matrix;
+use backprop_data::tabular::CHUNK_ROWS;
 use backprop_data::TargetColumn;
 use clap::Args;
 use serde_json::{json, Value};
@@ -65,7 +65,7 @@ pub fn run(arguments: &EvaluateArgs) -> Result<(), CliError> {
         let outputs = model.predict(&chunk.features)?;
         match chunk.targets {
             ModelTargets::Classes(labels) => {
-                predicted.extend(argmax_rows(&outputs));
+                predicted.extend(outputs.argmax_rows());
                 actual.extend(labels);
             }
             ModelTargets::Values(values) => {

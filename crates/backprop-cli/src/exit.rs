@@ -8,6 +8,7 @@
 //! Clap's own parse errors also exit with 2, before any of this runs.
 
 use backprop::Error as ModelError;
+use backprop_data::tabular::TabularError;
 use backprop_data::DataError;
 use std::fmt;
 
@@ -95,6 +96,18 @@ impl From<DataError> for CliError {
     }
 }
 
+impl From<TabularError> for CliError {
+    /// The input's faults (a missing file among them) are bad input; an existing input that
+    /// cannot be opened or read is a failure while running.
+    fn from(error: TabularError) -> Self {
+        match error {
+            TabularError::Data(error) => Self::from(error),
+            error if error.is_bad_input() => Self::Usage(error.to_string()),
+            error => Self::Runtime(error.to_string()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,7 +128,10 @@ mod tests {
         assert!(text.contains("learning-rate"), "{text}");
         let config = CliError::from(ModelError::Config("bad".into()));
         assert_eq!(config.exit_code(), EXIT_USAGE);
-        let data = CliError::from(DataError::ZeroBatchSize);
+        let data = CliError::from(DataError::InvalidFraction {
+            purpose: "test",
+            fraction: 1.5,
+        });
         assert_eq!(data.exit_code(), EXIT_USAGE);
     }
 }

@@ -3,21 +3,18 @@
 //! it), with the targets put in the model's terms: class indices into the model's classes, or
 //! values in the targets' units.
 
-use crate::csv_input::CsvInput;
-use crate::csv_text::list_names;
 use crate::exit::CliError;
 use crate::model_file::LoadedModel;
-use crate::target_encoding::{encode_cells, encode_dataset};
 use backprop::train::Task;
 use backprop::Matrix;
 use backprop_data::mnist::find_mnist_files;
+use backprop_data::tabular::{list_names, ModelInputStream, TargetEncoder};
 use backprop_data::{
     images_and_labels, read_idx_file, DataSpec, Dataset, GenerateOptions, TargetColumn,
 };
-use std::collections::HashMap;
 use std::path::Path;
 
-pub use crate::target_encoding::ModelTargets;
+pub use backprop_data::tabular::ModelTargets;
 
 /// Rows with their targets.
 #[derive(Clone, Debug)]
@@ -30,16 +27,14 @@ pub struct LabeledChunk {
 
 /// Where the rows come from.
 enum Rows {
-    Csv(Box<CsvInput>),
+    Csv(Box<ModelInputStream>),
     Memory { data: Dataset, next: usize },
 }
 
 /// Labelled rows for one model.
 pub struct LabeledData {
     rows: Rows,
-    classes: HashMap<String, usize>,
-    task: Task,
-    outputs: usize,
+    targets: TargetEncoder,
     /// What the rows are, for the report: `iris.csv`, `the t10k part of mnist:DIR`, …
     pub description: String,
     /// Said to the user before the figures (such as "the whole built-in set").
@@ -98,17 +93,9 @@ impl LabeledData {
                 )));
             }
         }
-        let classes = model
-            .classes
-            .iter()
-            .enumerate()
-            .map(|(index, name)| (name.clone(), index))
-            .collect();
         Ok(Self {
             rows,
-            classes,
-            task: model.task,
-            outputs: model.output_width(),
+            targets: TargetEncoder::new(&model.columns().outputs),
             description,
             notes,
         })
@@ -130,14 +117,11 @@ impl LabeledData {
                     return Ok(None);
                 };
                 let names = input.target_names();
-                let targets = encode_cells(
+                let targets = self.targets.encode_cells(
                     &chunk.targets,
                     &chunk.lines,
                     &names,
                     input.file(),
-                    self.task,
-                    &self.classes,
-                    self.outputs,
                 )?;
                 Ok(Some(LabeledChunk {
                     features: chunk.features,
@@ -152,13 +136,7 @@ impl LabeledData {
                 let indices: Vec<usize> = (*next..end).collect();
                 *next = end;
                 let part = data.subset(&indices);
-                let targets = encode_dataset(
-                    &part.targets,
-                    &self.classes,
-                    self.task,
-                    self.outputs,
-                    &data.name,
-                )?;
+                let targets = self.targets.encode_dataset(&part.targets, &data.name)?;
                 Ok(Some(LabeledChunk {
                     features: part.features,
                     targets,
@@ -175,7 +153,7 @@ fn open_csv(
     path: &Path,
     model: &LoadedModel,
     targets: &[TargetColumn],
-) -> Result<CsvInput, CliError> {
+) -> Result<ModelInputStream, CliError> {
     let specs = model.feature_specs()?;
     let needed = if model.task == Task::Classification {
         1
@@ -189,7 +167,7 @@ fn open_csv(
             .map(TargetColumn::Name)
             .collect();
     }
-    let mut input = CsvInput::open(path, &specs)?;
+    let mut input = ModelInputStream::open(path, &specs)?;
     if targets.is_empty() {
         // A stored target name this file does not have is no use: fall back to the columns
         // the model does not read.

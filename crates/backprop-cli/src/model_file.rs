@@ -7,10 +7,11 @@
 //! to read it is a failure while running, exit 1.
 
 use crate::exit::CliError;
-use backprop::model::{Model, ModelError, NamedTensor};
+use backprop::model::{Model, ModelError, ModelMetadata, NamedTensor};
 use backprop::train::Task;
 use backprop::Matrix;
-use backprop_data::csv_file::{feature_specs, FeatureSpec};
+use backprop_data::csv_file::FeatureSpec;
+use backprop_data::tabular::{ModelColumns, ModelOutputs};
 use backprop_data::CategoricalColumn;
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -92,14 +93,9 @@ impl LoadedModel {
                 path.display()
             ))
         })?;
-        let outputs = model.network.output_width();
-        let classes = match (task, &model.metadata.preprocessing.class_names) {
-            (Task::Regression, _) => Vec::new(),
-            (Task::Classification, Some(names)) => names.clone(),
-            (Task::Classification, None) => {
-                let count = if outputs == 1 { 2 } else { outputs };
-                (0..count).map(|class| class.to_string()).collect()
-            }
+        let classes = match model_outputs(&model.metadata, task, model.network.output_width()) {
+            ModelOutputs::Classes(names) => names,
+            ModelOutputs::Values(_) => Vec::new(),
         };
         Ok(Self {
             model,
@@ -129,18 +125,14 @@ impl LoadedModel {
         self.task == Task::Classification && self.output_width() == 1 && self.classes.len() == 2
     }
 
+    /// The model's input columns and outputs, in the data's terms.
+    pub fn columns(&self) -> ModelColumns {
+        model_columns(&self.model.metadata, self.task, self.output_width())
+    }
+
     /// The model's input columns, as the CSV reader matches them by name.
     pub fn feature_specs(&self) -> Result<Vec<FeatureSpec>, CliError> {
-        let preprocessing = &self.model.metadata.preprocessing;
-        let categories: Vec<CategoricalColumn> = preprocessing
-            .categorical
-            .iter()
-            .map(|encoding| CategoricalColumn {
-                name: encoding.column.clone(),
-                categories: encoding.categories.clone(),
-            })
-            .collect();
-        feature_specs(&preprocessing.feature_names, &categories).map_err(|error| {
+        self.columns().feature_specs().map_err(|error| {
             CliError::usage(format!(
                 "{}: invalid feature encoding: {error}",
                 self.name()
@@ -170,6 +162,37 @@ impl LoadedModel {
     }
 }
 
+/// What a model predicts: its class names (`"0"`, `"1"`, … when it stores none; two for a
+/// single sigmoid unit), or its number of values.
+fn model_outputs(metadata: &ModelMetadata, task: Task, output_width: usize) -> ModelOutputs {
+    match (task, &metadata.preprocessing.class_names) {
+        (Task::Regression, _) => ModelOutputs::Values(output_width),
+        (Task::Classification, Some(names)) => ModelOutputs::Classes(names.clone()),
+        (Task::Classification, None) => {
+            let count = if output_width == 1 { 2 } else { output_width };
+            ModelOutputs::Classes((0..count).map(|class| class.to_string()).collect())
+        }
+    }
+}
+
+/// A model's metadata in the data crate's terms: its input features, its categorical
+/// columns and what it predicts.
+pub fn model_columns(metadata: &ModelMetadata, task: Task, output_width: usize) -> ModelColumns {
+    let preprocessing = &metadata.preprocessing;
+    ModelColumns {
+        feature_names: preprocessing.feature_names.clone(),
+        categorical: preprocessing
+            .categorical
+            .iter()
+            .map(|encoding| CategoricalColumn {
+                name: encoding.column.clone(),
+                categories: encoding.categories.clone(),
+            })
+            .collect(),
+        outputs: model_outputs(metadata, task, output_width),
+    }
+}
+
 /// Prefixes the file name when the message does not already carry it.
 fn with_file(error: CliError, path: &Path) -> CliError {
     let file = path.display().to_string();
@@ -184,35 +207,9 @@ fn with_file(error: CliError, path: &Path) -> CliError {
     }
 }
 
-/// The index of the largest value in each row (the first on ties).
-pub fn argmax_rows(outputs: &Matrix<f32>) -> Vec<usize> {
-    (0..outputs.rows())
-        .map(|row| {
-            outputs
-                .row(row)
-                .iter()
-                .enumerate()
-                .fold((0, f32::NEG_INFINITY), |(best, value), (index, &v)| {
-                    if v > value {
-                        (index, v)
-                    } else {
-                        (best, value)
-                    }
-                })
-                .0
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn argmax_takes_the_first_largest() {
-        let outputs = Matrix::from_rows(&[[0.1, 0.7, 0.7], [0.9, 0.05, 0.05]]).unwrap();
-        assert_eq!(argmax_rows(&outputs), [1, 0]);
-    }
 
     #[test]
     fn missing_files_are_usage_errors_naming_the_file() {

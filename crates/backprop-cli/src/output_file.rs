@@ -1,87 +1,63 @@
-//! Output files written atomically: into a temporary file in the target's folder, fsynced,
+//! Output files written atomically, with the workspace's one writer
+//! ([`backprop_tensor::atomic_file`]): into a temporary file in the target's folder, fsynced,
 //! then renamed over the target. A command that fails midway (or is killed) leaves nothing
-//! under the final name, and an existing file there stays as it was until the rename.
+//! under the final name, and an existing file there stays as it was until the rename. This
+//! module only words the writer's failures as the command line's errors (exit 1).
 
 use crate::exit::CliError;
+use backprop_tensor::atomic_file::{self, WriteStage};
 use std::fs::File;
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use tempfile::NamedTempFile;
+use std::path::Path;
 
 /// A file being written; it appears under its name only on [`AtomicFile::commit`].
 #[derive(Debug)]
-pub struct AtomicFile {
-    temporary: NamedTempFile,
-    path: PathBuf,
-}
+pub struct AtomicFile(atomic_file::AtomicFile);
 
 impl AtomicFile {
     /// Creates the temporary file next to `path`; fails (exit 1) when the folder cannot be
     /// written, before any work is done.
     pub fn create(path: &Path) -> Result<Self, CliError> {
-        let folder = match path.parent() {
-            Some(parent) if !parent.as_os_str().is_empty() => parent,
-            _ => Path::new("."),
-        };
-        let name = path
-            .file_name()
-            .map(|name| name.to_string_lossy().into_owned())
-            .ok_or_else(|| CliError::usage(format!("--out {}: not a file name", path.display())))?;
-        let prefix = format!(".{name}.");
-        let mut builder = tempfile::Builder::new();
-        builder.prefix(&prefix).suffix(".tmp");
-        // Created as any new file is (0666 less the umask), not with tempfile's private 0600.
-        #[cfg(unix)]
-        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-        let temporary = builder.tempfile_in(folder).map_err(|error| {
-            CliError::io(
-                format!(
-                    "{}: cannot create a file in {}",
-                    path.display(),
-                    folder.display()
-                ),
-                error,
-            )
-        })?;
-        Ok(Self {
-            temporary,
-            path: path.to_path_buf(),
-        })
+        if path.file_name().is_none() {
+            return Err(CliError::usage(format!(
+                "--out {}: not a file name",
+                path.display()
+            )));
+        }
+        atomic_file::AtomicFile::create(path)
+            .map(Self)
+            .map_err(|error| {
+                CliError::io(
+                    format!(
+                        "{}: cannot create a file in {}",
+                        path.display(),
+                        error.path.display()
+                    ),
+                    error.source,
+                )
+            })
     }
 
     /// The temporary file, to write into.
     pub fn file(&mut self) -> &mut File {
-        self.temporary.as_file_mut()
+        self.0.file()
     }
 
     /// The final name.
     pub fn path(&self) -> &Path {
-        &self.path
+        self.0.path()
     }
 
     /// Syncs the temporary file to disk and renames it to its final name.
     pub fn commit(self) -> Result<(), CliError> {
-        let path = self.path;
-        self.temporary.as_file().sync_all().map_err(|error| {
-            CliError::io(format!("{}: cannot sync to disk", path.display()), error)
-        })?;
-        self.temporary.persist(&path).map_err(|error| {
-            CliError::io(
-                format!("{}: cannot rename into place", path.display()),
-                error.error,
-            )
-        })?;
-        #[cfg(unix)]
-        if let Some(folder) = path
-            .parent()
-            .filter(|parent| !parent.as_os_str().is_empty())
-        {
-            // Makes the rename durable; a failure leaves a complete file in place.
-            if let Ok(directory) = File::open(folder) {
-                let _ = directory.sync_all();
-            }
-        }
-        Ok(())
+        let path = self.0.path().display().to_string();
+        self.0.commit().map_err(|error| {
+            let what = match error.stage {
+                WriteStage::Sync => "cannot sync to disk",
+                _ => "cannot rename into place",
+            };
+            CliError::io(format!("{path}: {what}"), error.source)
+        })
     }
 }
 

@@ -3,7 +3,8 @@
 //! Input: a CSV file (plain or gzip), standard input (`-`, CSV, plain or gzip), an IDX images
 //! file (plain or gzip), or `mnist:DIR` (its `t10k` images). CSV columns are matched to the
 //! model's stored feature names, in any order; extra columns, the target among them, are
-//! ignored; a missing feature column is an error naming it (see [`crate::csv_input`]).
+//! ignored; a missing feature column is an error naming it (see
+//! [`backprop_data::tabular::ModelInputStream`]).
 //!
 //! Streaming: CSV input is read record by record and predicted in chunks of
 //! [`CHUNK_ROWS`] rows, so memory does not grow with the input; gzip is decoded as a stream.
@@ -13,16 +14,16 @@
 //! Output (see [`crate::predict_output`]) goes to stdout, or with `--out FILE` to a temporary
 //! file renamed into place at the end, so that a failure leaves no half-written file.
 
-use crate::csv_input::{CsvInput, CHUNK_ROWS};
-use crate::csv_text::list_names;
 use crate::exit::CliError;
 use crate::model_file::LoadedModel;
 use crate::output_file::AtomicFile;
 use crate::predict_output::{OutputFormat, PredictionWriter};
 use crate::report::say;
 use backprop::Matrix;
+use backprop_data::idx::GZIP_MAGIC;
 use backprop_data::mnist::candidate_names;
 use backprop_data::spec::MNIST_PREFIX;
+use backprop_data::tabular::{list_names, ModelInputStream, CHUNK_ROWS};
 use backprop_data::{read_idx_file, IdxArray};
 use clap::Args;
 use std::io::{self, BufWriter, Read, Write};
@@ -54,7 +55,7 @@ type FeatureChunk = (Matrix<f32>, Vec<u64>);
 
 /// The rows to predict.
 enum Rows {
-    Csv(Box<CsvInput>),
+    Csv(Box<ModelInputStream>),
     Images { pixels: Matrix<f32>, next: usize },
 }
 
@@ -185,7 +186,12 @@ fn open_rows(
     if input != "-" && looks_like_idx(path) {
         return Ok((images(read_idx_file(path)?, model)?, "image"));
     }
-    let csv = CsvInput::open(path, &model.feature_specs()?)?;
+    let specs = model.feature_specs()?;
+    let csv = if input == "-" {
+        ModelInputStream::from_reader(Box::new(io::stdin().lock()), "<stdin>".into(), &specs)?
+    } else {
+        ModelInputStream::open(path, &specs)?
+    };
     let ignored = csv.ignored_columns();
     if !quiet && !ignored.is_empty() {
         say(format_args!(
@@ -237,7 +243,7 @@ fn looks_like_idx(path: &Path) -> bool {
         return false;
     }
     let rest = io::Cursor::new(head[..2].to_vec()).chain(file);
-    let mut reader: Box<dyn Read> = if head[..2] == [0x1f, 0x8b] {
+    let mut reader: Box<dyn Read> = if head[..2] == GZIP_MAGIC {
         Box::new(flate2::read::MultiGzDecoder::new(rest))
     } else {
         Box::new(rest)

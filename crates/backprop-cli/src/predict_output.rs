@@ -8,7 +8,7 @@
 //! JSON is one object, `{"model", "task", "classes", "predictions": [...]}`, written as the
 //! rows come so that it never has to be held in memory.
 
-use crate::model_file::{argmax_rows, LoadedModel};
+use crate::model_file::LoadedModel;
 use backprop::train::Task;
 use backprop::Matrix;
 use clap::ValueEnum;
@@ -98,7 +98,7 @@ impl<W: Write> PredictionWriter<W> {
     /// probabilities or values.
     pub fn write_chunk(&mut self, indices: &[u64], predictions: &Matrix<f32>) -> io::Result<()> {
         let labels = match self.task {
-            Task::Classification => argmax_rows(predictions),
+            Task::Classification => predictions.argmax_rows(),
             Task::Regression => Vec::new(),
         };
         for (row, &index) in indices.iter().enumerate() {

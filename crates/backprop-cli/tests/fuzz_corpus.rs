@@ -1,24 +1,8 @@
 //! Replays the fuzz corpora of the command line's value parsers (`fuzz/corpus/cli_parse`) and
 //! of its streaming CSV reader for `predict` and `evaluate` (`fuzz/corpus/csv_stream`) as
 //! plain tests on stable: every input goes through the same entry function the cargo-fuzz
-//! target calls (`fuzz/entries/*.rs`), which panics only on a bug.
-
-#[path = "../src/parse.rs"]
-#[allow(dead_code)]
-mod parse;
-
-#[path = "../src/csv_input.rs"]
-#[allow(dead_code)]
-mod csv_input;
-#[path = "../src/csv_stream.rs"]
-#[allow(dead_code)]
-mod csv_stream;
-#[path = "../src/csv_text.rs"]
-#[allow(dead_code)]
-mod csv_text;
-#[path = "../src/exit.rs"]
-#[allow(dead_code)]
-mod exit;
+//! target calls (`fuzz/entries/*.rs`), which panics only on a bug. The entries call the
+//! `backprop_cli` library and `backprop_data`, as the fuzz crate does.
 
 #[path = "../../../fuzz/entries/cli_parse.rs"]
 mod cli_parse_entry;

@@ -1,10 +1,10 @@
 //! The one error type of this crate: every problem with user-supplied data or arguments
-//! (sample counts, noise, split fractions, tiny classes, batch sizes, inconsistent shapes) is a
+//! (sample counts, noise, split fractions, tiny classes, inconsistent shapes) is a
 //! [`DataError`] with a message that names the offending value.
 
 use backprop_tensor::TensorError;
 
-/// Something is wrong with a data set or with the arguments used to make, split or batch one.
+/// Something is wrong with a data set or with the arguments used to make or split one.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum DataError {
     /// A built-in name that does not exist.
@@ -87,9 +87,6 @@ pub enum DataError {
         /// Rows of that class.
         count: usize,
     },
-    /// A batch size of zero.
-    #[error("the batch size must be at least 1, got 0")]
-    ZeroBatchSize,
     /// Features and targets disagree on the number of rows.
     #[error("the features have {features} rows but the targets have {targets}")]
     RowCountMismatch {

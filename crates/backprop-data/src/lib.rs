@@ -4,15 +4,20 @@
 //! regression values), the built-in sets ([`BuiltIn`]: TensorFlow Playground's 2-D generators,
 //! scikit-learn's moons, the XOR truth table and the real 8×8 [`digits`]), seeded stratified
 //! splits ([`train_test_split`]), scaling fitted on the training part
-//! (standard x′ = (x − μ)/σ, min-max x′ = (x − min)/(max − min); [`Scaler`], [`TargetScaler`])
-//! and seeded mini-batches ([`epoch_batches`]).
+//! (standard x′ = (x − μ)/σ, min-max x′ = (x − min)/(max − min); [`Scaler`], [`TargetScaler`]),
+//! CSV ([`csv_file`]) and IDX ([`idx`]) files, and the tabular preprocessing every front end
+//! shares ([`tabular`]: cell rules, one-hot and target encoding, missing values, reading a
+//! CSV for a trained model, aligning data to a model's columns).
+//!
+//! Downloading MNIST and Fashion-MNIST ([`mod@download`]) needs the cargo feature `download`
+//! (off by default; the command line turns it on); without it the crate never touches the
+//! network.
 //!
 //! Every random step draws from its own ChaCha stream of the one user seed (data generation,
 //! test split, validation split), so none of them shifts another or the weight initialisation.
 //!
 //! ```
-//! use backprop_data::{epoch_batches, train_test_split, BuiltIn, GenerateOptions, ScalerKind};
-//! use backprop_tensor::SeededRng;
+//! use backprop_data::{train_test_split, BuiltIn, GenerateOptions, ScalerKind};
 //!
 //! let options = GenerateOptions { samples: 200, noise: 0.1, seed: 42 };
 //! let data = BuiltIn::Spiral.load(&options).unwrap();
@@ -26,14 +31,10 @@
 //! let x = scaler.transform(&train.features);
 //! let mean: f32 = x.as_slice().iter().step_by(2).sum::<f32>() / 150.0;
 //! assert!(mean.abs() < 1e-6);
-//!
-//! let batches = epoch_batches(train.len(), 64, &mut SeededRng::new(42), true).unwrap();
-//! assert_eq!(batches.iter().map(Vec::len).collect::<Vec<_>>(), [64, 64, 22]);
 //! ```
 
 #![warn(missing_docs)]
 
-mod batch;
 mod builtin;
 mod classic;
 pub mod csv_file;
@@ -48,9 +49,9 @@ mod scale;
 pub mod spec;
 mod split;
 mod statistics;
+pub mod tabular;
 mod target_scale;
 
-pub use batch::{epoch_batches, BatchOrder};
 pub use builtin::{
     BuiltIn, GenerateOptions, DATA_GENERATION_STREAM, MAX_NOISE, MAX_SAMPLES, MIN_SAMPLES,
 };
@@ -60,9 +61,9 @@ pub use csv_file::{
 };
 pub use dataset::{one_hot, CategoricalColumn, Dataset, Targets};
 pub use digits::{digits, DIGITS_PIXELS, DIGITS_ROWS};
-pub use download::{
-    download, download_files, verify_file, DownloadOptions, RemoteDataset, RemoteFile,
-};
+#[cfg(feature = "download")]
+pub use download::{download, download_files, DownloadOptions};
+pub use download::{verify_file, RemoteDataset, RemoteFile};
 pub use error::DataError;
 pub use idx::{images_and_labels, parse_idx, read_idx_file, IdxArray};
 pub use mnist::load_mnist_dir;

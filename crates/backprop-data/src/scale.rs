@@ -152,6 +152,23 @@ impl Scaler {
         self.apply(scaled, true)
     }
 
+    /// The scaler as one affine map per column, x′ = (x − center)/scale, the form a model file
+    /// stores: (mean, σ) for standard, (min, max − min) for min-max with the constant-column
+    /// divisor of 1; `None` for the identity.
+    pub fn affine(&self) -> Option<(Vec<f64>, Vec<f64>)> {
+        match self {
+            Scaler::Standard { mean, std } => Some((mean.clone(), std.clone())),
+            Scaler::MinMax { min, max } => Some((
+                min.clone(),
+                min.iter()
+                    .zip(max)
+                    .map(|(&low, &high)| range_or_one(low, high))
+                    .collect(),
+            )),
+            Scaler::None => None,
+        }
+    }
+
     #[track_caller]
     fn apply<T: Float>(&self, matrix: &Matrix<T>, inverse: bool) -> Matrix<T> {
         match self {
@@ -184,6 +201,16 @@ impl FromStr for ScalerKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn affine_form_keeps_the_constant_column_divisor() {
+        let features = Matrix::from_rows(&[[0.0f32, 5.0], [2.0, 5.0]]).unwrap();
+        let (center, scale) = ScalerKind::MinMax.fit(&features).affine().unwrap();
+        assert_eq!((center, scale), (vec![0.0, 5.0], vec![2.0, 1.0]));
+        let (center, scale) = ScalerKind::Standard.fit(&features).affine().unwrap();
+        assert_eq!((center, scale), (vec![1.0, 5.0], vec![1.0, 1.0]));
+        assert!(ScalerKind::None.fit(&features).affine().is_none());
+    }
     use proptest::prelude::*;
 
     fn sample() -> Matrix<f32> {

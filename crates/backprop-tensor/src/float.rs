@@ -65,6 +65,8 @@ pub trait Float:
     fn powi(self, exponent: i32) -> Self;
     /// True unless NaN or infinite.
     fn is_finite(self) -> bool;
+    /// True for NaN.
+    fn is_nan(self) -> bool;
     /// The larger of two values (NaN-ignoring, as `f64::max`).
     fn max(self, other: Self) -> Self;
     /// The smaller of two values (NaN-ignoring, as `f64::min`).
@@ -137,6 +139,10 @@ macro_rules! impl_float {
             #[inline]
             fn is_finite(self) -> bool {
                 <$t>::is_finite(self)
+            }
+            #[inline]
+            fn is_nan(self) -> bool {
+                <$t>::is_nan(self)
             }
             #[inline]
             fn max(self, other: Self) -> Self {

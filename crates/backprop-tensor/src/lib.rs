@@ -4,7 +4,8 @@
 //! default, `f64` for gradient checks), elementwise operations, row and column sums, the
 //! broadcast bias add Z = X·Wᵀ + 1·bᵀ, matrix products behind one GEMM wrapper
 //! ([`matmul`]), seeded random fills from ChaCha8 ([`SeededRng`]), run-time AVX-512 dispatch for
-//! elementwise kernels ([`simd`]) and a vectorisable eˣ ([`vector_math`]).
+//! elementwise kernels ([`simd`]), a vectorisable eˣ ([`vector_math`]), the one row-wise
+//! [`argmax`] with its NaN rule, and the workspace's one atomic file writer ([`atomic_file`]).
 //!
 //! ```
 //! use backprop_tensor::{Matrix, SeededRng};
@@ -20,6 +21,7 @@
 
 #![warn(missing_docs)]
 
+pub mod atomic_file;
 mod buffer;
 mod cpu;
 mod error;
@@ -37,5 +39,5 @@ pub use cpu::cpu_features;
 pub use error::TensorError;
 pub use float::Float;
 pub use matmul::Transpose;
-pub use matrix::Matrix;
+pub use matrix::{argmax, Matrix};
 pub use random::{RngState, SeededRng};

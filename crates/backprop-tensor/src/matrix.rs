@@ -338,19 +338,12 @@ impl<T: Float> Matrix<T> {
 
     /// Sums down each column: a 1 × cols matrix (the bias gradient Σₓ δₓ).
     ///
-    /// Rows are added in order, one after another, so the result does not depend on threads.
+    /// Rows are added in order, one after another, so the result does not depend on threads
+    /// ([`Matrix::column_sums_into`] without a buffer to reuse).
     pub fn column_sums(&self) -> Self {
-        let mut sums = vec![T::ZERO; self.cols];
-        if self.cols > 0 {
-            for row in self.data.chunks_exact(self.cols) {
-                sums.iter_mut().zip(row).for_each(|(s, &v)| *s += v);
-            }
-        }
-        Self {
-            rows: 1,
-            cols: self.cols,
-            data: sums,
-        }
+        let mut sums = Self::zeros(1, self.cols);
+        self.column_sums_into(&mut sums);
+        sums
     }
 
     /// Sums along each row: a rows × 1 matrix.
@@ -384,26 +377,42 @@ impl<T: Float> Matrix<T> {
         self.data.iter().fold(T::ZERO, |m, v| m.max(v.abs()))
     }
 
-    /// For each row, the column of its largest element (the first on ties).
+    /// For each row, [`argmax`] of it: the first NaN if there is one, else the first largest
+    /// element.
     pub fn argmax_rows(&self) -> Vec<usize> {
-        (0..self.rows)
-            .map(|i| {
-                let row = self.row(i);
-                let mut best = 0;
-                for (j, &v) in row.iter().enumerate() {
-                    if v > row[best] {
-                        best = j;
-                    }
-                }
-                best
-            })
-            .collect()
+        (0..self.rows).map(|i| argmax(self.row(i))).collect()
     }
 
     /// True when every element is finite.
     pub fn all_finite(&self) -> bool {
         self.data.iter().all(|v| v.is_finite())
     }
+}
+
+/// The index of the largest value in `values`, with the rule NumPy's and PyTorch's `argmax`
+/// follow: a NaN counts as larger than every number, so the first NaN wins; without NaN, the
+/// first of equal largest values wins (+∞ is larger than every finite value; a row of −∞ gives
+/// 0). An empty slice gives 0.
+///
+/// Prediction, evaluation and the training metrics all label a row with this one function, so a
+/// row with a NaN output gets the same label everywhere.
+///
+/// ```
+/// use backprop_tensor::argmax;
+/// assert_eq!(argmax(&[0.1f32, 0.7, 0.7]), 1);
+/// assert_eq!(argmax(&[0.1f32, f32::NAN, 0.9, f32::NAN]), 1);
+/// ```
+pub fn argmax<T: Float>(values: &[T]) -> usize {
+    let mut best = 0;
+    for (index, &value) in values.iter().enumerate() {
+        if value.is_nan() {
+            return index;
+        }
+        if value > values[best] {
+            best = index;
+        }
+    }
+    best
 }
 
 impl<T: Float> Index<(usize, usize)> for Matrix<T> {
@@ -459,6 +468,26 @@ mod tests {
         a.add_row_to_each_row(&Matrix::row_vector(&[10.0, 20.0, 30.0]));
         assert_eq!(a.row(1), &[14.0, 25.0, 36.0]);
         assert_eq!(a.sum(), 11.0 + 22.0 + 33.0 + 14.0 + 25.0 + 36.0);
+    }
+
+    #[test]
+    fn argmax_takes_the_first_nan_else_the_first_largest() {
+        let nan = f32::NAN;
+        let inf = f32::INFINITY;
+        assert_eq!(argmax(&[nan, 1.0, 2.0]), 0, "NaN first");
+        assert_eq!(argmax(&[1.0, nan, 2.0, nan]), 1, "NaN in the middle");
+        assert_eq!(argmax(&[3.0, 1.0, nan]), 2, "NaN last");
+        assert_eq!(argmax(&[inf, nan]), 1, "NaN beats +inf");
+        assert_eq!(argmax(&[0.1, 0.7, 0.7]), 1, "ties go to the first");
+        assert_eq!(argmax(&[2.0, 2.0]), 0);
+        assert_eq!(argmax(&[1.0, inf, inf, 3.0]), 1, "+inf is the largest");
+        assert_eq!(argmax(&[-inf, -inf, -inf]), 0, "all -inf");
+        assert_eq!(argmax(&[-inf, -1e30, -inf]), 1);
+        assert_eq!(argmax::<f32>(&[]), 0);
+        assert_eq!(argmax(&[-0.0f64, 0.0]), 0, "-0 and +0 are equal");
+        let outputs =
+            Matrix::from_rows(&[[0.1f32, 0.7, 0.7], [0.9, 0.05, 0.05], [0.2, nan, 0.9]]).unwrap();
+        assert_eq!(outputs.argmax_rows(), [1, 0, 1]);
     }
 
     #[test]

@@ -1,11 +1,12 @@
 //! Scaling and encoding the split data: a scaler fitted on the training part (or a model's,
 //! under `--init-from`) applied to every part, one-hot or 0/1 class targets, standardised
-//! regression targets, and the preprocessing the model file records.
+//! regression targets ([`backprop_data::tabular::training_targets`]), and the preprocessing
+//! the model file records, in its affine form ([`backprop_data::Scaler::affine`]).
 
 use super::{Part, Splits};
 use backprop::model::{AffineScaler, CategoricalEncoding, Preprocessing};
 use backprop::train::Task;
-use backprop::Matrix;
+use backprop_data::tabular::training_targets;
 use backprop_data::{CategoricalColumn, Dataset, Scaler, ScalerKind, TargetScaler, Targets};
 
 /// The parts of the data, scaled and encoded, and what the model file must say about them.
@@ -86,25 +87,11 @@ pub fn encode(splits: &Splits, scaling: Scaling<'_>, single_sigmoid: bool) -> Pr
 /// The model file's form of a fitted scaler: standard is (mean, σ), min-max is (min, range),
 /// with the data crate's fallback of 1 for a constant column.
 pub fn affine_scaler(scaler: Scaler) -> Option<AffineScaler> {
-    match scaler {
-        Scaler::Standard { mean, std } => Some(AffineScaler::standard(mean, std)),
-        Scaler::MinMax { min, max } => {
-            let range = min
-                .iter()
-                .zip(&max)
-                .map(|(low, high)| {
-                    let range = high - low;
-                    if range > 0.0 && range.is_finite() {
-                        range
-                    } else {
-                        1.0
-                    }
-                })
-                .collect();
-            Some(AffineScaler::min_max(min, range))
-        }
-        Scaler::None => None,
-    }
+    let (center, scale) = scaler.affine()?;
+    Some(match scaler {
+        Scaler::MinMax { .. } => AffineScaler::min_max(center, scale),
+        _ => AffineScaler::standard(center, scale),
+    })
 }
 
 /// A data set's categorical column as the model file records it.
@@ -126,20 +113,19 @@ fn encode_part(
         Some(scaler) => scaler.transform(&part.features),
         None => part.features.clone(),
     };
+    let targets = training_targets(&part.targets, single_sigmoid);
     match &part.targets {
-        Targets::Classes { labels, .. } if single_sigmoid => Part {
-            features,
-            targets: Matrix::from_fn(labels.len(), 1, |row, _| labels[row] as f32),
-            values: None,
-        },
         Targets::Values(values) => Part {
             features,
-            targets: target_scaler.map_or_else(|| values.clone(), |s| s.transform(values)),
+            targets: match target_scaler {
+                Some(scaler) => scaler.transform(&targets),
+                None => targets,
+            },
             values: Some(values.clone()),
         },
         Targets::Classes { .. } => Part {
             features,
-            targets: part.targets_matrix(),
+            targets,
             values: None,
         },
     }
@@ -148,6 +134,7 @@ fn encode_part(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use backprop::Matrix;
 
     #[test]
     fn min_max_scalers_keep_the_constant_column_fallback() {

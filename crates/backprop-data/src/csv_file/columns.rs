@@ -2,8 +2,9 @@
 //! (numeric or categorical features; regression values, integer or string class labels).
 
 use super::error::CsvError;
-use super::text::{Number, Table};
+use super::text::Table;
 use super::{TargetColumn, TaskHint, MAX_INFERRED_INTEGER_CLASSES};
+use crate::tabular::cells::Number;
 use std::collections::BTreeSet;
 
 /// What pass 1 learns about one column, from the kept rows' non-missing cells.

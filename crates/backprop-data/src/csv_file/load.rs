@@ -8,8 +8,9 @@ use super::columns::{
     TargetKind,
 };
 use super::error::CsvError;
-use super::text::{is_missing, Number, Table};
+use super::text::Table;
 use super::{CsvOptions, CsvSummary, MissingPolicy, TaskHint, MAX_CLASSES, MAX_FEATURES};
+use crate::tabular::cells::{is_missing, Number};
 use crate::{CategoricalColumn, DataError, Dataset, Targets};
 use backprop_tensor::Matrix;
 use csv::StringRecord;

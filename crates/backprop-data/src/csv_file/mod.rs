@@ -21,12 +21,15 @@
 //!   mean (the most frequent category for categorical columns). A missing target drops the row
 //!   under both `drop` and `mean`.
 //! - **Limits.** The input is decompressed once and parsed in passes over the same buffer,
-//!   without a string per cell. At most 100,000 columns are read, at most [`MAX_FEATURES`]
-//!   encoded feature columns and [`MAX_CLASSES`] classes are made, and the feature matrix may
-//!   take at most 32 times the decompressed input (or 256 MiB, whichever is larger).
+//!   without a string per cell. At most [`MAX_COLUMNS`](crate::tabular::MAX_COLUMNS) columns
+//!   are read, at most [`MAX_FEATURES`] encoded feature columns and [`MAX_CLASSES`] classes are
+//!   made, and the feature matrix may take at most 32 times the decompressed input (or
+//!   256 MiB, whichever is larger).
 //!
-//! For `predict`, [`read_model_input`] maps a new file's columns onto a model's stored
-//! [`FeatureSpec`]s by name.
+//! For a trained model, [`read_model_input`] maps a new file's columns onto the model's stored
+//! [`FeatureSpec`]s by name, reading the whole file (so missing cells can take this file's
+//! column means); `predict` and `evaluate` stream theirs instead, with
+//! [`ModelInputStream`](crate::tabular::ModelInputStream).
 //!
 //! ```
 //! use backprop_data::csv_file::{parse_csv, CsvOptions};
@@ -44,12 +47,9 @@ mod load;
 mod model_input;
 mod text;
 
+pub use crate::tabular::cells::{detect_delimiter, is_missing};
 pub use error::CsvError;
-pub use model_input::{
-    feature_specs, load_model_input, read_features_for_model, read_model_input, FeatureSpec,
-    ModelInput,
-};
-pub use text::{detect_delimiter, is_missing};
+pub use model_input::{feature_specs, load_model_input, read_model_input, FeatureSpec, ModelInput};
 
 use crate::{DataError, Dataset};
 use std::path::Path;

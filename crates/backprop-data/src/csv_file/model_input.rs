@@ -7,8 +7,9 @@
 use super::columns::resolve_target;
 use super::error::{list_columns, CsvError};
 use super::load::check_matrix_size;
-use super::text::{self, is_missing, Number, Table};
+use super::text::{self, Table};
 use super::{CsvOptions, MissingPolicy};
+use crate::tabular::cells::{is_missing, Number};
 use crate::{CategoricalColumn, DataError};
 use backprop_tensor::Matrix;
 use csv::StringRecord;
@@ -171,18 +172,6 @@ pub fn load_model_input(
         message: error.to_string(),
     })?;
     read_model_input(&bytes, &file, feature_columns, options)
-}
-
-/// The features of `bytes` (a CSV, plain or gzip) for a model whose input columns are
-/// `feature_columns`, with the warnings. See [`read_model_input`].
-pub fn read_features_for_model(
-    bytes: &[u8],
-    source_name: &str,
-    feature_columns: &[FeatureSpec],
-    options: &CsvOptions,
-) -> Result<(Matrix<f32>, Vec<String>), DataError> {
-    read_model_input(bytes, source_name, feature_columns, options)
-        .map(|input| (input.features, input.warnings))
 }
 
 /// Reads `bytes` (a CSV, plain or gzip; header, delimiter and missing policy from `options`)

@@ -1,28 +1,19 @@
-//! From bytes to rows: gzip decompression, the UTF-8 byte-order mark, delimiter detection, the
-//! header, blank lines, ragged rows, and what counts as a missing or a numeric cell.
+//! From bytes to rows: gzip decompression, the UTF-8 byte-order mark, the header, blank lines
+//! and ragged rows, by the shared CSV rules of [`crate::tabular::cells`] (delimiter detection,
+//! trimming, what counts as a missing or a numeric cell).
 //!
 //! The input stays in memory as one byte buffer and is parsed again on each pass, so no cell is
 //! ever copied into a per-cell `String`: peak memory is the decompressed input plus the result.
 
 use super::error::{list_columns, CsvError};
+use crate::idx::GZIP_MAGIC;
+use crate::tabular::cells::{
+    accepts_decimal_comma, detect_delimiter, is_blank, parse_number, reader, Number, MAX_COLUMNS,
+    UTF8_BOM,
+};
 use csv::StringRecord;
 use std::borrow::Cow;
 use std::io::Read;
-
-/// The two bytes every gzip member starts with.
-pub(crate) const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
-
-/// The UTF-8 encoding of U+FEFF, which some programs write at the start of a CSV file.
-const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
-
-/// The most columns a file may have (before one-hot encoding).
-pub(crate) const MAX_FILE_COLUMNS: usize = 100_000;
-
-/// Lines looked at to detect the delimiter.
-const DETECTION_LINES: usize = 20;
-
-/// The delimiters tried, in order of preference when they tie.
-const DELIMITERS: [u8; 3] = [b',', b';', b'\t'];
 
 /// The decompressed bytes: gzip when the data starts with the gzip magic bytes; a name ending in
 /// `.gz` on data without them is an error rather than a guess.
@@ -113,108 +104,6 @@ impl LineCounter {
     }
 }
 
-/// A CSV reader over `text` that trims cells, accepts rows of any length (raggedness is checked
-/// by [`Table::for_each_row`] to report the line), and reads the header as an ordinary row.
-fn reader(text: &[u8], delimiter: u8) -> csv::Reader<&[u8]> {
-    csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .delimiter(delimiter)
-        .from_reader(text)
-}
-
-/// A line holding nothing but whitespace reads as one empty field; it is skipped.
-fn is_blank(record: &StringRecord) -> bool {
-    record.len() == 1 && record.get(0).is_some_and(str::is_empty)
-}
-
-/// The field counts of the first non-blank rows with this delimiter.
-fn field_counts(text: &[u8], delimiter: u8) -> Vec<usize> {
-    let mut reader = reader(text, delimiter);
-    let mut record = StringRecord::new();
-    let mut counts = Vec::new();
-    while counts.len() < DETECTION_LINES {
-        match reader.read_record(&mut record) {
-            Ok(true) if is_blank(&record) => {}
-            Ok(true) => counts.push(record.len()),
-            Ok(false) | Err(_) => break,
-        }
-    }
-    counts
-}
-
-/// The delimiter among comma, semicolon and tab that splits the first 20 non-blank rows into
-/// the same number of fields, more than one; the most fields wins, and a tie goes to the
-/// earlier of comma, semicolon, tab. When none is consistent, the one giving the first row the
-/// most fields (so that the ragged row is then reported); comma when all give one field.
-pub fn detect_delimiter(text: &[u8]) -> u8 {
-    let mut consistent: Option<(usize, u8)> = None;
-    let mut widest_first: Option<(usize, u8)> = None;
-    for delimiter in DELIMITERS {
-        let counts = field_counts(text, delimiter);
-        let Some(&first) = counts.first() else {
-            continue;
-        };
-        if first < 2 {
-            continue;
-        }
-        if counts.iter().all(|&count| count == first)
-            && consistent.is_none_or(|(best, _)| first > best)
-        {
-            consistent = Some((first, delimiter));
-        }
-        if widest_first.is_none_or(|(best, _)| first > best) {
-            widest_first = Some((first, delimiter));
-        }
-    }
-    consistent
-        .or(widest_first)
-        .map_or(b',', |(_, delimiter)| delimiter)
-}
-
-/// Empty, `NA`, `N/A`, `NaN`, `null` and `?` (any case) mark a missing cell.
-pub fn is_missing(cell: &str) -> bool {
-    cell.is_empty()
-        || ["NA", "N/A", "NaN", "null", "?"]
-            .iter()
-            .any(|marker| cell.eq_ignore_ascii_case(marker))
-}
-
-/// What a (non-missing, trimmed) cell holds as a number.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) enum Number {
-    /// A number that fits in `f32`.
-    Finite(f32),
-    /// `inf`, `-inf`, `Infinity`, or a number beyond the range of `f32`.
-    NonFinite,
-    /// Not a number at all: text.
-    Text,
-}
-
-/// Reads a cell as an `f32` (Rust's float syntax: `1`, `-2.5`, `1e-3`, `.5`; correctly rounded,
-/// so the shortest decimal form of an `f32` reads back exactly).
-pub(crate) fn parse_number(cell: &str) -> Number {
-    match cell.parse::<f32>() {
-        Ok(value) if value.is_finite() => Number::Finite(value),
-        Ok(_) => Number::NonFinite,
-        Err(_) => Number::Text,
-    }
-}
-
-/// [`parse_number`], also accepting one decimal comma in place of the point (`1,5`), as written
-/// in semicolon-separated files from locales where the comma is the decimal separator.
-pub(crate) fn parse_number_decimal_comma(cell: &str) -> Number {
-    match parse_number(cell) {
-        Number::Text
-            if cell.bytes().filter(|&byte| byte == b',').count() == 1 && !cell.contains('.') =>
-        {
-            parse_number(&cell.replacen(',', ".", 1))
-        }
-        number => number,
-    }
-}
-
 /// The name given to column `index` (0-based) when the file has no header, or an empty header
 /// cell: `column_0`, `column_1`, … (0-based, like `--target INDEX`).
 pub(crate) fn generated_name(index: usize) -> String {
@@ -261,12 +150,12 @@ impl<'a> Table<'a> {
             }
         }
         let first_line = lines.line_of(text, &record);
-        if record.len() > MAX_FILE_COLUMNS {
+        if record.len() > MAX_COLUMNS {
             return Err(CsvError::TooManyColumns {
                 file: file.to_string(),
                 columns: record.len(),
                 after: "",
-                limit: MAX_FILE_COLUMNS,
+                limit: MAX_COLUMNS,
             });
         }
         if record.len() < 2 {
@@ -347,11 +236,7 @@ impl<'a> Table<'a> {
     /// What a (non-missing) cell holds as a number. With `;` as delimiter a decimal comma is
     /// accepted (`1,5`).
     pub fn number(&self, cell: &str) -> Number {
-        if self.delimiter == b';' {
-            parse_number_decimal_comma(cell)
-        } else {
-            parse_number(cell)
-        }
+        parse_number(cell, accepts_decimal_comma(self.delimiter))
     }
 
     /// The error for a missing cell at `column` (0-based) of the row at `line`.
@@ -423,35 +308,6 @@ fn read(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn delimiter_detection_prefers_consistent_then_comma() {
-        assert_eq!(detect_delimiter(b"a,b,c\n1,2,3\n"), b',');
-        assert_eq!(detect_delimiter(b"a;b;c\n1,5;2,5;3\n"), b';');
-        assert_eq!(detect_delimiter(b"a\tb\n1\t2\n"), b'\t');
-        assert_eq!(detect_delimiter(b"a;b,c\n1;2,3\n"), b',');
-        assert_eq!(detect_delimiter(b"\"x,y\";b\n\"1,2\";3\n"), b';');
-        assert_eq!(detect_delimiter(b"abc\n"), b',');
-        assert_eq!(detect_delimiter(b""), b',');
-    }
-
-    #[test]
-    fn missing_markers_and_numbers() {
-        for cell in ["", "NA", "na", "N/A", "NaN", "nan", "NULL", "?"] {
-            assert!(is_missing(cell), "{cell}");
-        }
-        assert!(!is_missing("0"));
-        assert_eq!(parse_number("1.5e1"), Number::Finite(15.0));
-        assert_eq!(parse_number("-inf"), Number::NonFinite);
-        assert_eq!(parse_number("Infinity"), Number::NonFinite);
-        assert_eq!(parse_number("1e39"), Number::NonFinite);
-        assert_eq!(parse_number("abc"), Number::Text);
-        assert_eq!(parse_number("1,5"), Number::Text);
-        assert_eq!(parse_number_decimal_comma("-1,5"), Number::Finite(-1.5));
-        assert_eq!(parse_number_decimal_comma("1,5e2"), Number::Finite(150.0));
-        assert_eq!(parse_number_decimal_comma("1,2,3"), Number::Text);
-        assert_eq!(parse_number_decimal_comma("1.2,3"), Number::Text);
-    }
 
     #[test]
     fn utf8_check_names_the_line_and_strips_the_bom() {

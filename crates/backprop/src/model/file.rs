@@ -10,7 +10,7 @@ use safetensors::tensor::{TensorInfo, TensorView};
 use safetensors::{Dtype, SafeTensors};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::Path;
 
 /// The safetensors metadata key whose value is the model's JSON metadata.
@@ -540,54 +540,21 @@ fn read_model_file(path: &Path) -> std::result::Result<Vec<u8>, ModelError> {
     Ok(bytes)
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same folder, written, fsynced,
+/// Writes `bytes` to `path` atomically with the workspace's one writer
+/// ([`backprop_tensor::atomic_file`]): a temporary file in the same folder, written, fsynced,
 /// then renamed over `path` (and the folder fsynced where the platform allows). On error the
 /// temporary file is removed and an existing file at `path` is left as it was.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::result::Result<(), ModelError> {
-    let file_name = path.display().to_string();
-    let folder = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let io = |action: String| {
-        let file_name = file_name.clone();
-        move |source| ModelError::Io {
-            file: file_name,
+    use backprop_tensor::atomic_file::{self, WriteStage};
+    atomic_file::write_atomically(path, bytes).map_err(|error| {
+        let action = match error.stage {
+            WriteStage::Create => format!("{} in {}", error.stage.action(), error.path.display()),
+            stage => stage.action().to_string(),
+        };
+        ModelError::Io {
+            file: path.display().to_string(),
             action,
-            source,
+            source: error.source,
         }
-    };
-    let prefix = format!(
-        ".{}.",
-        path.file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    );
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(&prefix).suffix(".tmp");
-    // Readable as any newly created file is (0666 less the umask), not tempfile's private 0600:
-    // the rename makes this the user's model file.
-    #[cfg(unix)]
-    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-    let mut temporary = builder.tempfile_in(folder).map_err(io(format!(
-        "create a temporary file in {}",
-        folder.display()
-    )))?;
-    temporary
-        .write_all(bytes)
-        .map_err(io("write the temporary file".into()))?;
-    temporary
-        .as_file()
-        .sync_all()
-        .map_err(io("sync the temporary file to disk".into()))?;
-    temporary
-        .persist(path)
-        .map_err(|e| e.error)
-        .map_err(io("rename the temporary file into place".into()))?;
-    #[cfg(unix)]
-    if let Ok(directory) = File::open(folder) {
-        // Makes the rename itself durable; a failure here leaves a complete file in place.
-        let _ = directory.sync_all();
-    }
-    Ok(())
+    })
 }

@@ -9,7 +9,7 @@
 //! Sums are accumulated in `f64`, batch after batch, in order.
 
 use crate::network::Network;
-use backprop_tensor::{Float, Matrix};
+use backprop_tensor::{argmax, Float, Matrix};
 use serde::{Deserialize, Serialize};
 
 /// What the network predicts, which decides the metrics.
@@ -163,17 +163,6 @@ impl MetricAccumulator {
         }
         metrics
     }
-}
-
-/// The column of a row's largest element, the first on ties (as [`Matrix::argmax_rows`]).
-fn argmax<T: Float>(row: &[T]) -> usize {
-    let mut best = 0;
-    for (j, &v) in row.iter().enumerate() {
-        if v > row[best] {
-            best = j;
-        }
-    }
-    best
 }
 
 /// Rows per forward pass when evaluating a whole set, to bound memory.

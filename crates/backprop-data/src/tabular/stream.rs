@@ -1,6 +1,6 @@
-//! The bytes under a streamed CSV input: a file or standard input, gzip decoded as a stream,
-//! line ends normalised, the byte-order mark dropped, the delimiter detected, and every
-//! record's true line number.
+//! The bytes under a streamed CSV input: a file or any reader (standard input), gzip decoded as
+//! a stream, line ends normalised, the byte-order mark dropped, the delimiter detected, and
+//! every record's true line number.
 //!
 //! Nothing here holds more than the detection prefix (the first 20 lines, at most 1 MiB) and
 //! the `csv` crate's buffer, so memory does not grow with the input.
@@ -9,8 +9,11 @@
 //! bytes pass through [`NormalisedLines`] first: `\r\n` and a lone `\r` become `\n`, and the
 //! offset of every line break is noted until the records before it have been read.
 
-use crate::csv_text::{detect_delimiter, Breaks, NormalisedLines, DETECTION_LINES};
-use crate::exit::CliError;
+use super::cells::{self, detect_delimiter, DETECTION_LINES, UTF8_BOM};
+use super::TabularError;
+use crate::idx::GZIP_MAGIC;
+use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
@@ -18,21 +21,84 @@ use std::rc::Rc;
 
 /// The most bytes read ahead to detect the delimiter.
 const DETECTION_BYTES: usize = 1 << 20;
-/// The two bytes every gzip member starts with.
-const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
-/// The UTF-8 encoding of U+FEFF.
-const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Offsets of line breaks not yet passed, shared between the byte filter and the reader.
+type Breaks = Rc<RefCell<VecDeque<u64>>>;
+
+/// A reader that turns `\r\n` and lone `\r` into `\n` and notes where each `\n` is.
+struct NormalisedLines<R> {
+    inner: R,
+    after_carriage_return: bool,
+    offset: u64,
+    breaks: Breaks,
+    scratch: Vec<u8>,
+}
+
+impl<R> NormalisedLines<R> {
+    /// Filters `inner`, noting line breaks in `breaks`.
+    fn new(inner: R, breaks: Breaks) -> Self {
+        Self {
+            inner,
+            after_carriage_return: false,
+            offset: 0,
+            breaks,
+            scratch: Vec::new(),
+        }
+    }
+}
+
+impl<R: Read> Read for NormalisedLines<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if out.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            self.scratch.resize(out.len(), 0);
+            let read = self.inner.read(&mut self.scratch)?;
+            if read == 0 {
+                return Ok(0);
+            }
+            let mut written = 0;
+            let mut breaks = self.breaks.borrow_mut();
+            for &byte in &self.scratch[..read] {
+                let emitted = match byte {
+                    b'\n' if self.after_carriage_return => {
+                        self.after_carriage_return = false;
+                        continue;
+                    }
+                    b'\r' => {
+                        self.after_carriage_return = true;
+                        b'\n'
+                    }
+                    other => {
+                        self.after_carriage_return = false;
+                        other
+                    }
+                };
+                if emitted == b'\n' {
+                    breaks.push_back(self.offset);
+                }
+                out[written] = emitted;
+                written += 1;
+                self.offset += 1;
+            }
+            if written > 0 {
+                return Ok(written);
+            }
+        }
+    }
+}
 
 /// A CSV input opened for streaming.
-pub struct CsvStream {
-    /// The input as messages call it (`<stdin>` for standard input).
+pub(crate) struct CsvStream {
+    /// The input as messages call it.
     pub file: String,
     /// The delimiter in use.
     pub delimiter: u8,
     /// Whether the input was gzip-compressed (read errors are then bad input).
-    pub gzip: bool,
+    gzip: bool,
     /// The records.
-    pub reader: csv::Reader<Box<dyn Read>>,
+    reader: csv::Reader<Box<dyn Read>>,
     breaks: Breaks,
     /// Line breaks before the first offset still in `breaks`.
     passed: u64,
@@ -41,21 +107,22 @@ pub struct CsvStream {
 }
 
 impl CsvStream {
-    /// Opens `path` (`-` is standard input), gzip-compressed or not.
-    pub fn open(path: &Path) -> Result<Self, CliError> {
-        let (mut raw, file): (Box<dyn Read>, String) = if path == Path::new("-") {
-            (Box::new(io::stdin().lock()), "<stdin>".into())
-        } else {
-            let name = path.display().to_string();
-            let opened = File::open(path).map_err(|error| match error.kind() {
-                io::ErrorKind::NotFound => CliError::usage(format!("{name}: cannot open: {error}")),
-                _ => CliError::io(format!("{name}: cannot open"), error),
-            })?;
-            (Box::new(opened), name)
-        };
+    /// Opens the file at `path`, gzip-compressed or not.
+    pub fn open(path: &Path) -> Result<Self, TabularError> {
+        let file = path.display().to_string();
+        let opened = File::open(path).map_err(|source| TabularError::Open {
+            file: file.clone(),
+            source,
+        })?;
+        Self::from_reader(Box::new(opened), file)
+    }
+
+    /// Reads `raw` (gzip-compressed or not), calling it `file` in messages.
+    pub fn from_reader(mut raw: Box<dyn Read>, file: String) -> Result<Self, TabularError> {
         let mut magic = Vec::with_capacity(2);
-        read_until(&mut raw, &mut magic, |bytes| bytes.len() >= 2)
-            .map_err(|error| CliError::io(format!("{file}: cannot read"), error))?;
+        if let Err(source) = read_until(&mut raw, &mut magic, |bytes| bytes.len() >= 2) {
+            return Err(TabularError::Read { file, source });
+        }
         let gzip = magic == GZIP_MAGIC;
         let chained = io::Cursor::new(magic).chain(raw);
         let decoded: Box<dyn Read> = if gzip {
@@ -66,11 +133,13 @@ impl CsvStream {
         let breaks = Breaks::default();
         let mut normalised = NormalisedLines::new(decoded, Rc::clone(&breaks));
         let mut prefix = Vec::new();
-        let at_end = read_until(&mut normalised, &mut prefix, |bytes| {
+        let at_end = match read_until(&mut normalised, &mut prefix, |bytes| {
             bytes.len() >= DETECTION_BYTES
                 || bytes.iter().filter(|&&byte| byte == b'\n').count() > DETECTION_LINES
-        })
-        .map_err(|error| read_error(&file, gzip, error))?;
+        }) {
+            Ok(at_end) => at_end,
+            Err(source) => return Err(read_error(file, gzip, source)),
+        };
         let skipped = if prefix.starts_with(UTF8_BOM) {
             prefix.drain(..UTF8_BOM.len());
             UTF8_BOM.len() as u64
@@ -83,17 +152,11 @@ impl CsvStream {
         };
         let delimiter = detect_delimiter(whole_lines);
         let stream: Box<dyn Read> = Box::new(io::Cursor::new(prefix).chain(normalised));
-        let reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .trim(csv::Trim::All)
-            .delimiter(delimiter)
-            .from_reader(stream);
         Ok(Self {
             file,
             delimiter,
             gzip,
-            reader,
+            reader: cells::reader(stream, delimiter),
             breaks,
             passed: 0,
             skipped,
@@ -102,7 +165,10 @@ impl CsvStream {
 
     /// Reads the next record that is not blank, with the 1-based line it starts on; `None` at
     /// the end of the input.
-    pub fn next_record(&mut self, record: &mut csv::StringRecord) -> Result<Option<u64>, CliError> {
+    pub fn next_record(
+        &mut self,
+        record: &mut csv::StringRecord,
+    ) -> Result<Option<u64>, TabularError> {
         loop {
             let more = self
                 .reader
@@ -113,8 +179,7 @@ impl CsvStream {
             }
             let start = record.position().map_or(0, csv::Position::byte) + self.skipped;
             let line = self.line_at(start);
-            let blank = record.len() == 1 && record.get(0).is_some_and(str::is_empty);
-            if !blank {
+            if !cells::is_blank(record) {
                 return Ok(Some(line));
             }
         }
@@ -133,25 +198,28 @@ impl CsvStream {
         self.passed + blank_lines + 1
     }
 
-    fn csv_error(&self, error: csv::Error) -> CliError {
-        let file = &self.file;
+    fn csv_error(&self, error: csv::Error) -> TabularError {
+        let file = self.file.clone();
         match error.into_kind() {
-            csv::ErrorKind::Io(error) => read_error(file, self.gzip, error),
-            csv::ErrorKind::Utf8 { pos, .. } => {
-                let line = pos.map_or(String::new(), |pos| format!(" near line {}", pos.line()));
-                CliError::usage(format!("{file}{line}: the text is not valid UTF-8"))
-            }
-            other => CliError::usage(format!("{file}: cannot read the CSV: {other:?}")),
+            csv::ErrorKind::Io(source) => read_error(file, self.gzip, source),
+            csv::ErrorKind::Utf8 { pos, .. } => TabularError::InvalidUtf8 {
+                file,
+                line: pos.map(|pos| pos.line()),
+            },
+            other => TabularError::Csv {
+                file,
+                message: format!("{other:?}"),
+            },
         }
     }
 }
 
-/// A read error: bad input when decoding gzip, else a failure while running.
-fn read_error(file: &str, gzip: bool, error: io::Error) -> CliError {
+/// A read error: bad input when decoding gzip, else a failure to read.
+fn read_error(file: String, gzip: bool, source: io::Error) -> TabularError {
     if gzip {
-        CliError::usage(format!("{file}: not valid gzip data: {error}"))
+        TabularError::Gzip { file, source }
     } else {
-        CliError::io(format!("{file}: cannot read"), error)
+        TabularError::Read { file, source }
     }
 }
 
@@ -217,5 +285,30 @@ mod tests {
             expected(&[("h", 1), ("a\nb", 2), ("3", 5)])
         );
         assert_eq!(lines_of(b"h;x\r1;2\r"), expected(&[("h", 1), ("1", 2)]));
+    }
+
+    #[test]
+    fn a_missing_file_is_bad_input_and_bad_gzip_is_named() {
+        let error = CsvStream::open(Path::new("/no/such/input.csv"))
+            .err()
+            .unwrap();
+        assert!(error.is_bad_input(), "{error}");
+        assert!(
+            error
+                .to_string()
+                .starts_with("/no/such/input.csv: cannot open: "),
+            "{error}"
+        );
+        let bytes: &[u8] = &[0x1f, 0x8b, 1, 2, 3];
+        let error = CsvStream::from_reader(Box::new(bytes), "g.csv.gz".into())
+            .err()
+            .unwrap();
+        assert!(error.is_bad_input(), "{error}");
+        assert!(
+            error
+                .to_string()
+                .starts_with("g.csv.gz: not valid gzip data: "),
+            "{error}"
+        );
     }
 }
