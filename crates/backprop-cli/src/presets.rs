@@ -211,6 +211,32 @@ pub fn preset_for(builtin: BuiltIn) -> Preset {
 mod tests {
     use super::*;
 
+    /// `--help` describes the MNIST and tabular presets with the numbers they use.
+    #[test]
+    fn the_help_text_says_what_the_presets_do() {
+        use clap::ValueEnum;
+        for (name, preset) in [(PresetName::Mnist, MNIST), (PresetName::Tabular, TABULAR)] {
+            let value = name.to_possible_value().expect("a listed preset");
+            let help = value.get_help().expect("documented").to_string();
+            let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+            let layers: Vec<String> = preset.hidden_layers.iter().map(usize::to_string).collect();
+            let rate = preset.learning_rate.expect("a preset rate");
+            let expected = [
+                layers.join(","),
+                format!("Adam {rate}"),
+                format!("batch {}", preset.batch_size.expect("a batch size")),
+                format!("{} epochs", preset.epochs),
+            ];
+            for part in expected {
+                assert!(
+                    help.contains(&part),
+                    "{}: `{help}` lacks `{part}`",
+                    preset.name
+                );
+            }
+        }
+    }
+
     #[test]
     fn every_built_in_has_a_sensible_preset() {
         for builtin in BuiltIn::ALL {
