@@ -208,75 +208,39 @@ simd_kernel! {
     }
 }
 
+/// Adam's and AdamW's moments, moved between a [`ParameterState`] and the rule's typed state.
+fn adam_family_update<T: Float>(
+    state: &mut ParameterState<T>,
+    update: impl FnOnce(&mut AdamState<T>),
+) {
+    let mut typed = AdamState {
+        exp_avg: state.take_buffer("exp_avg"),
+        exp_avg_sq: state.take_buffer("exp_avg_sq"),
+        step: state.step,
+    };
+    update(&mut typed);
+    state.step = typed.step;
+    state.put_buffer("exp_avg", typed.exp_avg);
+    state.put_buffer("exp_avg_sq", typed.exp_avg_sq);
+}
+
 impl UpdateRule for AdamConfig {
-    fn name(&self) -> &'static str {
-        "Adam"
-    }
-
-    fn learning_rate(&self) -> f64 {
-        self.learning_rate
-    }
-
-    fn validate(&self) -> Result<(), OptimError> {
-        AdamConfig::validate(self)
-    }
-
     fn buffer_names(&self) -> &'static [&'static str] {
         &["exp_avg", "exp_avg_sq"]
     }
 
-    fn update<T: Float>(
-        &self,
-        learning_rate: f64,
-        parameter: &mut [T],
-        gradient: &[T],
-        state: &mut ParameterState<T>,
-    ) {
-        let mut typed = AdamState {
-            exp_avg: state.take_buffer("exp_avg"),
-            exp_avg_sq: state.take_buffer("exp_avg_sq"),
-            step: state.step,
-        };
-        adam_update(self, learning_rate, parameter, gradient, &mut typed);
-        state.step = typed.step;
-        state.put_buffer("exp_avg", typed.exp_avg);
-        state.put_buffer("exp_avg_sq", typed.exp_avg_sq);
+    fn update<T: Float>(&self, rate: f64, p: &mut [T], g: &[T], state: &mut ParameterState<T>) {
+        adam_family_update(state, |typed| adam_update(self, rate, p, g, typed));
     }
 }
 
 impl UpdateRule for AdamWConfig {
-    fn name(&self) -> &'static str {
-        "AdamW"
-    }
-
-    fn learning_rate(&self) -> f64 {
-        self.learning_rate
-    }
-
-    fn validate(&self) -> Result<(), OptimError> {
-        AdamWConfig::validate(self)
-    }
-
     fn buffer_names(&self) -> &'static [&'static str] {
         &["exp_avg", "exp_avg_sq"]
     }
 
-    fn update<T: Float>(
-        &self,
-        learning_rate: f64,
-        parameter: &mut [T],
-        gradient: &[T],
-        state: &mut ParameterState<T>,
-    ) {
-        let mut typed = AdamState {
-            exp_avg: state.take_buffer("exp_avg"),
-            exp_avg_sq: state.take_buffer("exp_avg_sq"),
-            step: state.step,
-        };
-        adamw_update(self, learning_rate, parameter, gradient, &mut typed);
-        state.step = typed.step;
-        state.put_buffer("exp_avg", typed.exp_avg);
-        state.put_buffer("exp_avg_sq", typed.exp_avg_sq);
+    fn update<T: Float>(&self, rate: f64, p: &mut [T], g: &[T], state: &mut ParameterState<T>) {
+        adam_family_update(state, |typed| adamw_update(self, rate, p, g, typed));
     }
 }
 

@@ -65,18 +65,6 @@ impl OptimizerConfig {
 }
 
 impl UpdateRule for OptimizerConfig {
-    fn name(&self) -> &'static str {
-        OptimizerConfig::name(self)
-    }
-
-    fn learning_rate(&self) -> f64 {
-        OptimizerConfig::learning_rate(self)
-    }
-
-    fn validate(&self) -> Result<(), OptimError> {
-        OptimizerConfig::validate(self)
-    }
-
     fn buffer_names(&self) -> &'static [&'static str] {
         match self {
             Self::Sgd(config) => config.buffer_names(),

@@ -132,18 +132,6 @@ pub fn rmsprop_update<T: Float>(
 }
 
 impl UpdateRule for RmsPropConfig {
-    fn name(&self) -> &'static str {
-        "RMSprop"
-    }
-
-    fn learning_rate(&self) -> f64 {
-        self.learning_rate
-    }
-
-    fn validate(&self) -> Result<(), OptimError> {
-        RmsPropConfig::validate(self)
-    }
-
     fn buffer_names(&self) -> &'static [&'static str] {
         match (self.centered, self.momentum > 0.0) {
             (false, false) => &["square_avg"],

@@ -9,20 +9,13 @@
 //! [`OptimizerConfig`](super::OptimizerConfig); a new way of running a rule inside the
 //! backward pass is a [`StepStrategy`](crate::train::StepStrategy).
 
-use super::OptimError;
 use backprop_tensor::Float;
 
 /// How a parameter is updated from its gradient.
+///
+/// Validating the hyper-parameters, the base learning rate and the rule's name belong to its
+/// configuration ([`OptimizerConfig`](super::OptimizerConfig) gives them for every rule).
 pub trait UpdateRule {
-    /// The rule's name, e.g. `"SGD"`.
-    fn name(&self) -> &'static str;
-
-    /// The base learning rate η₀, before any schedule.
-    fn learning_rate(&self) -> f64;
-
-    /// Checks every hyper-parameter; the error names the first invalid field.
-    fn validate(&self) -> Result<(), OptimError>;
-
     /// The buffers kept per parameter, in saving order.
     fn buffer_names(&self) -> &'static [&'static str];
 
@@ -105,18 +98,6 @@ mod tests {
     struct SignDescent;
 
     impl UpdateRule for SignDescent {
-        fn name(&self) -> &'static str {
-            "sign descent"
-        }
-
-        fn learning_rate(&self) -> f64 {
-            0.1
-        }
-
-        fn validate(&self) -> Result<(), OptimError> {
-            Ok(())
-        }
-
         fn buffer_names(&self) -> &'static [&'static str] {
             &["last_sign"]
         }

@@ -173,18 +173,6 @@ simd_kernel! {
 }
 
 impl UpdateRule for SgdConfig {
-    fn name(&self) -> &'static str {
-        "SGD"
-    }
-
-    fn learning_rate(&self) -> f64 {
-        self.learning_rate
-    }
-
-    fn validate(&self) -> Result<(), OptimError> {
-        SgdConfig::validate(self)
-    }
-
     fn buffer_names(&self) -> &'static [&'static str] {
         if self.momentum != 0.0 {
             &["momentum_buffer"]
