@@ -37,24 +37,6 @@ pub(super) struct EpochData<'a, T: Float> {
     pub(super) x: &'a Matrix<T>,
     pub(super) y: &'a Matrix<T>,
     pub(super) validation: Option<(&'a Matrix<T>, &'a Matrix<T>)>,
-    /// The fixed batch traced for per-layer diagnostics, when the observer wants them.
-    pub(super) diagnostic_batch: Option<(&'a Matrix<T>, &'a Matrix<T>)>,
-}
-
-impl<'a, T: Float> EpochData<'a, T> {
-    pub(super) fn new(
-        x: &'a Matrix<T>,
-        y: &'a Matrix<T>,
-        validation: Option<(&'a Matrix<T>, &'a Matrix<T>)>,
-        diagnostic_batch: &'a Option<(Matrix<T>, Matrix<T>)>,
-    ) -> Self {
-        Self {
-            x,
-            y,
-            validation,
-            diagnostic_batch: diagnostic_batch.as_ref().map(|(dx, dy)| (dx, dy)),
-        }
-    }
 }
 
 /// Checks that the training data and the validation data, if any, fit the network.
@@ -89,29 +71,26 @@ impl<T: Float> Trainer<T> {
         observer: &mut dyn TrainingObserver,
     ) -> Result<StepReport> {
         check_training_data(network, x, y, validation)?;
-        let diagnostic_batch = observer
-            .wants_diagnostics()
-            .then(|| diagnostics::diagnostic_batch(x, y));
-        let data = EpochData::new(x, y, validation, &diagnostic_batch);
+        let data = EpochData { x, y, validation };
         self.step_on(network, &data, observer)
     }
 
     /// The training rows the next step will use, for a training set of `rows` rows.
     pub fn next_batch_rows(&self, rows: usize) -> Vec<usize> {
-        let batch_size = self.epoch_batch_size();
+        let batch_size = self.config.batch_size;
         let done = self
             .progress
             .in_progress
             .as_ref()
             .map_or(0, |p| p.batches_done);
-        let order = match &self.order {
-            Some(order) if order.epoch == self.progress.epoch + 1 && order.rows.len() == rows => {
-                order.rows.clone()
-            }
-            _ => self.draw_order(rows).rows,
-        };
         let start = (done * batch_size).min(rows);
-        order[start..(start + batch_size).min(rows)].to_vec()
+        let batch = start..(start + batch_size).min(rows);
+        match &self.order {
+            Some(order) if order.epoch == self.progress.epoch + 1 && order.rows.len() == rows => {
+                order.rows[batch].to_vec()
+            }
+            _ => self.draw_order(rows).rows[batch].to_vec(),
+        }
     }
 
     /// Sets the base learning rate (before any schedule) from the next step on; the
@@ -148,11 +127,6 @@ impl<T: Float> Trainer<T> {
         Ok(())
     }
 
-    /// The batch size of the epoch in progress (or of the next one).
-    fn epoch_batch_size(&self) -> usize {
-        self.config.batch_size
-    }
-
     /// The next epoch's order, drawn from a copy of the shuffle generator.
     fn draw_order(&self, rows: usize) -> EpochOrder {
         let mut shuffle_rng = self.progress.shuffle_rng.clone();
@@ -182,7 +156,7 @@ impl<T: Float> Trainer<T> {
         if !current {
             self.order = Some(self.draw_order(n));
         }
-        let batch_size = self.epoch_batch_size();
+        let batch_size = self.config.batch_size;
         let batches = n.div_ceil(batch_size);
         let in_progress = self
             .progress
@@ -263,7 +237,6 @@ impl<T: Float> Trainer<T> {
             x,
             y,
             validation: None,
-            diagnostic_batch: None,
         };
         let mut metrics = MetricAccumulator::new();
         let (_, learning_rate, loss) = self.take_step(network, &data, (rows, &[]), &mut metrics);
@@ -396,8 +369,9 @@ impl<T: Float> Trainer<T> {
             }
         }
         observer.on_epoch(&record);
-        if let Some((dx, dy)) = data.diagnostic_batch {
-            let figures = diagnostics::diagnose(network, dx, dy, epoch);
+        if observer.wants_diagnostics() {
+            let (dx, dy) = diagnostics::diagnostic_batch(data.x, data.y);
+            let figures = diagnostics::diagnose(network, &dx, &dy, epoch);
             observer.on_diagnostics(&figures);
             self.progress.history.diagnostics.push(figures);
         }

@@ -8,7 +8,7 @@ use super::history::History;
 use super::split::split_rows;
 use super::state::{self, EpochProgress, SavedRng, TrainingState, TRAINING_STATE_VERSION};
 use super::step::{FusedSgdStep, PlainStep, ShardedStep};
-use super::{diagnostics, DivergencePolicy, Sharding, TrainingConfig, Validation, SHUFFLE_STREAM};
+use super::{DivergencePolicy, Sharding, TrainingConfig, Validation, SHUFFLE_STREAM};
 use crate::network::Network;
 use crate::optim::Optimizer;
 use crate::{Error, Result};
@@ -324,10 +324,7 @@ impl<T: Float> Trainer<T> {
             // A finished run extended by `set_epochs`: go on from the latest weights.
             network.copy_parameters_from(&latest);
         }
-        let diagnostic_batch = observer
-            .wants_diagnostics()
-            .then(|| diagnostics::diagnostic_batch(x, y));
-        let data = EpochData::new(x, y, validation, &diagnostic_batch);
+        let data = EpochData { x, y, validation };
         // The state that divergence handling puts back: taken where this call starts and at
         // the start of every epoch.
         let mut take_snapshot = true;
