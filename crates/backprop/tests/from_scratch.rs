@@ -7,7 +7,7 @@
 #[path = "../examples/00_backprop_from_scratch.rs"]
 mod from_scratch;
 
-use backprop::optim::{Optimizer, OptimizerConfig, ParameterRef, SgdConfig};
+use backprop::optim::{Optimizer, OptimizerConfig, SgdConfig};
 use backprop::{Activation, Cost, Matrix, Network, NetworkConfig};
 use from_scratch::{backprop, cost, forward, update, Layer, Record};
 
@@ -115,16 +115,8 @@ fn one_gradient_descent_step_matches_the_library_sgd_step() {
                 SgdConfig::default().with_learning_rate(eta),
             ))
             .unwrap();
-            let mut slots = network.parameter_slots();
-            let mut parameters: Vec<ParameterRef<'_, f64>> = slots
-                .iter_mut()
-                .map(|(name, slot)| ParameterRef {
-                    name: name.as_str(),
-                    value: &mut *slot.value,
-                    gradient: &*slot.gradient,
-                })
-                .collect();
-            optimizer.step(&mut parameters, eta);
+            let names: Vec<String> = network.parameters().into_iter().map(|(n, _)| n).collect();
+            optimizer.step(&mut network.parameter_refs(&names), eta);
             let library_after = network.loss(&xs, &ys);
 
             // From scratch: BP1–BP4, then w ← w − η ∂C/∂w.
