@@ -42,6 +42,11 @@ for round in $(seq 1 "$rounds"); do
             echo "round $round: no training state in the checkpoint" >&2
             exit 1
         fi
+        if grep -q 'unreadable' <<< "$state"; then
+            echo "round $round: the checkpoint loads but its training state does not:" >&2
+            echo "$state" >&2
+            exit 1
+        fi
         states["$state"]=1
         loaded=$((loaded + 1))
     fi

@@ -26,6 +26,7 @@
 // Clap turns these doc comments into `--help` text, where `uniform[:LOW:HIGH]` is a usage
 // pattern, not a rustdoc link.
 #![allow(rustdoc::broken_intra_doc_links)]
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod args;

@@ -1,6 +1,8 @@
 //! `backprop`: the command-line tool of the backprop workspace. Everything but argument
 //! parsing and the exit code lives in the library, `backprop_cli`.
 
+#![forbid(unsafe_code)]
+
 use clap::Parser;
 use std::process::ExitCode;
 

@@ -130,3 +130,55 @@ fn every_printed_delta_is_the_bias_gradient() {
         );
     }
 }
+
+/// Softmax cross-entropy with targets that do not sum to 1 (multi-hot, or partial): the δ that
+/// `explain` prints and reports is aⱼ·Σy − yⱼ, computed here from the reported activations,
+/// and the text says which rule it used.
+#[test]
+fn softmax_deltas_for_targets_that_do_not_sum_to_one() {
+    let folder = tempfile::tempdir().unwrap();
+    let model = folder.path().join("moons.safetensors");
+    let path = model.to_str().unwrap();
+    let train = [
+        "train", "--data", "moons", "--layers", "3", "--epochs", "1", "--out", path, "-q",
+    ];
+    success(&train, &backprop(&train));
+    for targets in ["1,1", "0.25,0.25", "0,1"] {
+        let json_arguments = [
+            "explain",
+            "--model",
+            path,
+            "--input",
+            "0.5,0.25",
+            "--target-values",
+            targets,
+            "--json",
+        ];
+        let json: serde_json::Value =
+            serde_json::from_str(success(&json_arguments, &backprop(&json_arguments)).trim())
+                .unwrap();
+        let target: Vec<f64> = targets.split(',').map(|v| v.parse().unwrap()).collect();
+        let total: f64 = target.iter().sum();
+        let output = json["layers"].as_array().unwrap().last().unwrap();
+        assert_eq!(output["activation"], "softmax");
+        for (j, unit) in output["units"].as_array().unwrap().iter().enumerate() {
+            let (a, delta) = (unit["a"].as_f64().unwrap(), unit["delta"].as_f64().unwrap());
+            let expected = a * total - target[j];
+            assert!(
+                (delta - expected).abs() < 1e-6,
+                "targets {targets}, unit {j}: δ {delta}, a·Σy − y = {expected}"
+            );
+        }
+        let text_arguments = &json_arguments[..json_arguments.len() - 1];
+        let text = success(text_arguments, &backprop(text_arguments));
+        let rule = if total == 1.0 {
+            "δᴸⱼ = aᴸⱼ − yⱼ"
+        } else {
+            "δᴸⱼ = aᴸⱼ·Σy − yⱼ"
+        };
+        assert!(
+            text.contains(rule),
+            "targets {targets}: no {rule:?} in\n{text}"
+        );
+    }
+}

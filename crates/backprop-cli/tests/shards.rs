@@ -1,7 +1,8 @@
 //! `--shards S`, `--fast-allreduce` and `--data-distribution` in the plain (MPI-free) build,
 //! through the real binary:
-//! - `--shards 8` trains on the sharded path: repeatable bit for bit, different bits from the
-//!   plain path (another order of additions), the same accuracy to within a little;
+//! - `--shards 8` trains on the sharded path: repeatable bit for bit, and within rounding of the
+//!   plain path and of 3 shards (other orders of the same additions; their bits may or may not
+//!   differ, so the test asks neither);
 //! - a checkpoint of a sharded run resumes sharded (the flag is recorded) and matches the
 //!   uninterrupted run;
 //! - `--shards 0`, `--fast-allreduce` and `--data-distribution` without MPI are usage errors
@@ -12,6 +13,26 @@ mod train_support;
 use backprop::model::Model;
 use std::path::Path;
 use train_support::{backprop_in, stderr};
+
+fn values(path: &Path) -> Vec<f32> {
+    let model = Model::load(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    model
+        .network
+        .parameters()
+        .into_iter()
+        .flat_map(|(_, m)| m.as_slice().to_vec())
+        .collect()
+}
+
+/// The largest difference between two weight lists, relative to the larger magnitude (at
+/// least 0.01).
+fn largest_relative_difference(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(&p, &q)| (p - q).abs() / p.abs().max(q.abs()).max(1e-2))
+        .fold(0.0, f32::max)
+}
 
 fn weights(path: &Path) -> Vec<u32> {
     let model = Model::load(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -46,7 +67,7 @@ fn train(folder: &Path, out: &str, extra: &[&str]) -> String {
 }
 
 #[test]
-fn sharded_runs_repeat_bit_for_bit_and_differ_from_the_plain_path() {
+fn sharded_runs_repeat_bit_for_bit_and_agree_with_the_plain_path() {
     let folder = tempfile::tempdir().unwrap();
     let dir = folder.path();
     let said = train(dir, "a.safetensors", &["--epochs", "6", "--shards", "8"]);
@@ -60,8 +81,11 @@ fn sharded_runs_repeat_bit_for_bit_and_differ_from_the_plain_path() {
     );
     let sharded = weights(&dir.join("a.safetensors"));
     assert_eq!(sharded, weights(&dir.join("b.safetensors")));
-    assert_ne!(sharded, weights(&dir.join("plain.safetensors")));
-    assert_ne!(sharded, weights(&dir.join("three.safetensors")));
+    let sharded = values(&dir.join("a.safetensors"));
+    for other in ["plain.safetensors", "three.safetensors"] {
+        let difference = largest_relative_difference(&sharded, &values(&dir.join(other)));
+        assert!(difference < 1e-3, "8 shards against {other}: {difference}");
+    }
 }
 
 #[test]

@@ -296,15 +296,7 @@ fn feed_f32s(values: &[f32], feed: &mut dyn FnMut(&[u8])) {
     const VALUES: usize = 1 << 14;
     if cfg!(target_endian = "little") {
         for chunk in values.chunks(VALUES) {
-            // SAFETY: f32 has no padding and any byte is a valid u8; the byte slice covers
-            // exactly the chunk's memory and lives no longer than it.
-            let bytes = unsafe {
-                std::slice::from_raw_parts(
-                    chunk.as_ptr().cast::<u8>(),
-                    std::mem::size_of_val(chunk),
-                )
-            };
-            feed(bytes);
+            feed(bytemuck::cast_slice(chunk));
         }
     } else {
         for value in values {

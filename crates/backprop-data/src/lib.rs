@@ -33,6 +33,7 @@
 //! assert!(mean.abs() < 1e-6);
 //! ```
 
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod builtin;

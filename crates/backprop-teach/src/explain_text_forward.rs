@@ -157,7 +157,16 @@ pub(crate) fn output_delta(writer: &mut Writer<'_>) {
         Some(_) if layer.units.len() == 1 => the(writer.name(l, 0)),
         _ => "the output".to_string(),
     };
-    if fused {
+    // Softmax + cross-entropy with a target row that does not sum to 1 (soft or multi-hot
+    // labels): δᴸⱼ = aᴸⱼ·Σy − yⱼ; a − y only holds for rows that sum to 1.
+    let target_sum: f64 = e.target.iter().sum();
+    let scaled = fused && layer.activation == "softmax" && target_sum != 1.0;
+    if scaled {
+        writer.heading(&format!(
+            "3. δ at {place} (BP1, fused): δᴸⱼ = aᴸⱼ·Σy − yⱼ (the targets sum to {}, not 1)",
+            format_number(target_sum)
+        ));
+    } else if fused {
         writer.heading(&format!(
             "3. δ at {place} (BP1, fused): δᴸⱼ = aᴸⱼ − yⱼ (σ′ cancels the cost's denominator)"
         ));
@@ -180,6 +189,15 @@ pub(crate) fn output_delta(writer: &mut Writer<'_>) {
                     symbol("z", l, j),
                     factor(unit.cost_gradient),
                     factor(derivative),
+                    writer.signed(unit.delta)
+                ),
+                _ if scaled => format!(
+                    "{delta} = {}·Σy − y{} = {} × {} − {} = {}",
+                    symbol("a", l, j),
+                    subscript(j + 1),
+                    format_number(unit.a),
+                    factor(target_sum),
+                    factor(e.target[j]),
                     writer.signed(unit.delta)
                 ),
                 _ => format!(

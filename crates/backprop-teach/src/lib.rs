@@ -30,6 +30,7 @@
 //! assert!(text.contains("CEO"));
 //! ```
 
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod company;

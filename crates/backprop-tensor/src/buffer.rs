@@ -6,7 +6,11 @@ use crate::{team, Float, Matrix};
 
 /// The destination of a parallel gather, shared by pieces that write disjoint rows.
 struct SharedRows<T>(*mut T);
+// SAFETY: a `SharedRows` lives only inside `gather_rows`, while the destination's `&mut`
+// borrow is held, and each piece writes rows no other piece writes: handing it to other threads
+// hands them disjoint `&mut [T]`, which is sound for `T: Send`.
 unsafe impl<T: Send> Send for SharedRows<T> {}
+// SAFETY: as for `Send` above: concurrent users write disjoint rows and read nothing.
 unsafe impl<T: Send> Sync for SharedRows<T> {}
 
 /// Cache lines prefetched at the start of each row by [`Matrix::prefetch_rows`].

@@ -55,8 +55,13 @@ pub use crate::tile_plan::{
 /// A raw pointer that may cross to rayon's threads. Tiles write disjoint parts of C.
 #[derive(Clone, Copy)]
 struct SendPtr<T>(*mut T);
-unsafe impl<T> Send for SendPtr<T> {}
-unsafe impl<T> Sync for SendPtr<T> {}
+// SAFETY: a `SendPtr` is only dereferenced inside `gemm_scaled`'s tiles, while the borrows of A,
+// B and C it was made from are alive; A and B are only read, and each tile writes a part of C
+// no other tile touches, so sharing the pointer is sharing `&[T]` and disjoint `&mut [T]`,
+// which is sound for `T: Send + Sync` (every `Float` is).
+unsafe impl<T: Send + Sync> Send for SendPtr<T> {}
+// SAFETY: as for `Send` above: shared use only reads A and B and writes disjoint tiles of C.
+unsafe impl<T: Send + Sync> Sync for SendPtr<T> {}
 
 /// The shape of op(M) and the strides (row, column) at which to read it.
 fn view<T: Float>(m: &Matrix<T>, transpose: Transpose) -> (usize, usize, isize, isize) {

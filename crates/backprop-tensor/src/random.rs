@@ -5,7 +5,9 @@
 //! - uniform on [0, 1): the top 53 bits of one `u64`, times 2⁻⁵³;
 //! - normal N(0, 1): Box–Muller, z = √(−2 ln u₁) · cos(2π u₂), with u₁ in (0, 1] and `libm`'s
 //!   `log`, `sqrt` and `cos`; one normal per two uniforms, nothing cached between calls;
-//! - integers below n: Lemire-style rejection, so shuffles are unbiased.
+//! - integers below n: a 64-bit draw modulo n, redrawn when it falls in the top partial block
+//!   of the u64 range (rejection sampling, as OpenBSD's `arc4random_uniform`), so shuffles are
+//!   unbiased.
 //!
 //! Golden-value tests pin the first outputs for a seed.
 

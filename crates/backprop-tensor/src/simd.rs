@@ -14,8 +14,9 @@
 //! build of a kernel produce identical results; only the GEMM kernels (the `gemm` crate's own
 //! dispatch) differ between CPU feature levels.
 
-/// True when this CPU runs the AVX-512 versions of the kernels (cached by the standard
-/// library after the first call).
+/// True when this CPU has every feature the wide versions of the kernels are compiled with
+/// (the `target_feature` list in [`simd_kernel!`](crate::simd_kernel), checked against this one
+/// by a test), so they may run. Cached by the standard library after the first call.
 pub fn has_avx512() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
@@ -25,6 +26,8 @@ pub fn has_avx512() -> bool {
             && std::arch::is_x86_feature_detected!("avx512dq")
             && std::arch::is_x86_feature_detected!("avx2")
             && std::arch::is_x86_feature_detected!("fma")
+            && std::arch::is_x86_feature_detected!("bmi1")
+            && std::arch::is_x86_feature_detected!("bmi2")
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
@@ -79,6 +82,31 @@ mod tests {
     crate::simd_kernel! {
         fn kernel(values: &[f32]) -> Vec<f32> {
             values.iter().map(|&x| (x * 1.5 + 0.25) / (x.abs() + 1.0)).collect()
+        }
+    }
+
+    /// Every feature the wide build is compiled with is one `has_avx512` checks at run time:
+    /// running code built for a feature the CPU lacks is undefined behaviour.
+    #[test]
+    fn every_compiled_feature_is_checked_at_run_time() {
+        let source = include_str!("simd.rs");
+        let enabled = source
+            .split("#[target_feature(enable = \"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("the wide build's feature list");
+        let check = source
+            .split("pub fn has_avx512() -> bool {")
+            .nth(1)
+            .and_then(|rest| rest.split("\n}\n").next())
+            .expect("the run-time check");
+        let features: Vec<&str> = enabled.split(',').collect();
+        assert!(features.len() >= 6, "{features:?}");
+        for feature in features {
+            assert!(
+                check.contains(&format!("is_x86_feature_detected!(\"{feature}\")")),
+                "`{feature}` is compiled into the wide kernels but not checked at run time"
+            );
         }
     }
 

@@ -1,7 +1,10 @@
 //! The GEMM wrapper against the naive triple loop over awkward shapes, plus proptest identities
 //! and the thread-count determinism the conventions require.
 
-use backprop_tensor::matmul::{gemm, gemm_add_scaled, naive_matmul, COL_TILE, ROW_TILE};
+use backprop_tensor::matmul::{
+    gemm, gemm_add_scaled, naive_matmul, Split, TilePlan, COL_TILE, FORWARD_COLUMNS,
+    INFERENCE_ROWS, ROW_TILE,
+};
 use backprop_tensor::{Float, Matrix, SeededRng, Transpose};
 use proptest::prelude::*;
 
@@ -80,6 +83,36 @@ fn shapes_past_tile_edges_match_naive_f64() {
     ] {
         check::<f64>(m, k, n, 1e-12);
     }
+}
+
+/// The forward product's threaded tilings against the naive loop: a batch of at least
+/// 2·INFERENCE_ROWS rows (row blocks over every column, odd sizes so the balanced cuts fall
+/// between multiples), and a smaller batch cut into FORWARD_COLUMNS-wide column tiles.
+#[test]
+fn the_threaded_forward_tilings_match_naive() {
+    let (no, yes) = (Transpose::No, Transpose::Yes);
+    let large = [
+        (2 * INFERENCE_ROWS, 37, 41),
+        (2 * INFERENCE_ROWS + 3, 33, 45),
+        (4 * INFERENCE_ROWS + 77, 19, 29),
+    ];
+    for (m, k, n) in large {
+        let plan = TilePlan::for_product(m, n, k, no, yes);
+        assert!(plan.parallel, "{m}×{k}×{n}: {plan:?}");
+        assert!(
+            matches!(plan.rows, Split::Balanced { .. }),
+            "{m}×{k}×{n}: {plan:?}"
+        );
+        assert_eq!(plan.cols, Split::Uniform(n), "{m}×{k}×{n}");
+        check::<f64>(m, k, n, 1e-12);
+    }
+    let (m, k, n) = (300, 60, FORWARD_COLUMNS + 13);
+    let plan = TilePlan::for_product(m, n, k, no, yes);
+    assert!(
+        plan.parallel && plan.cols == Split::Uniform(FORWARD_COLUMNS),
+        "{plan:?}"
+    );
+    check::<f64>(m, k, n, 1e-12);
 }
 
 #[test]

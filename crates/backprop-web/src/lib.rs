@@ -11,6 +11,7 @@
 //! - [`registry`] holds the sessions and their caps, [`stream`] trains them live and streams
 //!   their states, [`routes`] answers HTTP, [`server`] runs it all.
 
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod assets;

@@ -68,7 +68,8 @@ pub struct Dense<T: Float> {
     pub bias: Matrix<T>,
     /// σ.
     pub activation: Activation,
-    /// ∂C/∂W from the last backward pass.
+    /// ∂C/∂W from the last backward pass; empty (0 × 0) after a fused SGD step
+    /// ([`Dense::fused_sgd_update`]), which never forms it, so that no stale gradient is read.
     pub weight_gradient: Matrix<T>,
     /// ∂C/∂b from the last backward pass.
     pub bias_gradient: Matrix<T>,
@@ -263,8 +264,8 @@ impl<T: Float> Dense<T> {
     /// The fused SGD step, an optimisation of BP3 + BP4 + the update: ∂C/∂b into
     /// [`Dense::bias_gradient`], then b ← b − η·∂C/∂b and, in one product over W,
     /// W ← s·W − η·δᵀX (s = 1 − ηλ with an L2 term of gradient λW, else 1), so that ∂C/∂W never
-    /// goes through memory. [`Dense::weight_gradient`] is not written. Call it after
-    /// [`Dense::backpropagate_delta`], which needs the old W.
+    /// goes through memory. [`Dense::weight_gradient`] is left empty (0 × 0), not holding an
+    /// earlier step's ∂C/∂W. Call it after [`Dense::backpropagate_delta`], which needs the old W.
     #[track_caller]
     pub fn fused_sgd_update(&mut self, descent: Descent<T>) {
         self.cached_delta();
@@ -284,6 +285,8 @@ impl<T: Float> Dense<T> {
         );
         self.bias
             .add_scaled(-descent.learning_rate, &self.bias_gradient);
+        // ∂C/∂W was never formed: an empty matrix, not the previous step's values.
+        self.weight_gradient.resize(0, 0);
     }
 }
 

@@ -18,6 +18,7 @@
 //! assert_eq!(out.shape(), (1, 1));
 //! ```
 
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod activation;

@@ -13,7 +13,8 @@ use backprop::{
     Activation, Cost, Initialization, Matrix, Network, NetworkConfig, SeededRng, Trainer,
     TrainingConfig,
 };
-use backprop_tensor::matmul::{COL_TILE, PARALLEL_THRESHOLD, ROW_TILE};
+use backprop_tensor::matmul::TilePlan;
+use backprop_tensor::Transpose;
 
 const INPUTS: usize = 300;
 const HIDDEN: usize = 300;
@@ -103,17 +104,52 @@ fn adam() -> OptimizerConfig {
 
 #[test]
 fn the_shapes_are_large_enough_for_the_gemm_wrapper_to_use_threads() {
-    // The wrapper goes parallel above PARALLEL_THRESHOLD multiply-adds when the result has more
-    // than one ROW_TILE × COL_TILE tile. Check the three big products of layer 1.
-    let tiles = |m: usize, n: usize| m.div_ceil(ROW_TILE) * n.div_ceil(COL_TILE);
-    // forward Z = X·Wᵀ: (batch × hidden), inner dimension = inputs.
-    assert!(BATCH * HIDDEN * INPUTS > PARALLEL_THRESHOLD && tiles(BATCH, HIDDEN) >= 8);
-    // weight gradient δᵀ·X: (hidden × inputs), inner dimension = batch.
-    assert!(HIDDEN * INPUTS * BATCH > PARALLEL_THRESHOLD && tiles(HIDDEN, INPUTS) >= 10);
-    // input gradient δ·W: (batch × inputs), inner dimension = hidden.
-    assert!(tiles(BATCH, INPUTS) >= 8);
-    // The output layer's forward product is parallel too: 256 × 10 × 300 multiply-adds, 4 tiles.
-    assert!(BATCH * CLASSES * HIDDEN > PARALLEL_THRESHOLD && tiles(BATCH, CLASSES) == 4);
+    // Asked of the wrapper's own tiling, not re-derived from its constants: every product of a
+    // training step (C m × n, inner dimension k, with its transposes) runs on threads, in
+    // several tiles.
+    let (no, yes) = (Transpose::No, Transpose::Yes);
+    let products = [
+        ("forward Z = X·Wᵀ, layer 1", BATCH, HIDDEN, INPUTS, no, yes),
+        (
+            "forward Z = X·Wᵀ, output layer",
+            BATCH,
+            CLASSES,
+            HIDDEN,
+            no,
+            yes,
+        ),
+        (
+            "weight gradient δᵀ·X, layer 1",
+            HIDDEN,
+            INPUTS,
+            BATCH,
+            yes,
+            no,
+        ),
+        (
+            "weight gradient δᵀ·X, output layer",
+            CLASSES,
+            HIDDEN,
+            BATCH,
+            yes,
+            no,
+        ),
+        (
+            "input gradient δ·W, output layer",
+            BATCH,
+            HIDDEN,
+            CLASSES,
+            no,
+            no,
+        ),
+    ];
+    for (name, m, n, k, ta, tb) in products {
+        let plan = TilePlan::for_product(m, n, k, ta, tb);
+        assert!(
+            plan.parallel && plan.count() >= 2,
+            "{name} ({m}×{n}, k = {k}) runs on one thread: {plan:?}"
+        );
+    }
 }
 
 #[test]

@@ -680,31 +680,29 @@ fn a_failed_save_never_damages_the_existing_file() {
         ["blocked.safetensors", "model.safetensors"]
     );
 
-    // A read-only folder: the temporary file cannot be created (unless running as root, which
-    // ignores permissions; then this part is skipped).
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let sealed = folder.path().join("sealed");
-        std::fs::create_dir(&sealed).unwrap();
-        let inside = sealed.join("model.safetensors");
-        good.save(&inside).unwrap();
-        std::fs::set_permissions(&sealed, std::fs::Permissions::from_mode(0o555)).unwrap();
-        let probe = sealed.join("probe");
-        if std::fs::write(&probe, b"x").is_ok() {
-            std::fs::remove_file(&probe).unwrap();
-            eprintln!("note: running with permission to write into read-only folders; skipped");
-        } else {
-            let message = classifier().save(&inside).unwrap_err().to_string();
-            assert!(
-                message.contains("cannot create a temporary file"),
-                "{message}"
-            );
-            assert_eq!(std::fs::read(&inside).unwrap(), before);
-            assert_eq!(files_in(&sealed), ["model.safetensors"]);
-        }
-        std::fs::set_permissions(&sealed, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // The temporary file cannot be created, for any user, root included: its folder is a
+    // regular file, or a folder of /proc, where no file can be made. Nothing is left behind
+    // and the existing model is untouched.
+    let plain_file = folder.path().join("not-a-folder");
+    std::fs::write(&plain_file, b"x").unwrap();
+    let mut unwritable = vec![plain_file.join("model.safetensors")];
+    if cfg!(target_os = "linux") {
+        unwritable.push(std::path::PathBuf::from("/proc/self/model.safetensors"));
     }
+    for target in unwritable {
+        let message = classifier().save(&target).unwrap_err().to_string();
+        assert!(
+            message.contains("cannot create a temporary file"),
+            "{}: {message}",
+            target.display()
+        );
+        assert!(!target.exists());
+    }
+    assert_eq!(std::fs::read(&plain_file).unwrap(), b"x");
+    assert_eq!(
+        files_in(folder.path()),
+        ["blocked.safetensors", "model.safetensors", "not-a-folder"]
+    );
     assert_eq!(std::fs::read(&path).unwrap(), before);
 }
 

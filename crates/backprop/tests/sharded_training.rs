@@ -100,11 +100,6 @@ fn sharded_path_equals_the_plain_path_within_rounding_and_repeats_bit_for_bit() 
             .map(|(p, q)| (p - q).abs() / p.abs().max(q.abs()).max(1e-2))
             .fold(0.0, f32::max);
         assert!(largest < 1e-4, "sharded against plain: {largest}");
-        assert_ne!(
-            bits(&plain),
-            bits(&first),
-            "a different sum order changes some bit"
-        );
         let (a, b) = (&plain_history.epochs[2], &history.epochs[2]);
         let validation = (
             a.validation.as_ref().unwrap(),

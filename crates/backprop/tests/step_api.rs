@@ -244,3 +244,111 @@ fn one_fused_step_equals_one_plain_step_in_f64() {
         }
     }
 }
+
+/// A fused step never forms ∂C/∂W: the layers' weight gradients are empty afterwards, not an
+/// earlier step's values, and the next plain step fills them again.
+#[test]
+fn no_stale_weight_gradient_after_a_fused_step() {
+    let (x, y) = data::<f64>();
+    let rows: Vec<usize> = (0..32).collect();
+    let input = StepInput {
+        x: &x,
+        y: &y,
+        rows: &rows,
+        next_rows: &[],
+        learning_rate: 0.7,
+        gradient_clip: None,
+        divergence: DivergenceCheck {
+            settings: DivergenceSettings::default(),
+            reference: None,
+        },
+    };
+    let mut sgd = backprop::optim::Optimizer::<f64>::new(SgdConfig::new().into()).unwrap();
+    let mut network = network::<f64>();
+    let mut metrics = MetricAccumulator::new();
+    PlainStep::default()
+        .step(&mut network, &mut sgd, &input, &mut metrics)
+        .unwrap();
+    assert!(network
+        .dense_layers()
+        .iter()
+        .all(|d| d.weight_gradient.rows() > 0));
+    FusedSgdStep::default()
+        .step(&mut network, &mut sgd, &input, &mut metrics)
+        .unwrap();
+    for dense in network.dense_layers() {
+        assert_eq!(
+            dense.weight_gradient.shape(),
+            (0, 0),
+            "a stale ∂C/∂W is left"
+        );
+    }
+    let before_plain = network.clone();
+    PlainStep::default()
+        .step(&mut network, &mut sgd, &input, &mut metrics)
+        .unwrap();
+    let trace = before_plain.trace(&x.select_rows(&rows), &y.select_rows(&rows));
+    for (dense, layer) in network.dense_layers().iter().zip(&trace.layers) {
+        assert_eq!(dense.weight_gradient.shape(), dense.weight.shape());
+        for (&g, &t) in dense
+            .weight_gradient
+            .as_slice()
+            .iter()
+            .zip(layer.weight_gradient.as_slice())
+        {
+            assert!(
+                (g - t).abs() <= 1e-12 * t.abs().max(1e-6),
+                "{g} against {t}"
+            );
+        }
+    }
+}
+
+/// The logged training loss is the cost each step differentiated: with one batch per epoch,
+/// the data cost plus the penalty of the weights the step started from, for Nielsen's L2 (a
+/// fused step), L1 (a plain step) and L2 sharded.
+#[test]
+fn the_logged_loss_under_a_penalty_is_the_cost_the_step_differentiated() {
+    use backprop::regularization::Regularization;
+    use backprop::train::Task;
+    let (x, y) = data::<f64>();
+    let cases = [
+        ("Nielsen's L2", Regularization::l2_nielsen(40.0, 90), None),
+        ("L1", Regularization::l1(0.05), None),
+        (
+            "L2, 3 shards",
+            Regularization::l2_nielsen(40.0, 90),
+            Some(3),
+        ),
+    ];
+    for (name, regularization, shards) in cases {
+        let start = NetworkConfig::new(&[5, 8, 2], Cost::SoftmaxCrossEntropy)
+            .with_hidden_activation(Activation::Tanh)
+            .with_regularization(regularization)
+            .with_seed(3)
+            .init()
+            .unwrap();
+        let config = TrainingConfig {
+            epochs: 1,
+            batch_size: 90,
+            ..config(SgdConfig::new().with_learning_rate(0.5).into())
+        };
+        let mut trainer = Trainer::new(config).unwrap();
+        if let Some(shards) = shards {
+            trainer.set_sharding(backprop::train::Sharding::local(shards).unwrap());
+        }
+        let mut network = start.clone();
+        let history = trainer
+            .fit(&mut network, &x, &y, None, &mut Silent)
+            .unwrap();
+        let logged = history.epochs[0].train.loss;
+        let before = backprop::train::evaluate(&start, &x, &y, Task::Classification).loss;
+        let after_penalty = network.penalty();
+        assert!(
+            (logged - before).abs() < 1e-9 * before,
+            "{name}: logged {logged}, the cost at the step's start {before}"
+        );
+        // Not vacuous: the penalty moved by far more than the tolerance during the step.
+        assert!((after_penalty - start.penalty()).abs() > 1e-4, "{name}");
+    }
+}

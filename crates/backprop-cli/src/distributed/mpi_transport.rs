@@ -29,6 +29,7 @@ pub struct Transport {
 
 impl Transport {
     /// Initialises MPI and installs a panic hook that aborts the job, naming the rank.
+    #[allow(unsafe_code)]
     pub fn start() -> Self {
         let universe = mpi::initialize().expect("MPI is initialised once");
         let world = universe.world();
@@ -37,6 +38,7 @@ impl Transport {
         std::panic::set_hook(Box::new(move |info| {
             previous(info);
             eprintln!("error: rank {rank} of {ranks} panicked; aborting every rank");
+            // The crate's one `unsafe` (it denies the rest): MPI_Abort through the FFI.
             // SAFETY: MPI is initialised (this hook is installed after it) and MPI_Abort may
             // be called from any state; it does not return.
             unsafe {

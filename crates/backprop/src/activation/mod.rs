@@ -192,6 +192,24 @@ mod tests {
         }
     }
 
+    /// NaN in, NaN out, through the batch kernels too (as PyTorch): a diverging layer is never
+    /// hidden as a zero.
+    #[test]
+    fn every_activation_lets_nan_through() {
+        let bias = Matrix::row_vector(&[0.0f32, 0.0, 0.0]);
+        for activation in Activation::ELEMENTWISE
+            .into_iter()
+            .chain([Activation::Softmax])
+        {
+            let z = Matrix::row_vector(&[f32::NAN, -1.0, 2.0]);
+            let a = activation.forward(&z);
+            assert!(a[(0, 0)].is_nan(), "{activation}: {:?}", a.as_slice());
+            let mut in_place = z.clone();
+            activation.add_bias_and_forward_in_place(&mut in_place, &bias);
+            assert!(in_place[(0, 0)].is_nan(), "{activation} in place");
+        }
+    }
+
     #[test]
     fn parses_names() {
         assert_eq!("ReLU".parse::<Activation>().unwrap(), Activation::Relu);

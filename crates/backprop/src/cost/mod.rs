@@ -163,10 +163,21 @@ impl Cost {
                 "cost {}: output and target shapes differ",
                 self.name()
             );
-            // softmax + CE: ∂C/∂zⱼ = aⱼ − yⱼ; sigmoid + BCE: ∂C/∂zⱼ = aⱼ − yⱼ.
             let inverse_n = T::from_f64(1.0 / a.rows().max(1) as f64);
             delta.resize(a.rows(), a.cols());
-            fused_delta(delta.as_mut_slice(), a.as_slice(), y.as_slice(), inverse_n);
+            if *self == Cost::SoftmaxCrossEntropy {
+                // softmax + CE: ∂C/∂zⱼ = aⱼ·Σₖyₖ − yⱼ, which is aⱼ − yⱼ when the row sums to 1.
+                softmax_delta(
+                    delta.as_mut_slice(),
+                    a.as_slice(),
+                    y.as_slice(),
+                    a.cols(),
+                    inverse_n,
+                );
+            } else {
+                // sigmoid + BCE, unit by unit: ∂C/∂zⱼ = aⱼ − yⱼ.
+                fused_delta(delta.as_mut_slice(), a.as_slice(), y.as_slice(), inverse_n);
+            }
         } else {
             activation.backward_into(z, a, &self.output_gradient(a, y), delta);
         }
@@ -195,7 +206,28 @@ simd_kernel! {
 }
 
 simd_kernel! {
-    /// δ = (a − y)/n, the fused softmax and sigmoid cross-entropy shortcut.
+    /// δ = (a·Σy − y)/n row by row, softmax + cross-entropy's δ for any target row: the cost
+    /// −Σⱼ yⱼ (zⱼ − LSE(z)) has ∂/∂zⱼ = −yⱼ + aⱼ·Σₖ yₖ. Rows that sum to exactly 1 (one-hot
+    /// labels) take the shortcut (a − y)/n, bit for bit what it has always been.
+    fn softmax_delta<T: Float>(delta: &mut [T], a: &[T], y: &[T], cols: usize, inverse_n: T) {
+        let rows = delta.chunks_mut(cols.max(1)).zip(a.chunks(cols.max(1))).zip(y.chunks(cols.max(1)));
+        for ((delta, a), y) in rows {
+            let total = y.iter().fold(T::ZERO, |sum, &v| sum + v);
+            if total == T::ONE {
+                for ((d, &a), &y) in delta.iter_mut().zip(a).zip(y) {
+                    *d = (a - y) * inverse_n;
+                }
+            } else {
+                for ((d, &a), &y) in delta.iter_mut().zip(a).zip(y) {
+                    *d = (a * total - y) * inverse_n;
+                }
+            }
+        }
+    }
+}
+
+simd_kernel! {
+    /// δ = (a − y)/n, the fused sigmoid + binary cross-entropy shortcut, unit by unit.
     fn fused_delta<T: Float>(delta: &mut [T], a: &[T], y: &[T], inverse_n: T) {
         for ((d, &a), &y) in delta.iter_mut().zip(a).zip(y) {
             *d = (a - y) * inverse_n;
@@ -280,6 +312,60 @@ mod tests {
                     "{cost} at {index}"
                 );
             }
+        }
+    }
+
+    fn softmax_rows(z: &Matrix<f64>) -> Matrix<f64> {
+        let mut a = z.clone();
+        for i in 0..z.rows() {
+            let row = z.row(i);
+            let max = row.iter().cloned().fold(f64::MIN, f64::max);
+            let total: f64 = row.iter().map(|v| (v - max).exp()).sum();
+            for j in 0..z.cols() {
+                a[(i, j)] = (z[(i, j)] - max).exp() / total;
+            }
+        }
+        a
+    }
+
+    /// Softmax + cross-entropy's δ against central differences of the loss in the logits, for
+    /// one-hot, soft (summing to 1), multi-hot (summing to 2) and partial (summing to 0.5) rows.
+    #[test]
+    fn softmax_delta_matches_finite_differences_for_any_target_row() {
+        let z = Matrix::from_rows(&[
+            [0.3, -1.2, 2.0],
+            [1.5, 0.25, -0.5],
+            [-0.7, 0.9, 0.1],
+            [0.0, 2.5, -2.5],
+        ])
+        .unwrap();
+        let y = Matrix::from_rows(&[
+            [0.0, 1.0, 0.0],
+            [0.2, 0.5, 0.3],
+            [1.0, 1.0, 0.0],
+            [0.25, 0.0, 0.25],
+        ])
+        .unwrap();
+        let cost = Cost::SoftmaxCrossEntropy;
+        let delta = cost.output_delta(Activation::Softmax, &z, &softmax_rows(&z), &y);
+        let loss = |z: &Matrix<f64>| cost.loss(z, &softmax_rows(z), &y);
+        for index in 0..z.len() {
+            let h = 1e-6;
+            let mut plus = z.clone();
+            plus.as_mut_slice()[index] += h;
+            let mut minus = z.clone();
+            minus.as_mut_slice()[index] -= h;
+            let numeric = (loss(&plus) - loss(&minus)) / (2.0 * h);
+            assert!(
+                (numeric - delta.as_slice()[index]).abs() < 1e-8,
+                "element {index}: δ {} against {numeric}",
+                delta.as_slice()[index]
+            );
+        }
+        // The one-hot row keeps the shortcut's bits: (a − y)/n.
+        let a = softmax_rows(&z);
+        for j in 0..3 {
+            assert_eq!(delta[(0, j)], (a[(0, j)] - y[(0, j)]) * 0.25);
         }
     }
 

@@ -1,7 +1,8 @@
 //! Softmax cross-entropy: Cₓ = −Σⱼ yⱼ ln aⱼ with a = softmax(z).
 //!
 //! Computed from the logits as Σⱼ yⱼ (LSE(z) − zⱼ), where LSE is the stable log-sum-exp, so
-//! logits of ±1e4 give a finite cost. Paired with softmax, δᴸ = a − y.
+//! logits of ±1e4 give a finite cost. Paired with softmax, δᴸⱼ = aⱼ·Σₖyₖ − yⱼ: a − y for
+//! target rows that sum to 1 (one-hot labels), but not for soft or multi-hot rows.
 //!
 //! The exponentials run in the network's precision through [`Float::exp_simd`] (vectorised for
 //! `f32`, libm's for `f64`), the logarithm and the sum over units in `f64`, with no allocation.
@@ -24,7 +25,7 @@ pub fn example_loss_from_logits<T: Float>(z: &[T], y: &[T]) -> f64 {
     loss
 }
 
-/// ∂Cₓ/∂aⱼ = −yⱼ / aⱼ, with a floored so it stays finite. Training uses the fused δ = a − y.
+/// ∂Cₓ/∂aⱼ = −yⱼ / aⱼ, with a floored so it stays finite. Training uses the fused δ = a·Σy − y.
 #[inline]
 pub fn gradient<T: Float>(a: T, y: T) -> T {
     -y / a.max(T::from_f64(1e-12))

@@ -8,7 +8,7 @@
 //! [`simd_kernel!`]: backprop_tensor::simd_kernel
 
 use backprop_tensor::{team, Float};
-use std::ops::Range;
+use std::sync::Mutex;
 
 /// Elements per piece (64 KiB of `f32` per buffer): large enough that a thread's share is
 /// worth the hand-over, small enough that Adam's largest MNIST tensor (100,352) makes 7 pieces.
@@ -22,64 +22,75 @@ fn split(len: usize) -> bool {
     len >= 2 * PIECE && (team::is_active() || pool)
 }
 
-/// A buffer whose disjoint pieces are written by different threads.
-struct Shared<T>(*mut T);
-unsafe impl<T: Send> Send for Shared<T> {}
-unsafe impl<T: Send> Sync for Shared<T> {}
-
-impl<T> Shared<T> {
-    /// The piece `range` of the buffer.
-    ///
-    /// # Safety
-    /// `range` lies inside the buffer and no other live slice overlaps it.
-    #[allow(clippy::mut_from_ref)]
-    unsafe fn piece(&self, range: Range<usize>) -> &mut [T] {
-        std::slice::from_raw_parts_mut(self.0.add(range.start), range.len())
-    }
-}
-
-/// Runs `body(range)` over the pieces of a buffer of `len` elements.
-fn for_pieces(len: usize, body: impl Fn(Range<usize>) + Sync + Send) {
-    team::parallel_for(len.div_ceil(PIECE), |piece| {
-        body(piece * PIECE..((piece + 1) * PIECE).min(len))
+/// Runs `body` on every piece, each exactly once, on the team's threads. The pieces are
+/// disjoint borrows handed out through a lock each (taken once, uncontended), so no `unsafe`
+/// is needed to let threads write different parts of one buffer.
+fn run_pieces<P: Send>(pieces: Vec<P>, body: impl Fn(P) + Sync + Send) {
+    let slots: Vec<Mutex<Option<P>>> = pieces.into_iter().map(|p| Mutex::new(Some(p))).collect();
+    team::parallel_for(slots.len(), |index| {
+        let piece = slots[index]
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take()
+            .expect("parallel_for runs each index once");
+        body(piece)
     });
 }
 
+/// Panics unless every buffer has the parameter's length: the update pairs element i of each.
+#[track_caller]
+fn check_lengths(parameter: usize, others: &[(&str, usize)]) {
+    for &(name, len) in others {
+        assert_eq!(
+            len, parameter,
+            "optimiser update: the {name} has {len} elements, the parameter {parameter}"
+        );
+    }
+}
+
 /// `body(parameter, gradient)` over matching pieces.
+#[track_caller]
 pub(super) fn pieces2<T: Float>(
     parameter: &mut [T],
     gradient: &[T],
     body: impl Fn(&mut [T], &[T]) + Sync + Send,
 ) {
+    check_lengths(parameter.len(), &[("gradient", gradient.len())]);
     if !split(parameter.len()) {
         return body(parameter, gradient);
     }
-    let p = Shared(parameter.as_mut_ptr());
-    // SAFETY: the pieces are disjoint ranges inside the buffers, one per iteration.
-    for_pieces(parameter.len(), |r| {
-        body(unsafe { p.piece(r.clone()) }, &gradient[r])
-    });
+    let pieces = parameter
+        .chunks_mut(PIECE)
+        .zip(gradient.chunks(PIECE))
+        .collect();
+    run_pieces(pieces, |(p, g)| body(p, g));
 }
 
 /// `body(parameter, gradient, state)` over matching pieces.
+#[track_caller]
 pub(super) fn pieces3<T: Float>(
     parameter: &mut [T],
     gradient: &[T],
     state: &mut [T],
     body: impl Fn(&mut [T], &[T], &mut [T]) + Sync + Send,
 ) {
+    check_lengths(
+        parameter.len(),
+        &[("gradient", gradient.len()), ("state", state.len())],
+    );
     if !split(parameter.len()) {
         return body(parameter, gradient, state);
     }
-    let (p, s) = (Shared(parameter.as_mut_ptr()), Shared(state.as_mut_ptr()));
-    for_pieces(parameter.len(), |r| {
-        // SAFETY: the pieces are disjoint ranges inside the buffers, one per iteration.
-        let (pr, sr) = unsafe { (p.piece(r.clone()), s.piece(r.clone())) };
-        body(pr, &gradient[r], sr)
-    });
+    let pieces = parameter
+        .chunks_mut(PIECE)
+        .zip(gradient.chunks(PIECE))
+        .zip(state.chunks_mut(PIECE))
+        .collect();
+    run_pieces(pieces, |((p, g), s)| body(p, g, s));
 }
 
 /// `body(parameter, gradient, first state, second state)` over matching pieces.
+#[track_caller]
 pub(super) fn pieces4<T: Float>(
     parameter: &mut [T],
     gradient: &[T],
@@ -87,14 +98,81 @@ pub(super) fn pieces4<T: Float>(
     second: &mut [T],
     body: impl Fn(&mut [T], &[T], &mut [T], &mut [T]) + Sync + Send,
 ) {
+    check_lengths(
+        parameter.len(),
+        &[
+            ("gradient", gradient.len()),
+            ("first state", first.len()),
+            ("second state", second.len()),
+        ],
+    );
     if !split(parameter.len()) {
         return body(parameter, gradient, first, second);
     }
-    let p = Shared(parameter.as_mut_ptr());
-    let (a, b) = (Shared(first.as_mut_ptr()), Shared(second.as_mut_ptr()));
-    for_pieces(parameter.len(), |r| {
-        // SAFETY: the pieces are disjoint ranges inside the buffers, one per iteration.
-        let (pr, ar, br) = unsafe { (p.piece(r.clone()), a.piece(r.clone()), b.piece(r.clone())) };
-        body(pr, &gradient[r], ar, br)
-    });
+    let pieces = parameter
+        .chunks_mut(PIECE)
+        .zip(gradient.chunks(PIECE))
+        .zip(first.chunks_mut(PIECE))
+        .zip(second.chunks_mut(PIECE))
+        .collect();
+    run_pieces(pieces, |(((p, g), a), b)| body(p, g, a, b));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[should_panic(expected = "the state has 3 elements, the parameter 4")]
+    fn a_short_state_buffer_is_refused() {
+        let (mut p, g, mut s) = ([0.0f32; 4], [0.0f32; 4], [0.0f32; 3]);
+        pieces3(&mut p, &g, &mut s, |_, _, _| {});
+    }
+
+    #[test]
+    #[should_panic(expected = "the second state has 5 elements, the parameter 4")]
+    fn a_long_second_buffer_is_refused() {
+        let (mut p, g, mut a, mut b) = ([0.0f64; 4], [0.0f64; 4], [0.0f64; 4], [0.0f64; 5]);
+        pieces4(&mut p, &g, &mut a, &mut b, |_, _, _, _| {});
+    }
+
+    #[test]
+    #[should_panic(expected = "the gradient has 2 elements, the parameter 4")]
+    fn a_short_gradient_is_refused() {
+        let (mut p, g) = ([0.0f32; 4], [0.0f32; 2]);
+        pieces2(&mut p, &g, |_, _| {});
+    }
+
+    /// Split over a team of two, every element is updated once, with its own index's values.
+    #[test]
+    fn pieces_cover_the_buffers_once() {
+        let len = 3 * PIECE + 17;
+        let mut p: Vec<f32> = (0..len).map(|i| i as f32).collect();
+        let g: Vec<f32> = (0..len).map(|i| 2.0 * i as f32).collect();
+        let (mut a, mut b) = (vec![0.0f32; len], vec![0.0f32; len]);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            team::run(|| {
+                assert!(split(len), "the test must take the split path");
+                pieces4(&mut p, &g, &mut a, &mut b, |p, g, a, b| {
+                    let rows = p.iter_mut().zip(g).zip(a.iter_mut()).zip(b.iter_mut());
+                    for (((p, g), a), b) in rows {
+                        *p += g;
+                        *a += 1.0;
+                        *b = *p;
+                    }
+                })
+            })
+        });
+        for i in 0..len {
+            assert_eq!(
+                (p[i], a[i], b[i]),
+                (3.0 * i as f32, 1.0, 3.0 * i as f32),
+                "{i}"
+            );
+        }
+    }
 }

@@ -1,8 +1,9 @@
 //! Learning-rate schedules, as functions of the optimisation step t = 0, 1, 2, …
 //!
 //! With a linear warm-up of W steps, η(t) = η₀·(t + 1)/W for t < W; after it the decay runs on
-//! t' = t − W: constant η₀, step η₀·γ^⌊t'/s⌋, exponential η₀·γ^t', or cosine annealing
-//! (PyTorch's CosineAnnealingLR in closed form) η_min + (η₀ − η_min)·(1 + cos(π·min(t', T)/T))/2.
+//! t' = t − W: constant η₀, step η₀·γ^⌊t'/s⌋, exponential η₀·γ^t', or cosine annealing clamped
+//! at T: η_min + (η₀ − η_min)·(1 + cos(π·min(t', T)/T))/2. Up to T that is the closed form of
+//! PyTorch's CosineAnnealingLR; after T it holds η_min, where PyTorch's cosine would rise again.
 
 use super::{require, require_non_negative, require_positive, OptimError};
 

@@ -320,7 +320,8 @@ impl<T: Float> Trainer<T> {
                 loss: f64::NAN,
             });
         }
-        let train = progress.accumulator.finish(task, network.penalty());
+        // Every step already added its penalty to the loss it differentiated.
+        let train = progress.accumulator.finish(task, 0.0);
         let validation_metrics = data.validation.map(|(vx, vy)| match self.sharded.as_mut() {
             Some(sharded) => sharded.sharding.evaluate(network, vx, vy, task),
             None => evaluate(network, vx, vy, task),

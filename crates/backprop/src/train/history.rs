@@ -11,7 +11,9 @@ pub struct EpochRecord {
     /// 1-based epoch.
     pub epoch: usize,
     /// Training loss and metrics, accumulated over the epoch's batches before each step
-    /// (as Keras reports them).
+    /// (as Keras reports them). The loss is the mean, over the epoch's examples, of the cost
+    /// each step differentiated: the batch's data cost plus the L1/L2 penalty of the weights
+    /// the step started from.
     pub train: Metrics,
     /// Validation loss and metrics after the epoch, when there is validation data.
     pub validation: Option<Metrics>,

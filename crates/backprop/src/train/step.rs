@@ -121,12 +121,12 @@ impl ParameterNames {
 fn accumulate<T: Float>(
     network: &Network<T>,
     targets: &Matrix<T>,
-    data_loss: f64,
+    step_loss: f64,
     metrics: &mut MetricAccumulator,
 ) {
     let output = network.layers().last().and_then(|l| l.as_dense());
     if let Some(cache) = output.and_then(|d| d.cache()) {
-        metrics.add(&cache.a, targets, data_loss);
+        metrics.add(&cache.a, targets, step_loss);
     }
 }
 
@@ -203,11 +203,11 @@ impl<T: Float> StepStrategy<T> for PlainStep<T> {
         // product (see `propagation.rs`).
         on_pool_thread(parallel, || {
             load_batch(network, targets, input);
-            let (loss, penalty) = network.compute_gradients_loaded(targets);
+            let (loss, _) = network.compute_gradients_loaded(targets);
             if input.divergence.diverged(loss) {
                 return Err(DivergedLoss(loss));
             }
-            accumulate(network, targets, loss - penalty, metrics);
+            accumulate(network, targets, loss, metrics);
             apply_update(
                 network,
                 optimizer,
@@ -259,11 +259,11 @@ impl<T: Float> StepStrategy<T> for FusedSgdStep<T> {
             load_batch(network, targets, input);
             // The weights have already moved when a finite cost past the divergence bound is
             // seen; the trainer's snapshot of the epoch restores them.
-            let (loss, penalty) = network.descend_loaded(targets, input.learning_rate);
+            let (loss, _) = network.descend_loaded(targets, input.learning_rate);
             if input.divergence.diverged(loss) {
                 return Err(DivergedLoss(loss));
             }
-            accumulate(network, targets, loss - penalty, metrics);
+            accumulate(network, targets, loss, metrics);
             optimizer.record_fused_step(names);
             Ok(loss)
         })
@@ -301,12 +301,13 @@ impl<T: Float> StepStrategy<T> for ShardedStep<T> {
         metrics: &mut MetricAccumulator,
     ) -> Result<f64, DivergedLoss> {
         let StepBuffers { targets, names } = &mut self.buffers;
-        let (loss, _) =
+        let (loss, penalty) =
             self.sharding
                 .step(network, (input.x, input.y), input.rows, targets, metrics);
         if input.divergence.diverged(loss) {
             return Err(DivergedLoss(loss));
         }
+        metrics.add_penalty(penalty, input.rows.len());
         let names = names.of(network);
         apply_update(
             network,

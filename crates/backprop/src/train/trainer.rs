@@ -39,7 +39,7 @@ pub struct Trainer<T: Float> {
     pub(super) learning_rate_scale: f64,
     pub(super) halvings: usize,
     /// The state (and weights) at the start of the current epoch, restored on divergence.
-    pub(super) last_good: Option<(Progress<T>, Network<T>)>,
+    pub(super) last_good: Option<Snapshot<T>>,
     /// The weights before the best ones were put back at the end of `fit` (what a checkpoint
     /// of a finished early-stopping run must hold to go on).
     pub(super) latest_weights: Option<Network<T>>,
@@ -51,6 +51,48 @@ pub struct Trainer<T: Float> {
     pub(super) plain: PlainStep<T>,
     pub(super) fused: FusedSgdStep<T>,
     pub(super) sharded: Option<ShardedStep<T>>,
+}
+
+/// What divergence handling puts back: the progress and weights at an epoch's start. The
+/// history is not copied (it grows every epoch, and copying it each time made a run quadratic
+/// in its epochs); records only ever get appended, so putting it back is cutting it to the
+/// lengths it had.
+pub(super) struct Snapshot<T: Float> {
+    /// The progress with an empty history.
+    progress: Progress<T>,
+    network: Network<T>,
+    epochs: usize,
+    diagnostics: usize,
+    best_epoch: Option<usize>,
+    stopped_early: bool,
+}
+
+impl<T: Float> Snapshot<T> {
+    fn take(progress: &mut Progress<T>, network: &Network<T>) -> Self {
+        let history = std::mem::take(&mut progress.history);
+        let copy = progress.clone();
+        progress.history = history;
+        let history = &progress.history;
+        Self {
+            progress: copy,
+            network: network.clone(),
+            epochs: history.epochs.len(),
+            diagnostics: history.diagnostics.len(),
+            best_epoch: history.best_epoch,
+            stopped_early: history.stopped_early,
+        }
+    }
+
+    fn restore(self, progress: &mut Progress<T>, network: &mut Network<T>) {
+        let mut history = std::mem::take(&mut progress.history);
+        history.epochs.truncate(self.epochs);
+        history.diagnostics.truncate(self.diagnostics);
+        history.best_epoch = self.best_epoch;
+        history.stopped_early = self.stopped_early;
+        *progress = self.progress;
+        progress.history = history;
+        *network = self.network;
+    }
 }
 
 /// The rows of one epoch in the order its batches take them, and the shuffle generator as it
@@ -330,7 +372,7 @@ impl<T: Float> Trainer<T> {
         let mut take_snapshot = true;
         while !self.is_finished() {
             if take_snapshot {
-                self.last_good = Some((self.progress.clone(), network.clone()));
+                self.last_good = Some(Snapshot::take(&mut self.progress, network));
             }
             match self.step_on(network, &data, observer) {
                 Ok(report) => take_snapshot = report.epoch_record.is_some(),
@@ -362,9 +404,8 @@ impl<T: Float> Trainer<T> {
         loss: f64,
         observer: &mut dyn TrainingObserver,
     ) -> Result<()> {
-        if let Some((progress, weights)) = self.last_good.take() {
-            self.progress = progress;
-            *network = weights;
+        if let Some(snapshot) = self.last_good.take() {
+            snapshot.restore(&mut self.progress, network);
         }
         self.order = None;
         let error = Error::Diverged { epoch, batch, loss };
