@@ -39,6 +39,13 @@ pub fn options(selector: u8) -> (CsvOptions, &'static str) {
         delimiter,
         missing,
         task,
+        // Leave out the first column now and then (the target, when it is column 0: an error).
+        ignore: if selector % 11 == 5 {
+            vec![TargetColumn::Index(0)]
+        } else {
+            Vec::new()
+        },
+        features: None,
     };
     let name = if selector % 5 == 4 {
         "fuzz.csv.gz"

@@ -137,7 +137,11 @@ fn bench_config(arguments: &BenchArgs) -> Result<BenchConfig, CliError> {
                 default_learning_rate(kind)
             }
         });
-        spec.optimizer = optimizer_config(kind, learning_rate, None, None)?;
+        spec.optimizer = optimizer_config(
+            kind,
+            learning_rate,
+            crate::optimizer::OptimizerFlags::default(),
+        )?;
         changed = true;
     }
     let rows = usize::try_from(arguments.rows).unwrap_or(usize::MAX);

@@ -6,12 +6,12 @@
 //! cost, [`TrainPlan::cost_for`]), and under `--init-from` the architecture and scaling.
 
 pub mod file;
-mod resolve;
+pub mod resolve;
 
-use crate::args::{DataDistributionArg, ScaleArg, TaskArg, TrainArgs};
+use crate::args::{DataDistributionArg, ScaleArg, TargetScaleArg, TaskArg, TrainArgs};
 use crate::data::DataSource;
 use crate::exit::CliError;
-use crate::optimizer::{default_learning_rate, optimizer_config};
+use crate::optimizer::{default_learning_rate, optimizer_config, OptimizerFlags};
 use crate::parse::ScheduleSpec;
 use crate::presets::{named_preset, preset_for, Preset, MNIST, TABULAR};
 use backprop::optim::OptimizerConfig;
@@ -76,6 +76,8 @@ pub struct TrainPlan {
     pub warmup: u64,
     /// Gradient clipping norm.
     pub clip: Option<f64>,
+    /// Reshuffle the training rows every epoch (false under `--no-shuffle`).
+    pub shuffle: bool,
     /// Epochs (the most, with early stopping).
     pub epochs: usize,
     /// Examples per step; `None` means full batch.
@@ -90,6 +92,12 @@ pub struct TrainPlan {
     pub early_stopping: Option<usize>,
     /// Feature scaling (unused under `--init-from`, which keeps the model's).
     pub scale: ScalerKind,
+    /// `--scale` as given (checked against the model's under `--init-from`).
+    pub scale_flag: Option<ScalerKind>,
+    /// Standardise regression targets (false under `--target-scale none`).
+    pub standardize_targets: bool,
+    /// `--target-scale` as given: true for standard.
+    pub target_scale_flag: Option<bool>,
     /// Start from this model (fine-tuning).
     pub init_from: Option<PathBuf>,
     /// Worker threads; `None` keeps rayon's default.
@@ -152,24 +160,23 @@ impl TrainPlan {
             .learning_rate
             .or(preset.learning_rate.filter(|_| kind == preset.optimizer))
             .unwrap_or(default_learning_rate(kind));
-        let optimizer = optimizer_config(
-            kind,
-            learning_rate,
-            arguments.momentum,
-            arguments.weight_decay,
-        )?;
+        let optimizer =
+            optimizer_config(kind, learning_rate, OptimizerFlags::from_args(&arguments))?;
         let test_split = test_split(&source, &arguments, &preset, &spec, &mut notes);
         let (validation, early_stopping) =
             validation_and_patience(&arguments, &preset, &mut notes)?;
-        let scale = match arguments.scale {
-            Some(ScaleArg::Standard) => ScalerKind::Standard,
-            Some(ScaleArg::Minmax) => ScalerKind::MinMax,
-            Some(ScaleArg::None) => ScalerKind::None,
-            None => preset.scale.unwrap_or(match source {
-                DataSource::Mnist(_) => ScalerKind::None,
-                _ => ScalerKind::Standard,
-            }),
-        };
+        let scale_flag = arguments.scale.map(|scale| match scale {
+            ScaleArg::Standard => ScalerKind::Standard,
+            ScaleArg::Minmax => ScalerKind::MinMax,
+            ScaleArg::None => ScalerKind::None,
+        });
+        let scale = scale_flag.unwrap_or(preset.scale.unwrap_or(match source {
+            DataSource::Mnist(_) => ScalerKind::None,
+            _ => ScalerKind::Standard,
+        }));
+        let target_scale_flag = arguments
+            .target_scale
+            .map(|scale| scale == TargetScaleArg::Standard);
         Ok(Self {
             source,
             spec,
@@ -187,6 +194,7 @@ impl TrainPlan {
             schedule: arguments.schedule.unwrap_or(preset.schedule),
             warmup: arguments.warmup.unwrap_or(0),
             clip: arguments.clip,
+            shuffle: !arguments.no_shuffle,
             epochs: to_usize(arguments.epochs.unwrap_or(preset.epochs)),
             batch_size: arguments.batch_size.or(preset.batch_size).map(to_usize),
             seed,
@@ -194,6 +202,9 @@ impl TrainPlan {
             validation,
             early_stopping,
             scale,
+            scale_flag,
+            standardize_targets: target_scale_flag.unwrap_or(true),
+            target_scale_flag,
             init_from: arguments.init_from,
             threads: arguments.threads.map(to_usize),
             shards: arguments.shards.map(to_usize),

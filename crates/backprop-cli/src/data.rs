@@ -113,6 +113,8 @@ pub struct Splits {
     pub summary: Vec<String>,
     /// The CSV target column's name, when the data came from a CSV.
     pub target_name: Option<String>,
+    /// What filled missing cells (`--missing mean`), for the model file.
+    pub missing_fills: Vec<backprop_data::MissingFill>,
 }
 
 impl Splits {
@@ -184,6 +186,7 @@ pub fn split(
         task,
         input_kind: loaded.input_kind,
         target_name: loaded.target_name,
+        missing_fills: loaded.missing_fills,
         summary,
     })
 }

@@ -33,7 +33,7 @@ pub struct DrawArgs {
     #[arg(long, value_name = "OTHER_MODEL")]
     pub before: Option<PathBuf>,
     /// Shade nodes by their activation for this input row (before the model's scaling).
-    #[arg(long, value_name = "V1,V2,…")]
+    #[arg(long, value_name = "V1,V2,…", allow_hyphen_values = true)]
     pub input: Option<String>,
     /// The diagram's title [default: one naming the network].
     #[arg(long, value_name = "TEXT")]

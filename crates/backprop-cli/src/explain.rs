@@ -43,23 +43,43 @@ pub struct ExplainArgs {
     #[arg(long, value_name = "N", conflicts_with = "model")]
     pub seed: Option<u64>,
     /// The learning rate η [default: 2 for the company, 0.1 for a model].
-    #[arg(long, value_name = "ETA")]
+    #[arg(long, value_name = "ETA", allow_negative_numbers = true)]
     pub learning_rate: Option<f64>,
     /// What the two salespeople signal [default: 1,0.5].
-    #[arg(long, value_name = "A,B", conflicts_with = "model")]
+    #[arg(
+        long,
+        value_name = "A,B",
+        conflicts_with = "model",
+        allow_hyphen_values = true
+    )]
     pub signals: Option<String>,
     /// The known result of the sale [default: 1].
-    #[arg(long, value_name = "R", conflicts_with = "model")]
+    #[arg(
+        long,
+        value_name = "R",
+        conflicts_with = "model",
+        allow_negative_numbers = true
+    )]
     pub result: Option<f64>,
     /// A model file to trace instead of the company network (needs --input).
     #[arg(long, value_name = "FILE")]
     pub model: Option<PathBuf>,
     /// With --model: one example's input values, before the model's scaling.
-    #[arg(long, value_name = "V1,V2,…", requires = "model")]
+    #[arg(
+        long,
+        value_name = "V1,V2,…",
+        requires = "model",
+        allow_hyphen_values = true
+    )]
     pub input: Option<String>,
     /// With --model: the target outputs (regression: in the targets' units) [default: the
     /// model's own prediction, one-hot or rounded].
-    #[arg(long, value_name = "V1,V2,…", requires = "model")]
+    #[arg(
+        long,
+        value_name = "V1,V2,…",
+        requires = "model",
+        allow_hyphen_values = true
+    )]
     pub target_values: Option<String>,
     /// Print the explanation as one JSON object on stdout instead of text.
     #[arg(long)]

@@ -78,7 +78,7 @@ pub fn run(arguments: &InspectArgs) -> Result<(), CliError> {
         let object = json!({
             "command": "inspect",
             "file": loaded.name(),
-            "checkpoint": !extras.is_empty(),
+            "checkpoint": is_checkpoint(metadata, &extras),
             "parameter_count": count,
             "layer_norms": norms,
             "optimizer_tensors": tensors,
@@ -92,6 +92,12 @@ pub fn run(arguments: &InspectArgs) -> Result<(), CliError> {
     Ok(())
 }
 
+/// A checkpoint holds a training state, and optimiser tensors unless its optimiser keeps none
+/// (plain SGD): either one makes the file a checkpoint.
+fn is_checkpoint(metadata: &ModelMetadata, extras: &[NamedTensor]) -> bool {
+    !extras.is_empty() || metadata.extra.contains_key(TRAINING_STATE_KEY)
+}
+
 /// The report's lines.
 fn describe(
     loaded: &LoadedModel,
@@ -101,10 +107,12 @@ fn describe(
 ) -> Vec<String> {
     let metadata = &loaded.model.metadata;
     let architecture = &metadata.architecture;
-    let kind = if extras.is_empty() {
+    let kind = if !is_checkpoint(metadata, extras) {
         "model"
+    } else if extras.is_empty() {
+        "checkpoint (a model with training state; its optimiser keeps no buffers)"
     } else {
-        "checkpoint (a model with optimiser state)"
+        "checkpoint (a model with optimiser and training state)"
     };
     let mut lines = vec![format!(
         "{}: backprop {kind}, format version {}",

@@ -168,6 +168,7 @@ fn open_csv(
             .collect();
     }
     let mut input = ModelInputStream::open(path, &specs)?;
+    input.set_missing_fills(&model.missing_fills());
     if targets.is_empty() {
         // A stored target name this file does not have is no use: fall back to the columns
         // the model does not read.

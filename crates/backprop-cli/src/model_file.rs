@@ -140,6 +140,28 @@ impl LoadedModel {
         })
     }
 
+    /// The values that fill missing input cells (stored by `train --missing mean`), in the
+    /// data crate's form.
+    pub fn missing_fills(&self) -> Vec<backprop_data::MissingFill> {
+        self.model
+            .metadata
+            .preprocessing
+            .missing_fill
+            .iter()
+            .map(|fill| backprop_data::MissingFill {
+                column: fill.column.clone(),
+                value: match &fill.value {
+                    backprop::model::FillValue::Number(value) => {
+                        backprop_data::FillValue::Number(*value as f32)
+                    }
+                    backprop::model::FillValue::Category(category) => {
+                        backprop_data::FillValue::Category(category.clone())
+                    }
+                },
+            })
+            .collect()
+    }
+
     /// Predictions for raw feature rows: probabilities for classification, values in the
     /// targets' units for regression.
     pub fn predict(&self, features: &Matrix<f32>) -> Result<Matrix<f32>, CliError> {

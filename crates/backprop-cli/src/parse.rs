@@ -127,6 +127,44 @@ pub fn parse_delimiter(text: &str) -> Result<u8, String> {
     Ok(byte)
 }
 
+/// `--ignore` and `--features`: CSV columns by header name or 0-based index.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ColumnList(pub Vec<backprop_data::TargetColumn>);
+
+/// Parses `id,2,comments` into columns: all digits is a 0-based index, anything else a name.
+pub fn parse_columns(text: &str) -> Result<ColumnList, String> {
+    let columns: Vec<backprop_data::TargetColumn> = text
+        .split(',')
+        .map(|part| part.trim())
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            part.parse()
+                .unwrap_or_else(|never: std::convert::Infallible| match never {})
+        })
+        .collect();
+    if columns.is_empty() {
+        return Err(format!(
+            "{text:?} names no column (give names or 0-based indices, comma-separated)"
+        ));
+    }
+    Ok(ColumnList(columns))
+}
+
+/// `--betas B1,B2`: Adam's two decay rates, each in [0, 1).
+pub fn parse_betas(text: &str) -> Result<(f64, f64), String> {
+    let values = parse_finite_numbers(text)
+        .ok_or_else(|| format!("'{text}' is not two numbers B1,B2 (e.g. 0.9,0.999)"))?;
+    match values.as_slice() {
+        &[beta1, beta2] if (0.0..1.0).contains(&beta1) && (0.0..1.0).contains(&beta2) => {
+            Ok((beta1, beta2))
+        }
+        &[_, _] => Err(format!("'{text}': each beta must be in [0, 1)")),
+        _ => Err(format!(
+            "'{text}' is not two numbers B1,B2 (e.g. 0.9,0.999)"
+        )),
+    }
+}
+
 /// Parses `constant`, `step:STEP_SIZE:GAMMA`, `exponential:GAMMA` or `cosine[:MIN_LR]`.
 pub fn parse_schedule(text: &str) -> Result<ScheduleSpec, String> {
     const FORMS: &str =

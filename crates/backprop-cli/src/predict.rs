@@ -187,11 +187,12 @@ fn open_rows(
         return Ok((images(read_idx_file(path)?, model)?, "image"));
     }
     let specs = model.feature_specs()?;
-    let csv = if input == "-" {
+    let mut csv = if input == "-" {
         ModelInputStream::from_reader(Box::new(io::stdin().lock()), "<stdin>".into(), &specs)?
     } else {
         ModelInputStream::open(path, &specs)?
     };
+    csv.set_missing_fills(&model.missing_fills());
     let ignored = csv.ignored_columns();
     if !quiet && !ignored.is_empty() {
         say(format_args!(

@@ -156,8 +156,49 @@ pub fn describe_optimizer(config: &OptimizerConfig) -> String {
         ),
         OptimizerConfig::RmsProp(rmsprop) => ("RMSprop".to_string(), rmsprop.weight_decay),
     };
+    // Settings away from PyTorch's defaults are named, so the header says what runs.
+    let mut settings = Vec::new();
+    match config {
+        OptimizerConfig::Sgd(sgd) if sgd.dampening != 0.0 => {
+            settings.push(format!("dampening {}", sgd.dampening));
+        }
+        OptimizerConfig::Adam(backprop::optim::AdamConfig {
+            beta1,
+            beta2,
+            epsilon,
+            ..
+        })
+        | OptimizerConfig::AdamW(backprop::optim::AdamWConfig {
+            beta1,
+            beta2,
+            epsilon,
+            ..
+        }) => {
+            if (*beta1, *beta2) != (0.9, 0.999) {
+                settings.push(format!("betas {beta1},{beta2}"));
+            }
+            if *epsilon != 1e-8 {
+                settings.push(format!("eps {epsilon}"));
+            }
+        }
+        OptimizerConfig::RmsProp(rmsprop) => {
+            if rmsprop.alpha != 0.99 {
+                settings.push(format!("alpha {}", rmsprop.alpha));
+            }
+            if rmsprop.epsilon != 1e-8 {
+                settings.push(format!("eps {}", rmsprop.epsilon));
+            }
+            if rmsprop.centered {
+                settings.push("centered".into());
+            }
+        }
+        OptimizerConfig::Sgd(_) => {}
+    }
     if weight_decay > 0.0 {
-        text.push_str(&format!(", weight decay {weight_decay}"));
+        settings.push(format!("weight decay {weight_decay}"));
+    }
+    for setting in settings {
+        text.push_str(&format!(", {setting}"));
     }
     text
 }
@@ -183,11 +224,13 @@ fn describe_schedule(schedule: ScheduleSpec, warmup: u64) -> Option<String> {
 }
 
 /// The lines shown before training: data, network, optimiser.
+/// `epochs` is the total the run will reach (a resumed run's new `--epochs`).
 pub fn header_lines(
     plan: &TrainPlan,
     data: &PreparedData,
     config: &NetworkConfig,
     batch_size: usize,
+    epochs: usize,
 ) -> Vec<String> {
     let rows = match (&data.validation, data.test_is_training) {
         (_, true) => format!(
@@ -238,9 +281,12 @@ pub fn header_lines(
         "optimizer {}, lr {}, batch {batch_size}{full_batch}, {}{stopping}, seed {}",
         describe_optimizer(&plan.optimizer),
         format_setting(plan.optimizer.learning_rate()),
-        format_epochs(plan.epochs),
+        format_epochs(epochs),
         plan.seed
     );
+    if !plan.shuffle {
+        optimizer.push_str(", no shuffling");
+    }
     if let Some(schedule) = describe_schedule(plan.schedule, plan.warmup) {
         optimizer.push_str(&format!(", schedule {schedule}"));
     }
@@ -249,11 +295,15 @@ pub fn header_lines(
     }
     let mut lines = vec![format!("data {}: {rows}", data.name), network, optimizer];
     if data.task == Task::Regression {
-        lines.push(
+        lines.push(if data.preprocessing.target_scaler.is_some() {
             "targets are standardised for training: losses are in standardised units, \
              MAE and R² in the targets' units"
-                .into(),
-        );
+                .into()
+        } else {
+            "targets are used as they are (--target-scale none): losses, MAE and R² are in the \
+             targets' units"
+                .into()
+        });
     }
     lines
 }

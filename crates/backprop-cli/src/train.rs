@@ -115,6 +115,9 @@ pub fn run(
     let loaded = cluster.load_data(distribution, || {
         data::load::load_source(&plan.source, &plan.spec)
     })?;
+    if let (Some(model), Some(path)) = (&model, &plan.init_from) {
+        crate::config::resolve::check_scaling_matches(plan, model, path)?;
+    }
     let splits = data::split(plan, align_to, loaded)?;
     let (mut network, single_sigmoid) = match &resume {
         Some(from) => {
@@ -127,7 +130,10 @@ pub fn run(
     let scaling = match (&resume, &model) {
         (Some(from), _) => Scaling::Reuse(&from.checkpoint.model.metadata.preprocessing),
         (None, Some(model)) => Scaling::Reuse(&model.metadata.preprocessing),
-        (None, None) => Scaling::Fit(plan.scale),
+        (None, None) => Scaling::Fit {
+            inputs: plan.scale,
+            standardize_targets: plan.standardize_targets,
+        },
     };
     let data = data::encode(&splits, scaling, single_sigmoid);
     // Measured on every rank before the ranks compare their data, which waits for the slowest.
@@ -147,6 +153,7 @@ pub fn run(
         optimizer: plan.optimizer.clone(),
         schedule: schedule(plan, batches_per_epoch),
         gradient_clip: plan.clip,
+        shuffle: plan.shuffle,
         early_stopping: plan.early_stopping,
         seed: plan.seed,
         task: Some(data.task),
@@ -201,7 +208,7 @@ pub fn run(
             path.display()
         ));
     }
-    for line in header_lines(plan, &data, network.config(), batch_size) {
+    for line in header_lines(plan, &data, network.config(), batch_size, total_epochs) {
         say(line);
     }
     let mut reporter = EpochReporter::new(

@@ -58,7 +58,8 @@ pub use builtin::{
 };
 pub use classic::xor_table;
 pub use csv_file::{
-    load_csv, parse_csv, CsvError, CsvOptions, FeatureSpec, MissingPolicy, TargetColumn, TaskHint,
+    load_csv, parse_csv, CsvError, CsvOptions, FeatureSpec, FillValue, MissingFill, MissingPolicy,
+    TargetColumn, TaskHint,
 };
 pub use dataset::{one_hot, CategoricalColumn, Dataset, Targets};
 pub use digits::{digits, DIGITS_PIXELS, DIGITS_ROWS};

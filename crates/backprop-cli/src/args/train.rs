@@ -5,8 +5,8 @@
 //! wins over the file, and the file over the preset.
 
 use crate::parse::{
-    parse_activation, parse_cost, parse_delimiter, parse_initialization, parse_layers,
-    parse_schedule, HiddenLayers, ScheduleSpec,
+    parse_activation, parse_betas, parse_columns, parse_cost, parse_delimiter,
+    parse_initialization, parse_layers, parse_schedule, ColumnList, HiddenLayers, ScheduleSpec,
 };
 use backprop::{Activation, Cost, Initialization};
 use clap::{Args, ValueEnum};
@@ -46,6 +46,15 @@ pub enum ScaleArg {
     /// The training range of each column onto [0, 1].
     Minmax,
     /// Leave the features as they are.
+    None,
+}
+
+/// `--target-scale`: whether regression targets are standardised for training.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TargetScaleArg {
+    /// Zero mean, unit variance (fitted on the training part); predictions are mapped back.
+    Standard,
+    /// Train on the targets as they are.
     None,
 }
 
@@ -115,6 +124,16 @@ pub struct TrainArgs {
     #[arg(long, value_name = "NAME|INDEX")]
     pub target: Option<String>,
 
+    /// CSV: columns to leave out of the features (IDs, dates, free text), by header name or
+    /// 0-based index, comma-separated.
+    #[arg(long, value_name = "COL,…", value_parser = parse_columns)]
+    pub ignore: Option<ColumnList>,
+
+    /// CSV: the only columns to use as features, by header name or 0-based index,
+    /// comma-separated [default: every column but the target and --ignore's].
+    #[arg(long, value_name = "COL,…", value_parser = parse_columns)]
+    pub features: Option<ColumnList>,
+
     /// CSV: the first row is data, not a header (columns are then named column_0, …).
     #[arg(long)]
     pub no_header: bool,
@@ -182,6 +201,29 @@ pub struct TrainArgs {
     #[arg(long, value_name = "F", allow_negative_numbers = true)]
     pub momentum: Option<f64>,
 
+    /// SGD's dampening of the momentum buffer, in [0, 1] (sgd, momentum; nesterov needs 0)
+    /// [default: 0, as PyTorch].
+    #[arg(long, value_name = "F", allow_negative_numbers = true)]
+    pub dampening: Option<f64>,
+
+    /// Adam's and AdamW's decay rates of the gradient's mean and of its square, B1,B2
+    /// [default: 0.9,0.999, as PyTorch].
+    #[arg(long, value_name = "B1,B2", value_parser = parse_betas)]
+    pub betas: Option<(f64, f64)>,
+
+    /// The ε added to the denominator of Adam, AdamW and RMSprop [default: 1e-8, as PyTorch].
+    #[arg(long, value_name = "F", allow_negative_numbers = true)]
+    pub eps: Option<f64>,
+
+    /// RMSprop's smoothing constant α of the squared-gradient average [default: 0.99, as
+    /// PyTorch's `alpha`].
+    #[arg(long, value_name = "F", allow_negative_numbers = true)]
+    pub rmsprop_alpha: Option<f64>,
+
+    /// Centred RMSprop: divide by the gradient's estimated variance, not its raw second moment.
+    #[arg(long)]
+    pub centered: bool,
+
     /// PyTorch-style weight decay inside the optimiser (decoupled for adamw).
     #[arg(long, value_name = "F", allow_negative_numbers = true)]
     pub weight_decay: Option<f64>,
@@ -217,8 +259,14 @@ pub struct TrainArgs {
     #[arg(long, value_name = "NORM", allow_negative_numbers = true)]
     pub clip: Option<f64>,
 
-    /// Passes over the training data (the most, with early stopping).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    /// Take the training rows in the same order every epoch (their order after the splits)
+    /// instead of a fresh seeded shuffle each epoch.
+    #[arg(long)]
+    pub no_shuffle: bool,
+
+    /// Passes over the training data (the most, with early stopping); 0 saves the initialised,
+    /// untrained model (to inspect, draw or export it; --json reports its metrics).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(0..=100_000_000))]
     pub epochs: Option<u64>,
 
     /// Examples per optimisation step [default: the preset's].
@@ -245,9 +293,15 @@ pub struct TrainArgs {
     #[arg(long, value_name = "PATIENCE")]
     pub early_stopping: Option<u64>,
 
-    /// Feature scaling, fitted on the training part [default: standard; none for mnist:].
+    /// Feature scaling, fitted on the training part [default: standard; none for mnist:]; with
+    /// --init-from it must match the model's own.
     #[arg(long, value_enum)]
     pub scale: Option<ScaleArg>,
+
+    /// Regression targets: standardised for training (predictions mapped back to their units)
+    /// or left as they are [default: standard].
+    #[arg(long, value_enum, value_name = "HOW")]
+    pub target_scale: Option<TargetScaleArg>,
 
     /// Worker threads [default: one per CPU].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=4096))]

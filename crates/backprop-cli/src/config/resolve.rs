@@ -1,6 +1,6 @@
 //! The parts of [`TrainPlan`](super::TrainPlan) that need a few rules: the data source and
 //! which flags do not apply to it, the test split, validation and early stopping, and the flags
-//! `--init-from` refuses.
+//! `--init-from` refuses, and the scaling it must match.
 
 use super::{to_usize, EARLY_STOPPING_VALIDATION};
 use crate::args::{MissingArg, TaskArg, TrainArgs};
@@ -17,13 +17,15 @@ pub(super) fn data_source(
     notes: &mut Vec<String>,
 ) -> DataSource {
     let csv_flags = arguments.target.is_some()
+        || arguments.ignore.is_some()
+        || arguments.features.is_some()
         || arguments.no_header
         || arguments.missing.is_some()
         || arguments.delimiter.is_some();
     if csv_flags && !matches!(spec, DataSpec::Csv(_)) {
         notes.push(format!(
-            "--target, --no-header, --missing and --delimiter only apply to CSV files; \
-             {spec} is not one"
+            "--target, --ignore, --features, --no-header, --missing and --delimiter only \
+             apply to CSV files; {spec} is not one"
         ));
     }
     let generated = matches!(spec, DataSpec::BuiltIn(builtin) if builtin.is_generated());
@@ -62,6 +64,12 @@ pub(super) fn data_source(
                     TaskArg::Classify => TaskHint::Classify,
                     TaskArg::Regress => TaskHint::Regress,
                 }),
+                ignore: arguments
+                    .ignore
+                    .as_ref()
+                    .map(|columns| columns.0.clone())
+                    .unwrap_or_default(),
+                features: arguments.features.as_ref().map(|columns| columns.0.clone()),
             },
         },
     }
@@ -148,13 +156,50 @@ pub(super) fn check_init_from_conflicts(arguments: &TrainArgs) -> Result<(), Cli
         ("--activation", arguments.activation.is_some()),
         ("--cost", arguments.cost.is_some()),
         ("--init", arguments.init.is_some()),
-        ("--scale", arguments.scale.is_some()),
     ];
     match given.iter().find(|(_, given)| *given) {
         Some((flag, _)) => Err(CliError::usage(format!(
-            "{flag} cannot be used with --init-from: the architecture, cost and feature \
-             scaling come from the model"
+            "{flag} cannot be used with --init-from: the architecture and cost come from the \
+             model"
         ))),
         None => Ok(()),
     }
+}
+
+/// `--scale` and `--target-scale` with `--init-from`: the model's stored scalers are used, so a
+/// flag is only accepted when it says what they are.
+pub fn check_scaling_matches(
+    plan: &super::TrainPlan,
+    model: &backprop::Model,
+    path: &std::path::Path,
+) -> Result<(), CliError> {
+    let stored = &model.metadata.preprocessing;
+    let stored_inputs = stored
+        .input_scaler
+        .as_ref()
+        .map_or("none", |scaler| scaler.kind.as_str());
+    if let Some(asked) = plan.scale_flag {
+        if asked.name() != stored_inputs {
+            return Err(CliError::usage(format!(
+                "--scale {} does not match {}, whose features are scaled {stored_inputs}; leave \
+                 out --scale (fine-tuning keeps the model's scaling)",
+                asked.name(),
+                path.display()
+            )));
+        }
+    }
+    if let Some(standardize) = plan.target_scale_flag {
+        let stored_targets = stored.target_scaler.is_some();
+        if standardize != stored_targets {
+            let name = |standard: bool| if standard { "standard" } else { "none" };
+            return Err(CliError::usage(format!(
+                "--target-scale {} does not match {}, whose targets are scaled {}; leave out \
+                 --target-scale (fine-tuning keeps the model's scaling)",
+                name(standardize),
+                path.display(),
+                name(stored_targets)
+            )));
+        }
+    }
+    Ok(())
 }

@@ -35,8 +35,13 @@ pub struct PreparedData {
 /// How to scale: fit a new scaler, or keep a model's.
 #[derive(Clone, Copy, Debug)]
 pub enum Scaling<'a> {
-    /// Fit this kind on the training part (and standardise regression targets).
-    Fit(ScalerKind),
+    /// Fit this kind on the training part, and standardise regression targets when asked.
+    Fit {
+        /// How the features are scaled.
+        inputs: ScalerKind,
+        /// Standardise regression targets (`--target-scale standard`).
+        standardize_targets: bool,
+    },
     /// Use a model's stored input and target scalers.
     Reuse(&'a Preprocessing),
 }
@@ -45,9 +50,13 @@ pub enum Scaling<'a> {
 pub fn encode(splits: &Splits, scaling: Scaling<'_>, single_sigmoid: bool) -> PreparedData {
     let train = &splits.train;
     let (input_scaler, target_scaler) = match scaling {
-        Scaling::Fit(kind) => (
-            affine_scaler(kind.fit(&train.features)),
+        Scaling::Fit {
+            inputs,
+            standardize_targets,
+        } => (
+            affine_scaler(inputs.fit(&train.features)),
             TargetScaler::fit_dataset(train)
+                .filter(|_| standardize_targets)
                 .map(|scaler| AffineScaler::standard(scaler.mean, scaler.std)),
         ),
         Scaling::Reuse(preprocessing) => (
@@ -70,6 +79,21 @@ pub fn encode(splits: &Splits, scaling: Scaling<'_>, single_sigmoid: bool) -> Pr
         input_scaler: input_scaler.clone(),
         target_scaler: target_scaler.clone(),
         input_kind: splits.input_kind.into(),
+        missing_fill: splits
+            .missing_fills
+            .iter()
+            .map(|fill| backprop::model::MissingFill {
+                column: fill.column.clone(),
+                value: match &fill.value {
+                    backprop_data::FillValue::Number(value) => {
+                        backprop::model::FillValue::Number(f64::from(*value))
+                    }
+                    backprop_data::FillValue::Category(category) => {
+                        backprop::model::FillValue::Category(category.clone())
+                    }
+                },
+            })
+            .collect(),
     };
     PreparedData {
         target_name: splits.target_name.clone(),

@@ -24,6 +24,9 @@ pub struct Loaded {
     pub summary: Vec<String>,
     /// The CSV target column's name, stored in the model so `evaluate` finds it again.
     pub target_name: Option<String>,
+    /// Under `--missing mean`, what filled each feature column's missing cells (stored in the
+    /// model, so that `predict` and `evaluate` fill new rows the same way).
+    pub missing_fills: Vec<backprop_data::MissingFill>,
 }
 
 /// Loads the data of a source; `spec` is `--data` as given, for messages.
@@ -35,6 +38,7 @@ pub fn load_source(source: &DataSource, spec: &str) -> Result<Loaded, CliError> 
             input_kind: "tabular",
             summary: Vec::new(),
             target_name: None,
+            missing_fills: Vec::new(),
         }),
         DataSource::Mnist(folder) => {
             let (train, test) = load_mnist_dir(folder)?;
@@ -52,13 +56,22 @@ pub fn load_source(source: &DataSource, spec: &str) -> Result<Loaded, CliError> 
                 input_kind: "image",
                 summary: vec![summary],
                 target_name: None,
+                missing_fills: Vec::new(),
             })
         }
         DataSource::Csv { path, options } => {
             let (data, summary) = load_csv_with_summary(path, options)?;
+            let mut lines = vec![describe_csv(spec, &data, &summary)];
+            lines.extend(
+                summary
+                    .warnings
+                    .iter()
+                    .map(|warning| format!("warning: {warning}")),
+            );
             Ok(Loaded {
-                summary: vec![describe_csv(spec, &data, &summary)],
+                summary: lines,
                 target_name: Some(summary.target_name.clone()),
+                missing_fills: summary.missing_fills.clone(),
                 data,
                 test: None,
                 input_kind: "tabular",

@@ -52,6 +52,8 @@ pub fn unpack_header(header: &[u8]) -> Result<Loaded, CliError> {
         input_kind,
         summary,
         target_name,
+        // Only rank 0 writes the model file, and rank 0 read the data itself.
+        missing_fills: Vec::new(),
     })
 }
 
@@ -274,6 +276,7 @@ mod tests {
             input_kind: "image",
             summary: vec!["data x: 5 rows".into(), String::new()],
             target_name: None,
+            missing_fills: Vec::new(),
         };
         let (sent, received) = round_trip(sent);
         assert_eq!(
@@ -301,6 +304,7 @@ mod tests {
             input_kind: "tabular",
             summary: Vec::new(),
             target_name: Some("price".into()),
+            missing_fills: Vec::new(),
         };
         let (sent, received) = round_trip(sent);
         assert_same(&sent, &received);
@@ -324,6 +328,7 @@ mod tests {
             input_kind: "tabular",
             summary: Vec::new(),
             target_name: None,
+            missing_fills: Vec::new(),
         };
         let header = pack_header(&loaded);
         for cut in [0, 7, 8, header.len() / 2, header.len() - 1] {

@@ -106,7 +106,6 @@ fn hyperparameters(
     history: &History,
     batch_size: usize,
 ) -> Map<String, Value> {
-    let (momentum, weight_decay) = optimizer_settings(&plan.optimizer);
     let mut map = Map::new();
     let mut put = |key: &str, value: Value| {
         map.insert(key.to_string(), value);
@@ -114,8 +113,10 @@ fn hyperparameters(
     put("preset", json!(plan.preset.name));
     put("optimizer", json!(plan.optimizer.name()));
     put("learning_rate", json!(plan.optimizer.learning_rate()));
-    put("momentum", json!(momentum));
-    put("weight_decay", json!(weight_decay));
+    for (key, value) in optimizer_settings(&plan.optimizer) {
+        put(key, value);
+    }
+    put("shuffle", json!(plan.shuffle));
     put("batch_size", json!(batch_size));
     put("epochs", json!(plan.epochs));
     put("epochs_run", json!(history.epochs.len()));
@@ -136,6 +137,16 @@ fn hyperparameters(
             None => plan.scale.name().to_string(),
         }),
     );
+    if data.task == backprop::train::Task::Regression {
+        put(
+            "target_scale",
+            json!(match &plan.init_from {
+                Some(_) => "from the initial model",
+                None if data.preprocessing.target_scaler.is_some() => "standard",
+                None => "none",
+            }),
+        );
+    }
     put(
         "init_from",
         json!(plan
@@ -160,12 +171,34 @@ fn hyperparameters(
     map
 }
 
-/// Momentum (where the optimiser has one) and weight decay.
-fn optimizer_settings(config: &OptimizerConfig) -> (Option<f64>, f64) {
+/// Every hyper-parameter of the optimiser but its learning rate, by PyTorch's names (`betas`,
+/// `eps`, `alpha`, …); `momentum` is null for the Adam family, which has none.
+fn optimizer_settings(config: &OptimizerConfig) -> Vec<(&'static str, Value)> {
     match config {
-        OptimizerConfig::Sgd(sgd) => (Some(sgd.momentum), sgd.weight_decay),
-        OptimizerConfig::Adam(adam) => (None, adam.weight_decay),
-        OptimizerConfig::AdamW(adamw) => (None, adamw.weight_decay),
-        OptimizerConfig::RmsProp(rmsprop) => (Some(rmsprop.momentum), rmsprop.weight_decay),
+        OptimizerConfig::Sgd(sgd) => vec![
+            ("momentum", json!(sgd.momentum)),
+            ("dampening", json!(sgd.dampening)),
+            ("nesterov", json!(sgd.nesterov)),
+            ("weight_decay", json!(sgd.weight_decay)),
+        ],
+        OptimizerConfig::Adam(adam) => vec![
+            ("momentum", Value::Null),
+            ("betas", json!([adam.beta1, adam.beta2])),
+            ("eps", json!(adam.epsilon)),
+            ("weight_decay", json!(adam.weight_decay)),
+        ],
+        OptimizerConfig::AdamW(adamw) => vec![
+            ("momentum", Value::Null),
+            ("betas", json!([adamw.beta1, adamw.beta2])),
+            ("eps", json!(adamw.epsilon)),
+            ("weight_decay", json!(adamw.weight_decay)),
+        ],
+        OptimizerConfig::RmsProp(rmsprop) => vec![
+            ("momentum", json!(rmsprop.momentum)),
+            ("alpha", json!(rmsprop.alpha)),
+            ("eps", json!(rmsprop.epsilon)),
+            ("centered", json!(rmsprop.centered)),
+            ("weight_decay", json!(rmsprop.weight_decay)),
+        ],
     }
 }

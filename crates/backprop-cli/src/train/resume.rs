@@ -109,6 +109,12 @@ pub fn prepare(arguments: TrainArgs) -> Result<Resumed, CliError> {
         .map(to_usize)
         .or(options.recipe.total_epochs)
         .unwrap_or(plan.epochs);
+    if total_epochs == 0 {
+        return Err(CliError::usage(format!(
+            "--resume cannot take --epochs 0: a resumed run goes on training, and {source} \
+             already holds its model (backprop inspect {source} shows it)"
+        )));
+    }
     if total_epochs < done {
         return Err(CliError::usage(format!(
             "--epochs {total_epochs} is fewer than the {done} epochs {source} has already done"

@@ -24,6 +24,11 @@ pub(crate) struct ColumnStats {
 }
 
 impl ColumnStats {
+    /// Cells that are not missing.
+    pub(crate) fn present(&self) -> usize {
+        self.numeric + self.non_numeric
+    }
+
     pub(crate) fn add(&mut self, line: u64, cell: &str, number: Number) {
         match number {
             Number::Finite(value) => {

@@ -116,6 +116,27 @@ pub enum CsvError {
         /// The header's names, comma-separated (shortened when there are many).
         columns: String,
     },
+    /// A column named in `--ignore` or `--features` that the header does not have, or an
+    /// index past the last column.
+    #[error("{file}: {flag}: no column {name:?}; the columns are {columns}")]
+    UnknownColumn {
+        /// The file.
+        file: String,
+        /// The flag that named it.
+        flag: &'static str,
+        /// The name or index as given.
+        name: String,
+        /// The header's names, comma-separated (shortened when there are many).
+        columns: String,
+    },
+    /// `--ignore` or `--features` names the target column, or leaves no feature.
+    #[error("{file}: {message}")]
+    ColumnChoice {
+        /// The file.
+        file: String,
+        /// What is wrong with the choice of columns.
+        message: String,
+    },
     /// A target index at or beyond the number of columns.
     #[error(
         "{file}: target column index {index} is out of range: indices are 0-based and the file has {columns} columns (0 to {last})"

@@ -9,7 +9,10 @@ use super::columns::{
 };
 use super::error::CsvError;
 use super::text::Table;
-use super::{CsvOptions, CsvSummary, MissingPolicy, TaskHint, MAX_CLASSES, MAX_FEATURES};
+use super::{
+    CsvOptions, CsvSummary, FillValue, MissingFill, MissingPolicy, TargetColumn, TaskHint,
+    MAX_CLASSES, MAX_FEATURES,
+};
 use crate::tabular::cells::{is_missing, Number};
 use crate::{CategoricalColumn, DataError, Dataset, Targets};
 use backprop_tensor::Matrix;
@@ -45,15 +48,94 @@ pub(crate) fn check_matrix_size(
     Ok(())
 }
 
-/// Whether a row is used: the policy decides, and `error` fails on the first missing cell.
+/// A string column is named in a warning when it has at least this many distinct values…
+const DISTINCT_WARNING_MINIMUM: usize = 20;
+/// …and at least this share of its non-missing cells are distinct values.
+const DISTINCT_WARNING_SHARE: f64 = 0.5;
+
+/// Which columns are features: all but the target, or those `--features` names, less those
+/// `--ignore` names. Naming the target, or an unknown column, is an error.
+fn feature_columns(
+    table: &Table,
+    target: usize,
+    options: &CsvOptions,
+) -> Result<Vec<bool>, CsvError> {
+    let width = table.names.len();
+    let resolve = |flag: &'static str, column: &TargetColumn| -> Result<usize, CsvError> {
+        let unknown = |name: String| CsvError::UnknownColumn {
+            file: table.file.to_string(),
+            flag,
+            name,
+            columns: table.list_names(),
+        };
+        match column {
+            TargetColumn::Name(name) => table
+                .names
+                .iter()
+                .position(|candidate| candidate == name)
+                .ok_or_else(|| unknown(name.clone())),
+            &TargetColumn::Index(index) if index < width => Ok(index),
+            &TargetColumn::Index(index) => table
+                .names
+                .iter()
+                .position(|candidate| *candidate == index.to_string())
+                .ok_or_else(|| unknown(index.to_string())),
+        }
+    };
+    let choice = |message: String| CsvError::ColumnChoice {
+        file: table.file.to_string(),
+        message,
+    };
+    let mut used: Vec<bool> = (0..width).map(|column| column != target).collect();
+    if let Some(features) = &options.features {
+        used = vec![false; width];
+        for column in features {
+            let index = resolve("--features", column)?;
+            if index == target {
+                return Err(choice(format!(
+                    "--features names the target column {:?}; it cannot also be a feature",
+                    table.name(index)
+                )));
+            }
+            used[index] = true;
+        }
+    }
+    for column in &options.ignore {
+        let index = resolve("--ignore", column)?;
+        if index == target {
+            return Err(choice(format!(
+                "--ignore names the target column {:?}; choose the target with --target",
+                table.name(index)
+            )));
+        }
+        used[index] = false;
+    }
+    if !used.contains(&true) {
+        return Err(choice(
+            "--features and --ignore leave no feature column".to_string(),
+        ));
+    }
+    Ok(used)
+}
+
+/// Whether a row is used: the policy decides, and `error` fails on the first missing cell of a
+/// column that is read (the target and the features).
 fn keep_row(
     table: &Table,
     line: u64,
     record: &StringRecord,
-    target: usize,
+    (target, used): (usize, &[bool]),
     policy: MissingPolicy,
 ) -> Result<bool, CsvError> {
-    let first_missing = || record.iter().position(is_missing);
+    let first_missing = || {
+        record
+            .iter()
+            .enumerate()
+            .find(|&(column, cell)| {
+                (column == target || used.get(column).copied().unwrap_or(false)) && is_missing(cell)
+            })
+            .map(|(column, _)| column)
+    };
     match policy {
         MissingPolicy::Error => match first_missing() {
             Some(column) => Err(table.missing(line, column)),
@@ -73,18 +155,21 @@ pub(crate) fn load(
     let target = resolve_target(table, options.target.as_ref())?;
     let width = table.names.len();
     let policy = options.missing;
+    let used = feature_columns(table, target, options)?;
+    let read = (target, used.as_slice());
 
     // Pass 1: kept rows and column statistics.
     let mut stats = vec![ColumnStats::default(); width];
     let mut integers = IntegerTargets::new();
     let mut kept = 0usize;
     let rows_read = table.for_each_row(|line, record| {
-        if !keep_row(table, line, record, target, policy)? {
+        if !keep_row(table, line, record, read, policy)? {
             return Ok(());
         }
         kept += 1;
         for (column, cell) in record.iter().enumerate() {
-            if is_missing(cell) {
+            if is_missing(cell) || !(column == target || used.get(column).copied().unwrap_or(false))
+            {
                 continue;
             }
             if let Some(column_stats) = stats.get_mut(column) {
@@ -112,7 +197,7 @@ pub(crate) fn load(
     let mut errors: Vec<(u64, usize, CsvError)> = Vec::new();
     let mut kinds: Vec<Option<FeatureKind>> = vec![None; width];
     for (column, column_stats) in stats.iter().enumerate() {
-        if column != target {
+        if column != target && used[column] {
             match feature_kind(table, column, column_stats) {
                 Ok(kind) => kinds[column] = Some(kind),
                 Err((line, error)) => errors.push((line, column, error)),
@@ -133,7 +218,40 @@ pub(crate) fn load(
     }
 
     // Pass 2: categories and class names.
-    let classes = collect_categories(table, target, target_kind, policy, &mut kinds)?;
+    let classes = collect_categories(table, read, target_kind, policy, &mut kinds)?;
+
+    // What fills missing cells, and string columns that look like IDs, dates or free text.
+    let mut missing_fills = Vec::new();
+    let mut warnings = Vec::new();
+    for (column, kind) in kinds.iter().enumerate() {
+        let value = match kind {
+            Some(FeatureKind::Numeric { mean }) => FillValue::Number(*mean),
+            Some(FeatureKind::Categorical { categories, mode }) => {
+                let present = stats[column].present();
+                let distinct = categories.len();
+                if distinct >= DISTINCT_WARNING_MINIMUM
+                    && distinct as f64 >= DISTINCT_WARNING_SHARE * present as f64
+                {
+                    warnings.push(format!(
+                        "{}: column {:?} holds {distinct} distinct strings in {present} cells \
+                         (an ID, a date or free text?) and becomes {distinct} one-hot inputs; \
+                         leave it out with --ignore {:?} if it does not describe the rows",
+                        table.file,
+                        table.name(column),
+                        table.name(column)
+                    ));
+                }
+                FillValue::Category(categories.get(*mode).cloned().unwrap_or_default())
+            }
+            None => continue,
+        };
+        if policy == MissingPolicy::Mean {
+            missing_fills.push(MissingFill {
+                column: table.name(column),
+                value,
+            });
+        }
+    }
 
     // Names, sizes and limits.
     let mut feature_names = Vec::new();
@@ -179,7 +297,7 @@ pub(crate) fn load(
     }
     let mut cells_filled = 0usize;
     table.for_each_row(|line, record| {
-        if !keep_row(table, line, record, target, policy)? {
+        if !keep_row(table, line, record, read, policy)? {
             return Ok(());
         }
         for (column, cell) in record.iter().enumerate() {
@@ -200,7 +318,9 @@ pub(crate) fn load(
                 continue;
             }
             let missing = is_missing(cell);
-            cells_filled += usize::from(missing);
+            if kinds.get(column).is_some_and(Option::is_some) {
+                cells_filled += usize::from(missing);
+            }
             match kinds.get(column) {
                 Some(Some(FeatureKind::Numeric { mean })) => match table.number(cell) {
                     _ if missing => features.push(*mean),
@@ -255,6 +375,8 @@ pub(crate) fn load(
         rows_read,
         rows_dropped: rows_read - kept,
         cells_filled,
+        missing_fills,
+        warnings,
     };
     let data =
         Dataset::new(table.file, features, feature_names, targets)?.with_categories(categories);
@@ -265,7 +387,7 @@ pub(crate) fn load(
 /// column, and returns the class names with their indices (empty for regression).
 fn collect_categories(
     table: &Table,
-    target: usize,
+    (target, used): (usize, &[bool]),
     target_kind: TargetKind,
     policy: MissingPolicy,
     kinds: &mut [Option<FeatureKind>],
@@ -293,7 +415,7 @@ fn collect_categories(
         limit: MAX_CLASSES,
     };
     table.for_each_row(|line, record| {
-        if !keep_row(table, line, record, target, policy)? {
+        if !keep_row(table, line, record, (target, used), policy)? {
             return Ok(());
         }
         for (slot, &column) in categorical.iter().enumerate() {
@@ -455,6 +577,8 @@ mod tests {
                 rows_read: 4,
                 rows_dropped: 2,
                 cells_filled: 0,
+                missing_fills: Vec::new(),
+                warnings: Vec::new(),
             }
         );
     }

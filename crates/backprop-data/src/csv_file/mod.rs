@@ -158,6 +158,29 @@ pub struct CsvOptions {
     pub missing: MissingPolicy,
     /// The task; `None` infers it from the target column.
     pub task: Option<TaskHint>,
+    /// Columns left out of the features (`--ignore`), by name or 0-based index.
+    pub ignore: Vec<TargetColumn>,
+    /// The only columns used as features (`--features`), by name or 0-based index; `None`
+    /// uses every column but the target and the ignored ones.
+    pub features: Option<Vec<TargetColumn>>,
+}
+
+/// What fills a column's missing cells under [`MissingPolicy::Mean`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum FillValue {
+    /// A numeric column's mean.
+    Number(f32),
+    /// A string column's most frequent category.
+    Category(String),
+}
+
+/// A column's fill value, stored with a model so that new rows are filled the same way.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MissingFill {
+    /// The column's name in the CSV header.
+    pub column: String,
+    /// What its missing cells become.
+    pub value: FillValue,
 }
 
 impl Default for CsvOptions {
@@ -168,12 +191,14 @@ impl Default for CsvOptions {
             delimiter: None,
             missing: MissingPolicy::Error,
             task: None,
+            ignore: Vec::new(),
+            features: None,
         }
     }
 }
 
 /// What happened while loading, for the user: the delimiter found, rows dropped, cells filled.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct CsvSummary {
     /// The delimiter used (detected or given).
     pub delimiter: u8,
@@ -187,6 +212,12 @@ pub struct CsvSummary {
     pub rows_dropped: usize,
     /// Missing cells filled under [`MissingPolicy::Mean`].
     pub cells_filled: usize,
+    /// Under [`MissingPolicy::Mean`], every feature column's fill value (mean or most frequent
+    /// category over the rows read), in column order; empty otherwise.
+    pub missing_fills: Vec<MissingFill>,
+    /// Things the user should know, such as string columns whose values are nearly all
+    /// distinct (an ID, a date or free text, one one-hot input per value).
+    pub warnings: Vec<String>,
 }
 
 /// Reads a CSV file, gzipped when its name ends in `.gz` or its bytes start with the gzip

@@ -8,15 +8,16 @@
 //! **Streaming limits.** Records are read one at a time and turned into matrices of at most
 //! the requested number of rows (the command line uses [`CHUNK_ROWS`]), so memory is bounded by
 //! one chunk, the detection prefix (≤ 1 MiB) and the longest record, whatever the input's
-//! length; gzip input is decoded as a stream. Unlike [`crate::csv_file::read_model_input`],
-//! missing cells cannot be filled with a column mean (that needs a second pass): a missing cell
-//! in a column the model uses is an error naming its line and column. At most
-//! [`MAX_COLUMNS`] columns are read.
+//! length; gzip input is decoded as a stream. A missing cell in a column the model uses takes
+//! the fill value the model stored for that column when it was trained with `--missing mean`
+//! ([`ModelInputStream::set_missing_fills`], as a scikit-learn `SimpleImputer` in a pipeline
+//! applies its training statistics), and is otherwise an error naming its line and column. At
+//! most [`MAX_COLUMNS`] columns are read.
 
 use super::cells::{accepts_decimal_comma, is_missing, parse_number, Number, MAX_COLUMNS};
 use super::stream::CsvStream;
 use super::{list_names, TabularError};
-use crate::csv_file::FeatureSpec;
+use crate::csv_file::{FeatureSpec, FillValue, MissingFill};
 use crate::TargetColumn;
 use backprop_tensor::Matrix;
 use csv::StringRecord;
@@ -53,6 +54,10 @@ struct UsedColumn {
     lookup: HashMap<String, usize>,
     unknown: u64,
     first_unknown: Option<(u64, String)>,
+    /// What fills a missing cell, when the model stored a value for this column.
+    fill: Option<FillValue>,
+    /// Missing cells filled so far.
+    filled: u64,
 }
 
 /// A CSV input matched to a model's columns, read in chunks.
@@ -113,6 +118,8 @@ impl ModelInputStream {
                 lookup,
                 unknown: 0,
                 first_unknown: None,
+                fill: None,
+                filled: 0,
             });
         }
         let width = specs.iter().map(FeatureSpec::width).sum();
@@ -145,6 +152,22 @@ impl ModelInputStream {
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(())
+    }
+
+    /// The values that fill missing cells, by column name (a model trained with `--missing
+    /// mean` stores them); columns without one keep refusing missing cells.
+    pub fn set_missing_fills(&mut self, fills: &[MissingFill]) {
+        for used in &mut self.used {
+            used.fill = fills
+                .iter()
+                .find(|fill| fill.column == used.spec.name())
+                .map(|fill| fill.value.clone());
+        }
+    }
+
+    /// Missing cells filled so far, over every column.
+    pub fn filled_cells(&self) -> u64 {
+        self.used.iter().map(|used| used.filled).sum()
     }
 
     /// The input's name in messages.
@@ -248,9 +271,24 @@ impl ModelInputStream {
                     },
                 }
             };
-            if is_missing(cell) {
-                return Err(fail(CellFault::Missing));
-            }
+            let filled;
+            let cell = if !is_missing(cell) {
+                cell
+            } else {
+                match &used.fill {
+                    None => return Err(fail(CellFault::Missing)),
+                    Some(FillValue::Number(value)) => {
+                        used.filled += 1;
+                        features.push(*value);
+                        continue;
+                    }
+                    Some(FillValue::Category(category)) => {
+                        used.filled += 1;
+                        filled = category.clone();
+                        filled.as_str()
+                    }
+                }
+            };
             match &used.spec {
                 FeatureSpec::Numeric { .. } => match parse_number(cell, decimal_comma) {
                     Number::Finite(number) => features.push(number),
@@ -277,8 +315,18 @@ impl ModelInputStream {
         Ok(())
     }
 
-    /// What the user should know after reading: categories not seen in training.
+    /// What the user should know after reading: categories not seen in training, and missing
+    /// cells filled with the model's stored values.
     pub fn warnings(&self) -> Vec<String> {
+        let filled = self.used.iter().filter(|used| used.filled > 0).map(|used| {
+            format!(
+                "{}: column {:?}: {} missing cell(s) filled with the value stored in the model \
+                 (--missing mean in training)",
+                self.stream.file,
+                used.spec.name(),
+                used.filled
+            )
+        });
         self.used
             .iter()
             .filter_map(|used| {
@@ -291,6 +339,7 @@ impl ModelInputStream {
                     )
                 })
             })
+            .chain(filled)
             .collect()
     }
 }

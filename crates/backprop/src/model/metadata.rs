@@ -122,6 +122,32 @@ pub struct Preprocessing {
     pub target_scaler: Option<AffineScaler>,
     /// `"tabular"` or `"image"`.
     pub input_kind: String,
+    /// What fills a missing cell of each raw input column, when the model was trained with
+    /// `--missing mean` (the column's mean, or its most frequent category); empty when missing
+    /// cells are refused. New rows are filled with these, as a scikit-learn `SimpleImputer`
+    /// fitted in training fills them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing_fill: Vec<MissingFill>,
+}
+
+/// The value that fills a raw input column's missing cells.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MissingFill {
+    /// The column's name in the raw data.
+    pub column: String,
+    /// A number (a numeric column's mean) or a string (a categorical column's most frequent
+    /// category).
+    pub value: FillValue,
+}
+
+/// A fill value: JSON number or string.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum FillValue {
+    /// A numeric column's fill.
+    Number(f64),
+    /// A categorical column's fill.
+    Category(String),
 }
 
 /// A categorical column and its categories, in the order of the one-hot inputs it became.
@@ -371,6 +397,7 @@ impl Preprocessing {
             input_scaler: None,
             target_scaler: None,
             input_kind: "tabular".into(),
+            missing_fill: Vec::new(),
         }
     }
 }

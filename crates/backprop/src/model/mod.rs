@@ -97,5 +97,6 @@ pub use file::{
 };
 pub use metadata::{
     sha256_hex, task_name, AffineScaler, Architecture, CategoricalEncoding, DataProvenance,
-    EpochSummary, ModelMetadata, Preprocessing, RegularizationSettings, FORMAT_VERSION,
+    EpochSummary, FillValue, MissingFill, ModelMetadata, Preprocessing, RegularizationSettings,
+    FORMAT_VERSION,
 };

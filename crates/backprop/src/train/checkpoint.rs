@@ -66,27 +66,61 @@ pub fn checkpoint_parts(
     let value = serde_json::to_value(&state)
         .map_err(|error| Error::Checkpoint(format!("the training state to JSON: {error}")))?;
     metadata.extra.insert(TRAINING_STATE_KEY.to_string(), value);
+    // Each buffer takes its parameter's shape, as `optimizer.state` holds them in PyTorch: a
+    // weight's (out, in), a bias's (out).
+    let shapes: Vec<(String, Vec<usize>)> = network
+        .parameters()
+        .into_iter()
+        .map(|(name, matrix)| {
+            let shape = tensor_shape(&name, matrix.rows(), matrix.cols());
+            (name, shape)
+        })
+        .collect();
+    let shape_of = |tensor: &str, len: usize| {
+        shapes
+            .iter()
+            .find(|(parameter, _)| {
+                tensor
+                    .strip_prefix(parameter.as_str())
+                    .is_some_and(|rest| rest.starts_with('.') && !rest[1..].contains('.'))
+            })
+            .map(|(_, shape)| shape.clone())
+            .filter(|shape| shape.iter().product::<usize>() == len)
+            .unwrap_or_else(|| vec![len])
+    };
     let mut tensors: Vec<NamedTensor> = trainer
         .optimizer()
         .state_tensors()
         .into_iter()
         .map(|(name, values)| NamedTensor {
+            shape: shape_of(
+                name.strip_prefix("optimizer.").unwrap_or(&name),
+                values.len(),
+            ),
             name,
-            shape: vec![values.len()],
             values,
         })
         .collect();
     if let Some(best) = trainer.best_weights() {
         for (name, matrix) in best.parameters() {
             tensors.push(NamedTensor {
+                shape: tensor_shape(&name, matrix.rows(), matrix.cols()),
                 name: format!("{BEST_PREFIX}{name}"),
-                shape: vec![matrix.len()],
                 values: matrix.as_slice().to_vec(),
             });
         }
     }
     let model = Model::new(trainer.weights_to_continue(network).clone(), metadata)?;
     Ok((model, tensors))
+}
+
+/// A parameter's tensor shape in model files: (out, in) for a weight, (out) for a bias.
+fn tensor_shape(name: &str, rows: usize, cols: usize) -> Vec<usize> {
+    if name.ends_with(".bias") {
+        vec![cols]
+    } else {
+        vec![rows, cols]
+    }
 }
 
 /// Reads a checkpoint; a model file without a training state is refused as "not a checkpoint".

@@ -75,7 +75,8 @@ pub enum Validation {
 /// How to train: epochs, batches, optimiser, schedule and the rest.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TrainingConfig {
-    /// Passes over the training data.
+    /// Passes over the training data; 0 trains nothing ([`Trainer::fit`] returns an empty
+    /// history and leaves the weights as initialised, as Keras's `fit(epochs=0)`).
     pub epochs: usize,
     /// Examples per optimisation step.
     pub batch_size: usize,
@@ -121,9 +122,6 @@ impl TrainingConfig {
     /// Checks the settings.
     pub fn validate(&self) -> Result<()> {
         let fail = |m: String| Err(Error::Training(m));
-        if self.epochs == 0 {
-            return fail("epochs must be at least 1".into());
-        }
         if self.batch_size == 0 {
             return fail("batch size must be at least 1".into());
         }

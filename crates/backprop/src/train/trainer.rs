@@ -179,11 +179,9 @@ impl<T: Float> Trainer<T> {
         &self.config
     }
 
-    /// Sets the number of epochs to train in all (a resumed run may go further than planned).
+    /// Sets the number of epochs to train in all (a resumed run may go further than planned;
+    /// as many as are done already, or 0, ends the run).
     pub fn set_epochs(&mut self, epochs: usize) -> Result<()> {
-        if epochs == 0 {
-            return Err(Error::Training("epochs must be at least 1".into()));
-        }
         self.config.epochs = epochs;
         Ok(())
     }
