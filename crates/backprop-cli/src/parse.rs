@@ -154,11 +154,11 @@ pub fn parse_columns(text: &str) -> Result<ColumnList, String> {
 pub fn parse_betas(text: &str) -> Result<(f64, f64), String> {
     let values = parse_finite_numbers(text)
         .ok_or_else(|| format!("'{text}' is not two numbers B1,B2 (e.g. 0.9,0.999)"))?;
-    match values.as_slice() {
-        &[beta1, beta2] if (0.0..1.0).contains(&beta1) && (0.0..1.0).contains(&beta2) => {
+    match *values.as_slice() {
+        [beta1, beta2] if (0.0..1.0).contains(&beta1) && (0.0..1.0).contains(&beta2) => {
             Ok((beta1, beta2))
         }
-        &[_, _] => Err(format!("'{text}': each beta must be in [0, 1)")),
+        [_, _] => Err(format!("'{text}': each beta must be in [0, 1)")),
         _ => Err(format!(
             "'{text}' is not two numbers B1,B2 (e.g. 0.9,0.999)"
         )),

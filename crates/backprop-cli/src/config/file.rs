@@ -314,7 +314,7 @@ mod tests {
     fn bad_keys_and_values_name_the_file_and_key() {
         for (text, expected) in [
             ("epoks = 3\n", "unknown key `epoks`"),
-            ("epochs = 0\n", "`epochs`"),
+            ("batch-size = 0\n", "`batch-size`"),
             ("layers = \"3,x\"\n", "not a layer width"),
             ("quiet = 1\n", "expected true or false"),
             ("config = \"x.toml\"\n", "do not nest"),
