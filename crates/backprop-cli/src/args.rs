@@ -37,6 +37,8 @@ pub enum Command {
     Predict(crate::predict::PredictArgs),
     /// Show what a model or checkpoint file holds: architecture, provenance, history.
     Inspect(crate::inspect::InspectArgs),
+    /// Write a model out for where backprop does not run: a dependency-free C99 header.
+    Export(crate::export::ExportArgs),
     /// One training step told in numbers and words: the company network (2 salespeople,
     /// 3 managers, 1 CEO), or any model for one example.
     Explain(crate::explain::ExplainArgs),

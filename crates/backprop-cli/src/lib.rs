@@ -40,6 +40,7 @@ mod draw;
 mod evaluate;
 pub mod exit;
 mod explain;
+mod export;
 mod figures;
 mod gradcheck;
 mod inspect;
@@ -71,6 +72,7 @@ pub fn run(cli: args::Cli) -> Result<(), exit::CliError> {
         args::Command::Evaluate(arguments) => evaluate::run(&arguments),
         args::Command::Predict(arguments) => predict::run(&arguments),
         args::Command::Inspect(arguments) => inspect::run(&arguments),
+        args::Command::Export(arguments) => export::run(&arguments),
         args::Command::Explain(arguments) => explain::run(&arguments),
         args::Command::Draw(arguments) => draw::run(&arguments),
         args::Command::Compare(arguments) => compare::run(&arguments),

@@ -3,8 +3,8 @@
 //! in order, in one scratch folder, and compares what it prints (stdout, then stderr) with the
 //! text in the document.
 //!
-//! Timings are masked in both: a number with its time unit (`ns`, `µs`, `ms`, `s`, `minutes`,
-//! `hours`, `days`, `years`) or with `samples/s` becomes `<time>`, and runs of spaces become one (table columns widen and narrow with the timings). Blocks marked
+//! Timings are masked in both: a number with its time unit (`ns`, `µs`, `ms`, `s`, `minute(s)`,
+//! `hour(s)`, `day(s)`, `year(s)`) or with `samples/s` becomes `<time>`, and runs of spaces become one (table columns widen and narrow with the timings). Blocks marked
 //! ```` ```console mnist ```` need MNIST and are run by `scripts/tutorial-mnist.sh` instead.
 //! The note an unoptimised build's `compare` adds on stderr is left out.
 
@@ -52,15 +52,19 @@ fn examples(markdown: &str) -> Vec<Example> {
     found
 }
 
-const TIME_UNITS: [&str; 10] = [
+const TIME_UNITS: [&str; 14] = [
     "ns",
     "µs",
     "ms",
     "s",
     "s)",
+    "minute",
     "minutes",
+    "hour",
     "hours",
+    "day",
     "days",
+    "year",
     "years",
     "samples/s)",
 ];
@@ -128,6 +132,8 @@ fn masking_hides_timings_only() {
         "784-30-10 <time> <time>"
     );
     assert_eq!(normalise("12.8 years  0.1466"), "<time> 0.1466");
+    // A time that lands on exactly one of a unit is written in the singular.
+    assert_eq!(normalise("60,000 1 minute"), "60,000 <time>");
     assert_eq!(
         normalise("loss 0.6996  accuracy 49.5%"),
         "loss 0.6996 accuracy 49.5%"

@@ -1,0 +1,59 @@
+//! `backprop export MODEL --format c --out model.h [--prefix NAME]`: a trained model taken into
+//! the field ([`backprop_export`]). The file is written atomically; a model the format cannot
+//! express (string columns for C) exits 2 saying why.
+
+use crate::draw::write_text_file;
+use crate::exit::CliError;
+use crate::model_file::{LoadedModel, ModelLocation};
+use crate::report::{format_count, say};
+use backprop_export::c::{export_c_header, COptions};
+use clap::{Args, ValueEnum};
+use std::path::PathBuf;
+
+/// The formats `--format` accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// One dependency-free C99 header: `{prefix}_predict(features, outputs)`, no malloc.
+    C,
+}
+
+/// Flags of `backprop export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The model file.
+    #[command(flatten)]
+    pub model: ModelLocation,
+    /// What to write.
+    #[arg(long, value_enum)]
+    pub format: ExportFormat,
+    /// Where to write it (for C, a header such as model.h).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// C: the prefix of every name in the header ({prefix}_predict, {PREFIX}_INPUTS, …).
+    #[arg(long, value_name = "NAME", default_value = "backprop")]
+    pub prefix: String,
+}
+
+/// Runs `backprop export`.
+pub fn run(arguments: &ExportArgs) -> Result<(), CliError> {
+    let path = arguments.model.path("export")?;
+    let loaded = LoadedModel::load(path)?;
+    match arguments.format {
+        ExportFormat::C => {
+            let options = COptions {
+                prefix: arguments.prefix.clone(),
+                source: loaded.name().to_string(),
+            };
+            let header = export_c_header(&loaded.model, &options)
+                .map_err(|error| CliError::usage(format!("{}: {error}", loaded.name())))?;
+            write_text_file(&arguments.out, &header.text)?;
+            say(format_args!(
+                "wrote {}: a C99 header with {}_predict ({} bytes of float weights; compile with -lm)",
+                arguments.out.display(),
+                arguments.prefix,
+                format_count(header.weight_bytes)
+            ));
+        }
+    }
+    Ok(())
+}
