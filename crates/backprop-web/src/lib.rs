@@ -22,6 +22,7 @@ pub mod features;
 pub mod heatmap;
 pub mod history;
 pub mod limits;
+pub mod prediction;
 pub mod registry;
 pub mod routes;
 pub mod server;

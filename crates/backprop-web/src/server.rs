@@ -91,7 +91,7 @@ async fn reap(registry: Arc<Registry>) {
     }
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, WebError> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, WebError> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -143,7 +143,7 @@ pub fn serve(
 }
 
 /// Waits for SIGINT or SIGTERM (set up now, so a signal right after binding is not lost).
-fn signal_stop() -> Result<impl Future<Output = Stopped>, WebError> {
+pub(crate) fn signal_stop() -> Result<impl Future<Output = Stopped>, WebError> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
@@ -239,6 +239,43 @@ pub fn spawn(listener: std::net::TcpListener, limits: Limits) -> Result<RunningS
                     // Requests still in flight after the grace period are dropped.
                     Ok(Err(_)) | Err(_) => Ok(()),
                 }
+            })
+        })
+        .map_err(io("starting the server thread"))?;
+    Ok(RunningServer {
+        address,
+        stop: Some(stop),
+        thread: Some(thread),
+    })
+}
+
+/// Serves `app` on `listener` (already bound) from a new thread with its own runtime, until
+/// [`RunningServer::stop`]: the prediction server's [`spawn`].
+pub(crate) fn spawn_router(
+    listener: std::net::TcpListener,
+    app: axum::Router,
+) -> Result<RunningServer, WebError> {
+    let io = |context| move |source| WebError::Io { context, source };
+    let address = listener
+        .local_addr()
+        .map_err(io("reading the bound address"))?;
+    listener
+        .set_nonblocking(true)
+        .map_err(io("configuring the listener"))?;
+    let runtime = runtime()?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let thread = std::thread::Builder::new()
+        .name("backprop-predict".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                let listener =
+                    TcpListener::from_std(listener).map_err(io("adopting the listener"))?;
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(async move {
+                        let _ = stopped.await;
+                    })
+                    .await
+                    .map_err(io("serving HTTP"))
             })
         })
         .map_err(io("starting the server thread"))?;
