@@ -165,22 +165,9 @@ impl LoadedModel {
     /// Predictions for raw feature rows: probabilities for classification, values in the
     /// targets' units for regression.
     pub fn predict(&self, features: &Matrix<f32>) -> Result<Matrix<f32>, CliError> {
-        let outputs = self
-            .model
-            .predict(features)
-            .map_err(|error| CliError::usage(format!("{}: {error}", self.name())))?;
-        Ok(if self.single_unit_binary() {
-            Matrix::from_fn(outputs.rows(), 2, |row, class| {
-                let p = outputs[(row, 0)];
-                if class == 1 {
-                    p
-                } else {
-                    1.0 - p
-                }
-            })
-        } else {
-            outputs
-        })
+        self.model
+            .predict_per_class(features)
+            .map_err(|error| CliError::usage(format!("{}: {error}", self.name())))
     }
 }
 

@@ -82,7 +82,7 @@ pub fn export_c_header(model: &Model, options: &COptions) -> Result<CHeader, Exp
             .map(|class| class.to_string())
             .collect(),
     };
-    let single_sigmoid = !regression && network_outputs == 1 && class_names.len() == 2;
+    let single_sigmoid = model.is_single_sigmoid_classifier();
     let outputs = if single_sigmoid { 2 } else { network_outputs };
     let widest = layers
         .iter()

@@ -101,6 +101,22 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, WebError> {
         })
 }
 
+/// Binds `host:port`; returns the listener and the address it got.
+pub(crate) async fn bind(host: &str, port: u16) -> Result<(TcpListener, SocketAddr), WebError> {
+    let address = format!("{host}:{port}");
+    let listener = TcpListener::bind(&address)
+        .await
+        .map_err(|source| WebError::Bind {
+            address: address.clone(),
+            source,
+        })?;
+    let bound = listener.local_addr().map_err(|source| WebError::Io {
+        context: "reading the bound address",
+        source,
+    })?;
+    Ok((listener, bound))
+}
+
 /// Binds `options.host:options.port`, calls `on_listening` with the bound address, and serves
 /// until SIGINT or SIGTERM; returns which one stopped it.
 pub fn serve(
@@ -109,17 +125,7 @@ pub fn serve(
 ) -> Result<Stopped, WebError> {
     let runtime = runtime()?;
     let stopped = runtime.block_on(async {
-        let address = format!("{}:{}", options.host, options.port);
-        let listener = TcpListener::bind(&address)
-            .await
-            .map_err(|source| WebError::Bind {
-                address: address.clone(),
-                source,
-            })?;
-        let bound = listener.local_addr().map_err(|source| WebError::Io {
-            context: "reading the bound address",
-            source,
-        })?;
+        let (listener, bound) = bind(&options.host, options.port).await?;
         let (signal_sender, signal_receiver) = tokio::sync::oneshot::channel();
         let signals = signal_stop()?;
         tokio::spawn(async move {
@@ -213,48 +219,59 @@ impl Drop for RunningServer {
 /// Serves on `listener` (already bound, e.g. to 127.0.0.1:0) from a new thread with its own
 /// runtime.
 pub fn spawn(listener: std::net::TcpListener, limits: Limits) -> Result<RunningServer, WebError> {
-    let io = |context| move |source| WebError::Io { context, source };
-    let address = listener
-        .local_addr()
-        .map_err(io("reading the bound address"))?;
-    listener
-        .set_nonblocking(true)
-        .map_err(io("configuring the listener"))?;
-    let runtime = runtime()?;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let thread = std::thread::Builder::new()
-        .name("backprop-web".into())
-        .spawn(move || {
-            runtime.block_on(async move {
-                let listener =
-                    TcpListener::from_std(listener).map_err(io("adopting the listener"))?;
-                let (done, finished) = tokio::sync::oneshot::channel::<()>();
-                let server = tokio::spawn(run(listener, limits, async move {
-                    let _ = stopped.await;
-                    let _ = done.send(());
-                }));
-                let _ = finished.await;
-                match tokio::time::timeout(SHUTDOWN_GRACE, server).await {
-                    Ok(Ok(result)) => result,
-                    // Requests still in flight after the grace period are dropped.
-                    Ok(Err(_)) | Err(_) => Ok(()),
-                }
-            })
-        })
-        .map_err(io("starting the server thread"))?;
-    Ok(RunningServer {
-        address,
-        stop: Some(stop),
-        thread: Some(thread),
-    })
+    spawn_with(
+        listener,
+        "backprop-web",
+        move |listener, stopped| async move {
+            let (done, finished) = tokio::sync::oneshot::channel::<()>();
+            let server = tokio::spawn(run(listener, limits, async move {
+                let _ = stopped.await;
+                let _ = done.send(());
+            }));
+            let _ = finished.await;
+            match tokio::time::timeout(SHUTDOWN_GRACE, server).await {
+                Ok(Ok(result)) => result,
+                // Requests still in flight after the grace period are dropped.
+                Ok(Err(_)) | Err(_) => Ok(()),
+            }
+        },
+    )
 }
 
 /// Serves `app` on `listener` (already bound) from a new thread with its own runtime, until
-/// [`RunningServer::stop`]: the prediction server's [`spawn`].
+/// [`RunningServer::stop`]: the prediction server's `spawn`.
 pub(crate) fn spawn_router(
     listener: std::net::TcpListener,
     app: axum::Router,
 ) -> Result<RunningServer, WebError> {
+    spawn_with(
+        listener,
+        "backprop-predict",
+        move |listener, stopped| async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.await;
+                })
+                .await
+                .map_err(|source| WebError::Io {
+                    context: "serving HTTP",
+                    source,
+                })
+        },
+    )
+}
+
+/// Runs `serve(listener, stop)` on a new thread named `name` with its own runtime; the
+/// [`RunningServer`] it returns sends `stop` and joins the thread.
+fn spawn_with<F, Fut>(
+    listener: std::net::TcpListener,
+    name: &str,
+    serve: F,
+) -> Result<RunningServer, WebError>
+where
+    F: FnOnce(TcpListener, tokio::sync::oneshot::Receiver<()>) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<(), WebError>>,
+{
     let io = |context| move |source| WebError::Io { context, source };
     let address = listener
         .local_addr()
@@ -265,17 +282,12 @@ pub(crate) fn spawn_router(
     let runtime = runtime()?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let thread = std::thread::Builder::new()
-        .name("backprop-predict".into())
+        .name(name.into())
         .spawn(move || {
             runtime.block_on(async move {
                 let listener =
                     TcpListener::from_std(listener).map_err(io("adopting the listener"))?;
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(async move {
-                        let _ = stopped.await;
-                    })
-                    .await
-                    .map_err(io("serving HTTP"))
+                serve(listener, stopped).await
             })
         })
         .map_err(io("starting the server thread"))?;

@@ -26,7 +26,6 @@ use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::TcpListener;
 
 /// How long a stopping server waits for requests in flight.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -179,17 +178,7 @@ pub fn serve(
 ) -> Result<Stopped, WebError> {
     let runtime = runtime()?;
     let stopped = runtime.block_on(async {
-        let address = format!("{host}:{port}");
-        let listener = TcpListener::bind(&address)
-            .await
-            .map_err(|source| WebError::Bind {
-                address: address.clone(),
-                source,
-            })?;
-        let bound = listener.local_addr().map_err(|source| WebError::Io {
-            context: "reading the bound address",
-            source,
-        })?;
+        let (listener, bound) = crate::server::bind(host, port).await?;
         let signals = signal_stop()?;
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let app = router(model, limits);

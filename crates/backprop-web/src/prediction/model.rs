@@ -24,7 +24,6 @@ pub struct ServedModel {
     fills: Vec<Option<FillValue>>,
     /// Class names in output order (classification), empty for regression.
     pub classes: Vec<String>,
-    single_sigmoid: bool,
 }
 
 /// A request's rows as network inputs, with what the user should know.
@@ -69,14 +68,12 @@ impl ServedModel {
             None if outputs == 1 => vec!["0".into(), "1".into()],
             None => (0..outputs).map(|class| class.to_string()).collect(),
         };
-        let single_sigmoid = !regression && outputs == 1 && classes.len() == 2;
         Ok(Self {
             model,
             name: name.to_string(),
             specs,
             fills,
             classes,
-            single_sigmoid,
         })
     }
 
@@ -121,22 +118,9 @@ impl ServedModel {
     /// The model's outputs for `features`: class probabilities (two for a single sigmoid unit)
     /// or values in the targets' units.
     pub fn predict(&self, features: &Matrix<f32>) -> Result<Matrix<f32>, ApiError> {
-        let outputs = self
-            .model
-            .predict(features)
-            .map_err(|error| ApiError::bad_request(error.to_string()))?;
-        Ok(if self.single_sigmoid {
-            Matrix::from_fn(outputs.rows(), 2, |row, class| {
-                let p = outputs[(row, 0)];
-                if class == 1 {
-                    p
-                } else {
-                    1.0 - p
-                }
-            })
-        } else {
-            outputs
-        })
+        self.model
+            .predict_per_class(features)
+            .map_err(|error| ApiError::bad_request(error.to_string()))
     }
 
     /// Encodes `rows` (arrays in column order) or `records` (objects by column name).

@@ -232,6 +232,37 @@ impl Model {
         Self::from_bytes_with_extras(&bytes, &path.display().to_string())
     }
 
+    /// True for a classifier whose one sigmoid unit gives the probability of the second of two
+    /// classes.
+    pub fn is_single_sigmoid_classifier(&self) -> bool {
+        self.metadata.task == "classification"
+            && self.network.output_width() == 1
+            && self
+                .metadata
+                .preprocessing
+                .class_names
+                .as_ref()
+                .is_none_or(|names| names.len() == 2)
+    }
+
+    /// [`Model::predict`] with one column per class for every classifier: a single sigmoid
+    /// unit's p becomes the two probabilities (1 − p, p).
+    pub fn predict_per_class(&self, x: &Matrix<f32>) -> Result<Matrix<f32>> {
+        let outputs = self.predict(x)?;
+        Ok(if self.is_single_sigmoid_classifier() {
+            Matrix::from_fn(outputs.rows(), 2, |row, class| {
+                let p = outputs[(row, 0)];
+                if class == 1 {
+                    p
+                } else {
+                    1.0 - p
+                }
+            })
+        } else {
+            outputs
+        })
+    }
+
     /// Predictions for raw feature rows (one example per row, categorical columns already
     /// one-hot encoded): the stored input scaler, the network, then for regression the target
     /// scaler's inverse. Classification gives the output layer's probabilities.
