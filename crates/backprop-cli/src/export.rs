@@ -1,5 +1,5 @@
-//! `backprop export MODEL --format c --out model.h [--prefix NAME]`: a trained model taken into
-//! the field ([`backprop_export`]). The file is written atomically; a model the format cannot
+//! `backprop export MODEL --format onnx|c --out FILE [--prefix NAME]`: a trained model taken
+//! into the field ([`backprop_export`]). The file is written atomically; a model the format cannot
 //! express (string columns for C) exits 2 saying why.
 
 use crate::draw::write_text_file;
@@ -13,6 +13,8 @@ use std::path::PathBuf;
 /// The formats `--format` accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ExportFormat {
+    /// One ONNX graph (opset 17) with the preprocessing inside, for onnxruntime.
+    Onnx,
     /// One dependency-free C99 header: `{prefix}_predict(features, outputs)`, no malloc.
     C,
 }
@@ -39,6 +41,18 @@ pub fn run(arguments: &ExportArgs) -> Result<(), CliError> {
     let path = arguments.model.path("export")?;
     let loaded = LoadedModel::load(path)?;
     match arguments.format {
+        ExportFormat::Onnx => {
+            let bytes = backprop_export::onnx::export_onnx(&loaded.model)
+                .map_err(|error| CliError::usage(format!("{}: {error}", loaded.name())))?;
+            backprop::model::write_atomically(&arguments.out, &bytes)
+                .map_err(|error| CliError::Runtime(error.to_string()))?;
+            say(format_args!(
+                "wrote {}: an ONNX graph, opset {} ({} bytes)",
+                arguments.out.display(),
+                backprop_export::onnx::OPSET,
+                format_count(bytes.len())
+            ));
+        }
         ExportFormat::C => {
             let options = COptions {
                 prefix: arguments.prefix.clone(),

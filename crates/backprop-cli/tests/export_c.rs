@@ -313,3 +313,67 @@ fn models_the_header_cannot_express_are_refused() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("not a C identifier"));
 }
+
+/// `--format onnx` writes the graph atomically (onnxruntime checks it in CI:
+/// `scripts/onnx-check.py`); string columns are exported too, as ai.onnx.ml one-hot encoders.
+#[test]
+fn onnx_export_writes_a_graph_for_models_with_string_columns() {
+    let folder = scratch();
+    let dir = folder.path();
+    let data = write_file(dir, "fruit.csv", &train_support::fruit_csv(60));
+    ok(
+        dir,
+        &[
+            "train",
+            "-q",
+            "--data",
+            &data,
+            "--epochs",
+            "1",
+            "--out",
+            "fruit.safetensors",
+        ],
+    );
+    let output = backprop_in(
+        dir,
+        &[
+            "export",
+            "fruit.safetensors",
+            "--format",
+            "onnx",
+            "--out",
+            "fruit.onnx",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("an ONNX graph, opset 17"),
+        "{}",
+        stderr(&output)
+    );
+    let bytes = std::fs::read(dir.join("fruit.onnx")).unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    for expected in [
+        "OneHotEncoder",
+        "ai.onnx.ml",
+        "colour",
+        "probabilities",
+        "label",
+    ] {
+        assert!(text.contains(expected), "no {expected} in the graph");
+    }
+    // An output folder that does not exist: an error, and nothing written.
+    let output = backprop_in(
+        dir,
+        &[
+            "export",
+            "fruit.safetensors",
+            "--format",
+            "onnx",
+            "--out",
+            "missing/fruit.onnx",
+        ],
+    );
+    assert_ne!(output.status.code(), Some(0));
+    assert!(!dir.join("missing").exists());
+}
