@@ -28,6 +28,8 @@ mod error;
 mod float;
 pub mod matmul;
 mod matrix;
+#[cfg(feature = "ndarray")]
+mod ndarray_interop;
 pub mod peak;
 mod random;
 pub mod simd;

@@ -32,6 +32,8 @@ pub mod gradient_check;
 pub mod guide;
 pub mod init;
 pub mod layer;
+#[cfg(feature = "linfa")]
+pub mod linfa;
 pub mod model;
 pub mod network;
 pub mod optim;
