@@ -15,13 +15,7 @@ use std::process::{Command, Stdio};
 use train_support::{backprop_in, scratch, stderr, write_file};
 
 fn ok(folder: &Path, arguments: &[&str]) -> String {
-    let output = backprop_in(folder, arguments);
-    assert!(
-        output.status.success(),
-        "{arguments:?}: {}",
-        stderr(&output)
-    );
-    String::from_utf8(output.stdout).unwrap()
+    train_support::succeed(folder, arguments).0
 }
 
 /// The C compiler, or `None` (a failure under CI=true).

@@ -10,15 +10,10 @@ mod train_support;
 
 use serde_json::Value;
 use std::path::Path;
-use train_support::{backprop_in, model_metadata, scratch, stderr, train_json, write_file};
-
-/// Runs the binary in `folder`, asserting success; returns stdout and stderr.
-fn ok(folder: &Path, arguments: &[&str]) -> (String, String) {
-    let output = backprop_in(folder, arguments);
-    let errors = stderr(&output);
-    assert!(output.status.success(), "{arguments:?} failed: {errors}");
-    (String::from_utf8(output.stdout).unwrap(), errors)
-}
+use train_support::{
+    backprop_in, model_metadata, model_values as weights, scratch, stderr, succeed as ok,
+    train_json, write_file,
+};
 
 /// Runs the binary in `folder`, asserting exit code 2; returns stderr.
 fn usage_error(folder: &Path, arguments: &[&str]) -> String {
@@ -26,16 +21,6 @@ fn usage_error(folder: &Path, arguments: &[&str]) -> String {
     let errors = stderr(&output);
     assert_eq!(output.status.code(), Some(2), "{arguments:?}: {errors}");
     errors
-}
-
-fn weights(path: &Path) -> Vec<f32> {
-    let model = backprop::Model::load(path).unwrap();
-    model
-        .network
-        .parameters()
-        .into_iter()
-        .flat_map(|(_, m)| m.as_slice().to_vec())
-        .collect()
 }
 
 #[test]

@@ -1,9 +1,12 @@
 //! `backprop serve`: the real binary on a free port, the page and the API answering, a clean
 //! stop on SIGINT (exit 130) and SIGTERM (143), and exit 1 when the port is taken.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+mod train_support;
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
+use train_support::http_request as request;
 
 /// Starts `backprop serve` with `arguments`; returns the child and its stderr lines.
 fn serve(arguments: &[&str]) -> (Child, BufReader<std::process::ChildStderr>) {
@@ -16,23 +19,6 @@ fn serve(arguments: &[&str]) -> (Child, BufReader<std::process::ChildStderr>) {
         .expect("the backprop binary runs");
     let stderr = BufReader::new(child.stderr.take().unwrap());
     (child, stderr)
-}
-
-/// One request on its own connection; returns the status and the body.
-fn request(port: u16, method: &str, path: &str, body: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut reply = String::new();
-    stream.read_to_string(&mut reply).unwrap();
-    let status = reply.split_whitespace().nth(1).unwrap().parse().unwrap();
-    let body = reply.split_once("\r\n\r\n").unwrap().1.to_owned();
-    (status, body)
 }
 
 fn signal(child: &Child, name: &str) {

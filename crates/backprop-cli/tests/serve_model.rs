@@ -7,20 +7,13 @@
 mod train_support;
 
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use train_support::{backprop_in, scratch, stderr, write_file};
+use train_support::{backprop_in, http_request as request, scratch, stderr, write_file};
 
 fn ok(folder: &Path, arguments: &[&str]) -> String {
-    let output = backprop_in(folder, arguments);
-    assert!(
-        output.status.success(),
-        "{arguments:?}: {}",
-        stderr(&output)
-    );
-    String::from_utf8(output.stdout).unwrap()
+    train_support::succeed(folder, arguments).0
 }
 
 /// Starts the server on a free port; returns the child and the port.
@@ -45,26 +38,6 @@ fn start(folder: &Path, arguments: &[&str]) -> (Child, u16) {
         .parse()
         .unwrap();
     (child, port)
-}
-
-/// One request on its own connection: the status and the body.
-fn request(port: u16, method: &str, path: &str, body: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut reply = String::new();
-    stream.read_to_string(&mut reply).unwrap();
-    let status = reply.split_whitespace().nth(1).unwrap().parse().unwrap();
-    let body = reply
-        .split_once("\r\n\r\n")
-        .map_or("", |(_, body)| body)
-        .to_owned();
-    (status, body)
 }
 
 fn post(port: u16, body: &Value) -> (u16, Value) {

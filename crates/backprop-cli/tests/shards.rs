@@ -12,17 +12,7 @@ mod train_support;
 
 use backprop::model::Model;
 use std::path::Path;
-use train_support::{backprop_in, stderr};
-
-fn values(path: &Path) -> Vec<f32> {
-    let model = Model::load(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    model
-        .network
-        .parameters()
-        .into_iter()
-        .flat_map(|(_, m)| m.as_slice().to_vec())
-        .collect()
-}
+use train_support::{backprop_in, model_values as values, stderr};
 
 /// The largest difference between two weight lists, relative to the larger magnitude (at
 /// least 0.01).

@@ -74,14 +74,7 @@ pub fn export_c_header(model: &Model, options: &COptions) -> Result<CHeader, Exp
     let inputs = model.network.input_width();
     let network_outputs = model.network.output_width();
     let regression = model.metadata.task == "regression";
-    let class_names: Vec<String> = match &preprocessing.class_names {
-        Some(names) => names.clone(),
-        None if regression => Vec::new(),
-        None if network_outputs == 1 => vec!["0".into(), "1".into()],
-        None => (0..network_outputs)
-            .map(|class| class.to_string())
-            .collect(),
-    };
+    let class_names = model.class_names();
     let single_sigmoid = model.is_single_sigmoid_classifier();
     let outputs = if single_sigmoid { 2 } else { network_outputs };
     let widest = layers

@@ -119,13 +119,7 @@ pub fn onnx_model(model: &Model) -> Result<ModelProto, ExportError> {
         };
         graph.output(&output, DataType::Float, &[None, Some(targets)]);
     } else {
-        let names: Vec<String> = match &preprocessing.class_names {
-            Some(names) => names.clone(),
-            None if model.network.output_width() == 1 => vec!["0".into(), "1".into()],
-            None => (0..model.network.output_width())
-                .map(|class| class.to_string())
-                .collect(),
-        };
+        let names = model.class_names();
         let probabilities = if model.is_single_sigmoid_classifier() {
             let one = graph.floats("one", &[1], &[1.0]);
             let other = graph.node("Sub", &[&one, &current], &[]);

@@ -193,16 +193,12 @@ fn plain_sgd_takes_the_fused_step_and_others_the_plain_one() {
     assert_eq!(report.kind, StepKind::Plain);
 }
 
-/// The fused step is an optimisation of the plain one: in f64 one step agrees within 1e-12
-/// relative (the two round the update W − η·δᵀX in a different order).
-#[test]
-fn one_fused_step_equals_one_plain_step_in_f64() {
-    let (x, y) = data::<f64>();
-    let rows: Vec<usize> = (0..32).collect();
-    let input = StepInput {
-        x: &x,
-        y: &y,
-        rows: &rows,
+/// One step's input on `rows`: learning rate 0.7, no clipping, the default divergence check.
+fn sgd_input<'a>(x: &'a Matrix<f64>, y: &'a Matrix<f64>, rows: &'a [usize]) -> StepInput<'a, f64> {
+    StepInput {
+        x,
+        y,
+        rows,
         next_rows: &[],
         learning_rate: 0.7,
         gradient_clip: None,
@@ -210,7 +206,16 @@ fn one_fused_step_equals_one_plain_step_in_f64() {
             settings: DivergenceSettings::default(),
             reference: None,
         },
-    };
+    }
+}
+
+/// The fused step is an optimisation of the plain one: in f64 one step agrees within 1e-12
+/// relative (the two round the update W − η·δᵀX in a different order).
+#[test]
+fn one_fused_step_equals_one_plain_step_in_f64() {
+    let (x, y) = data::<f64>();
+    let rows: Vec<usize> = (0..32).collect();
+    let input = sgd_input(&x, &y, &rows);
     let sgd = || backprop::optim::Optimizer::<f64>::new(SgdConfig::new().into()).unwrap();
     let (mut plain, mut fused) = (network::<f64>(), network::<f64>());
     let (mut plain_metrics, mut fused_metrics) =
@@ -251,18 +256,7 @@ fn one_fused_step_equals_one_plain_step_in_f64() {
 fn no_stale_weight_gradient_after_a_fused_step() {
     let (x, y) = data::<f64>();
     let rows: Vec<usize> = (0..32).collect();
-    let input = StepInput {
-        x: &x,
-        y: &y,
-        rows: &rows,
-        next_rows: &[],
-        learning_rate: 0.7,
-        gradient_clip: None,
-        divergence: DivergenceCheck {
-            settings: DivergenceSettings::default(),
-            reference: None,
-        },
-    };
+    let input = sgd_input(&x, &y, &rows);
     let mut sgd = backprop::optim::Optimizer::<f64>::new(SgdConfig::new().into()).unwrap();
     let mut network = network::<f64>();
     let mut metrics = MetricAccumulator::new();

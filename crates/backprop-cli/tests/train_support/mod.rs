@@ -67,3 +67,44 @@ pub fn fruit_csv(rows: usize) -> String {
     }
     text
 }
+
+/// Runs `backprop` in `folder`, asserting success; returns stdout and stderr.
+pub fn succeed(folder: &Path, arguments: &[&str]) -> (String, String) {
+    let output = backprop_in(folder, arguments);
+    let errors = stderr(&output);
+    assert!(output.status.success(), "{arguments:?} failed: {errors}");
+    (String::from_utf8(output.stdout).unwrap(), errors)
+}
+
+/// Every parameter of a saved model, in order.
+pub fn model_values(path: &Path) -> Vec<f32> {
+    let model = backprop::model::Model::load(path)
+        .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+    model
+        .network
+        .parameters()
+        .into_iter()
+        .flat_map(|(_, m)| m.as_slice().to_vec())
+        .collect()
+}
+
+/// One HTTP/1.1 request to 127.0.0.1:`port` on its own connection: the status and the body.
+pub fn http_request(port: u16, method: &str, path: &str, body: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).unwrap();
+    let status = reply.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let body = reply
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, body)| body)
+        .to_owned();
+    (status, body)
+}

@@ -60,14 +60,7 @@ impl ServedModel {
                     .map(|fill| fill.value.clone())
             })
             .collect();
-        let regression = model.metadata.task == "regression";
-        let outputs = model.network.output_width();
-        let classes = match &preprocessing.class_names {
-            _ if regression => Vec::new(),
-            Some(names) => names.clone(),
-            None if outputs == 1 => vec!["0".into(), "1".into()],
-            None => (0..outputs).map(|class| class.to_string()).collect(),
-        };
+        let classes = model.class_names();
         Ok(Self {
             model,
             name: name.to_string(),
@@ -139,7 +132,8 @@ impl ServedModel {
             for (column, (spec, cell)) in self.specs.iter().zip(cells).enumerate() {
                 let place = || format!("{what} {index}, column {:?}", spec.name());
                 let fill = self.fills[column].as_ref();
-                let cell = match (cell, fill) {
+                let filled_cell;
+                let cell: &Value = match (cell, fill) {
                     (Value::Null, None) => {
                         return Err(ApiError::bad_request(format!(
                             "{}: missing value (the model stores no fill value for it: it was \
@@ -149,13 +143,15 @@ impl ServedModel {
                     }
                     (Value::Null, Some(FillValue::Number(value))) => {
                         filled[column] += 1;
-                        Value::from(*value)
+                        filled_cell = Value::from(*value);
+                        &filled_cell
                     }
                     (Value::Null, Some(FillValue::Category(category))) => {
                         filled[column] += 1;
-                        Value::from(category.clone())
+                        filled_cell = Value::from(category.clone());
+                        &filled_cell
                     }
-                    (other, _) => other.clone(),
+                    (other, _) => other,
                 };
                 match spec {
                     FeatureSpec::Numeric { .. } => match cell.as_f64() {
@@ -168,9 +164,13 @@ impl ServedModel {
                         }
                     },
                     FeatureSpec::Categorical { categories, .. } => {
-                        let text = match &cell {
-                            Value::String(text) => text.clone(),
-                            Value::Number(number) => number.to_string(),
+                        let number;
+                        let text = match cell {
+                            Value::String(text) => text.as_str(),
+                            Value::Number(value) => {
+                                number = value.to_string();
+                                number.as_str()
+                            }
                             other => {
                                 return Err(ApiError::bad_request(format!(
                                     "{}: expected a category (a string), found {other}",
@@ -180,7 +180,7 @@ impl ServedModel {
                         };
                         let start = features.len();
                         features.resize(start + categories.len(), 0.0);
-                        match categories.iter().position(|category| *category == text) {
+                        match categories.iter().position(|category| category == text) {
                             Some(slot) => features[start + slot] = 1.0,
                             None => unseen[column] += 1,
                         }

@@ -232,6 +232,18 @@ impl Model {
         Self::from_bytes_with_extras(&bytes, &path.display().to_string())
     }
 
+    /// A classifier's class names in output order: the stored ones, else `"0"`, `"1"`, … (two
+    /// for a single sigmoid unit); empty for a regressor.
+    pub fn class_names(&self) -> Vec<String> {
+        let outputs = self.network.output_width();
+        match &self.metadata.preprocessing.class_names {
+            _ if self.metadata.task == "regression" => Vec::new(),
+            Some(names) => names.clone(),
+            None if outputs == 1 => vec!["0".into(), "1".into()],
+            None => (0..outputs).map(|class| class.to_string()).collect(),
+        }
+    }
+
     /// True for a classifier whose one sigmoid unit gives the probability of the second of two
     /// classes.
     pub fn is_single_sigmoid_classifier(&self) -> bool {
