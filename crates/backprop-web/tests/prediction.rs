@@ -57,3 +57,43 @@ fn a_spawned_server_answers_with_the_models_predictions() {
         .contains("row 0: 2 value(s)"));
     server.stop().unwrap();
 }
+
+#[test]
+fn the_quick_numeric_path_reads_exactly_what_the_general_path_reads() {
+    let network = NetworkConfig::new(&[3, 4, 2], Cost::MeanSquaredError)
+        .with_seed(9)
+        .init()
+        .unwrap();
+    let metadata = ModelMetadata::describe(network.config(), Task::Regression);
+    let served = ServedModel::new(Model::new(network, metadata).unwrap(), "in memory").unwrap();
+    assert_eq!(served.multiply_adds_per_row(), 3 * 4 + 4 * 2);
+
+    let body = r#"{"rows": [[1, -2.5, 3e-2], [0, 0.1, 1e30]]}"#;
+    let quick = served.encode_numeric_body(body.as_bytes(), 10).unwrap();
+    let tree: Value = serde_json::from_str(body).unwrap();
+    let Value::Array(rows) = &tree["rows"] else {
+        unreachable!()
+    };
+    let general = served.encode(rows, false).unwrap();
+    assert_eq!(quick.shape(), (2, 3));
+    assert_eq!(quick.as_slice(), general.features.as_slice());
+
+    // Everything else goes to the general path, which words the error or fills the cell.
+    for other in [
+        r#"{"rows": [[1, null, 3]]}"#,
+        r#"{"rows": [[1, "2", 3]]}"#,
+        r#"{"rows": [[1, 2]]}"#,
+        r#"{"rows": [[1, 2, 1e39]]}"#,
+        r#"{"rows": [[1, 2, 3]], "extra": 1}"#,
+        r#"{"records": [{"a": 1}]}"#,
+        r#"{"rows": [[1, 2, 3], [4, 5, 6]]}"#,
+    ] {
+        let max_rows = if other.contains("[4, 5, 6]") { 1 } else { 10 };
+        assert!(
+            served
+                .encode_numeric_body(other.as_bytes(), max_rows)
+                .is_none(),
+            "{other}"
+        );
+    }
+}

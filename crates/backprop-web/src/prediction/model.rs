@@ -11,7 +11,15 @@ use backprop::model::{FillValue, Model};
 use backprop_data::csv_file::{feature_specs, FeatureSpec};
 use backprop_data::CategoricalColumn;
 use backprop_tensor::Matrix;
+use serde::Deserialize;
 use serde_json::{Map, Value};
+
+/// The common request to a numeric model, read without building a JSON tree.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NumericRows {
+    rows: Vec<Vec<f64>>,
+}
 
 /// A loaded model, ready to answer requests.
 #[derive(Debug)]
@@ -114,6 +122,45 @@ impl ServedModel {
         self.model
             .predict_per_class(features)
             .map_err(|error| ApiError::bad_request(error.to_string()))
+    }
+
+    /// Multiply-adds of one row's forward pass, to tell small requests from large ones.
+    pub fn multiply_adds_per_row(&self) -> usize {
+        self.model
+            .metadata
+            .architecture
+            .sizes
+            .windows(2)
+            .map(|pair| pair[0] * pair[1])
+            .sum()
+    }
+
+    /// The quick path for the common request: a numeric model and `{"rows": [[numbers…], …]}`
+    /// with every cell a finite number, at most `max_rows` rows of the model's width. Anything
+    /// else (nulls, strings, other fields, wrong lengths) gives `None`, and the general path
+    /// ([`Self::encode`]) then reads the body and words the error.
+    pub fn encode_numeric_body(&self, body: &[u8], max_rows: usize) -> Option<Matrix<f32>> {
+        let numeric = self
+            .specs
+            .iter()
+            .all(|spec| matches!(spec, FeatureSpec::Numeric { .. }));
+        if !numeric {
+            return None;
+        }
+        let NumericRows { rows } = serde_json::from_slice(body).ok()?;
+        let width = self.specs.len();
+        if rows.len() > max_rows || rows.iter().any(|row| row.len() != width) {
+            return None;
+        }
+        let mut features = Vec::with_capacity(rows.len() * width);
+        for value in rows.into_iter().flatten() {
+            let value = value as f32;
+            if !value.is_finite() {
+                return None;
+            }
+            features.push(value);
+        }
+        Matrix::from_vec(features.len() / width.max(1), width, features).ok()
     }
 
     /// Encodes `rows` (arrays in column order) or `records` (objects by column name).
