@@ -119,15 +119,18 @@ def check_csv_models(binary, work):
         handle.write("\n".join(lines) + "\n")
     model, session = export(binary, work, "fruit",
                             ["--data", "fruit.csv", "--missing", "mean", "--epochs", "30"])
-    rows = [[1.5, "red", 2.0], [8.0, "blue", None], [4.0, "purple", 3.5], [6.5, "green", 0.5]]
+    # Missing colours: None is fed to onnxruntime as "" and "NA" as itself; both are NA in the CSV.
+    rows = [[1.5, "red", 2.0], [8.0, "blue", None], [4.0, "purple", 3.5], [6.5, "green", 0.5],
+            [3.0, None, 1.0], [7.0, "NA", None]]
     rows += [[(i * 13 % 100) / 10.0, ["red", "green", "blue"][i % 3], (i * 7 % 100) / 20.0]
              for i in range(60)]
     path = write_rows(work, "fruit", ["size", "colour", "weight"],
-                      [[r[0], r[1], "NA" if r[2] is None else r[2]] for r in rows])
+                      [[r[0], "NA" if r[1] is None else r[1], "NA" if r[2] is None else r[2]]
+                       for r in rows])
     labels, numbers = predicted(binary, work, model, path)
     feeds = {
         "size": np.array([[r[0]] for r in rows], dtype=np.float32),
-        "colour": np.array([[r[1]] for r in rows], dtype=object),
+        "colour": np.array([["" if r[1] is None else r[1]] for r in rows], dtype=object),
         "weight": np.array([[np.nan if r[2] is None else r[2]] for r in rows], dtype=np.float32),
     }
     compare("fruit (csv)", session, feeds, labels, numbers)

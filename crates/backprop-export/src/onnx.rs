@@ -6,7 +6,8 @@
 //! - **Inputs.** A numeric model takes one float32 `input` \[N, F\] (NaN marks a missing cell,
 //!   filled with the model's stored value when it has one). A model with string columns takes
 //!   one \[N, 1\] input per raw column, named as the column: float32 for numbers, string for
-//!   categories (one-hot encoded with the training categories; an unseen one becomes zeros).
+//!   categories (one-hot encoded with the training categories; an unseen one becomes zeros; a
+//!   missing one, the empty string or a CSV marker such as `NA`, takes the stored category).
 //! - **Outputs.** Classifiers: `label` \[N\] (int64 when every class name is an integer, else
 //!   string) and `probabilities` float32 \[N, classes\] (a single sigmoid unit's p as (1 − p, p)).
 //!   Regressors: `variable` float32 \[N, targets\], in the targets' units.
@@ -249,7 +250,21 @@ fn columns_to_features(graph: &mut Graph, model: &Model) -> Result<String, Expor
             Some(encoding) => {
                 let count = encoding.categories.len();
                 graph.input(&encoding.column, DataType::String, Some(1));
-                let mut encoder = graph.node_proto("OneHotEncoder", &[&encoding.column], "");
+                let fill = preprocessing
+                    .missing_fill
+                    .iter()
+                    .find(|fill| fill.column == encoding.column)
+                    .and_then(|fill| match &fill.value {
+                        FillValue::Category(category) => Some(category.as_str()),
+                        FillValue::Number(_) => None,
+                    });
+                let cells = match fill {
+                    Some(fill) => {
+                        fill_missing_category(graph, &encoding.column, &encoding.categories, fill)
+                    }
+                    None => encoding.column.clone(),
+                };
+                let mut encoder = graph.node_proto("OneHotEncoder", &[&cells], "");
                 let encoded = encoder.output[0].clone();
                 encoder.domain = Some("ai.onnx.ml".into());
                 encoder.attribute = vec![
@@ -286,6 +301,52 @@ fn columns_to_features(graph: &mut Graph, model: &Model) -> Result<String, Expor
     }
     let inputs: Vec<&str> = parts.iter().map(String::as_str).collect();
     Ok(graph.node("Concat", &inputs, &[int("axis", 1)]))
+}
+
+/// A `LabelEncoder` that gives a string column's missing cells (the empty string or a CSV
+/// missing marker such as `NA`, as written, in lower or in upper case) the stored `fill`, and
+/// passes every training category through; anything else becomes a name no category has, so
+/// the one-hot encoding stays all zeros for it. Returns the filled column's name.
+fn fill_missing_category(
+    graph: &mut Graph,
+    column: &str,
+    categories: &[String],
+    fill: &str,
+) -> String {
+    let mut keys: Vec<String> = categories.to_vec();
+    let mut values: Vec<String> = categories.to_vec();
+    let mut markers = vec![String::new()];
+    for marker in backprop_data::tabular::cells::MISSING_MARKERS {
+        for spelling in [
+            marker.to_string(),
+            marker.to_ascii_lowercase(),
+            marker.to_ascii_uppercase(),
+        ] {
+            if !markers.contains(&spelling) {
+                markers.push(spelling);
+            }
+        }
+    }
+    for marker in markers {
+        if !keys.contains(&marker) {
+            keys.push(marker);
+            values.push(fill.to_string());
+        }
+    }
+    let mut unseen = String::from("\u{1}unseen");
+    while categories.contains(&unseen) {
+        unseen.push('_');
+    }
+    let mut encoder = graph.node_proto("LabelEncoder", &[column], "");
+    encoder.domain = Some("ai.onnx.ml".into());
+    encoder.attribute = vec![
+        strings("keys_strings", &keys),
+        strings("values_strings", &values),
+        string("default_string", &unseen),
+    ];
+    let output = encoder.output[0].clone();
+    graph.nodes.push(encoder);
+    output
 }
 
 /// The nodes of σ applied to `z`; returns the output's name.
