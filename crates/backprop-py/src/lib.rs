@@ -5,13 +5,14 @@
 //! Python layer raises `ValueError`, never a Rust panic.
 
 use backprop::sklearn::{glorot_uniform, sk_epoch, sk_output_loss, SkOptimizer, SkSolver};
-use backprop::{Activation, Cost, Float, Matrix, Network, NetworkConfig};
+use backprop::{gradient_check, Activation, Cost, Float, Matrix, Network, NetworkConfig};
 use numpy::{
     Element, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2,
     PyUntypedArrayMethods,
 };
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 
 /// One network with its optimiser and data, in one float type.
 struct Engine<T: Float> {
@@ -79,14 +80,20 @@ impl<T: Float + Element> Engine<T> {
         Ok(())
     }
 
-    fn coefs<'py>(&self, py: Python<'py>) -> Vec<(Bound<'py, PyArray2<T>>, Bound<'py, PyArray1<T>>)> {
+    fn coefs<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> Vec<(Bound<'py, PyArray2<T>>, Bound<'py, PyArray1<T>>)> {
         self.network
             .dense_layers()
             .iter()
             .map(|d| {
                 let (out, inp) = d.weight.shape();
                 let coef = Matrix::from_fn(inp, out, |i, j| d.weight[(j, i)]);
-                (to_numpy(py, coef), PyArray1::from_slice(py, d.bias.as_slice()))
+                (
+                    to_numpy(py, coef),
+                    PyArray1::from_slice(py, d.bias.as_slice()),
+                )
             })
             .collect()
     }
@@ -105,7 +112,9 @@ impl<T: Float + Element> Engine<T> {
                 intercepts.len()
             )));
         }
-        for (i, ((dense, coef), intercept)) in layers.iter_mut().zip(&coefs).zip(&intercepts).enumerate() {
+        for (i, ((dense, coef), intercept)) in
+            layers.iter_mut().zip(&coefs).zip(&intercepts).enumerate()
+        {
             let (out, inp) = dense.weight.shape();
             let coef = coef.as_array();
             if coef.dim() != (inp, out) || intercept.len() != out {
@@ -200,8 +209,18 @@ impl Core {
     /// [(coef (n_in, n_out), intercept (n_out,)), ...] in the core's dtype.
     fn get_coefs<'py>(&self, py: Python<'py>) -> PyObject {
         match &self.engine {
-            Any::F32(e) => e.coefs(py).into_pyobject(py).expect("list").into_any().unbind(),
-            Any::F64(e) => e.coefs(py).into_pyobject(py).expect("list").into_any().unbind(),
+            Any::F32(e) => e
+                .coefs(py)
+                .into_pyobject(py)
+                .expect("list")
+                .into_any()
+                .unbind(),
+            Any::F64(e) => e
+                .coefs(py)
+                .into_pyobject(py)
+                .expect("list")
+                .into_any()
+                .unbind(),
         }
     }
 
@@ -293,7 +312,13 @@ impl Core {
     }
 
     /// One epoch over the kept data, rows in `order`; returns scikit-learn's epoch loss.
-    fn epoch(&mut self, py: Python<'_>, order: Vec<usize>, batch_size: usize, alpha: f64) -> PyResult<f64> {
+    fn epoch(
+        &mut self,
+        py: Python<'_>,
+        order: Vec<usize>,
+        batch_size: usize,
+        alpha: f64,
+    ) -> PyResult<f64> {
         if batch_size == 0 {
             return Err(value_error("batch_size must be positive"));
         }
@@ -336,11 +361,85 @@ impl Core {
         })
     }
 
+    /// One dict per layer (l from 1) with the activation name and z, a, δ = ∂C/∂z and
+    /// ∂C/∂a for the examples in X against Y, in the core's dtype (one example per row).
+    fn trace<'py>(
+        &self,
+        py: Python<'py>,
+        x: &Bound<'py, PyAny>,
+        y: &Bound<'py, PyAny>,
+    ) -> PyResult<Vec<Bound<'py, PyDict>>> {
+        macro_rules! run {
+            ($e:expr, $t:ty) => {{
+                let (x, y) = (
+                    to_matrix::<$t>(&x.extract()?),
+                    to_matrix::<$t>(&y.extract()?),
+                );
+                check_data(&$e.network, &x, &y)?;
+                let trace = py.allow_threads(|| self.in_pool(|| $e.network.trace(&x, &y)));
+                let mut out = Vec::new();
+                for layer in trace.layers {
+                    let dict = PyDict::new(py);
+                    dict.set_item("layer", layer.layer)?;
+                    dict.set_item("activation", layer.activation.name())?;
+                    dict.set_item("z", to_numpy(py, layer.z))?;
+                    dict.set_item("a", to_numpy(py, layer.a))?;
+                    dict.set_item("delta", to_numpy(py, layer.delta))?;
+                    dict.set_item("grad_a", to_numpy(py, layer.grad_output))?;
+                    out.push(dict);
+                }
+                out
+            }};
+        }
+        Ok(match &self.engine {
+            Any::F32(e) => run!(e, f32),
+            Any::F64(e) => run!(e, f64),
+        })
+    }
+
+    /// Backprop against central finite differences (in f64) on X, Y: one dict per layer.
+    fn gradient_check<'py>(
+        &self,
+        py: Python<'py>,
+        x: &Bound<'py, PyAny>,
+        y: &Bound<'py, PyAny>,
+    ) -> PyResult<Vec<Bound<'py, PyDict>>> {
+        macro_rules! run {
+            ($e:expr, $t:ty) => {{
+                let (x, y) = (
+                    to_matrix::<$t>(&x.extract()?),
+                    to_matrix::<$t>(&y.extract()?),
+                );
+                check_data(&$e.network, &x, &y)?;
+                py.allow_threads(|| self.in_pool(|| gradient_check(&$e.network, &x, &y)))
+            }};
+        }
+        let report = match &self.engine {
+            Any::F32(e) => run!(e, f32),
+            Any::F64(e) => run!(e, f64),
+        };
+        let mut out = Vec::new();
+        for layer in report.layers {
+            let dict = PyDict::new(py);
+            dict.set_item("layer", layer.index + 1)?;
+            dict.set_item("max_relative_error", layer.max_error)?;
+            dict.set_item("max_absolute_error", layer.max_absolute_error)?;
+            dict.set_item("worst", layer.worst)?;
+            dict.set_item("checked", layer.checked)?;
+            dict.set_item("skipped", layer.skipped)?;
+            out.push(dict);
+        }
+        Ok(out)
+    }
+
     /// scikit-learn's loss (without penalty) of the outputs for X against Y.
     fn loss(&self, py: Python<'_>, x: &Bound<'_, PyAny>, y: &Bound<'_, PyAny>) -> PyResult<f64> {
         macro_rules! run {
             ($e:expr, $t:ty) => {{
-                let (x, y) = (to_matrix::<$t>(&x.extract()?), to_matrix::<$t>(&y.extract()?));
+                let (x, y) = (
+                    to_matrix::<$t>(&x.extract()?),
+                    to_matrix::<$t>(&y.extract()?),
+                );
                 check_data(&$e.network, &x, &y)?;
                 py.allow_threads(|| {
                     self.in_pool(|| {

@@ -197,3 +197,52 @@ def test_verbose_prints_scikit_learns_lines(iris, capsys):
     backprop.MLPClassifier(max_iter=2, verbose=True, random_state=0).fit(X, y)
     out = capsys.readouterr().out
     assert "Iteration 1, loss = " in out and "Iteration 2, loss = " in out
+
+
+def test_trace_gives_z_a_and_delta_per_layer(iris):
+    X, y = iris
+    clf = backprop.MLPClassifier(hidden_layer_sizes=(6,), activation="tanh", max_iter=20,
+                                 random_state=0).fit(X, y)
+    layers = clf.trace(X[60], y[60])
+    assert [l["layer"] for l in layers] == [1, 2]
+    assert [l["activation"] for l in layers] == ["tanh", "softmax"]
+    hidden, output = layers
+    np.testing.assert_allclose(hidden["z"], X[60] @ clf.coefs_[0] + clf.intercepts_[0])
+    np.testing.assert_allclose(hidden["a"], np.tanh(hidden["z"]))
+    np.testing.assert_allclose(output["a"], clf.predict_proba(X[60:61])[0])
+    np.testing.assert_allclose(output["delta"], output["a"] - np.eye(3)[y[60]], atol=1e-12)
+    # BP2: δ¹ = (W² δ²) ⊙ tanh′(z¹), with coefs_ in scikit-learn's (n_in, n_out) layout
+    np.testing.assert_allclose(hidden["delta"],
+                               (clf.coefs_[1] @ output["delta"]) * (1 - hidden["a"] ** 2))
+    with pytest.raises(ValueError):
+        clf.trace(X[:2])
+
+
+def test_gradient_check_reports_each_layer(iris):
+    X, y = iris
+    clf = backprop.MLPClassifier(hidden_layer_sizes=(6, 4), activation="tanh", max_iter=5,
+                                 random_state=0).fit(X, y)
+    report = clf.gradient_check()
+    assert [r["layer"] for r in report] == [1, 2, 3]
+    assert sum(r["checked"] for r in report) == 4 * 6 + 6 + 6 * 4 + 4 + 4 * 3 + 3
+    assert max(r["max_relative_error"] for r in report) < 1e-5
+    reg = backprop.MLPRegressor(hidden_layer_sizes=(5,), max_iter=5, random_state=0).fit(X, y * 1.0)
+    assert len(reg.gradient_check(X[:5], y[:5] * 1.0)) == 2
+
+
+def test_ctrl_c_ends_training_with_a_warning_and_a_usable_model():
+    import _thread
+    import threading
+
+    X, y = make_regression(n_samples=3000, n_features=50, random_state=0)
+    reg = backprop.MLPRegressor(hidden_layer_sizes=(64,), max_iter=100000, tol=0.0,
+                                n_iter_no_change=100000, random_state=0)
+    timer = threading.Timer(1.0, _thread.interrupt_main)  # what SIGINT's handler does
+    timer.start()
+    try:
+        with pytest.warns(UserWarning, match="Training interrupted by user"):
+            reg.fit(X, y / 100.0)
+    finally:
+        timer.cancel()
+    assert 0 < reg.n_iter_ < 100000 and len(reg.loss_curve_) == reg.n_iter_
+    assert np.isfinite(reg.predict(X)).all()

@@ -250,8 +250,8 @@ pub fn sk_epoch<T: Float>(
             .and_then(|d| d.cache())
             .expect("a training pass caches the output")
             .a;
-        let loss = sk_output_loss(network, a, &y_batch)
-            + 0.5 * alpha * squared_weights(network) / batch;
+        let loss =
+            sk_output_loss(network, a, &y_batch) + 0.5 * alpha * squared_weights(network) / batch;
         total += loss * batch;
         optimizer.step(network, alpha, batch);
     }
@@ -320,7 +320,8 @@ mod tests {
             assert!((a - eta * g - b).abs() < 1e-12, "biases carry no penalty");
         }
         let (_, a) = before.output_with_logits(&x);
-        let expected = sk_output_loss(&before, &a, &y) + 0.5 * alpha * squared_weights(&before) / 5.0;
+        let expected =
+            sk_output_loss(&before, &a, &y) + 0.5 * alpha * squared_weights(&before) / 5.0;
         assert!((loss - expected).abs() < 1e-12);
     }
 
@@ -342,13 +343,24 @@ mod tests {
             probe.compute_gradients(&x, &y);
             let g = probe.dense_layers()[0].weight_gradient[(1, 2)];
             let w = network.dense_layers()[0].weight[(1, 2)];
-            sk_epoch(&mut network, &mut optimizer, &x, &y, &[0, 1, 2, 3, 4], 5, 0.0);
+            sk_epoch(
+                &mut network,
+                &mut optimizer,
+                &x,
+                &y,
+                &[0, 1, 2, 3, 4],
+                5,
+                0.0,
+            );
             m = b1 * m + (1.0 - b1) * g;
             v = b2 * v + (1.0 - b2) * g * g;
             let rate = eta * (1.0 - b2.powi(t)).sqrt() / (1.0 - b1.powi(t));
             let expected = w - rate * m / (v.sqrt() + eps);
             let got = network.dense_layers()[0].weight[(1, 2)];
-            assert!((expected - got).abs() < 1e-12, "step {t}: {expected} vs {got}");
+            assert!(
+                (expected - got).abs() < 1e-12,
+                "step {t}: {expected} vs {got}"
+            );
         }
         assert_eq!(optimizer.steps, 2);
     }
@@ -363,7 +375,15 @@ mod tests {
                 nesterov,
             };
             let mut optimizer = SkOptimizer::new(solver, 0.1, &network);
-            sk_epoch(&mut network, &mut optimizer, &x, &y, &[0, 1, 2, 3, 4], 2, 0.0);
+            sk_epoch(
+                &mut network,
+                &mut optimizer,
+                &x,
+                &y,
+                &[0, 1, 2, 3, 4],
+                2,
+                0.0,
+            );
             network.dense_layers()[0].weight.clone()
         };
         let (plain, nesterov) = (run(false), run(true));

@@ -159,6 +159,8 @@ class _BaseMLP(BaseEstimator):
                 % (self._layer_units(), layer_units)
             )
         self.n_outputs_ = y.shape[1]
+        # a few rows kept for gradient_check()
+        self._check_sample = (np.array(X[:10]), np.array(y[:10], dtype=X.dtype))
         self._fit_stochastic(X, y, incremental)
         if not all(np.isfinite(w).all() for w in self.coefs_ + self.intercepts_):
             raise ValueError(
@@ -337,6 +339,57 @@ class _BaseMLP(BaseEstimator):
             X = X.toarray()
         core = self._synced_core()
         return core.forward(np.asarray(X, dtype=core.dtype))
+
+    # ----------------------------------------------------------------- ours alone
+    def _targets(self, X, y):
+        if y is None:
+            y = self.predict(X)
+        if is_classifier(self):
+            Y = self._label_binarizer.transform(np.atleast_1d(y) if self.n_outputs_ == 1
+                                                else np.atleast_2d(y))
+        else:
+            Y = np.asarray(y, dtype=np.float64).reshape(X.shape[0], -1)
+        if Y.shape[1] != self.n_outputs_:
+            raise ValueError("y has %d outputs, the network %d" % (Y.shape[1], self.n_outputs_))
+        return Y
+
+    def trace(self, x, y=None):
+        """Forward and backward pass for one example: per layer, z, a and δ = ∂C/∂z.
+
+        ``x`` is one example (n_features,); ``y`` its target (a class label for a classifier,
+        values for a regressor; default: the model's own prediction). Returns one dict per
+        layer l = 1…L with ``layer``, ``activation``, ``z``, ``a``, ``delta`` and ``grad_a``
+        (∂C/∂a), each a 1-D NumPy array, for the per-example cost whose gradient scikit-learn's
+        solvers follow (cross-entropy, or ½Σ(a − y)²), without the α penalty.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, np.asarray(x).reshape(1, -1) if np.ndim(x) == 1 else x,
+                          dtype=(np.float64, np.float32), reset=False)
+        if X.shape[0] != 1:
+            raise ValueError("trace takes one example, got %d rows" % X.shape[0])
+        Y = self._targets(X, y)
+        core = self._synced_core()
+        layers = core.trace(np.asarray(X, dtype=core.dtype), np.asarray(Y, dtype=core.dtype))
+        for layer in layers:
+            for key in ("z", "a", "delta", "grad_a"):
+                layer[key] = layer[key][0]
+        return layers
+
+    def gradient_check(self, X=None, y=None):
+        """Backprop's gradient against central finite differences, computed in float64.
+
+        On ``X``, ``y`` (default: up to ten rows of the last fit). Returns one dict per layer
+        with ``layer``, ``max_relative_error``, ``max_absolute_error``, ``worst`` (the
+        parameter), ``checked`` and ``skipped`` (parameters whose ±h step crosses a ReLU kink).
+        """
+        check_is_fitted(self)
+        if X is None:
+            X, Y = self._check_sample
+        else:
+            X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
+            Y = self._targets(X, y)
+        core = self._synced_core()
+        return core.gradient_check(np.asarray(X, dtype=core.dtype), np.asarray(Y, dtype=core.dtype))
 
     def _score_with_function(self, X, y, score_function):
         y_pred = self._predict(X, check_input=False)
