@@ -4,15 +4,18 @@
 //! Every heavy call releases the GIL. Shapes are checked here too, so that a mistake in the
 //! Python layer raises `ValueError`, never a Rust panic.
 
+use backprop::model::{Model, ModelMetadata};
 use backprop::sklearn::{glorot_uniform, sk_epoch, sk_output_loss, SkOptimizer, SkSolver};
-use backprop::{gradient_check, Activation, Cost, Float, Matrix, Network, NetworkConfig};
+use backprop::{gradient_check, Activation, Cost, Float, Matrix, Network, NetworkConfig, Task};
 use numpy::{
     Element, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2,
     PyUntypedArrayMethods,
 };
+use pyo3::exceptions::PyOSError;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
+use std::path::PathBuf;
 
 /// One network with its optimiser and data, in one float type.
 struct Engine<T: Float> {
@@ -432,6 +435,37 @@ impl Core {
         Ok(out)
     }
 
+    /// Writes the network (as f32) to a model file in the command line's format, with
+    /// metadata for `task` ("classification" or "regression"), the names, and a JSON object
+    /// of hyper-parameters.
+    #[pyo3(signature = (path, task, feature_names, class_names, hyperparameters))]
+    fn save(
+        &self,
+        py: Python<'_>,
+        path: PathBuf,
+        task: &str,
+        feature_names: Vec<String>,
+        class_names: Option<Vec<String>>,
+        hyperparameters: &str,
+    ) -> PyResult<()> {
+        let network: Network<f32> = match &self.engine {
+            Any::F32(e) => e.network.clone(),
+            Any::F64(e) => e.network.cast(),
+        };
+        let task = match task {
+            "classification" => Task::Classification,
+            "regression" => Task::Regression,
+            other => return Err(value_error(format!("unknown task '{other}'"))),
+        };
+        let mut metadata = ModelMetadata::describe(network.config(), task);
+        metadata.preprocessing.feature_names = feature_names;
+        metadata.preprocessing.class_names = class_names;
+        metadata.hyperparameters = serde_json::from_str(hyperparameters).map_err(value_error)?;
+        let model = Model::new(network, metadata).map_err(value_error)?;
+        py.allow_threads(|| model.save(&path))
+            .map_err(|e| PyOSError::new_err(e.to_string()))
+    }
+
     /// scikit-learn's loss (without penalty) of the outputs for X against Y.
     fn loss(&self, py: Python<'_>, x: &Bound<'_, PyAny>, y: &Bound<'_, PyAny>) -> PyResult<f64> {
         macro_rules! run {
@@ -454,6 +488,18 @@ impl Core {
             Any::F64(e) => run!(e, f64),
         })
     }
+}
+
+/// Reads a model file: its metadata as JSON and [(coef (n_in, n_out), intercept)] as float32.
+#[pyfunction]
+fn load_model(py: Python<'_>, path: PathBuf) -> PyResult<(String, PyObject)> {
+    let model = py
+        .allow_threads(|| Model::load(&path))
+        .map_err(value_error)?;
+    let metadata = serde_json::to_string(&model.metadata).map_err(value_error)?;
+    let engine = Engine::new(model.network);
+    let coefs = engine.coefs(py).into_pyobject(py)?.into_any().unbind();
+    Ok((metadata, coefs))
 }
 
 fn check_data<T: Float>(network: &Network<T>, x: &Matrix<T>, y: &Matrix<T>) -> PyResult<()> {
@@ -479,5 +525,6 @@ fn check_data<T: Float>(network: &Network<T>, x: &Matrix<T>, y: &Matrix<T>) -> P
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<Core>()?;
+    m.add_function(wrap_pyfunction!(load_model, m)?)?;
     Ok(())
 }

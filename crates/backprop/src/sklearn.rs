@@ -211,7 +211,7 @@ pub fn sk_output_loss<T: Float>(network: &Network<T>, a: &Matrix<T>, y: &Matrix<
     }
 }
 
-/// ½α·Σw² over every weight (no biases).
+/// Σw² over every weight (no biases); the batch penalty is α/(2B) times this.
 pub fn squared_weights<T: Float>(network: &Network<T>) -> f64 {
     network
         .dense_layers()

@@ -5,7 +5,7 @@ estimators of the same names.
 """
 
 from . import _core
-from ._mlp import MLPClassifier, MLPRegressor
+from ._mlp import MLPClassifier, MLPRegressor, load
 
 __version__ = _core.__version__
-__all__ = ["MLPClassifier", "MLPRegressor", "__version__"]
+__all__ = ["MLPClassifier", "MLPRegressor", "load", "__version__"]

@@ -7,6 +7,8 @@ per-epoch bookkeeping (learning-rate schedules, stopping rules, early stopping) 
 follows scikit-learn's ``_fit_stochastic`` line by line.
 """
 
+import json
+import os
 import warnings
 from numbers import Integral, Real
 
@@ -338,7 +340,14 @@ class _BaseMLP(BaseEstimator):
         if sp.issparse(X):
             X = X.toarray()
         core = self._synced_core()
-        return core.forward(np.asarray(X, dtype=core.dtype))
+        scaler = getattr(self, "_input_scaler", None)
+        if scaler is not None:  # a command-line model's stored input scaling
+            X = (np.asarray(X, dtype=np.float64) - scaler[0]) / scaler[1]
+        out = core.forward(np.asarray(X, dtype=core.dtype))
+        target = getattr(self, "_target_scaler", None)
+        if target is not None:  # and its target scaling, undone
+            out = (out * target[1] + target[0]).astype(out.dtype)
+        return out
 
     # ----------------------------------------------------------------- ours alone
     def _targets(self, X, y):
@@ -390,6 +399,31 @@ class _BaseMLP(BaseEstimator):
             Y = self._targets(X, y)
         core = self._synced_core()
         return core.gradient_check(np.asarray(X, dtype=core.dtype), np.asarray(Y, dtype=core.dtype))
+
+    def save(self, path):
+        """Writes the model in the command line's safetensors format (float32 weights), so that
+        ``backprop predict --model PATH`` runs it; ``backprop.load(PATH)`` reads it back."""
+        check_is_fitted(self)
+        core = self._synced_core()
+        names = getattr(self, "feature_names_in_", None)
+        names = [str(n) for n in names] if names is not None else [
+            "x%d" % i for i in range(self.n_features_in_)
+        ]
+        params = {k: v for k, v in self.get_params().items()
+                  if k != "random_state" and _jsonable(v)}
+        params["hidden_layer_sizes"] = self._hidden_sizes()
+        saved = {"estimator": type(self).__name__, "params": params,
+                 "feature_names_in": hasattr(self, "feature_names_in_"),
+                 "n_iter": int(self.n_iter_), "t": int(self.t_),
+                 "loss_curve": [float(v) for v in self.loss_curve_]}
+        class_names = None
+        if is_classifier(self):
+            class_names = [str(c) for c in self.classes_]
+            saved["multilabel"] = self._label_binarizer.y_type_.startswith("multilabel")
+            if all(isinstance(c, (str, np.str_, bool, np.bool_, Integral)) for c in self.classes_):
+                saved["classes"] = [c.item() if hasattr(c, "item") else c for c in self.classes_]
+        task = "classification" if is_classifier(self) else "regression"
+        core.save(os.fspath(path), task, names, class_names, json.dumps({"sklearn": saved}))
 
     def _score_with_function(self, X, y, score_function):
         y_pred = self._predict(X, check_input=False)
@@ -505,6 +539,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         y_pred = self._forward_pass_fast(X, check_input=check_input)
         if self.n_outputs_ == 1:
             y_pred = y_pred.ravel()
+        if y_pred.ndim == 2 and not self._label_binarizer.y_type_.startswith("multilabel"):
+            # what LabelBinarizer.inverse_transform does for multiclass, for any output width
+            return self.classes_[np.argmax(y_pred, axis=1)]
         return self._label_binarizer.inverse_transform(y_pred)
 
     def _score(self, X, y):
@@ -642,3 +679,83 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     def partial_fit(self, X, y):
         """Update the model with a single iteration over the given data."""
         return self._fit(X, y, incremental=True)
+
+
+def _jsonable(value):
+    if isinstance(value, float) and not np.isfinite(value):
+        return False
+    try:
+        json.dumps(value, allow_nan=False)
+        return True
+    except (TypeError, ValueError):
+        return False
+
+
+_HIDDEN_FROM_FILE = {"sigmoid": "logistic", "relu": "relu", "tanh": "tanh", "identity": "identity",
+                     "gelu": "gelu", "leaky-relu": "leaky_relu"}
+_OUTPUT_FROM_FILE = {"softmax": "softmax", "sigmoid": "logistic", "identity": "identity"}
+
+
+def load(path):
+    """Reads a model file written by ``save`` or by ``backprop train``.
+
+    Returns a fitted ``MLPClassifier`` or ``MLPRegressor``. For a command-line model, predict
+    applies the file's stored input scaling (and, for regression, maps predictions back through
+    its target scaling); ``coefs_`` then are the weights of the network itself, which sees
+    scaled inputs. Categorical columns must be given one-hot encoded, as the file's feature
+    names list them.
+    """
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError("No such model file: %r" % path)
+    meta_json, pairs = _core.load_model(path)
+    meta = json.loads(meta_json)
+    arch = meta["architecture"]
+    sizes, activations = arch["sizes"], arch["activations"]
+    hidden = {_HIDDEN_FROM_FILE.get(a) for a in activations[:-1]}
+    if None in hidden or len(hidden) > 1:
+        raise ValueError("hidden activations %s have no single scikit-learn name" % activations[:-1])
+    output = _OUTPUT_FROM_FILE.get(activations[-1])
+    if output is None:
+        raise ValueError("output activation %r is not supported" % activations[-1])
+    hp = meta.get("hyperparameters", {}).get("sklearn")
+    classifier = meta["task"] == "classification"
+    cls = MLPClassifier if classifier else MLPRegressor
+    if hp is not None and hp.get("estimator") == cls.__name__:
+        params = dict(hp["params"])
+        params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
+    else:
+        params = dict(hidden_layer_sizes=tuple(sizes[1:-1]),
+                      activation=hidden.pop() if hidden else "relu")
+    est = cls(**params)
+    est.coefs_ = [np.asarray(c) for c, _ in pairs]
+    est.intercepts_ = [np.asarray(b) for _, b in pairs]
+    est.n_features_in_ = sizes[0]
+    est.n_layers_ = len(sizes)
+    est.n_outputs_ = sizes[-1]
+    est.out_activation_ = output
+    est.n_iter_ = hp["n_iter"] if hp else len(meta.get("history", []))
+    est.t_ = hp["t"] if hp else 0
+    est.loss_curve_ = hp["loss_curve"] if hp else [e["loss"] for e in meta.get("history", [])]
+    est.loss_ = est.loss_curve_[-1] if est.loss_curve_ else None
+    pre = meta["preprocessing"]
+    if hp and hp.get("feature_names_in"):
+        est.feature_names_in_ = np.asarray(pre["feature_names"], dtype=object)
+    if classifier:
+        classes = hp.get("classes") if hp else None
+        if classes is None:
+            classes = pre.get("class_names") or [str(i) for i in range(max(2, sizes[-1]))]
+        binarizer = LabelBinarizer()
+        if hp and hp.get("multilabel"):
+            binarizer.fit(np.eye(len(classes), dtype=int))
+        else:
+            binarizer.fit(classes)
+        est._label_binarizer = binarizer
+        est.classes_ = binarizer.classes_ if not (hp and hp.get("multilabel")) else np.asarray(classes)
+    if pre.get("input_scaler"):
+        s = pre["input_scaler"]
+        est._input_scaler = (np.asarray(s["center"]), np.asarray(s["scale"]))
+    if pre.get("target_scaler") and not classifier:
+        s = pre["target_scaler"]
+        est._target_scaler = (np.asarray(s["center"]), np.asarray(s["scale"]))
+    return est
