@@ -5,7 +5,9 @@
 //! Python layer raises `ValueError`, never a Rust panic.
 
 use backprop::model::{Model, ModelMetadata};
-use backprop::sklearn::{glorot_uniform, sk_epoch, sk_output_loss, SkOptimizer, SkSolver};
+use backprop::sklearn::{
+    glorot_uniform, sk_epoch, sk_loss_and_gradients, sk_output_loss, SkOptimizer, SkSolver,
+};
 use backprop::{gradient_check, Activation, Cost, Float, Matrix, Network, NetworkConfig, Task};
 use numpy::{
     Element, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2,
@@ -16,6 +18,9 @@ use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use std::path::PathBuf;
+
+/// One layer's parameters as NumPy arrays: (coef (n_in, n_out), intercept (n_out,)).
+type Layer<'py, T> = (Bound<'py, PyArray2<T>>, Bound<'py, PyArray1<T>>);
 
 /// One network with its optimiser and data, in one float type.
 struct Engine<T: Float> {
@@ -83,10 +88,7 @@ impl<T: Float + Element> Engine<T> {
         Ok(())
     }
 
-    fn coefs<'py>(
-        &self,
-        py: Python<'py>,
-    ) -> Vec<(Bound<'py, PyArray2<T>>, Bound<'py, PyArray1<T>>)> {
+    fn coefs<'py>(&self, py: Python<'py>) -> Vec<Layer<'py, T>> {
         self.network
             .dense_layers()
             .iter()
@@ -340,6 +342,45 @@ impl Core {
                     Some(pool) => pool.install(work),
                     None => work(),
                 })
+            }};
+        }
+        Ok(match &mut self.engine {
+            Any::F32(e) => run!(e),
+            Any::F64(e) => run!(e),
+        })
+    }
+
+    /// scikit-learn's full-batch loss (with the α penalty) over the kept data at the current
+    /// weights, and its gradients as [(coef_grad (n_in, n_out), intercept_grad)].
+    fn loss_and_gradients(&mut self, py: Python<'_>, alpha: f64) -> PyResult<(f64, PyObject)> {
+        let pool = self.pool.as_ref().map(|(_, p)| p);
+        macro_rules! run {
+            ($e:expr) => {{
+                let e = $e;
+                let (x, y) = e
+                    .data
+                    .as_ref()
+                    .ok_or_else(|| PyRuntimeError::new_err("no data set"))?;
+                let network = &mut e.network;
+                let mut work = move || sk_loss_and_gradients(network, x, y, alpha);
+                let loss = py.allow_threads(|| match pool {
+                    Some(pool) => pool.install(work),
+                    None => work(),
+                });
+                let gradients: Vec<_> = e
+                    .network
+                    .dense_layers()
+                    .iter()
+                    .map(|d| {
+                        let (out, inp) = d.weight_gradient.shape();
+                        let g = Matrix::from_fn(inp, out, |i, j| d.weight_gradient[(j, i)]);
+                        (
+                            to_numpy(py, g),
+                            PyArray1::from_slice(py, d.bias_gradient.as_slice()),
+                        )
+                    })
+                    .collect();
+                (loss, gradients.into_pyobject(py)?.into_any().unbind())
             }};
         }
         Ok(match &mut self.engine {

@@ -78,3 +78,22 @@ def test_regressor_matches_scikit_learn(params):
     ours, theirs = backprop.MLPRegressor(**common), SkRegressor(**common)
     _one_more_epoch(ours, theirs, X, y, epochs=2)
     _assert_close(ours, theirs)
+
+
+@pytest.mark.parametrize("estimator", ["classifier", "regressor"])
+def test_lbfgs_matches_scikit_learn(estimator):
+    if estimator == "classifier":
+        X, y = _digits()
+        ours_cls, their_cls = backprop.MLPClassifier, SkClassifier
+    else:
+        X, y = make_regression(n_samples=300, n_features=8, random_state=0)
+        y = y / 100.0
+        ours_cls, their_cls = backprop.MLPRegressor, SkRegressor
+    common = dict(solver="lbfgs", hidden_layer_sizes=(12,), activation="tanh", alpha=0.1,
+                  max_iter=1, random_state=0)
+    ours, theirs = ours_cls(**common), their_cls(**common)
+    _one_more_epoch(ours, theirs, X, y, epochs=8)
+    assert ours.n_iter_ == theirs.n_iter_
+    for a, b in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-9)
+    np.testing.assert_allclose(ours.loss_, theirs.loss_, rtol=1e-7)

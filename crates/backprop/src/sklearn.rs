@@ -152,7 +152,7 @@ impl<T: Float> SkOptimizer<T> {
                         {
                             *m = b1 * *m + (one - b1) * g;
                             *v = b2 * *v + (one - b2) * g * g;
-                            *w = *w - rate * *m / (v.sqrt() + eps);
+                            *w -= rate * *m / (v.sqrt() + eps);
                         }
                     }
                 }
@@ -256,6 +256,38 @@ pub fn sk_epoch<T: Float>(
         optimizer.step(network, alpha, batch);
     }
     total / order.len().max(1) as f64
+}
+
+/// scikit-learn's full-batch objective, what its L-BFGS minimises: fills every layer's
+/// gradients with (δᵀa + αW)/n (biases without the penalty) and returns the loss plus
+/// α/(2n)·Σw².
+///
+/// # Panics
+/// When shapes disagree with the network.
+pub fn sk_loss_and_gradients<T: Float>(
+    network: &mut Network<T>,
+    x: &Matrix<T>,
+    y: &Matrix<T>,
+    alpha: f64,
+) -> f64 {
+    network.check_batch(x, Some(y));
+    let n = x.rows().max(1) as f64;
+    network.compute_gradients(x, y);
+    let a = &network
+        .dense_layers()
+        .last()
+        .and_then(|d| d.cache())
+        .expect("a training pass caches the output")
+        .a;
+    let loss = sk_output_loss(network, a, y) + 0.5 * alpha * squared_weights(network) / n;
+    if alpha != 0.0 {
+        let penalty = T::from_f64(alpha / n);
+        for dense in network.dense_layers_mut() {
+            let dense = &mut *dense;
+            dense.weight_gradient.add_scaled(penalty, &dense.weight);
+        }
+    }
+    loss
 }
 
 #[cfg(test)]
@@ -363,6 +395,32 @@ mod tests {
             );
         }
         assert_eq!(optimizer.steps, 2);
+    }
+
+    /// The full-batch gradient is the derivative of the full-batch loss (central differences).
+    #[test]
+    fn full_batch_gradient_is_the_derivative_of_the_loss() {
+        let (x, y) = data();
+        let mut network = net();
+        let alpha = 0.7;
+        sk_loss_and_gradients(&mut network, &x, &y, alpha);
+        let analytic = network.dense_layers()[0].weight_gradient[(2, 1)];
+        let analytic_bias = network.dense_layers()[1].bias_gradient[(0, 1)];
+        let at = |w: f64, b: f64| {
+            let mut probe = net();
+            probe.dense_layers_mut()[0].weight[(2, 1)] = w;
+            probe.dense_layers_mut()[1].bias[(0, 1)] = b;
+            sk_loss_and_gradients(&mut probe, &x, &y, alpha)
+        };
+        let (w, b) = (
+            net().dense_layers()[0].weight[(2, 1)],
+            net().dense_layers()[1].bias[(0, 1)],
+        );
+        let h = 1e-6;
+        let numeric = (at(w + h, b) - at(w - h, b)) / (2.0 * h);
+        let numeric_bias = (at(w, b + h) - at(w, b - h)) / (2.0 * h);
+        assert!((numeric - analytic).abs() < 1e-8, "{numeric} vs {analytic}");
+        assert!((numeric_bias - analytic_bias).abs() < 1e-8);
     }
 
     #[test]

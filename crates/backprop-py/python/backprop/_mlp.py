@@ -13,6 +13,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.optimize
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
 from sklearn.exceptions import ConvergenceWarning
@@ -27,7 +28,15 @@ from sklearn.utils.multiclass import (
     type_of_target,
     unique_labels,
 )
+from sklearn.utils.optimize import _check_optimize_result
 from sklearn.utils.validation import check_is_fitted, validate_data
+
+try:  # scikit-learn >= 1.7 (scipy renamed L-BFGS-B's verbosity option)
+    from sklearn.utils.fixes import _get_additional_lbfgs_options_dict
+except ImportError:  # pragma: no cover
+
+    def _get_additional_lbfgs_options_dict(key, value):
+        return {key: value}
 
 from . import _core
 
@@ -40,7 +49,7 @@ class _BaseMLP(BaseEstimator):
         "activation": [
             StrOptions({"identity", "logistic", "tanh", "relu", "gelu", "leaky_relu"})
         ],
-        "solver": [StrOptions({"sgd", "adam"})],
+        "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
@@ -129,6 +138,8 @@ class _BaseMLP(BaseEstimator):
         self._pull(core)
         self._best_coefs = [c.copy() for c in self.coefs_]
         self._best_intercepts = [b.copy() for b in self.intercepts_]
+        if self.solver not in _STOCHASTIC_SOLVERS:
+            return
         self.loss_curve_ = []
         self.validation_loss_curve_ = []
         self._no_improvement_count = 0
@@ -163,7 +174,10 @@ class _BaseMLP(BaseEstimator):
         self.n_outputs_ = y.shape[1]
         # a few rows kept for gradient_check()
         self._check_sample = (np.array(X[:10]), np.array(y[:10], dtype=X.dtype))
-        self._fit_stochastic(X, y, incremental)
+        if self.solver in _STOCHASTIC_SOLVERS:
+            self._fit_stochastic(X, y, incremental)
+        else:
+            self._fit_lbfgs(X, y)
         if not all(np.isfinite(w).all() for w in self.coefs_ + self.intercepts_):
             raise ValueError(
                 "Solver produced non-finite parameter weights. The input data may"
@@ -280,6 +294,53 @@ class _BaseMLP(BaseEstimator):
         if early_stopping:
             self.coefs_ = self._best_coefs
             self.intercepts_ = self._best_intercepts
+
+    def _fit_lbfgs(self, X, y):
+        """scikit-learn's L-BFGS: SciPy's L-BFGS-B over the packed parameters, with the
+        full-batch loss and gradient computed by the engine (GIL released)."""
+        core = self._synced_core()
+        dtype = np.dtype(core.dtype)
+        coef_shapes = [c.shape for c in self.coefs_]
+        sizes = [int(np.prod(shape)) for shape in coef_shapes] + [len(b) for b in self.intercepts_]
+        bounds = np.cumsum([0] + sizes)
+        n = len(self.coefs_)
+
+        def unpack(theta):
+            parts = [theta[bounds[i]:bounds[i + 1]] for i in range(len(sizes))]
+            coefs = [parts[i].reshape(coef_shapes[i]) for i in range(n)]
+            return coefs, parts[n:]
+
+        def loss_grad(theta):
+            coefs, intercepts = unpack(theta)
+            core.set_coefs([np.asarray(c, dtype=np.float64) for c in coefs],
+                           [np.asarray(b, dtype=np.float64) for b in intercepts])
+            loss, grads = core.loss_and_gradients(float(self.alpha))
+            packed = [g.ravel() for g, _ in grads] + [b.ravel() for _, b in grads]
+            return loss, np.concatenate(packed).astype(np.float64)
+
+        iprint = 1 if (self.verbose is True or self.verbose >= 1) else -1
+        theta = np.concatenate([c.ravel() for c in self.coefs_] + [b.ravel() for b in self.intercepts_])
+        core.set_data(X.astype(dtype, copy=False), y.astype(dtype))
+        try:
+            opt_res = scipy.optimize.minimize(
+                loss_grad,
+                theta.astype(np.float64),
+                method="L-BFGS-B",
+                jac=True,
+                options={
+                    "maxfun": self.max_fun,
+                    "maxiter": self.max_iter,
+                    "gtol": self.tol,
+                    **_get_additional_lbfgs_options_dict("iprint", iprint),
+                },
+            )
+        finally:
+            core.clear_data()
+        self.n_iter_ = _check_optimize_result("lbfgs", opt_res, self.max_iter)
+        self.loss_ = opt_res.fun
+        coefs, intercepts = unpack(opt_res.x)
+        self.coefs_ = [c.astype(dtype) for c in coefs]
+        self.intercepts_ = [b.astype(dtype) for b in intercepts]
 
     def _trigger_stopping(self, core, msg):
         """scikit-learn's optimiser rule: adaptive SGD divides the rate by 5 until ≤ 1e-6."""
@@ -415,7 +476,7 @@ class _BaseMLP(BaseEstimator):
         saved = {"estimator": type(self).__name__, "params": params,
                  "feature_names_in": hasattr(self, "feature_names_in_"),
                  "n_iter": int(self.n_iter_), "t": int(self.t_),
-                 "loss_curve": [float(v) for v in self.loss_curve_]}
+                 "loss_curve": [float(v) for v in getattr(self, "loss_curve_", [])]}
         class_names = None
         if is_classifier(self):
             class_names = [str(c) for c in self.classes_]
