@@ -246,3 +246,12 @@ def test_ctrl_c_ends_training_with_a_warning_and_a_usable_model():
         timer.cancel()
     assert 0 < reg.n_iter_ < 100000 and len(reg.loss_curve_) == reg.n_iter_
     assert np.isfinite(reg.predict(X)).all()
+
+
+def test_shuffling_draws_what_scikit_learns_shuffle_draws():
+    from sklearn.utils import shuffle
+
+    idx = np.arange(37)
+    a, b = np.random.RandomState(5), np.random.RandomState(5)
+    for _ in range(3):
+        np.testing.assert_array_equal(shuffle(idx, random_state=a), idx[b.permutation(37)])
