@@ -40,6 +40,7 @@ pub mod optim;
 mod propagation;
 pub mod regularization;
 pub mod shard;
+pub mod sklearn;
 pub mod trace;
 pub mod train;
 

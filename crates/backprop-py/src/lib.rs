@@ -1,0 +1,571 @@
+//! `backprop._core`: the Rust side of the Python package. A [`Core`] holds one dense network
+//! (f32 or f64), scikit-learn's optimiser state and the training data of the current `fit`;
+//! the Python estimators in `python/backprop` do validation and the per-epoch bookkeeping.
+//! Every heavy call releases the GIL. Shapes are checked here too, so that a mistake in the
+//! Python layer raises `ValueError`, never a Rust panic.
+
+use backprop::model::{Model, ModelMetadata};
+use backprop::sklearn::{
+    glorot_uniform, sk_epoch, sk_loss_and_gradients, sk_output_loss, SkOptimizer, SkSolver,
+};
+use backprop::{gradient_check, Activation, Cost, Float, Matrix, Network, NetworkConfig, Task};
+use numpy::{
+    Element, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2,
+    PyUntypedArrayMethods,
+};
+use pyo3::exceptions::PyOSError;
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use std::path::PathBuf;
+
+/// One layer's parameters as NumPy arrays: (coef (n_in, n_out), intercept (n_out,)).
+type Layer<'py, T> = (Bound<'py, PyArray2<T>>, Bound<'py, PyArray1<T>>);
+
+/// One network with its optimiser and data, in one float type.
+struct Engine<T: Float> {
+    network: Network<T>,
+    optimizer: Option<SkOptimizer<T>>,
+    data: Option<(Matrix<T>, Matrix<T>)>,
+}
+
+enum Any {
+    F32(Engine<f32>),
+    F64(Engine<f64>),
+}
+
+/// The network behind an estimator.
+#[pyclass(module = "backprop._core")]
+struct Core {
+    engine: Any,
+    pool: Option<(usize, rayon::ThreadPool)>,
+}
+
+fn value_error(message: impl std::fmt::Display) -> PyErr {
+    PyValueError::new_err(message.to_string())
+}
+
+/// A NumPy array in any layout, copied row by row into a `Matrix`.
+fn to_matrix<T: Float + Element>(array: &PyReadonlyArray2<'_, T>) -> Matrix<T> {
+    let view = array.as_array();
+    let (rows, cols) = view.dim();
+    let data: Vec<T> = match view.as_slice() {
+        Some(slice) => slice.to_vec(),
+        None => view.iter().copied().collect(),
+    };
+    Matrix::from_vec(rows, cols, data).expect("rows × cols values")
+}
+
+/// A `Matrix` as a C-ordered NumPy array, moved without a copy.
+fn to_numpy<T: Float + Element>(py: Python<'_>, matrix: Matrix<T>) -> Bound<'_, PyArray2<T>> {
+    let (rows, cols) = matrix.shape();
+    PyArray1::from_vec(py, matrix.into_vec())
+        .reshape([rows, cols])
+        .expect("rows × cols values")
+}
+
+fn parse_activation(name: &str) -> PyResult<Activation> {
+    name.parse::<Activation>().map_err(value_error)
+}
+
+impl<T: Float + Element> Engine<T> {
+    fn new(network: Network<T>) -> Self {
+        Self {
+            network,
+            optimizer: None,
+            data: None,
+        }
+    }
+
+    fn check_x(&self, x: &Matrix<T>) -> PyResult<()> {
+        if x.cols() != self.network.input_width() {
+            return Err(value_error(format!(
+                "X has {} features, but the network takes {} features as input",
+                x.cols(),
+                self.network.input_width()
+            )));
+        }
+        Ok(())
+    }
+
+    fn coefs<'py>(&self, py: Python<'py>) -> Vec<Layer<'py, T>> {
+        self.network
+            .dense_layers()
+            .iter()
+            .map(|d| {
+                let (out, inp) = d.weight.shape();
+                let coef = Matrix::from_fn(inp, out, |i, j| d.weight[(j, i)]);
+                (
+                    to_numpy(py, coef),
+                    PyArray1::from_slice(py, d.bias.as_slice()),
+                )
+            })
+            .collect()
+    }
+
+    fn set_coefs(
+        &mut self,
+        coefs: Vec<PyReadonlyArray2<'_, f64>>,
+        intercepts: Vec<PyReadonlyArray1<'_, f64>>,
+    ) -> PyResult<()> {
+        let mut layers = self.network.dense_layers_mut();
+        if coefs.len() != layers.len() || intercepts.len() != layers.len() {
+            return Err(value_error(format!(
+                "expected {} coefficient matrices and intercept vectors, got {} and {}",
+                layers.len(),
+                coefs.len(),
+                intercepts.len()
+            )));
+        }
+        for (i, ((dense, coef), intercept)) in
+            layers.iter_mut().zip(&coefs).zip(&intercepts).enumerate()
+        {
+            let (out, inp) = dense.weight.shape();
+            let coef = coef.as_array();
+            if coef.dim() != (inp, out) || intercept.len() != out {
+                return Err(value_error(format!(
+                    "layer {i}: coefs must be ({inp}, {out}) and intercepts ({out},), got {:?} and ({},)",
+                    coef.dim(),
+                    intercept.len()
+                )));
+            }
+            dense.weight = Matrix::from_fn(out, inp, |j, k| T::from_f64(coef[(k, j)]));
+            let intercept = intercept.as_array();
+            dense.bias = Matrix::from_fn(1, out, |_, j| T::from_f64(intercept[j]));
+        }
+        Ok(())
+    }
+}
+
+impl Core {
+    /// Runs `work` in this core's thread pool (or rayon's global one).
+    fn in_pool<R: Send>(&self, work: impl FnOnce() -> R + Send) -> R {
+        match &self.pool {
+            Some((_, pool)) => pool.install(work),
+            None => work(),
+        }
+    }
+}
+
+macro_rules! with_engine {
+    ($core:expr, $engine:ident => $body:expr) => {
+        match &$core.engine {
+            Any::F32($engine) => $body,
+            Any::F64($engine) => $body,
+        }
+    };
+}
+
+#[pymethods]
+impl Core {
+    /// `sizes` input first; `hidden` an activation name; `output` one of softmax, logistic,
+    /// identity (with softmax cross-entropy, binary cross-entropy, squared error); `dtype`
+    /// float32 or float64.
+    #[new]
+    fn new(sizes: Vec<usize>, hidden: &str, output: &str, dtype: &str) -> PyResult<Self> {
+        let (cost, out) = match output {
+            "softmax" => (Cost::SoftmaxCrossEntropy, Activation::Softmax),
+            "logistic" => (Cost::BinaryCrossEntropy, Activation::Sigmoid),
+            "identity" => (Cost::Quadratic, Activation::Identity),
+            other => return Err(value_error(format!("unknown output activation '{other}'"))),
+        };
+        let config = NetworkConfig::new(&sizes, cost)
+            .with_hidden_activation(parse_activation(hidden)?)
+            .with_output_activation(out);
+        let engine = match dtype {
+            "float32" => Any::F32(Engine::new(config.init().map_err(value_error)?)),
+            "float64" => Any::F64(Engine::new(config.init().map_err(value_error)?)),
+            other => return Err(value_error(format!("unsupported dtype '{other}'"))),
+        };
+        Ok(Self { engine, pool: None })
+    }
+
+    /// "float32" or "float64".
+    #[getter]
+    fn dtype(&self) -> &'static str {
+        match self.engine {
+            Any::F32(_) => "float32",
+            Any::F64(_) => "float64",
+        }
+    }
+
+    /// Uses `n` threads (0: rayon's global pool, all cores). Results do not depend on it.
+    fn set_threads(&mut self, n: usize) -> PyResult<()> {
+        if n == 0 {
+            self.pool = None;
+        } else if self.pool.as_ref().map(|(k, _)| *k) != Some(n) {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build()
+                .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+            self.pool = Some((n, pool));
+        }
+        Ok(())
+    }
+
+    /// scikit-learn's Glorot-uniform initialisation (factor 2 when `logistic`).
+    fn init_glorot(&mut self, seed: u64, logistic: bool) {
+        match &mut self.engine {
+            Any::F32(e) => glorot_uniform(&mut e.network, seed, logistic),
+            Any::F64(e) => glorot_uniform(&mut e.network, seed, logistic),
+        }
+    }
+
+    /// [(coef (n_in, n_out), intercept (n_out,)), ...] in the core's dtype.
+    fn get_coefs<'py>(&self, py: Python<'py>) -> PyObject {
+        match &self.engine {
+            Any::F32(e) => e
+                .coefs(py)
+                .into_pyobject(py)
+                .expect("list")
+                .into_any()
+                .unbind(),
+            Any::F64(e) => e
+                .coefs(py)
+                .into_pyobject(py)
+                .expect("list")
+                .into_any()
+                .unbind(),
+        }
+    }
+
+    /// Sets every layer from scikit-learn-layout float64 arrays.
+    fn set_coefs(
+        &mut self,
+        coefs: Vec<PyReadonlyArray2<'_, f64>>,
+        intercepts: Vec<PyReadonlyArray1<'_, f64>>,
+    ) -> PyResult<()> {
+        match &mut self.engine {
+            Any::F32(e) => e.set_coefs(coefs, intercepts),
+            Any::F64(e) => e.set_coefs(coefs, intercepts),
+        }
+    }
+
+    /// A fresh optimiser: solver "sgd" (momentum, nesterov) or "adam" (beta_1, beta_2, epsilon).
+    #[pyo3(signature = (solver, learning_rate, momentum=0.9, nesterov=true, beta_1=0.9, beta_2=0.999, epsilon=1e-8))]
+    #[allow(clippy::too_many_arguments)]
+    fn reset_optimizer(
+        &mut self,
+        solver: &str,
+        learning_rate: f64,
+        momentum: f64,
+        nesterov: bool,
+        beta_1: f64,
+        beta_2: f64,
+        epsilon: f64,
+    ) -> PyResult<()> {
+        let solver = match solver {
+            "sgd" => SkSolver::Sgd { momentum, nesterov },
+            "adam" => SkSolver::Adam {
+                beta_1,
+                beta_2,
+                epsilon,
+            },
+            other => return Err(value_error(format!("unsupported solver '{other}'"))),
+        };
+        match &mut self.engine {
+            Any::F32(e) => e.optimizer = Some(SkOptimizer::new(solver, learning_rate, &e.network)),
+            Any::F64(e) => e.optimizer = Some(SkOptimizer::new(solver, learning_rate, &e.network)),
+        }
+        Ok(())
+    }
+
+    /// The optimiser's learning rate (None before `reset_optimizer`).
+    #[getter]
+    fn learning_rate(&self) -> Option<f64> {
+        with_engine!(self, e => e.optimizer.as_ref().map(|o| o.learning_rate))
+    }
+
+    #[setter]
+    fn set_learning_rate(&mut self, value: f64) -> PyResult<()> {
+        let optimizer = match &mut self.engine {
+            Any::F32(e) => e.optimizer.as_mut().map(|o| &mut o.learning_rate),
+            Any::F64(e) => e.optimizer.as_mut().map(|o| &mut o.learning_rate),
+        };
+        match optimizer {
+            Some(rate) => {
+                *rate = value;
+                Ok(())
+            }
+            None => Err(PyRuntimeError::new_err("no optimiser yet")),
+        }
+    }
+
+    /// Keeps the training data (X in the core's dtype, any layout; Y one column per output).
+    fn set_data(&mut self, x: &Bound<'_, PyAny>, y: &Bound<'_, PyAny>) -> PyResult<()> {
+        match &mut self.engine {
+            Any::F32(e) => {
+                let (x, y) = (to_matrix(&x.extract()?), to_matrix(&y.extract()?));
+                check_data(&e.network, &x, &y)?;
+                e.data = Some((x, y));
+            }
+            Any::F64(e) => {
+                let (x, y) = (to_matrix(&x.extract()?), to_matrix(&y.extract()?));
+                check_data(&e.network, &x, &y)?;
+                e.data = Some((x, y));
+            }
+        }
+        Ok(())
+    }
+
+    /// Drops the training data.
+    fn clear_data(&mut self) {
+        match &mut self.engine {
+            Any::F32(e) => e.data = None,
+            Any::F64(e) => e.data = None,
+        }
+    }
+
+    /// One epoch over the kept data, rows in `order`; returns scikit-learn's epoch loss.
+    fn epoch(
+        &mut self,
+        py: Python<'_>,
+        order: Vec<usize>,
+        batch_size: usize,
+        alpha: f64,
+    ) -> PyResult<f64> {
+        if batch_size == 0 {
+            return Err(value_error("batch_size must be positive"));
+        }
+        let pool = self.pool.as_ref().map(|(_, p)| p);
+        macro_rules! run {
+            ($e:expr) => {{
+                let e = $e;
+                let (x, y) = e.data.as_ref().ok_or_else(|| PyRuntimeError::new_err("no data set"))?;
+                if let Some(&bad) = order.iter().find(|&&i| i >= x.rows()) {
+                    return Err(value_error(format!("row {bad} out of range")));
+                }
+                let optimizer = e.optimizer.as_mut().ok_or_else(|| PyRuntimeError::new_err("no optimiser yet"))?;
+                let network = &mut e.network;
+                let mut work = move || sk_epoch(network, optimizer, x, y, &order, batch_size, alpha);
+                py.allow_threads(|| match pool {
+                    Some(pool) => pool.install(work),
+                    None => work(),
+                })
+            }};
+        }
+        Ok(match &mut self.engine {
+            Any::F32(e) => run!(e),
+            Any::F64(e) => run!(e),
+        })
+    }
+
+    /// scikit-learn's full-batch loss (with the α penalty) over the kept data at the current
+    /// weights, and its gradients as [(coef_grad (n_in, n_out), intercept_grad)].
+    fn loss_and_gradients(&mut self, py: Python<'_>, alpha: f64) -> PyResult<(f64, PyObject)> {
+        let pool = self.pool.as_ref().map(|(_, p)| p);
+        macro_rules! run {
+            ($e:expr) => {{
+                let e = $e;
+                let (x, y) = e
+                    .data
+                    .as_ref()
+                    .ok_or_else(|| PyRuntimeError::new_err("no data set"))?;
+                let network = &mut e.network;
+                let mut work = move || sk_loss_and_gradients(network, x, y, alpha);
+                let loss = py.allow_threads(|| match pool {
+                    Some(pool) => pool.install(work),
+                    None => work(),
+                });
+                let gradients: Vec<_> = e
+                    .network
+                    .dense_layers()
+                    .iter()
+                    .map(|d| {
+                        let (out, inp) = d.weight_gradient.shape();
+                        let g = Matrix::from_fn(inp, out, |i, j| d.weight_gradient[(j, i)]);
+                        (
+                            to_numpy(py, g),
+                            PyArray1::from_slice(py, d.bias_gradient.as_slice()),
+                        )
+                    })
+                    .collect();
+                (loss, gradients.into_pyobject(py)?.into_any().unbind())
+            }};
+        }
+        Ok(match &mut self.engine {
+            Any::F32(e) => run!(e),
+            Any::F64(e) => run!(e),
+        })
+    }
+
+    /// The output activations for X (float32 array for a float32 core, else float64).
+    fn forward<'py>(&self, py: Python<'py>, x: &Bound<'py, PyAny>) -> PyResult<PyObject> {
+        macro_rules! run {
+            ($e:expr, $t:ty) => {{
+                let x = to_matrix::<$t>(&x.extract()?);
+                $e.check_x(&x)?;
+                let out = py.allow_threads(|| self.in_pool(|| $e.network.forward(&x)));
+                to_numpy(py, out).into_any().unbind()
+            }};
+        }
+        Ok(match &self.engine {
+            Any::F32(e) => run!(e, f32),
+            Any::F64(e) => run!(e, f64),
+        })
+    }
+
+    /// One dict per layer (l from 1) with the activation name and z, a, δ = ∂C/∂z and
+    /// ∂C/∂a for the examples in X against Y, in the core's dtype (one example per row).
+    fn trace<'py>(
+        &self,
+        py: Python<'py>,
+        x: &Bound<'py, PyAny>,
+        y: &Bound<'py, PyAny>,
+    ) -> PyResult<Vec<Bound<'py, PyDict>>> {
+        macro_rules! run {
+            ($e:expr, $t:ty) => {{
+                let (x, y) = (
+                    to_matrix::<$t>(&x.extract()?),
+                    to_matrix::<$t>(&y.extract()?),
+                );
+                check_data(&$e.network, &x, &y)?;
+                let trace = py.allow_threads(|| self.in_pool(|| $e.network.trace(&x, &y)));
+                let mut out = Vec::new();
+                for layer in trace.layers {
+                    let dict = PyDict::new(py);
+                    dict.set_item("layer", layer.layer)?;
+                    dict.set_item("activation", layer.activation.name())?;
+                    dict.set_item("z", to_numpy(py, layer.z))?;
+                    dict.set_item("a", to_numpy(py, layer.a))?;
+                    dict.set_item("delta", to_numpy(py, layer.delta))?;
+                    dict.set_item("grad_a", to_numpy(py, layer.grad_output))?;
+                    out.push(dict);
+                }
+                out
+            }};
+        }
+        Ok(match &self.engine {
+            Any::F32(e) => run!(e, f32),
+            Any::F64(e) => run!(e, f64),
+        })
+    }
+
+    /// Backprop against central finite differences (in f64) on X, Y: one dict per layer.
+    fn gradient_check<'py>(
+        &self,
+        py: Python<'py>,
+        x: &Bound<'py, PyAny>,
+        y: &Bound<'py, PyAny>,
+    ) -> PyResult<Vec<Bound<'py, PyDict>>> {
+        macro_rules! run {
+            ($e:expr, $t:ty) => {{
+                let (x, y) = (
+                    to_matrix::<$t>(&x.extract()?),
+                    to_matrix::<$t>(&y.extract()?),
+                );
+                check_data(&$e.network, &x, &y)?;
+                py.allow_threads(|| self.in_pool(|| gradient_check(&$e.network, &x, &y)))
+            }};
+        }
+        let report = match &self.engine {
+            Any::F32(e) => run!(e, f32),
+            Any::F64(e) => run!(e, f64),
+        };
+        let mut out = Vec::new();
+        for layer in report.layers {
+            let dict = PyDict::new(py);
+            dict.set_item("layer", layer.index + 1)?;
+            dict.set_item("max_relative_error", layer.max_error)?;
+            dict.set_item("max_absolute_error", layer.max_absolute_error)?;
+            dict.set_item("worst", layer.worst)?;
+            dict.set_item("checked", layer.checked)?;
+            dict.set_item("skipped", layer.skipped)?;
+            out.push(dict);
+        }
+        Ok(out)
+    }
+
+    /// Writes the network (as f32) to a model file in the command line's format, with
+    /// metadata for `task` ("classification" or "regression"), the names, and a JSON object
+    /// of hyper-parameters.
+    #[pyo3(signature = (path, task, feature_names, class_names, hyperparameters))]
+    fn save(
+        &self,
+        py: Python<'_>,
+        path: PathBuf,
+        task: &str,
+        feature_names: Vec<String>,
+        class_names: Option<Vec<String>>,
+        hyperparameters: &str,
+    ) -> PyResult<()> {
+        let network: Network<f32> = match &self.engine {
+            Any::F32(e) => e.network.clone(),
+            Any::F64(e) => e.network.cast(),
+        };
+        let task = match task {
+            "classification" => Task::Classification,
+            "regression" => Task::Regression,
+            other => return Err(value_error(format!("unknown task '{other}'"))),
+        };
+        let mut metadata = ModelMetadata::describe(network.config(), task);
+        metadata.preprocessing.feature_names = feature_names;
+        metadata.preprocessing.class_names = class_names;
+        metadata.hyperparameters = serde_json::from_str(hyperparameters).map_err(value_error)?;
+        let model = Model::new(network, metadata).map_err(value_error)?;
+        py.allow_threads(|| model.save(&path))
+            .map_err(|e| PyOSError::new_err(e.to_string()))
+    }
+
+    /// scikit-learn's loss (without penalty) of the outputs for X against Y.
+    fn loss(&self, py: Python<'_>, x: &Bound<'_, PyAny>, y: &Bound<'_, PyAny>) -> PyResult<f64> {
+        macro_rules! run {
+            ($e:expr, $t:ty) => {{
+                let (x, y) = (
+                    to_matrix::<$t>(&x.extract()?),
+                    to_matrix::<$t>(&y.extract()?),
+                );
+                check_data(&$e.network, &x, &y)?;
+                py.allow_threads(|| {
+                    self.in_pool(|| {
+                        let a = $e.network.forward(&x);
+                        sk_output_loss(&$e.network, &a, &y)
+                    })
+                })
+            }};
+        }
+        Ok(match &self.engine {
+            Any::F32(e) => run!(e, f32),
+            Any::F64(e) => run!(e, f64),
+        })
+    }
+}
+
+/// Reads a model file: its metadata as JSON and [(coef (n_in, n_out), intercept)] as float32.
+#[pyfunction]
+fn load_model(py: Python<'_>, path: PathBuf) -> PyResult<(String, PyObject)> {
+    let model = py
+        .allow_threads(|| Model::load(&path))
+        .map_err(value_error)?;
+    let metadata = serde_json::to_string(&model.metadata).map_err(value_error)?;
+    let engine = Engine::new(model.network);
+    let coefs = engine.coefs(py).into_pyobject(py)?.into_any().unbind();
+    Ok((metadata, coefs))
+}
+
+fn check_data<T: Float>(network: &Network<T>, x: &Matrix<T>, y: &Matrix<T>) -> PyResult<()> {
+    if x.cols() != network.input_width() {
+        return Err(value_error(format!(
+            "X has {} features, but the network takes {}",
+            x.cols(),
+            network.input_width()
+        )));
+    }
+    if y.shape() != (x.rows(), network.output_width()) {
+        return Err(value_error(format!(
+            "y must be ({}, {}), got {:?}",
+            x.rows(),
+            network.output_width(),
+            y.shape()
+        )));
+    }
+    Ok(())
+}
+
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_class::<Core>()?;
+    m.add_function(wrap_pyfunction!(load_model, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,257 @@
+"""The estimators' behaviour: input kinds, fitted attributes, errors, threads, pickling, pipelines."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from sklearn.datasets import load_breast_cancer, load_iris, make_regression
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+import backprop
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+@pytest.fixture(scope="module")
+def iris():
+    X, y = load_iris(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+def test_fitted_attributes_have_scikit_learn_shapes(iris):
+    X, y = iris
+    clf = backprop.MLPClassifier(hidden_layer_sizes=(7, 5), max_iter=20, learning_rate_init=0.05,
+                                 random_state=0).fit(X, y)
+    assert [c.shape for c in clf.coefs_] == [(4, 7), (7, 5), (5, 3)]
+    assert [b.shape for b in clf.intercepts_] == [(7,), (5,), (3,)]
+    assert list(clf.classes_) == [0, 1, 2]
+    assert clf.n_layers_ == 4 and clf.n_outputs_ == 3 and clf.n_features_in_ == 4
+    assert clf.out_activation_ == "softmax"
+    assert clf.n_iter_ == 20 == len(clf.loss_curve_) and clf.t_ == 20 * len(X)
+    assert clf.loss_ == clf.loss_curve_[-1] and clf.best_loss_ == min(clf.loss_curve_)
+    assert clf.loss_curve_[-1] < clf.loss_curve_[0]
+    proba = clf.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(clf.predict_log_proba(X), np.log(proba))
+    np.testing.assert_array_equal(clf.predict(X), clf.classes_[proba.argmax(axis=1)])
+    assert clf.score(X, y) > 0.8
+
+
+def test_string_labels_and_binary(iris):
+    X, y = iris
+    labels = np.array(["setosa", "other"])[(y > 0).astype(int)]
+    clf = backprop.MLPClassifier(max_iter=30, random_state=0).fit(X, labels)
+    assert clf.out_activation_ == "logistic" and clf.coefs_[-1].shape == (100, 1)
+    assert set(clf.predict(X)) <= {"setosa", "other"}
+    assert clf.predict_proba(X).shape == (150, 2)
+    assert clf.score(X, labels) > 0.95
+
+
+def test_float32_and_fortran_order_give_the_same_predictions(iris):
+    X, y = iris
+    X32 = X.astype(np.float32)
+    a = backprop.MLPClassifier(max_iter=10, random_state=0).fit(X32, y)
+    assert a.coefs_[0].dtype == np.float32
+    assert a.predict_proba(X32).dtype == np.float32
+    b = backprop.MLPClassifier(max_iter=10, random_state=0).fit(np.asfortranarray(X32), y)
+    for p, q in zip(a.coefs_, b.coefs_):
+        np.testing.assert_array_equal(p, q)
+    np.testing.assert_array_equal(a.predict_proba(np.asfortranarray(X32)), a.predict_proba(X32))
+    c = backprop.MLPClassifier(max_iter=10, random_state=0).fit(X, y)
+    assert c.coefs_[0].dtype == np.float64
+
+
+def test_thread_count_does_not_change_results():
+    X, y = make_regression(n_samples=2000, n_features=300, random_state=0)
+    y = y / 100.0
+    fits = [
+        backprop.MLPRegressor(hidden_layer_sizes=(256,), max_iter=3, random_state=0,
+                              n_threads=n).fit(X.astype(np.float32), y)
+        for n in (1, 2, None)
+    ]
+    for other in fits[1:]:
+        for p, q in zip(fits[0].coefs_, other.coefs_):
+            np.testing.assert_array_equal(p, q)
+
+
+def test_pandas_keeps_feature_names(iris):
+    X, y = iris
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    clf = backprop.MLPClassifier(max_iter=5, random_state=0).fit(frame, y)
+    np.testing.assert_array_equal(clf.feature_names_in_, ["a", "b", "c", "d"])
+    with pytest.warns(UserWarning, match="feature names"):
+        clf.predict(X)
+    with pytest.raises(ValueError, match="feature names"):
+        clf.predict(frame.rename(columns={"a": "z"}))
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+def test_sparse_input_equals_dense(iris, fmt):
+    X, y = iris
+    dense = backprop.MLPClassifier(max_iter=5, random_state=0).fit(X, y)
+    sparse = backprop.MLPClassifier(max_iter=5, random_state=0).fit(sp.csr_matrix(X).asformat(fmt), y)
+    for p, q in zip(dense.coefs_, sparse.coefs_):
+        np.testing.assert_array_equal(p, q)
+    np.testing.assert_array_equal(dense.predict_proba(X), sparse.predict_proba(sp.csr_matrix(X)))
+
+
+def test_bad_input_raises_scikit_learn_exceptions(iris):
+    X, y = iris
+    clf = backprop.MLPClassifier(max_iter=2)
+    with pytest.raises(NotFittedError):
+        clf.predict(X)
+    with pytest.raises(ValueError):
+        backprop.MLPClassifier(hidden_layer_sizes=(0,)).fit(X, y)
+    with pytest.raises(ValueError, match="solver"):
+        backprop.MLPClassifier(solver="bogus").fit(X, y)
+    with pytest.raises(ValueError, match="NaN"):
+        clf.fit(np.where(X > 2, np.nan, X), y)
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        clf.fit(X, y[:-1])
+    clf.fit(X, y)
+    with pytest.raises(ValueError, match="features"):
+        clf.predict(X[:, :3])
+    with pytest.raises(ValueError):
+        clf.predict(np.ones(4))
+    with pytest.raises(ValueError, match="early_stopping"):
+        backprop.MLPClassifier(early_stopping=True).partial_fit(X, y, classes=[0, 1, 2])
+    with pytest.raises(ValueError, match="classes"):
+        backprop.MLPClassifier(warm_start=True, max_iter=2).fit(X, y).fit(X[y > 0], y[y > 0])
+    with pytest.raises(ValueError, match="non-finite"):
+        backprop.MLPRegressor(solver="sgd", learning_rate_init=10.0, max_iter=5).fit(
+            X, np.full(len(X), 1e30))
+
+
+def test_pickle_round_trip(iris):
+    X, y = iris
+    clf = backprop.MLPClassifier(max_iter=5, random_state=0).fit(X, y)
+    again = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
+    again.partial_fit(X, y)  # still trainable after unpickling
+    assert len(again.loss_curve_) == 6 and again.t_ == 6 * len(X)
+
+
+def test_partial_fit_and_warm_start(iris):
+    X, y = iris
+    clf = backprop.MLPClassifier(random_state=0)
+    for _ in range(5):
+        clf.partial_fit(X, y, classes=np.unique(y))
+    # as in scikit-learn, n_iter_ counts the epochs of the last call
+    assert clf.n_iter_ == 1 and len(clf.loss_curve_) == 5 and clf.t_ == 5 * len(X)
+    assert clf.loss_curve_[-1] < clf.loss_curve_[0]
+    reg = backprop.MLPRegressor(warm_start=True, max_iter=3, random_state=0).fit(X, y.astype(float))
+    first = [c.copy() for c in reg.coefs_]
+    reg.fit(X, y.astype(float))
+    assert len(reg.loss_curve_) == 6
+    assert not np.array_equal(first[0], reg.coefs_[0])
+    assert not hasattr(backprop.MLPClassifier(solver="lbfgs"), "partial_fit")
+
+
+def test_early_stopping_keeps_the_best_validation_weights():
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    clf = backprop.MLPClassifier(early_stopping=True, random_state=0, max_iter=200).fit(X, y)
+    assert clf.best_loss_ is None and clf.best_validation_score_ == max(clf.validation_scores_)
+    assert len(clf.validation_scores_) == clf.n_iter_ == len(clf.validation_loss_curve_)
+    assert clf.n_iter_ < 200
+    assert clf.score(X, y) > 0.95
+
+
+def test_adaptive_learning_rate_divides_by_five(iris):
+    X, y = iris
+    clf = backprop.MLPClassifier(solver="sgd", learning_rate="adaptive", learning_rate_init=0.5,
+                                 tol=10.0, n_iter_no_change=1, max_iter=4, random_state=0)
+    clf.fit(X, y)
+    assert clf.n_iter_ == 4
+    assert clf._learning_rate == pytest.approx(0.5 / 5 ** 1)
+
+
+def test_pipeline_grid_search_and_cross_validation(iris):
+    X, y = load_iris(return_X_y=True)
+    pipe = make_pipeline(StandardScaler(), backprop.MLPClassifier(max_iter=200, random_state=0))
+    scores = cross_val_score(pipe, X, y, cv=3)
+    assert scores.mean() > 0.85
+    grid = GridSearchCV(pipe, {"mlpclassifier__hidden_layer_sizes": [(5,), (20,)],
+                               "mlpclassifier__alpha": [1e-4, 1e-2]}, cv=3, n_jobs=2)
+    grid.fit(X, y)
+    assert grid.best_score_ > 0.85
+    assert len(grid.cv_results_["params"]) == 4
+
+
+def test_regressor_fits_a_curve():
+    X, y = make_regression(n_samples=400, n_features=5, noise=1.0, random_state=0)
+    reg = backprop.MLPRegressor(hidden_layer_sizes=(50,), max_iter=500, learning_rate_init=0.01,
+                                random_state=0).fit(X, y)
+    assert reg.out_activation_ == "identity" and reg.predict(X).shape == (400,)
+    assert reg.score(X, y) > 0.95
+
+
+def test_verbose_prints_scikit_learns_lines(iris, capsys):
+    X, y = iris
+    backprop.MLPClassifier(max_iter=2, verbose=True, random_state=0).fit(X, y)
+    out = capsys.readouterr().out
+    assert "Iteration 1, loss = " in out and "Iteration 2, loss = " in out
+
+
+def test_trace_gives_z_a_and_delta_per_layer(iris):
+    X, y = iris
+    clf = backprop.MLPClassifier(hidden_layer_sizes=(6,), activation="tanh", max_iter=20,
+                                 random_state=0).fit(X, y)
+    layers = clf.trace(X[60], y[60])
+    assert [l["layer"] for l in layers] == [1, 2]
+    assert [l["activation"] for l in layers] == ["tanh", "softmax"]
+    hidden, output = layers
+    np.testing.assert_allclose(hidden["z"], X[60] @ clf.coefs_[0] + clf.intercepts_[0])
+    np.testing.assert_allclose(hidden["a"], np.tanh(hidden["z"]))
+    np.testing.assert_allclose(output["a"], clf.predict_proba(X[60:61])[0])
+    np.testing.assert_allclose(output["delta"], output["a"] - np.eye(3)[y[60]], atol=1e-12)
+    # BP2: δ¹ = (W² δ²) ⊙ tanh′(z¹), with coefs_ in scikit-learn's (n_in, n_out) layout
+    np.testing.assert_allclose(hidden["delta"],
+                               (clf.coefs_[1] @ output["delta"]) * (1 - hidden["a"] ** 2))
+    with pytest.raises(ValueError):
+        clf.trace(X[:2])
+
+
+def test_gradient_check_reports_each_layer(iris):
+    X, y = iris
+    clf = backprop.MLPClassifier(hidden_layer_sizes=(6, 4), activation="tanh", max_iter=5,
+                                 random_state=0).fit(X, y)
+    report = clf.gradient_check()
+    assert [r["layer"] for r in report] == [1, 2, 3]
+    assert sum(r["checked"] for r in report) == 4 * 6 + 6 + 6 * 4 + 4 + 4 * 3 + 3
+    assert max(r["max_relative_error"] for r in report) < 1e-5
+    reg = backprop.MLPRegressor(hidden_layer_sizes=(5,), max_iter=5, random_state=0).fit(X, y * 1.0)
+    assert len(reg.gradient_check(X[:5], y[:5] * 1.0)) == 2
+
+
+def test_ctrl_c_ends_training_with_a_warning_and_a_usable_model():
+    import _thread
+    import threading
+
+    X, y = make_regression(n_samples=3000, n_features=50, random_state=0)
+    reg = backprop.MLPRegressor(hidden_layer_sizes=(64,), max_iter=100000, tol=0.0,
+                                n_iter_no_change=100000, random_state=0)
+    timer = threading.Timer(1.0, _thread.interrupt_main)  # what SIGINT's handler does
+    timer.start()
+    try:
+        with pytest.warns(UserWarning, match="Training interrupted by user"):
+            reg.fit(X, y / 100.0)
+    finally:
+        timer.cancel()
+    assert 0 < reg.n_iter_ < 100000 and len(reg.loss_curve_) == reg.n_iter_
+    assert np.isfinite(reg.predict(X)).all()
+
+
+def test_shuffling_draws_what_scikit_learns_shuffle_draws():
+    from sklearn.utils import shuffle
+
+    idx = np.arange(37)
+    a, b = np.random.RandomState(5), np.random.RandomState(5)
+    for _ in range(3):
+        np.testing.assert_array_equal(shuffle(idx, random_state=a), idx[b.permutation(37)])

@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""backprop.MLPClassifier against scikit-learn's, side by side (issue 16). Not a test.
+
+    OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 python scripts/python-speed.py ../shared/data [--repeats 3]
+
+Both with default parameters except those named per row; 2 threads each (backprop: n_threads=2;
+scikit-learn: its BLAS, limited by the environment variables above). Prints the median of
+`repeats` wall-clock times and the test accuracy of the last run.
+"""
+
+import argparse
+import gzip
+import statistics
+import struct
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.neural_network import MLPClassifier as SkMLP
+from sklearn.preprocessing import StandardScaler
+
+import backprop
+
+warnings.simplefilter("ignore", ConvergenceWarning)
+
+
+def idx(path):
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    magic, count = struct.unpack(">II", data[:8])
+    if magic == 2051:
+        rows, cols = struct.unpack(">II", data[8:16])
+        return np.frombuffer(data, np.uint8, offset=16).reshape(count, rows * cols)
+    return np.frombuffer(data, np.uint8, offset=8)
+
+
+def mnist(root):
+    d = Path(root) / "mnist"
+    X = (idx(d / "train-images-idx3-ubyte.gz") / 255.0).astype(np.float32)
+    Xt = (idx(d / "t10k-images-idx3-ubyte.gz") / 255.0).astype(np.float32)
+    return X, idx(d / "train-labels-idx1-ubyte.gz"), Xt, idx(d / "t10k-labels-idx1-ubyte.gz")
+
+
+def table(root, folder, name):
+    frame = pd.read_csv(Path(root) / folder / name)
+    X, y = frame.iloc[:, :-1].to_numpy(np.float64), frame.iloc[:, -1].to_numpy()
+    X, Xt, y, yt = train_test_split(X, y, test_size=0.2, random_state=0, stratify=y)
+    scaler = StandardScaler().fit(X)
+    return scaler.transform(X), y, scaler.transform(Xt), yt
+
+
+def timed(fn, repeats):
+    times, result = [], None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), result
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("data", help="the shared data folder (with mnist/, iris/, ...)")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--only", default=None, help="one row: mnist, iris, breast-cancer, digits, proba")
+    args = parser.parse_args()
+    rows = []
+
+    def compare(name, X, y, Xt, yt, **params):
+        fits = {}
+        for label, make in (("backprop", lambda: backprop.MLPClassifier(n_threads=2, **params)),
+                            ("scikit-learn", lambda: SkMLP(**params))):
+            seconds, model = timed(lambda: make().fit(X, y), args.repeats)
+            fits[label] = (seconds, model.score(Xt, yt))
+        (ours, our_acc), (theirs, their_acc) = fits["backprop"], fits["scikit-learn"]
+        rows.append((name, ours, theirs, theirs / ours, 100 * our_acc, 100 * their_acc))
+        print("%-32s backprop %7.3f s  scikit-learn %7.3f s  %5.1fx  accuracy %.2f %% vs %.2f %%"
+              % rows[-1], flush=True)
+        return fits
+
+    want = lambda key: args.only in (None, key)
+    if want("iris"):
+        compare("iris, (100,), max_iter=200", *table(args.data, "iris", "iris-with-header.csv.gz"),
+                random_state=0)
+    if want("breast-cancer"):
+        compare("breast cancer, (100,), max_iter=200",
+                *table(args.data, "breast-cancer", "breast-cancer-with-header.csv.gz"), random_state=0)
+    if want("digits"):
+        compare("8x8 digits, (100,), max_iter=200",
+                *table(args.data, "digits-8x8", "digits-with-header.csv.gz"), random_state=0)
+    if want("mnist") or want("proba"):
+        X, y, Xt, yt = mnist(args.data)
+        if want("mnist"):
+            compare("MNIST float32, (100,), max_iter=10", X, y, Xt, yt, max_iter=10, random_state=0)
+        if want("proba"):
+            ours = backprop.MLPClassifier(max_iter=1, random_state=0, n_threads=2).fit(X, y)
+            theirs = SkMLP(max_iter=1, random_state=0).fit(X, y)
+            theirs.coefs_ = [c.copy() for c in ours.coefs_]
+            theirs.intercepts_ = [b.copy() for b in ours.intercepts_]
+            a, pa = timed(lambda: ours.predict_proba(Xt), max(args.repeats, 5))
+            b, pb = timed(lambda: theirs.predict_proba(Xt), max(args.repeats, 5))
+            assert np.allclose(pa, pb, atol=1e-5)
+            print("%-32s backprop %7.4f s  scikit-learn %7.4f s  %5.1fx"
+                  % ("predict_proba, 10,000 MNIST rows", a, b, b / a), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
