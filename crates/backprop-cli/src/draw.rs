@@ -4,6 +4,8 @@
 //!   company network at its seeded start, with its roles (salespeople, managers, CEO).
 //! - `--before OTHER_MODEL` draws the change from another model of the same sizes: which
 //!   weights grew and which shrank.
+//! - `--values` writes each weight (or its change) on its line; every line ends in an
+//!   arrowhead at the unit it feeds. A 2-3-1 model is drawn with the company's roles.
 //! - `--input v1,v2,…` shades the nodes by their activation for that input (a model's stored
 //!   input scaler is applied first) instead of by their bias.
 //!
@@ -35,6 +37,9 @@ pub struct DrawArgs {
     /// Shade nodes by their activation for this input row (before the model's scaling).
     #[arg(long, value_name = "V1,V2,…", allow_hyphen_values = true)]
     pub input: Option<String>,
+    /// Write each weight's value on its line (with --before: its change).
+    #[arg(long)]
+    pub values: bool,
     /// The diagram's title [default: one naming the network].
     #[arg(long, value_name = "TEXT")]
     pub title: Option<String>,
@@ -61,6 +66,9 @@ pub fn run(arguments: &DrawArgs) -> Result<(), CliError> {
     if let Some(title) = &arguments.title {
         options = options.with_title(title);
     }
+    if arguments.values {
+        options = options.with_values();
+    }
     let svg = match path {
         None => {
             if arguments.before.is_some() {
@@ -83,6 +91,10 @@ pub fn run(arguments: &DrawArgs) -> Result<(), CliError> {
         }
         Some(path) => {
             let loaded = LoadedModel::load(path)?;
+            // A 2-3-1 model has the company network's shape: its units get the roles.
+            if loaded.model.network.config().sizes == [2, 3, 1] {
+                options = options.with_roles(CompanyExample::default().roles());
+            }
             if let Some(text) = &arguments.input {
                 let values = scaled_input(&loaded, &parse_values("--input", text)?)?;
                 options = options.with_activations_for(&values);

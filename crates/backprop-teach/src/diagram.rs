@@ -1,7 +1,8 @@
 //! Network diagrams: units in columns, one line per weight, as wide as the weight.
 //!
-//! - Line width is proportional to |wˡⱼₖ|, scaled to the largest |w| of its layer:
-//!   width = 0.5 + 7.5 · |w| / maxₗ|w| pixels. Colour gives the sign, as in TensorFlow
+//! - Line width is proportional to |wˡⱼₖ|, on one scale for the whole network:
+//!   width = 0.5 + 7.5 · |w| / max|w| pixels, the maximum taken over every layer, so widths
+//!   compare across layers. Colour gives the sign, as in TensorFlow
 //!   Playground: blue `#1f77b4` for w ≥ 0, orange `#ff7f0e` for w < 0.
 //! - With a `before` network the diagram shows the change instead: width ∝ |Δw| (scaled the
 //!   same way), green `#2ca02c` where the trust grew (|w| larger than before), red `#d62728`
@@ -13,7 +14,11 @@
 //!   Σ|w|, or Σ|Δw|, over the weights into and out of them) and notes how many units and how
 //!   many weights into it were left out.
 //!
-//! The SVG uses only lines, circles, rectangles and text with `font-family="sans-serif"`, and
+//! - Every line ends in an arrowhead at the unit it feeds: the forward direction. With
+//!   `show_values` each line also carries its value (or its change), three tenths of the way
+//!   from the unit it reads, where the lines of one source still fan apart.
+//!
+//! The SVG uses only lines, polygons, circles, rectangles and text with `font-family="sans-serif"`, and
 //! prints numbers with fixed decimals, so the same network always gives the same text.
 
 pub use crate::diagram_options::{DiagramOptions, NetworkWeights};
@@ -49,6 +54,8 @@ pub struct DiagramLayout {
     pub shows_change: bool,
     /// True when nodes are shaded by their activation for an input, not by their bias.
     pub shows_activations: bool,
+    /// True when each line carries its value.
+    pub shows_values: bool,
     /// Column 0 is the input, column l the output of dense layer l.
     pub columns: Vec<Column>,
     /// One per drawn weight, layer by layer, in (to, from) order.
@@ -271,6 +278,7 @@ pub fn diagram_layout<T: Float>(
         title,
         shows_change: options.before.is_some(),
         shows_activations: options.activations_for.is_some(),
+        shows_values: options.show_values,
         columns,
         edges,
     })

@@ -40,6 +40,8 @@ pub struct DiagramOptions {
     pub before: Option<NetworkWeights>,
     /// The title; a default names the network.
     pub title: Option<String>,
+    /// Write each drawn weight's value (or its change) on its line.
+    pub show_values: bool,
 }
 
 impl Default for DiagramOptions {
@@ -50,6 +52,7 @@ impl Default for DiagramOptions {
             activations_for: None,
             before: None,
             title: None,
+            show_values: false,
         }
     }
 }
@@ -76,6 +79,12 @@ impl DiagramOptions {
     /// At most `count` units per column.
     pub fn with_max_units_per_layer(mut self, count: usize) -> Self {
         self.max_units_per_layer = count;
+        self
+    }
+
+    /// Each line labelled with its weight (or, with `before`, its change).
+    pub fn with_values(mut self) -> Self {
+        self.show_values = true;
         self
     }
 

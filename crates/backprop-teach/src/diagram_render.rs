@@ -109,8 +109,10 @@ pub(crate) fn edges(
 ) -> Vec<Edge> {
     let (thinnest, thickest) = LINE_WIDTH_RANGE;
     let mut edges = Vec::new();
+    // One scale for every layer: a line twice as wide is twice the |w| (or |Δw|) wherever it
+    // is, so a small first-layer change never looks as large as the CEO's.
+    let largest = magnitudes.iter().map(Matrix::max_abs).fold(0.0, f64::max);
     for (i, (weight, _)) in now.layers.iter().enumerate() {
-        let largest = magnitudes[i].max_abs();
         for to in &columns[i + 1].nodes {
             for from in &columns[i].nodes {
                 let (j, k) = (to.unit, from.unit);
@@ -164,6 +166,16 @@ fn text(out: &mut String, x: f64, y: f64, anchor: &str, size: u32, extra: &str, 
     );
 }
 
+/// A change with its sign and 2 decimals: `+0.12`, `-0.03`, `0.00`.
+fn signed_fixed(value: f64) -> String {
+    let text = fixed(value, 2);
+    if text.starts_with('-') || text == "0.00" {
+        text
+    } else {
+        format!("+{text}")
+    }
+}
+
 /// The SVG text of a layout.
 pub(crate) fn render(layout: &DiagramLayout) -> String {
     let (w, h) = (fixed(layout.width, 0), fixed(layout.height, 0));
@@ -198,6 +210,15 @@ pub(crate) fn render(layout: &DiagramLayout) -> String {
         );
     }
     for edge in &layout.edges {
+        // The line stops where the arrowhead starts, just outside the unit it feeds (radius
+        // 16), so the head is not hidden under the circle.
+        let (dx, dy) = (edge.to.0 - edge.from.0, edge.to.1 - edge.from.1);
+        let length = (dx * dx + dy * dy).sqrt().max(1.0);
+        let end = (
+            edge.to.0 - dx * 17.0 / length,
+            edge.to.1 - dy * 17.0 / length,
+        );
+        let base = (end.0 - dx * 10.0 / length, end.1 - dy * 10.0 / length);
         let tooltip = match edge.change {
             Some(change) => format!(
                 "{}: {} → {} (Δ {})",
@@ -210,15 +231,46 @@ pub(crate) fn render(layout: &DiagramLayout) -> String {
         };
         let _ = writeln!(
             out,
-            r##"<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" stroke-width="{}" stroke-opacity="0.85" stroke-linecap="round"><title>{}</title></line>"##,
+            r##"<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" stroke-width="{}" stroke-opacity="0.85" stroke-linecap="butt"><title>{}</title></line>"##,
             fixed(edge.from.0, 1),
             fixed(edge.from.1, 1),
-            fixed(edge.to.0, 1),
-            fixed(edge.to.1, 1),
+            fixed(base.0, 1),
+            fixed(base.1, 1),
             edge.colour,
             fixed(edge.width, 3),
             escape(&tooltip)
         );
+        // The arrowhead, a triangle drawn as a plain polygon (no markers or references, so
+        // the SVG stays self-contained for every renderer): tip at the unit's edge, at least
+        // as wide as the line.
+        let half = (edge.width * 0.75).max(4.5);
+        let (ux, uy) = (dx / length, dy / length);
+        let _ = writeln!(
+            out,
+            r##"<polygon points="{},{} {},{} {},{}" fill="{}" fill-opacity="0.85"/>"##,
+            fixed(end.0, 1),
+            fixed(end.1, 1),
+            fixed(base.0 - uy * half, 1),
+            fixed(base.1 + ux * half, 1),
+            fixed(base.0 + uy * half, 1),
+            fixed(base.1 - ux * half, 1),
+            edge.colour
+        );
+    }
+    if layout.shows_values {
+        for edge in &layout.edges {
+            let value = match edge.change {
+                Some(change) => format!("Δ{}", signed_fixed(change)),
+                None => fixed(edge.weight, 2),
+            };
+            let (x, y) = (
+                edge.from.0 + 0.3 * (edge.to.0 - edge.from.0),
+                edge.from.1 + 0.3 * (edge.to.1 - edge.from.1) - 3.0,
+            );
+            let halo =
+                r##" fill="#222222" stroke="#ffffff" stroke-width="3" paint-order="stroke""##;
+            text(&mut out, x, y, "middle", 9, halo, &value);
+        }
     }
     let last = layout.columns.len() - 1;
     for (c, column) in layout.columns.iter().enumerate() {
@@ -274,15 +326,15 @@ pub(crate) fn render(layout: &DiagramLayout) -> String {
                 (GREW, "trust grew (|w| larger)"),
                 (SHRANK, "trust shrank (|w| smaller)"),
             ],
-            "line width ∝ |Δw|",
+            "line width ∝ |Δw|, one scale for all layers; node: new bias b (shade, number)",
         )
     } else {
         (
             [(POSITIVE, "positive weight"), (NEGATIVE, "negative weight")],
             if layout.shows_activations {
-                "line width ∝ |w|; node: activation a (shade, number)"
+                "line width ∝ |w|, one scale for all layers; node: activation a (shade, number)"
             } else {
-                "line width ∝ |w|; node: bias b (shade, number)"
+                "line width ∝ |w|, one scale for all layers; node: bias b (shade, number)"
             },
         )
     };

@@ -12,7 +12,7 @@ use std::fmt::Write;
 
 const STYLE: &str =
     "body{font-family:sans-serif;max-width:80em;margin:2em auto;padding:0 1em;color:#222}\
-pre{background:#f6f6f6;padding:1em;overflow-x:auto;font-size:0.85em;line-height:1.35}\
+pre{background:#f6f6f6;padding:1em;white-space:pre-wrap;overflow-wrap:anywhere;font-size:0.85em;line-height:1.35}\
 figure{margin:1.5em 0}figcaption{color:#555;font-size:0.9em}svg{max-width:100%;height:auto}";
 
 fn page(title: &str, body: &str) -> String {
@@ -47,10 +47,10 @@ fn step_figures(explanation: &Explanation, roles: Option<&CompanyRoles>) -> Stri
         .with_title("The update");
     let mut out = String::new();
     if let Ok(svg) = diagram_svg(explanation.network_before(), &forward) {
-        out += &figure(&svg, "The forward pass: line width ∝ |w|, blue positive, orange negative; a node's shade is its activation for this example.");
+        out += &figure(&svg, "The forward pass: line width ∝ |w| on one scale for all layers, blue positive, orange negative; a node's shade is its activation for this example.");
     }
     if let Ok(svg) = diagram_svg(explanation.network_after(), &change) {
-        out += &figure(&svg, "The update w ← w − η ∂C/∂w: line width ∝ |Δw|; green where the trust grew, red where it shrank.");
+        out += &figure(&svg, "The update w ← w − η ∂C/∂w: line width ∝ |Δw| on one scale for all layers; green where the trust grew, red where it shrank; a node's shade and number are its new bias.");
     }
     out
 }

@@ -101,13 +101,14 @@ fn caption(kind: FigureKind) -> &'static str {
     match kind {
         FigureKind::Loss => "The cost per epoch: training (mean over the epoch's batches, before each step) and validation (after the epoch).",
         FigureKind::Accuracy => "The share of examples classified right (R² for regression), per epoch.",
-        FigureKind::Diagram => "Line width ∝ |w|; blue positive, orange negative; a node's shade is its bias.",
+        FigureKind::Diagram => "Line width ∝ |w| on one scale for all layers, arrows in the forward direction; blue positive, orange negative; a node's shade is its bias.",
         FigureKind::LearningSpeed => "‖δˡ‖ = ‖∂C/∂bˡ‖ per layer on a fixed batch at the end of each epoch: how fast each layer's biases learn. Early layers far below later ones are Nielsen's vanishing gradients (chapter 5).",
         FigureKind::WeightGradients => "‖∂C/∂wˡ‖ per layer on the same batch (BP4: δˡ times the layer's input).",
         FigureKind::Saturation => "The share of sigmoid/tanh units whose σ′(z) is under a tenth of its peak, where they barely learn.",
         FigureKind::Confusion => "Rows: the true class; columns: the predicted one.",
-        FigureKind::Boundary => "The network's prediction over the plane of the two input features, with the data on top.",
+        FigureKind::Boundary => "The network's prediction over the plane of the two input features (the background), with the data on top: a dot's colour is its true class.",
         FigureKind::Neurons => "What each hidden unit responds to: its activation over the input plane.",
+        FigureKind::WeightCurve => "The cost against one weight, every other parameter fixed: backprop's ∂C/∂w is the slope of the tangent; a finite-difference nudge gives the same slope.",
     }
 }
 

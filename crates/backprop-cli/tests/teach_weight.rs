@@ -1,0 +1,217 @@
+//! One weight, followed by the real binary: `explain --weight` writes out the chain rule and
+//! must land on the trace's ∂C/∂w; `plot --what weight-curve` draws the cost against that
+//! weight and reports backprop's slope beside a central difference; an unreachable target is
+//! warned about; `draw` names a 2-3-1 model's roles, writes values and arrowheads.
+
+mod model_commands;
+
+use backprop::Matrix;
+use backprop_teach::CompanyExample;
+use model_commands::{backprop, stderr, success};
+
+/// The number after the last `= ` of `line` (up to the next space or the end).
+fn last_value(line: &str) -> f64 {
+    let tail = line.rsplit("= ").next().unwrap();
+    tail.split([' ', ',', ';'])
+        .next()
+        .unwrap()
+        .trim_end_matches('.')
+        .parse()
+        .unwrap_or_else(|_| panic!("no number at the end of {line:?}"))
+}
+
+#[test]
+fn the_chain_rule_for_one_weight_matches_the_trace() {
+    let example = CompanyExample::default();
+    let network = example.network();
+    let x = Matrix::row_vector(&example.signals);
+    let y = Matrix::row_vector(&[example.result]);
+    let trace = network.trace(&x, &y);
+    // The CEO's weight on manager 2, and a manager's weight on a salesperson (through BP2).
+    for (name, layer, row, column, through) in [
+        ("layers.1.weight[0,1]", 1, 0, 1, "(C = ½(a − y)²"),
+        ("layers.0.weight[1, 0]", 0, 1, 0, "BP2"),
+    ] {
+        let arguments = ["explain", "--weight", name];
+        let text = success(&arguments, &backprop(&arguments));
+        assert!(
+            text.contains(through),
+            "{name}: {through:?} missing in\n{text}"
+        );
+        let product = text
+            .lines()
+            .find(|line| line.trim_start().starts_with("∂C/∂w") && line.contains(" × "))
+            .unwrap_or_else(|| panic!("no product line in\n{text}"));
+        let traced = trace.layers[layer].weight_gradient[(row, column)];
+        let printed = last_value(product);
+        assert!(
+            (printed - traced).abs() <= 0.5e-4 + 1e-12,
+            "{name}: printed {printed}, trace {traced}\n{text}"
+        );
+        // The JSON carries the factors, whose product is the trace's gradient.
+        let json_arguments = ["explain", "--weight", name, "--json"];
+        let json: serde_json::Value =
+            serde_json::from_str(success(&json_arguments, &backprop(&json_arguments)).trim())
+                .unwrap();
+        let factor = |key: &str| json[key].as_f64().unwrap();
+        let chained = factor("cost_gradient") * factor("activation_derivative") * factor("input");
+        assert!(
+            (chained - traced).abs() < 1e-12,
+            "{name}: {chained} vs {traced}"
+        );
+        assert!((factor("gradient") - traced).abs() < 1e-15);
+    }
+    for bad in [
+        "layers.1.bias[0]",
+        "layers.2.weight[0,0]",
+        "layers.1.weight[1,0]",
+        "layers.0.weight[0,2]",
+        "weight",
+    ] {
+        let output = backprop(&["explain", "--weight", bad]);
+        assert_eq!(output.status.code(), Some(2), "{bad}");
+        assert!(stderr(&output).contains("--weight"), "{}", stderr(&output));
+    }
+}
+
+#[test]
+fn a_target_a_sigmoid_cannot_reach_is_warned_about() {
+    let arguments = ["explain", "--result", "1.5", "--steps", "3"];
+    let output = backprop(&arguments);
+    let text = success(&arguments, &output);
+    assert!(
+        stderr(&output)
+            .contains("--result: the target 1.5000 lies outside what a sigmoid output can give"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(text.contains("After 3 steps"), "{text}");
+    let fine = backprop(&["explain", "--result", "1"]);
+    assert!(!stderr(&fine).contains("warning"), "{}", stderr(&fine));
+}
+
+#[test]
+fn the_weight_curve_tangent_is_the_central_difference() {
+    let folder = tempfile::tempdir().unwrap();
+    let model = folder.path().join("xor.safetensors");
+    let path = model.to_str().unwrap();
+    let train = [
+        "train",
+        "--data",
+        "xor-table",
+        "--epochs",
+        "30",
+        "--out",
+        path,
+        "-q",
+    ];
+    success(&train, &backprop(&train));
+    let picture = folder.path().join("curve.svg");
+    let arguments = [
+        "plot",
+        path,
+        "--what",
+        "weight-curve",
+        "--weight",
+        "layers.0.weight[1,0]",
+        "--out",
+        picture.to_str().unwrap(),
+    ];
+    let output = backprop(&arguments);
+    success(&arguments, &output);
+    let said = stderr(&output);
+    let line = said
+        .lines()
+        .find(|line| line.contains("by backprop"))
+        .unwrap_or_else(|| panic!("{said}"));
+    let number = |before: &str| -> f64 {
+        let head = line.split(before).next().unwrap();
+        head.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    let (backprop_slope, numeric) = (number(" by backprop"), number(" by central"));
+    assert!(backprop_slope != 0.0, "{line}");
+    assert!(
+        (backprop_slope - numeric).abs() <= 1e-6 + 1e-4 * backprop_slope.abs(),
+        "{line}"
+    );
+    let svg = std::fs::read_to_string(&picture).unwrap();
+    assert!(svg.contains("tangent") && svg.contains("nudge") && svg.contains("(backprop)"));
+    let png = folder.path().join("curve.png");
+    let arguments = [
+        "plot",
+        path,
+        "--what",
+        "weight-curve",
+        "--weight",
+        "layers.0.weight[1,0]",
+        "--out",
+        png.to_str().unwrap(),
+    ];
+    success(&arguments, &backprop(&arguments));
+    for bad in [
+        vec!["plot", path, "--what", "weight-curve", "--out", "x.svg"],
+        vec![
+            "plot",
+            path,
+            "--what",
+            "weight-curve",
+            "--weight",
+            "layers.5.weight[0,0]",
+            "--out",
+            "x.svg",
+        ],
+        vec![
+            "plot",
+            path,
+            "--what",
+            "loss",
+            "--weight",
+            "layers.0.weight[0,0]",
+            "--out",
+            "x.svg",
+        ],
+    ] {
+        let output = backprop(&bad);
+        assert_eq!(output.status.code(), Some(2), "{bad:?}");
+        assert!(stderr(&output).contains("--weight"), "{}", stderr(&output));
+    }
+}
+
+#[test]
+fn draw_names_a_company_shaped_model_and_writes_values_and_arrows() {
+    let folder = tempfile::tempdir().unwrap();
+    let model = folder.path().join("xor.safetensors");
+    let path = model.to_str().unwrap();
+    let train = [
+        "train",
+        "--data",
+        "xor-table",
+        "--epochs",
+        "5",
+        "--out",
+        path,
+        "-q",
+    ];
+    success(&train, &backprop(&train));
+    let svg_path = folder.path().join("net.svg");
+    let arguments = [
+        "draw",
+        path,
+        "--values",
+        "--out",
+        svg_path.to_str().unwrap(),
+    ];
+    success(&arguments, &backprop(&arguments));
+    let svg = std::fs::read_to_string(&svg_path).unwrap();
+    assert!(svg.contains("manager 2") && svg.contains(">CEO<"), "{svg}");
+    assert_eq!(svg.matches("<polygon").count(), 9, "one arrowhead per line");
+    let loaded = backprop::model::Model::load(&model).unwrap();
+    let w = f64::from(loaded.network.parameter("layers.1.weight").unwrap()[(0, 1)]);
+    assert!(
+        svg.contains(&format!(">{:.2}<", w)),
+        "the value {w:.2} on its line"
+    );
+    let arguments = ["explain", "--model", path, "--input", "1,0"];
+    let text = success(&arguments, &backprop(&arguments));
+    assert!(text.contains("The company network (2-3-1)") && text.contains("manager 3"));
+}
