@@ -12,6 +12,7 @@ use crate::figures::{load_figure_data, FigureDataArgs};
 use crate::model_file::{LoadedModel, ModelLocation};
 use crate::raster::{write_picture, PictureFormat};
 use crate::report::say;
+use backprop_teach::format::{format_number, operand};
 use backprop_teach::plot::weight_curve::weight_curve;
 use backprop_teach::plot::{figure, Figure, FigureData, FigureKind};
 use backprop_teach::WeightName;
@@ -187,11 +188,11 @@ fn weight_curve_figure(
     say(format_args!(
         "{}: ∂C/∂w = {} by backprop, {} by central differences (h = {}); cost {} at w = {}",
         path.display(),
-        curve.gradient,
-        curve.numeric_gradient,
-        curve.h,
-        curve.cost,
-        curve.value
+        operand(curve.gradient),
+        operand(curve.numeric_gradient),
+        operand(curve.h),
+        format_number(curve.cost),
+        format_number(curve.value)
     ));
     Ok(Ok(figure))
 }

@@ -15,7 +15,7 @@
 //!   many weights into it were left out.
 //!
 //! - Every line ends in an arrowhead at the unit it feeds: the forward direction. With
-//!   `show_values` each line also carries its value (or its change), three tenths of the way
+//!   `show_values` each line also carries its value (or its change), about a fifth of the way
 //!   from the unit it reads, where the lines of one source still fan apart.
 //!
 //! The SVG uses only lines, polygons, circles, rectangles and text with `font-family="sans-serif"`, and

@@ -264,8 +264,8 @@ pub(crate) fn render(layout: &DiagramLayout) -> String {
                 None => fixed(edge.weight, 2),
             };
             let (x, y) = (
-                edge.from.0 + 0.3 * (edge.to.0 - edge.from.0),
-                edge.from.1 + 0.3 * (edge.to.1 - edge.from.1) - 3.0,
+                edge.from.0 + 0.22 * (edge.to.0 - edge.from.0),
+                edge.from.1 + 0.22 * (edge.to.1 - edge.from.1) - 3.0,
             );
             let halo =
                 r##" fill="#222222" stroke="#ffffff" stroke-width="3" paint-order="stroke""##;

@@ -134,6 +134,13 @@ pub fn weight_curve(
         &format!("{label} (every other parameter fixed)"),
         "cost C on the data",
     );
+    // The y axis spans the curve and the tangent (not from 0), so the bend and the slope show.
+    let (low, high) = curve.iter().chain(&tangent).fold(
+        (f64::INFINITY, f64::NEG_INFINITY),
+        |(low, high), &(_, c)| (low.min(c), high.max(c)),
+    );
+    let pad = ((high - low) * 0.08).max(1e-9);
+    chart.y_range = Some((low - pad, high + pad));
     chart.series = vec![
         Series {
             label: "C(w), computed by the forward pass at each w".into(),
