@@ -214,4 +214,32 @@ fn draw_names_a_company_shaped_model_and_writes_values_and_arrows() {
     let arguments = ["explain", "--model", path, "--input", "1,0"];
     let text = success(&arguments, &backprop(&arguments));
     assert!(text.contains("The company network (2-3-1)") && text.contains("manager 3"));
+
+    // The backward pass: δ on the nodes, heads only on the lines δ flows back along (the CEO
+    // to the managers); no δ reaches the salespeople.
+    let backward = folder.path().join("backward.svg");
+    let arguments = ["draw", "--backward", "--out", backward.to_str().unwrap()];
+    success(&arguments, &backprop(&arguments));
+    let svg = std::fs::read_to_string(&backward).unwrap();
+    assert!(svg.contains("the backward pass"), "{svg}");
+    assert_eq!(svg.matches("<polygon").count(), 3, "{svg}");
+    let explanation = CompanyExample::default().explain().unwrap();
+    let delta = explanation.layers[1].units[0].delta;
+    assert!(
+        svg.contains(&format!(">{delta:.3}<")),
+        "the CEO's δ {delta:.3}"
+    );
+    let refused = backprop(&["draw", path, "--backward", "--out", "x.svg"]);
+    assert_eq!(refused.status.code(), Some(2));
+    // The explained step's page has the backward picture between the forward one and the update.
+    let page = folder.path().join("step.html");
+    let arguments = ["explain", "--html", page.to_str().unwrap()];
+    success(&arguments, &backprop(&arguments));
+    let html = std::fs::read_to_string(&page).unwrap();
+    let (forward, back, update) = (
+        html.find(">The forward pass<").unwrap(),
+        html.find(">The backward pass<").unwrap(),
+        html.find(">The update<").unwrap(),
+    );
+    assert!(forward < back && back < update);
 }

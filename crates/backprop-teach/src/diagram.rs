@@ -15,6 +15,8 @@
 //!   many weights into it were left out.
 //!
 //! - Every line ends in an arrowhead at the unit it feeds: the forward direction. With
+//!   `deltas` the diagram is the backward pass instead: nodes show δˡⱼ and the arrowheads
+//!   point back, from each unit to the units that feed it, the way BP2 sends δ. With
 //!   `show_values` each line also carries its value (or its change), about a fifth of the way
 //!   from the unit it reads, where the lines of one source still fan apart.
 //!
@@ -56,6 +58,8 @@ pub struct DiagramLayout {
     pub shows_activations: bool,
     /// True when each line carries its value.
     pub shows_values: bool,
+    /// True for the backward pass: nodes show δ, arrows point from a layer to the one before.
+    pub shows_deltas: bool,
     /// Column 0 is the input, column l the output of dense layer l.
     pub columns: Vec<Column>,
     /// One per drawn weight, layer by layer, in (to, from) order.
@@ -204,9 +208,21 @@ pub fn diagram_layout<T: Float>(
             None => w.map(f64::abs),
         })
         .collect();
-    let values: Vec<Option<Vec<f64>>> = match &options.activations_for {
-        Some(input) => activations(network, input).into_iter().map(Some).collect(),
-        None => std::iter::once(None)
+    if let Some(deltas) = &options.deltas {
+        let widths: Vec<usize> = deltas.iter().map(Vec::len).collect();
+        check(
+            widths == sizes[1..],
+            "diagram: the δ of each layer",
+            format!("{:?}", &sizes[1..]),
+            format!("{widths:?}"),
+        )?;
+    }
+    let values: Vec<Option<Vec<f64>>> = match (&options.deltas, &options.activations_for) {
+        (Some(deltas), _) => std::iter::once(None)
+            .chain(deltas.iter().cloned().map(Some))
+            .collect(),
+        (None, Some(input)) => activations(network, input).into_iter().map(Some).collect(),
+        (None, None) => std::iter::once(None)
             .chain(now.layers.iter().map(|(_, b)| Some(b.row(0).to_vec())))
             .collect(),
     };
@@ -279,6 +295,7 @@ pub fn diagram_layout<T: Float>(
         shows_change: options.before.is_some(),
         shows_activations: options.activations_for.is_some(),
         shows_values: options.show_values,
+        shows_deltas: options.deltas.is_some(),
         columns,
         edges,
     })

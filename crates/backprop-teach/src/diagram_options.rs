@@ -42,6 +42,9 @@ pub struct DiagramOptions {
     pub title: Option<String>,
     /// Write each drawn weight's value (or its change) on its line.
     pub show_values: bool,
+    /// The backward pass: nodes show δˡⱼ (one vector per dense layer, the output last) and
+    /// the arrowheads point backward, the way δ flows along the weights.
+    pub deltas: Option<Vec<Vec<f64>>>,
 }
 
 impl Default for DiagramOptions {
@@ -53,6 +56,7 @@ impl Default for DiagramOptions {
             before: None,
             title: None,
             show_values: false,
+            deltas: None,
         }
     }
 }
@@ -85,6 +89,12 @@ impl DiagramOptions {
     /// Each line labelled with its weight (or, with `before`, its change).
     pub fn with_values(mut self) -> Self {
         self.show_values = true;
+        self
+    }
+
+    /// Nodes show δ, one vector per dense layer, and arrows point backward.
+    pub fn with_deltas(mut self, deltas: &[Vec<f64>]) -> Self {
+        self.deltas = Some(deltas.to_vec());
         self
     }
 

@@ -95,6 +95,8 @@ pub(crate) fn default_title(options: &DiagramOptions, sizes: &[usize]) -> String
     };
     if options.before.is_some() {
         format!("{name}: the change from the earlier weights")
+    } else if options.deltas.is_some() {
+        format!("{name}: the backward pass")
     } else {
         name
     }
@@ -214,11 +216,28 @@ pub(crate) fn render(layout: &DiagramLayout) -> String {
         // 16), so the head is not hidden under the circle.
         let (dx, dy) = (edge.to.0 - edge.from.0, edge.to.1 - edge.from.1);
         let length = (dx * dx + dy * dy).sqrt().max(1.0);
+        // Forward: the head at the unit fed; backward (δ): at the unit that fed it.
+        let (tip, towards) = if layout.shows_deltas {
+            (edge.from, (-dx, -dy))
+        } else {
+            (edge.to, (dx, dy))
+        };
         let end = (
-            edge.to.0 - dx * 17.0 / length,
-            edge.to.1 - dy * 17.0 / length,
+            tip.0 - towards.0 * 17.0 / length,
+            tip.1 - towards.1 * 17.0 / length,
         );
-        let base = (end.0 - dx * 10.0 / length, end.1 - dy * 10.0 / length);
+        let base = (
+            end.0 - towards.0 * 10.0 / length,
+            end.1 - towards.1 * 10.0 / length,
+        );
+        // No δ reaches the inputs (they do not learn): the first layer's lines carry no head
+        // in the backward pass, and run to the input's edge.
+        let headless = layout.shows_deltas && edge.layer == 0;
+        let (start, stop) = match (layout.shows_deltas, headless) {
+            (true, true) => (edge.to, end),
+            (true, false) => (edge.to, base),
+            _ => (edge.from, base),
+        };
         let tooltip = match edge.change {
             Some(change) => format!(
                 "{}: {} → {} (Δ {})",
@@ -232,10 +251,10 @@ pub(crate) fn render(layout: &DiagramLayout) -> String {
         let _ = writeln!(
             out,
             r##"<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" stroke-width="{}" stroke-opacity="0.85" stroke-linecap="butt"><title>{}</title></line>"##,
-            fixed(edge.from.0, 1),
-            fixed(edge.from.1, 1),
-            fixed(base.0, 1),
-            fixed(base.1, 1),
+            fixed(start.0, 1),
+            fixed(start.1, 1),
+            fixed(stop.0, 1),
+            fixed(stop.1, 1),
             edge.colour,
             fixed(edge.width, 3),
             escape(&tooltip)
@@ -243,8 +262,11 @@ pub(crate) fn render(layout: &DiagramLayout) -> String {
         // The arrowhead, a triangle drawn as a plain polygon (no markers or references, so
         // the SVG stays self-contained for every renderer): tip at the unit's edge, at least
         // as wide as the line.
+        if headless {
+            continue;
+        }
         let half = (edge.width * 0.75).max(4.5);
-        let (ux, uy) = (dx / length, dy / length);
+        let (ux, uy) = (towards.0 / length, towards.1 / length);
         let _ = writeln!(
             out,
             r##"<polygon points="{},{} {},{} {},{}" fill="{}" fill-opacity="0.85"/>"##,
@@ -290,7 +312,8 @@ pub(crate) fn render(layout: &DiagramLayout) -> String {
                     "middle",
                     9,
                     "",
-                    &fixed(value, 2),
+                    // δ is small: three decimals keep it readable.
+                    &fixed(value, if layout.shows_deltas { 3 } else { 2 }),
                 );
             }
             let (x, y, anchor) = match c {
@@ -331,7 +354,9 @@ pub(crate) fn render(layout: &DiagramLayout) -> String {
     } else {
         (
             [(POSITIVE, "positive weight"), (NEGATIVE, "negative weight")],
-            if layout.shows_activations {
+            if layout.shows_deltas {
+                "line width ∝ |w|, one scale; arrows: δ flowing back; node: δ"
+            } else if layout.shows_activations {
                 "line width ∝ |w|, one scale for all layers; node: activation a (shade, number)"
             } else {
                 "line width ∝ |w|, one scale for all layers; node: bias b (shade, number)"

@@ -1,5 +1,6 @@
 //! Self-contained HTML pages for explanations: the text, the diagram of the forward pass
-//! (node shade = activation) and the diagram of the update (line width ∝ |Δw|), all inline,
+//! (node shade = activation), of the backward pass (node = δ, arrows backward) and of the
+//! update (line width ∝ |Δw|), all inline,
 //! with no external files, scripts or fonts.
 
 use crate::diagram::{diagram_svg, DiagramOptions};
@@ -42,12 +43,23 @@ fn step_figures(explanation: &Explanation, roles: Option<&CompanyRoles>) -> Stri
     let forward = diagram_options(roles)
         .with_activations_for(&explanation.input)
         .with_title("The forward pass");
+    let deltas: Vec<Vec<f64>> = explanation
+        .layers
+        .iter()
+        .map(|layer| layer.units.iter().map(|u| u.delta).collect())
+        .collect();
+    let backward = diagram_options(roles)
+        .with_deltas(&deltas)
+        .with_title("The backward pass");
     let change = diagram_options(roles)
         .with_before(explanation.network_before())
         .with_title("The update");
     let mut out = String::new();
     if let Ok(svg) = diagram_svg(explanation.network_before(), &forward) {
         out += &figure(&svg, "The forward pass: line width ∝ |w| on one scale for all layers, blue positive, orange negative; a node's shade is its activation for this example.");
+    }
+    if let Ok(svg) = diagram_svg(explanation.network_before(), &backward) {
+        out += &figure(&svg, "The backward pass (BP1, BP2): each node's number and shade are its δ; δ starts at the output and flows back along the weights (arrows), each unit's δ weighed by the weight it travels along and scaled by σ′(z). No δ reaches the inputs, which do not learn; the first layer's weights still get ∂C/∂w = a⁰ₖ δ¹ⱼ. Line width ∝ |w| on one scale for all layers.");
     }
     if let Ok(svg) = diagram_svg(explanation.network_after(), &change) {
         out += &figure(&svg, "The update w ← w − η ∂C/∂w: line width ∝ |Δw| on one scale for all layers; green where the trust grew, red where it shrank; a node's shade and number are its new bias.");

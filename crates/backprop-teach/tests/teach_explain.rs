@@ -279,7 +279,7 @@ fn json_and_html_carry_the_step() {
     let roles = CompanyRoles::company();
     let html = render_html(&e, Some(&roles));
     assert!(html.starts_with("<!DOCTYPE html>"));
-    assert_eq!(html.matches("<svg").count(), 2);
+    assert_eq!(html.matches("<svg").count(), 3, "forward, backward, update");
     assert!(!html.contains("src=") && !html.contains("href=") && !html.contains("<script"));
     assert!(html.contains("manager 3"));
 }
