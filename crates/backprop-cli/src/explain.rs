@@ -3,6 +3,8 @@
 //! - **No arguments**: the company network ([`CompanyExample`]): 2 salespeople, 3 managers,
 //!   1 CEO, one sale, one step. `--seed`, `--learning-rate`, `--signals A,B` and `--result R`
 //!   change the example.
+//! - **`--batch`**: XOR's four sales as one batch, each pulling one weight its own way, and
+//!   the mean gradient the step uses (`explain_batch`).
 //! - **`--steps N`**: plain gradient-descent steps until the prediction matches (at most N).
 //! - **`--model FILE --input v1,v2,…`**: any model traced for one example. The values are the
 //!   network's inputs before scaling (after any one-hot encoding); the model's stored input
@@ -86,6 +88,10 @@ pub struct ExplainArgs {
     /// layers.1.weight[0,1] (the CEO's weight on manager 2's report).
     #[arg(long, value_name = "NAME", conflicts_with = "steps")]
     pub weight: Option<String>,
+    /// A batch instead of one sale: XOR's four sales, each pulling one weight (--weight, or
+    /// the one they disagree on most) its own way, and the mean gradient the batch step uses.
+    #[arg(long, conflicts_with_all = ["steps", "model", "signals", "result", "html"])]
+    pub batch: bool,
     /// Print the explanation as one JSON object on stdout instead of text.
     #[arg(long)]
     pub json: bool,
@@ -275,6 +281,9 @@ pub fn run(arguments: &ExplainArgs) -> Result<(), CliError> {
         ),
         None => None,
     };
+    if arguments.batch {
+        return crate::explain_batch::run(arguments, weight);
+    }
     let subject = match &arguments.model {
         Some(path) => model_subject(arguments, path)?,
         None => company_subject(arguments)?,

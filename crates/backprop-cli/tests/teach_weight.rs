@@ -243,3 +243,38 @@ fn draw_names_a_company_shaped_model_and_writes_values_and_arrows() {
     );
     assert!(forward < back && back < update);
 }
+
+#[test]
+fn a_batch_of_sales_pulling_one_weight_both_ways_is_settled_by_the_mean() {
+    let arguments = ["explain", "--batch"];
+    let text = success(&arguments, &backprop(&arguments));
+    assert!(
+        text.contains("would pull") && text.contains("uses their mean"),
+        "{text}"
+    );
+    let arguments = [
+        "explain",
+        "--batch",
+        "--weight",
+        "layers.1.weight[0,1]",
+        "--json",
+    ];
+    let json: serde_json::Value =
+        serde_json::from_str(success(&arguments, &backprop(&arguments)).trim()).unwrap();
+    let pulls: Vec<f64> = json["examples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["gradient"].as_f64().unwrap())
+        .collect();
+    assert_eq!(pulls.len(), 4);
+    assert!(pulls.iter().any(|g| *g < 0.0) && pulls.iter().any(|g| *g > 0.0));
+    let mean = pulls.iter().sum::<f64>() / 4.0;
+    assert!((mean - json["batch_gradient"].as_f64().unwrap()).abs() < 1e-12);
+    for bad in [
+        vec!["explain", "--batch", "--weight", "layers.1.weight[2,0]"],
+        vec!["explain", "--batch", "--steps", "3"],
+    ] {
+        assert_eq!(backprop(&bad).status.code(), Some(2), "{bad:?}");
+    }
+}

@@ -9,6 +9,7 @@
 //!   δˡ = ((wˡ⁺¹)ᵀ δˡ⁺¹) ⊙ σ′(zˡ) (BP2); ∂C/∂bˡ = δˡ (BP3); ∂C/∂wˡⱼₖ = aˡ⁻¹ₖ δˡⱼ (BP4); and the
 //!   update w ← w − η ∂C/∂w with the cost before and after. [`CompanyExample`] is the 2-3-1
 //!   "company" network: 2 salespeople, 3 managers, 1 CEO.
+//! - [`batch`]: a batch whose examples pull one weight different ways, settled by the mean.
 //! - [`chain_rule`]: the chain rule for one weight, written out with the step's numbers.
 //! - [`steps`]: plain gradient-descent steps repeated until the output matches the target.
 //! - [`diagram`]: SVG network diagrams, line width ∝ |w|, colour by sign, or the change
@@ -34,6 +35,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod batch;
 pub mod chain_rule;
 pub mod company;
 pub mod compare;
@@ -57,6 +59,7 @@ mod roles;
 mod search;
 pub mod steps;
 
+pub use batch::{batch_pull, BatchPull};
 pub use chain_rule::{chain_rule, ChainRule, WeightName};
 pub use company::CompanyExample;
 pub use compare::{compare, CompareConfig, ComparisonReport, Method, MethodRun, WeightPosition};
