@@ -90,7 +90,8 @@ pub struct ExplainArgs {
     pub weight: Option<String>,
     /// A batch instead of one sale: XOR's four sales, each pulling one weight (--weight, or
     /// the one they disagree on most) its own way, and the mean gradient the batch step uses.
-    #[arg(long, conflicts_with_all = ["steps", "model", "signals", "result", "html"])]
+    /// With --steps N: N plain gradient-descent steps on the whole batch instead.
+    #[arg(long, conflicts_with_all = ["model", "signals", "result", "html"])]
     pub batch: bool,
     /// Print the explanation as one JSON object on stdout instead of text.
     #[arg(long)]

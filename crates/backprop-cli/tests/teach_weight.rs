@@ -273,8 +273,43 @@ fn a_batch_of_sales_pulling_one_weight_both_ways_is_settled_by_the_mean() {
     assert!((mean - json["batch_gradient"].as_f64().unwrap()).abs() < 1e-12);
     for bad in [
         vec!["explain", "--batch", "--weight", "layers.1.weight[2,0]"],
-        vec!["explain", "--batch", "--steps", "3"],
+        vec!["explain", "--batch", "--model", "m.safetensors"],
     ] {
         assert_eq!(backprop(&bad).status.code(), Some(2), "{bad:?}");
     }
+}
+
+#[test]
+fn the_company_learns_xor_from_the_four_sales_as_one_batch() {
+    let arguments = ["explain", "--batch", "--steps", "20000", "--json"];
+    let json: serde_json::Value =
+        serde_json::from_str(success(&arguments, &backprop(&arguments)).trim()).unwrap();
+    let costs = json["costs"].as_array().unwrap();
+    let first = costs[0]["cost"].as_f64().unwrap();
+    let last = costs.last().unwrap()["cost"].as_f64().unwrap();
+    assert_eq!(costs.last().unwrap()["step"], 20000);
+    assert!(last < first / 100.0, "{first} → {last}");
+    let after: Vec<f64> = json["verdicts_after"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    for (verdict, target) in after.iter().zip([0.0, 1.0, 1.0, 0.0]) {
+        assert!((verdict - target).abs() < 0.1, "{after:?}");
+    }
+    let text = success(
+        &["explain", "--batch", "--steps", "1"],
+        &backprop(&["explain", "--batch", "--steps", "1"]),
+    );
+    assert!(text.contains("1 plain gradient-descent step (η"), "{text}");
+    let refused = backprop(&[
+        "explain",
+        "--batch",
+        "--steps",
+        "3",
+        "--weight",
+        "layers.1.weight[0,0]",
+    ]);
+    assert_eq!(refused.status.code(), Some(2));
 }

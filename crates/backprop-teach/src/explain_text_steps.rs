@@ -88,8 +88,8 @@ pub(crate) fn steps_text(steps: &StepsExplanation, style: &TextStyle) -> String 
         out.push_str(
             "One sale is easy: any network can fit a single example in a few steps, so this \
              shows the mechanics, not learning. To see the company learn a rule from several \
-             sales, run `backprop train --data xor-table` (the same 2-3-1 shape on XOR's four \
-             sales).\n",
+             sales, run `backprop explain --batch --steps 20000` (XOR's four sales as one \
+             batch) or `backprop train --data xor-table`.\n",
         );
     }
     let rose = steps
