@@ -4,6 +4,10 @@
 //!   company network at its seeded start, with its roles (salespeople, managers, CEO).
 //! - `--before OTHER_MODEL` draws the change from another model of the same sizes: which
 //!   weights grew and which shrank.
+//! - `--backward` draws the backward pass of `backprop explain`'s step: each node's δ, the
+//!   arrowheads pointing back along the weights.
+//! - `--values` writes each weight (or its change) on its line; every line ends in an
+//!   arrowhead at the unit it feeds. A 2-3-1 model is drawn with the company's roles.
 //! - `--input v1,v2,…` shades the nodes by their activation for that input (a model's stored
 //!   input scaler is applied first) instead of by their bias.
 //!
@@ -35,6 +39,13 @@ pub struct DrawArgs {
     /// Shade nodes by their activation for this input row (before the model's scaling).
     #[arg(long, value_name = "V1,V2,…", allow_hyphen_values = true)]
     pub input: Option<String>,
+    /// Write each weight's value on its line (with --before: its change).
+    #[arg(long)]
+    pub values: bool,
+    /// Draw the backward pass of the company's explained step (the sale of `backprop
+    /// explain`): each node's δ, arrows pointing back the way δ flows.
+    #[arg(long, conflicts_with_all = ["before", "input"])]
+    pub backward: bool,
     /// The diagram's title [default: one naming the network].
     #[arg(long, value_name = "TEXT")]
     pub title: Option<String>,
@@ -61,6 +72,9 @@ pub fn run(arguments: &DrawArgs) -> Result<(), CliError> {
     if let Some(title) = &arguments.title {
         options = options.with_title(title);
     }
+    if arguments.values {
+        options = options.with_values();
+    }
     let svg = match path {
         None => {
             if arguments.before.is_some() {
@@ -70,6 +84,15 @@ pub fn run(arguments: &DrawArgs) -> Result<(), CliError> {
             }
             let example = CompanyExample::default();
             options = options.with_roles(example.roles());
+            if arguments.backward {
+                let explanation = example.explain()?;
+                let deltas: Vec<Vec<f64>> = explanation
+                    .layers
+                    .iter()
+                    .map(|layer| layer.units.iter().map(|unit| unit.delta).collect())
+                    .collect();
+                options = options.with_deltas(&deltas);
+            }
             if let Some(text) = &arguments.input {
                 let values = parse_values("--input", text)?;
                 if values.len() != 2 {
@@ -82,7 +105,17 @@ pub fn run(arguments: &DrawArgs) -> Result<(), CliError> {
             diagram_svg(&example.network(), &options)?
         }
         Some(path) => {
+            if arguments.backward {
+                return Err(CliError::usage(
+                    "--backward draws the company network's explained step; for a model, \
+                     backprop explain --model FILE --input … --html FILE draws its backward pass",
+                ));
+            }
             let loaded = LoadedModel::load(path)?;
+            // A 2-3-1 model has the company network's shape: its units get the roles.
+            if loaded.model.network.config().sizes == [2, 3, 1] {
+                options = options.with_roles(CompanyExample::default().roles());
+            }
             if let Some(text) = &arguments.input {
                 let values = scaled_input(&loaded, &parse_values("--input", text)?)?;
                 options = options.with_activations_for(&values);

@@ -3,6 +3,8 @@
 //! - **No arguments**: the company network ([`CompanyExample`]): 2 salespeople, 3 managers,
 //!   1 CEO, one sale, one step. `--seed`, `--learning-rate`, `--signals A,B` and `--result R`
 //!   change the example.
+//! - **`--batch`**: XOR's four sales as one batch, each pulling one weight its own way, and
+//!   the mean gradient the step uses (`explain_batch`).
 //! - **`--steps N`**: plain gradient-descent steps until the prediction matches (at most N).
 //! - **`--model FILE --input v1,v2,…`**: any model traced for one example. The values are the
 //!   network's inputs before scaling (after any one-hot encoding); the model's stored input
@@ -23,8 +25,9 @@ use crate::report::say;
 use backprop::train::Task;
 use backprop::{Cost, Matrix, Network};
 use backprop_teach::{
-    explain_step, explain_steps, render_html, render_steps_html, render_steps_text, render_text,
-    CompanyExample, CompanyRoles, StepsOptions, TextStyle,
+    chain_rule, explain_step, explain_steps, render_html, render_steps_html, render_steps_text,
+    render_text, unreachable_target, CompanyExample, CompanyRoles, StepsOptions, TextStyle,
+    WeightName,
 };
 use clap::Args;
 use std::io::IsTerminal;
@@ -81,6 +84,15 @@ pub struct ExplainArgs {
         allow_hyphen_values = true
     )]
     pub target_values: Option<String>,
+    /// Write out the chain rule for one weight, named as in the model file (0-based), such as
+    /// layers.1.weight[0,1] (the CEO's weight on manager 2's report).
+    #[arg(long, value_name = "NAME", conflicts_with = "steps")]
+    pub weight: Option<String>,
+    /// A batch instead of one sale: XOR's four sales, each pulling one weight (--weight, or
+    /// the one they disagree on most) its own way, and the mean gradient the batch step uses.
+    /// With --steps N: N plain gradient-descent steps on the whole batch instead.
+    #[arg(long, conflicts_with_all = ["model", "signals", "result", "html"])]
+    pub batch: bool,
     /// Print the explanation as one JSON object on stdout instead of text.
     #[arg(long)]
     pub json: bool,
@@ -250,21 +262,41 @@ fn model_subject(arguments: &ExplainArgs, path: &std::path::Path) -> Result<Subj
             target
         }
     };
+    // A 2-3-1 model is the company network's shape: name its units by their roles.
+    let roles = (network.config().sizes == [2, 3, 1]).then(CompanyRoles::company);
     Ok(Subject {
         network,
         input,
         target,
         learning_rate,
-        roles: None,
+        roles,
     })
 }
 
 /// Runs `backprop explain`.
 pub fn run(arguments: &ExplainArgs) -> Result<(), CliError> {
+    let weight = match &arguments.weight {
+        Some(name) => Some(
+            WeightName::parse(name)
+                .map_err(|message| CliError::usage(format!("--weight {message}")))?,
+        ),
+        None => None,
+    };
+    if arguments.batch {
+        return crate::explain_batch::run(arguments, weight);
+    }
     let subject = match &arguments.model {
         Some(path) => model_subject(arguments, path)?,
         None => company_subject(arguments)?,
     };
+    if let Some(warning) = unreachable_target(&subject.network, &subject.target) {
+        let flag = if arguments.model.is_some() {
+            "--target-values"
+        } else {
+            "--result"
+        };
+        say(format_args!("warning: {flag}: {warning}"));
+    }
     let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let style = TextStyle {
         colour,
@@ -299,8 +331,24 @@ pub fn run(arguments: &ExplainArgs) -> Result<(), CliError> {
                 &subject.target,
                 subject.learning_rate,
             )?;
+            let chain = match weight {
+                Some(weight) => Some(
+                    chain_rule(&explanation, weight, subject.roles.as_ref())
+                        .map_err(|message| CliError::usage(format!("--weight {message}")))?,
+                ),
+                None => None,
+            };
             if let Some(path) = &arguments.html {
                 write_text_file(path, &render_html(&explanation, subject.roles.as_ref()))?;
+            }
+            if let Some(chain) = chain {
+                return if arguments.json {
+                    print_stdout_line(serde_json::to_value(&chain).map_err(|error| {
+                        CliError::Runtime(format!("--weight: cannot write JSON: {error}"))
+                    })?)
+                } else {
+                    print_stdout_line(&chain.text)
+                };
             }
             if arguments.json {
                 print_stdout_line(explanation.to_json())

@@ -40,6 +40,7 @@ mod draw;
 mod evaluate;
 pub mod exit;
 mod explain;
+mod explain_batch;
 mod export;
 mod figures;
 mod gradcheck;

@@ -3,7 +3,8 @@
 //!
 //! Kinds: loss, accuracy, learning-speed, weight-gradients, saturation, diagram (from the
 //! model file alone), confusion, boundary, neurons (with data: `--data`, or the model's
-//! built-in training data). A kind asked for by name that cannot be drawn is an error (exit
+//! built-in training data), and weight-curve (`--weight NAME`: the cost against one weight
+//! with backprop's tangent and a finite-difference nudge, on the same data). A kind asked for by name that cannot be drawn is an error (exit
 //! 2); with `--out-dir` and no `--what`, such kinds are skipped with a note.
 
 use crate::exit::CliError;
@@ -11,7 +12,10 @@ use crate::figures::{load_figure_data, FigureDataArgs};
 use crate::model_file::{LoadedModel, ModelLocation};
 use crate::raster::{write_picture, PictureFormat};
 use crate::report::say;
-use backprop_teach::plot::{figure, FigureKind};
+use backprop_teach::format::{format_number, operand};
+use backprop_teach::plot::weight_curve::weight_curve;
+use backprop_teach::plot::{figure, Figure, FigureData, FigureKind};
+use backprop_teach::WeightName;
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 
@@ -22,7 +26,8 @@ pub struct PlotArgs {
     #[command(flatten)]
     pub model: ModelLocation,
     /// The picture: loss, accuracy, learning-speed, weight-gradients, saturation, diagram,
-    /// confusion, boundary, neurons; repeat it with --out-dir [default with --out-dir: all].
+    /// confusion, boundary, neurons, weight-curve (with --weight); repeat it with --out-dir
+    /// [default with --out-dir: all but weight-curve].
     #[arg(long, value_name = "KIND", value_parser = parse_kind)]
     pub what: Vec<FigureKind>,
     /// The file to write, .svg or .png (one --what).
@@ -34,6 +39,10 @@ pub struct PlotArgs {
     /// The format of the files --out-dir writes.
     #[arg(long, value_enum, default_value_t = FormatArg::Svg)]
     pub format: FormatArg,
+    /// With --what weight-curve: the weight, named as in the model file, such as
+    /// layers.1.weight[0,1].
+    #[arg(long, value_name = "NAME")]
+    pub weight: Option<String>,
     /// The data for the confusion matrix and heat maps.
     #[command(flatten)]
     pub data: FigureDataArgs,
@@ -50,7 +59,11 @@ pub enum FormatArg {
 
 fn parse_kind(text: &str) -> Result<FigureKind, String> {
     FigureKind::from_name(text).ok_or_else(|| {
-        let names: Vec<&str> = FigureKind::ALL.iter().map(|kind| kind.name()).collect();
+        let names: Vec<&str> = FigureKind::ALL
+            .iter()
+            .chain(&[FigureKind::WeightCurve])
+            .map(|kind| kind.name())
+            .collect();
         format!("unknown picture {text:?}; one of {}", names.join(", "))
     })
 }
@@ -90,6 +103,20 @@ pub fn run(arguments: &PlotArgs) -> Result<(), CliError> {
                 ))
             }
         };
+    let weight = match &arguments.weight {
+        Some(name) => Some(
+            WeightName::parse(name)
+                .map_err(|message| CliError::usage(format!("--weight {message}")))?,
+        ),
+        None => None,
+    };
+    if weight.is_some()
+        && !targets
+            .iter()
+            .any(|(kind, _)| *kind == FigureKind::WeightCurve)
+    {
+        return Err(CliError::usage("--weight goes with --what weight-curve"));
+    }
     let model = LoadedModel::load(arguments.model.path("plot")?)?;
     let asked = !arguments.what.is_empty();
     let data = if targets.iter().any(|(kind, _)| kind.needs_data()) {
@@ -110,6 +137,9 @@ pub fn run(arguments: &PlotArgs) -> Result<(), CliError> {
         };
         let drawn = match (kind.needs_data(), &data) {
             (true, Some(Err(reason))) => Err(reason.clone()),
+            _ if *kind == FigureKind::WeightCurve => {
+                weight_curve_figure(&model, weight, figure_data, path)?
+            }
             _ => figure(&model.model, *kind, figure_data),
         };
         match drawn {
@@ -135,4 +165,34 @@ pub fn run(arguments: &PlotArgs) -> Result<(), CliError> {
         )));
     }
     Ok(())
+}
+
+/// The weight-curve figure, which needs `--weight`; says the backprop and finite-difference
+/// slopes on stderr.
+fn weight_curve_figure(
+    model: &LoadedModel,
+    weight: Option<WeightName>,
+    data: Option<&FigureData>,
+    path: &std::path::Path,
+) -> Result<Result<Figure, String>, CliError> {
+    let weight = weight.ok_or_else(|| {
+        CliError::usage("--what weight-curve needs --weight NAME, such as layers.1.weight[0,1]")
+    })?;
+    let Some(data) = data else {
+        return Ok(Err(
+            "the weight-curve figure needs labelled data (--data)".into()
+        ));
+    };
+    let (curve, figure) = weight_curve(&model.model, data, weight)
+        .map_err(|message| CliError::usage(format!("--weight {message}")))?;
+    say(format_args!(
+        "{}: ∂C/∂w = {} by backprop, {} by central differences (h = {}); cost {} at w = {}",
+        path.display(),
+        operand(curve.gradient),
+        operand(curve.numeric_gradient),
+        operand(curve.h),
+        format_number(curve.cost),
+        format_number(curve.value)
+    ));
+    Ok(Ok(figure))
 }

@@ -238,8 +238,12 @@ pub fn compare(config: &CompareConfig) -> Result<ComparisonReport> {
         runs.push(task.run(method, &start, config));
     }
     let timings = measure(&start, &x, &y, config)?;
-    let extrapolations =
-        extrapolations(&timings, start.parameter_count(), config.examples_per_epoch);
+    let biases: usize = start.dense_layers().iter().map(|d| d.bias.len()).sum();
+    let extrapolations = extrapolations(
+        &timings,
+        (start.parameter_count() - biases, biases),
+        config.examples_per_epoch,
+    );
     Ok(ComparisonReport {
         config: config.clone(),
         network: "the 2-3-1 company network (sigmoid units, quadratic cost) on XOR's 4 rows".into(),

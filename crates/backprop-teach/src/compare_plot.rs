@@ -22,6 +22,10 @@ const SERIES: [(Method, &str, &str); 3] = [
 /// Points beyond 10^this seconds are left off the plot and named in a note.
 const OFF_CHART_LOG10: f64 = 60.0;
 
+/// The least distance between two markers' centres (radius 4, stroke 2): closer ones are set
+/// side by side.
+const MARKER_GAP: f64 = 10.0;
+
 /// A plot of time against the number of weights, both on log scales: one line per method,
 /// filled markers measured here, hollow ones extrapolated, and the age of the universe as a
 /// dashed line. Grid searches too long even for the plot are named in a note.
@@ -150,6 +154,10 @@ pub fn compare_plot_svg(report: &ComparisonReport) -> String {
         11,
         "the age of the universe",
     );
+    // Markers are drawn after every line, each nudged right until it clears the markers
+    // already drawn, so points that coincide (a measured run and its extrapolation, or two
+    // methods at one N) stay visible side by side.
+    let mut markers: Vec<(f64, f64, &str, &str)> = Vec::new();
     for (method, colour, _) in SERIES {
         let mut series: Vec<&(Method, f64, f64, bool)> =
             points.iter().filter(|p| p.0 == method).collect();
@@ -175,13 +183,23 @@ pub fn compare_plot_svg(report: &ComparisonReport) -> String {
         }
         for p in series {
             let fill = if p.3 { colour } else { "#ffffff" };
-            let _ = writeln!(
-                out,
-                r##"<circle cx="{}" cy="{}" r="4" fill="{fill}" stroke="{colour}" stroke-width="2"/>"##,
-                fixed(px(p.1), 1),
-                fixed(py(p.2), 1)
-            );
+            let (mut x, y) = (px(p.1), py(p.2));
+            while markers
+                .iter()
+                .any(|m| (m.0 - x).hypot(m.1 - y) < MARKER_GAP)
+            {
+                x += MARKER_GAP;
+            }
+            markers.push((x, y, fill, colour));
         }
+    }
+    for (x, y, fill, colour) in markers {
+        let _ = writeln!(
+            out,
+            r##"<circle cx="{}" cy="{}" r="4" fill="{fill}" stroke="{colour}" stroke-width="2"/>"##,
+            fixed(x, 1),
+            fixed(y, 1)
+        );
     }
     let mut y = height - bottom + 56.0;
     for (_, colour, name) in SERIES {
@@ -199,7 +217,7 @@ pub fn compare_plot_svg(report: &ComparisonReport) -> String {
         y,
         "start",
         10,
-        "filled: measured here; hollow: extrapolated from the measured time per pass",
+        "filled: measured here; hollow: extrapolated from the measured time per pass; markers that coincide are set side by side",
     );
     if !off_chart.is_empty() {
         let note = format!(

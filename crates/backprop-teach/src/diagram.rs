@@ -1,7 +1,8 @@
 //! Network diagrams: units in columns, one line per weight, as wide as the weight.
 //!
-//! - Line width is proportional to |wˡⱼₖ|, scaled to the largest |w| of its layer:
-//!   width = 0.5 + 7.5 · |w| / maxₗ|w| pixels. Colour gives the sign, as in TensorFlow
+//! - Line width is proportional to |wˡⱼₖ|, on one scale for the whole network:
+//!   width = 0.5 + 7.5 · |w| / max|w| pixels, the maximum taken over every layer, so widths
+//!   compare across layers. Colour gives the sign, as in TensorFlow
 //!   Playground: blue `#1f77b4` for w ≥ 0, orange `#ff7f0e` for w < 0.
 //! - With a `before` network the diagram shows the change instead: width ∝ |Δw| (scaled the
 //!   same way), green `#2ca02c` where the trust grew (|w| larger than before), red `#d62728`
@@ -13,7 +14,13 @@
 //!   Σ|w|, or Σ|Δw|, over the weights into and out of them) and notes how many units and how
 //!   many weights into it were left out.
 //!
-//! The SVG uses only lines, circles, rectangles and text with `font-family="sans-serif"`, and
+//! - Every line ends in an arrowhead at the unit it feeds: the forward direction. With
+//!   `deltas` the diagram is the backward pass instead: nodes show δˡⱼ and the arrowheads
+//!   point back, from each unit to the units that feed it, the way BP2 sends δ. With
+//!   `show_values` each line also carries its value (or its change), about a fifth of the way
+//!   from the unit it reads, where the lines of one source still fan apart.
+//!
+//! The SVG uses only lines, polygons, circles, rectangles and text with `font-family="sans-serif"`, and
 //! prints numbers with fixed decimals, so the same network always gives the same text.
 
 pub use crate::diagram_options::{DiagramOptions, NetworkWeights};
@@ -49,6 +56,10 @@ pub struct DiagramLayout {
     pub shows_change: bool,
     /// True when nodes are shaded by their activation for an input, not by their bias.
     pub shows_activations: bool,
+    /// True when each line carries its value.
+    pub shows_values: bool,
+    /// True for the backward pass: nodes show δ, arrows point from a layer to the one before.
+    pub shows_deltas: bool,
     /// Column 0 is the input, column l the output of dense layer l.
     pub columns: Vec<Column>,
     /// One per drawn weight, layer by layer, in (to, from) order.
@@ -197,9 +208,21 @@ pub fn diagram_layout<T: Float>(
             None => w.map(f64::abs),
         })
         .collect();
-    let values: Vec<Option<Vec<f64>>> = match &options.activations_for {
-        Some(input) => activations(network, input).into_iter().map(Some).collect(),
-        None => std::iter::once(None)
+    if let Some(deltas) = &options.deltas {
+        let widths: Vec<usize> = deltas.iter().map(Vec::len).collect();
+        check(
+            widths == sizes[1..],
+            "diagram: the δ of each layer",
+            format!("{:?}", &sizes[1..]),
+            format!("{widths:?}"),
+        )?;
+    }
+    let values: Vec<Option<Vec<f64>>> = match (&options.deltas, &options.activations_for) {
+        (Some(deltas), _) => std::iter::once(None)
+            .chain(deltas.iter().cloned().map(Some))
+            .collect(),
+        (None, Some(input)) => activations(network, input).into_iter().map(Some).collect(),
+        (None, None) => std::iter::once(None)
             .chain(now.layers.iter().map(|(_, b)| Some(b.row(0).to_vec())))
             .collect(),
     };
@@ -271,6 +294,8 @@ pub fn diagram_layout<T: Float>(
         title,
         shows_change: options.before.is_some(),
         shows_activations: options.activations_for.is_some(),
+        shows_values: options.show_values,
+        shows_deltas: options.deltas.is_some(),
         columns,
         edges,
     })

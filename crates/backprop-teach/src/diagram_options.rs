@@ -40,6 +40,11 @@ pub struct DiagramOptions {
     pub before: Option<NetworkWeights>,
     /// The title; a default names the network.
     pub title: Option<String>,
+    /// Write each drawn weight's value (or its change) on its line.
+    pub show_values: bool,
+    /// The backward pass: nodes show δˡⱼ (one vector per dense layer, the output last) and
+    /// the arrowheads point backward, the way δ flows along the weights.
+    pub deltas: Option<Vec<Vec<f64>>>,
 }
 
 impl Default for DiagramOptions {
@@ -50,6 +55,8 @@ impl Default for DiagramOptions {
             activations_for: None,
             before: None,
             title: None,
+            show_values: false,
+            deltas: None,
         }
     }
 }
@@ -76,6 +83,18 @@ impl DiagramOptions {
     /// At most `count` units per column.
     pub fn with_max_units_per_layer(mut self, count: usize) -> Self {
         self.max_units_per_layer = count;
+        self
+    }
+
+    /// Each line labelled with its weight (or, with `before`, its change).
+    pub fn with_values(mut self) -> Self {
+        self.show_values = true;
+        self
+    }
+
+    /// Nodes show δ, one vector per dense layer, and arrows point backward.
+    pub fn with_deltas(mut self, deltas: &[Vec<f64>]) -> Self {
+        self.deltas = Some(deltas.to_vec());
         self
     }
 

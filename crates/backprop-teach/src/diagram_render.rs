@@ -95,6 +95,8 @@ pub(crate) fn default_title(options: &DiagramOptions, sizes: &[usize]) -> String
     };
     if options.before.is_some() {
         format!("{name}: the change from the earlier weights")
+    } else if options.deltas.is_some() {
+        format!("{name}: the backward pass")
     } else {
         name
     }
@@ -109,8 +111,10 @@ pub(crate) fn edges(
 ) -> Vec<Edge> {
     let (thinnest, thickest) = LINE_WIDTH_RANGE;
     let mut edges = Vec::new();
+    // One scale for every layer: a line twice as wide is twice the |w| (or |Δw|) wherever it
+    // is, so a small first-layer change never looks as large as the CEO's.
+    let largest = magnitudes.iter().map(Matrix::max_abs).fold(0.0, f64::max);
     for (i, (weight, _)) in now.layers.iter().enumerate() {
-        let largest = magnitudes[i].max_abs();
         for to in &columns[i + 1].nodes {
             for from in &columns[i].nodes {
                 let (j, k) = (to.unit, from.unit);
@@ -164,6 +168,16 @@ fn text(out: &mut String, x: f64, y: f64, anchor: &str, size: u32, extra: &str, 
     );
 }
 
+/// A change with its sign and 2 decimals: `+0.12`, `-0.03`, `0.00`.
+fn signed_fixed(value: f64) -> String {
+    let text = fixed(value, 2);
+    if text.starts_with('-') || text == "0.00" {
+        text
+    } else {
+        format!("+{text}")
+    }
+}
+
 /// The SVG text of a layout.
 pub(crate) fn render(layout: &DiagramLayout) -> String {
     let (w, h) = (fixed(layout.width, 0), fixed(layout.height, 0));
@@ -198,6 +212,32 @@ pub(crate) fn render(layout: &DiagramLayout) -> String {
         );
     }
     for edge in &layout.edges {
+        // The line stops where the arrowhead starts, just outside the unit it feeds (radius
+        // 16), so the head is not hidden under the circle.
+        let (dx, dy) = (edge.to.0 - edge.from.0, edge.to.1 - edge.from.1);
+        let length = (dx * dx + dy * dy).sqrt().max(1.0);
+        // Forward: the head at the unit fed; backward (δ): at the unit that fed it.
+        let (tip, towards) = if layout.shows_deltas {
+            (edge.from, (-dx, -dy))
+        } else {
+            (edge.to, (dx, dy))
+        };
+        let end = (
+            tip.0 - towards.0 * 17.0 / length,
+            tip.1 - towards.1 * 17.0 / length,
+        );
+        let base = (
+            end.0 - towards.0 * 10.0 / length,
+            end.1 - towards.1 * 10.0 / length,
+        );
+        // No δ reaches the inputs (they do not learn): the first layer's lines carry no head
+        // in the backward pass, and run to the input's edge.
+        let headless = layout.shows_deltas && edge.layer == 0;
+        let (start, stop) = match (layout.shows_deltas, headless) {
+            (true, true) => (edge.to, end),
+            (true, false) => (edge.to, base),
+            _ => (edge.from, base),
+        };
         let tooltip = match edge.change {
             Some(change) => format!(
                 "{}: {} → {} (Δ {})",
@@ -210,15 +250,49 @@ pub(crate) fn render(layout: &DiagramLayout) -> String {
         };
         let _ = writeln!(
             out,
-            r##"<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" stroke-width="{}" stroke-opacity="0.85" stroke-linecap="round"><title>{}</title></line>"##,
-            fixed(edge.from.0, 1),
-            fixed(edge.from.1, 1),
-            fixed(edge.to.0, 1),
-            fixed(edge.to.1, 1),
+            r##"<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" stroke-width="{}" stroke-opacity="0.85" stroke-linecap="butt"><title>{}</title></line>"##,
+            fixed(start.0, 1),
+            fixed(start.1, 1),
+            fixed(stop.0, 1),
+            fixed(stop.1, 1),
             edge.colour,
             fixed(edge.width, 3),
             escape(&tooltip)
         );
+        // The arrowhead, a triangle drawn as a plain polygon (no markers or references, so
+        // the SVG stays self-contained for every renderer): tip at the unit's edge, at least
+        // as wide as the line.
+        if headless {
+            continue;
+        }
+        let half = (edge.width * 0.75).max(4.5);
+        let (ux, uy) = (towards.0 / length, towards.1 / length);
+        let _ = writeln!(
+            out,
+            r##"<polygon points="{},{} {},{} {},{}" fill="{}" fill-opacity="0.85"/>"##,
+            fixed(end.0, 1),
+            fixed(end.1, 1),
+            fixed(base.0 - uy * half, 1),
+            fixed(base.1 + ux * half, 1),
+            fixed(base.0 + uy * half, 1),
+            fixed(base.1 - ux * half, 1),
+            edge.colour
+        );
+    }
+    if layout.shows_values {
+        for edge in &layout.edges {
+            let value = match edge.change {
+                Some(change) => format!("Δ{}", signed_fixed(change)),
+                None => fixed(edge.weight, 2),
+            };
+            let (x, y) = (
+                edge.from.0 + 0.22 * (edge.to.0 - edge.from.0),
+                edge.from.1 + 0.22 * (edge.to.1 - edge.from.1) - 3.0,
+            );
+            let halo =
+                r##" fill="#222222" stroke="#ffffff" stroke-width="3" paint-order="stroke""##;
+            text(&mut out, x, y, "middle", 9, halo, &value);
+        }
     }
     let last = layout.columns.len() - 1;
     for (c, column) in layout.columns.iter().enumerate() {
@@ -238,7 +312,8 @@ pub(crate) fn render(layout: &DiagramLayout) -> String {
                     "middle",
                     9,
                     "",
-                    &fixed(value, 2),
+                    // δ is small: three decimals keep it readable.
+                    &fixed(value, if layout.shows_deltas { 3 } else { 2 }),
                 );
             }
             let (x, y, anchor) = match c {
@@ -274,15 +349,17 @@ pub(crate) fn render(layout: &DiagramLayout) -> String {
                 (GREW, "trust grew (|w| larger)"),
                 (SHRANK, "trust shrank (|w| smaller)"),
             ],
-            "line width ∝ |Δw|",
+            "line width ∝ |Δw|, one scale for all layers; node: new bias b (shade, number)",
         )
     } else {
         (
             [(POSITIVE, "positive weight"), (NEGATIVE, "negative weight")],
-            if layout.shows_activations {
-                "line width ∝ |w|; node: activation a (shade, number)"
+            if layout.shows_deltas {
+                "line width ∝ |w|, one scale; arrows: δ flowing back; node: δ"
+            } else if layout.shows_activations {
+                "line width ∝ |w|, one scale for all layers; node: activation a (shade, number)"
             } else {
-                "line width ∝ |w|; node: bias b (shade, number)"
+                "line width ∝ |w|, one scale for all layers; node: bias b (shade, number)"
             },
         )
     };

@@ -169,6 +169,37 @@ pub fn explain_step(
     })
 }
 
+/// A warning when a target lies outside what the network's output activation can produce
+/// (a sigmoid gives 0 to 1, tanh −1 to 1, relu 0 and up): the prediction can then only creep
+/// towards the nearest edge, so the cost never reaches 0 and "until it matches" may never come.
+pub fn unreachable_target(network: &Network<f64>, target: &[f64]) -> Option<String> {
+    let activation = network.config().activations.last()?.to_string();
+    let (low, high) = match activation.as_str() {
+        "sigmoid" | "softmax" => (0.0, 1.0),
+        "tanh" => (-1.0, 1.0),
+        "relu" => (0.0, f64::INFINITY),
+        _ => return None,
+    };
+    let outside: Vec<String> = target
+        .iter()
+        .filter(|y| **y < low || **y > high)
+        .map(|y| crate::format::format_number(*y))
+        .collect();
+    if outside.is_empty() {
+        return None;
+    }
+    let range = if high.is_finite() {
+        format!("between {low} and {high}")
+    } else {
+        format!("{low} or more")
+    };
+    Some(format!(
+        "the target {} lies outside what a {activation} output can give ({range}): the \
+         prediction can only approach the nearest edge, so the cost cannot fall to 0",
+        outside.join(", ")
+    ))
+}
+
 /// Each unit's step in `layer`, with BP2's terms read from the layer above (`next`) and the
 /// updated weights from `new`.
 fn unit_steps(

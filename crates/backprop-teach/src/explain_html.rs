@@ -1,5 +1,6 @@
 //! Self-contained HTML pages for explanations: the text, the diagram of the forward pass
-//! (node shade = activation) and the diagram of the update (line width ∝ |Δw|), all inline,
+//! (node shade = activation), of the backward pass (node = δ, arrows backward) and of the
+//! update (line width ∝ |Δw|), all inline,
 //! with no external files, scripts or fonts.
 
 use crate::diagram::{diagram_svg, DiagramOptions};
@@ -12,7 +13,7 @@ use std::fmt::Write;
 
 const STYLE: &str =
     "body{font-family:sans-serif;max-width:80em;margin:2em auto;padding:0 1em;color:#222}\
-pre{background:#f6f6f6;padding:1em;overflow-x:auto;font-size:0.85em;line-height:1.35}\
+pre{background:#f6f6f6;padding:1em;white-space:pre-wrap;overflow-wrap:anywhere;font-size:0.85em;line-height:1.35}\
 figure{margin:1.5em 0}figcaption{color:#555;font-size:0.9em}svg{max-width:100%;height:auto}";
 
 fn page(title: &str, body: &str) -> String {
@@ -42,15 +43,26 @@ fn step_figures(explanation: &Explanation, roles: Option<&CompanyRoles>) -> Stri
     let forward = diagram_options(roles)
         .with_activations_for(&explanation.input)
         .with_title("The forward pass");
+    let deltas: Vec<Vec<f64>> = explanation
+        .layers
+        .iter()
+        .map(|layer| layer.units.iter().map(|u| u.delta).collect())
+        .collect();
+    let backward = diagram_options(roles)
+        .with_deltas(&deltas)
+        .with_title("The backward pass");
     let change = diagram_options(roles)
         .with_before(explanation.network_before())
         .with_title("The update");
     let mut out = String::new();
     if let Ok(svg) = diagram_svg(explanation.network_before(), &forward) {
-        out += &figure(&svg, "The forward pass: line width ∝ |w|, blue positive, orange negative; a node's shade is its activation for this example.");
+        out += &figure(&svg, "The forward pass: line width ∝ |w| on one scale for all layers, blue positive, orange negative; a node's shade is its activation for this example.");
+    }
+    if let Ok(svg) = diagram_svg(explanation.network_before(), &backward) {
+        out += &figure(&svg, "The backward pass (BP1, BP2): each node's number and shade are its δ; δ starts at the output and flows back along the weights (arrows), each unit's δ weighed by the weight it travels along and scaled by σ′(z). No δ reaches the inputs, which do not learn; the first layer's weights still get ∂C/∂w = a⁰ₖ δ¹ⱼ. Line width ∝ |w| on one scale for all layers.");
     }
     if let Ok(svg) = diagram_svg(explanation.network_after(), &change) {
-        out += &figure(&svg, "The update w ← w − η ∂C/∂w: line width ∝ |Δw|; green where the trust grew, red where it shrank.");
+        out += &figure(&svg, "The update w ← w − η ∂C/∂w: line width ∝ |Δw| on one scale for all layers; green where the trust grew, red where it shrank; a node's shade and number are its new bias.");
     }
     out
 }

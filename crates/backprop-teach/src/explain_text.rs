@@ -8,7 +8,9 @@
 //! explanation, which read it from the engine.
 
 use crate::explanation::Explanation;
-use crate::format::{format_number, paint, signed, subscript, subscript_pair, superscript, Paint};
+use crate::format::{
+    format_number, operand_factor, paint, signed, subscript, subscript_pair, superscript, Paint,
+};
 use crate::steps::StepsExplanation;
 use crate::{plural, unit_name, CompanyRoles};
 
@@ -92,6 +94,50 @@ pub(crate) fn weight_symbol(layer: usize, to: usize, from: usize) -> String {
     )
 }
 
+/// What the sign of a unit's δ asks of it, in company words: δ > 0 means a smaller z would
+/// lower the cost, so the unit should report lower.
+pub(crate) fn wants(who: &str, delta: f64) -> String {
+    if delta > 0.0 {
+        format!("So {who} should report lower: δ > 0, and a smaller z lowers the cost.")
+    } else if delta < 0.0 {
+        format!("So {who} should report higher: δ < 0, and a larger z lowers the cost.")
+    } else {
+        format!("So {who} need not change: δ = 0, and z does not move the cost.")
+    }
+}
+
+/// σ′(zˡⱼ) written out from aˡⱼ where the activation allows it, with its formula:
+/// `σ′(z²₁) = a²₁(1 − a²₁) = 0.458612 × (1 − 0.458612) = 0.2483` for the sigmoid.
+pub(crate) fn derivative_equation(
+    activation: &str,
+    layer: usize,
+    unit: usize,
+    z: f64,
+    a: f64,
+    derivative: f64,
+) -> String {
+    let (zs, as_) = (symbol("z", layer, unit), symbol("a", layer, unit));
+    let value = format_number(derivative);
+    match activation {
+        "sigmoid" => format!(
+            "σ′({zs}) = σ({zs})(1 − σ({zs})) = {as_}(1 − {as_}) = {} × (1 − {}) = {value}",
+            operand_factor(a),
+            operand_factor(a)
+        ),
+        "tanh" => format!(
+            "σ′({zs}) = 1 − tanh²({zs}) = 1 − {as_}² = 1 − {} × {} = {value}",
+            operand_factor(a),
+            operand_factor(a)
+        ),
+        "relu" if z > 0.0 => format!("σ′({zs}) = 1, since {zs} > 0 (relu passes changes through)"),
+        "relu" => format!(
+            "σ′({zs}) = 0, since {zs} ≤ 0 (relu is flat there: this unit is dead for this example)"
+        ),
+        "identity" => format!("σ′({zs}) = 1 (identity)"),
+        _ => format!("σ′({zs}) = {value} ({activation})"),
+    }
+}
+
 /// The cost's formula for one example, by the cost's name.
 pub(crate) fn cost_formula(cost: &str) -> &'static str {
     match cost.split(':').next().unwrap_or(cost) {
@@ -136,7 +182,8 @@ fn introduction(writer: &mut Writer<'_>) {
                 n => format!("{n} {}", plural(&roles.output)),
             };
             let text = format!(
-                "The company network: {} {} → {} {} → {} ({} units, {} cost).",
+                "The company network ({}): {} {} → {} {} → {} ({} units, {} cost).",
+                shape.join("-"),
                 e.sizes[0],
                 plural(&roles.input),
                 e.sizes[1],
@@ -156,10 +203,11 @@ fn introduction(writer: &mut Writer<'_>) {
                 })
                 .collect();
             writer.line(&format!(
-                "One sale: {}; the known result (the customer feedback) is {}.",
+                "One sale: {}; the known result (the customer's verdict) is {}.",
                 signals.join(", "),
                 values(&e.target)
             ));
+            company_legend(writer, &roles);
         }
         _ => {
             let text = format!(
@@ -180,7 +228,35 @@ fn introduction(writer: &mut Writer<'_>) {
         "Learning rate η = {}.",
         format_number(e.learning_rate)
     ));
+    writer.line(
+        "Results are rounded to 4 decimals; the numbers inside a calculation carry 6, so each \
+         line checks by hand to within its last digit.",
+    );
+    writer.line(
+        "Units count from 1 (δ¹₂ is unit 2 of layer 1); the model file's tensor names in \
+         parentheses count from 0, so w¹₁₂ is layers.0.weight[0, 1].",
+    );
     writer.line("");
+}
+
+/// What the company's words mean: who learns, what a weight's sign and size say, and which
+/// way feedback flows.
+fn company_legend(writer: &mut Writer<'_>, roles: &CompanyRoles) {
+    let (input, hidden, output) = (plural(&roles.input), plural(&roles.hidden), &roles.output);
+    writer.line(&format!(
+        "The {input} are the inputs: they report what they saw and do not learn. The {hidden} \
+         and the {output} learn, by changing their weights and biases."
+    ));
+    writer.line(
+        "A weight is how one listener counts a report: its size |w| is how much the listener \
+         trusts it; a positive weight means a higher report raises the listener's own report, \
+         a negative one that a higher report pushes it the other way (lower).",
+    );
+    writer.line(&format!(
+        "The customer's verdict is the known result; the feedback is what flows back, the \
+         {output}'s δ sent to each {} and the {hidden}' δ that follow from it.",
+        roles.hidden
+    ));
 }
 
 /// "the CEO" for a single, unnumbered role name; the name itself otherwise.
@@ -201,5 +277,5 @@ pub(crate) fn capitalise(text: &str) -> String {
 
 /// Renders a sequence of steps: the cost at each kept step, and whether the output matched.
 pub fn render_steps_text(steps: &StepsExplanation, style: &TextStyle) -> String {
-    crate::explain_text_update::steps_text(steps, style)
+    crate::explain_text_steps::steps_text(steps, style)
 }

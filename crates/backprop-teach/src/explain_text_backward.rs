@@ -1,9 +1,11 @@
 //! Text for the backward half of an explanation: δ in the hidden layers (BP2) and the
 //! gradients (BP3, BP4).
 
-use crate::explain_text::{capitalise, symbol, the, weight_symbol, Writer, WIDE_LAYER_UNITS};
-use crate::explanation::LayerStep;
-use crate::format::{factor, format_number, superscript};
+use crate::explain_text::{
+    capitalise, derivative_equation, symbol, the, wants, weight_symbol, Writer, WIDE_LAYER_UNITS,
+};
+use crate::explanation::{LayerStep, UnitStep};
+use crate::format::{format_number, operand_factor, superscript};
 
 /// ‖δˡ‖ and the largest |δˡⱼ| of a wide layer.
 pub(crate) fn summarise_deltas(writer: &mut Writer<'_>, layer: &LayerStep) {
@@ -49,95 +51,106 @@ pub(crate) fn hidden_deltas(writer: &mut Writer<'_>) {
         writer.line(&text);
     }
     for layer in e.layers[..count - 1].iter().rev() {
-        let l = layer.layer;
         if layer.units.len() > WIDE_LAYER_UNITS {
             summarise_deltas(writer, layer);
             continue;
         }
         for unit in &layer.units {
-            let j = unit.unit;
-            let derivative = unit.activation_derivative.unwrap_or(f64::NAN);
-            let listed = unit.feedback.len() <= WIDE_LAYER_UNITS;
-            if writer.roles().is_some() {
-                let heard = if listed {
-                    let parts: Vec<String> = unit
-                        .feedback
-                        .iter()
-                        .map(|t| {
-                            format!(
-                                "{}'s δ {} weighed by trust {} is {}",
-                                the(writer.name(l + 1, t.from_unit)),
-                                factor(t.delta),
-                                factor(t.weight),
-                                factor(t.product)
-                            )
-                        })
-                        .collect();
-                    parts.join("; ")
-                } else {
-                    format!(
-                        "the feedback of {} units sums to {}",
-                        unit.feedback.len(),
-                        factor(unit.cost_gradient)
-                    )
-                };
-                let sum = if unit.feedback.len() > 1 {
-                    format!(", in all {}", factor(unit.cost_gradient))
-                } else {
-                    String::new()
-                };
-                let text = format!(
-                    "  {}: {heard}{sum}; times σ′(z) = {} gives δ = {}.",
-                    capitalise(&writer.name(l, j)),
-                    format_number(derivative),
-                    writer.signed(unit.delta)
-                );
-                writer.line(&text);
-            }
-            let (symbols, numbers) = if listed {
-                let s: Vec<String> = unit
-                    .feedback
-                    .iter()
-                    .map(|t| {
-                        format!(
-                            "{} {}",
-                            weight_symbol(l + 1, t.from_unit, j),
-                            symbol("δ", l + 1, t.from_unit)
-                        )
-                    })
-                    .collect();
-                let n: Vec<String> = unit
-                    .feedback
-                    .iter()
-                    .map(|t| format!("{} × {}", factor(t.weight), factor(t.delta)))
-                    .collect();
-                (
-                    s.join(" + "),
-                    format!("({}) × {} = ", n.join(" + "), factor(derivative)),
-                )
-            } else {
-                (
-                    format!(
-                        "Σₖ w{}ₖ{} δ{}ₖ",
-                        superscript(l + 1),
-                        crate::format::subscript(j + 1),
-                        superscript(l + 1)
-                    ),
-                    String::new(),
-                )
-            };
-            let text = format!(
-                "{} = ({symbols}) × σ′({}) = {numbers}{} × {} = {}",
-                symbol("δ", l, j),
-                symbol("z", l, j),
-                factor(unit.cost_gradient),
-                factor(derivative),
-                writer.signed(unit.delta)
-            );
-            writer.notation(&text);
+            hidden_unit(writer, layer, unit);
         }
     }
     writer.line("");
+}
+
+/// One hidden unit's δ by BP2: the feedback it hears, σ′ written out, and what δ asks of it.
+fn hidden_unit(writer: &mut Writer<'_>, layer: &LayerStep, unit: &UnitStep) {
+    let (l, j) = (layer.layer, unit.unit);
+    let derivative = unit.activation_derivative.unwrap_or(f64::NAN);
+    let listed = unit.feedback.len() <= WIDE_LAYER_UNITS;
+    let name = writer.name(l, j);
+    if writer.roles().is_some() {
+        let heard = if listed {
+            let parts: Vec<String> = unit
+                .feedback
+                .iter()
+                .map(|t| {
+                    format!(
+                        "{}'s δ × trust = {} × {} = {}",
+                        the(writer.name(l + 1, t.from_unit)),
+                        operand_factor(t.delta),
+                        operand_factor(t.weight),
+                        format_number(t.product)
+                    )
+                })
+                .collect();
+            parts.join("; ")
+        } else {
+            format!(
+                "the feedback of {} units sums to {}",
+                unit.feedback.len(),
+                format_number(unit.cost_gradient)
+            )
+        };
+        let sum = if unit.feedback.len() > 1 {
+            format!("; in all {}", format_number(unit.cost_gradient))
+        } else {
+            String::new()
+        };
+        let text = format!(
+            "  {}: {heard}{sum}; times σ′({}) this gives δ = {}.",
+            capitalise(&name),
+            symbol("z", l, j),
+            writer.signed(unit.delta)
+        );
+        writer.line(&text);
+    }
+    let gradient = symbol("∂C/∂a", l, j);
+    let sum = if listed {
+        let symbols: Vec<String> = unit
+            .feedback
+            .iter()
+            .map(|t| {
+                format!(
+                    "{} {}",
+                    weight_symbol(l + 1, t.from_unit, j),
+                    symbol("δ", l + 1, t.from_unit)
+                )
+            })
+            .collect();
+        let numbers: Vec<String> = unit
+            .feedback
+            .iter()
+            .map(|t| format!("{} × {}", operand_factor(t.weight), operand_factor(t.delta)))
+            .collect();
+        format!("{} = {}", symbols.join(" + "), numbers.join(" + "))
+    } else {
+        format!(
+            "Σₖ w{}ₖ{} δ{}ₖ",
+            superscript(l + 1),
+            crate::format::subscript(j + 1),
+            superscript(l + 1)
+        )
+    };
+    writer.notation(&format!(
+        "{gradient} = {sum} = {}",
+        format_number(unit.cost_gradient)
+    ));
+    if unit.activation_derivative.is_some() {
+        let sigma = derivative_equation(&layer.activation, l, j, unit.z, unit.a, derivative);
+        writer.notation(&sigma);
+    }
+    writer.notation(&format!(
+        "{} = {gradient} × σ′({}) = {} × {} = {}",
+        symbol("δ", l, j),
+        symbol("z", l, j),
+        operand_factor(unit.cost_gradient),
+        operand_factor(derivative),
+        writer.signed(unit.delta)
+    ));
+    if writer.roles().is_some() {
+        let text = wants(&the(name), unit.delta);
+        writer.line(&format!("  {text}"));
+    }
 }
 
 /// "manager 1's trust in salesperson 2", for the analogy.
@@ -205,8 +218,8 @@ pub(crate) fn gradients(writer: &mut Writer<'_>) {
                     weight_symbol(l, j, k),
                     symbol("a", l - 1, k),
                     symbol("δ", l, j),
-                    factor(layer.input[k]),
-                    factor(unit.delta),
+                    operand_factor(layer.input[k]),
+                    operand_factor(unit.delta),
                     writer.signed(unit.weight_gradients[k])
                 );
                 writer.line(&text);

@@ -3,10 +3,11 @@
 
 use crate::explain::{largest, SUMMARY_ENTRIES};
 use crate::explain_text::{
-    capitalise, cost_formula, symbol, the, weight_symbol, Writer, WIDE_LAYER_UNITS,
+    capitalise, cost_formula, derivative_equation, symbol, the, wants, weight_symbol, Writer,
+    WIDE_LAYER_UNITS,
 };
 use crate::explanation::LayerStep;
-use crate::format::{factor, format_number, subscript, superscript};
+use crate::format::{format_number, operand, operand_factor, subscript, superscript};
 
 pub(crate) fn forward(writer: &mut Writer<'_>) {
     writer.heading("1. Forward pass: zˡⱼ = Σₖ wˡⱼₖ aˡ⁻¹ₖ + bˡⱼ, then aˡⱼ = σ(zˡⱼ)");
@@ -50,14 +51,20 @@ pub(crate) fn forward(writer: &mut Writer<'_>) {
                     .map(|k| format!("{} {}", weight_symbol(l, j, k), symbol("a", l - 1, k)))
                     .collect();
                 let numbers: Vec<String> = (0..unit.weights.len())
-                    .map(|k| format!("{} × {}", factor(unit.weights[k]), factor(layer.input[k])))
+                    .map(|k| {
+                        format!(
+                            "{} × {}",
+                            operand_factor(unit.weights[k]),
+                            operand_factor(layer.input[k])
+                        )
+                    })
                     .collect();
                 format!(
                     "{} + {} = {} + {}",
                     symbols.join(" + "),
                     symbol("b", l, j),
                     numbers.join(" + "),
-                    factor(unit.bias)
+                    operand_factor(unit.bias)
                 )
             } else {
                 let (upper, lower) = (superscript(l), superscript(l - 1));
@@ -67,8 +74,13 @@ pub(crate) fn forward(writer: &mut Writer<'_>) {
                     symbol("b", l, j)
                 )
             };
+            let applied = if unit.activation_derivative.is_some() {
+                format!(" = {}({})", layer.activation, operand(unit.z))
+            } else {
+                String::new()
+            };
             let text = format!(
-                "{z} = {sum} = {};  {a} = {}({z}) = {}",
+                "{z} = {sum} = {};  {a} = {}({z}){applied} = {}",
                 format_number(unit.z),
                 layer.activation,
                 format_number(unit.a)
@@ -182,37 +194,57 @@ pub(crate) fn output_delta(writer: &mut Writer<'_>) {
         for unit in &layer.units {
             let j = unit.unit;
             let delta = symbol("δ", l, j);
+            let (a, y) = (symbol("a", l, j), format!("y{}", subscript(j + 1)));
+            let name = the(writer.name(l, j));
+            let who = capitalise(&name);
             let text = match (fused, unit.activation_derivative) {
-                (false, Some(derivative)) => format!(
-                    "{delta} = ∂C/∂{} × σ′({}) = {} × {} = {}",
-                    symbol("a", l, j),
-                    symbol("z", l, j),
-                    factor(unit.cost_gradient),
-                    factor(derivative),
-                    writer.signed(unit.delta)
-                ),
+                (false, Some(derivative)) => {
+                    let gradient = symbol("∂C/∂a", l, j);
+                    let tie = if e.cost == "quadratic" {
+                        format!(
+                            "{gradient} = {a} − {y} = {} − {} = {}: the a − y of section 2, since C = ½(a − y)²",
+                            operand(unit.a),
+                            operand_factor(e.target[j]),
+                            format_number(unit.cost_gradient)
+                        )
+                    } else {
+                        format!(
+                            "{gradient} = {} (the slope of the {} cost at a = {})",
+                            format_number(unit.cost_gradient),
+                            e.cost,
+                            format_number(unit.a)
+                        )
+                    };
+                    writer.line(&format!("  {tie}"));
+                    let sigma =
+                        derivative_equation(&layer.activation, l, j, unit.z, unit.a, derivative);
+                    writer.line(&format!("  {sigma}"));
+                    format!(
+                        "{delta} = {gradient} × σ′({}) = {} × {} = {}",
+                        symbol("z", l, j),
+                        operand_factor(unit.cost_gradient),
+                        operand_factor(derivative),
+                        writer.signed(unit.delta)
+                    )
+                }
                 _ if scaled => format!(
-                    "{delta} = {}·Σy − y{} = {} × {} − {} = {}",
-                    symbol("a", l, j),
-                    subscript(j + 1),
-                    format_number(unit.a),
-                    factor(target_sum),
-                    factor(e.target[j]),
+                    "{delta} = {a}·Σy − {y} = {} × {} − {} = {}",
+                    operand(unit.a),
+                    operand_factor(target_sum),
+                    operand_factor(e.target[j]),
                     writer.signed(unit.delta)
                 ),
                 _ => format!(
-                    "{delta} = {} − y{} = {} − {} = {}",
-                    symbol("a", l, j),
-                    subscript(j + 1),
-                    format_number(unit.a),
-                    factor(e.target[j]),
+                    "{delta} = {a} − {y} = {} − {} = {}",
+                    operand(unit.a),
+                    operand_factor(e.target[j]),
                     writer.signed(unit.delta)
                 ),
             };
-            writer.line(&format!(
-                "  {}: {text}",
-                capitalise(&the(writer.name(l, j)))
-            ));
+            writer.line(&format!("  {who}: {text}"));
+            if writer.roles().is_some() {
+                writer.line(&format!("  {}", wants(&name, unit.delta)));
+            }
         }
     }
     writer.line("");

@@ -1,12 +1,48 @@
-//! Text for the update of an explanation (w ← w − η ∂C/∂w and the cost after it), and for a
-//! sequence of steps.
+//! Text for the update of an explanation: w ← w − η ∂C/∂w for every weight, what the change
+//! means in the company's words, and the cost after it.
 
-use crate::explain_text::{
-    capitalise, symbol, the, weight_symbol, TextStyle, Writer, WIDE_LAYER_UNITS,
-};
-use crate::format::{factor, format_number, paint, superscript, Paint};
-use crate::steps::StepsExplanation;
-use crate::unit_name;
+use crate::explain_text::{capitalise, symbol, the, weight_symbol, Writer, WIDE_LAYER_UNITS};
+use crate::format::{format_number, operand, operand_factor, paint, superscript, Paint};
+
+/// How a listener's weight on one report changed, in words: the size |w| is how much the
+/// report is trusted, the sign which way it pushes; a weight that did not move says so, and a
+/// weight that crossed zero says it now pushes the other way.
+pub(crate) fn trust_change(
+    listener: &str,
+    speaker: &str,
+    old: f64,
+    new: f64,
+    heard: f64,
+) -> String {
+    if new == old {
+        let why = if heard == 0.0 {
+            format!(": {speaker} reported 0, so this weight played no part in the error")
+        } else {
+            String::new()
+        };
+        return format!("unchanged{why}");
+    }
+    if (old < 0.0) != (new < 0.0) && old != 0.0 && new != 0.0 {
+        let (now, was) = if new > 0.0 {
+            ("raises", "lowering")
+        } else {
+            ("lowers", "raising")
+        };
+        return format!(
+            "sign change: a higher report from {speaker} now {now} {listener}'s instead of {was} it"
+        );
+    }
+    let (more, sign) = if new.abs() > old.abs() {
+        ("more", "|w| grows")
+    } else {
+        ("less", "|w| shrinks")
+    };
+    if new > 0.0 || (new == 0.0 && old > 0.0) {
+        format!("{listener} trusts {speaker} {more}: w > 0, {sign}")
+    } else {
+        format!("{listener} counts {speaker} {more} strongly the other way: w < 0, {sign}")
+    }
+}
 
 pub(crate) fn update(writer: &mut Writer<'_>) {
     let e = writer.explanation;
@@ -40,34 +76,34 @@ pub(crate) fn update(writer: &mut Writer<'_>) {
             for k in 0..layer.input.len() {
                 let (old, new) = (unit.weights[k], unit.new_weights[k]);
                 let about = match writer.roles() {
-                    Some(_) => {
-                        let more = if new.abs() > old.abs() {
-                            "more"
-                        } else {
-                            "less"
-                        };
-                        format!(
-                            "   ({} trusts {} {more})",
-                            the(writer.name(l, j)),
-                            writer.name(l - 1, k)
+                    Some(_) => format!(
+                        "   ({})",
+                        trust_change(
+                            &the(writer.name(l, j)),
+                            &writer.name(l - 1, k),
+                            old,
+                            new,
+                            layer.input[k]
                         )
-                    }
+                    ),
                     None => String::new(),
                 };
                 let text = format!(
-                    "  {}: {} − {eta} × {} = {}{about}",
+                    "  {}: {} − {} × {} = {}{about}",
                     weight_symbol(l, j, k),
-                    format_number(old),
-                    factor(unit.weight_gradients[k]),
+                    operand(old),
+                    operand(e.learning_rate),
+                    operand_factor(unit.weight_gradients[k]),
                     format_number(new)
                 );
                 writer.line(&text);
             }
             let text = format!(
-                "  {}: {} − {eta} × {} = {}",
+                "  {}: {} − {} × {} = {}",
                 symbol("b", l, j),
-                format_number(unit.bias),
-                factor(unit.bias_gradient),
+                operand(unit.bias),
+                operand(e.learning_rate),
+                operand_factor(unit.bias_gradient),
                 format_number(unit.new_bias)
             );
             writer.line(&text);
@@ -105,107 +141,4 @@ pub(crate) fn update(writer: &mut Writer<'_>) {
             writer.line(&text);
         }
     }
-}
-
-pub(crate) fn steps_text(steps: &StepsExplanation, style: &TextStyle) -> String {
-    let mut out = String::new();
-    let sizes: Vec<usize> = steps
-        .first
-        .as_ref()
-        .map_or_else(Vec::new, |e| e.sizes.clone());
-    let heading = format!(
-        "Plain gradient-descent steps (η = {}) until every |a − y| ≤ {}, at most {}:",
-        format_number(steps.learning_rate),
-        format_number(steps.options.tolerance),
-        steps.options.max_steps
-    );
-    out.push_str(&paint(&heading, Paint::Bold, style.colour));
-    out.push('\n');
-    out.push_str(&format!("  {:>6}  {:>12}  prediction\n", "step", "cost"));
-    let shown = |p: &[f64]| {
-        let mut parts: Vec<String> = p.iter().take(3).map(|v| format_number(*v)).collect();
-        if p.len() > 3 {
-            parts.push("…".into());
-        }
-        parts.join(", ")
-    };
-    out.push_str(&format!(
-        "  {:>6}  {:>12}  {}\n",
-        0,
-        format_number(steps.initial_cost),
-        shown(&steps.initial_prediction)
-    ));
-    let kept: Vec<usize> = steps
-        .snapshots()
-        .iter()
-        .map(|(s, _)| *s)
-        .filter(|s| *s > 0)
-        .collect();
-    for record in steps.records.iter().filter(|r| kept.contains(&r.step)) {
-        out.push_str(&format!(
-            "  {:>6}  {:>12}  {}\n",
-            record.step,
-            format_number(record.cost_after),
-            shown(&record.prediction_after)
-        ));
-    }
-    let count = steps.records.len();
-    let who = match (&style.roles, sizes.len()) {
-        (Some(_), n) if n > 0 && sizes[n - 1] == 1 => format!(
-            "{}'s prediction",
-            the(unit_name(style.roles.as_ref(), &sizes, n - 1, 0))
-        ),
-        _ => "the output".to_string(),
-    };
-    let target = shown(&steps.target);
-    let outcome = if steps.matched {
-        format!(
-            "After {count} steps {who} {} matches the known result {target} within {}.",
-            shown(steps.final_prediction()),
-            format_number(steps.options.tolerance)
-        )
-    } else {
-        format!(
-            "After {count} steps {who} {} still misses the known result {target} by more than {}.",
-            shown(steps.final_prediction()),
-            format_number(steps.options.tolerance)
-        )
-    };
-    out.push_str(&format!("{}\n", capitalise(&outcome)));
-    if let (Some(roles), true) = (&style.roles, steps.matched) {
-        let text = format!(
-            "The {} kept changing his levels of trust until the customer feedback matched.\n",
-            roles.output
-        );
-        out.push_str(&text);
-    }
-    let rose = steps
-        .records
-        .iter()
-        .filter(|r| r.cost_after >= r.cost_before)
-        .count();
-    let fall = if rose == 0 {
-        paint(
-            &format!(
-                "The cost fell at every step: {} → {}.",
-                format_number(steps.initial_cost),
-                format_number(steps.final_cost())
-            ),
-            Paint::Good,
-            style.colour,
-        )
-    } else {
-        paint(
-            &format!(
-                "The cost did not fall at {rose} of {count} steps; {} → {}.",
-                format_number(steps.initial_cost),
-                format_number(steps.final_cost())
-            ),
-            Paint::Bad,
-            style.colour,
-        )
-    };
-    out.push_str(&fall);
-    out.push('\n');
-    out
 }

@@ -142,6 +142,45 @@ pub fn format_number(value: f64) -> String {
     }
 }
 
+/// A number inside a printed calculation: 6 decimals between 0.001 and 10,000 (trailing zeros
+/// dropped, so `1` and `0.5` stay short), 7 significant digits in scientific notation outside.
+///
+/// Operands carry two more digits than the 4-decimal results of [`format_number`], so a reader
+/// who redoes a printed calculation from its printed operands lands within one unit of the
+/// printed result's last digit.
+pub fn operand(value: f64) -> String {
+    if value == 0.0 {
+        return "0".into();
+    }
+    if !value.is_finite() {
+        return format!("{value}");
+    }
+    let magnitude = value.abs();
+    if (1e-3..1e4).contains(&magnitude) {
+        let text = format!("{value:.6}");
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        let text = format!("{value:.6e}");
+        match text.split_once('e') {
+            Some((mantissa, exponent)) if mantissa.contains('.') => format!(
+                "{}e{exponent}",
+                mantissa.trim_end_matches('0').trim_end_matches('.')
+            ),
+            _ => text,
+        }
+    }
+}
+
+/// [`operand`] in parentheses when negative, for use inside a product: `(-0.253141)`.
+pub fn operand_factor(value: f64) -> String {
+    let text = operand(value);
+    if text.starts_with('-') {
+        format!("({text})")
+    } else {
+        text
+    }
+}
+
 /// [`format_number`] in parentheses when negative, for use inside a product: `(−0.25)`.
 pub fn factor(value: f64) -> String {
     let text = format_number(value);

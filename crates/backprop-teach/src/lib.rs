@@ -9,6 +9,8 @@
 //!   δˡ = ((wˡ⁺¹)ᵀ δˡ⁺¹) ⊙ σ′(zˡ) (BP2); ∂C/∂bˡ = δˡ (BP3); ∂C/∂wˡⱼₖ = aˡ⁻¹ₖ δˡⱼ (BP4); and the
 //!   update w ← w − η ∂C/∂w with the cost before and after. [`CompanyExample`] is the 2-3-1
 //!   "company" network: 2 salespeople, 3 managers, 1 CEO.
+//! - [`batch`]: a batch whose examples pull one weight different ways, settled by the mean.
+//! - [`chain_rule`]: the chain rule for one weight, written out with the step's numbers.
 //! - [`steps`]: plain gradient-descent steps repeated until the output matches the target.
 //! - [`diagram`]: SVG network diagrams, line width ∝ |w|, colour by sign, or the change
 //!   between two networks.
@@ -33,6 +35,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod batch;
+pub mod chain_rule;
 pub mod company;
 pub mod compare;
 mod compare_plot;
@@ -45,6 +49,7 @@ mod explain_html;
 mod explain_text;
 mod explain_text_backward;
 mod explain_text_forward;
+mod explain_text_steps;
 mod explain_text_update;
 pub mod explanation;
 pub mod extrapolate;
@@ -54,11 +59,13 @@ mod roles;
 mod search;
 pub mod steps;
 
+pub use batch::{batch_pull, BatchPull};
+pub use chain_rule::{chain_rule, ChainRule, WeightName};
 pub use company::CompanyExample;
 pub use compare::{compare, CompareConfig, ComparisonReport, Method, MethodRun, WeightPosition};
 pub use compare_plot::compare_plot_svg;
 pub use diagram::{diagram_layout, diagram_svg, DiagramLayout, DiagramOptions, NetworkWeights};
-pub use explain::explain_step;
+pub use explain::{explain_step, unreachable_target};
 pub use explain_html::{render_html, render_steps_html};
 pub use explain_text::{render_steps_text, render_text, TextStyle};
 pub use explanation::Explanation;

@@ -162,6 +162,29 @@ fn the_report_renders_as_a_table_json_and_a_plot() {
     let svg = compare_plot_svg(report);
     assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
     assert!(svg.contains("backpropagation (one step)") && svg.contains("the age of the universe"));
+    // No two markers overlap (centres at least 10 px apart; radius 4 plus the stroke).
+    let centres: Vec<(f64, f64)> = svg
+        .lines()
+        .filter(|line| line.starts_with("<circle"))
+        .map(|line| {
+            let attribute = |name: &str| -> f64 {
+                let start = line.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
+                line[start..start + line[start..].find('"').unwrap()]
+                    .parse()
+                    .unwrap()
+            };
+            (attribute("cx"), attribute("cy"))
+        })
+        .collect();
+    assert!(centres.len() > 5, "{svg}");
+    for (i, a) in centres.iter().enumerate() {
+        for b in &centres[i + 1..] {
+            assert!(
+                (a.0 - b.0).hypot(a.1 - b.1) >= 9.9,
+                "{a:?} and {b:?} overlap"
+            );
+        }
+    }
 }
 
 #[test]

@@ -205,9 +205,21 @@ fn steps_continue_until_the_output_matches() {
     assert_eq!(steps.snapshots().last().unwrap().0, steps.records.len());
     let text = render_steps_text(&steps, &TextStyle::company(false));
     assert!(
-        text.contains("kept changing his levels of trust until the customer feedback matched"),
+        text.contains("kept changing their levels of trust until the CEO's verdict matched"),
         "{text}"
     );
+    assert!(text.contains("One sale is easy"), "{text}");
+    // The weights are shown as they change: the CEO's first weight at step 0 and at the end.
+    let row = text
+        .lines()
+        .find(|line| line.trim_start().starts_with("w²₁₁ "))
+        .unwrap_or_else(|| panic!("no row for w²₁₁ in:\n{text}"));
+    let snapshots = steps.snapshots();
+    for (_, network) in [&snapshots[0], snapshots.last().unwrap()] {
+        let value = network.dense_layers()[1].weight[(0, 0)];
+        let shown = backprop_teach::format::format_number(value);
+        assert!(row.contains(&shown), "{shown} missing from {row}");
+    }
     let capped = StepsOptions {
         max_steps: 3,
         tolerance: 1e-9,
@@ -215,6 +227,16 @@ fn steps_continue_until_the_output_matches() {
     let short = CompanyExample::default().explain_steps(&capped).unwrap();
     assert_eq!(short.records.len(), 3);
     assert!(!short.matched);
+    let one = StepsOptions {
+        max_steps: 1,
+        tolerance: 1e-9,
+    };
+    let single = CompanyExample::default().explain_steps(&one).unwrap();
+    let text = render_steps_text(&single, &TextStyle::company(false));
+    assert!(
+        text.contains("After 1 step the") && !text.contains("1 steps"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -257,7 +279,7 @@ fn json_and_html_carry_the_step() {
     let roles = CompanyRoles::company();
     let html = render_html(&e, Some(&roles));
     assert!(html.starts_with("<!DOCTYPE html>"));
-    assert_eq!(html.matches("<svg").count(), 2);
+    assert_eq!(html.matches("<svg").count(), 3, "forward, backward, update");
     assert!(!html.contains("src=") && !html.contains("href=") && !html.contains("<script"));
     assert!(html.contains("manager 3"));
 }

@@ -145,6 +145,19 @@ fn points(data: &FigureData) -> Vec<(f64, f64, String)> {
         .collect()
 }
 
+/// What the dots are: the rows, and that a dot's colour is its true class (what the data say),
+/// not the prediction, which the background shows.
+fn dots_note(data: &FigureData, classification: bool) -> String {
+    if classification && data.labels.is_some() {
+        format!(
+            "dots: {}; a dot's colour is its true class, the background the prediction",
+            data.description
+        )
+    } else {
+        format!("dots: {}", data.description)
+    }
+}
+
 /// Class 0 orange and class 1 blue (as the diverging scale), then the palette.
 fn class_colour(class: usize) -> String {
     match class {
@@ -235,7 +248,7 @@ pub fn boundary_figure(
         rows: BOUNDARY_GRID,
         cells,
         points: points(data),
-        notes: [notes, vec![format!("dots: {}", data.description)]].concat(),
+        notes: [notes, vec![dots_note(data, classification)]].concat(),
     };
     Ok(Figure {
         kind: FigureKind::Boundary,
@@ -401,6 +414,7 @@ mod tests {
         assert!(figure.svg.contains(">Decision boundary</text>"));
         assert_eq!(figure.svg.matches("<circle").count(), 20);
         assert!(figure.svg.contains("dots: twenty rows"));
+        assert!(figure.svg.contains("a dot's colour is its true class"));
     }
 
     #[test]

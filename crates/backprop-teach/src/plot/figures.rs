@@ -43,6 +43,9 @@ pub enum FigureKind {
     Boundary,
     /// One heat map per hidden neuron over a 2-D input plane.
     Neurons,
+    /// The cost against one weight, with backprop's tangent and a finite-difference nudge
+    /// (needs a weight's name, so it is not in [`FigureKind::ALL`] or the report).
+    WeightCurve,
 }
 
 impl FigureKind {
@@ -71,19 +74,26 @@ impl FigureKind {
             FigureKind::Confusion => "confusion",
             FigureKind::Boundary => "boundary",
             FigureKind::Neurons => "neurons",
+            FigureKind::WeightCurve => "weight-curve",
         }
     }
 
     /// The kind named `name`.
     pub fn from_name(name: &str) -> Option<FigureKind> {
-        FigureKind::ALL.into_iter().find(|kind| kind.name() == name)
+        FigureKind::ALL
+            .into_iter()
+            .chain([FigureKind::WeightCurve])
+            .find(|kind| kind.name() == name)
     }
 
     /// True when the figure needs labelled data besides the model.
     pub fn needs_data(self) -> bool {
         matches!(
             self,
-            FigureKind::Confusion | FigureKind::Boundary | FigureKind::Neurons
+            FigureKind::Confusion
+                | FigureKind::Boundary
+                | FigureKind::Neurons
+                | FigureKind::WeightCurve
         )
     }
 }

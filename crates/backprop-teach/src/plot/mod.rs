@@ -5,6 +5,8 @@
 //!   per-layer learning speed ‖δˡ‖ and ‖∂C/∂wˡ‖, saturated units, the network diagram, and
 //!   with labelled data the confusion matrix, the decision boundary and hidden-neuron heat
 //!   maps (two input features).
+//! - [`weight_curve`]: the cost against one weight, with backprop's tangent and a
+//!   finite-difference nudge.
 //! - [`report`]: one HTML page holding them inline (no external resources).
 //! - [`plane`]: the heat-map grid, a network run over a rectangle of the input plane (the
 //!   playground's live maps use it too).
@@ -21,6 +23,7 @@ pub mod heatmap;
 pub mod plane;
 pub mod report;
 pub mod svg;
+pub mod weight_curve;
 
 pub use figures::{Figure, FigureData, FigureKind};
 pub use report::{report_html, ReportPage};
@@ -46,5 +49,8 @@ pub fn figure(
         FigureKind::Confusion => data_figures::confusion_figure(model, data.ok_or_else(needs)?),
         FigureKind::Boundary => data_figures::boundary_figure(model, data.ok_or_else(needs)?),
         FigureKind::Neurons => data_figures::neurons_figure(model, data.ok_or_else(needs)?),
+        FigureKind::WeightCurve => {
+            Err("the weight-curve figure needs a weight: --weight layers.I.weight[J,K]".into())
+        }
     }
 }

@@ -96,18 +96,29 @@ pub fn model_summary(model: &Model) -> Vec<(String, String)> {
     rows
 }
 
+/// The caption under `figure`, saying only what is drawn: a loss chart without a validation
+/// curve (a run with no validation part) does not promise one.
+fn figure_caption(figure: &super::Figure) -> &'static str {
+    if figure.kind == FigureKind::Loss && !figure.svg.contains(">validation</text>") {
+        "The cost per epoch on the training part (the mean over the epoch's batches, each taken before its step). The run had no validation part, so no validation curve is drawn."
+    } else {
+        caption(figure.kind)
+    }
+}
+
 /// What each figure shows, said under it.
 fn caption(kind: FigureKind) -> &'static str {
     match kind {
-        FigureKind::Loss => "The cost per epoch: training (mean over the epoch's batches, before each step) and validation (after the epoch).",
+        FigureKind::Loss => "The cost per epoch: training (the mean over the epoch's batches, each taken before its step, solid) and validation (after the epoch, dashed).",
         FigureKind::Accuracy => "The share of examples classified right (R² for regression), per epoch.",
-        FigureKind::Diagram => "Line width ∝ |w|; blue positive, orange negative; a node's shade is its bias.",
+        FigureKind::Diagram => "Line width ∝ |w| on one scale for all layers, arrows in the forward direction; blue positive, orange negative; a node's shade is its bias.",
         FigureKind::LearningSpeed => "‖δˡ‖ = ‖∂C/∂bˡ‖ per layer on a fixed batch at the end of each epoch: how fast each layer's biases learn. Early layers far below later ones are Nielsen's vanishing gradients (chapter 5).",
         FigureKind::WeightGradients => "‖∂C/∂wˡ‖ per layer on the same batch (BP4: δˡ times the layer's input).",
         FigureKind::Saturation => "The share of sigmoid/tanh units whose σ′(z) is under a tenth of its peak, where they barely learn.",
         FigureKind::Confusion => "Rows: the true class; columns: the predicted one.",
-        FigureKind::Boundary => "The network's prediction over the plane of the two input features, with the data on top.",
+        FigureKind::Boundary => "The network's prediction over the plane of the two input features (the background), with the data on top: a dot's colour is its true class.",
         FigureKind::Neurons => "What each hidden unit responds to: its activation over the input plane.",
+        FigureKind::WeightCurve => "The cost against one weight, every other parameter fixed: backprop's ∂C/∂w is the slope of the tangent; a finite-difference nudge gives the same slope.",
     }
 }
 
@@ -143,7 +154,7 @@ pub fn report_html(page: &ReportPage) -> String {
             figure.kind.name(),
             escape(&figure.title),
             figure.svg,
-            escape(caption(figure.kind))
+            escape(figure_caption(figure))
         );
     }
     if !page.missing.is_empty() {
@@ -180,5 +191,30 @@ mod tests {
         assert!(html.contains("<h2 id=\"loss\">Loss per epoch</h2>"));
         assert!(html.contains("<li>boundary: two features needed</li>"));
         assert!(!html.contains("src=") && !html.contains("href="));
+    }
+
+    #[test]
+    fn the_loss_caption_promises_only_the_curves_drawn() {
+        let history = |validation: bool| -> Vec<backprop::model::EpochSummary> {
+            (1..=3)
+                .map(|epoch| {
+                    let mut value = serde_json::json!({
+                        "epoch": epoch, "loss": 1.0 / epoch as f64, "learning_rate": 0.1, "seconds": 0.01
+                    });
+                    if validation {
+                        value["validation_loss"] = serde_json::json!(1.5 / epoch as f64);
+                    }
+                    serde_json::from_value(value).unwrap()
+                })
+                .collect()
+        };
+        for (validation, expected) in [
+            (true, "and validation (after the epoch, dashed)"),
+            (false, "no validation curve is drawn"),
+        ] {
+            let figure = super::super::figures::loss_figure(&history(validation)).unwrap();
+            assert_eq!(figure.svg.contains(">validation</text>"), validation);
+            assert!(figure_caption(&figure).contains(expected), "{validation}");
+        }
     }
 }
