@@ -18,7 +18,8 @@ use std::path::PathBuf;
 /// Flags of `backprop compare`.
 #[derive(Debug, Args)]
 pub struct CompareArgs {
-    /// Smaller searches and shorter timings: seconds instead of tens of seconds.
+    /// Smaller searches and shorter timings: a fraction of a second instead of a few seconds
+    /// (release build; a debug build is several times slower).
     #[arg(long)]
     pub quick: bool,
     /// Print the measurements as one JSON object on stdout instead of the table.

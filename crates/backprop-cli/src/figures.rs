@@ -72,6 +72,15 @@ pub fn load_figure_data(
         seed: arguments.seed.unwrap_or(metadata.seed),
     };
     let mut data = LabeledData::open(&spec, model, &[], &generate)?;
+    // The model's own generated set, regenerated as it was: show its test part, as
+    // `train --report` did, rather than rows the model trained on.
+    let regenerated = arguments.data.is_none()
+        && arguments.samples.is_none()
+        && arguments.noise.is_none()
+        && arguments.seed.is_none();
+    if let (true, Some(fraction)) = (regenerated, recorded("test_split")) {
+        data.keep_test_part(fraction, metadata.seed)?;
+    }
     let mut rows: Vec<f32> = Vec::new();
     let mut labels = Vec::new();
     let mut count = 0;

@@ -101,6 +101,20 @@ impl LabeledData {
         })
     }
 
+    /// Keeps only the test part of a built-in set, split as `train` split it (`--test-split
+    /// fraction` with the model's seed, stratified), so that figures show the rows the model did
+    /// not train on. Data read from a file is left as it is.
+    pub fn keep_test_part(&mut self, fraction: f64, seed: u64) -> Result<(), CliError> {
+        if let Rows::Memory { data, next } = &mut self.rows {
+            let (_, test) = backprop_data::train_test_split(data, fraction, seed, true)?;
+            *data = test;
+            *next = 0;
+            self.description = format!("the test part of {}", self.description);
+            self.notes.clear();
+        }
+        Ok(())
+    }
+
     /// Warnings gathered while reading (unknown categories).
     pub fn warnings(&self) -> Vec<String> {
         match &self.rows {

@@ -152,7 +152,7 @@ fn train_writes_a_self_contained_report_and_prints_diagnostics() {
 #[test]
 fn report_rebuilds_the_report_from_the_model_file() {
     let folder = tempfile::tempdir().unwrap();
-    let (model, _, _) = circle_model(folder.path());
+    let (model, train_report, _) = circle_model(folder.path());
     let out = folder.path().join("report.html");
     let arguments = [
         "report",
@@ -163,10 +163,13 @@ fn report_rebuilds_the_report_from_the_model_file() {
     success(&arguments, &backprop(&arguments));
     let html = std::fs::read_to_string(&out).unwrap();
     check_report(&html);
-    assert!(
-        html.contains("circle (200 rows)"),
-        "the model's own built-in data by default"
-    );
+    // The model's own built-in data by default, and of it the test part that train --report
+    // drew: the same rows, described the same way.
+    let part = "the test part of circle (40 rows)";
+    let train_html = std::fs::read_to_string(&train_report).unwrap();
+    assert!(train_html.contains(part), "train --report: {part}");
+    assert!(html.contains(part), "report: {part}");
+    assert!(!html.contains("circle (200 rows)"));
     let again = folder.path().join("again.html");
     let arguments = [
         "report",
