@@ -114,3 +114,57 @@ fn flags_that_do_not_apply_to_lbfgs_are_refused() {
     }
     assert_eq!(std::fs::read_dir(folder.path()).unwrap().count(), 0);
 }
+
+#[test]
+fn sigterm_between_iterations_saves_the_model_reached_and_exits_143() {
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+    let folder = scratch();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_backprop"))
+        .args([
+            "train",
+            "-q",
+            "--data",
+            "spiral",
+            "--samples",
+            "4000",
+            "--layers",
+            "64,64",
+            "--optimizer",
+            "lbfgs",
+            "--epochs",
+            "100000",
+            "--log",
+            "log.jsonl",
+            "--out",
+            "m.safetensors",
+        ])
+        .current_dir(folder.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while std::fs::read_to_string(folder.path().join("log.jsonl"))
+        .map_or(0, |text| text.lines().count())
+        < 2
+    {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before the signal"
+        );
+        assert!(started.elapsed() < Duration::from_secs(120), "no progress");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let sent = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let output = child.wait_with_output().unwrap();
+    let errors = stderr(&output);
+    assert_eq!(output.status.code(), Some(143), "{errors}");
+    assert!(errors.contains("stopped by SIGTERM"), "{errors}");
+    let metadata = model_metadata(&folder.path().join("m.safetensors"));
+    assert_eq!(metadata["hyperparameters"]["optimizer"], "lbfgs");
+}
