@@ -68,8 +68,10 @@ pub struct TrainPlan {
     pub l2_nielsen: f64,
     /// L1 λ (0: none).
     pub l1: f64,
-    /// The optimiser with its hyper-parameters (validated).
+    /// The optimiser with its hyper-parameters (validated); unused under `lbfgs`.
     pub optimizer: OptimizerConfig,
+    /// `--optimizer lbfgs`: full-batch L-BFGS in place of the trainer's steps.
+    pub lbfgs: Option<backprop::optim::LbfgsConfig>,
     /// The learning-rate decay.
     pub schedule: ScheduleSpec,
     /// Warm-up steps.
@@ -160,8 +162,23 @@ impl TrainPlan {
             .learning_rate
             .or(preset.learning_rate.filter(|_| kind == preset.optimizer))
             .unwrap_or(default_learning_rate(kind));
-        let optimizer =
-            optimizer_config(kind, learning_rate, OptimizerFlags::from_args(&arguments))?;
+        let lbfgs = if kind == crate::args::OptimizerKind::Lbfgs {
+            crate::lbfgs::check_flags(&arguments)?;
+            Some(crate::lbfgs::config(to_usize(
+                arguments.epochs.unwrap_or(preset.epochs),
+            )))
+        } else {
+            None
+        };
+        // The trainer's configuration stays a valid step rule (plain SGD) under lbfgs, unused.
+        let optimizer = match lbfgs {
+            Some(_) => optimizer_config(
+                crate::args::OptimizerKind::Sgd,
+                default_learning_rate(crate::args::OptimizerKind::Sgd),
+                OptimizerFlags::default(),
+            )?,
+            None => optimizer_config(kind, learning_rate, OptimizerFlags::from_args(&arguments))?,
+        };
         let test_split = test_split(&source, &arguments, &preset, &spec, &mut notes);
         let (validation, early_stopping) =
             validation_and_patience(&arguments, &preset, &mut notes)?;
@@ -196,11 +213,17 @@ impl TrainPlan {
             clip: arguments.clip,
             shuffle: !arguments.no_shuffle,
             epochs: to_usize(arguments.epochs.unwrap_or(preset.epochs)),
-            batch_size: arguments.batch_size.or(preset.batch_size).map(to_usize),
+            // L-BFGS is full batch whatever the preset says.
+            batch_size: match lbfgs {
+                Some(_) => None,
+                None => arguments.batch_size.or(preset.batch_size).map(to_usize),
+            },
+            lbfgs,
             seed,
             test_split,
             validation,
-            early_stopping,
+            // No epoch loop to stop early under lbfgs (an explicit flag was refused above).
+            early_stopping: early_stopping.filter(|_| lbfgs.is_none()),
             scale,
             scale_flag,
             standardize_targets: target_scale_flag.unwrap_or(true),

@@ -88,11 +88,16 @@ pub fn summary_json(outcome: &Outcome<'_>) -> Value {
         json!(outcome.output_activation().to_string()),
     );
     object.insert("cost".into(), json!(outcome.config.cost.to_string()));
-    object.insert("optimizer".into(), json!(plan.optimizer.name()));
-    object.insert(
-        "learning_rate".into(),
-        json!(plan.optimizer.learning_rate()),
-    );
+    if plan.lbfgs.is_some() {
+        object.insert("optimizer".into(), json!("lbfgs"));
+        object.insert("learning_rate".into(), serde_json::Value::Null);
+    } else {
+        object.insert("optimizer".into(), json!(plan.optimizer.name()));
+        object.insert(
+            "learning_rate".into(),
+            json!(plan.optimizer.learning_rate()),
+        );
+    }
     object.insert("batch_size".into(), json!(outcome.batch_size));
     object.insert("seed".into(), json!(plan.seed));
     object.insert("epochs".into(), json!(plan.epochs));

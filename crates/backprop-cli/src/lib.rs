@@ -49,6 +49,7 @@ mod inspect_history;
 mod interrupt;
 mod json;
 mod labeled_data;
+mod lbfgs;
 mod model_file;
 mod optimizer;
 mod output_file;

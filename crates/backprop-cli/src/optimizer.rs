@@ -22,6 +22,8 @@ pub fn default_learning_rate(kind: OptimizerKind) -> f64 {
         OptimizerKind::Momentum | OptimizerKind::Nesterov => 0.01,
         OptimizerKind::Adam | OptimizerKind::Adamw => AdamConfig::default().learning_rate,
         OptimizerKind::Rmsprop => RmsPropConfig::default().learning_rate,
+        // L-BFGS's line search starts from a whole step; it has no learning rate.
+        OptimizerKind::Lbfgs => 1.0,
     }
 }
 
@@ -107,56 +109,60 @@ pub fn optimizer_config(
     flags: OptimizerFlags,
 ) -> Result<OptimizerConfig, CliError> {
     flags.check_applies_to(kind)?;
-    let config: OptimizerConfig = match kind {
-        OptimizerKind::Sgd | OptimizerKind::Momentum | OptimizerKind::Nesterov => {
-            let default_momentum = if kind == OptimizerKind::Sgd {
-                0.0
-            } else {
-                DEFAULT_MOMENTUM
-            };
-            let defaults = SgdConfig::new();
-            defaults
-                .with_learning_rate(learning_rate)
-                .with_momentum(flags.momentum.unwrap_or(default_momentum))
-                .with_dampening(flags.dampening.unwrap_or(defaults.dampening))
-                .with_nesterov(kind == OptimizerKind::Nesterov)
-                .with_weight_decay(flags.weight_decay.unwrap_or(0.0))
-                .into()
-        }
-        OptimizerKind::Adam => {
-            let defaults = AdamConfig::default();
-            let (beta1, beta2) = flags.betas.unwrap_or((defaults.beta1, defaults.beta2));
-            defaults
-                .with_learning_rate(learning_rate)
-                .with_beta1(beta1)
-                .with_beta2(beta2)
-                .with_epsilon(flags.eps.unwrap_or(defaults.epsilon))
-                .with_weight_decay(flags.weight_decay.unwrap_or(defaults.weight_decay))
-                .into()
-        }
-        OptimizerKind::Adamw => {
-            let defaults = AdamWConfig::default();
-            let (beta1, beta2) = flags.betas.unwrap_or((defaults.beta1, defaults.beta2));
-            defaults
-                .with_learning_rate(learning_rate)
-                .with_beta1(beta1)
-                .with_beta2(beta2)
-                .with_epsilon(flags.eps.unwrap_or(defaults.epsilon))
-                .with_weight_decay(flags.weight_decay.unwrap_or(defaults.weight_decay))
-                .into()
-        }
-        OptimizerKind::Rmsprop => {
-            let defaults = RmsPropConfig::default();
-            defaults
-                .with_learning_rate(learning_rate)
-                .with_alpha(flags.rmsprop_alpha.unwrap_or(defaults.alpha))
-                .with_epsilon(flags.eps.unwrap_or(defaults.epsilon))
-                .with_momentum(flags.momentum.unwrap_or(defaults.momentum))
-                .with_centered(flags.centered)
-                .with_weight_decay(flags.weight_decay.unwrap_or(defaults.weight_decay))
-                .into()
-        }
-    };
+    let config: OptimizerConfig =
+        match kind {
+            OptimizerKind::Lbfgs => return Err(CliError::usage(
+                "lbfgs is a full-batch solver, not a step rule: only `backprop train` offers it",
+            )),
+            OptimizerKind::Sgd | OptimizerKind::Momentum | OptimizerKind::Nesterov => {
+                let default_momentum = if kind == OptimizerKind::Sgd {
+                    0.0
+                } else {
+                    DEFAULT_MOMENTUM
+                };
+                let defaults = SgdConfig::new();
+                defaults
+                    .with_learning_rate(learning_rate)
+                    .with_momentum(flags.momentum.unwrap_or(default_momentum))
+                    .with_dampening(flags.dampening.unwrap_or(defaults.dampening))
+                    .with_nesterov(kind == OptimizerKind::Nesterov)
+                    .with_weight_decay(flags.weight_decay.unwrap_or(0.0))
+                    .into()
+            }
+            OptimizerKind::Adam => {
+                let defaults = AdamConfig::default();
+                let (beta1, beta2) = flags.betas.unwrap_or((defaults.beta1, defaults.beta2));
+                defaults
+                    .with_learning_rate(learning_rate)
+                    .with_beta1(beta1)
+                    .with_beta2(beta2)
+                    .with_epsilon(flags.eps.unwrap_or(defaults.epsilon))
+                    .with_weight_decay(flags.weight_decay.unwrap_or(defaults.weight_decay))
+                    .into()
+            }
+            OptimizerKind::Adamw => {
+                let defaults = AdamWConfig::default();
+                let (beta1, beta2) = flags.betas.unwrap_or((defaults.beta1, defaults.beta2));
+                defaults
+                    .with_learning_rate(learning_rate)
+                    .with_beta1(beta1)
+                    .with_beta2(beta2)
+                    .with_epsilon(flags.eps.unwrap_or(defaults.epsilon))
+                    .with_weight_decay(flags.weight_decay.unwrap_or(defaults.weight_decay))
+                    .into()
+            }
+            OptimizerKind::Rmsprop => {
+                let defaults = RmsPropConfig::default();
+                defaults
+                    .with_learning_rate(learning_rate)
+                    .with_alpha(flags.rmsprop_alpha.unwrap_or(defaults.alpha))
+                    .with_epsilon(flags.eps.unwrap_or(defaults.epsilon))
+                    .with_momentum(flags.momentum.unwrap_or(defaults.momentum))
+                    .with_centered(flags.centered)
+                    .with_weight_decay(flags.weight_decay.unwrap_or(defaults.weight_decay))
+                    .into()
+            }
+        };
     config.validate()?;
     Ok(config)
 }

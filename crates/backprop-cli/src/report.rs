@@ -293,6 +293,14 @@ pub fn header_lines(
     if let Some(clip) = plan.clip {
         optimizer.push_str(&format!(", clip {clip}"));
     }
+    if plan.lbfgs.is_some() {
+        // No learning rate, schedule, clipping or shuffling: the line search sets each step.
+        optimizer = format!(
+            "optimizer L-BFGS (history 10, Armijo line search), batch {batch_size} (full \
+             batch), at most {} iterations, seed {}",
+            epochs, plan.seed
+        );
+    }
     let mut lines = vec![format!("data {}: {rows}", data.name), network, optimizer];
     if data.task == Task::Regression {
         lines.push(if data.preprocessing.target_scaler.is_some() {

@@ -238,7 +238,16 @@ pub fn run(
         plan.optimizer.learning_rate(),
     )
     .with_cluster(cluster);
+    let (mut lbfgs_signal, mut lbfgs_history) = (None, None);
     let fitted = loop {
+        if let Some(config) = &plan.lbfgs {
+            let done = crate::lbfgs::fit(&mut network, &data, config, &mut control, &stop);
+            break done.map(|done| {
+                say(crate::lbfgs::stop_reason(&done.report));
+                lbfgs_signal = done.signal;
+                lbfgs_history = Some(done.history);
+            });
+        }
         let fitted = trainer.fit(
             &mut network,
             &data.train.features,
@@ -281,7 +290,7 @@ pub fn run(
             100.0 * timings.exchange / (timings.compute + timings.combine).max(f64::MIN_POSITIVE)
         ));
     }
-    let history = trainer.history().clone();
+    let history = lbfgs_history.unwrap_or_else(|| trainer.history().clone());
     if options.checkpoints_requested {
         checkpoints.write(&network, &trainer)?;
         say(format_args!(
@@ -328,6 +337,18 @@ pub fn run(
     ));
     if let (Some(path), Some(metadata)) = (&plan.output.report, &report_metadata) {
         write_report(path, &plan.output.model, &network, metadata, &data)?;
+    }
+    if let Some(signal) = lbfgs_signal {
+        // L-BFGS keeps no state worth a checkpoint: the model reached is what it leaves.
+        return Err(CliError::Interrupted {
+            signal,
+            message: format!(
+                "stopped by {} after {} L-BFGS iteration(s); the model reached is saved in {}",
+                crate::interrupt::signal_name(signal),
+                history.epochs.len(),
+                plan.output.model.display()
+            ),
+        });
     }
     if plan.output.json {
         let mut summary = summary_json(&outcome);

@@ -27,6 +27,9 @@ pub enum OptimizerKind {
     Adamw,
     /// RMSprop (default learning rate 0.01).
     Rmsprop,
+    /// Full-batch L-BFGS (scikit-learn's stopping rules; --epochs is its most iterations; no
+    /// learning rate, batch size, schedule or momentum).
+    Lbfgs,
 }
 
 /// `--task`: what the network predicts.

@@ -111,10 +111,17 @@ fn hyperparameters(
         map.insert(key.to_string(), value);
     };
     put("preset", json!(plan.preset.name));
-    put("optimizer", json!(plan.optimizer.name()));
-    put("learning_rate", json!(plan.optimizer.learning_rate()));
-    for (key, value) in optimizer_settings(&plan.optimizer) {
-        put(key, value);
+    if let Some(lbfgs) = &plan.lbfgs {
+        put("optimizer", json!("lbfgs"));
+        put("lbfgs_history", json!(lbfgs.history));
+        put("max_fun", json!(lbfgs.max_evaluations));
+        put("tol", json!(lbfgs.gradient_tolerance));
+    } else {
+        put("optimizer", json!(plan.optimizer.name()));
+        put("learning_rate", json!(plan.optimizer.learning_rate()));
+        for (key, value) in optimizer_settings(&plan.optimizer) {
+            put(key, value);
+        }
     }
     put("shuffle", json!(plan.shuffle));
     put("batch_size", json!(batch_size));

@@ -10,6 +10,8 @@
 //! ([`Optimizer::state_tensors`], [`Optimizer::state_scalars`]) from which
 //! [`Optimizer::restore`] rebuilds an optimiser that continues bit for bit.
 //! [`clip_by_global_norm`] rescales gradients so that ‖(g₁, …, gₙ)‖₂ ≤ max_norm.
+//! [`minimize`] is full-batch L-BFGS over any f: ℝⁿ → ℝ; [`lbfgs_fit`] runs it over a
+//! network's parameters.
 
 /// Writes one `with_<field>` builder method per listed field.
 macro_rules! with_methods {
@@ -29,6 +31,8 @@ mod adam;
 mod checkpoint;
 mod clip;
 mod config;
+mod lbfgs;
+mod lbfgs_network;
 mod optimizer;
 mod pieces;
 mod rmsprop;
@@ -39,6 +43,8 @@ mod sgd;
 pub use adam::{adam_update, adamw_update, AdamConfig, AdamState, AdamWConfig};
 pub use clip::{clip_by_global_norm, global_norm, validate_max_norm};
 pub use config::OptimizerConfig;
+pub use lbfgs::{minimize, LbfgsConfig, LbfgsReport, LbfgsStop};
+pub use lbfgs_network::{lbfgs_fit, pack_gradients, pack_parameters, unpack_parameters};
 pub use optimizer::{Optimizer, ParameterRef};
 pub use rmsprop::{rmsprop_update, RmsPropConfig, RmsPropState};
 pub use rule::{ParameterState, UpdateRule};
