@@ -10,7 +10,7 @@
 //!   update w ← w − η ∂C/∂w with the cost before and after. [`CompanyExample`] is the 2-3-1
 //!   "company" network: 2 salespeople, 3 managers, 1 CEO.
 //! - [`batch`]: a batch whose examples pull one weight different ways, settled by the mean.
-//! - [`chain_rule`]: the chain rule for one weight, written out with the step's numbers.
+//! - [`chain_rule()`]: the chain rule for one weight, written out with the step's numbers.
 //! - [`steps`]: plain gradient-descent steps repeated until the output matches the target.
 //! - [`diagram`]: SVG network diagrams, line width ∝ |w|, colour by sign, or the change
 //!   between two networks.
