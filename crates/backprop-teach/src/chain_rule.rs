@@ -219,22 +219,7 @@ fn first_factor(
     }
     // BP2: every route from unit j to the cost runs through a unit m of the layer above.
     let above = &explanation.layers[index + 1];
-    let symbols: Vec<String> = unit
-        .feedback
-        .iter()
-        .map(|t| {
-            format!(
-                "{} {}",
-                weight_symbol(l + 1, t.from_unit, j),
-                symbol("δ", l + 1, t.from_unit)
-            )
-        })
-        .collect();
-    let numbers: Vec<String> = unit
-        .feedback
-        .iter()
-        .map(|t| format!("{} × {}", operand_factor(t.weight), operand_factor(t.delta)))
-        .collect();
+    let (symbols, numbers) = crate::explain_text_backward::feedback_terms(unit, l, j);
     for t in &unit.feedback {
         let next = &above.units[t.from_unit];
         let (m, d) = (t.from_unit, symbol("δ", l + 1, t.from_unit));

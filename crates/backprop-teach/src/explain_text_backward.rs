@@ -106,22 +106,7 @@ fn hidden_unit(writer: &mut Writer<'_>, layer: &LayerStep, unit: &UnitStep) {
     }
     let gradient = symbol("∂C/∂a", l, j);
     let sum = if listed {
-        let symbols: Vec<String> = unit
-            .feedback
-            .iter()
-            .map(|t| {
-                format!(
-                    "{} {}",
-                    weight_symbol(l + 1, t.from_unit, j),
-                    symbol("δ", l + 1, t.from_unit)
-                )
-            })
-            .collect();
-        let numbers: Vec<String> = unit
-            .feedback
-            .iter()
-            .map(|t| format!("{} × {}", operand_factor(t.weight), operand_factor(t.delta)))
-            .collect();
+        let (symbols, numbers) = feedback_terms(unit, l, j);
         format!("{} = {}", symbols.join(" + "), numbers.join(" + "))
     } else {
         format!(
@@ -154,6 +139,28 @@ fn hidden_unit(writer: &mut Writer<'_>, layer: &LayerStep, unit: &UnitStep) {
 }
 
 /// "manager 1's trust in salesperson 2", for the analogy.
+/// BP2's sum for unit j of layer l, term by term: `w δ` symbols and `w × δ` numbers, one per
+/// unit of the layer above.
+pub(crate) fn feedback_terms(unit: &UnitStep, l: usize, j: usize) -> (Vec<String>, Vec<String>) {
+    let symbols = unit
+        .feedback
+        .iter()
+        .map(|t| {
+            format!(
+                "{} {}",
+                weight_symbol(l + 1, t.from_unit, j),
+                symbol("δ", l + 1, t.from_unit)
+            )
+        })
+        .collect();
+    let numbers = unit
+        .feedback
+        .iter()
+        .map(|t| format!("{} × {}", operand_factor(t.weight), operand_factor(t.delta)))
+        .collect();
+    (symbols, numbers)
+}
+
 fn trust(writer: &Writer<'_>, l: usize, j: usize, k: usize) -> String {
     format!(
         "{}'s trust in {}",
