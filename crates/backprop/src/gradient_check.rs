@@ -6,15 +6,19 @@
 //!
 //! ReLU and leaky ReLU have a kink at z = 0, where the one-sided slopes differ and a finite
 //! difference straddling it measures neither. When ±h moves any of their pre-activations across
-//! 0, the parameter is skipped and counted, per layer, in the report.
+//! 0, the parameter is skipped and counted, per layer, in the report. Max-pooling has the same
+//! kind of kink where two inputs of a window tie: a parameter whose ±h changes any window's
+//! winner is skipped too.
 
+use crate::layer::Layer;
 use crate::network::Network;
+use crate::pool::PoolKind;
 use backprop_tensor::{Float, Matrix};
 
 /// The finite-difference step relative to |θ|: h = `RELATIVE_STEP`·max(1, |θ|).
 pub const RELATIVE_STEP: f64 = 1e-6;
 
-/// The result for one dense layer (`layers.{index}.*`).
+/// The result for one layer with parameters (`layers.{index}.*`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct LayerCheck {
     /// i in `layers.{i}`.
@@ -38,7 +42,7 @@ pub struct LayerCheck {
 /// The result of a gradient check.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GradientCheckReport {
-    /// One entry per dense layer.
+    /// One entry per layer with parameters.
     pub layers: Vec<LayerCheck>,
 }
 
@@ -73,28 +77,38 @@ impl GradientCheckReport {
     }
 }
 
-/// The cost at the current weights (no dropout), and the signs of every kinked pre-activation.
+/// The cost at the current weights (no dropout), and the pattern of every kink: the sign of
+/// each kinked pre-activation (ReLU, leaky ReLU), and the winner of each max-pooling window.
 fn cost_and_kink_signs(
     network: &Network<f64>,
     x: &Matrix<f64>,
     y: &Matrix<f64>,
-) -> (f64, Vec<bool>) {
+) -> (f64, Vec<u32>) {
     let mut signs = Vec::new();
     let mut a = x.clone();
     let layers = network.layers();
     let mut z_last = None;
     for layer in layers {
-        match layer.as_dense() {
-            Some(dense) => {
-                let z = dense.weighted_input(&a);
-                if dense.activation.is_kinked() {
-                    signs.extend(z.as_slice().iter().map(|&v| v > 0.0));
+        let (z, activation) = match layer {
+            Layer::Dense(dense) => (dense.weighted_input(&a), dense.activation),
+            Layer::Convolution(conv) => (conv.weighted_input(&a), conv.activation),
+            Layer::Pool(pool) => {
+                if pool.kind() == PoolKind::Max {
+                    signs.extend(pool.winners(&a));
                 }
-                a = dense.activation.forward(&z);
-                z_last = Some(z);
+                a = layer.infer(&a);
+                continue;
             }
-            None => a = layer.infer(&a),
+            Layer::Dropout(_) => {
+                a = layer.infer(&a);
+                continue;
+            }
+        };
+        if activation.is_kinked() {
+            signs.extend(z.as_slice().iter().map(|&v| u32::from(v > 0.0)));
         }
+        a = activation.forward(&z);
+        z_last = Some(z);
     }
     let z = z_last.expect("a network has a dense output layer");
     (network.cost().loss(&z, &a, y) + network.penalty(), signs)
@@ -129,20 +143,31 @@ pub fn gradient_check<T: Float>(
 ) -> GradientCheckReport {
     let mut probe = network.cast::<f64>();
     let (x, y) = (x.cast::<f64>(), y.cast::<f64>());
-    // Backprop's gradient, without dropout: the trace runs in inference mode.
-    let analytic = probe.trace(&x, &y);
+    // Backprop's gradient, without dropout: the trace runs in inference mode, and so does the
+    // backward pass of a network with image layers (which the trace does not cover).
+    let analytic: Vec<Matrix<f64>> = if network.feature_count() == 0 {
+        let trace = probe.trace(&x, &y);
+        trace
+            .layers
+            .iter()
+            .flat_map(|l| [l.weight_gradient.clone(), l.bias_gradient.clone()])
+            .collect()
+    } else {
+        let (_, gradients) = probe.backward_without_dropout(&x, &y);
+        gradients.entries.into_iter().map(|(_, g)| g).collect()
+    };
     let (_, base_signs) = cost_and_kink_signs(&probe, &x, &y);
-    let mut layers = Vec::new();
+    let mut layers: Vec<LayerCheck> = Vec::new();
     let names: Vec<String> = probe.parameters().into_iter().map(|(n, _)| n).collect();
     for (position, name) in names.iter().enumerate() {
-        let index = position / 2;
-        let layer_trace = &analytic.layers[index];
-        let gradient = if name.ends_with("weight") {
-            &layer_trace.weight_gradient
-        } else {
-            &layer_trace.bias_gradient
-        };
-        if layers.len() <= index {
+        let index: usize = name
+            .trim_start_matches("layers.")
+            .split('.')
+            .next()
+            .and_then(|i| i.parse().ok())
+            .expect("parameters are named layers.{i}.{name}");
+        let gradient = &analytic[position];
+        if layers.last().is_none_or(|last| last.index != index) {
             layers.push(LayerCheck {
                 index,
                 max_error: 0.0,
@@ -152,7 +177,7 @@ pub fn gradient_check<T: Float>(
                 skipped: 0,
             });
         }
-        let entry = &mut layers[index];
+        let entry = layers.last_mut().expect("pushed above");
         let count = gradient.len();
         let cols = gradient.cols();
         for k in 0..count {

@@ -56,30 +56,44 @@ impl Initialization {
         fan_out: usize,
         rng: &mut SeededRng,
     ) -> (Matrix<T>, Matrix<T>) {
+        self.draw_shaped(fan_out, fan_in, fan_in, fan_out, rng)
+    }
+
+    /// Draws a (rows × cols) weight matrix and a 1 × rows bias with the scales of the given
+    /// fans. A convolution of F filters, C channels and k × k kernels draws F × C·k·k with
+    /// PyTorch's fans: C·k·k in, F·k·k out.
+    pub fn draw_shaped<T: Float>(
+        &self,
+        rows: usize,
+        cols: usize,
+        fan_in: usize,
+        fan_out: usize,
+        rng: &mut SeededRng,
+    ) -> (Matrix<T>, Matrix<T>) {
         let (i, o) = (fan_in as f64, fan_out as f64);
         let uniform = |bound: f64, rng: &mut SeededRng| {
-            Matrix::random_uniform(fan_out, fan_in, -bound, bound, rng)
+            Matrix::random_uniform(rows, cols, -bound, bound, rng)
         };
         let normal =
-            |std: f64, rng: &mut SeededRng| Matrix::random_normal(fan_out, fan_in, 0.0, std, rng);
-        let zeros = || Matrix::zeros(1, fan_out);
+            |std: f64, rng: &mut SeededRng| Matrix::random_normal(rows, cols, 0.0, std, rng);
+        let zeros = || Matrix::zeros(1, rows);
         match *self {
             Initialization::PytorchDefault => {
                 let bound = 1.0 / i.sqrt();
                 let w = uniform(bound, rng);
-                (w, Matrix::random_uniform(1, fan_out, -bound, bound, rng))
+                (w, Matrix::random_uniform(1, rows, -bound, bound, rng))
             }
             Initialization::Uniform { low, high } => {
-                let w = Matrix::random_uniform(fan_out, fan_in, low, high, rng);
-                (w, Matrix::random_uniform(1, fan_out, low, high, rng))
+                let w = Matrix::random_uniform(rows, cols, low, high, rng);
+                (w, Matrix::random_uniform(1, rows, low, high, rng))
             }
             Initialization::StandardNormal => {
                 let w = normal(1.0, rng);
-                (w, Matrix::random_normal(1, fan_out, 0.0, 1.0, rng))
+                (w, Matrix::random_normal(1, rows, 0.0, 1.0, rng))
             }
             Initialization::ScaledNormal => {
                 let w = normal(1.0 / i.sqrt(), rng);
-                (w, Matrix::random_normal(1, fan_out, 0.0, 1.0, rng))
+                (w, Matrix::random_normal(1, rows, 0.0, 1.0, rng))
             }
             Initialization::XavierUniform => (uniform((6.0 / (i + o)).sqrt(), rng), zeros()),
             Initialization::XavierNormal => (normal((2.0 / (i + o)).sqrt(), rng), zeros()),

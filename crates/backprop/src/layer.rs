@@ -12,8 +12,10 @@
 //! and the trace reads its z, a and δ), so a new kind — convolution, pooling, flattening — is a
 //! new [`Layer`] variant with its [`LayerOps`], not a trait object from outside.
 
+use crate::conv::Conv2d;
 use crate::dense::Dense;
 use crate::dropout::Dropout;
+use crate::pool::Pool2d;
 use backprop_tensor::{Float, Matrix, RngState};
 
 /// Whether a forward pass is for training (dropout active) or inference.
@@ -55,6 +57,12 @@ pub trait LayerOps<T: Float>: Send + Sync + std::fmt::Debug {
     /// Takes ∂C/∂output of the last `forward`, fills the parameter gradients, returns ∂C/∂input.
     fn backward(&mut self, grad_output: &Matrix<T>) -> Matrix<T>;
 
+    /// [`LayerOps::backward`] for the first layer, which has no layer before it: the parameter
+    /// gradients only. Layers whose ∂C/∂input costs a product skip it.
+    fn backward_parameters_only(&mut self, grad_output: &Matrix<T>) {
+        self.backward(grad_output);
+    }
+
     /// Named parameters, `("weight", W)`, `("bias", b)`; none for parameter-free layers.
     fn parameters(&self) -> Vec<(&'static str, &Matrix<T>)> {
         Vec::new()
@@ -88,6 +96,10 @@ pub enum Layer<T: Float> {
     Dense(Dense<T>),
     /// Dropout (the identity at inference).
     Dropout(Dropout<T>),
+    /// A 2-D convolution and its activation.
+    Convolution(Conv2d<T>),
+    /// Max- or average-pooling.
+    Pool(Pool2d<T>),
 }
 
 impl<T: Float> Layer<T> {
@@ -96,6 +108,8 @@ impl<T: Float> Layer<T> {
         match self {
             Self::Dense(dense) => dense,
             Self::Dropout(dropout) => dropout,
+            Self::Convolution(conv) => conv,
+            Self::Pool(pool) => pool,
         }
     }
 
@@ -104,6 +118,8 @@ impl<T: Float> Layer<T> {
         match self {
             Self::Dense(dense) => dense,
             Self::Dropout(dropout) => dropout,
+            Self::Convolution(conv) => conv,
+            Self::Pool(pool) => pool,
         }
     }
 
@@ -161,6 +177,19 @@ impl<T: Float> Layer<T> {
         self.ops_mut().backward(grad_output)
     }
 
+    /// The convolution, when this is one.
+    pub fn as_convolution(&self) -> Option<&Conv2d<T>> {
+        match self {
+            Self::Convolution(conv) => Some(conv),
+            _ => None,
+        }
+    }
+
+    /// [`LayerOps::backward_parameters_only`].
+    pub fn backward_parameters_only(&mut self, grad_output: &Matrix<T>) {
+        self.ops_mut().backward_parameters_only(grad_output);
+    }
+
     /// [`LayerOps::parameters`].
     pub fn parameters(&self) -> Vec<(&'static str, &Matrix<T>)> {
         self.ops().parameters()
@@ -190,6 +219,18 @@ impl<T: Float> Layer<T> {
 impl<T: Float> From<Dense<T>> for Layer<T> {
     fn from(dense: Dense<T>) -> Self {
         Self::Dense(dense)
+    }
+}
+
+impl<T: Float> From<Conv2d<T>> for Layer<T> {
+    fn from(conv: Conv2d<T>) -> Self {
+        Self::Convolution(conv)
+    }
+}
+
+impl<T: Float> From<Pool2d<T>> for Layer<T> {
+    fn from(pool: Pool2d<T>) -> Self {
+        Self::Pool(pool)
     }
 }
 

@@ -22,12 +22,14 @@
 #![warn(missing_docs)]
 
 pub mod activation;
+pub mod conv;
 pub mod cost;
 pub mod dense;
 pub mod dropout;
 mod error;
 pub mod estimator;
 pub mod evaluation;
+pub mod feature_layers;
 pub mod gradient_check;
 pub mod guide;
 pub mod init;
@@ -37,6 +39,7 @@ pub mod linfa;
 pub mod model;
 pub mod network;
 pub mod optim;
+pub mod pool;
 mod propagation;
 pub mod regularization;
 pub mod shard;

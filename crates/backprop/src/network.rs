@@ -12,24 +12,36 @@
 //! `propagation.rs`.
 
 use crate::activation::Activation;
+use crate::conv::{Conv2d, ConvGeometry, ImageShape};
 use crate::cost::Cost;
 use crate::dense::Dense;
 use crate::dropout::Dropout;
+use crate::feature_layers::{self, FeatureLayer};
 use crate::init::Initialization;
-use crate::layer::{Layer, LayerOps, ParameterSlot};
+use crate::layer::{Layer, ParameterSlot};
+use crate::pool::Pool2d;
 use crate::regularization::Regularization;
 use crate::{Error, Result};
 use backprop_tensor::{Float, Matrix, SeededRng};
 
-/// The RNG stream for initial weights; dropout layer i uses `DROPOUT_STREAM + i`.
+/// The RNG stream for initial weights; dropout after dense layer i uses `DROPOUT_STREAM + i`,
+/// a dropout entry i among the image layers `FEATURE_DROPOUT_STREAM + i`.
 const INIT_STREAM: u64 = 0;
 const DROPOUT_STREAM: u64 = 100;
+const FEATURE_DROPOUT_STREAM: u64 = 200;
 
 /// Everything needed to build a network: full layer sizes, activations, cost and the rest.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NetworkConfig {
-    /// Units per layer, input first: `[2, 3, 1]` is 2 inputs, 3 hidden units, 1 output.
+    /// Units per dense layer, its input first: `[2, 3, 1]` is 2 inputs, 3 hidden units,
+    /// 1 output. With image layers in front, `sizes[0]` is the width of their flattened output.
     pub sizes: Vec<usize>,
+    /// The shape of an input image, when the network starts with image layers (and may be
+    /// given for a dense network on images): the network then takes C·H·W inputs.
+    pub input_shape: Option<ImageShape>,
+    /// Convolutions, pooling and dropout applied to the input image, in order, before the
+    /// dense layers; empty for a dense network.
+    pub features: Vec<FeatureLayer>,
     /// One activation per dense layer (`sizes.len() − 1` of them).
     pub activations: Vec<Activation>,
     /// The cost.
@@ -61,6 +73,8 @@ impl NetworkConfig {
         }
         Self {
             sizes: sizes.to_vec(),
+            input_shape: None,
+            features: Vec::new(),
             activations,
             cost,
             initialization: Initialization::default(),
@@ -91,6 +105,81 @@ impl NetworkConfig {
     pub fn with_activations(mut self, activations: Vec<Activation>) -> Self {
         self.activations = activations;
         self
+    }
+
+    /// Starts the network with image layers reading `input_shape` images: `sizes[0]` becomes
+    /// the width of their flattened output (left as it is when the layers do not fit the
+    /// image, which [`NetworkConfig::validate`] then reports).
+    ///
+    /// ```
+    /// use backprop::{Cost, NetworkConfig, Activation};
+    /// use backprop::conv::ImageShape;
+    /// use backprop::feature_layers::FeatureLayer;
+    /// let layers = ["conv:4:3", "maxpool:2"].map(|t| FeatureLayer::parse(t, Activation::Relu).unwrap());
+    /// let config = NetworkConfig::new(&[0, 10], Cost::SoftmaxCrossEntropy)
+    ///     .with_features(ImageShape::new(1, 8, 8), layers.to_vec());
+    /// assert_eq!(config.sizes, vec![4 * 3 * 3, 10]); // 8×8 → conv 6×6 → pool 3×3, 4 planes
+    /// assert_eq!(config.input_width(), 64);
+    /// ```
+    pub fn with_features(mut self, input_shape: ImageShape, features: Vec<FeatureLayer>) -> Self {
+        if let Ok(shapes) = feature_layers::shapes(input_shape, &features) {
+            if let Some(first) = self.sizes.first_mut() {
+                *first = shapes.last().unwrap_or(&input_shape).len();
+            }
+        }
+        self.input_shape = Some(input_shape);
+        self.features = features;
+        self
+    }
+
+    /// The number of inputs an example has: C·H·W with an input shape, else `sizes[0]`.
+    pub fn input_width(&self) -> usize {
+        match self.input_shape {
+            Some(shape) => shape.len(),
+            None => self.sizes.first().copied().unwrap_or(0),
+        }
+    }
+
+    /// The image after each image layer (empty without them).
+    pub fn feature_shapes(&self) -> Result<Vec<ImageShape>, String> {
+        match self.input_shape {
+            Some(shape) => feature_layers::shapes(shape, &self.features),
+            None if self.features.is_empty() => Ok(Vec::new()),
+            None => Err("image layers need an input shape (CxHxW)".into()),
+        }
+    }
+
+    /// Each parameter's name and tensor shape in PyTorch's layout, computed without building
+    /// the network: a convolution's weight [F, C, k, k], a dense weight [out, in], a bias
+    /// [out]; image layers first, each entry one index, then the dense layers.
+    pub fn parameter_shapes(&self) -> Vec<(String, Vec<usize>)> {
+        let mut shapes = Vec::new();
+        let mut image = self.input_shape;
+        for (index, feature) in self.features.iter().enumerate() {
+            if let (
+                FeatureLayer::Conv {
+                    filters, kernel, ..
+                },
+                Some(input),
+            ) = (feature, image)
+            {
+                shapes.push((
+                    format!("layers.{index}.weight"),
+                    vec![*filters, input.channels, *kernel, *kernel],
+                ));
+                shapes.push((format!("layers.{index}.bias"), vec![*filters]));
+            }
+            image = image.and_then(|shape| feature.output_shape(shape).ok());
+        }
+        let first = self.features.len();
+        for (l, pair) in self.sizes.windows(2).enumerate() {
+            shapes.push((
+                format!("layers.{}.weight", first + l),
+                vec![pair[1], pair[0]],
+            ));
+            shapes.push((format!("layers.{}.bias", first + l), vec![pair[1]]));
+        }
+        shapes
     }
 
     /// Sets the initialisation scheme.
@@ -127,6 +216,7 @@ impl NetworkConfig {
                 self.sizes
             ));
         }
+        self.validate_features()?;
         if let Some(position) = self.sizes.iter().position(|&s| s == 0) {
             return fail(format!(
                 "layer {position} of {:?} has zero width",
@@ -164,11 +254,35 @@ impl NetworkConfig {
         self.regularization.validate().map_err(Error::Config)
     }
 
+    fn validate_features(&self) -> Result<()> {
+        let shapes = self.feature_shapes().map_err(Error::Config)?;
+        for layer in &self.features {
+            if let FeatureLayer::Conv { activation, .. } = layer {
+                if !activation.is_elementwise() {
+                    return Err(Error::Config(format!(
+                        "a convolution's activation must be elementwise, not {activation}"
+                    )));
+                }
+            }
+        }
+        if let Some(shape) = self.input_shape {
+            let flat = shapes.last().unwrap_or(&shape).len();
+            if flat != self.sizes[0] {
+                return Err(Error::Config(format!(
+                    "the image layers flatten a {shape} input to {} values, but the first dense \
+                     layer takes {}",
+                    flat, self.sizes[0]
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// Validates the config and builds the network with seeded initial weights.
     pub fn init<T: Float>(&self) -> Result<Network<T>> {
         self.validate()?;
         let mut rng = SeededRng::with_stream(self.seed, INIT_STREAM);
-        let mut layers: Vec<Layer<T>> = Vec::new();
+        let mut layers: Vec<Layer<T>> = self.init_features(&mut rng)?;
         let count = self.activations.len();
         for (l, activation) in self.activations.iter().enumerate() {
             let (fan_in, fan_out) = (self.sizes[l], self.sizes[l + 1]);
@@ -180,6 +294,51 @@ impl NetworkConfig {
             }
         }
         Ok(Network::from_layers(self.clone(), layers))
+    }
+
+    /// The image layers, their weights drawn before the dense layers' from the same stream.
+    fn init_features<T: Float>(&self, rng: &mut SeededRng) -> Result<Vec<Layer<T>>> {
+        let Some(mut shape) = self.input_shape else {
+            return Ok(Vec::new());
+        };
+        let mut layers = Vec::with_capacity(self.features.len());
+        for (index, feature) in self.features.iter().enumerate() {
+            let output = feature.output_shape(shape).map_err(Error::Config)?;
+            layers.push(match *feature {
+                FeatureLayer::Conv {
+                    filters,
+                    kernel,
+                    stride,
+                    padding,
+                    activation,
+                } => {
+                    let geometry = ConvGeometry {
+                        input: shape,
+                        filters,
+                        kernel,
+                        stride,
+                        padding,
+                    };
+                    // PyTorch's fans for a convolution: C·k·k in, F·k·k out.
+                    let (fan_in, fan_out) = (geometry.patch_len(), filters * kernel * kernel);
+                    let (weight, bias) = self
+                        .initialization
+                        .draw_shaped::<T>(filters, fan_in, fan_in, fan_out, rng);
+                    Conv2d::new(geometry, weight, bias, activation).into()
+                }
+                FeatureLayer::MaxPool { size } | FeatureLayer::AveragePool { size } => {
+                    let kind = feature.pool_kind().expect("a pooling layer");
+                    Pool2d::new(kind, size, shape).into()
+                }
+                FeatureLayer::Dropout { probability } => {
+                    let stream = FEATURE_DROPOUT_STREAM + index as u64;
+                    let stream = SeededRng::with_stream(self.seed, stream);
+                    Dropout::new(shape.len(), probability, stream).into()
+                }
+            });
+            shape = output;
+        }
+        Ok(layers)
     }
 }
 
@@ -213,6 +372,9 @@ pub struct Network<T: Float = f32> {
     pub(crate) layers: Vec<Layer<T>>,
     /// ∂C/∂a handed from layer to layer in the backward pass, two buffers used in turn.
     pub(crate) gradient_buffers: [Matrix<T>; 2],
+    /// The batch of a training pass, for a network that starts with image layers (a dense
+    /// network reads its batch from the first dense layer's own input buffer).
+    pub(crate) input: Matrix<T>,
 }
 
 impl<T: Float> Network<T> {
@@ -221,6 +383,7 @@ impl<T: Float> Network<T> {
             config,
             layers,
             gradient_buffers: [Matrix::zeros(0, 0), Matrix::zeros(0, 0)],
+            input: Matrix::zeros(0, 0),
         }
     }
 
@@ -234,9 +397,9 @@ impl<T: Float> Network<T> {
         self.config.cost
     }
 
-    /// Input width.
+    /// Input width: C·H·W for a network on images, else the first dense layer's inputs.
     pub fn input_width(&self) -> usize {
-        self.config.sizes[0]
+        self.config.input_width()
     }
 
     /// Output width.
@@ -248,7 +411,7 @@ impl<T: Float> Network<T> {
             .expect("validated config has sizes")
     }
 
-    /// All layers, dropout included.
+    /// All layers, image layers and dropout included.
     pub fn layers(&self) -> &[Layer<T>] {
         &self.layers
     }
@@ -266,18 +429,64 @@ impl<T: Float> Network<T> {
             .collect()
     }
 
-    /// Named parameters, `layers.{i}.weight` (out × in) and `layers.{i}.bias`, with i counting
-    /// dense layers from 0.
+    /// The number of image layers (convolutions, pooling, dropout) before the dense layers.
+    pub fn feature_count(&self) -> usize {
+        self.config.features.len()
+    }
+
+    /// The layers that hold parameters, each with the index its names carry: an image layer's
+    /// position among the image layers (pooling and dropout count, as entries of `--layers`),
+    /// then the dense layers after them (a dropout between dense layers does not count).
+    fn numbered(&self) -> Vec<(usize, &Layer<T>)> {
+        let features = self.feature_count();
+        let mut dense = 0;
+        let mut numbered = Vec::new();
+        for (position, layer) in self.layers.iter().enumerate() {
+            if position < features {
+                numbered.push((position, layer));
+            } else if layer.as_dense().is_some() {
+                numbered.push((features + dense, layer));
+                dense += 1;
+            }
+        }
+        numbered.retain(|(_, layer)| !layer.parameters().is_empty());
+        numbered
+    }
+
+    /// [`Network::numbered`], mutable.
+    fn numbered_mut(&mut self) -> Vec<(usize, &mut Layer<T>)> {
+        let indices: Vec<usize> = self.numbered().iter().map(|(i, _)| *i).collect();
+        let features = self.feature_count();
+        let mut indices = indices.into_iter();
+        let mut out = Vec::new();
+        for (position, layer) in self.layers.iter_mut().enumerate() {
+            let counts = position < features || layer.as_dense().is_some();
+            if counts && !layer.parameters().is_empty() {
+                out.push((indices.next().expect("the same layers"), layer));
+            }
+        }
+        out
+    }
+
+    /// Named parameters, `layers.{i}.weight` and `layers.{i}.bias`, in PyTorch's layouts: a
+    /// dense weight (out × in), a convolution's (F × C·k·k), i.e. (F, C, k, k). With no image
+    /// layers i counts the dense layers from 0; image layers count first, each entry one index.
     pub fn parameters(&self) -> Vec<(String, &Matrix<T>)> {
-        self.dense_layers()
+        self.numbered()
             .into_iter()
-            .enumerate()
-            .flat_map(|(i, d)| {
-                d.parameters()
+            .flat_map(|(i, layer)| {
+                layer
+                    .parameters()
                     .into_iter()
                     .map(move |(n, m)| (format!("layers.{i}.{n}"), m))
             })
             .collect()
+    }
+
+    /// Each parameter's name and its tensor shape in PyTorch's layout, in the order of
+    /// [`Network::parameters`] ([`NetworkConfig::parameter_shapes`]).
+    pub fn parameter_shapes(&self) -> Vec<(String, Vec<usize>)> {
+        self.config.parameter_shapes()
     }
 
     /// One parameter by name.
@@ -298,11 +507,11 @@ impl<T: Float> Network<T> {
 
     /// Parameters with their gradients, named, mutable: what an optimiser step needs.
     pub fn parameter_slots(&mut self) -> Vec<(String, ParameterSlot<'_, T>)> {
-        self.dense_layers_mut()
+        self.numbered_mut()
             .into_iter()
-            .enumerate()
-            .flat_map(|(i, d)| {
-                d.parameter_slots()
+            .flat_map(|(i, layer)| {
+                layer
+                    .parameter_slots()
                     .into_iter()
                     .map(move |s| (format!("layers.{i}.{}", s.name), s))
             })
@@ -312,11 +521,11 @@ impl<T: Float> Network<T> {
     /// The gradients of the last backward pass, named.
     pub fn gradients(&self) -> Gradients<T> {
         let entries = self
-            .dense_layers()
+            .numbered()
             .into_iter()
-            .enumerate()
-            .flat_map(|(i, d)| {
-                d.gradients()
+            .flat_map(|(i, layer)| {
+                layer
+                    .gradients()
                     .into_iter()
                     .map(move |(n, m)| (format!("layers.{i}.{n}"), m.clone()))
             })
@@ -357,9 +566,10 @@ impl<T: Float> Network<T> {
         if regularization.is_none() {
             return 0.0;
         }
-        self.dense_layers()
-            .iter()
-            .map(|d| regularization.penalty(&d.weight))
+        self.parameters()
+            .into_iter()
+            .filter(|(name, _)| name.ends_with(".weight"))
+            .map(|(_, weight)| regularization.penalty(weight))
             .sum()
     }
 

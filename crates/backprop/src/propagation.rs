@@ -46,17 +46,26 @@ impl<T: Float> Network<T> {
     /// True when a pass over a batch of `rows` examples has a product that the GEMM wrapper
     /// splits across threads: the forward products, and when `training` the gradient products.
     pub(crate) fn uses_threads(&self, rows: usize, training: bool) -> bool {
-        self.layers
+        let convolutions = self
+            .layers
             .iter()
-            .filter_map(|layer| layer.as_dense())
-            .enumerate()
-            .any(|(index, dense)| {
-                let (outputs, inputs) = dense.weight.shape();
-                let (no, yes) = (Transpose::No, Transpose::Yes);
-                runs_in_parallel(rows, outputs, inputs, no, yes)
-                    || (training && runs_in_parallel(outputs, inputs, rows, yes, no))
-                    || (training && index > 0 && runs_in_parallel(rows, inputs, outputs, no, no))
-            })
+            .filter_map(|layer| layer.as_convolution())
+            .any(|conv| conv.uses_threads(rows, training));
+        convolutions
+            || self
+                .layers
+                .iter()
+                .filter_map(|layer| layer.as_dense())
+                .enumerate()
+                .any(|(index, dense)| {
+                    let (outputs, inputs) = dense.weight.shape();
+                    let (no, yes) = (Transpose::No, Transpose::Yes);
+                    runs_in_parallel(rows, outputs, inputs, no, yes)
+                        || (training && runs_in_parallel(outputs, inputs, rows, yes, no))
+                        || (training
+                            && index > 0
+                            && runs_in_parallel(rows, inputs, outputs, no, no))
+                })
     }
 
     /// Batched inference: the output activations for each row of `x` (dropout off).
@@ -101,16 +110,22 @@ impl<T: Float> Network<T> {
         })
     }
 
-    fn first_dense_mut(&mut self) -> &mut Dense<T> {
+    /// Where a training pass reads its batch: the first dense layer's input buffer, or the
+    /// network's own when image layers come first.
+    fn batch_buffer(&mut self) -> &mut Matrix<T> {
+        if self.feature_count() > 0 {
+            return &mut self.input;
+        }
         self.layers[0]
             .as_dense_mut()
-            .expect("the first layer is dense")
+            .expect("a network without image layers starts with a dense layer")
+            .input_buffer()
     }
 
-    /// Gathers the rows of `x` listed in `rows` straight into the first layer's input buffer,
-    /// for [`Network::compute_gradients_loaded`].
+    /// Gathers the rows of `x` listed in `rows` straight into the buffer the training pass
+    /// reads, for [`Network::compute_gradients_loaded`].
     pub(crate) fn load_batch(&mut self, x: &Matrix<T>, rows: &[usize]) {
-        self.first_dense_mut().input_buffer().gather_rows(x, rows);
+        self.batch_buffer().gather_rows(x, rows);
     }
 
     /// [`Network::compute_gradients`] on the batch [`Network::load_batch`] put in place.
@@ -133,7 +148,7 @@ impl<T: Float> Network<T> {
         record: bool,
     ) -> (f64, Vec<Matrix<T>>) {
         self.check_batch(x, Some(y));
-        self.first_dense_mut().input_buffer().copy_from(x);
+        self.batch_buffer().copy_from(x);
         let penalty = self.penalty();
         self.backpropagate_loaded(y, mode, record, penalty)
     }
@@ -158,6 +173,9 @@ impl<T: Float> Network<T> {
     /// scaling of the weights).
     pub(crate) fn can_fuse_descent(&self) -> bool {
         self.config.regularization.l1 == 0.0
+            && self.layers[..self.feature_count()]
+                .iter()
+                .all(|layer| layer.parameters().is_empty())
     }
 
     /// Forward and backward over the batch [`Network::load_batch`] put in place, taking the
@@ -210,10 +228,8 @@ impl<T: Float> Network<T> {
     /// layer), written into `out`.
     pub(crate) fn flat_gradients_into(&self, scale: T, out: &mut Vec<T>) {
         out.clear();
-        for dense in self.layers.iter().filter_map(|l| l.as_dense()) {
-            for gradient in [&dense.weight_gradient, &dense.bias_gradient] {
-                out.extend(gradient.as_slice().iter().map(|&g| g * scale));
-            }
+        for (_, gradient) in self.gradients_in_order() {
+            out.extend(gradient.as_slice().iter().map(|&g| g * scale));
         }
     }
 
@@ -223,23 +239,43 @@ impl<T: Float> Network<T> {
     pub(crate) fn set_flat_gradients(&mut self, flat: &[T], scale: T) {
         let regularization = self.config.regularization;
         let mut offset = 0;
-        for dense in self.layers.iter_mut().filter_map(|l| l.as_dense_mut()) {
-            for gradient in [&mut dense.weight_gradient, &mut dense.bias_gradient] {
-                let slice = gradient.as_mut_slice();
-                for (g, &v) in slice.iter_mut().zip(&flat[offset..]) {
-                    *g = v * scale;
-                }
-                offset += slice.len();
+        for (_, slot) in self.parameter_slots() {
+            let slice = slot.gradient.as_mut_slice();
+            for (g, &v) in slice.iter_mut().zip(&flat[offset..]) {
+                *g = v * scale;
             }
-            regularization.add_gradient(&dense.weight, &mut dense.weight_gradient);
+            offset += slice.len();
+            if slot.name == "weight" {
+                regularization.add_gradient(slot.value, slot.gradient);
+            }
         }
     }
 
-    /// The forward pass, caching z and a in every dense layer.
+    /// Every gradient matrix, weight before bias, layer by layer.
+    fn gradients_in_order(&self) -> Vec<(&'static str, &Matrix<T>)> {
+        let features = self.feature_count();
+        self.layers
+            .iter()
+            .enumerate()
+            .filter(|(position, layer)| *position < features || layer.as_dense().is_some())
+            .flat_map(|(_, layer)| layer.gradients())
+            .collect()
+    }
+
+    /// The forward pass, caching z and a in every layer.
     fn forward_training(&mut self, mode: Mode) {
-        // A non-dense layer's output (dropout), handed to the next layer.
+        // A non-dense layer's output (dropout, image layers), handed to the next layer.
         let mut carried: Option<Matrix<T>> = None;
-        for index in 0..self.layers.len() {
+        let features = self.feature_count();
+        if features > 0 {
+            let mut a = self.layers[0].forward(&self.input, mode);
+            for layer in &mut self.layers[1..features] {
+                a = layer.forward(&a, mode);
+            }
+            // Flattening is the identity: an image row is already in (C, H, W) order.
+            carried = Some(a);
+        }
+        for index in features..self.layers.len() {
             let (before, rest) = self.layers.split_at_mut(index);
             let layer = &mut rest[0];
             if index > 0 {
@@ -306,6 +342,8 @@ impl<T: Float> Network<T> {
                     dense.hidden_delta(current);
                     finish_layer(dense, (index > 0).then_some(&mut *next), descend);
                 }
+                // The first layer has no layer before it to hand ∂C/∂input to.
+                None if index == 0 => layer.backward_parameters_only(current),
                 None => next.copy_from(&layer.backward(current)),
             }
             std::mem::swap(current, next);
@@ -313,8 +351,10 @@ impl<T: Float> Network<T> {
         recorded.reverse();
         let regularization = self.config.regularization;
         if descend.is_none() && !regularization.is_none() {
-            for dense in self.layers.iter_mut().filter_map(|l| l.as_dense_mut()) {
-                regularization.add_gradient(&dense.weight, &mut dense.weight_gradient);
+            for (_, slot) in self.parameter_slots() {
+                if slot.name == "weight" {
+                    regularization.add_gradient(slot.value, slot.gradient);
+                }
             }
         }
         (loss + penalty, recorded)
@@ -352,6 +392,18 @@ impl<T: Float> Network<T> {
         (loss, self.gradients())
     }
 
+    /// [`Network::backward`] with dropout off: the batch cost and every gradient of the
+    /// function inference computes (what a gradient check compares against).
+    #[track_caller]
+    pub fn backward_without_dropout(
+        &mut self,
+        x: &Matrix<T>,
+        y: &Matrix<T>,
+    ) -> (f64, Gradients<T>) {
+        let loss = self.backpropagate(x, y, Mode::Eval, false).0;
+        (loss, self.gradients())
+    }
+
     /// The parameters with their gradients for an optimiser step, named by `names` (from
     /// [`Network::parameters`], computed once), so that a step formats no strings.
     ///
@@ -360,16 +412,19 @@ impl<T: Float> Network<T> {
     pub fn parameter_refs<'a>(&'a mut self, names: &'a [String]) -> Vec<ParameterRef<'a, T>> {
         let mut refs = Vec::with_capacity(names.len());
         let mut names = names.iter();
-        for dense in self.layers.iter_mut().filter_map(|l| l.as_dense_mut()) {
-            for (value, gradient) in [
-                (&mut dense.weight, &dense.weight_gradient),
-                (&mut dense.bias, &dense.bias_gradient),
-            ] {
+        let features = self.feature_count();
+        let layers = self
+            .layers
+            .iter_mut()
+            .enumerate()
+            .filter(|(position, layer)| *position < features || layer.as_dense().is_some());
+        for (_, layer) in layers {
+            for slot in layer.parameter_slots() {
                 let name = names.next().expect("one name per parameter");
                 refs.push(ParameterRef {
                     name,
-                    value,
-                    gradient,
+                    value: slot.value,
+                    gradient: slot.gradient,
                 });
             }
         }

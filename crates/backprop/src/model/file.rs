@@ -136,12 +136,8 @@ impl Model {
             return Err(unwritable(reason));
         }
         let mut tensors: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
-        for (name, matrix) in self.network.parameters() {
-            let shape = if name.ends_with(".bias") {
-                vec![matrix.cols()]
-            } else {
-                vec![matrix.rows(), matrix.cols()]
-            };
+        let shapes = self.network.parameter_shapes();
+        for ((name, matrix), (_, shape)) in self.network.parameters().into_iter().zip(shapes) {
             tensors.push((name, shape, little_endian(matrix.as_slice())));
         }
         let mut names: BTreeSet<&str> = BTreeSet::new();
@@ -391,14 +387,9 @@ fn decode(
             reason,
         })?;
 
-    let layers = config.sizes.len() - 1;
+    let layers = config.features.len() + config.sizes.len() - 1;
     // In layer order, weight before bias, so the first problem reported is the earliest.
-    let mut expected: Vec<(String, Vec<usize>)> = Vec::with_capacity(2 * layers);
-    for l in 0..layers {
-        let (fan_in, fan_out) = (config.sizes[l], config.sizes[l + 1]);
-        expected.push((format!("layers.{l}.weight"), vec![fan_out, fan_in]));
-        expected.push((format!("layers.{l}.bias"), vec![fan_out]));
-    }
+    let expected: Vec<(String, Vec<usize>)> = config.parameter_shapes();
     let expected_names: HashSet<&str> = expected.iter().map(|(n, _)| n.as_str()).collect();
     let data = bytes
         .get(HEADER_LENGTH_BYTES + header_length..)

@@ -9,7 +9,9 @@
 //! carry its training state next to the model's fields and a model reader still accepts it.
 
 use crate::activation::Activation;
+use crate::conv::ImageShape;
 use crate::cost::Cost;
+use crate::feature_layers::FeatureLayer;
 use crate::init::Initialization;
 use crate::network::NetworkConfig;
 use crate::regularization::Regularization;
@@ -54,8 +56,16 @@ pub struct ModelMetadata {
 /// The network's structure: what [`NetworkConfig`] holds besides the cost and the seed.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Architecture {
-    /// Units per layer, input first: `[4, 16, 3]`.
+    /// Units per dense layer, its input first: `[4, 16, 3]`. After image layers, `sizes[0]`
+    /// is the width of their flattened output.
     pub sizes: Vec<usize>,
+    /// The input image's shape (channels, height, width), for a network on images.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_shape: Option<ImageShape>,
+    /// Convolutions, pooling and dropout before the dense layers, in order; a convolution's
+    /// weights are `layers.{i}.weight` of shape (F, C, k, k), i counting these entries first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub features: Vec<FeatureLayer>,
     /// One activation name per dense layer, the output layer's last.
     pub activations: Vec<String>,
     /// Dropout probability after every hidden layer (0 = none; off at inference).
@@ -411,6 +421,8 @@ impl ModelMetadata {
             format_version: FORMAT_VERSION,
             architecture: Architecture {
                 sizes: config.sizes.clone(),
+                input_shape: config.input_shape,
+                features: config.features.clone(),
                 activations: config.activations.iter().map(|a| a.to_string()).collect(),
                 dropout: config.dropout,
                 initialization: config.initialization.to_string(),
@@ -418,7 +430,7 @@ impl ModelMetadata {
             },
             cost: config.cost.to_string(),
             task: task_name(task).into(),
-            preprocessing: Preprocessing::plain(config.sizes.first().copied().unwrap_or(0)),
+            preprocessing: Preprocessing::plain(config.input_width()),
             seed: config.seed,
             hyperparameters: serde_json::Map::new(),
             history: Vec::new(),
@@ -458,6 +470,8 @@ impl ModelMetadata {
             .map_err(|e| format!("initialization: {e}"))?;
         let config = NetworkConfig {
             sizes: architecture.sizes.clone(),
+            input_shape: architecture.input_shape,
+            features: architecture.features.clone(),
             activations,
             cost,
             initialization,
@@ -482,7 +496,8 @@ impl ModelMetadata {
         }
         let config = self.network_config()?;
         let task = self.task()?;
-        let (input_width, output_width) = (config.sizes[0], config.sizes[config.sizes.len() - 1]);
+        let (input_width, output_width) =
+            (config.input_width(), config.sizes[config.sizes.len() - 1]);
         let output_activation = config.activations[config.activations.len() - 1];
         let p = &self.preprocessing;
         if p.input_kind != "tabular" && p.input_kind != "image" {

@@ -25,7 +25,7 @@ fn split(len: usize) -> bool {
 /// Runs `body` on every piece, each exactly once, on the team's threads. The pieces are
 /// disjoint borrows handed out through a lock each (taken once, uncontended), so no `unsafe`
 /// is needed to let threads write different parts of one buffer.
-fn run_pieces<P: Send>(pieces: Vec<P>, body: impl Fn(P) + Sync + Send) {
+pub(crate) fn run_pieces<P: Send>(pieces: Vec<P>, body: impl Fn(P) + Sync + Send) {
     let slots: Vec<Mutex<Option<P>>> = pieces.into_iter().map(|p| Mutex::new(Some(p))).collect();
     team::parallel_for(slots.len(), |index| {
         let piece = slots[index]

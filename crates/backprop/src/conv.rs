@@ -1,0 +1,570 @@
+//! A 2-D convolution and its activation, for image inputs laid out as PyTorch lays them: each
+//! example is one row holding its C channel planes one after another, each plane row-major.
+//!
+//! With F filters of C × k × k weights, stride s and padding p (`valid`: none; `same`: k − 1
+//! zeros split as PyTorch splits them, the extra one at the bottom and right, stride 1 only):
+//!
+//! - forward: z[f, i, j] = b_f + Σ_{c,u,v} W[f, c, u, v] · x[c, s·i + u − p, s·j + v − p],
+//!   a = σ(z). The sum is one product: every k × k × C patch of the batch becomes a row of a
+//!   "columns" matrix X̂ (im2col), and Z = X̂ · Wᵀ through the project's GEMM;
+//! - backward, given ∂C/∂a, the same four equations as a dense layer, because each patch row is
+//!   an input a dense layer with weights W would see:
+//!   - δ = ∂C/∂a ⊙ σ′(z) (BP2's second half);
+//!   - ∂C/∂b_f = Σ δ[f, ·, ·] over the batch and every position (BP3);
+//!   - ∂C/∂W = Σ δ ⋆ x, the correlation of δ with the input: δᵀ · X̂ (BP4);
+//!   - ∂C/∂x = δ fully correlated with the flipped kernels: δ · W gives one gradient row per
+//!     patch, and col2im adds each back onto the pixels the patch read (BP2's first half).
+//!
+//! Weights are stored (F, C·k·k), which is PyTorch's (F, C, k, k) row-major. The buffers keep
+//! their allocation from batch to batch.
+
+use crate::activation::Activation;
+use crate::layer::{LayerOps, Mode, ParameterSlot};
+use crate::optim::pieces::run_pieces;
+use backprop_tensor::matmul::{gemm, runs_in_parallel, Transpose};
+use backprop_tensor::{Float, Matrix};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The shape of one image: channels × height × width.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageShape {
+    /// C, the number of planes.
+    pub channels: usize,
+    /// H, rows per plane.
+    pub height: usize,
+    /// W, columns per plane.
+    pub width: usize,
+}
+
+impl ImageShape {
+    /// C × H × W.
+    pub fn new(channels: usize, height: usize, width: usize) -> Self {
+        Self {
+            channels,
+            height,
+            width,
+        }
+    }
+
+    /// C·H·W, the width of an example's row.
+    pub fn len(&self) -> usize {
+        self.channels * self.height * self.width
+    }
+
+    /// True when any dimension is zero.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// H·W, the values in one plane.
+    pub fn plane(&self) -> usize {
+        self.height * self.width
+    }
+}
+
+impl fmt::Display for ImageShape {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}x{}x{}", self.channels, self.height, self.width)
+    }
+}
+
+impl std::str::FromStr for ImageShape {
+    type Err = String;
+
+    /// Parses `CxHxW`, e.g. `1x28x28`.
+    fn from_str(text: &str) -> Result<Self, String> {
+        let parts: Vec<&str> = text.trim().split(['x', 'X', '×']).collect();
+        let bad = || format!("'{text}' is not a shape CxHxW such as 1x28x28");
+        if parts.len() != 3 {
+            return Err(bad());
+        }
+        let mut numbers = [0usize; 3];
+        for (number, part) in numbers.iter_mut().zip(&parts) {
+            *number = part.trim().parse().map_err(|_| bad())?;
+            if *number == 0 {
+                return Err(format!("{}: every dimension must be at least 1", bad()));
+            }
+        }
+        Ok(Self::new(numbers[0], numbers[1], numbers[2]))
+    }
+}
+
+/// How a convolution treats the border.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Padding {
+    /// No padding: the kernel stays inside the image, output (H − k)/s + 1 (floored).
+    Valid,
+    /// Zero padding that keeps H × W (stride 1 only, as PyTorch).
+    Same,
+}
+
+impl Padding {
+    /// The zeros added before (top or left) and after (bottom or right) for kernel size k.
+    pub fn amounts(self, kernel: usize) -> (usize, usize) {
+        match self {
+            Padding::Valid => (0, 0),
+            Padding::Same => {
+                let total = kernel - 1;
+                (total / 2, total - total / 2)
+            }
+        }
+    }
+
+    /// `valid` or `same`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Padding::Valid => "valid",
+            Padding::Same => "same",
+        }
+    }
+}
+
+/// The geometry of a convolution: what it reads and writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConvGeometry {
+    /// The input image.
+    pub input: ImageShape,
+    /// F, the number of filters (output channels).
+    pub filters: usize,
+    /// k: each kernel is k × k.
+    pub kernel: usize,
+    /// s, the step between patches.
+    pub stride: usize,
+    /// The border rule.
+    pub padding: Padding,
+}
+
+impl ConvGeometry {
+    /// The output image (F planes), or why there is none.
+    pub fn output(&self) -> Result<ImageShape, String> {
+        let (before, after) = self.padding.amounts(self.kernel);
+        if self.kernel == 0 || self.stride == 0 || self.filters == 0 {
+            return Err("filters, kernel size and stride must each be at least 1".into());
+        }
+        if self.padding == Padding::Same && self.stride != 1 {
+            return Err(format!(
+                "'same' padding needs stride 1 (as in PyTorch), got stride {}",
+                self.stride
+            ));
+        }
+        let side = |length: usize| {
+            let padded = length + before + after;
+            (padded >= self.kernel).then(|| (padded - self.kernel) / self.stride + 1)
+        };
+        match (side(self.input.height), side(self.input.width)) {
+            (Some(height), Some(width)) => Ok(ImageShape::new(self.filters, height, width)),
+            _ => Err(format!(
+                "a {k}×{k} kernel does not fit a {}×{} input with {} padding",
+                self.input.height,
+                self.input.width,
+                self.padding.name(),
+                k = self.kernel
+            )),
+        }
+    }
+
+    /// C·k·k, the inputs one filter weighs (its fan-in).
+    pub fn patch_len(&self) -> usize {
+        self.input.channels * self.kernel * self.kernel
+    }
+}
+
+/// A convolution layer with its activation.
+#[derive(Clone, Debug)]
+pub struct Conv2d<T: Float> {
+    /// Weights, (F × C·k·k): PyTorch's (F, C, k, k), row-major.
+    pub weight: Matrix<T>,
+    /// Biases, (1 × F).
+    pub bias: Matrix<T>,
+    /// σ, applied to every output value.
+    pub activation: Activation,
+    /// ∂C/∂W from the last backward pass.
+    pub weight_gradient: Matrix<T>,
+    /// ∂C/∂b from the last backward pass.
+    pub bias_gradient: Matrix<T>,
+    geometry: ConvGeometry,
+    output: ImageShape,
+    /// X̂: one patch per row, (B·H′·W′ × C·k·k); after backward, ∂C/∂X̂.
+    columns: Matrix<T>,
+    /// Z with one position per row and one filter per column, (B·H′·W′ × F); δ in that
+    /// layout during backward.
+    by_position: Matrix<T>,
+    /// z and a = σ(z), one example per row in (F, H′, W′) order.
+    z: Matrix<T>,
+    a: Matrix<T>,
+    /// δ = ∂C/∂z, the layout of z.
+    delta: Matrix<T>,
+}
+
+impl<T: Float> Conv2d<T> {
+    /// A convolution with the given geometry, weights (F × C·k·k), bias (1 × F) and activation.
+    ///
+    /// # Panics
+    /// When the geometry has no output or the weights do not match it (the network config
+    /// checks both first).
+    #[track_caller]
+    pub fn new(
+        geometry: ConvGeometry,
+        weight: Matrix<T>,
+        bias: Matrix<T>,
+        activation: Activation,
+    ) -> Self {
+        let output = geometry
+            .output()
+            .unwrap_or_else(|reason| panic!("convolution: {reason}"));
+        assert_eq!(
+            weight.shape(),
+            (geometry.filters, geometry.patch_len()),
+            "convolution: weights must be F × C·k·k"
+        );
+        assert_eq!(bias.shape(), (1, geometry.filters), "convolution: bias");
+        let weight_gradient = Matrix::zeros(weight.rows(), weight.cols());
+        let bias_gradient = Matrix::zeros(1, geometry.filters);
+        Self {
+            weight,
+            bias,
+            activation,
+            weight_gradient,
+            bias_gradient,
+            geometry,
+            output,
+            columns: Matrix::zeros(0, 0),
+            by_position: Matrix::zeros(0, 0),
+            z: Matrix::zeros(0, 0),
+            a: Matrix::zeros(0, 0),
+            delta: Matrix::zeros(0, 0),
+        }
+    }
+
+    /// What it reads and how.
+    pub fn geometry(&self) -> ConvGeometry {
+        self.geometry
+    }
+
+    /// The image it writes (F planes).
+    pub fn output_shape(&self) -> ImageShape {
+        self.output
+    }
+
+    /// z = W ⋆ x + b for a batch, without touching the caches.
+    pub fn weighted_input(&self, input: &Matrix<T>) -> Matrix<T> {
+        let (mut columns, mut by_position, mut z) = (
+            Matrix::zeros(0, 0),
+            Matrix::zeros(0, 0),
+            Matrix::zeros(0, 0),
+        );
+        self.weighted_input_into(input, &mut columns, &mut by_position, &mut z);
+        z
+    }
+
+    /// z of the last training forward pass, one example per row, (F, H′, W′) order.
+    pub fn z(&self) -> &Matrix<T> {
+        &self.z
+    }
+
+    /// a = σ(z) of the last training forward pass.
+    pub fn a(&self) -> &Matrix<T> {
+        &self.a
+    }
+
+    /// δ = ∂C/∂z of the last backward pass.
+    pub fn delta(&self) -> &Matrix<T> {
+        &self.delta
+    }
+
+    /// True when a batch of `rows` images makes a product the GEMM wrapper splits across
+    /// threads.
+    pub(crate) fn uses_threads(&self, rows: usize, training: bool) -> bool {
+        let positions = rows * self.output.plane();
+        let (filters, patch) = (self.geometry.filters, self.geometry.patch_len());
+        let (no, yes) = (Transpose::No, Transpose::Yes);
+        runs_in_parallel(positions, filters, patch, no, yes)
+            || (training && runs_in_parallel(filters, patch, positions, yes, no))
+    }
+
+    #[track_caller]
+    fn check_input(&self, input: &Matrix<T>) {
+        assert_eq!(
+            input.cols(),
+            self.geometry.input.len(),
+            "{}: input has {} columns, the layer takes {}",
+            self.describe(),
+            input.cols(),
+            self.geometry.input.len()
+        );
+    }
+
+    /// z for a batch, into `z` (B × F·H′·W′), using `columns` and `by_position` as scratch.
+    fn weighted_input_into(
+        &self,
+        input: &Matrix<T>,
+        columns: &mut Matrix<T>,
+        by_position: &mut Matrix<T>,
+        z: &mut Matrix<T>,
+    ) {
+        self.check_input(input);
+        let batch = input.rows();
+        let positions = self.output.plane();
+        let filters = self.geometry.filters;
+        im2col(&self.geometry, self.output, input, columns);
+        by_position.resize(batch * positions, filters);
+        gemm(
+            by_position,
+            columns,
+            Transpose::No,
+            &self.weight,
+            Transpose::Yes,
+            false,
+        );
+        z.resize(batch, filters * positions);
+        let bias = self.bias.as_slice();
+        let source = by_position.as_slice();
+        let pieces: Vec<(usize, &mut [T])> = z
+            .as_mut_slice()
+            .chunks_mut(filters * positions)
+            .enumerate()
+            .collect();
+        run_pieces(pieces, |(example, row)| {
+            let block = &source[example * positions * filters..][..positions * filters];
+            for (f, plane) in row.chunks_mut(positions).enumerate() {
+                for (p, value) in plane.iter_mut().enumerate() {
+                    *value = block[p * filters + f] + bias[f];
+                }
+            }
+        });
+    }
+}
+
+/// Fills `columns` with one patch per row: row b·H′·W′ + i·W′ + j holds the C·k·k inputs that
+/// output position (i, j) of example b weighs, channel-major, zeros where the patch hangs over
+/// the border.
+fn im2col<T: Float>(
+    geometry: &ConvGeometry,
+    output: ImageShape,
+    input: &Matrix<T>,
+    columns: &mut Matrix<T>,
+) {
+    let (batch, positions, patch) = (input.rows(), output.plane(), geometry.patch_len());
+    columns.resize(batch * positions, patch);
+    let pieces: Vec<(usize, &mut [T])> = columns
+        .as_mut_slice()
+        .chunks_mut(positions * patch)
+        .enumerate()
+        .collect();
+    run_pieces(pieces, |(example, block)| {
+        let image = input.row(example);
+        for (position, row) in block.chunks_mut(patch).enumerate() {
+            let (i, j) = (position / output.width, position % output.width);
+            read_patch(geometry, image, i, j, row);
+        }
+    });
+}
+
+/// The patch of `image` that output position (i, j) weighs, into `row`.
+fn read_patch<T: Float>(geometry: &ConvGeometry, image: &[T], i: usize, j: usize, row: &mut [T]) {
+    let shape = geometry.input;
+    let (k, s) = (geometry.kernel, geometry.stride);
+    let (pad, _) = geometry.padding.amounts(k);
+    let mut out = row.iter_mut();
+    for c in 0..shape.channels {
+        let plane = &image[c * shape.plane()..][..shape.plane()];
+        for u in 0..k {
+            let y = (i * s + u).checked_sub(pad).filter(|&y| y < shape.height);
+            for v in 0..k {
+                let x = (j * s + v).checked_sub(pad).filter(|&x| x < shape.width);
+                let value = match (y, x) {
+                    (Some(y), Some(x)) => plane[y * shape.width + x],
+                    _ => T::ZERO,
+                };
+                *out.next().expect("the row holds C·k·k values") = value;
+            }
+        }
+    }
+}
+
+/// The reverse of [`im2col`]: adds each patch row of `columns` back onto the pixels it was read
+/// from, into `grad_input` (B × C·H·W), which it overwrites.
+fn col2im<T: Float>(
+    geometry: &ConvGeometry,
+    output: ImageShape,
+    columns: &Matrix<T>,
+    grad_input: &mut Matrix<T>,
+) {
+    let shape = geometry.input;
+    let (positions, patch) = (output.plane(), geometry.patch_len());
+    let batch = columns.rows() / positions.max(1);
+    grad_input.resize(batch, shape.len());
+    let (k, s) = (geometry.kernel, geometry.stride);
+    let (pad, _) = geometry.padding.amounts(k);
+    let pieces: Vec<(usize, &mut [T])> = grad_input
+        .as_mut_slice()
+        .chunks_mut(shape.len())
+        .enumerate()
+        .collect();
+    run_pieces(pieces, |(example, image)| {
+        image.fill(T::ZERO);
+        let block = &columns.as_slice()[example * positions * patch..][..positions * patch];
+        // Positions in order, each patch channel by channel: a fixed order of additions.
+        for (position, row) in block.chunks(patch).enumerate() {
+            let (i, j) = (position / output.width, position % output.width);
+            let mut values = row.iter();
+            for c in 0..shape.channels {
+                let plane = &mut image[c * shape.plane()..][..shape.plane()];
+                for u in 0..k {
+                    let y = (i * s + u).checked_sub(pad).filter(|&y| y < shape.height);
+                    for v in 0..k {
+                        let x = (j * s + v).checked_sub(pad).filter(|&x| x < shape.width);
+                        let value = *values.next().expect("the row holds C·k·k values");
+                        if let (Some(y), Some(x)) = (y, x) {
+                            plane[y * shape.width + x] += value;
+                        }
+                    }
+                }
+            }
+        }
+    });
+}
+
+impl<T: Float> Conv2d<T> {
+    /// The backward pass; `grad_input` receives ∂C/∂x unless it is `None` (the first layer,
+    /// which has no layer before it).
+    fn backward_pass(&mut self, grad_output: &Matrix<T>, grad_input: Option<&mut Matrix<T>>) {
+        assert_eq!(
+            grad_output.shape(),
+            self.z.shape(),
+            "{}: ∂C/∂a has the wrong shape (forward in training mode first)",
+            self.describe()
+        );
+        let (batch, positions, filters) =
+            (self.z.rows(), self.output.plane(), self.geometry.filters);
+        // BP2's second half: δ = ∂C/∂a ⊙ σ′(z)
+        self.activation
+            .backward_into(&self.z, &self.a, grad_output, &mut self.delta);
+        // δ with one position per row, the layout of X̂'s rows.
+        self.by_position.resize(batch * positions, filters);
+        let delta = self.delta.as_slice();
+        let pieces: Vec<(usize, &mut [T])> = self
+            .by_position
+            .as_mut_slice()
+            .chunks_mut(positions * filters)
+            .enumerate()
+            .collect();
+        run_pieces(pieces, |(example, block)| {
+            let row = &delta[example * filters * positions..][..filters * positions];
+            for (p, values) in block.chunks_mut(filters).enumerate() {
+                for (f, value) in values.iter_mut().enumerate() {
+                    *value = row[f * positions + p];
+                }
+            }
+        });
+        // BP3: ∂C/∂b_f = Σ over examples and positions of δ_f
+        self.by_position.column_sums_into(&mut self.bias_gradient);
+        // BP4: ∂C/∂W = δᵀ · X̂, the correlation of δ with the input
+        self.weight_gradient
+            .resize(self.weight.rows(), self.weight.cols());
+        gemm(
+            &mut self.weight_gradient,
+            &self.by_position,
+            Transpose::Yes,
+            &self.columns,
+            Transpose::No,
+            false,
+        );
+        // BP2's first half: ∂C/∂X̂ = δ · W, added back onto the pixels (a full correlation
+        // with the flipped kernels).
+        if let Some(grad_input) = grad_input {
+            gemm(
+                &mut self.columns,
+                &self.by_position,
+                Transpose::No,
+                &self.weight,
+                Transpose::No,
+                false,
+            );
+            col2im(&self.geometry, self.output, &self.columns, grad_input);
+        }
+    }
+}
+
+impl<T: Float> LayerOps<T> for Conv2d<T> {
+    fn describe(&self) -> String {
+        let g = &self.geometry;
+        format!(
+            "conv {} {}@{}x{} stride {} {} {} → {}",
+            g.input,
+            g.filters,
+            g.kernel,
+            g.kernel,
+            g.stride,
+            g.padding.name(),
+            self.activation,
+            self.output
+        )
+    }
+
+    fn input_width(&self) -> usize {
+        self.geometry.input.len()
+    }
+
+    fn output_width(&self) -> usize {
+        self.output.len()
+    }
+
+    fn forward(&mut self, input: &Matrix<T>, _mode: Mode) -> Matrix<T> {
+        let (mut columns, mut by_position, mut z) = (
+            std::mem::replace(&mut self.columns, Matrix::zeros(0, 0)),
+            std::mem::replace(&mut self.by_position, Matrix::zeros(0, 0)),
+            std::mem::replace(&mut self.z, Matrix::zeros(0, 0)),
+        );
+        self.weighted_input_into(input, &mut columns, &mut by_position, &mut z);
+        (self.columns, self.by_position, self.z) = (columns, by_position, z);
+        self.a.resize(self.z.rows(), self.z.cols());
+        self.a.as_mut_slice().copy_from_slice(self.z.as_slice());
+        self.activation.forward_in_place(&mut self.a);
+        self.a.clone()
+    }
+
+    fn infer(&self, input: &Matrix<T>) -> Matrix<T> {
+        let mut z = self.weighted_input(input);
+        self.activation.forward_in_place(&mut z);
+        z
+    }
+
+    fn backward(&mut self, grad_output: &Matrix<T>) -> Matrix<T> {
+        let mut grad_input = Matrix::zeros(0, 0);
+        self.backward_pass(grad_output, Some(&mut grad_input));
+        grad_input
+    }
+
+    fn backward_parameters_only(&mut self, grad_output: &Matrix<T>) {
+        self.backward_pass(grad_output, None);
+    }
+
+    fn parameters(&self) -> Vec<(&'static str, &Matrix<T>)> {
+        vec![("weight", &self.weight), ("bias", &self.bias)]
+    }
+
+    fn gradients(&self) -> Vec<(&'static str, &Matrix<T>)> {
+        vec![
+            ("weight", &self.weight_gradient),
+            ("bias", &self.bias_gradient),
+        ]
+    }
+
+    fn parameter_slots(&mut self) -> Vec<ParameterSlot<'_, T>> {
+        vec![
+            ParameterSlot {
+                name: "weight",
+                value: &mut self.weight,
+                gradient: &mut self.weight_gradient,
+            },
+            ParameterSlot {
+                name: "bias",
+                value: &mut self.bias,
+                gradient: &mut self.bias_gradient,
+            },
+        ]
+    }
+}

@@ -1,0 +1,283 @@
+//! Max- and average-pooling over non-overlapping s × s windows of every channel plane (stride s,
+//! as PyTorch's `MaxPool2d(s)` and `AvgPool2d(s)`); the output is floored, ⌊H/s⌋ × ⌊W/s⌋, and
+//! rows or columns left over are never read (PyTorch's `ceil_mode=False`).
+//!
+//! - max: y = max of the window. Only the winner moved y, so ∂C/∂x is ∂C/∂y at the winning
+//!   input and 0 at the others. Ties go to the first maximum in row-major order, and a NaN wins
+//!   (it propagates, as in PyTorch);
+//! - average: y = (1/s²) Σ window, so each input of the window receives ∂C/∂y / s².
+//!
+//! Pooling holds no parameters: the backward pass only routes δ to the layer before.
+
+use crate::conv::ImageShape;
+use crate::layer::{LayerOps, Mode};
+use crate::optim::pieces::run_pieces;
+use backprop_tensor::{Float, Matrix};
+
+/// Which statistic a pooling window takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PoolKind {
+    /// The largest value.
+    Max,
+    /// The mean.
+    Average,
+}
+
+impl PoolKind {
+    /// `maxpool` or `avgpool`, as `--layers` writes them.
+    pub fn name(self) -> &'static str {
+        match self {
+            PoolKind::Max => "maxpool",
+            PoolKind::Average => "avgpool",
+        }
+    }
+}
+
+/// One example's output row, with its max-pooling winners when it has them.
+type ImagePiece<'a, T> = (usize, &'a mut [T], Option<&'a mut [u32]>);
+
+/// A pooling layer.
+#[derive(Clone, Debug)]
+pub struct Pool2d<T: Float> {
+    kind: PoolKind,
+    size: usize,
+    input: ImageShape,
+    output: ImageShape,
+    /// For max-pooling: the winning input (index within the example's row) of every output.
+    winners: Vec<u32>,
+    batch: usize,
+    _values: std::marker::PhantomData<T>,
+}
+
+/// The output of pooling `input` with s × s windows, or why there is none.
+pub fn pooled_shape(input: ImageShape, size: usize) -> Result<ImageShape, String> {
+    if size == 0 {
+        return Err("the pooling size must be at least 1".into());
+    }
+    if input.height < size || input.width < size {
+        return Err(format!(
+            "a {size}×{size} pooling window does not fit a {}×{} input",
+            input.height, input.width
+        ));
+    }
+    Ok(ImageShape::new(
+        input.channels,
+        input.height / size,
+        input.width / size,
+    ))
+}
+
+impl<T: Float> Pool2d<T> {
+    /// Pooling of `input` images with s × s windows.
+    ///
+    /// # Panics
+    /// When the window does not fit (the network config checks it first).
+    #[track_caller]
+    pub fn new(kind: PoolKind, size: usize, input: ImageShape) -> Self {
+        let output = pooled_shape(input, size).unwrap_or_else(|reason| panic!("{reason}"));
+        Self {
+            kind,
+            size,
+            input,
+            output,
+            winners: Vec::new(),
+            batch: 0,
+            _values: std::marker::PhantomData,
+        }
+    }
+
+    /// Max or average.
+    pub fn kind(&self) -> PoolKind {
+        self.kind
+    }
+
+    /// s: the windows are s × s.
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    /// The image it reads.
+    pub fn input_shape(&self) -> ImageShape {
+        self.input
+    }
+
+    /// The image it writes.
+    pub fn output_shape(&self) -> ImageShape {
+        self.output
+    }
+
+    /// The input index (within the example) each window of `image` reads first, in output
+    /// order, paired with the output index.
+    fn windows(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        let (input, output, s) = (self.input, self.output, self.size);
+        (0..output.len()).map(move |o| {
+            let c = o / output.plane();
+            let (i, j) = ((o % output.plane()) / output.width, o % output.width);
+            (o, c * input.plane() + i * s * input.width + j * s)
+        })
+    }
+
+    /// Pools one image into `out`; for max-pooling the winners go into `winners`.
+    fn pool_image(&self, image: &[T], out: &mut [T], mut winners: Option<&mut [u32]>) {
+        let (s, width) = (self.size, self.input.width);
+        let scale = T::from_f64(1.0 / (s * s) as f64);
+        for (o, corner) in self.windows() {
+            match self.kind {
+                PoolKind::Max => {
+                    let mut best = corner;
+                    for u in 0..s {
+                        for v in 0..s {
+                            let index = corner + u * width + v;
+                            let (value, leader) = (image[index], image[best]);
+                            // Strictly greater keeps the first maximum; a NaN wins once.
+                            if value > leader || (value.is_nan() && !leader.is_nan()) {
+                                best = index;
+                            }
+                        }
+                    }
+                    out[o] = image[best];
+                    if let Some(winners) = winners.as_deref_mut() {
+                        winners[o] = best as u32;
+                    }
+                }
+                PoolKind::Average => {
+                    let mut sum = T::ZERO;
+                    for u in 0..s {
+                        for v in 0..s {
+                            sum += image[corner + u * width + v];
+                        }
+                    }
+                    out[o] = sum * scale;
+                }
+            }
+        }
+    }
+
+    /// The winning input of every max-pooling window of every example, in output order (the
+    /// pattern a gradient check compares to find the pooling's kinks).
+    pub fn winners(&self, input: &Matrix<T>) -> Vec<u32> {
+        self.check_input(input);
+        let width = self.output.len();
+        let mut winners = vec![0; input.rows() * width];
+        let mut out = vec![T::ZERO; width];
+        for (example, chunk) in winners.chunks_mut(width.max(1)).enumerate() {
+            self.pool_image(input.row(example), &mut out, Some(chunk));
+        }
+        winners
+    }
+
+    #[track_caller]
+    fn check_input(&self, input: &Matrix<T>) {
+        assert_eq!(
+            input.cols(),
+            self.input.len(),
+            "{}: input has {} columns",
+            self.describe(),
+            input.cols()
+        );
+    }
+}
+
+impl<T: Float> LayerOps<T> for Pool2d<T> {
+    fn describe(&self) -> String {
+        format!(
+            "{} {}x{} {} → {}",
+            self.kind.name(),
+            self.size,
+            self.size,
+            self.input,
+            self.output
+        )
+    }
+
+    fn input_width(&self) -> usize {
+        self.input.len()
+    }
+
+    fn output_width(&self) -> usize {
+        self.output.len()
+    }
+
+    fn forward(&mut self, input: &Matrix<T>, _mode: Mode) -> Matrix<T> {
+        self.check_input(input);
+        let (rows, width) = (input.rows(), self.output.len());
+        let mut output = Matrix::zeros(rows, width);
+        let mut winners = std::mem::take(&mut self.winners);
+        winners.clear();
+        if self.kind == PoolKind::Max {
+            winners.resize(rows * width, 0);
+        }
+        let pieces: Vec<ImagePiece<'_, T>> = output
+            .as_mut_slice()
+            .chunks_mut(width.max(1))
+            .enumerate()
+            .zip(
+                winners
+                    .chunks_mut(width.max(1))
+                    .map(Some)
+                    .chain(std::iter::repeat_with(|| None)),
+            )
+            .map(|((example, out), winners)| (example, out, winners))
+            .collect();
+        run_pieces(pieces, |(example, out, winners)| {
+            self.pool_image(input.row(example), out, winners);
+        });
+        self.winners = winners;
+        self.batch = rows;
+        output
+    }
+
+    fn infer(&self, input: &Matrix<T>) -> Matrix<T> {
+        self.check_input(input);
+        let mut output = Matrix::zeros(input.rows(), self.output.len());
+        for (example, out) in output
+            .as_mut_slice()
+            .chunks_mut(self.output.len().max(1))
+            .enumerate()
+        {
+            self.pool_image(input.row(example), out, None);
+        }
+        output
+    }
+
+    fn backward(&mut self, grad_output: &Matrix<T>) -> Matrix<T> {
+        assert_eq!(
+            grad_output.shape(),
+            (self.batch, self.output.len()),
+            "{}: ∂C/∂y has the wrong shape (forward in training mode first)",
+            self.describe()
+        );
+        let mut grad_input = Matrix::zeros(self.batch, self.input.len());
+        let (s, width, outputs) = (self.size, self.input.width, self.output.len());
+        let scale = T::from_f64(1.0 / (s * s) as f64);
+        let pieces: Vec<(usize, &mut [T])> = grad_input
+            .as_mut_slice()
+            .chunks_mut(self.input.len().max(1))
+            .enumerate()
+            .collect();
+        run_pieces(pieces, |(example, image)| {
+            let grad = grad_output.row(example);
+            match self.kind {
+                // ∂y/∂x is 1 for the winner and 0 for the rest of its window.
+                PoolKind::Max => {
+                    let winners = &self.winners[example * outputs..][..outputs];
+                    for (&g, &winner) in grad.iter().zip(winners) {
+                        image[winner as usize] += g;
+                    }
+                }
+                // ∂y/∂x = 1/s² for every input of the window.
+                PoolKind::Average => {
+                    for (o, corner) in self.windows() {
+                        let share = grad[o] * scale;
+                        for u in 0..s {
+                            for v in 0..s {
+                                image[corner + u * width + v] += share;
+                            }
+                        }
+                    }
+                }
+            }
+        });
+        grad_input
+    }
+}
