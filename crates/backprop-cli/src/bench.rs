@@ -104,7 +104,13 @@ fn bench_config(arguments: &BenchArgs) -> Result<BenchConfig, CliError> {
     let named = arguments.config.clone().unwrap_or(BenchConfig::BSgd32);
     let mut spec: BenchSpec = named.spec();
     let mut changed = false;
-    if let Some(HiddenLayers(hidden)) = &arguments.layers {
+    if let Some(HiddenLayers(hidden, image)) = &arguments.layers {
+        if !image.is_empty() {
+            return Err(CliError::usage(format!(
+                "bench --layers takes dense widths only, not {:?}",
+                image[0]
+            )));
+        }
         let (input, output) = (spec.sizes[0], spec.sizes[spec.sizes.len() - 1]);
         spec.sizes = std::iter::once(input)
             .chain(hidden.iter().copied())

@@ -14,6 +14,8 @@ use crate::exit::CliError;
 use crate::optimizer::{default_learning_rate, optimizer_config, OptimizerFlags};
 use crate::parse::ScheduleSpec;
 use crate::presets::{named_preset, preset_for, Preset, MNIST, TABULAR};
+use backprop::conv::ImageShape;
+use backprop::feature_layers::FeatureLayer;
 use backprop::optim::OptimizerConfig;
 use backprop::train::Task;
 use backprop::{Activation, Cost, Initialization};
@@ -54,6 +56,10 @@ pub struct TrainPlan {
     pub preset: Preset,
     /// The task asked for with `--task`; `None` follows the data.
     pub task: Option<Task>,
+    /// Convolutions, pooling and dropout before the hidden layers.
+    pub image_layers: Vec<FeatureLayer>,
+    /// `--input-shape`: how to read each input row as an image.
+    pub input_shape: Option<ImageShape>,
     /// Hidden layer widths.
     pub hidden_layers: Vec<usize>,
     /// Hidden activation.
@@ -189,8 +195,18 @@ impl TrainPlan {
         });
         let scale = scale_flag.unwrap_or(preset.scale.unwrap_or(match source {
             DataSource::Mnist(_) => ScalerKind::None,
+            _ if arguments.input_shape.is_some() => ScalerKind::None,
             _ => ScalerKind::Standard,
         }));
+        let activation = arguments.activation.unwrap_or(preset.activation);
+        let image_layers = match &arguments.layers {
+            Some(layers) => layers.1.clone(),
+            None => preset.image_layers.iter().map(|s| s.to_string()).collect(),
+        }
+        .iter()
+        .map(|entry| FeatureLayer::parse(entry, activation))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(CliError::usage)?;
         let target_scale_flag = arguments
             .target_scale
             .map(|scale| scale == TargetScaleArg::Standard);
@@ -198,10 +214,12 @@ impl TrainPlan {
             source,
             spec,
             task,
+            image_layers,
+            input_shape: arguments.input_shape,
             hidden_layers: arguments
                 .layers
                 .map_or_else(|| preset.hidden_layers.to_vec(), |layers| layers.0),
-            activation: arguments.activation.unwrap_or(preset.activation),
+            activation,
             cost: arguments.cost,
             initialization: arguments.init.unwrap_or(preset.initialization),
             dropout: arguments.dropout.unwrap_or(0.0),

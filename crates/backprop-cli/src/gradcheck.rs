@@ -18,14 +18,15 @@ use crate::labeled_data::{Generate, LabeledData, ModelTargets};
 use crate::model_file::{LoadedModel, ModelLocation};
 use crate::output_file::print_stdout_line;
 use crate::parse::{parse_activation, parse_cost};
-use crate::report::{format_sizes, say};
+use crate::report::{format_architecture, say};
 use backprop::gradient_check::gradient_check;
 use backprop::{Activation, Cost, Matrix, Network, NetworkConfig, SeededRng};
 use backprop_data::TargetColumn;
 use clap::Args;
 
 /// The absolute difference below which f64 central differences with h = 1e-6 cannot tell a
-/// gradient apart from backprop's (rounding in C, ~1e-16·|C|, over 2h, with a wide margin).
+/// gradient apart from backprop's, for a cost of order 1 (rounding in C, ~1e-16·|C|, over 2h,
+/// with a wide margin). It grows with |C|: the check uses `RESOLUTION · max(1, |C|)`.
 pub const RESOLUTION: f64 = 1e-9;
 
 /// Flags of `backprop gradcheck`.
@@ -222,7 +223,9 @@ pub fn run(arguments: &GradcheckArgs) -> Result<(), CliError> {
     let config = subject.network.config();
     let sizes = config.sizes.clone();
     let report = gradient_check(&subject.network, &subject.x, &subject.y);
-    let passed = report.passed_within_resolution(arguments.tolerance, RESOLUTION);
+    let cost = subject.network.loss(&subject.x, &subject.y);
+    let resolution = RESOLUTION * cost.abs().max(1.0);
+    let passed = report.passed_within_resolution(arguments.tolerance, resolution);
     if arguments.json {
         let layers: Vec<serde_json::Value> = report
             .layers
@@ -255,7 +258,7 @@ pub fn run(arguments: &GradcheckArgs) -> Result<(), CliError> {
         .map_or(String::new(), ToString::to_string);
     say(format_args!(
         "gradient check of {} ({hidden} hidden, {output} output, {} cost) on {}, in f64",
-        format_sizes(&sizes),
+        format_architecture(config),
         config.cost,
         subject.what
     ));
@@ -266,7 +269,7 @@ pub fn run(arguments: &GradcheckArgs) -> Result<(), CliError> {
         ));
     }
     if passed {
-        say(format_args!("passed: every layer within {:e} (or within f64's resolution, |g − ĝ| < {RESOLUTION:e})", arguments.tolerance));
+        say(format_args!("passed: every layer within {:e} (or within f64's resolution at C = {cost:.3}, |g − ĝ| < {resolution:.1e})", arguments.tolerance));
         Ok(())
     } else {
         Err(CliError::Runtime(format!(

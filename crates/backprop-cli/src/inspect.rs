@@ -12,7 +12,8 @@ use crate::exit::CliError;
 use crate::inspect_history::history_lines;
 use crate::model_file::{LoadedModel, ModelLocation};
 use crate::output_file::print_stdout_line;
-use crate::report::{format_sizes, say};
+use crate::report::{format_architecture, say};
+use backprop::feature_layers::FeatureLayer;
 use backprop::model::{ModelMetadata, NamedTensor};
 use backprop::train::checkpoint::TRAINING_STATE_KEY;
 use backprop::train::TrainingState;
@@ -36,7 +37,8 @@ pub struct InspectArgs {
 /// One dense layer's figures.
 struct LayerFigures {
     name: String,
-    shape: (usize, usize),
+    /// The weight tensor's shape, `out×in` or `F×C×k×k`.
+    shape: String,
     activation: String,
     weight_norm: f64,
     bias_norm: f64,
@@ -49,18 +51,33 @@ pub fn run(arguments: &InspectArgs) -> Result<(), CliError> {
     let network = &loaded.model.network;
     let metadata = &loaded.model.metadata;
     let parameters = network.parameters();
+    let shapes = network.parameter_shapes();
+    // Image layers with weights (convolutions) first, then one activation per dense layer.
+    let activations: Vec<String> = network
+        .config()
+        .features
+        .iter()
+        .filter_map(|feature| match feature {
+            FeatureLayer::Conv { activation, .. } => Some(activation.to_string()),
+            _ => None,
+        })
+        .chain(metadata.architecture.activations.iter().cloned())
+        .collect();
     let layers: Vec<LayerFigures> = parameters
         .chunks(2)
+        .zip(shapes.chunks(2))
         .enumerate()
-        .map(|(index, pair)| LayerFigures {
-            name: format!("layers.{index}"),
-            shape: pair.first().map_or((0, 0), |(_, weight)| weight.shape()),
-            activation: metadata
-                .architecture
-                .activations
-                .get(index)
-                .cloned()
-                .unwrap_or_default(),
+        .map(|(index, (pair, shape))| LayerFigures {
+            name: pair.first().map_or(String::new(), |(name, _)| {
+                name.trim_end_matches(".weight").to_string()
+            }),
+            shape: shape.first().map_or(String::new(), |(_, dims)| {
+                dims.iter()
+                    .map(usize::to_string)
+                    .collect::<Vec<_>>()
+                    .join("×")
+            }),
+            activation: activations.get(index).cloned().unwrap_or_default(),
             weight_norm: pair.first().map_or(0.0, |(_, weight)| weight.norm()),
             bias_norm: pair.get(1).map_or(0.0, |(_, bias)| bias.norm()),
         })
@@ -130,7 +147,7 @@ fn describe(
     lines.push(task);
     lines.push(format!(
         "architecture {} ({} activations), dropout {}, initialisation {}",
-        format_sizes(&architecture.sizes),
+        format_architecture(loaded.model.network.config()),
         architecture.activations.join(", "),
         architecture.dropout,
         architecture.initialization
@@ -151,7 +168,7 @@ fn describe(
         lines.push(format!(
             "  {:<10} {:>11}  {:<14} {:>10.4} {:>10.4}",
             layer.name,
-            format!("{}×{}", layer.shape.0, layer.shape.1),
+            layer.shape.clone(),
             layer.activation,
             layer.weight_norm,
             layer.bias_norm

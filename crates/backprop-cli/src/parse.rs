@@ -4,14 +4,18 @@
 //! Each returns `Err(String)` with a message that says what was expected; clap shows it and
 //! exits with status 2.
 
+use backprop::conv::ImageShape;
+use backprop::feature_layers::FeatureLayer;
 use backprop::{Activation, Cost, Initialization};
 
 /// The largest width accepted for one hidden layer.
 pub const MAX_LAYER_WIDTH: usize = 1 << 20;
 
-/// `--layers`: the hidden layer widths, possibly none.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HiddenLayers(pub Vec<usize>);
+/// `--layers`: the hidden layer widths, possibly none, after the image layers (`conv:…`,
+/// `maxpool:…`, `avgpool:…`, `dropout:…`) that come first, kept as written until the
+/// activation is known.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct HiddenLayers(pub Vec<usize>, pub Vec<String>);
 
 /// `--schedule`: a learning-rate schedule before the number of steps is known.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -58,28 +62,48 @@ impl std::fmt::Display for ScheduleSpec {
 pub fn parse_layers(text: &str) -> Result<HiddenLayers, String> {
     let trimmed = text.trim();
     if trimmed.is_empty() || trimmed.eq_ignore_ascii_case("none") {
-        return Ok(HiddenLayers(Vec::new()));
+        return Ok(HiddenLayers::default());
     }
-    let widths = trimmed
-        .split(',')
-        .map(|part| {
-            let part = part.trim();
-            match part.parse::<usize>() {
-                Ok(0) => Err(format!(
-                    "a hidden layer needs at least 1 unit, got 0 in {text:?}"
-                )),
-                Ok(width) if width > MAX_LAYER_WIDTH => Err(format!(
-                    "a hidden layer of {width} units is too wide (at most {MAX_LAYER_WIDTH})"
-                )),
-                Ok(width) => Ok(width),
-                Err(_) => Err(format!(
-                    "{part:?} is not a layer width: expected positive integers separated by \
+    let parts: Vec<&str> = trimmed.split(',').map(str::trim).collect();
+    let image_count = parts
+        .iter()
+        .take_while(|part| part.parse::<usize>().is_err())
+        .count();
+    let (image, dense) = parts.split_at(image_count);
+    for entry in image {
+        FeatureLayer::parse(entry, Activation::Relu)?;
+    }
+    if let Some(late) = dense.iter().find(|part| part.parse::<usize>().is_err()) {
+        return Err(format!(
+            "{late:?} comes after a dense layer: convolutions, pooling and dropout entries \
+             come first, then the dense widths (dropout between dense layers is --dropout)"
+        ));
+    }
+    let widths = dense
+        .iter()
+        .map(|part| match part.parse::<usize>() {
+            Ok(0) => Err(format!(
+                "a hidden layer needs at least 1 unit, got 0 in {text:?}"
+            )),
+            Ok(width) if width > MAX_LAYER_WIDTH => Err(format!(
+                "a hidden layer of {width} units is too wide (at most {MAX_LAYER_WIDTH})"
+            )),
+            Ok(width) => Ok(width),
+            Err(_) => Err(format!(
+                "{part:?} is not a layer width: expected positive integers separated by \
                      commas, such as 128,64, or \"none\""
-                )),
-            }
+            )),
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(HiddenLayers(widths))
+    Ok(HiddenLayers(
+        widths,
+        image.iter().map(|entry| entry.to_string()).collect(),
+    ))
+}
+
+/// Parses `--input-shape CxHxW`.
+pub fn parse_image_shape(text: &str) -> Result<ImageShape, String> {
+    text.parse()
 }
 
 /// Parses an activation with the library's names.

@@ -137,6 +137,20 @@ pub fn format_sizes(sizes: &[usize]) -> String {
         .join("-")
 }
 
+/// The architecture in one line: the dense sizes (`64-64-10`), after the input image and its
+/// image layers when it has them (`1x28x28 → conv:20:5:1:valid → maxpool:2 → 2880-100-10`).
+pub fn format_architecture(config: &backprop::NetworkConfig) -> String {
+    match config.input_shape {
+        Some(shape) if !config.features.is_empty() => {
+            let mut parts = vec![shape.to_string()];
+            parts.extend(config.features.iter().map(ToString::to_string));
+            parts.push(format_sizes(&config.sizes));
+            parts.join(" → ")
+        }
+        _ => format_sizes(&config.sizes),
+    }
+}
+
 /// The optimiser in words: `SGD (momentum 0.9)`, `AdamW (weight decay 0.01)`, …
 pub fn describe_optimizer(config: &OptimizerConfig) -> String {
     let (mut text, weight_decay) = match config {
@@ -255,7 +269,7 @@ pub fn header_lines(
     };
     let mut network = format!(
         "network {}: {hidden}{} output, {} cost",
-        format_sizes(&config.sizes),
+        format_architecture(config),
         output_activation(config),
         config.cost
     );

@@ -23,7 +23,7 @@ use crate::interrupt::StopRequest;
 use crate::json::summary_json;
 use crate::parse::ScheduleSpec;
 use crate::progress::EpochReporter;
-use crate::report::{format_count, format_sizes, header_lines, say, summary_lines, Outcome};
+use crate::report::{format_architecture, format_count, header_lines, say, summary_lines, Outcome};
 use backprop::model::AffineScaler;
 use backprop::optim::LearningRateSchedule;
 use backprop::train::checkpoint::Checkpoint;
@@ -332,7 +332,7 @@ pub fn run(
     say(format_args!(
         "saved {} ({}, {} parameters)",
         plan.output.model.display(),
-        format_sizes(&outcome.config.sizes),
+        format_architecture(&outcome.config),
         format_count(parameters)
     ));
     if let (Some(path), Some(metadata)) = (&plan.output.report, &report_metadata) {

@@ -5,9 +5,10 @@
 //! wins over the file, and the file over the preset.
 
 use crate::parse::{
-    parse_activation, parse_betas, parse_columns, parse_cost, parse_delimiter,
+    parse_activation, parse_betas, parse_columns, parse_cost, parse_delimiter, parse_image_shape,
     parse_initialization, parse_layers, parse_schedule, ColumnList, HiddenLayers, ScheduleSpec,
 };
+use backprop::conv::ImageShape;
 use backprop::{Activation, Cost, Initialization};
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
@@ -81,6 +82,9 @@ pub enum PresetName {
     /// MNIST (the mnist:DIR default): 256,128 ReLU units, Adam 0.004 with a cosine schedule to
     /// 0, batch 128, 4 epochs.
     Mnist,
+    /// MNIST with convolutions: conv:32:5,maxpool:2,conv:64:5,maxpool:2,dropout:0.25,128 (ReLU),
+    /// Adam 0.002 with a cosine schedule to 0, batch 64, 8 epochs.
+    MnistConv,
     /// Nielsen's chapter 1: 30 sigmoid units, sigmoid outputs, quadratic cost, SGD η = 3.0,
     /// batch 10, 30 epochs, N(0, 1) weights.
     Nielsen,
@@ -174,9 +178,19 @@ pub struct TrainArgs {
     #[arg(long, value_name = "F", allow_negative_numbers = true)]
     pub noise: Option<f64>,
 
-    /// Hidden layer widths, e.g. 128,64; "" or "none" for no hidden layer.
-    #[arg(long, value_name = "WIDTHS", value_parser = parse_layers)]
+    /// Hidden layers: dense widths, e.g. 128,64 ("" or "none" for no hidden layer), after
+    /// optional image layers: conv:FILTERS:KERNEL[:STRIDE[:same|valid]] (the --activation
+    /// follows it), maxpool:SIZE, avgpool:SIZE, dropout:P, e.g.
+    /// conv:20:5,maxpool:2,conv:40:5,maxpool:2,dropout:0.5,100. The image is flattened in
+    /// (C, H, W) order before the first dense layer.
+    #[arg(long, value_name = "LAYERS", value_parser = parse_layers, allow_hyphen_values = true)]
     pub layers: Option<HiddenLayers>,
+
+    /// The shape of each input row as an image, CxHxW (e.g. 3x32x32): the CSV's feature
+    /// columns hold the C planes one after another, each row-major. MNIST (1x28x28) and the
+    /// built-in digits (1x8x8) know their shape. With it, --scale defaults to none.
+    #[arg(long, value_name = "CxHxW", value_parser = parse_image_shape)]
+    pub input_shape: Option<ImageShape>,
 
     /// Hidden activation: identity, sigmoid, tanh, relu, leaky-relu[:SLOPE], gelu.
     #[arg(long, value_name = "NAME", value_parser = parse_activation)]

@@ -3,12 +3,14 @@
 //! seed.
 
 use crate::config::TrainPlan;
-use crate::data::Splits;
+use crate::data::{DataSource, Splits};
 use crate::exit::CliError;
 use crate::report::format_sizes;
+use backprop::conv::ImageShape;
 use backprop::model::Model;
 use backprop::train::Task;
 use backprop::{Cost, Network, NetworkConfig, Regularization};
+use backprop_data::BuiltIn;
 
 /// The most weights and biases a network may have (about 1 GiB of `f32`, before optimiser
 /// state), so that a typo in `--layers` is an error rather than an allocation failure.
@@ -44,7 +46,15 @@ fn fresh(
     sizes.extend(&plan.hidden_layers);
     sizes.push(splits.n_outputs(single_sigmoid));
     check_parameter_count(&sizes)?;
-    let mut config = NetworkConfig::new(&sizes, cost)
+    let mut config = NetworkConfig::new(&sizes, cost);
+    if !plan.image_layers.is_empty() {
+        let shape = image_shape(plan, splits)?;
+        config = config.with_features(shape, plan.image_layers.clone());
+        config
+            .validate()
+            .map_err(|e| CliError::usage(format!("--layers: {e}")))?;
+    }
+    let mut config = config
         .with_hidden_activation(plan.activation)
         .with_initialization(plan.initialization)
         .with_dropout(plan.dropout)
@@ -54,6 +64,34 @@ fn fresh(
         config = config.with_output_activation(activation);
     }
     Ok((config.init::<f32>()?, single_sigmoid))
+}
+
+/// The shape of an input row as an image: `--input-shape`, or the data's own (MNIST's
+/// 1×28×28, the built-in digits' 1×8×8).
+fn image_shape(plan: &TrainPlan, splits: &Splits) -> Result<ImageShape, CliError> {
+    let width = splits.train.n_features();
+    let known = match &plan.source {
+        DataSource::BuiltIn {
+            builtin: BuiltIn::Digits,
+            ..
+        } => Some(ImageShape::new(1, 8, 8)),
+        DataSource::Mnist(_) => Some(ImageShape::new(1, 28, 28)),
+        _ => None,
+    };
+    let Some(shape) = plan.input_shape.or(known) else {
+        return Err(CliError::usage(format!(
+            "--layers has image layers, but the data's {width} columns have no image shape: \
+             give --input-shape CxHxW"
+        )));
+    };
+    if shape.len() != width {
+        return Err(CliError::usage(format!(
+            "--input-shape {shape} makes {} values per row, but the data has {width} input \
+             columns",
+            shape.len()
+        )));
+    }
+    Ok(shape)
 }
 
 /// The model's network, re-made with the plan's dropout, penalties and seed (the shuffles and
