@@ -5,15 +5,20 @@
 //! zeros split as PyTorch splits them, the extra one at the bottom and right, stride 1 only):
 //!
 //! - forward: z[f, i, j] = b_f + Σ_{c,u,v} W[f, c, u, v] · x[c, s·i + u − p, s·j + v − p],
-//!   a = σ(z). The sum is one product: every k × k × C patch of the batch becomes a row of a
-//!   "columns" matrix X̂ (im2col), and Z = X̂ · Wᵀ through the project's GEMM;
+//!   a = σ(z). The sum is one product: every k × k × C patch of the batch becomes a column of a
+//!   matrix X̂ (im2col, C·k·k rows, one column per output position of every example), and
+//!   Z = W · X̂ through the project's GEMM;
 //! - backward, given ∂C/∂a, the same four equations as a dense layer, because each patch row is
 //!   an input a dense layer with weights W would see:
 //!   - δ = ∂C/∂a ⊙ σ′(z) (BP2's second half);
 //!   - ∂C/∂b_f = Σ δ[f, ·, ·] over the batch and every position (BP3);
-//!   - ∂C/∂W = Σ δ ⋆ x, the correlation of δ with the input: δᵀ · X̂ (BP4);
-//!   - ∂C/∂x = δ fully correlated with the flipped kernels: δ · W gives one gradient row per
-//!     patch, and col2im adds each back onto the pixels the patch read (BP2's first half).
+//!   - ∂C/∂W = Σ δ ⋆ x, the correlation of δ with the input: δ · X̂ᵀ (BP4);
+//!   - ∂C/∂x = δ fully correlated with the flipped kernels: Wᵀ · δ gives one gradient column
+//!     per patch, and col2im adds each back onto the pixels the patch read (BP2's first half).
+//!
+//! X̂ is laid out channel-major (row (c, u, v), column (example, i, j)) so that im2col and
+//! col2im move whole runs of a row of pixels at a time, and W · X̂ comes out one filter per row,
+//! ready to be cut into each example's planes.
 //!
 //! Weights are stored (F, C·k·k), which is PyTorch's (F, C, k, k) row-major. The buffers keep
 //! their allocation from batch to batch.
@@ -25,6 +30,9 @@ use backprop_tensor::matmul::{gemm, runs_in_parallel, Transpose};
 use backprop_tensor::{Float, Matrix};
 use serde::{Deserialize, Serialize};
 use std::fmt;
+
+/// The most rows an inference pass convolves at once.
+pub const INFERENCE_ROWS: usize = 256;
 
 /// The shape of one image: channels × height × width.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -186,11 +194,10 @@ pub struct Conv2d<T: Float> {
     pub bias_gradient: Matrix<T>,
     geometry: ConvGeometry,
     output: ImageShape,
-    /// X̂: one patch per row, (B·H′·W′ × C·k·k); after backward, ∂C/∂X̂.
+    /// X̂: one patch per column, (C·k·k × B·H′·W′); after backward, ∂C/∂X̂.
     columns: Matrix<T>,
-    /// Z with one position per row and one filter per column, (B·H′·W′ × F); δ in that
-    /// layout during backward.
-    by_position: Matrix<T>,
+    /// Z with one filter per row, (F × B·H′·W′); δ in that layout during backward.
+    by_filter: Matrix<T>,
     /// z and a = σ(z), one example per row in (F, H′, W′) order.
     z: Matrix<T>,
     a: Matrix<T>,
@@ -231,7 +238,7 @@ impl<T: Float> Conv2d<T> {
             geometry,
             output,
             columns: Matrix::zeros(0, 0),
-            by_position: Matrix::zeros(0, 0),
+            by_filter: Matrix::zeros(0, 0),
             z: Matrix::zeros(0, 0),
             a: Matrix::zeros(0, 0),
             delta: Matrix::zeros(0, 0),
@@ -248,14 +255,34 @@ impl<T: Float> Conv2d<T> {
         self.output
     }
 
-    /// z = W ⋆ x + b for a batch, without touching the caches.
+    /// z = W ⋆ x + b for a batch, without touching the caches. Large batches go through in
+    /// pieces of [`INFERENCE_ROWS`] rows, so that X̂ stays small (it holds C·k·k values per
+    /// output position).
     pub fn weighted_input(&self, input: &Matrix<T>) -> Matrix<T> {
-        let (mut columns, mut by_position, mut z) = (
+        self.check_input(input);
+        let (mut columns, mut by_filter, mut piece_z) = (
             Matrix::zeros(0, 0),
             Matrix::zeros(0, 0),
             Matrix::zeros(0, 0),
         );
-        self.weighted_input_into(input, &mut columns, &mut by_position, &mut z);
+        if input.rows() <= INFERENCE_ROWS {
+            self.weighted_input_into(input, &mut columns, &mut by_filter, &mut piece_z);
+            return piece_z;
+        }
+        let width = self.output.len();
+        let mut z = Matrix::zeros(input.rows(), width);
+        let mut piece = Matrix::zeros(0, 0);
+        for (index, rows) in input
+            .as_slice()
+            .chunks(INFERENCE_ROWS * input.cols())
+            .enumerate()
+        {
+            piece.resize(rows.len() / input.cols(), input.cols());
+            piece.as_mut_slice().copy_from_slice(rows);
+            self.weighted_input_into(&piece, &mut columns, &mut by_filter, &mut piece_z);
+            z.as_mut_slice()[index * INFERENCE_ROWS * width..][..piece_z.len()]
+                .copy_from_slice(piece_z.as_slice());
+        }
         z
     }
 
@@ -280,8 +307,9 @@ impl<T: Float> Conv2d<T> {
         let positions = rows * self.output.plane();
         let (filters, patch) = (self.geometry.filters, self.geometry.patch_len());
         let (no, yes) = (Transpose::No, Transpose::Yes);
-        runs_in_parallel(positions, filters, patch, no, yes)
-            || (training && runs_in_parallel(filters, patch, positions, yes, no))
+        runs_in_parallel(filters, positions, patch, no, no)
+            || (training && runs_in_parallel(filters, patch, positions, no, yes))
+            || (training && runs_in_parallel(patch, positions, filters, yes, no))
     }
 
     #[track_caller]
@@ -296,12 +324,12 @@ impl<T: Float> Conv2d<T> {
         );
     }
 
-    /// z for a batch, into `z` (B × F·H′·W′), using `columns` and `by_position` as scratch.
+    /// z for a batch, into `z` (B × F·H′·W′), using `columns` and `by_filter` as scratch.
     fn weighted_input_into(
         &self,
         input: &Matrix<T>,
         columns: &mut Matrix<T>,
-        by_position: &mut Matrix<T>,
+        by_filter: &mut Matrix<T>,
         z: &mut Matrix<T>,
     ) {
         self.check_input(input);
@@ -309,37 +337,56 @@ impl<T: Float> Conv2d<T> {
         let positions = self.output.plane();
         let filters = self.geometry.filters;
         im2col(&self.geometry, self.output, input, columns);
-        by_position.resize(batch * positions, filters);
+        by_filter.resize(filters, batch * positions);
         gemm(
-            by_position,
+            by_filter,
+            &self.weight,
+            Transpose::No,
             columns,
             Transpose::No,
-            &self.weight,
-            Transpose::Yes,
             false,
         );
         z.resize(batch, filters * positions);
         let bias = self.bias.as_slice();
-        let source = by_position.as_slice();
+        let source = &*by_filter;
         let pieces: Vec<(usize, &mut [T])> = z
             .as_mut_slice()
             .chunks_mut(filters * positions)
             .enumerate()
             .collect();
         run_pieces(pieces, |(example, row)| {
-            let block = &source[example * positions * filters..][..positions * filters];
             for (f, plane) in row.chunks_mut(positions).enumerate() {
-                for (p, value) in plane.iter_mut().enumerate() {
-                    *value = block[p * filters + f] + bias[f];
+                let from = &source.row(f)[example * positions..][..positions];
+                for (value, &product) in plane.iter_mut().zip(from) {
+                    *value = product + bias[f];
                 }
             }
         });
     }
 }
 
-/// Fills `columns` with one patch per row: row b·H′·W′ + i·W′ + j holds the C·k·k inputs that
+/// The range of output indices o whose input index s·o + offset − pad lies in 0..length,
+/// for o in 0..outputs.
+fn inside(
+    outputs: usize,
+    stride: usize,
+    offset: usize,
+    pad: usize,
+    length: usize,
+) -> (usize, usize) {
+    // s·o + offset ≥ pad  ⇔  o ≥ ⌈(pad − offset)/s⌉
+    let first = pad.saturating_sub(offset).div_ceil(stride);
+    // s·o + offset − pad < length  ⇔  o < ⌈(length + pad − offset)/s⌉
+    let end = (length + pad)
+        .saturating_sub(offset)
+        .div_ceil(stride)
+        .min(outputs);
+    (first.min(end), end)
+}
+
+/// Fills `columns` (C·k·k × B·H′·W′): column b·H′·W′ + i·W′ + j holds the C·k·k inputs that
 /// output position (i, j) of example b weighs, channel-major, zeros where the patch hangs over
-/// the border.
+/// the border. Row (c, u, v) is written one output row i at a time, from one row of pixels.
 fn im2col<T: Float>(
     geometry: &ConvGeometry,
     output: ImageShape,
@@ -347,45 +394,44 @@ fn im2col<T: Float>(
     columns: &mut Matrix<T>,
 ) {
     let (batch, positions, patch) = (input.rows(), output.plane(), geometry.patch_len());
-    columns.resize(batch * positions, patch);
+    columns.resize(patch, batch * positions);
+    let shape = geometry.input;
+    let (k, s) = (geometry.kernel, geometry.stride);
+    let (pad, _) = geometry.padding.amounts(k);
     let pieces: Vec<(usize, &mut [T])> = columns
         .as_mut_slice()
-        .chunks_mut(positions * patch)
+        .chunks_mut(batch * positions)
         .enumerate()
         .collect();
-    run_pieces(pieces, |(example, block)| {
-        let image = input.row(example);
-        for (position, row) in block.chunks_mut(patch).enumerate() {
-            let (i, j) = (position / output.width, position % output.width);
-            read_patch(geometry, image, i, j, row);
+    run_pieces(pieces, |(row_index, row)| {
+        let (c, u, v) = (row_index / (k * k), (row_index / k) % k, row_index % k);
+        let (i_first, i_end) = inside(output.height, s, u, pad, shape.height);
+        let (j_first, j_end) = inside(output.width, s, v, pad, shape.width);
+        for (example, block) in row.chunks_mut(positions).enumerate() {
+            let plane = &input.row(example)[c * shape.plane()..][..shape.plane()];
+            for (i, out) in block.chunks_mut(output.width).enumerate() {
+                if i < i_first || i >= i_end {
+                    out.fill(T::ZERO);
+                    continue;
+                }
+                let pixels = &plane[(i * s + u - pad) * shape.width..][..shape.width];
+                out[..j_first].fill(T::ZERO);
+                out[j_end..].fill(T::ZERO);
+                let x0 = j_first * s + v - pad;
+                if s == 1 {
+                    out[j_first..j_end].copy_from_slice(&pixels[x0..x0 + (j_end - j_first)]);
+                } else {
+                    for (j, value) in out[j_first..j_end].iter_mut().enumerate() {
+                        *value = pixels[x0 + j * s];
+                    }
+                }
+            }
         }
     });
 }
 
-/// The patch of `image` that output position (i, j) weighs, into `row`.
-fn read_patch<T: Float>(geometry: &ConvGeometry, image: &[T], i: usize, j: usize, row: &mut [T]) {
-    let shape = geometry.input;
-    let (k, s) = (geometry.kernel, geometry.stride);
-    let (pad, _) = geometry.padding.amounts(k);
-    let mut out = row.iter_mut();
-    for c in 0..shape.channels {
-        let plane = &image[c * shape.plane()..][..shape.plane()];
-        for u in 0..k {
-            let y = (i * s + u).checked_sub(pad).filter(|&y| y < shape.height);
-            for v in 0..k {
-                let x = (j * s + v).checked_sub(pad).filter(|&x| x < shape.width);
-                let value = match (y, x) {
-                    (Some(y), Some(x)) => plane[y * shape.width + x],
-                    _ => T::ZERO,
-                };
-                *out.next().expect("the row holds C·k·k values") = value;
-            }
-        }
-    }
-}
-
-/// The reverse of [`im2col`]: adds each patch row of `columns` back onto the pixels it was read
-/// from, into `grad_input` (B × C·H·W), which it overwrites.
+/// The reverse of [`im2col`]: adds each patch column of `columns` back onto the pixels it was
+/// read from, into `grad_input` (B × C·H·W), which it overwrites.
 fn col2im<T: Float>(
     geometry: &ConvGeometry,
     output: ImageShape,
@@ -393,8 +439,8 @@ fn col2im<T: Float>(
     grad_input: &mut Matrix<T>,
 ) {
     let shape = geometry.input;
-    let (positions, patch) = (output.plane(), geometry.patch_len());
-    let batch = columns.rows() / positions.max(1);
+    let positions = output.plane();
+    let batch = columns.cols() / positions.max(1);
     grad_input.resize(batch, shape.len());
     let (k, s) = (geometry.kernel, geometry.stride);
     let (pad, _) = geometry.padding.amounts(k);
@@ -405,20 +451,20 @@ fn col2im<T: Float>(
         .collect();
     run_pieces(pieces, |(example, image)| {
         image.fill(T::ZERO);
-        let block = &columns.as_slice()[example * positions * patch..][..positions * patch];
-        // Positions in order, each patch channel by channel: a fixed order of additions.
-        for (position, row) in block.chunks(patch).enumerate() {
-            let (i, j) = (position / output.width, position % output.width);
-            let mut values = row.iter();
-            for c in 0..shape.channels {
-                let plane = &mut image[c * shape.plane()..][..shape.plane()];
-                for u in 0..k {
-                    let y = (i * s + u).checked_sub(pad).filter(|&y| y < shape.height);
-                    for v in 0..k {
-                        let x = (j * s + v).checked_sub(pad).filter(|&x| x < shape.width);
-                        let value = *values.next().expect("the row holds C·k·k values");
-                        if let (Some(y), Some(x)) = (y, x) {
-                            plane[y * shape.width + x] += value;
+        // Rows (c, u, v) in order, each output row i in order: a fixed order of additions.
+        for c in 0..shape.channels {
+            let plane = &mut image[c * shape.plane()..][..shape.plane()];
+            for u in 0..k {
+                let (i_first, i_end) = inside(output.height, s, u, pad, shape.height);
+                for v in 0..k {
+                    let (j_first, j_end) = inside(output.width, s, v, pad, shape.width);
+                    let row = &columns.row((c * k + u) * k + v)[example * positions..][..positions];
+                    for i in i_first..i_end {
+                        let pixels = &mut plane[(i * s + u - pad) * shape.width..][..shape.width];
+                        let from = &row[i * output.width..][j_first..j_end];
+                        let x0 = j_first * s + v - pad;
+                        for (j, &value) in from.iter().enumerate() {
+                            pixels[x0 + j * s] += value;
                         }
                     }
                 }
@@ -442,44 +488,47 @@ impl<T: Float> Conv2d<T> {
         // BP2's second half: δ = ∂C/∂a ⊙ σ′(z)
         self.activation
             .backward_into(&self.z, &self.a, grad_output, &mut self.delta);
-        // δ with one position per row, the layout of X̂'s rows.
-        self.by_position.resize(batch * positions, filters);
-        let delta = self.delta.as_slice();
+        // δ with one filter per row, the layout of W · X̂.
+        self.by_filter.resize(filters, batch * positions);
+        let delta = &self.delta;
         let pieces: Vec<(usize, &mut [T])> = self
-            .by_position
+            .by_filter
             .as_mut_slice()
-            .chunks_mut(positions * filters)
+            .chunks_mut(batch * positions)
             .enumerate()
             .collect();
-        run_pieces(pieces, |(example, block)| {
-            let row = &delta[example * filters * positions..][..filters * positions];
-            for (p, values) in block.chunks_mut(filters).enumerate() {
-                for (f, value) in values.iter_mut().enumerate() {
-                    *value = row[f * positions + p];
-                }
+        run_pieces(pieces, |(f, row)| {
+            for (example, block) in row.chunks_mut(positions).enumerate() {
+                block.copy_from_slice(&delta.row(example)[f * positions..][..positions]);
             }
         });
         // BP3: ∂C/∂b_f = Σ over examples and positions of δ_f
-        self.by_position.column_sums_into(&mut self.bias_gradient);
-        // BP4: ∂C/∂W = δᵀ · X̂, the correlation of δ with the input
+        for (f, gradient) in self.bias_gradient.as_mut_slice().iter_mut().enumerate() {
+            *gradient = self
+                .by_filter
+                .row(f)
+                .iter()
+                .fold(T::ZERO, |sum, &d| sum + d);
+        }
+        // BP4: ∂C/∂W = δ · X̂ᵀ, the correlation of δ with the input
         self.weight_gradient
             .resize(self.weight.rows(), self.weight.cols());
         gemm(
             &mut self.weight_gradient,
-            &self.by_position,
-            Transpose::Yes,
-            &self.columns,
+            &self.by_filter,
             Transpose::No,
+            &self.columns,
+            Transpose::Yes,
             false,
         );
-        // BP2's first half: ∂C/∂X̂ = δ · W, added back onto the pixels (a full correlation
+        // BP2's first half: ∂C/∂X̂ = Wᵀ · δ, added back onto the pixels (a full correlation
         // with the flipped kernels).
         if let Some(grad_input) = grad_input {
             gemm(
                 &mut self.columns,
-                &self.by_position,
-                Transpose::No,
                 &self.weight,
+                Transpose::Yes,
+                &self.by_filter,
                 Transpose::No,
                 false,
             );
@@ -512,18 +561,25 @@ impl<T: Float> LayerOps<T> for Conv2d<T> {
         self.output.len()
     }
 
-    fn forward(&mut self, input: &Matrix<T>, _mode: Mode) -> Matrix<T> {
-        let (mut columns, mut by_position, mut z) = (
+    fn forward(&mut self, input: &Matrix<T>, mode: Mode) -> Matrix<T> {
+        let mut output = Matrix::zeros(0, 0);
+        self.forward_into(input, mode, &mut output);
+        output
+    }
+
+    fn forward_into(&mut self, input: &Matrix<T>, _mode: Mode, output: &mut Matrix<T>) {
+        let (mut columns, mut by_filter, mut z) = (
             std::mem::replace(&mut self.columns, Matrix::zeros(0, 0)),
-            std::mem::replace(&mut self.by_position, Matrix::zeros(0, 0)),
+            std::mem::replace(&mut self.by_filter, Matrix::zeros(0, 0)),
             std::mem::replace(&mut self.z, Matrix::zeros(0, 0)),
         );
-        self.weighted_input_into(input, &mut columns, &mut by_position, &mut z);
-        (self.columns, self.by_position, self.z) = (columns, by_position, z);
+        self.weighted_input_into(input, &mut columns, &mut by_filter, &mut z);
+        (self.columns, self.by_filter, self.z) = (columns, by_filter, z);
         self.a.resize(self.z.rows(), self.z.cols());
         self.a.as_mut_slice().copy_from_slice(self.z.as_slice());
         self.activation.forward_in_place(&mut self.a);
-        self.a.clone()
+        output.resize(self.a.rows(), self.a.cols());
+        output.as_mut_slice().copy_from_slice(self.a.as_slice());
     }
 
     fn infer(&self, input: &Matrix<T>) -> Matrix<T> {
@@ -536,6 +592,10 @@ impl<T: Float> LayerOps<T> for Conv2d<T> {
         let mut grad_input = Matrix::zeros(0, 0);
         self.backward_pass(grad_output, Some(&mut grad_input));
         grad_input
+    }
+
+    fn backward_into(&mut self, grad_output: &Matrix<T>, grad_input: &mut Matrix<T>) {
+        self.backward_pass(grad_output, Some(grad_input));
     }
 
     fn backward_parameters_only(&mut self, grad_output: &Matrix<T>) {

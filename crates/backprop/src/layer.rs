@@ -57,6 +57,17 @@ pub trait LayerOps<T: Float>: Send + Sync + std::fmt::Debug {
     /// Takes ∂C/∂output of the last `forward`, fills the parameter gradients, returns ∂C/∂input.
     fn backward(&mut self, grad_output: &Matrix<T>) -> Matrix<T>;
 
+    /// [`LayerOps::forward`] into `output`, whose allocation a layer may reuse from batch to
+    /// batch (the network keeps one such buffer per image layer).
+    fn forward_into(&mut self, input: &Matrix<T>, mode: Mode, output: &mut Matrix<T>) {
+        *output = self.forward(input, mode);
+    }
+
+    /// [`LayerOps::backward`] into `grad_input`, whose allocation a layer may reuse.
+    fn backward_into(&mut self, grad_output: &Matrix<T>, grad_input: &mut Matrix<T>) {
+        *grad_input = self.backward(grad_output);
+    }
+
     /// [`LayerOps::backward`] for the first layer, which has no layer before it: the parameter
     /// gradients only. Layers whose ∂C/∂input costs a product skip it.
     fn backward_parameters_only(&mut self, grad_output: &Matrix<T>) {
@@ -183,6 +194,16 @@ impl<T: Float> Layer<T> {
             Self::Convolution(conv) => Some(conv),
             _ => None,
         }
+    }
+
+    /// [`LayerOps::forward_into`].
+    pub fn forward_into(&mut self, input: &Matrix<T>, mode: Mode, output: &mut Matrix<T>) {
+        self.ops_mut().forward_into(input, mode, output);
+    }
+
+    /// [`LayerOps::backward_into`].
+    pub fn backward_into(&mut self, grad_output: &Matrix<T>, grad_input: &mut Matrix<T>) {
+        self.ops_mut().backward_into(grad_output, grad_input);
     }
 
     /// [`LayerOps::backward_parameters_only`].

@@ -375,6 +375,8 @@ pub struct Network<T: Float = f32> {
     /// The batch of a training pass, for a network that starts with image layers (a dense
     /// network reads its batch from the first dense layer's own input buffer).
     pub(crate) input: Matrix<T>,
+    /// Each image layer's output in a training pass, kept from batch to batch.
+    pub(crate) feature_outputs: Vec<Matrix<T>>,
 }
 
 impl<T: Float> Network<T> {
@@ -384,6 +386,7 @@ impl<T: Float> Network<T> {
             layers,
             gradient_buffers: [Matrix::zeros(0, 0), Matrix::zeros(0, 0)],
             input: Matrix::zeros(0, 0),
+            feature_outputs: Vec::new(),
         }
     }
 

@@ -118,36 +118,61 @@ impl<T: Float> Pool2d<T> {
     }
 
     /// Pools one image into `out`; for max-pooling the winners go into `winners`.
+    ///
+    /// Each output row is built in passes over the window offsets (u, v), in row-major order,
+    /// each pass updating every window of the row: the windows are independent, so a pass has
+    /// no chain of dependent comparisons.
     fn pool_image(&self, image: &[T], out: &mut [T], mut winners: Option<&mut [u32]>) {
-        let (s, width) = (self.size, self.input.width);
+        let (input, output, s) = (self.input, self.output, self.size);
         let scale = T::from_f64(1.0 / (s * s) as f64);
-        for (o, corner) in self.windows() {
-            match self.kind {
-                PoolKind::Max => {
-                    let mut best = corner;
-                    for u in 0..s {
-                        for v in 0..s {
-                            let index = corner + u * width + v;
-                            let (value, leader) = (image[index], image[best]);
-                            // Strictly greater keeps the first maximum; a NaN wins once.
-                            if value > leader || (value.is_nan() && !leader.is_nan()) {
-                                best = index;
+        let width = output.width;
+        for c in 0..input.channels {
+            let plane = &image[c * input.plane()..][..input.plane()];
+            for i in 0..output.height {
+                let first = (c * output.height + i) * width;
+                let row_out = &mut out[first..][..width];
+                let corner = c * input.plane() + i * s * input.width;
+                let mut row_winners = winners.as_deref_mut().map(|w| &mut w[first..][..width]);
+                for u in 0..s {
+                    let pixels = &plane[(i * s + u) * input.width..][..input.width];
+                    for v in 0..s {
+                        let (offset, start) = (u * input.width + v, u == 0 && v == 0);
+                        match (self.kind, start) {
+                            (PoolKind::Max, true) | (PoolKind::Average, true) => {
+                                for (j, value) in row_out.iter_mut().enumerate() {
+                                    *value = pixels[j * s + v];
+                                }
+                                if let Some(best) = row_winners.as_deref_mut() {
+                                    for (j, best) in best.iter_mut().enumerate() {
+                                        *best = (corner + j * s) as u32;
+                                    }
+                                }
+                            }
+                            (PoolKind::Max, false) => {
+                                for (j, leader) in row_out.iter_mut().enumerate() {
+                                    let value = pixels[j * s + v];
+                                    // Strictly greater keeps the first maximum; a NaN wins once.
+                                    let better =
+                                        (value > *leader) | (value.is_nan() & !leader.is_nan());
+                                    *leader = if better { value } else { *leader };
+                                    if let Some(best) = row_winners.as_deref_mut() {
+                                        let index = (corner + offset + j * s) as u32;
+                                        best[j] = if better { index } else { best[j] };
+                                    }
+                                }
+                            }
+                            (PoolKind::Average, false) => {
+                                for (j, sum) in row_out.iter_mut().enumerate() {
+                                    *sum += pixels[j * s + v];
+                                }
                             }
                         }
                     }
-                    out[o] = image[best];
-                    if let Some(winners) = winners.as_deref_mut() {
-                        winners[o] = best as u32;
-                    }
                 }
-                PoolKind::Average => {
-                    let mut sum = T::ZERO;
-                    for u in 0..s {
-                        for v in 0..s {
-                            sum += image[corner + u * width + v];
-                        }
+                if self.kind == PoolKind::Average {
+                    for value in row_out.iter_mut() {
+                        *value *= scale;
                     }
-                    out[o] = sum * scale;
                 }
             }
         }
@@ -198,10 +223,16 @@ impl<T: Float> LayerOps<T> for Pool2d<T> {
         self.output.len()
     }
 
-    fn forward(&mut self, input: &Matrix<T>, _mode: Mode) -> Matrix<T> {
+    fn forward(&mut self, input: &Matrix<T>, mode: Mode) -> Matrix<T> {
+        let mut output = Matrix::zeros(0, 0);
+        self.forward_into(input, mode, &mut output);
+        output
+    }
+
+    fn forward_into(&mut self, input: &Matrix<T>, _mode: Mode, output: &mut Matrix<T>) {
         self.check_input(input);
         let (rows, width) = (input.rows(), self.output.len());
-        let mut output = Matrix::zeros(rows, width);
+        output.resize(rows, width);
         let mut winners = std::mem::take(&mut self.winners);
         winners.clear();
         if self.kind == PoolKind::Max {
@@ -224,7 +255,6 @@ impl<T: Float> LayerOps<T> for Pool2d<T> {
         });
         self.winners = winners;
         self.batch = rows;
-        output
     }
 
     fn infer(&self, input: &Matrix<T>) -> Matrix<T> {
@@ -241,13 +271,19 @@ impl<T: Float> LayerOps<T> for Pool2d<T> {
     }
 
     fn backward(&mut self, grad_output: &Matrix<T>) -> Matrix<T> {
+        let mut grad_input = Matrix::zeros(0, 0);
+        self.backward_into(grad_output, &mut grad_input);
+        grad_input
+    }
+
+    fn backward_into(&mut self, grad_output: &Matrix<T>, grad_input: &mut Matrix<T>) {
         assert_eq!(
             grad_output.shape(),
             (self.batch, self.output.len()),
             "{}: ∂C/∂y has the wrong shape (forward in training mode first)",
             self.describe()
         );
-        let mut grad_input = Matrix::zeros(self.batch, self.input.len());
+        grad_input.resize(self.batch, self.input.len());
         let (s, width, outputs) = (self.size, self.input.width, self.output.len());
         let scale = T::from_f64(1.0 / (s * s) as f64);
         let pieces: Vec<(usize, &mut [T])> = grad_input
@@ -256,6 +292,7 @@ impl<T: Float> LayerOps<T> for Pool2d<T> {
             .enumerate()
             .collect();
         run_pieces(pieces, |(example, image)| {
+            image.fill(T::ZERO);
             let grad = grad_output.row(example);
             match self.kind {
                 // ∂y/∂x is 1 for the winner and 0 for the rest of its window.
@@ -278,6 +315,5 @@ impl<T: Float> LayerOps<T> for Pool2d<T> {
                 }
             }
         });
-        grad_input
     }
 }

@@ -22,6 +22,7 @@
 //!
 //! [`Cost::output_delta_into`]: crate::cost::Cost::output_delta_into
 
+use crate::conv::INFERENCE_ROWS;
 use crate::dense::{Dense, Descent};
 use crate::layer::Mode;
 use crate::network::{Gradients, Network};
@@ -75,6 +76,9 @@ impl<T: Float> Network<T> {
     #[track_caller]
     pub fn forward(&self, x: &Matrix<T>) -> Matrix<T> {
         self.check_batch(x, None);
+        if let Some(pieces) = self.inference_pieces(x) {
+            return concatenate_rows(self.infer_pieces(&pieces).into_iter().map(|(_, a)| a));
+        }
         on_pool_thread(self.uses_threads(x.rows(), false), || {
             let (first, rest) = self.layers.split_first().expect("a network has layers");
             let mut a = first.infer(x);
@@ -92,6 +96,10 @@ impl<T: Float> Network<T> {
     #[track_caller]
     pub fn output_with_logits(&self, x: &Matrix<T>) -> (Matrix<T>, Matrix<T>) {
         self.check_batch(x, None);
+        if let Some(pieces) = self.inference_pieces(x) {
+            let (z, a): (Vec<_>, Vec<_>) = self.infer_pieces(&pieces).into_iter().unzip();
+            return (concatenate_rows(z), concatenate_rows(a));
+        }
         on_pool_thread(self.uses_threads(x.rows(), false), || {
             let (output, hidden) = self.layers.split_last().expect("a network has layers");
             let output = output.as_dense().expect("the last layer is dense");
@@ -107,6 +115,56 @@ impl<T: Float> Network<T> {
             };
             let a = output.activation.forward(&z);
             (z, a)
+        })
+    }
+
+    /// A large batch for a network with image layers, cut into pieces of
+    /// [`INFERENCE_ROWS`] rows: every image layer's output is many times its input, so a whole
+    /// data set at once would not fit in memory. `None` when the batch goes through whole.
+    fn inference_pieces(&self, x: &Matrix<T>) -> Option<Vec<Matrix<T>>> {
+        if self.feature_count() == 0 || x.rows() <= INFERENCE_ROWS {
+            return None;
+        }
+        let cols = x.cols();
+        Some(
+            x.as_slice()
+                .chunks(INFERENCE_ROWS * cols)
+                .map(|rows| {
+                    Matrix::from_vec(rows.len() / cols, cols, rows.to_vec()).expect("whole rows")
+                })
+                .collect(),
+        )
+    }
+
+    /// The output layer's z and a for each piece, through copies of the image layers whose
+    /// buffers (and the image layers' outputs) are reused from piece to piece instead of
+    /// allocated for each.
+    fn infer_pieces(&self, pieces: &[Matrix<T>]) -> Vec<(Matrix<T>, Matrix<T>)> {
+        let features = self.feature_count();
+        let mut image_layers = self.layers[..features].to_vec();
+        let mut outputs: Vec<Matrix<T>> = vec![Matrix::zeros(0, 0); features];
+        let dense_part = &self.layers[features..];
+        let (output_layer, hidden) = dense_part.split_last().expect("a dense output layer");
+        let output_layer = output_layer.as_dense().expect("the last layer is dense");
+        let parallel = self.uses_threads(INFERENCE_ROWS, false);
+        on_pool_thread(parallel, || {
+            pieces
+                .iter()
+                .map(|piece| {
+                    for (index, layer) in image_layers.iter_mut().enumerate() {
+                        let (before, rest) = outputs.split_at_mut(index);
+                        let input = before.last().unwrap_or(piece);
+                        layer.forward_into(input, Mode::Eval, &mut rest[0]);
+                    }
+                    let mut a = outputs[features - 1].clone();
+                    for layer in hidden {
+                        a = layer.infer(&a);
+                    }
+                    let z = output_layer.weighted_input(&a);
+                    let a = output_layer.activation.forward(&z);
+                    (z, a)
+                })
+                .collect()
         })
     }
 
@@ -268,17 +326,23 @@ impl<T: Float> Network<T> {
         let mut carried: Option<Matrix<T>> = None;
         let features = self.feature_count();
         if features > 0 {
-            let mut a = self.layers[0].forward(&self.input, mode);
-            for layer in &mut self.layers[1..features] {
-                a = layer.forward(&a, mode);
+            let outputs = &mut self.feature_outputs;
+            outputs.resize_with(features, || Matrix::zeros(0, 0));
+            for (index, layer) in self.layers[..features].iter_mut().enumerate() {
+                let (before, rest) = outputs.split_at_mut(index);
+                let input = before.last().unwrap_or(&self.input);
+                layer.forward_into(input, mode, &mut rest[0]);
             }
             // Flattening is the identity: an image row is already in (C, H, W) order.
-            carried = Some(a);
+            let first_dense = self.layers[features]
+                .as_dense_mut()
+                .expect("image layers are followed by a dense layer");
+            first_dense.input_buffer().copy_from(&outputs[features - 1]);
         }
         for index in features..self.layers.len() {
             let (before, rest) = self.layers.split_at_mut(index);
             let layer = &mut rest[0];
-            if index > 0 {
+            if index > features {
                 let previous = before[index - 1]
                     .as_dense()
                     .and_then(Dense::cache)
@@ -344,7 +408,7 @@ impl<T: Float> Network<T> {
                 }
                 // The first layer has no layer before it to hand ∂C/∂input to.
                 None if index == 0 => layer.backward_parameters_only(current),
-                None => next.copy_from(&layer.backward(current)),
+                None => layer.backward_into(current, next),
             }
             std::mem::swap(current, next);
         }
@@ -430,6 +494,18 @@ impl<T: Float> Network<T> {
         }
         refs
     }
+}
+
+/// The rows of `pieces`, one after another.
+fn concatenate_rows<T: Float>(pieces: impl IntoIterator<Item = Matrix<T>>) -> Matrix<T> {
+    let mut cols = 0;
+    let mut values = Vec::new();
+    for piece in pieces {
+        cols = piece.cols();
+        values.extend_from_slice(piece.as_slice());
+    }
+    let rows = values.len().checked_div(cols).unwrap_or(0);
+    Matrix::from_vec(rows, cols, values).expect("pieces of one width")
 }
 
 /// With δ cached in `dense`: (wˡ)ᵀδˡ into `grad_input` for the layer before (BP2's first half,
