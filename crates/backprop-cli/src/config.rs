@@ -193,11 +193,14 @@ impl TrainPlan {
             ScaleArg::Minmax => ScalerKind::MinMax,
             ScaleArg::None => ScalerKind::None,
         });
-        let scale = scale_flag.unwrap_or(preset.scale.unwrap_or(match source {
-            DataSource::Mnist(_) => ScalerKind::None,
-            _ if arguments.input_shape.is_some() => ScalerKind::None,
-            _ => ScalerKind::Standard,
-        }));
+        // Pixels read with --input-shape stay as they are, whatever the preset scales.
+        let image_scale = arguments.input_shape.map(|_| ScalerKind::None);
+        let scale = scale_flag
+            .or(image_scale)
+            .unwrap_or(preset.scale.unwrap_or(match source {
+                DataSource::Mnist(_) => ScalerKind::None,
+                _ => ScalerKind::Standard,
+            }));
         let activation = arguments.activation.unwrap_or(preset.activation);
         let image_layers = match &arguments.layers {
             Some(layers) => layers.1.clone(),

@@ -80,6 +80,10 @@ pub fn summary_json(outcome: &Outcome<'_>) -> Value {
     object.insert("test_is_training_data".into(), json!(data.test_is_training));
     object.insert("layer_sizes".into(), json!(outcome.config.sizes));
     object.insert(
+        "architecture".into(),
+        json!(crate::report::format_architecture(&outcome.config)),
+    );
+    object.insert(
         "activation".into(),
         json!(outcome.hidden_activation().map(|a| a.to_string())),
     );

@@ -55,6 +55,13 @@ pub fn export_c(model: &Model, options: &COptions) -> Result<String, ExportError
 /// [`export_c`], also counting the bytes of weights.
 pub fn export_c_header(model: &Model, options: &COptions) -> Result<CHeader, ExportError> {
     check_prefix(&options.prefix)?;
+    if model.network.feature_count() > 0 {
+        return Err(ExportError::Unsupported(
+            "the model has convolution or pooling layers, which the C export does not write \
+             (it writes dense layers only); export it to ONNX with --format onnx"
+                .into(),
+        ));
+    }
     let preprocessing = &model.metadata.preprocessing;
     if !preprocessing.categorical.is_empty() {
         let columns: Vec<&str> = preprocessing

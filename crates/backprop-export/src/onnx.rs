@@ -24,7 +24,8 @@ use crate::onnx_proto::{
 };
 use crate::ExportError;
 use backprop::model::{FillValue, Model};
-use backprop::Activation;
+use backprop::pool::PoolKind;
+use backprop::{Activation, Layer};
 use prost::Message;
 
 /// The default opset of the `ai.onnx` domain.
@@ -87,6 +88,7 @@ pub fn onnx_model(model: &Model) -> Result<ModelProto, ExportError> {
         let shifted = graph.node("Sub", &[&current, &center], &[]);
         current = graph.node("Div", &[&shifted, &scale], &[]);
     }
+    current = image_layers(&mut graph, model, current)?;
     for (index, dense) in model.network.dense_layers().into_iter().enumerate() {
         let (rows, cols) = dense.weight.shape();
         let n = index + 1;
@@ -350,6 +352,80 @@ fn fill_missing_category(
 }
 
 /// The nodes of σ applied to `z`; returns the output's name.
+/// The image layers, when the network has them: the rows reshaped to [N, C, H, W], each
+/// convolution a `Conv` (weights [F, C, k, k], PyTorch's and ONNX's layout) and its activation,
+/// each pooling a `MaxPool` or `AveragePool` (kernel = stride, floored), dropout nothing, then
+/// one `Flatten` in (C, H, W) order for the dense layers.
+fn image_layers(graph: &mut Graph, model: &Model, input: String) -> Result<String, ExportError> {
+    let network = &model.network;
+    let Some(shape) = network
+        .config()
+        .input_shape
+        .filter(|_| network.feature_count() > 0)
+    else {
+        return Ok(input);
+    };
+    let dims = [
+        -1,
+        shape.channels as i64,
+        shape.height as i64,
+        shape.width as i64,
+    ];
+    let image_shape = graph.int64s("image_shape", &[4], &dims);
+    let mut current = graph.node("Reshape", &[&input, &image_shape], &[]);
+    for (index, layer) in network.layers()[..network.feature_count()]
+        .iter()
+        .enumerate()
+    {
+        match layer {
+            Layer::Convolution(conv) => {
+                let g = conv.geometry();
+                let (before, after) = g.padding.amounts(g.kernel);
+                let (f, c, k) = (g.filters as i64, g.input.channels as i64, g.kernel as i64);
+                let weight = graph.floats(
+                    &format!("conv{index}_weight"),
+                    &[f, c, k, k],
+                    conv.weight.as_slice(),
+                );
+                let bias = graph.floats(&format!("conv{index}_bias"), &[f], conv.bias.as_slice());
+                let (before, after) = (before as i64, after as i64);
+                let z = graph.node(
+                    "Conv",
+                    &[&current, &weight, &bias],
+                    &[
+                        ints("kernel_shape", &[k, k]),
+                        ints("strides", &[g.stride as i64, g.stride as i64]),
+                        ints("pads", &[before, before, after, after]),
+                    ],
+                );
+                current = activation(graph, conv.activation, &z)?;
+            }
+            Layer::Pool(pool) => {
+                let op = match pool.kind() {
+                    PoolKind::Max => "MaxPool",
+                    PoolKind::Average => "AveragePool",
+                };
+                let size = pool.size() as i64;
+                current = graph.node(
+                    op,
+                    &[&current],
+                    &[
+                        ints("kernel_shape", &[size, size]),
+                        ints("strides", &[size, size]),
+                    ],
+                );
+            }
+            Layer::Dropout(_) => {}
+            Layer::Dense(_) => {
+                return Err(ExportError::Unsupported(
+                    "a dense layer among the image layers".into(),
+                ))
+            }
+        }
+    }
+    Ok(graph.node("Flatten", &[&current], &[int("axis", 1)]))
+}
+
 fn activation(graph: &mut Graph, activation: Activation, z: &str) -> Result<String, ExportError> {
     Ok(match activation {
         Activation::Identity => z.to_string(),

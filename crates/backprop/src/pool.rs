@@ -49,6 +49,60 @@ pub struct Pool2d<T: Float> {
     _values: std::marker::PhantomData<T>,
 }
 
+/// One output row of 2 × 2 max-pooling from the two input rows it covers; with `winners`,
+/// also each window's winning input index (`top` is the index of `upper[0]` in the example,
+/// `width` the input row length).
+#[inline(always)]
+fn max_2x2_row<T: Float>(
+    upper: &[T],
+    lower: &[T],
+    out: &mut [T],
+    winners: Option<(&mut [u32], u32, u32)>,
+) {
+    // Strictly greater keeps the first maximum; a NaN wins once.
+    #[inline(always)]
+    fn better<T: Float>(value: T, leader: T) -> bool {
+        (value > leader) | (value.is_nan() & !leader.is_nan())
+    }
+    let pairs = upper.chunks_exact(2).zip(lower.chunks_exact(2));
+    match winners {
+        Some((winners, top, width)) => {
+            for (j, ((value, winner), (up, low))) in out
+                .iter_mut()
+                .zip(winners.iter_mut())
+                .zip(pairs)
+                .enumerate()
+            {
+                let base = top + 2 * j as u32;
+                let (mut m, mut at) = (up[0], base);
+                let b = better(up[1], m);
+                (m, at) = (if b { up[1] } else { m }, if b { base + 1 } else { at });
+                let b = better(low[0], m);
+                (m, at) = (
+                    if b { low[0] } else { m },
+                    if b { base + width } else { at },
+                );
+                let b = better(low[1], m);
+                (m, at) = (
+                    if b { low[1] } else { m },
+                    if b { base + width + 1 } else { at },
+                );
+                *value = m;
+                *winner = at;
+            }
+        }
+        None => {
+            for (value, (up, low)) in out.iter_mut().zip(pairs) {
+                let mut m = up[0];
+                for candidate in [up[1], low[0], low[1]] {
+                    m = if better(candidate, m) { candidate } else { m };
+                }
+                *value = m;
+            }
+        }
+    }
+}
+
 /// The output of pooling `input` with s × s windows, or why there is none.
 pub fn pooled_shape(input: ImageShape, size: usize) -> Result<ImageShape, String> {
     if size == 0 {
@@ -123,6 +177,9 @@ impl<T: Float> Pool2d<T> {
     /// each pass updating every window of the row: the windows are independent, so a pass has
     /// no chain of dependent comparisons.
     fn pool_image(&self, image: &[T], out: &mut [T], mut winners: Option<&mut [u32]>) {
+        if self.size == 2 && self.kind == PoolKind::Max {
+            return self.max_pool_2x2(image, out, winners);
+        }
         let (input, output, s) = (self.input, self.output, self.size);
         let scale = T::from_f64(1.0 / (s * s) as f64);
         let width = output.width;
@@ -173,6 +230,39 @@ impl<T: Float> Pool2d<T> {
                     for value in row_out.iter_mut() {
                         *value *= scale;
                     }
+                }
+            }
+        }
+    }
+
+    /// [`Pool2d::pool_image`] for the most common pooling, max over 2 × 2: the four values of
+    /// each window compared in row-major order, as the general loop compares them, written
+    /// without branches so that the compiler can compare many windows at once.
+    fn max_pool_2x2(&self, image: &[T], out: &mut [T], winners: Option<&mut [u32]>) {
+        let (input, output) = (self.input, self.output);
+        let (width, ow) = (input.width, output.width);
+        let mut scratch = [0u32; 0];
+        let (winners, keep) = match winners {
+            Some(winners) => (winners, true),
+            None => (&mut scratch[..], false),
+        };
+        for c in 0..input.channels {
+            for i in 0..output.height {
+                let top = c * input.plane() + 2 * i * width;
+                let upper = &image[top..][..2 * ow];
+                let lower = &image[top + width..][..2 * ow];
+                let first = (c * output.height + i) * ow;
+                let row_out = &mut out[first..][..ow];
+                if keep {
+                    let row_winners = &mut winners[first..][..ow];
+                    max_2x2_row(
+                        upper,
+                        lower,
+                        row_out,
+                        Some((row_winners, top as u32, width as u32)),
+                    );
+                } else {
+                    max_2x2_row(upper, lower, row_out, None);
                 }
             }
         }

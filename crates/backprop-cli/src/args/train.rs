@@ -82,8 +82,8 @@ pub enum PresetName {
     /// MNIST (the mnist:DIR default): 256,128 ReLU units, Adam 0.004 with a cosine schedule to
     /// 0, batch 128, 4 epochs.
     Mnist,
-    /// MNIST with convolutions: conv:32:5,maxpool:2,conv:64:5,maxpool:2,dropout:0.25,128 (ReLU),
-    /// Adam 0.002 with a cosine schedule to 0, batch 64, 8 epochs.
+    /// MNIST with convolutions: conv:20:5,maxpool:2,conv:40:5,maxpool:2,dropout:0.25,100 (ReLU),
+    /// Adam 0.002 with a cosine schedule to 0, batch 64, 6 epochs.
     MnistConv,
     /// Nielsen's chapter 1: 30 sigmoid units, sigmoid outputs, quadratic cost, SGD η = 3.0,
     /// batch 10, 30 epochs, N(0, 1) weights.
