@@ -21,6 +21,7 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state, column_or_1d
+from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import (
@@ -29,7 +30,7 @@ from sklearn.utils.multiclass import (
     unique_labels,
 )
 from sklearn.utils.optimize import _check_optimize_result
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 try:  # scikit-learn >= 1.7 (scipy renamed L-BFGS-B's verbosity option)
     from sklearn.utils.fixes import _get_additional_lbfgs_options_dict
@@ -40,7 +41,7 @@ except ImportError:  # pragma: no cover
 
 from . import _core
 
-_STOCHASTIC_SOLVERS = ["sgd", "adam"]
+_STOCHASTIC_SOLVERS = ["sgd", "adam", "adamw", "rmsprop"]
 
 
 class _BaseMLP(BaseEstimator):
@@ -49,7 +50,7 @@ class _BaseMLP(BaseEstimator):
         "activation": [
             StrOptions({"identity", "logistic", "tanh", "relu", "gelu", "leaky_relu"})
         ],
-        "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
+        "solver": [StrOptions({"lbfgs", "sgd", "adam", "adamw", "rmsprop"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
@@ -127,7 +128,7 @@ class _BaseMLP(BaseEstimator):
         self.n_outputs_ = y.shape[1]
         self.n_layers_ = len(layer_units)
         if not is_classifier(self):
-            self.out_activation_ = "identity"
+            self.out_activation_ = "exp" if self.loss == "poisson" else "identity"
         elif self._label_binarizer.y_type_ == "multiclass":
             self.out_activation_ = "softmax"
         else:
@@ -152,11 +153,16 @@ class _BaseMLP(BaseEstimator):
             self.validation_scores_ = None
             self.best_validation_score_ = None
 
-    def _fit(self, X, y, incremental=False):
+    def _fit(self, X, y, sample_weight=None, incremental=False):
         self._validate_params()
         hidden = self._hidden_sizes()
         first_pass = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
-        X, y = self._validate_input(X, y, incremental, reset=first_pass)
+        X, y, class_sw = self._validate_input(X, y, incremental, reset=first_pass)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X)
+        if class_sw is not None:
+            class_sw = np.asarray(class_sw, dtype=X.dtype)
+            sample_weight = class_sw if sample_weight is None else sample_weight * class_sw
         if sp.issparse(X):
             X = X.toarray()
         if y.ndim == 1:
@@ -175,9 +181,9 @@ class _BaseMLP(BaseEstimator):
         # a few rows kept for gradient_check()
         self._check_sample = (np.array(X[:10]), np.array(y[:10], dtype=X.dtype))
         if self.solver in _STOCHASTIC_SOLVERS:
-            self._fit_stochastic(X, y, incremental)
+            self._fit_stochastic(X, y, sample_weight, incremental)
         else:
-            self._fit_lbfgs(X, y)
+            self._fit_lbfgs(X, y, sample_weight)
         if not all(np.isfinite(w).all() for w in self.coefs_ + self.intercepts_):
             raise ValueError(
                 "Solver produced non-finite parameter weights. The input data may"
@@ -185,7 +191,7 @@ class _BaseMLP(BaseEstimator):
             )
         return self
 
-    def _fit_stochastic(self, X, y, incremental):
+    def _fit_stochastic(self, X, y, sample_weight, incremental):
         core = self._synced_core()
         dtype = np.dtype(core.dtype)
         if not incremental or not getattr(self, "_has_optimizer", False):
@@ -210,13 +216,24 @@ class _BaseMLP(BaseEstimator):
         if early_stopping:
             should_stratify = is_classifier(self) and self.n_outputs_ == 1
             stratify = y if should_stratify else None
-            X_train, X_val, y_train, y_val = train_test_split(
-                X,
-                y,
-                random_state=self._random_state,
-                test_size=self.validation_fraction,
-                stratify=stratify,
-            )
+            if sample_weight is None:
+                X_train, X_val, y_train, y_val = train_test_split(
+                    X,
+                    y,
+                    random_state=self._random_state,
+                    test_size=self.validation_fraction,
+                    stratify=stratify,
+                )
+                sw_train = sw_val = None
+            else:
+                X_train, X_val, y_train, y_val, sw_train, sw_val = train_test_split(
+                    X,
+                    y,
+                    sample_weight,
+                    random_state=self._random_state,
+                    test_size=self.validation_fraction,
+                    stratify=stratify,
+                )
             if X_val.shape[0] < 2:
                 raise ValueError(
                     "The validation set is too small. Increase 'validation_fraction' "
@@ -226,8 +243,8 @@ class _BaseMLP(BaseEstimator):
             if is_classifier(self):
                 y_val = self._label_binarizer.inverse_transform(y_val)
         else:
-            X_train, y_train = X, y
-            X_val = y_val = None
+            X_train, y_train, sw_train = X, y, sample_weight
+            X_val = y_val = sw_val = None
         n_samples = X_train.shape[0]
         sample_idx = np.arange(n_samples, dtype=np.int64)
         if self.batch_size == "auto":
@@ -239,9 +256,21 @@ class _BaseMLP(BaseEstimator):
                     "sample size. It is going to be clipped"
                 )
             batch_size = int(np.clip(self.batch_size, 1, n_samples))
-        core.set_data(X_train.astype(dtype, copy=False), y_train.astype(dtype))
+        core.set_data(
+            X_train.astype(dtype, copy=False),
+            y_train.astype(dtype),
+            None if sw_train is None else np.asarray(sw_train, dtype=dtype),
+        )
+        self.n_iter_ = 0
+        if not (early_stopping or self.verbose):
+            try:
+                self._run_epochs(core, sample_idx, batch_size, incremental)
+            finally:
+                core.clear_data()
+                self._learning_rate = core.learning_rate
+            self._pull(core)
+            return
         try:
-            self.n_iter_ = 0
             for _ in range(self.max_iter):
                 if self.shuffle:
                     # the draws of sklearn.utils.shuffle(sample_idx, random_state=...), without
@@ -258,7 +287,7 @@ class _BaseMLP(BaseEstimator):
                     self.validation_loss_curve_.append(
                         core.loss(X_val.astype(dtype, copy=False), y_val_raw.astype(dtype))
                     )
-                self._update_no_improvement_count(early_stopping, X_val, y_val, core)
+                self._update_no_improvement_count(early_stopping, X_val, y_val, sw_val)
                 # the learning rate for the next epoch (scikit-learn's iteration_ends)
                 if self.solver == "sgd" and self.learning_rate == "invscaling":
                     core.learning_rate = float(self.learning_rate_init) / (
@@ -297,7 +326,54 @@ class _BaseMLP(BaseEstimator):
             self.coefs_ = self._best_coefs
             self.intercepts_ = self._best_intercepts
 
-    def _fit_lbfgs(self, X, y):
+    def _run_epochs(self, core, sample_idx, batch_size, incremental):
+        """Every epoch of a fit without early stopping or verbose output in one engine call
+        (per chunk of orders), with _fit_stochastic's rules applied between epochs there."""
+        n_samples = len(sample_idx)
+        epochs = 1 if incremental else self.max_iter
+        schedule = self.learning_rate if self.solver == "sgd" else "constant"
+        # orders are drawn ahead in chunks of at most about a million row indices
+        chunk = max(1, min(epochs, (1 << 20) // max(n_samples, 1)))
+        done, stop = 0, "done"
+        while done < epochs and stop == "done":
+            count = min(chunk, epochs - done)
+            orders = None
+            if self.shuffle:
+                rng_state = self._random_state.get_state()
+                start_idx = sample_idx
+                orders = np.empty((count, n_samples), dtype=np.uintp)
+                for i in range(count):
+                    # the draws of sklearn.utils.shuffle(sample_idx, random_state=...)
+                    sample_idx = sample_idx[self._random_state.permutation(n_samples)]
+                    orders[i] = sample_idx
+            stop, losses, state, _ = core.fit(
+                orders, count, batch_size, float(self.alpha), float(self.tol),
+                float(self.n_iter_no_change), float(self.learning_rate_init), schedule,
+                float(self.power_t),
+                (int(self.t_), float(self.best_loss_), int(self._no_improvement_count)),
+            )
+            self.t_, self.best_loss_, self._no_improvement_count = state
+            self.n_iter_ += len(losses)
+            self.loss_curve_.extend(losses)
+            if losses:
+                self.loss_ = losses[-1]
+            if self.shuffle and len(losses) < count:
+                # the random state as if only the epochs that ran had drawn their orders
+                self._random_state.set_state(rng_state)
+                sample_idx = start_idx
+                for _ in range(len(losses)):
+                    sample_idx = sample_idx[self._random_state.permutation(n_samples)]
+            done += len(losses)
+        if stop == "interrupted":
+            warnings.warn("Training interrupted by user.")
+        elif stop == "done" and not incremental:
+            warnings.warn(
+                "Stochastic Optimizer: Maximum iterations (%d) "
+                "reached and the optimization hasn't converged yet." % self.max_iter,
+                ConvergenceWarning,
+            )
+
+    def _fit_lbfgs(self, X, y, sample_weight=None):
         """scikit-learn's L-BFGS: SciPy's L-BFGS-B over the packed parameters, with the
         full-batch loss and gradient computed by the engine (GIL released)."""
         core = self._synced_core()
@@ -322,7 +398,8 @@ class _BaseMLP(BaseEstimator):
 
         iprint = 1 if (self.verbose is True or self.verbose >= 1) else -1
         theta = np.concatenate([c.ravel() for c in self.coefs_] + [b.ravel() for b in self.intercepts_])
-        core.set_data(X.astype(dtype, copy=False), y.astype(dtype))
+        core.set_data(X.astype(dtype, copy=False), y.astype(dtype),
+                      None if sample_weight is None else np.asarray(sample_weight, dtype=dtype))
         try:
             opt_res = scipy.optimize.minimize(
                 loss_grad,
@@ -359,9 +436,9 @@ class _BaseMLP(BaseEstimator):
             print(msg + " Stopping.")
         return True
 
-    def _update_no_improvement_count(self, early_stopping, X, y, core):
+    def _update_no_improvement_count(self, early_stopping, X, y, sample_weight):
         if early_stopping:
-            val_score = self._score(X, y)
+            val_score = self._score(X, y, sample_weight=sample_weight)
             self.validation_scores_.append(val_score)
             if self.verbose:
                 print("Validation score: %f" % self.validation_scores_[-1])
@@ -382,9 +459,11 @@ class _BaseMLP(BaseEstimator):
             if self.loss_curve_[-1] < self.best_loss_:
                 self.best_loss_ = self.loss_curve_[-1]
 
-    def fit(self, X, y):
-        """Fit the model to data matrix X and target(s) y."""
-        return self._fit(X, y, incremental=False)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to data matrix X and target(s) y, rows weighted by ``sample_weight``
+        (default: all 1): each batch's data cost is the weighted mean over its rows and its
+        penalty α/(2B)·Σw² takes B = the batch's weight sum."""
+        return self._fit(X, y, sample_weight=sample_weight, incremental=False)
 
     def _check_solver(self):
         if self.solver not in _STOCHASTIC_SOLVERS:
@@ -396,6 +475,12 @@ class _BaseMLP(BaseEstimator):
 
     # ----------------------------------------------------------------- prediction
     def _forward_pass_fast(self, X, check_input=True):
+        table = getattr(self, "_table_metadata", None)
+        if table is not None and hasattr(X, "columns"):
+            # a command-line model and a DataFrame: its columns read as `backprop predict`
+            # reads a CSV file (by name, categories one-hot, missing cells filled)
+            X = _core.encode_table(table, X.to_csv(index=False).encode())
+            check_input = False
         if check_input:
             X = validate_data(
                 self, X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32), reset=False
@@ -472,8 +557,9 @@ class _BaseMLP(BaseEstimator):
         names = [str(n) for n in names] if names is not None else [
             "x%d" % i for i in range(self.n_features_in_)
         ]
+        # a class_weight dict's keys would come back from JSON as strings
         params = {k: v for k, v in self.get_params().items()
-                  if k != "random_state" and _jsonable(v)}
+                  if k not in ("random_state", "class_weight") and _jsonable(v)}
         params["hidden_layer_sizes"] = self._hidden_sizes()
         saved = {"estimator": type(self).__name__, "params": params,
                  "feature_names_in": hasattr(self, "feature_names_in_"),
@@ -488,11 +574,11 @@ class _BaseMLP(BaseEstimator):
         task = "classification" if is_classifier(self) else "regression"
         core.save(os.fspath(path), task, names, class_names, json.dumps({"sklearn": saved}))
 
-    def _score_with_function(self, X, y, score_function):
+    def _score_with_function(self, X, y, score_function, sample_weight=None):
         y_pred = self._predict(X, check_input=False)
         if np.issubdtype(y_pred.dtype, np.floating) and not np.isfinite(y_pred).all():
             return np.nan
-        return score_function(y, y_pred)
+        return score_function(y, y_pred, sample_weight=sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -504,8 +590,15 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     """Multi-layer perceptron classifier, a drop-in for scikit-learn's ``MLPClassifier``.
 
     Parameters are scikit-learn's, with the same meanings and defaults, plus ``n_threads``
-    (None: all cores; results do not depend on it). Solvers: ``sgd`` and ``adam``.
+    (None: all cores; results do not depend on it) and ``class_weight`` (None, "balanced" or
+    a dict {class: weight}, multiplying each row's sample weight, as in scikit-learn's other
+    classifiers). Solvers: ``lbfgs``, ``sgd``, ``adam``; also ``adamw`` and ``rmsprop``.
     """
+
+    _parameter_constraints: dict = {
+        **_BaseMLP._parameter_constraints,
+        "class_weight": [None, dict, StrOptions({"balanced"})],
+    }
 
     def __init__(
         self,
@@ -534,6 +627,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         n_iter_no_change=10,
         max_fun=15000,
         n_threads=None,
+        class_weight=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -559,6 +653,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
         self.n_threads = n_threads
+        self.class_weight = class_weight
 
     def _validate_input(self, X, y, incremental, reset):
         X, y = validate_data(
@@ -590,8 +685,16 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                     "`y` has classes not in `self.classes_`. "
                     f"`self.classes_` has {self.classes_}. 'y' has {classes}."
                 )
+        class_sw = None
+        if self.class_weight is not None:
+            if incremental and self.class_weight == "balanced":
+                raise ValueError(
+                    "class_weight 'balanced' is not supported for partial_fit: pass "
+                    "compute_class_weight('balanced', classes=classes, y=y) as a dict instead."
+                )
+            class_sw = compute_sample_weight(self.class_weight, y)
         y = self._label_binarizer.transform(y).astype(bool)
-        return X, y
+        return X, y, class_sw
 
     def predict(self, X):
         """Predict using the multi-layer perceptron classifier."""
@@ -607,11 +710,11 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             return self.classes_[np.argmax(y_pred, axis=1)]
         return self._label_binarizer.inverse_transform(y_pred)
 
-    def _score(self, X, y):
-        return self._score_with_function(X, y, accuracy_score)
+    def _score(self, X, y, sample_weight=None):
+        return self._score_with_function(X, y, accuracy_score, sample_weight)
 
     @available_if(lambda est: est._check_solver())
-    def partial_fit(self, X, y, classes=None):
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Update the model with a single iteration over the given data."""
         if _check_partial_fit_first_call(self, classes):
             self._label_binarizer = LabelBinarizer()
@@ -619,7 +722,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                 self._label_binarizer.fit(y)
             else:
                 self._label_binarizer.fit(classes)
-        return self._fit(X, y, incremental=True)
+        return self._fit(X, y, sample_weight=sample_weight, incremental=True)
 
     def predict_log_proba(self, X):
         """The log of predict_proba."""
@@ -646,12 +749,13 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     """Multi-layer perceptron regressor, a drop-in for scikit-learn's ``MLPRegressor``.
 
     Parameters are scikit-learn's, with the same meanings and defaults, plus ``n_threads``.
-    Solvers: ``sgd`` and ``adam``; loss: ``squared_error``.
+    Solvers: ``lbfgs``, ``sgd``, ``adam``; also ``adamw`` and ``rmsprop``. Loss:
+    ``squared_error`` or ``poisson`` (an exp output and the half Poisson deviance).
     """
 
     _parameter_constraints: dict = {
         **_BaseMLP._parameter_constraints,
-        "loss": [StrOptions({"squared_error"})],
+        "loss": [StrOptions({"squared_error", "poisson"})],
     }
 
     def __init__(
@@ -720,8 +824,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             return y_pred.ravel()
         return y_pred
 
-    def _score(self, X, y):
-        return self._score_with_function(X, y, r2_score)
+    def _score(self, X, y, sample_weight=None):
+        return self._score_with_function(X, y, r2_score, sample_weight)
 
     def _validate_input(self, X, y, incremental, reset):
         X, y = validate_data(
@@ -736,12 +840,14 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         )
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
-        return X, y
+        if self.loss == "poisson" and np.any(y < 0):
+            raise ValueError("y must be >= 0 for loss='poisson' (it is a count or a rate)")
+        return X, y, None
 
     @available_if(lambda est: est._check_solver())
-    def partial_fit(self, X, y):
+    def partial_fit(self, X, y, sample_weight=None):
         """Update the model with a single iteration over the given data."""
-        return self._fit(X, y, incremental=True)
+        return self._fit(X, y, sample_weight=sample_weight, incremental=True)
 
 
 def _jsonable(value):
@@ -765,8 +871,10 @@ def load(path):
     Returns a fitted ``MLPClassifier`` or ``MLPRegressor``. For a command-line model, predict
     applies the file's stored input scaling (and, for regression, maps predictions back through
     its target scaling); ``coefs_`` then are the weights of the network itself, which sees
-    scaled inputs. Categorical columns must be given one-hot encoded, as the file's feature
-    names list them.
+    scaled inputs. A pandas DataFrame given to such a model is read as ``backprop predict``
+    reads a CSV file: columns matched by name, string (categorical) columns one-hot encoded
+    with the stored categories, missing cells filled with the stored values; a NumPy array must
+    hold the encoded features in the order of the file's feature names.
     """
     path = os.fspath(path)
     if not os.path.exists(path):
@@ -797,11 +905,15 @@ def load(path):
     est.n_layers_ = len(sizes)
     est.n_outputs_ = sizes[-1]
     est.out_activation_ = output
+    if output == "identity" and params.get("loss") == "poisson":
+        est.out_activation_ = "exp"
     est.n_iter_ = hp["n_iter"] if hp else len(meta.get("history", []))
     est.t_ = hp["t"] if hp else 0
     est.loss_curve_ = hp["loss_curve"] if hp else [e["loss"] for e in meta.get("history", [])]
     est.loss_ = est.loss_curve_[-1] if est.loss_curve_ else None
     pre = meta["preprocessing"]
+    if hp is None:
+        est._table_metadata = meta_json
     if hp and hp.get("feature_names_in"):
         est.feature_names_in_ = np.asarray(pre["feature_names"], dtype=object)
     if classifier:
