@@ -669,8 +669,16 @@ impl Core {
             .map_err(|e| PyOSError::new_err(e.to_string()))
     }
 
-    /// scikit-learn's loss (without penalty) of the outputs for X against Y.
-    fn loss(&self, py: Python<'_>, x: &Bound<'_, PyAny>, y: &Bound<'_, PyAny>) -> PyResult<f64> {
+    /// scikit-learn's loss (without penalty) of the outputs for X against Y, rows weighted by
+    /// `sample_weight` when given.
+    #[pyo3(signature = (x, y, sample_weight=None))]
+    fn loss(
+        &self,
+        py: Python<'_>,
+        x: &Bound<'_, PyAny>,
+        y: &Bound<'_, PyAny>,
+        sample_weight: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<f64> {
         macro_rules! run {
             ($e:expr, $t:ty) => {{
                 let (x, y) = (
@@ -678,10 +686,15 @@ impl Core {
                     to_matrix::<$t>(&y.extract()?),
                 );
                 check_data(&$e.network, &x, &y)?;
+                let weights = match sample_weight {
+                    None => None,
+                    Some(w) => Some(to_weights::<$t>(&w.extract()?, x.rows())?),
+                };
                 py.allow_threads(|| {
                     self.in_pool(|| {
                         let a = $e.network.forward(&x);
-                        sk_output_loss(&$e.network, self.poisson, &a, &y, None)
+                        let weights = weights.as_deref();
+                        sk_output_loss(&$e.network, self.poisson, &a, &y, weights)
                     })
                 })
             }};

@@ -224,3 +224,38 @@ def test_new_solvers_learn_and_support_partial_fit(solver):
     for _ in range(3):
         part.partial_fit(X, y, classes=np.unique(y))
     assert part.n_iter_ == 1 and len(part.loss_curve_) == 3
+
+
+def test_early_stopping_with_sample_weight_matches_scikit_learn():
+    """The validation part takes its rows' weights (split with them) and is scored with them."""
+    X, y = _digits()
+    weights = np.random.RandomState(5).uniform(0.1, 3.0, size=len(y))
+    common = dict(hidden_layer_sizes=(12,), alpha=0.01, max_iter=1, batch_size=64,
+                  learning_rate_init=0.01, early_stopping=True, random_state=0)
+    ours, theirs = backprop.MLPClassifier(**common), SkClassifier(**common)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        theirs.fit(X, y)
+        ours.fit(X, y)
+        ours.coefs_ = [c.copy() for c in theirs.coefs_]
+        ours.intercepts_ = [b.copy() for b in theirs.intercepts_]
+        for est in (ours, theirs):
+            # the first fits' validation records differ (their initialisations did)
+            est.best_validation_score_, est.validation_scores_ = -np.inf, []
+            est._no_improvement_count = 0
+            est.set_params(warm_start=True, shuffle=False, max_iter=4)
+            est.fit(X, y, sample_weight=weights)
+    np.testing.assert_allclose(ours.validation_scores_, theirs.validation_scores_, rtol=1e-12)
+    for a, b in zip(ours.coefs_, theirs.coefs_):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-12)
+    assert len(ours.validation_scores_) == 4
+
+
+def test_poisson_model_file_round_trip(tmp_path):
+    X, y = _counts()
+    reg = backprop.MLPRegressor(loss="poisson", hidden_layer_sizes=(6,), max_iter=5,
+                                random_state=0).fit(X, y)
+    reg.save(tmp_path / "counts.safetensors")
+    again = backprop.load(tmp_path / "counts.safetensors")
+    assert again.out_activation_ == "exp" and again.loss == "poisson"
+    np.testing.assert_allclose(again.predict(X), reg.predict(X), rtol=1e-5)
