@@ -135,8 +135,26 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                     "compute_class_weight('balanced', classes=classes, y=y) as a dict instead."
                 )
             class_sw = compute_sample_weight(self.class_weight, y)
-        y = self._label_binarizer.transform(y).astype(bool)
-        return X, y, class_sw
+        return X, self._binarize(y), class_sw
+
+    def _binarize(self, y):
+        """LabelBinarizer.transform(y) as booleans. For class labels (not multi-label) it is
+        one comparison per row against classes_ found by a binary search, which gives the
+        same matrix without transform's repeated target-type checks (a millisecond of a
+        small fit); labels outside classes_ go to transform, which raises its error."""
+        binarizer = self._label_binarizer
+        if y.ndim == 1 and binarizer.y_type_ in ("binary", "multiclass"):
+            classes = binarizer.classes_
+            where = np.searchsorted(classes, y)
+            where[where == len(classes)] = 0
+            if np.array_equal(classes[where], y):
+                if len(classes) == 2:
+                    return (where == 1).reshape(-1, 1)
+                if len(classes) > 2:
+                    out = np.zeros((len(y), len(classes)), dtype=bool)
+                    out[np.arange(len(y)), where] = True
+                    return out
+        return binarizer.transform(y).astype(bool)
 
     def predict(self, X):
         """Predict using the multi-layer perceptron classifier."""
