@@ -6,8 +6,8 @@
 
 use backprop::model::{Model, ModelMetadata};
 use backprop::sklearn::{
-    glorot_uniform, sk_epoch, sk_fit, sk_loss_and_gradients, sk_output_loss, SkData, SkFitConfig,
-    SkObjective, SkOptimizer, SkProgress, SkSchedule, SkSolver, SkStop,
+    glorot_uniform, sk_epoch, sk_fit, sk_loss_and_gradients, sk_output_loss, SkData, SkEpochs,
+    SkFitConfig, SkObjective, SkOptimizer, SkProgress, SkSchedule, SkSolver, SkStop,
 };
 use backprop::{gradient_check, Activation, Cost, Float, Matrix, Network, NetworkConfig, Task};
 use numpy::{
@@ -20,10 +20,20 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use std::path::PathBuf;
 
+mod shuffle;
 mod tabular;
 
-/// What [`Core::fit`] returns: (stop, losses, (t, best_loss, no_improvement_count), η).
-type FitResult = (&'static str, Vec<f64>, (u64, f64, usize), f64);
+use shuffle::Mt19937;
+
+/// What [`Core::fit`] returns: (stop, losses, (t, best_loss, no_improvement_count), η, the
+/// shuffle generator's state).
+type FitResult = (
+    &'static str,
+    Vec<f64>,
+    (u64, f64, usize),
+    f64,
+    Option<(Vec<u32>, usize)>,
+);
 
 /// One layer's parameters as NumPy arrays: (coef (n_in, n_out), intercept (n_out,)).
 type Layer<'py, T> = (Bound<'py, PyArray2<T>>, Bound<'py, PyArray1<T>>);
@@ -368,18 +378,19 @@ impl Core {
         }
     }
 
-    /// Epochs over the kept data with scikit-learn's rules between them (no early stopping),
-    /// in one call with the GIL released: one per row of `orders` (an (epochs, rows) array of
-    /// row orders), or `epochs` in row order when `orders` is None. `state` is (t,
-    /// best_loss, no_improvement_count) before; returns (stop, losses, (t, best_loss,
-    /// no_improvement_count), learning_rate), stop one of "done", "converged",
-    /// "interrupted" (a KeyboardInterrupt between epochs).
-    #[pyo3(signature = (orders, epochs, batch_size, alpha, tol, n_iter_no_change, learning_rate_init, schedule, power_t, state))]
+    /// Up to `epochs` epochs over the kept data with scikit-learn's rules between them (no
+    /// early stopping), in one call with the GIL released. `shuffle` is None (rows in order)
+    /// or a NumPy `RandomState`'s MT19937 (key array, position): each epoch then shuffles the
+    /// row order with its draws, as scikit-learn's `shuffle(sample_idx, random_state)` does.
+    /// `state` is (t, best_loss, no_improvement_count) before; returns (stop, losses, (t,
+    /// best_loss, no_improvement_count), learning_rate, the generator's state after), stop
+    /// one of "done", "converged", "interrupted" (a KeyboardInterrupt between epochs).
+    #[pyo3(signature = (shuffle, epochs, batch_size, alpha, tol, n_iter_no_change, learning_rate_init, schedule, power_t, state))]
     #[allow(clippy::too_many_arguments)]
     fn fit(
         &mut self,
         py: Python<'_>,
-        orders: Option<PyReadonlyArray2<'_, usize>>,
+        shuffle: Option<(Vec<u32>, usize)>,
         epochs: usize,
         batch_size: usize,
         alpha: f64,
@@ -418,32 +429,38 @@ impl Core {
             no_improvement_count,
             loss_curve: Vec::new(),
         };
+        let mut generator = match shuffle {
+            None => None,
+            Some((key, pos)) => Some(Mt19937::from_state(&key, pos).ok_or_else(|| {
+                value_error("shuffle must be an MT19937 state: 624 words and a position")
+            })?),
+        };
         let pool = self.pool.as_ref().map(|(_, p)| p);
         macro_rules! run {
             ($e:expr) => {{
                 let e = $e;
                 let rows = e.data.as_ref().ok_or_else(|| PyRuntimeError::new_err("no data set"))?;
                 let n = rows.x.rows();
+                if generator.is_some() && u32::try_from(n).is_err() {
+                    return Err(value_error("shuffling in the engine takes fewer than 2**32 rows"));
+                }
                 let identity: Vec<usize> = (0..n).collect();
-                let orders: Vec<&[usize]> = match &orders {
-                    Some(orders) => {
-                        let slice = orders.as_slice().map_err(value_error)?;
-                        if orders.shape()[1] != n || slice.iter().any(|&i| i >= n) {
-                            return Err(value_error(format!("orders must be (epochs, {n}) rows of 0..{n}")));
-                        }
-                        slice.chunks(n.max(1)).collect()
-                    }
-                    None => vec![identity.as_slice(); epochs],
-                };
                 let optimizer = e.optimizer.as_mut().ok_or_else(|| PyRuntimeError::new_err("no optimiser yet"))?;
                 let (network, data) = (&mut e.network, rows.data());
-                let progress = &mut progress;
-                let lr = py.allow_threads(move || {
+                let (progress, generator) = (&mut progress, &mut generator);
+                py.allow_threads(move || {
+                    let mut order = identity;
+                    let mut scratch = Vec::new();
+                    let mut reorder = |order: &mut [usize]| {
+                        if let Some(generator) = generator.as_mut() {
+                            generator.shuffle_indices(order, &mut scratch);
+                        }
+                    };
+                    let epochs = SkEpochs { count: epochs, order: &mut order, reorder: &mut reorder };
                     let mut keep_going = || Python::with_gil(|py| py.check_signals().is_ok());
-                    let stop = sk_fit(network, optimizer, data, orders, &config, progress, pool, &mut keep_going);
+                    let stop = sk_fit(network, optimizer, data, epochs, &config, progress, pool, &mut keep_going);
                     (stop, optimizer.learning_rate)
-                });
-                lr
+                })
             }};
         }
         let (stop, learning_rate) = match &mut self.engine {
@@ -451,7 +468,7 @@ impl Core {
             Any::F64(e) => run!(e),
         };
         let stop = match stop {
-            SkStop::OrdersDone => "done",
+            SkStop::EpochsDone => "done",
             SkStop::Converged => "converged",
             SkStop::Interrupted => "interrupted",
         };
@@ -460,7 +477,8 @@ impl Core {
             progress.best_loss,
             progress.no_improvement_count,
         );
-        Ok((stop, progress.loss_curve, state, learning_rate))
+        let generator = generator.map(|g| g.state());
+        Ok((stop, progress.loss_curve, state, learning_rate, generator))
     }
 
     /// One epoch over the kept data, rows in `order`; returns scikit-learn's epoch loss.

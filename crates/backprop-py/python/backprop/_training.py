@@ -93,9 +93,17 @@ class _TrainingMixin:
             None if sw_train is None else np.asarray(sw_train, dtype=dtype),
         )
         self.n_iter_ = 0
-        if not (early_stopping or self.verbose):
+        # the engine runs the whole loop unless something needs Python between epochs, or
+        # the generator is not NumPy's MT19937 (a RandomState over another bit generator)
+        rng_state = None
+        if self.shuffle:
+            rng_state = self._random_state.get_state(legacy=True)
+            if not (isinstance(rng_state, tuple) and rng_state[0] == "MT19937"
+                    and n_samples < 2**32):
+                rng_state = False
+        if not (early_stopping or self.verbose or rng_state is False):
             try:
-                self._run_epochs(core, sample_idx, batch_size, incremental)
+                self._run_epochs(core, rng_state, batch_size, incremental)
             finally:
                 core.clear_data()
                 self._learning_rate = core.learning_rate
@@ -158,44 +166,30 @@ class _TrainingMixin:
             self.coefs_ = self._best_coefs
             self.intercepts_ = self._best_intercepts
 
-    def _run_epochs(self, core, sample_idx, batch_size, incremental):
-        """Every epoch of a fit without early stopping or verbose output in one engine call
-        (per chunk of orders), with _fit_stochastic's rules applied between epochs there."""
-        n_samples = len(sample_idx)
+    def _run_epochs(self, core, rng_state, batch_size, incremental):
+        """Every epoch of a fit in one engine call, _fit_stochastic's rules applied between
+        epochs there; with shuffling, the engine draws each epoch's row order from the
+        estimator's RandomState (its MT19937 state handed over and taken back), the same draws
+        as scikit-learn's ``shuffle(sample_idx, random_state=...)``."""
         epochs = 1 if incremental else self.max_iter
         schedule = self.learning_rate if self.solver == "sgd" else "constant"
-        # orders are drawn ahead in chunks of at most about a million row indices
-        chunk = max(1, min(epochs, (1 << 20) // max(n_samples, 1)))
-        done, stop = 0, "done"
-        while done < epochs and stop == "done":
-            count = min(chunk, epochs - done)
-            orders = None
-            if self.shuffle:
-                rng_state = self._random_state.get_state()
-                start_idx = sample_idx
-                orders = np.empty((count, n_samples), dtype=np.uintp)
-                for i in range(count):
-                    # the draws of sklearn.utils.shuffle(sample_idx, random_state=...)
-                    sample_idx = sample_idx[self._random_state.permutation(n_samples)]
-                    orders[i] = sample_idx
-            stop, losses, state, _ = core.fit(
-                orders, count, batch_size, float(self.alpha), float(self.tol),
-                float(self.n_iter_no_change), float(self.learning_rate_init), schedule,
-                float(self.power_t),
-                (int(self.t_), float(self.best_loss_), int(self._no_improvement_count)),
+        shuffle = None if rng_state is None else (rng_state[1], int(rng_state[2]))
+        stop, losses, state, _, after = core.fit(
+            shuffle, epochs, batch_size, float(self.alpha), float(self.tol),
+            float(self.n_iter_no_change), float(self.learning_rate_init), schedule,
+            float(self.power_t),
+            (int(self.t_), float(self.best_loss_), int(self._no_improvement_count)),
+        )
+        if after is not None:
+            keys, pos = after
+            self._random_state.set_state(
+                (rng_state[0], np.asarray(keys, dtype=np.uint32), pos) + tuple(rng_state[3:])
             )
-            self.t_, self.best_loss_, self._no_improvement_count = state
-            self.n_iter_ += len(losses)
-            self.loss_curve_.extend(losses)
-            if losses:
-                self.loss_ = losses[-1]
-            if self.shuffle and len(losses) < count:
-                # the random state as if only the epochs that ran had drawn their orders
-                self._random_state.set_state(rng_state)
-                sample_idx = start_idx
-                for _ in range(len(losses)):
-                    sample_idx = sample_idx[self._random_state.permutation(n_samples)]
-            done += len(losses)
+        self.t_, self.best_loss_, self._no_improvement_count = state
+        self.n_iter_ += len(losses)
+        self.loss_curve_.extend(losses)
+        if losses:
+            self.loss_ = losses[-1]
         if stop == "interrupted":
             warnings.warn("Training interrupted by user.")
         elif stop == "done" and not incremental:

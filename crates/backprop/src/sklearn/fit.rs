@@ -59,19 +59,31 @@ pub struct SkProgress {
     pub loss_curve: Vec<f64>,
 }
 
+/// The epochs to run and their row orders: before each epoch `reorder` rearranges `order` in
+/// place (scikit-learn shuffles its index array once per epoch; without shuffling, nothing).
+pub struct SkEpochs<'a> {
+    /// Most epochs to run.
+    pub count: usize,
+    /// The rows in the order of the last epoch (at first, the caller's starting order).
+    pub order: &'a mut [usize],
+    /// Called once before each epoch that runs, with `order`.
+    pub reorder: &'a mut dyn FnMut(&mut [usize]),
+}
+
 /// Why [`sk_fit`] returned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SkStop {
-    /// Every order given was run.
-    OrdersDone,
+    /// Every epoch asked for was run.
+    EpochsDone,
     /// The stopping rule fired.
     Converged,
     /// `keep_going` said no (an interrupt).
     Interrupted,
 }
 
-/// Runs one epoch per order in `orders` (each a permutation of the rows, or of a prefix of
-/// them), with the rules between epochs, until the orders run out or the rule stops it.
+/// Runs up to `epochs.count` epochs, each over the rows in the order `epochs.reorder` leaves
+/// (a permutation of the rows, or of some of them), with the rules between epochs, until the
+/// count is reached or the rule stops it.
 /// `keep_going` is asked before each epoch, on the calling thread (false: stop, as on
 /// Ctrl-C). An epoch whose products are large enough to split across threads runs in `pool`
 /// (else rayon's global pool); a smaller one runs right here, because handing it to a pool
@@ -82,11 +94,11 @@ pub enum SkStop {
 /// As [`sk_epoch`].
 // Each argument is a different thing the loop reads or updates; a struct would only rename them.
 #[allow(clippy::too_many_arguments)]
-pub fn sk_fit<'o, T: Float>(
+pub fn sk_fit<T: Float>(
     network: &mut Network<T>,
     optimizer: &mut SkOptimizer<T>,
     data: SkData<'_, T>,
-    orders: impl IntoIterator<Item = &'o [usize]>,
+    epochs: SkEpochs<'_>,
     config: &SkFitConfig,
     progress: &mut SkProgress,
     pool: Option<&rayon::ThreadPool>,
@@ -94,10 +106,17 @@ pub fn sk_fit<'o, T: Float>(
 ) -> SkStop {
     let sgd = matches!(optimizer.solver(), SkSolver::Sgd { .. });
     let pool = pool.filter(|_| network.uses_threads(config.batch_size, true));
-    for order in orders {
+    let SkEpochs {
+        count,
+        order,
+        reorder,
+    } = epochs;
+    for _ in 0..count {
         if !keep_going() {
             return SkStop::Interrupted;
         }
+        reorder(order);
+        let order = &*order;
         let mut epoch = || {
             let objective = config.objective;
             sk_epoch(
@@ -137,5 +156,5 @@ pub fn sk_fit<'o, T: Float>(
             }
         }
     }
-    SkStop::OrdersDone
+    SkStop::EpochsDone
 }

@@ -24,7 +24,7 @@ pub mod objective;
 #[cfg(test)]
 mod tests;
 
-pub use fit::{sk_fit, SkFitConfig, SkProgress, SkSchedule, SkStop};
+pub use fit::{sk_fit, SkEpochs, SkFitConfig, SkProgress, SkSchedule, SkStop};
 pub use objective::{
     sk_epoch, sk_loss_and_gradients, sk_output_loss, squared_weights, SkData, SkObjective,
 };

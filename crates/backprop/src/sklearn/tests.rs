@@ -368,8 +368,9 @@ fn progress() -> SkProgress {
 #[test]
 fn the_stopping_rule_and_the_adaptive_rate() {
     let (x, y) = data();
-    let order = [4, 2, 0, 1, 3];
-    let orders = vec![&order[..]; 10];
+    let mut order = [4, 2, 0, 1, 3];
+    let mut same = |_: &mut [usize]| {};
+
     let sgd = SkSolver::Sgd {
         momentum: 0.9,
         nesterov: true,
@@ -383,7 +384,11 @@ fn the_stopping_rule_and_the_adaptive_rate() {
         &mut network,
         &mut optimizer,
         data,
-        orders.clone(),
+        SkEpochs {
+            count: 10,
+            order: &mut order,
+            reorder: &mut same,
+        },
         &config,
         &mut state,
         None,
@@ -399,13 +404,17 @@ fn the_stopping_rule_and_the_adaptive_rate() {
         &mut network,
         &mut optimizer,
         data,
-        orders.clone(),
+        SkEpochs {
+            count: 10,
+            order: &mut order,
+            reorder: &mut same,
+        },
         &config,
         &mut state,
         None,
         &mut || true,
     );
-    assert_eq!((stop, state.n_iter), (SkStop::OrdersDone, 10));
+    assert_eq!((stop, state.n_iter), (SkStop::EpochsDone, 10));
     // epochs 4, 7 and 10 divide the rate: 0.1 / 125
     assert!((optimizer.learning_rate - 0.1 / 125.0).abs() < 1e-15);
     let mut calls = 0;
@@ -414,7 +423,11 @@ fn the_stopping_rule_and_the_adaptive_rate() {
         &mut network,
         &mut optimizer,
         data,
-        orders,
+        SkEpochs {
+            count: 10,
+            order: &mut order,
+            reorder: &mut same,
+        },
         &config,
         &mut state,
         None,
@@ -430,7 +443,8 @@ fn the_stopping_rule_and_the_adaptive_rate() {
 #[test]
 fn the_loop_runs_the_same_epochs_and_invscaling() {
     let (x, y) = data();
-    let order = [1, 3, 0, 4, 2];
+    let mut by_hand_order = [2, 1, 3, 0, 4];
+    let mut rotated = by_hand_order;
     let sgd = SkSolver::Sgd {
         momentum: 0.5,
         nesterov: false,
@@ -441,11 +455,12 @@ fn the_loop_runs_the_same_epochs_and_invscaling() {
     let data = SkData::new(&x, &y);
     let mut losses = Vec::new();
     for epoch in 1..=3 {
+        by_hand_order.rotate_left(1);
         losses.push(sk_epoch(
             &mut by_hand,
             &mut optimizer,
             data,
-            &order,
+            &by_hand_order,
             2,
             config.objective,
         ));
@@ -454,7 +469,13 @@ fn the_loop_runs_the_same_epochs_and_invscaling() {
     let mut network = net();
     let mut looped = SkOptimizer::new(sgd, 0.1, &network);
     let mut state = progress();
-    let orders = vec![&order[..]; 3];
+    // each epoch rotates the order by one place, as a shuffle would change it
+    let mut rotate = |o: &mut [usize]| o.rotate_left(1);
+    let orders = SkEpochs {
+        count: 3,
+        order: &mut rotated,
+        reorder: &mut rotate,
+    };
     sk_fit(
         &mut network,
         &mut looped,
