@@ -25,20 +25,19 @@ class _TrainingMixin:
     def _fit_stochastic(self, X, y, sample_weight, incremental):
         core = self._synced_core()
         dtype = np.dtype(core.dtype)
+        settings = dict(
+            momentum=float(self.momentum),
+            nesterov=bool(self.nesterovs_momentum),
+            beta_1=float(self.beta_1),
+            beta_2=float(self.beta_2),
+            epsilon=float(self.epsilon),
+        )
         if not incremental or not getattr(self, "_has_optimizer", False):
-            core.reset_optimizer(
-                self.solver,
-                float(self.learning_rate_init),
-                momentum=float(self.momentum),
-                nesterov=bool(self.nesterovs_momentum),
-                beta_1=float(self.beta_1),
-                beta_2=float(self.beta_2),
-                epsilon=float(self.epsilon),
-            )
+            core.reset_optimizer(self.solver, float(self.learning_rate_init), **settings)
             self._has_optimizer = True
         elif core.learning_rate is None:
             # a core rebuilt after unpickling: the optimiser state did not travel
-            core.reset_optimizer(self.solver, float(self._learning_rate))
+            core.reset_optimizer(self.solver, float(self._learning_rate), **settings)
         else:
             core.learning_rate = float(self._learning_rate)
         if self.early_stopping and incremental:

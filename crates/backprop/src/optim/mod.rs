@@ -34,7 +34,7 @@ mod config;
 mod lbfgs;
 mod lbfgs_network;
 mod optimizer;
-mod pieces;
+pub(crate) mod pieces;
 mod rmsprop;
 mod rule;
 mod schedule;

@@ -30,10 +30,11 @@ pub use objective::{
 };
 
 use crate::network::Network;
+use crate::optim::pieces::{pieces3, pieces4};
 use crate::optim::{
     adamw_update, rmsprop_update, AdamState, AdamWConfig, RmsPropConfig, RmsPropState,
 };
-use backprop_tensor::{Float, Matrix, SeededRng};
+use backprop_tensor::{simd_kernel, Float, Matrix, SeededRng};
 
 /// scikit-learn's stochastic solvers, and two of the library's beyond them.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -99,7 +100,8 @@ pub struct SkOptimizer<T: Float> {
     second: Vec<Matrix<T>>,
     adamw: Vec<AdamState<T>>,
     rmsprop: Vec<RmsPropState<T>>,
-    gradient: Matrix<T>,
+    /// RMSprop's gradient with the penalty added.
+    gradient: Vec<T>,
 }
 
 impl<T: Float> SkOptimizer<T> {
@@ -134,7 +136,7 @@ impl<T: Float> SkOptimizer<T> {
             second,
             adamw,
             rmsprop,
-            gradient: Matrix::zeros(0, 0),
+            gradient: Vec::new(),
         }
     }
 
@@ -145,14 +147,16 @@ impl<T: Float> SkOptimizer<T> {
 
     /// One update from the gradients the last backward pass left in `network` (means over a
     /// batch of weight `batch`: its rows or its sample-weight sum), with the penalty's αW/B
-    /// added to each weight gradient (AdamW: the decoupled decay instead).
+    /// added to each weight gradient (AdamW: the decoupled decay instead). SGD and Adam run
+    /// element by element in pieces on the step's threads ([`pieces3`], [`pieces4`]), the
+    /// penalty added as each element is read: on MNIST's 79,510 parameters the update was a
+    /// seventh of a training step when it copied each gradient and ran on one thread.
     pub fn step(&mut self, network: &mut Network<T>, alpha: f64, batch: f64) {
         self.steps += 1;
         let lr = self.learning_rate;
-        let penalty = T::from_f64(alpha / batch);
         let decoupled = matches!(self.solver, SkSolver::AdamW { .. });
+        let penalty = T::from_f64(alpha / batch);
         let mut index = 0;
-        let gradient = &mut self.gradient;
         for dense in network.dense_layers_mut() {
             for is_weight in [true, false] {
                 let (value, raw) = if is_weight {
@@ -160,27 +164,19 @@ impl<T: Float> SkOptimizer<T> {
                 } else {
                     (&mut dense.bias, &dense.bias_gradient)
                 };
-                gradient.resize(raw.rows(), raw.cols());
-                gradient.as_mut_slice().copy_from_slice(raw.as_slice());
-                if is_weight && alpha != 0.0 && !decoupled {
-                    gradient.add_scaled(penalty, value);
-                }
+                let penalized = is_weight && alpha != 0.0 && !decoupled;
+                let (value, raw) = (value.as_mut_slice(), raw.as_slice());
                 match self.solver {
                     SkSolver::Sgd { momentum, nesterov } => {
-                        let (mu, eta) = (T::from_f64(momentum), T::from_f64(lr));
-                        for ((v, w), &g) in self.first[index]
-                            .as_mut_slice()
-                            .iter_mut()
-                            .zip(value.as_mut_slice())
-                            .zip(gradient.as_slice())
-                        {
-                            *v = mu * *v - eta * g;
-                            *w = if nesterov {
-                                *w + (mu * *v - eta * g)
-                            } else {
-                                *w + *v
-                            };
-                        }
+                        let s = SgdScalars {
+                            penalized,
+                            penalty,
+                            mu: T::from_f64(momentum),
+                            eta: T::from_f64(lr),
+                            nesterov,
+                        };
+                        let velocity = self.first[index].as_mut_slice();
+                        pieces3(value, raw, velocity, |w, g, v| sgd_elements(w, g, v, s));
                     }
                     SkSolver::Adam {
                         beta_1,
@@ -190,18 +186,19 @@ impl<T: Float> SkOptimizer<T> {
                         let t = self.steps as i32;
                         let rate = lr * (1.0 - beta_2.powi(t)).sqrt() / (1.0 - beta_1.powi(t));
                         let (b1, b2) = (T::from_f64(beta_1), T::from_f64(beta_2));
-                        let (one, eps, rate) = (T::ONE, T::from_f64(epsilon), T::from_f64(rate));
-                        for (((m, v), w), &g) in self.first[index]
-                            .as_mut_slice()
-                            .iter_mut()
-                            .zip(self.second[index].as_mut_slice())
-                            .zip(value.as_mut_slice())
-                            .zip(gradient.as_slice())
-                        {
-                            *m = b1 * *m + (one - b1) * g;
-                            *v = b2 * *v + (one - b2) * g * g;
-                            *w -= rate * *m / (v.sqrt() + eps);
-                        }
+                        let s = AdamScalars {
+                            penalized,
+                            penalty,
+                            b1,
+                            one_minus_b1: T::ONE - b1,
+                            b2,
+                            one_minus_b2: T::ONE - b2,
+                            epsilon: T::from_f64(epsilon),
+                            rate: T::from_f64(rate),
+                        };
+                        let (m, v) = (&mut self.first[index], &mut self.second[index]);
+                        let (m, v) = (m.as_mut_slice(), v.as_mut_slice());
+                        pieces4(value, raw, m, v, |w, g, m, v| adam_elements(w, g, m, v, s));
                     }
                     SkSolver::AdamW {
                         beta_1,
@@ -215,14 +212,7 @@ impl<T: Float> SkOptimizer<T> {
                             epsilon,
                             weight_decay: if is_weight { alpha } else { 0.0 },
                         };
-                        let state = &mut self.adamw[index];
-                        adamw_update(
-                            &config,
-                            lr,
-                            value.as_mut_slice(),
-                            gradient.as_slice(),
-                            state,
-                        );
+                        adamw_update(&config, lr, value, raw, &mut self.adamw[index]);
                     }
                     SkSolver::RmsProp { beta_2, epsilon } => {
                         let config = RmsPropConfig {
@@ -231,13 +221,67 @@ impl<T: Float> SkOptimizer<T> {
                             epsilon,
                             ..RmsPropConfig::default()
                         };
-                        let state = &mut self.rmsprop[index];
-                        let (w, g) = (value.as_mut_slice(), gradient.as_slice());
-                        rmsprop_update(&config, lr, w, g, state);
+                        let gradient = &mut self.gradient;
+                        gradient.clear();
+                        gradient.extend_from_slice(raw);
+                        if penalized {
+                            for (g, &w) in gradient.iter_mut().zip(value.iter()) {
+                                *g = *g + penalty * w;
+                            }
+                        }
+                        rmsprop_update(&config, lr, value, gradient, &mut self.rmsprop[index]);
                     }
                 }
                 index += 1;
             }
+        }
+    }
+}
+
+/// SGD's scalars for one parameter, in `T`.
+#[derive(Clone, Copy)]
+struct SgdScalars<T> {
+    penalized: bool,
+    penalty: T,
+    mu: T,
+    eta: T,
+    nesterov: bool,
+}
+
+simd_kernel! {
+    /// v ← μv − ηg, w ← w + v (Nesterov: w + μv − ηg), g = ∂C/∂w + (α/B)·w when penalised.
+    fn sgd_elements<T: Float>(w: &mut [T], raw: &[T], v: &mut [T], s: SgdScalars<T>) {
+        for ((w, &g), v) in w.iter_mut().zip(raw).zip(v.iter_mut()) {
+            let g = if s.penalized { g + s.penalty * *w } else { g };
+            *v = s.mu * *v - s.eta * g;
+            *w = if s.nesterov { *w + (s.mu * *v - s.eta * g) } else { *w + *v };
+        }
+    }
+}
+
+/// Adam's scalars for one step, in `T`.
+#[derive(Clone, Copy)]
+struct AdamScalars<T> {
+    penalized: bool,
+    penalty: T,
+    b1: T,
+    one_minus_b1: T,
+    b2: T,
+    one_minus_b2: T,
+    epsilon: T,
+    /// η·√(1 − β₂ᵗ)/(1 − β₁ᵗ).
+    rate: T,
+}
+
+simd_kernel! {
+    /// scikit-learn's Adam element by element, ε on the uncorrected √v.
+    fn adam_elements<T: Float>(w: &mut [T], raw: &[T], m: &mut [T], v: &mut [T], s: AdamScalars<T>) {
+        let moments = m.iter_mut().zip(v.iter_mut());
+        for ((w, &g), (m, v)) in w.iter_mut().zip(raw).zip(moments) {
+            let g = if s.penalized { g + s.penalty * *w } else { g };
+            *m = s.b1 * *m + s.one_minus_b1 * g;
+            *v = s.b2 * *v + s.one_minus_b2 * g * g;
+            *w -= s.rate * *m / (v.sqrt() + s.epsilon);
         }
     }
 }
