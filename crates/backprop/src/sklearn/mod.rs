@@ -226,7 +226,7 @@ impl<T: Float> SkOptimizer<T> {
                         gradient.extend_from_slice(raw);
                         if penalized {
                             for (g, &w) in gradient.iter_mut().zip(value.iter()) {
-                                *g = *g + penalty * w;
+                                *g += penalty * w;
                             }
                         }
                         rmsprop_update(&config, lr, value, gradient, &mut self.rmsprop[index]);
