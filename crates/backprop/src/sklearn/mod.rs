@@ -20,6 +20,8 @@
 //!   adaptive, the `tol` / `n_iter_no_change` stopping rule), in one call.
 
 pub mod fit;
+#[cfg(test)]
+mod fit_tests;
 pub mod objective;
 #[cfg(test)]
 mod tests;
