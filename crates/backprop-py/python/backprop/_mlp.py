@@ -145,7 +145,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         binarizer = self._label_binarizer
         if y.ndim == 1 and binarizer.y_type_ in ("binary", "multiclass"):
             classes = binarizer.classes_
-            where = np.searchsorted(classes, y)
+            try:
+                where = np.searchsorted(classes, y)
+            except TypeError:  # labels NumPy cannot order against classes_
+                return binarizer.transform(y).astype(bool)
             where[where == len(classes)] = 0
             if np.array_equal(classes[where], y):
                 if len(classes) == 2:
