@@ -150,7 +150,7 @@ impl<T: Float> SkOptimizer<T> {
     /// One update from the gradients the last backward pass left in `network` (means over a
     /// batch of weight `batch`: its rows or its sample-weight sum), with the penalty's αW/B
     /// added to each weight gradient (AdamW: the decoupled decay instead). SGD and Adam run
-    /// element by element in pieces on the step's threads ([`pieces3`], [`pieces4`]), the
+    /// element by element in pieces on the step's threads (the optimisers' own pieces), the
     /// penalty added as each element is read: on MNIST's 79,510 parameters the update was a
     /// seventh of a training step when it copied each gradient and ran on one thread.
     pub fn step(&mut self, network: &mut Network<T>, alpha: f64, batch: f64) {
