@@ -81,7 +81,7 @@ pub fn summary_json(outcome: &Outcome<'_>) -> Value {
     object.insert("layer_sizes".into(), json!(outcome.config.sizes));
     object.insert(
         "architecture".into(),
-        json!(crate::report::format_architecture(&outcome.config)),
+        json!(crate::report::format_architecture(outcome.config)),
     );
     object.insert(
         "activation".into(),

@@ -252,9 +252,19 @@ mod tests {
 
     #[test]
     fn layers() {
-        assert_eq!(parse_layers("128, 64"), Ok(HiddenLayers(vec![128, 64])));
-        assert_eq!(parse_layers(""), Ok(HiddenLayers(vec![])));
-        assert_eq!(parse_layers("None"), Ok(HiddenLayers(vec![])));
+        assert_eq!(
+            parse_layers("128, 64"),
+            Ok(HiddenLayers(vec![128, 64], Vec::new()))
+        );
+        assert_eq!(
+            parse_layers("conv:20:5, maxpool:2,100"),
+            Ok(HiddenLayers(
+                vec![100],
+                vec!["conv:20:5".to_string(), "maxpool:2".to_string()]
+            ))
+        );
+        assert_eq!(parse_layers(""), Ok(HiddenLayers::default()));
+        assert_eq!(parse_layers("None"), Ok(HiddenLayers::default()));
         assert!(parse_layers("3,x")
             .unwrap_err()
             .contains("\"x\" is not a layer width"));

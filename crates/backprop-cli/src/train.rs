@@ -332,7 +332,7 @@ pub fn run(
     say(format_args!(
         "saved {} ({}, {} parameters)",
         plan.output.model.display(),
-        format_architecture(&outcome.config),
+        format_architecture(outcome.config),
         format_count(parameters)
     ));
     if let (Some(path), Some(metadata)) = (&plan.output.report, &report_metadata) {

@@ -1,33 +1,43 @@
 //! `backprop._core`: the Rust side of the Python package. A [`Core`] holds one dense network
-//! (f32 or f64), scikit-learn's optimiser state and the training data of the current `fit`;
-//! the Python estimators in `python/backprop` do validation and the per-epoch bookkeeping.
-//! Every heavy call releases the GIL. Shapes are checked here too, so that a mistake in the
-//! Python layer raises `ValueError`, never a Rust panic.
+//! (f32 or f64), scikit-learn's optimiser state and the training data of the current `fit`
+//! ([`engine`]); the Python estimators in `python/backprop` validate input and, when early
+//! stopping or verbose output needs Python between epochs, run the epoch loop themselves;
+//! otherwise [`Core::fit`] runs it here, shuffling with NumPy's draws ([`shuffle`]). Every
+//! heavy call releases the GIL. Shapes are checked here too, so that a mistake in the Python
+//! layer raises `ValueError`, never a Rust panic. [`tabular`] reads a command-line model's
+//! input columns from a table.
 
 use backprop::model::{Model, ModelMetadata};
 use backprop::sklearn::{
-    glorot_uniform, sk_epoch, sk_loss_and_gradients, sk_output_loss, SkOptimizer, SkSolver,
+    glorot_uniform, sk_epoch, sk_fit, sk_loss_and_gradients, sk_output_loss, SkEpochs, SkFitConfig,
+    SkObjective, SkOptimizer, SkProgress, SkSchedule, SkSolver, SkStop,
 };
-use backprop::{gradient_check, Activation, Cost, Float, Matrix, Network, NetworkConfig, Task};
-use numpy::{
-    Element, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2,
-    PyUntypedArrayMethods,
-};
-use pyo3::exceptions::PyOSError;
-use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use backprop::{gradient_check, Activation, Cost, Matrix, Network, NetworkConfig, Task};
+use numpy::{PyArray1, PyReadonlyArray1, PyReadonlyArray2};
+use pyo3::exceptions::{PyOSError, PyRuntimeError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use std::path::PathBuf;
 
-/// One layer's parameters as NumPy arrays: (coef (n_in, n_out), intercept (n_out,)).
-type Layer<'py, T> = (Bound<'py, PyArray2<T>>, Bound<'py, PyArray1<T>>);
+mod engine;
+mod shuffle;
+mod tabular;
 
-/// One network with its optimiser and data, in one float type.
-struct Engine<T: Float> {
-    network: Network<T>,
-    optimizer: Option<SkOptimizer<T>>,
-    data: Option<(Matrix<T>, Matrix<T>)>,
-}
+use engine::{
+    check_data, forward_in_chunks, parse_activation, to_matrix, to_numpy, to_weights, value_error,
+    Engine, Rows,
+};
+use shuffle::Mt19937;
+
+/// What [`Core::fit`] returns: (stop, losses, (t, best_loss, no_improvement_count), η, the
+/// shuffle generator's state).
+type FitResult = (
+    &'static str,
+    Vec<f64>,
+    (u64, f64, usize),
+    f64,
+    Option<(Vec<u32>, usize)>,
+);
 
 enum Any {
     F32(Engine<f32>),
@@ -39,102 +49,8 @@ enum Any {
 struct Core {
     engine: Any,
     pool: Option<(usize, rayon::ThreadPool)>,
-}
-
-fn value_error(message: impl std::fmt::Display) -> PyErr {
-    PyValueError::new_err(message.to_string())
-}
-
-/// A NumPy array in any layout, copied row by row into a `Matrix`.
-fn to_matrix<T: Float + Element>(array: &PyReadonlyArray2<'_, T>) -> Matrix<T> {
-    let view = array.as_array();
-    let (rows, cols) = view.dim();
-    let data: Vec<T> = match view.as_slice() {
-        Some(slice) => slice.to_vec(),
-        None => view.iter().copied().collect(),
-    };
-    Matrix::from_vec(rows, cols, data).expect("rows × cols values")
-}
-
-/// A `Matrix` as a C-ordered NumPy array, moved without a copy.
-fn to_numpy<T: Float + Element>(py: Python<'_>, matrix: Matrix<T>) -> Bound<'_, PyArray2<T>> {
-    let (rows, cols) = matrix.shape();
-    PyArray1::from_vec(py, matrix.into_vec())
-        .reshape([rows, cols])
-        .expect("rows × cols values")
-}
-
-fn parse_activation(name: &str) -> PyResult<Activation> {
-    name.parse::<Activation>().map_err(value_error)
-}
-
-impl<T: Float + Element> Engine<T> {
-    fn new(network: Network<T>) -> Self {
-        Self {
-            network,
-            optimizer: None,
-            data: None,
-        }
-    }
-
-    fn check_x(&self, x: &Matrix<T>) -> PyResult<()> {
-        if x.cols() != self.network.input_width() {
-            return Err(value_error(format!(
-                "X has {} features, but the network takes {} features as input",
-                x.cols(),
-                self.network.input_width()
-            )));
-        }
-        Ok(())
-    }
-
-    fn coefs<'py>(&self, py: Python<'py>) -> Vec<Layer<'py, T>> {
-        self.network
-            .dense_layers()
-            .iter()
-            .map(|d| {
-                let (out, inp) = d.weight.shape();
-                let coef = Matrix::from_fn(inp, out, |i, j| d.weight[(j, i)]);
-                (
-                    to_numpy(py, coef),
-                    PyArray1::from_slice(py, d.bias.as_slice()),
-                )
-            })
-            .collect()
-    }
-
-    fn set_coefs(
-        &mut self,
-        coefs: Vec<PyReadonlyArray2<'_, f64>>,
-        intercepts: Vec<PyReadonlyArray1<'_, f64>>,
-    ) -> PyResult<()> {
-        let mut layers = self.network.dense_layers_mut();
-        if coefs.len() != layers.len() || intercepts.len() != layers.len() {
-            return Err(value_error(format!(
-                "expected {} coefficient matrices and intercept vectors, got {} and {}",
-                layers.len(),
-                coefs.len(),
-                intercepts.len()
-            )));
-        }
-        for (i, ((dense, coef), intercept)) in
-            layers.iter_mut().zip(&coefs).zip(&intercepts).enumerate()
-        {
-            let (out, inp) = dense.weight.shape();
-            let coef = coef.as_array();
-            if coef.dim() != (inp, out) || intercept.len() != out {
-                return Err(value_error(format!(
-                    "layer {i}: coefs must be ({inp}, {out}) and intercepts ({out},), got {:?} and ({},)",
-                    coef.dim(),
-                    intercept.len()
-                )));
-            }
-            dense.weight = Matrix::from_fn(out, inp, |j, k| T::from_f64(coef[(k, j)]));
-            let intercept = intercept.as_array();
-            dense.bias = Matrix::from_fn(1, out, |_, j| T::from_f64(intercept[j]));
-        }
-        Ok(())
-    }
+    /// The identity output is the log of a Poisson mean (scikit-learn's "exp" output).
+    poisson: bool,
 }
 
 impl Core {
@@ -159,14 +75,14 @@ macro_rules! with_engine {
 #[pymethods]
 impl Core {
     /// `sizes` input first; `hidden` an activation name; `output` one of softmax, logistic,
-    /// identity (with softmax cross-entropy, binary cross-entropy, squared error); `dtype`
-    /// float32 or float64.
+    /// identity, exp (with softmax cross-entropy, binary cross-entropy, squared error, half
+    /// Poisson deviance); `dtype` float32 or float64.
     #[new]
     fn new(sizes: Vec<usize>, hidden: &str, output: &str, dtype: &str) -> PyResult<Self> {
         let (cost, out) = match output {
             "softmax" => (Cost::SoftmaxCrossEntropy, Activation::Softmax),
             "logistic" => (Cost::BinaryCrossEntropy, Activation::Sigmoid),
-            "identity" => (Cost::Quadratic, Activation::Identity),
+            "identity" | "exp" => (Cost::Quadratic, Activation::Identity),
             other => return Err(value_error(format!("unknown output activation '{other}'"))),
         };
         let config = NetworkConfig::new(&sizes, cost)
@@ -177,7 +93,11 @@ impl Core {
             "float64" => Any::F64(Engine::new(config.init().map_err(value_error)?)),
             other => return Err(value_error(format!("unsupported dtype '{other}'"))),
         };
-        Ok(Self { engine, pool: None })
+        Ok(Self {
+            engine,
+            pool: None,
+            poisson: output == "exp",
+        })
     }
 
     /// "float32" or "float64".
@@ -241,7 +161,8 @@ impl Core {
         }
     }
 
-    /// A fresh optimiser: solver "sgd" (momentum, nesterov) or "adam" (beta_1, beta_2, epsilon).
+    /// A fresh optimiser: solver "sgd" (momentum, nesterov), "adam" or "adamw" (beta_1, beta_2,
+    /// epsilon), "rmsprop" (beta_2 as its smoothing constant, epsilon).
     #[pyo3(signature = (solver, learning_rate, momentum=0.9, nesterov=true, beta_1=0.9, beta_2=0.999, epsilon=1e-8))]
     #[allow(clippy::too_many_arguments)]
     fn reset_optimizer(
@@ -261,6 +182,12 @@ impl Core {
                 beta_2,
                 epsilon,
             },
+            "adamw" => SkSolver::AdamW {
+                beta_1,
+                beta_2,
+                epsilon,
+            },
+            "rmsprop" => SkSolver::RmsProp { beta_2, epsilon },
             other => return Err(value_error(format!("unsupported solver '{other}'"))),
         };
         match &mut self.engine {
@@ -291,19 +218,36 @@ impl Core {
         }
     }
 
-    /// Keeps the training data (X in the core's dtype, any layout; Y one column per output).
-    fn set_data(&mut self, x: &Bound<'_, PyAny>, y: &Bound<'_, PyAny>) -> PyResult<()> {
+    /// Keeps the training data (X in the core's dtype, any layout; Y one column per output;
+    /// optional sample weights, one per row, in the core's dtype).
+    #[pyo3(signature = (x, y, sample_weight=None))]
+    fn set_data(
+        &mut self,
+        x: &Bound<'_, PyAny>,
+        y: &Bound<'_, PyAny>,
+        sample_weight: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        macro_rules! keep {
+            ($e:expr, $t:ty) => {{
+                let (x, y) = (
+                    to_matrix::<$t>(&x.extract()?),
+                    to_matrix::<$t>(&y.extract()?),
+                );
+                check_data(&$e.network, &x, &y)?;
+                let sample_weight = match sample_weight {
+                    None => None,
+                    Some(w) => Some(to_weights::<$t>(&w.extract()?, x.rows())?),
+                };
+                $e.data = Some(Rows {
+                    x,
+                    y,
+                    sample_weight,
+                });
+            }};
+        }
         match &mut self.engine {
-            Any::F32(e) => {
-                let (x, y) = (to_matrix(&x.extract()?), to_matrix(&y.extract()?));
-                check_data(&e.network, &x, &y)?;
-                e.data = Some((x, y));
-            }
-            Any::F64(e) => {
-                let (x, y) = (to_matrix(&x.extract()?), to_matrix(&y.extract()?));
-                check_data(&e.network, &x, &y)?;
-                e.data = Some((x, y));
-            }
+            Any::F32(e) => keep!(e, f32),
+            Any::F64(e) => keep!(e, f64),
         }
         Ok(())
     }
@@ -314,6 +258,109 @@ impl Core {
             Any::F32(e) => e.data = None,
             Any::F64(e) => e.data = None,
         }
+    }
+
+    /// Up to `epochs` epochs over the kept data with scikit-learn's rules between them (no
+    /// early stopping), in one call with the GIL released. `shuffle` is None (rows in order)
+    /// or a NumPy `RandomState`'s MT19937 (key array, position): each epoch then shuffles the
+    /// row order with its draws, as scikit-learn's `shuffle(sample_idx, random_state)` does.
+    /// `state` is (t, best_loss, no_improvement_count) before; returns (stop, losses, (t,
+    /// best_loss, no_improvement_count), learning_rate, the generator's state after), stop
+    /// one of "done", "converged", "interrupted" (a KeyboardInterrupt between epochs).
+    #[pyo3(signature = (shuffle, epochs, batch_size, alpha, tol, n_iter_no_change, learning_rate_init, schedule, power_t, state))]
+    #[allow(clippy::too_many_arguments)]
+    fn fit(
+        &mut self,
+        py: Python<'_>,
+        shuffle: Option<(Vec<u32>, usize)>,
+        epochs: usize,
+        batch_size: usize,
+        alpha: f64,
+        tol: f64,
+        n_iter_no_change: f64,
+        learning_rate_init: f64,
+        schedule: &str,
+        power_t: f64,
+        state: (u64, f64, usize),
+    ) -> PyResult<FitResult> {
+        let schedule = match schedule {
+            "constant" => SkSchedule::Constant,
+            "invscaling" => SkSchedule::InvScaling { power_t },
+            "adaptive" => SkSchedule::Adaptive,
+            other => return Err(value_error(format!("unknown learning_rate '{other}'"))),
+        };
+        if batch_size == 0 {
+            return Err(value_error("batch_size must be positive"));
+        }
+        let config = SkFitConfig {
+            batch_size,
+            objective: SkObjective {
+                alpha,
+                poisson: self.poisson,
+            },
+            tol,
+            n_iter_no_change,
+            learning_rate_init,
+            schedule,
+        };
+        let (t, best_loss, no_improvement_count) = state;
+        let mut progress = SkProgress {
+            n_iter: 0,
+            t,
+            best_loss,
+            no_improvement_count,
+            loss_curve: Vec::new(),
+        };
+        let mut generator = match shuffle {
+            None => None,
+            Some((key, pos)) => Some(Mt19937::from_state(&key, pos).ok_or_else(|| {
+                value_error("shuffle must be an MT19937 state: 624 words and a position")
+            })?),
+        };
+        let pool = self.pool.as_ref().map(|(_, p)| p);
+        macro_rules! run {
+            ($e:expr) => {{
+                let e = $e;
+                let rows = e.data.as_ref().ok_or_else(|| PyRuntimeError::new_err("no data set"))?;
+                let n = rows.x.rows();
+                if generator.is_some() && u32::try_from(n).is_err() {
+                    return Err(value_error("shuffling in the engine takes fewer than 2**32 rows"));
+                }
+                let identity: Vec<usize> = (0..n).collect();
+                let optimizer = e.optimizer.as_mut().ok_or_else(|| PyRuntimeError::new_err("no optimiser yet"))?;
+                let (network, data) = (&mut e.network, rows.data());
+                let (progress, generator) = (&mut progress, &mut generator);
+                py.allow_threads(move || {
+                    let mut order = identity;
+                    let mut scratch = Vec::new();
+                    let mut reorder = |order: &mut [usize]| {
+                        if let Some(generator) = generator.as_mut() {
+                            generator.shuffle_indices(order, &mut scratch);
+                        }
+                    };
+                    let epochs = SkEpochs { count: epochs, order: &mut order, reorder: &mut reorder };
+                    let mut keep_going = || Python::with_gil(|py| py.check_signals().is_ok());
+                    let stop = sk_fit(network, optimizer, data, epochs, &config, progress, pool, &mut keep_going);
+                    (stop, optimizer.learning_rate)
+                })
+            }};
+        }
+        let (stop, learning_rate) = match &mut self.engine {
+            Any::F32(e) => run!(e),
+            Any::F64(e) => run!(e),
+        };
+        let stop = match stop {
+            SkStop::EpochsDone => "done",
+            SkStop::Converged => "converged",
+            SkStop::Interrupted => "interrupted",
+        };
+        let state = (
+            progress.t,
+            progress.best_loss,
+            progress.no_improvement_count,
+        );
+        let generator = generator.map(|g| g.state());
+        Ok((stop, progress.loss_curve, state, learning_rate, generator))
     }
 
     /// One epoch over the kept data, rows in `order`; returns scikit-learn's epoch loss.
@@ -328,16 +375,21 @@ impl Core {
             return Err(value_error("batch_size must be positive"));
         }
         let pool = self.pool.as_ref().map(|(_, p)| p);
+        let objective = SkObjective {
+            alpha,
+            poisson: self.poisson,
+        };
         macro_rules! run {
             ($e:expr) => {{
                 let e = $e;
-                let (x, y) = e.data.as_ref().ok_or_else(|| PyRuntimeError::new_err("no data set"))?;
-                if let Some(&bad) = order.iter().find(|&&i| i >= x.rows()) {
+                let rows = e.data.as_ref().ok_or_else(|| PyRuntimeError::new_err("no data set"))?;
+                if let Some(&bad) = order.iter().find(|&&i| i >= rows.x.rows()) {
                     return Err(value_error(format!("row {bad} out of range")));
                 }
                 let optimizer = e.optimizer.as_mut().ok_or_else(|| PyRuntimeError::new_err("no optimiser yet"))?;
                 let network = &mut e.network;
-                let mut work = move || sk_epoch(network, optimizer, x, y, &order, batch_size, alpha);
+                let data = rows.data();
+                let mut work = move || sk_epoch(network, optimizer, data, &order, batch_size, objective);
                 py.allow_threads(|| match pool {
                     Some(pool) => pool.install(work),
                     None => work(),
@@ -354,15 +406,20 @@ impl Core {
     /// weights, and its gradients as [(coef_grad (n_in, n_out), intercept_grad)].
     fn loss_and_gradients(&mut self, py: Python<'_>, alpha: f64) -> PyResult<(f64, PyObject)> {
         let pool = self.pool.as_ref().map(|(_, p)| p);
+        let objective = SkObjective {
+            alpha,
+            poisson: self.poisson,
+        };
         macro_rules! run {
             ($e:expr) => {{
                 let e = $e;
-                let (x, y) = e
+                let rows = e
                     .data
                     .as_ref()
                     .ok_or_else(|| PyRuntimeError::new_err("no data set"))?;
                 let network = &mut e.network;
-                let mut work = move || sk_loss_and_gradients(network, x, y, alpha);
+                let data = rows.data();
+                let mut work = move || sk_loss_and_gradients(network, data, objective);
                 let loss = py.allow_threads(|| match pool {
                     Some(pool) => pool.install(work),
                     None => work(),
@@ -393,9 +450,14 @@ impl Core {
     fn forward<'py>(&self, py: Python<'py>, x: &Bound<'py, PyAny>) -> PyResult<PyObject> {
         macro_rules! run {
             ($e:expr, $t:ty) => {{
-                let x = to_matrix::<$t>(&x.extract()?);
-                $e.check_x(&x)?;
-                let out = py.allow_threads(|| self.in_pool(|| $e.network.forward(&x)));
+                let x: PyReadonlyArray2<'_, $t> = x.extract()?;
+                let view = x.as_array();
+                $e.check_width(view.ncols())?;
+                let mut out =
+                    py.allow_threads(|| self.in_pool(|| forward_in_chunks(&$e.network, view)));
+                if self.poisson {
+                    out.as_mut_slice().iter_mut().for_each(|v| *v = v.exp());
+                }
                 to_numpy(py, out).into_any().unbind()
             }};
         }
@@ -507,8 +569,16 @@ impl Core {
             .map_err(|e| PyOSError::new_err(e.to_string()))
     }
 
-    /// scikit-learn's loss (without penalty) of the outputs for X against Y.
-    fn loss(&self, py: Python<'_>, x: &Bound<'_, PyAny>, y: &Bound<'_, PyAny>) -> PyResult<f64> {
+    /// scikit-learn's loss (without penalty) of the outputs for X against Y, rows weighted by
+    /// `sample_weight` when given.
+    #[pyo3(signature = (x, y, sample_weight=None))]
+    fn loss(
+        &self,
+        py: Python<'_>,
+        x: &Bound<'_, PyAny>,
+        y: &Bound<'_, PyAny>,
+        sample_weight: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<f64> {
         macro_rules! run {
             ($e:expr, $t:ty) => {{
                 let (x, y) = (
@@ -516,10 +586,15 @@ impl Core {
                     to_matrix::<$t>(&y.extract()?),
                 );
                 check_data(&$e.network, &x, &y)?;
+                let weights = match sample_weight {
+                    None => None,
+                    Some(w) => Some(to_weights::<$t>(&w.extract()?, x.rows())?),
+                };
                 py.allow_threads(|| {
                     self.in_pool(|| {
                         let a = $e.network.forward(&x);
-                        sk_output_loss(&$e.network, &a, &y)
+                        let weights = weights.as_deref();
+                        sk_output_loss(&$e.network, self.poisson, &a, &y, weights)
                     })
                 })
             }};
@@ -543,29 +618,11 @@ fn load_model(py: Python<'_>, path: PathBuf) -> PyResult<(String, PyObject)> {
     Ok((metadata, coefs))
 }
 
-fn check_data<T: Float>(network: &Network<T>, x: &Matrix<T>, y: &Matrix<T>) -> PyResult<()> {
-    if x.cols() != network.input_width() {
-        return Err(value_error(format!(
-            "X has {} features, but the network takes {}",
-            x.cols(),
-            network.input_width()
-        )));
-    }
-    if y.shape() != (x.rows(), network.output_width()) {
-        return Err(value_error(format!(
-            "y must be ({}, {}), got {:?}",
-            x.rows(),
-            network.output_width(),
-            y.shape()
-        )));
-    }
-    Ok(())
-}
-
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<Core>()?;
     m.add_function(wrap_pyfunction!(load_model, m)?)?;
+    m.add_function(wrap_pyfunction!(tabular::encode_table, m)?)?;
     Ok(())
 }

@@ -1,14 +1,13 @@
 """The estimators' behaviour: input kinds, fitted attributes, errors, threads, pickling, pipelines."""
 
 import pickle
-import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
 from sklearn.datasets import load_breast_cancer, load_iris, make_regression
-from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -255,3 +254,26 @@ def test_shuffling_draws_what_scikit_learns_shuffle_draws():
     a, b = np.random.RandomState(5), np.random.RandomState(5)
     for _ in range(3):
         np.testing.assert_array_equal(shuffle(idx, random_state=a), idx[b.permutation(37)])
+
+
+@pytest.mark.parametrize("labels", [
+    np.array([3, 1, 2, 1, 3, 2]),
+    np.array(["b", "a", "b", "b", "a", "a"]),
+    np.array([1.0, 3.0, 1.0, 3.0, 1.0, 3.0]),
+    np.array([True, False, False, True, True, False]),
+])
+def test_binarized_targets_are_label_binarizers(labels):
+    """The fast one-hot of the class labels is LabelBinarizer's, also for a label it did not
+    see (which the fast path hands to LabelBinarizer)."""
+    from sklearn.preprocessing import LabelBinarizer
+
+    clf = backprop.MLPClassifier()
+    clf._label_binarizer = LabelBinarizer().fit(labels)
+    expected = clf._label_binarizer.transform(labels).astype(bool)
+    assert expected.any(axis=0).all()
+    np.testing.assert_array_equal(clf._binarize(labels), expected)
+    unseen = np.concatenate([labels, np.array([{"U": "z", "b": True}.get(labels.dtype.kind, 9)],
+                                              dtype=labels.dtype)])
+    if labels.dtype.kind != "b":
+        np.testing.assert_array_equal(clf._binarize(unseen),
+                                      clf._label_binarizer.transform(unseen).astype(bool))

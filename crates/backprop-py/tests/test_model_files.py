@@ -2,7 +2,6 @@
 
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -117,3 +116,36 @@ def test_cli_model_loads_with_its_scaling(tmp_path):
     ours = reg.predict(features.to_numpy())
     np.testing.assert_allclose(ours, cli_values, rtol=1e-4, atol=1e-3)
     assert abs(ours.mean() - frame["target"].mean()) < 0.5 * frame["target"].std()
+
+
+def test_cli_model_with_string_columns_predicts_a_dataframe_as_backprop_predict(tmp_path):
+    """A model trained by the command line on a CSV file with a string column and missing
+    cells: a DataFrame with those columns (an unseen category and missing cells among them)
+    predicts what `backprop predict` prints for the same rows."""
+    cli = _cli()
+    rng = np.random.RandomState(0)
+    n = 300
+    color = rng.choice(["red", "green", "blue"], size=n)
+    size = rng.normal(10, 3, size=n)
+    weight = rng.normal(50, 10, size=n)
+    label = np.where((color == "red") | (size > 11), "big", "small")
+    frame = pd.DataFrame({"size": size, "color": color, "weight": weight, "label": label})
+    frame.loc[::17, "weight"] = np.nan
+    frame.loc[5::23, "color"] = np.nan
+    frame.to_csv(tmp_path / "train.csv", index=False)
+    subprocess.run([cli, "train", "--data", str(tmp_path / "train.csv"), "--target", "label",
+                    "--missing", "mean", "--epochs", "20", "--layers", "8",
+                    "--out", str(tmp_path / "cat.safetensors")],
+                   check=True, capture_output=True)
+    clf = backprop.load(tmp_path / "cat.safetensors")
+    assert isinstance(clf, backprop.MLPClassifier)
+    rows = frame.drop(columns="label").iloc[:60].copy()
+    rows.loc[rows.index[3], "color"] = "purple"  # not seen in training: all zeros
+    rows = rows[["weight", "color", "size"]]  # columns are matched by name, in any order
+    result = _predict_json(cli, tmp_path / "cat.safetensors", rows, tmp_path)["predictions"]
+    assert [r["prediction"] for r in result] == list(clf.predict(rows))
+    cli_proba = np.array([[r["probabilities"][c] for c in clf.classes_] for r in result])
+    np.testing.assert_allclose(clf.predict_proba(rows), cli_proba, atol=1e-5)
+    assert len(set(clf.predict(rows))) == 2
+    with pytest.raises(ValueError, match="color"):
+        clf.predict(rows.drop(columns="color"))

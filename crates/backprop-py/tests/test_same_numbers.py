@@ -97,3 +97,48 @@ def test_lbfgs_matches_scikit_learn(estimator):
     for a, b in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-9)
     np.testing.assert_allclose(ours.loss_, theirs.loss_, rtol=1e-7)
+
+
+@pytest.mark.parametrize("params", SOLVERS[:1] + SOLVERS[3:], ids=["sgd", "adam"])
+def test_shuffled_epochs_match_scikit_learn(params):
+    """With shuffle=True the engine draws each epoch's row order from the estimator's
+    RandomState itself: the same orders as scikit-learn's shuffle, so the same weights."""
+    X, y = _digits()
+    common = dict(hidden_layer_sizes=(10,), alpha=0.01, max_iter=1, batch_size=50,
+                  random_state=3, **params)
+    ours, theirs = backprop.MLPClassifier(**common), SkClassifier(**common)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        theirs.fit(X, y)
+        ours.fit(X, y)
+        ours.coefs_ = [c.copy() for c in theirs.coefs_]
+        ours.intercepts_ = [b.copy() for b in theirs.intercepts_]
+        for est in (ours, theirs):
+            est.set_params(warm_start=True, shuffle=True, max_iter=3)
+            est.fit(X, y)
+    _assert_close(ours, theirs)
+
+
+def test_engine_loop_draws_as_the_python_loop(capsys):
+    """The whole fit in the engine (shuffling there) against the epoch-by-epoch loop in Python
+    (what verbose=True runs): the same weights and the caller's RandomState left in the same
+    state, also when the stopping rule ends the fit early."""
+    X, y = _digits()
+    for tol, max_iter in [(1e-4, 5), (10.0, 50)]:  # tol=10: the rule stops after 12 epochs
+        runs = []
+        for verbose in (False, True):
+            rng = np.random.RandomState(7)
+            clf = backprop.MLPClassifier(hidden_layer_sizes=(8,), max_iter=max_iter, tol=tol,
+                                         random_state=rng, verbose=verbose)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                clf.fit(X, y)
+            runs.append((clf, rng.get_state()[1].copy(), rng.get_state()[2]))
+        (quiet, keys_a, pos_a), (loud, keys_b, pos_b) = runs
+        assert quiet.n_iter_ == loud.n_iter_ == (5 if tol < 1 else 12)
+        assert quiet.loss_curve_ == loud.loss_curve_
+        for a, b in zip(quiet.coefs_, loud.coefs_):
+            np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(keys_a, keys_b)
+        assert pos_a == pos_b
+    capsys.readouterr()

@@ -114,6 +114,12 @@ impl<T: Float> Dense<T> {
         self.cache.as_ref().filter(|_| self.forward_done)
     }
 
+    /// The cache after a training forward pass, for a caller that rewrites the output δ
+    /// before it flows back (scikit-learn's sample weights and Poisson output).
+    pub(crate) fn cache_mut(&mut self) -> Option<&mut DenseCache<T>> {
+        self.cache.as_mut().filter(|_| self.forward_done)
+    }
+
     #[track_caller]
     fn check_input(&self, input: &Matrix<T>) {
         assert_eq!(

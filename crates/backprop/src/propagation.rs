@@ -23,7 +23,7 @@
 //! [`Cost::output_delta_into`]: crate::cost::Cost::output_delta_into
 
 use crate::conv::INFERENCE_ROWS;
-use crate::dense::{Dense, Descent};
+use crate::dense::{Dense, DenseCache, Descent};
 use crate::layer::Mode;
 use crate::network::{Gradients, Network};
 use crate::optim::ParameterRef;
@@ -42,6 +42,9 @@ pub(crate) fn on_pool_thread<R: Send>(parallel: bool, work: impl FnOnce() -> R +
         team::run(work)
     }
 }
+
+/// Rewrites the output layer's cached δ before it flows back.
+pub(crate) type AdjustOutput<'a, T> = dyn FnMut(&mut DenseCache<T>) + Send + 'a;
 
 impl<T: Float> Network<T> {
     /// True when a pass over a batch of `rows` examples has a product that the GEMM wrapper
@@ -222,7 +225,7 @@ impl<T: Float> Network<T> {
         let parallel = self.uses_threads(y.rows(), true);
         on_pool_thread(parallel, || {
             self.forward_training(mode);
-            self.backward_training(y, record, None, penalty)
+            self.backward_training(y, record, None, penalty, None)
         })
     }
 
@@ -258,7 +261,7 @@ impl<T: Float> Network<T> {
         };
         let penalty = self.penalty();
         self.forward_training(Mode::Train);
-        let (loss, _) = self.backward_training(y, false, Some(descent), penalty);
+        let (loss, _) = self.backward_training(y, false, Some(descent), penalty, None);
         (loss, penalty)
     }
 
@@ -274,10 +277,28 @@ impl<T: Float> Network<T> {
         })
     }
 
+    /// Forward and backward over the batch [`Network::load_batch`] put in place, with the
+    /// output layer's δ handed to `adjust` before it flows back (scikit-learn's weighted rows
+    /// and its Poisson output, whose δ the cost does not give). No regularisation term, and no
+    /// cost computed: the caller has its own.
+    pub(crate) fn gradients_loaded_adjusted(
+        &mut self,
+        y: &Matrix<T>,
+        adjust: &mut AdjustOutput<'_, T>,
+    ) {
+        let parallel = self.uses_threads(y.rows(), true);
+        on_pool_thread(parallel, || {
+            self.forward_training(Mode::Train);
+            let regularization = std::mem::take(&mut self.config.regularization);
+            self.backward_training(y, false, None, 0.0, Some(adjust));
+            self.config.regularization = regularization;
+        })
+    }
+
     /// [`Network::backward_training`] without the regularisation term's gradient or penalty.
     fn backward_training_unregularized(&mut self, y: &Matrix<T>) -> f64 {
         let regularization = std::mem::take(&mut self.config.regularization);
-        let (loss, _) = self.backward_training(y, false, None, 0.0);
+        let (loss, _) = self.backward_training(y, false, None, 0.0, None);
         self.config.regularization = regularization;
         loss
     }
@@ -369,19 +390,27 @@ impl<T: Float> Network<T> {
     /// `penalty` is the regularisation term of the weights the forward pass used. With
     /// `descend`, each dense layer takes a plain SGD step as soon as its gradients are known
     /// ([`Dense::fused_sgd_update`]); a batch whose cost is not finite then changes nothing.
+    /// `adjust` may rewrite the output layer's δ (in its cache) before it flows back; the
+    /// returned cost is then NaN (not computed).
     fn backward_training(
         &mut self,
         y: &Matrix<T>,
         record: bool,
         descend: Option<Descent<T>>,
         penalty: f64,
+        adjust: Option<&mut AdjustOutput<'_, T>>,
     ) -> (f64, Vec<Matrix<T>>) {
         let cost = self.config.cost;
         let [current, next] = &mut self.gradient_buffers;
         let (output, hidden) = self.layers.split_last_mut().expect("a network has layers");
         let output = output.as_dense_mut().expect("the last layer is dense");
         let cache = output.cache().expect("forward just ran");
-        let loss = cost.loss(&cache.z, &cache.a, y);
+        // A caller that rewrites δ computes its own loss; the cost's (a log and an exp per
+        // output for softmax) would be a fifth of a small network's step.
+        let loss = match adjust {
+            Some(_) => f64::NAN,
+            None => cost.loss(&cache.z, &cache.a, y),
+        };
         if descend.is_some() && !loss.is_finite() {
             return (loss, Vec::new());
         }
@@ -391,6 +420,9 @@ impl<T: Float> Network<T> {
         }
         // BP1: δᴸ; BP2's (wᴸ)ᵀδᴸ for the layer before; BP3 and BP4 (or the fused update).
         output.output_delta(cost, y);
+        if let (Some(adjust), Some(cache)) = (adjust, output.cache_mut()) {
+            adjust(cache);
+        }
         finish_layer(
             output,
             (!hidden.is_empty()).then_some(&mut *current),

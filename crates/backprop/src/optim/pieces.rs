@@ -68,7 +68,7 @@ pub(super) fn pieces2<T: Float>(
 
 /// `body(parameter, gradient, state)` over matching pieces.
 #[track_caller]
-pub(super) fn pieces3<T: Float>(
+pub(crate) fn pieces3<T: Float>(
     parameter: &mut [T],
     gradient: &[T],
     state: &mut [T],
@@ -91,7 +91,7 @@ pub(super) fn pieces3<T: Float>(
 
 /// `body(parameter, gradient, first state, second state)` over matching pieces.
 #[track_caller]
-pub(super) fn pieces4<T: Float>(
+pub(crate) fn pieces4<T: Float>(
     parameter: &mut [T],
     gradient: &[T],
     first: &mut [T],

@@ -1,0 +1,161 @@
+//! Tests of the fit loop's rules between epochs.
+
+use super::tests::{data, net, penalty};
+use super::*;
+
+fn fit_config(schedule: SkSchedule, tol: f64, n_iter_no_change: f64) -> SkFitConfig {
+    SkFitConfig {
+        batch_size: 2,
+        objective: penalty(0.01),
+        tol,
+        n_iter_no_change,
+        learning_rate_init: 0.1,
+        schedule,
+    }
+}
+
+fn progress() -> SkProgress {
+    SkProgress {
+        n_iter: 0,
+        t: 0,
+        best_loss: f64::INFINITY,
+        no_improvement_count: 0,
+        loss_curve: Vec::new(),
+    }
+}
+
+/// With a tolerance no loss can meet, the count grows every epoch after the first (which
+/// improves on an infinite best): the loop stops after n_iter_no_change + 2 epochs, or,
+/// adaptive, divides η by 5 instead and runs on.
+#[test]
+fn the_stopping_rule_and_the_adaptive_rate() {
+    let (x, y) = data();
+    let mut order = [4, 2, 0, 1, 3];
+    let mut same = |_: &mut [usize]| {};
+
+    let sgd = SkSolver::Sgd {
+        momentum: 0.9,
+        nesterov: true,
+    };
+    let mut network = net();
+    let mut optimizer = SkOptimizer::new(sgd, 0.1, &network);
+    let mut state = progress();
+    let config = fit_config(SkSchedule::Constant, 1e9, 2.0);
+    let data = SkData::new(&x, &y);
+    let stop = sk_fit(
+        &mut network,
+        &mut optimizer,
+        data,
+        SkEpochs {
+            count: 10,
+            order: &mut order,
+            reorder: &mut same,
+        },
+        &config,
+        &mut state,
+        None,
+        &mut || true,
+    );
+    assert_eq!((stop, state.n_iter, state.t), (SkStop::Converged, 4, 20));
+    assert_eq!(state.loss_curve.len(), 4);
+    let mut network = net();
+    let mut optimizer = SkOptimizer::new(sgd, 0.1, &network);
+    let mut state = progress();
+    let config = fit_config(SkSchedule::Adaptive, 1e9, 2.0);
+    let stop = sk_fit(
+        &mut network,
+        &mut optimizer,
+        data,
+        SkEpochs {
+            count: 10,
+            order: &mut order,
+            reorder: &mut same,
+        },
+        &config,
+        &mut state,
+        None,
+        &mut || true,
+    );
+    assert_eq!((stop, state.n_iter), (SkStop::EpochsDone, 10));
+    // epochs 4, 7 and 10 divide the rate: 0.1 / 125
+    assert!((optimizer.learning_rate - 0.1 / 125.0).abs() < 1e-15);
+    let mut calls = 0;
+    let mut state = progress();
+    let stop = sk_fit(
+        &mut network,
+        &mut optimizer,
+        data,
+        SkEpochs {
+            count: 10,
+            order: &mut order,
+            reorder: &mut same,
+        },
+        &config,
+        &mut state,
+        None,
+        &mut || {
+            calls += 1;
+            calls < 4
+        },
+    );
+    assert_eq!((stop, state.n_iter), (SkStop::Interrupted, 3));
+}
+
+/// The loop's epochs are sk_epoch's, and invscaling sets η = η₀/(t + 1)^power_t after each.
+#[test]
+fn the_loop_runs_the_same_epochs_and_invscaling() {
+    let (x, y) = data();
+    let mut by_hand_order = [2, 1, 3, 0, 4];
+    let mut rotated = by_hand_order;
+    let sgd = SkSolver::Sgd {
+        momentum: 0.5,
+        nesterov: false,
+    };
+    let config = fit_config(SkSchedule::InvScaling { power_t: 0.5 }, 1e-4, 10.0);
+    let mut by_hand = net();
+    let mut optimizer = SkOptimizer::new(sgd, 0.1, &by_hand);
+    let data = SkData::new(&x, &y);
+    let mut losses = Vec::new();
+    for epoch in 1..=3 {
+        by_hand_order.rotate_left(1);
+        losses.push(sk_epoch(
+            &mut by_hand,
+            &mut optimizer,
+            data,
+            &by_hand_order,
+            2,
+            config.objective,
+        ));
+        optimizer.learning_rate = 0.1 / ((5 * epoch + 1) as f64).sqrt();
+    }
+    let mut network = net();
+    let mut looped = SkOptimizer::new(sgd, 0.1, &network);
+    let mut state = progress();
+    // each epoch rotates the order by one place, as a shuffle would change it
+    let mut rotate = |o: &mut [usize]| o.rotate_left(1);
+    let orders = SkEpochs {
+        count: 3,
+        order: &mut rotated,
+        reorder: &mut rotate,
+    };
+    sk_fit(
+        &mut network,
+        &mut looped,
+        data,
+        orders,
+        &config,
+        &mut state,
+        None,
+        &mut || true,
+    );
+    assert_eq!(state.loss_curve, losses);
+    assert_eq!(
+        network.dense_layers()[0].weight,
+        by_hand.dense_layers()[0].weight
+    );
+    assert_eq!(looped.learning_rate, optimizer.learning_rate);
+    assert_eq!(
+        state.best_loss,
+        losses.iter().cloned().fold(f64::INFINITY, f64::min)
+    );
+}

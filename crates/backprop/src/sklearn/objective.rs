@@ -1,0 +1,225 @@
+//! scikit-learn's objective: the data cost of a batch, its penalty, its gradients, with
+//! optional sample weights and the Poisson output.
+//!
+//! With sample weights wᵢ the data cost is Σᵢ wᵢ·Cᵢ / Σᵢ wᵢ and the penalty α/(2B)·Σw² with
+//! B = Σᵢ wᵢ over the batch, as scikit-learn's `_backprop` computes them; without, B is the
+//! batch's rows. The Poisson output is exp(z) with the half Poisson deviance
+//! Σⱼ (yⱼ·ln(yⱼ/pⱼ) − yⱼ + pⱼ) per row, whose δ at the output is again p − y (canonical link).
+//! The network carries an identity output for it; [`SkObjective::poisson`] applies the exp.
+
+use super::SkOptimizer;
+use crate::cost::Cost;
+use crate::dense::DenseCache;
+use crate::network::Network;
+use backprop_tensor::{Float, Matrix};
+
+/// What the batches minimise besides the network's own output and cost.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SkObjective {
+    /// The L2 penalty α ≥ 0 (for AdamW, its decoupled decay).
+    pub alpha: f64,
+    /// The network's identity output is the log of a Poisson mean: p = exp(z), half deviance.
+    pub poisson: bool,
+}
+
+/// Training rows: X, the targets (one column per output) and optional per-row weights.
+#[derive(Clone, Copy, Debug)]
+pub struct SkData<'a, T: Float> {
+    /// One example per row.
+    pub x: &'a Matrix<T>,
+    /// One target row per example.
+    pub y: &'a Matrix<T>,
+    /// Non-negative weight per row; None weighs every row 1.
+    pub sample_weight: Option<&'a [T]>,
+}
+
+impl<'a, T: Float> SkData<'a, T> {
+    /// Unweighted rows.
+    pub fn new(x: &'a Matrix<T>, y: &'a Matrix<T>) -> Self {
+        Self {
+            x,
+            y,
+            sample_weight: None,
+        }
+    }
+}
+
+/// scikit-learn's data loss of a batch at the network's output `a` (for Poisson, `a` is z and
+/// p = exp(z)), the `weights`-weighted mean over rows of: softmax or binary cross-entropy
+/// summed over outputs (probabilities clipped to the float type's ε), half the squared error
+/// averaged over outputs, or the half Poisson deviance summed over outputs.
+pub fn sk_output_loss<T: Float>(
+    network: &Network<T>,
+    poisson: bool,
+    a: &Matrix<T>,
+    y: &Matrix<T>,
+    weights: Option<&[T]>,
+) -> f64 {
+    let eps = T::EPSILON.to_f64();
+    let clip = |p: f64| p.clamp(eps, 1.0 - eps);
+    let cost = network.cost();
+    let cols = a.cols().max(1);
+    let row_loss = |p: &[T], t: &[T]| -> f64 {
+        let pairs = p.iter().zip(t).map(|(&p, &t)| (p.to_f64(), t.to_f64()));
+        if poisson {
+            return pairs
+                .map(|(z, t)| {
+                    let p = z.exp();
+                    let xlogy = if t == 0.0 { 0.0 } else { t * (t / p).ln() };
+                    xlogy - t + p
+                })
+                .sum();
+        }
+        match cost {
+            Cost::SoftmaxCrossEntropy => -pairs
+                .map(|(p, t)| if t == 0.0 { 0.0 } else { t * clip(p).ln() })
+                .sum::<f64>(),
+            Cost::BinaryCrossEntropy => -pairs
+                .map(|(p, t)| {
+                    let p = clip(p);
+                    let mut sum = 0.0;
+                    if t != 0.0 {
+                        sum += t * p.ln();
+                    }
+                    if t != 1.0 {
+                        sum += (1.0 - t) * (1.0 - p).ln();
+                    }
+                    sum
+                })
+                .sum::<f64>(),
+            _ => pairs.map(|(p, t)| (p - t).powi(2)).sum::<f64>() / cols as f64 / 2.0,
+        }
+    };
+    let rows = a.as_slice().chunks(cols).zip(y.as_slice().chunks(cols));
+    match weights {
+        None => rows.map(|(p, t)| row_loss(p, t)).sum::<f64>() / a.rows().max(1) as f64,
+        Some(w) => {
+            let total: f64 = rows
+                .zip(w)
+                .map(|((p, t), &w)| w.to_f64() * row_loss(p, t))
+                .sum();
+            total / w.iter().map(|w| w.to_f64()).sum::<f64>()
+        }
+    }
+}
+
+/// Σw² over every weight (no biases); the batch penalty is α/(2B) times this.
+pub fn squared_weights<T: Float>(network: &Network<T>) -> f64 {
+    network
+        .dense_layers()
+        .iter()
+        .map(|d| d.weight.norm().powi(2))
+        .sum()
+}
+
+/// Forward and backward over the loaded batch, leaving (δᵀa)/B in the gradients (no penalty).
+/// The output δ the cost gives, (a − y)/rows, is rescaled per row to wᵢ(a − y)/Σw, or
+/// replaced by (exp(z) − y)·sᵢ for Poisson. Returns the data loss and B.
+fn batch_gradients<T: Float>(
+    network: &mut Network<T>,
+    y: &Matrix<T>,
+    weights: Option<&[T]>,
+    poisson: bool,
+) -> (f64, f64) {
+    let rows = y.rows();
+    let total = weights.map_or(rows as f64, |w| w.iter().map(|w| w.to_f64()).sum());
+    let scales: Option<Vec<T>> =
+        weights.map(|w| w.iter().map(|&w| T::from_f64(w.to_f64() / total)).collect());
+    let mut adjust = |cache: &mut DenseCache<T>| {
+        let cols = cache.z.cols();
+        let delta = cache
+            .delta
+            .as_mut()
+            .expect("the output δ was just computed");
+        if poisson {
+            let uniform = T::from_f64(1.0 / rows.max(1) as f64);
+            for (i, ((d, z), t)) in delta
+                .as_mut_slice()
+                .chunks_mut(cols)
+                .zip(cache.z.as_slice().chunks(cols))
+                .zip(y.as_slice().chunks(cols))
+                .enumerate()
+            {
+                let s = scales.as_ref().map_or(uniform, |s| s[i]);
+                for ((d, &z), &t) in d.iter_mut().zip(z).zip(t) {
+                    *d = (z.exp() - t) * s;
+                }
+            }
+        } else if let Some(scales) = &scales {
+            let rows = T::from_f64(rows as f64);
+            for (d, &s) in delta.as_mut_slice().chunks_mut(cols).zip(scales) {
+                let s = s * rows;
+                d.iter_mut().for_each(|d| *d *= s);
+            }
+        }
+    };
+    network.gradients_loaded_adjusted(y, &mut adjust);
+    let a = &network
+        .dense_layers()
+        .last()
+        .and_then(|d| d.cache())
+        .expect("a training pass caches the output")
+        .a;
+    (sk_output_loss(network, poisson, a, y, weights), total)
+}
+
+/// One epoch of scikit-learn's minibatch training: rows in `order`, batches of `batch_size`
+/// (the last one shorter), one [`SkOptimizer::step`] each. Returns the epoch loss, Σ (batch
+/// loss + α/(2B)·Σw²)·rows / n, as scikit-learn's `loss_curve_` records it.
+///
+/// # Panics
+/// When shapes disagree with the network, `batch_size` is 0 or `order` holds a row out of range.
+pub fn sk_epoch<T: Float>(
+    network: &mut Network<T>,
+    optimizer: &mut SkOptimizer<T>,
+    data: SkData<'_, T>,
+    order: &[usize],
+    batch_size: usize,
+    objective: SkObjective,
+) -> f64 {
+    assert!(batch_size > 0, "sk_epoch: batch_size must be positive");
+    network.check_batch(data.x, Some(data.y));
+    let mut y_batch = Matrix::zeros(0, 0);
+    let mut w_batch: Vec<T> = Vec::new();
+    let mut total = 0.0;
+    for rows in order.chunks(batch_size) {
+        network.load_batch(data.x, rows);
+        y_batch.gather_rows(data.y, rows);
+        let weights = data.sample_weight.map(|w| {
+            w_batch.clear();
+            w_batch.extend(rows.iter().map(|&i| w[i]));
+            w_batch.as_slice()
+        });
+        let (loss, batch) = batch_gradients(network, &y_batch, weights, objective.poisson);
+        let loss = loss + 0.5 * objective.alpha * squared_weights(network) / batch;
+        total += loss * rows.len() as f64;
+        optimizer.step(network, objective.alpha, batch);
+    }
+    total / order.len().max(1) as f64
+}
+
+/// scikit-learn's full-batch objective, what its L-BFGS minimises: fills every layer's
+/// gradients with (δᵀa + αW)/B (biases without the penalty) and returns the loss plus
+/// α/(2B)·Σw², B the rows or the sample-weight sum.
+///
+/// # Panics
+/// When shapes disagree with the network.
+pub fn sk_loss_and_gradients<T: Float>(
+    network: &mut Network<T>,
+    data: SkData<'_, T>,
+    objective: SkObjective,
+) -> f64 {
+    network.check_batch(data.x, Some(data.y));
+    let all: Vec<usize> = (0..data.x.rows()).collect();
+    network.load_batch(data.x, &all);
+    let (loss, batch) = batch_gradients(network, data.y, data.sample_weight, objective.poisson);
+    let alpha = objective.alpha;
+    if alpha != 0.0 {
+        let penalty = T::from_f64(alpha / batch);
+        for dense in network.dense_layers_mut() {
+            let dense = &mut *dense;
+            dense.weight_gradient.add_scaled(penalty, &dense.weight);
+        }
+    }
+    loss + 0.5 * alpha * squared_weights(network) / batch
+}

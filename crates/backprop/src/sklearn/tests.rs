@@ -1,0 +1,342 @@
+//! Tests of scikit-learn's rules against formulas written out by hand.
+
+use super::*;
+use crate::network::Network;
+use crate::{Activation, Cost, NetworkConfig};
+use backprop_tensor::Matrix;
+
+const NO_PENALTY: SkObjective = SkObjective {
+    alpha: 0.0,
+    poisson: false,
+};
+
+pub(super) fn penalty(alpha: f64) -> SkObjective {
+    SkObjective {
+        alpha,
+        poisson: false,
+    }
+}
+
+pub(super) fn net() -> Network<f64> {
+    NetworkConfig::new(&[3, 4, 2], Cost::SoftmaxCrossEntropy)
+        .with_hidden_activation(Activation::Tanh)
+        .init::<f64>()
+        .unwrap()
+}
+
+pub(super) fn data() -> (Matrix<f64>, Matrix<f64>) {
+    let x = Matrix::from_fn(5, 3, |i, j| ((i * 3 + j) as f64 * 0.37).sin());
+    let y = Matrix::from_fn(5, 2, |i, j| if (i % 2) == j { 1.0 } else { 0.0 });
+    (x, y)
+}
+
+#[test]
+fn glorot_bounds_follow_the_factor() {
+    for (logistic, factor) in [(false, 6.0), (true, 2.0)] {
+        let mut network = net();
+        glorot_uniform(&mut network, 3, logistic);
+        let layers = network.dense_layers();
+        let bound: f64 = (factor / 7.0f64).sqrt();
+        assert!(layers[0].weight.max_abs() <= bound);
+        assert!(layers[0].bias.max_abs() <= bound);
+        assert!(layers[0].bias.max_abs() > 0.0, "biases are drawn too");
+        assert!(layers[0].weight.max_abs() > 0.5 * bound);
+    }
+}
+
+/// One SGD step with momentum 0 is w − η(∇ + αW/B), from the gradients computed apart.
+#[test]
+fn sgd_step_adds_the_penalty_over_the_batch() {
+    let (x, y) = data();
+    let mut network = net();
+    let before = network.clone();
+    let mut probe = before.clone();
+    probe.compute_gradients(&x, &y);
+    let (eta, alpha) = (0.1, 0.5);
+    let solver = SkSolver::Sgd {
+        momentum: 0.0,
+        nesterov: false,
+    };
+    let mut optimizer = SkOptimizer::new(solver, eta, &network);
+    let order: Vec<usize> = (0..5).collect();
+    let objective = SkObjective {
+        alpha,
+        poisson: false,
+    };
+    let data = SkData::new(&x, &y);
+    let loss = sk_epoch(&mut network, &mut optimizer, data, &order, 5, objective);
+    let w0 = &before.dense_layers()[0].weight;
+    let g0 = &probe.dense_layers()[0].weight_gradient;
+    let w1 = &network.dense_layers()[0].weight;
+    for ((&a, &g), &b) in w0.as_slice().iter().zip(g0.as_slice()).zip(w1.as_slice()) {
+        let expected = a - eta * (g + alpha * a / 5.0);
+        assert!((expected - b).abs() < 1e-12, "{expected} vs {b}");
+    }
+    let b0 = &before.dense_layers()[1].bias;
+    let gb = &probe.dense_layers()[1].bias_gradient;
+    let b1 = &network.dense_layers()[1].bias;
+    for ((&a, &g), &b) in b0.as_slice().iter().zip(gb.as_slice()).zip(b1.as_slice()) {
+        assert!((a - eta * g - b).abs() < 1e-12, "biases carry no penalty");
+    }
+    let (_, a) = before.output_with_logits(&x);
+    let expected =
+        sk_output_loss(&before, false, &a, &y, None) + 0.5 * alpha * squared_weights(&before) / 5.0;
+    assert!((loss - expected).abs() < 1e-12);
+}
+
+/// Two Adam steps by the formula, written out for one weight.
+#[test]
+fn adam_matches_the_formula_with_epsilon_on_uncorrected_v() {
+    let (x, y) = data();
+    let mut network = net();
+    let (b1, b2, eps, eta) = (0.9, 0.999, 1e-3, 0.01);
+    let solver = SkSolver::Adam {
+        beta_1: b1,
+        beta_2: b2,
+        epsilon: eps,
+    };
+    let mut optimizer = SkOptimizer::new(solver, eta, &network);
+    let (mut m, mut v) = (0.0, 0.0);
+    for t in 1..=2 {
+        let mut probe = network.clone();
+        probe.compute_gradients(&x, &y);
+        let g = probe.dense_layers()[0].weight_gradient[(1, 2)];
+        let w = network.dense_layers()[0].weight[(1, 2)];
+        sk_epoch(
+            &mut network,
+            &mut optimizer,
+            SkData::new(&x, &y),
+            &[0, 1, 2, 3, 4],
+            5,
+            NO_PENALTY,
+        );
+        m = b1 * m + (1.0 - b1) * g;
+        v = b2 * v + (1.0 - b2) * g * g;
+        let rate = eta * (1.0 - b2.powi(t)).sqrt() / (1.0 - b1.powi(t));
+        let expected = w - rate * m / (v.sqrt() + eps);
+        let got = network.dense_layers()[0].weight[(1, 2)];
+        assert!(
+            (expected - got).abs() < 1e-12,
+            "step {t}: {expected} vs {got}"
+        );
+    }
+    assert_eq!(optimizer.steps, 2);
+}
+
+/// The full-batch gradient is the derivative of the full-batch loss (central differences).
+#[test]
+fn full_batch_gradient_is_the_derivative_of_the_loss() {
+    let (x, y) = data();
+    let mut network = net();
+    let alpha = 0.7;
+    sk_loss_and_gradients(&mut network, SkData::new(&x, &y), penalty(alpha));
+    let analytic = network.dense_layers()[0].weight_gradient[(2, 1)];
+    let analytic_bias = network.dense_layers()[1].bias_gradient[(0, 1)];
+    let at = |w: f64, b: f64| {
+        let mut probe = net();
+        probe.dense_layers_mut()[0].weight[(2, 1)] = w;
+        probe.dense_layers_mut()[1].bias[(0, 1)] = b;
+        sk_loss_and_gradients(&mut probe, SkData::new(&x, &y), penalty(alpha))
+    };
+    let (w, b) = (
+        net().dense_layers()[0].weight[(2, 1)],
+        net().dense_layers()[1].bias[(0, 1)],
+    );
+    let h = 1e-6;
+    let numeric = (at(w + h, b) - at(w - h, b)) / (2.0 * h);
+    let numeric_bias = (at(w, b + h) - at(w, b - h)) / (2.0 * h);
+    assert!((numeric - analytic).abs() < 1e-8, "{numeric} vs {analytic}");
+    assert!((numeric_bias - analytic_bias).abs() < 1e-8);
+}
+
+#[test]
+fn nesterov_differs_from_plain_momentum_after_the_first_step() {
+    let (x, y) = data();
+    let run = |nesterov| {
+        let mut network = net();
+        let solver = SkSolver::Sgd {
+            momentum: 0.9,
+            nesterov,
+        };
+        let mut optimizer = SkOptimizer::new(solver, 0.1, &network);
+        sk_epoch(
+            &mut network,
+            &mut optimizer,
+            SkData::new(&x, &y),
+            &[0, 1, 2, 3, 4],
+            2,
+            NO_PENALTY,
+        );
+        network.dense_layers()[0].weight.clone()
+    };
+    let (plain, nesterov) = (run(false), run(true));
+    assert_ne!(plain, nesterov);
+}
+
+/// A 3-4-2 tanh network with an identity output (squared error, or Poisson through exp).
+fn regression_net() -> Network<f64> {
+    NetworkConfig::new(&[3, 4, 2], Cost::Quadratic)
+        .with_hidden_activation(Activation::Tanh)
+        .with_output_activation(Activation::Identity)
+        .with_seed(5)
+        .init::<f64>()
+        .unwrap()
+}
+
+/// Integer sample weights are duplicated rows: the same full-batch loss (with the penalty over
+/// B = Σw) and the same gradients, for every output kind.
+#[test]
+fn integer_weights_equal_duplicated_rows() {
+    let (x, y) = data();
+    let counts = [1usize, 3, 2, 1, 4];
+    let rows: Vec<usize> = (0..5).flat_map(|i| vec![i; counts[i]]).collect();
+    let (mut xd, mut yd) = (Matrix::zeros(0, 0), Matrix::zeros(0, 0));
+    xd.gather_rows(&x, &rows);
+    yd.gather_rows(&y, &rows);
+    let weights: Vec<f64> = counts.iter().map(|&c| c as f64).collect();
+    let y_counts = Matrix::from_fn(5, 2, |i, j| (i + 2 * j) as f64 * 0.5);
+    let mut yd_counts = Matrix::zeros(0, 0);
+    yd_counts.gather_rows(&y_counts, &rows);
+    let cases = [
+        (net(), false, &y, &yd),
+        (regression_net(), false, &y, &yd),
+        (regression_net(), true, &y_counts, &yd_counts),
+    ];
+    for (network, poisson, y, yd) in cases {
+        let objective = SkObjective {
+            alpha: 0.3,
+            poisson,
+        };
+        let (mut weighted, mut duplicated) = (network.clone(), network);
+        let data = SkData {
+            x: &x,
+            y,
+            sample_weight: Some(&weights),
+        };
+        let a = sk_loss_and_gradients(&mut weighted, data, objective);
+        let b = sk_loss_and_gradients(&mut duplicated, SkData::new(&xd, yd), objective);
+        assert!((a - b).abs() < 1e-12, "poisson {poisson}: loss {a} vs {b}");
+        for (p, q) in weighted
+            .dense_layers()
+            .iter()
+            .zip(duplicated.dense_layers())
+        {
+            for (g, h) in [
+                (&p.weight_gradient, &q.weight_gradient),
+                (&p.bias_gradient, &q.bias_gradient),
+            ] {
+                for (u, v) in g.as_slice().iter().zip(h.as_slice()) {
+                    assert!((u - v).abs() < 1e-12, "poisson {poisson}: {u} vs {v}");
+                }
+            }
+        }
+    }
+}
+
+/// The Poisson loss is exp(z) − y·z + y·ln y − y summed over outputs, averaged over rows, and
+/// its gradient is that loss's derivative (central differences), weighted rows included.
+#[test]
+fn poisson_loss_and_its_gradient() {
+    let (x, _) = data();
+    let y = Matrix::from_fn(5, 2, |i, j| ((i + j) % 3) as f64);
+    let weights = [0.5, 2.0, 1.0, 0.0, 3.0];
+    let objective = SkObjective {
+        alpha: 0.2,
+        poisson: true,
+    };
+    let data = SkData {
+        x: &x,
+        y: &y,
+        sample_weight: Some(&weights),
+    };
+    let mut network = regression_net();
+    let loss = sk_loss_and_gradients(&mut network, data, objective);
+    let (z, _) = regression_net().output_with_logits(&x);
+    let mut expected = 0.0;
+    for i in 0..5 {
+        for j in 0..2 {
+            let (z, t) = (z[(i, j)], y[(i, j)]);
+            let xlogy = if t == 0.0 { 0.0 } else { t * t.ln() };
+            expected += weights[i] * (z.exp() - t * z + xlogy - t);
+        }
+    }
+    let total: f64 = weights.iter().sum();
+    expected = expected / total + 0.5 * 0.2 * squared_weights(&regression_net()) / total;
+    assert!((loss - expected).abs() < 1e-12, "{loss} vs {expected}");
+    let analytic = network.dense_layers()[0].weight_gradient[(1, 2)];
+    let at = |w: f64| {
+        let mut probe = regression_net();
+        probe.dense_layers_mut()[0].weight[(1, 2)] = w;
+        sk_loss_and_gradients(&mut probe, data, objective)
+    };
+    let (w, h) = (regression_net().dense_layers()[0].weight[(1, 2)], 1e-6);
+    let numeric = (at(w + h) - at(w - h)) / (2.0 * h);
+    assert!((numeric - analytic).abs() < 1e-7, "{numeric} vs {analytic}");
+}
+
+/// One full-batch step of the library's AdamW and RMSprop, written out for one weight and one
+/// bias: AdamW decays weights by ηα outside the gradient (biases not at all); RMSprop adds
+/// the penalty's αW/B to the gradient.
+#[test]
+fn adamw_and_rmsprop_steps_follow_their_formulas() {
+    let (x, y) = data();
+    let (eta, alpha, b1, b2, eps) = (0.01, 0.5, 0.9, 0.99, 1e-8);
+    for solver in [
+        SkSolver::AdamW {
+            beta_1: b1,
+            beta_2: b2,
+            epsilon: eps,
+        },
+        SkSolver::RmsProp {
+            beta_2: b2,
+            epsilon: eps,
+        },
+    ] {
+        let mut network = net();
+        let mut probe = network.clone();
+        probe.compute_gradients(&x, &y);
+        let mut optimizer = SkOptimizer::new(solver, eta, &network);
+        let objective = penalty(alpha);
+        sk_epoch(
+            &mut network,
+            &mut optimizer,
+            SkData::new(&x, &y),
+            &[0, 1, 2, 3, 4],
+            5,
+            objective,
+        );
+        let before = net();
+        let cases = [
+            (
+                before.dense_layers()[0].weight[(2, 1)],
+                probe.dense_layers()[0].weight_gradient[(2, 1)],
+                network.dense_layers()[0].weight[(2, 1)],
+                true,
+            ),
+            (
+                before.dense_layers()[1].bias[(0, 1)],
+                probe.dense_layers()[1].bias_gradient[(0, 1)],
+                network.dense_layers()[1].bias[(0, 1)],
+                false,
+            ),
+        ];
+        for (w, g, got, is_weight) in cases {
+            let expected = match solver {
+                SkSolver::AdamW { .. } => {
+                    let decay = if is_weight { alpha } else { 0.0 };
+                    let (m, v) = ((1.0 - b1) * g, (1.0 - b2) * g * g);
+                    let (bc1, bc2) = (1.0 - b1, 1.0f64 - b2);
+                    w * (1.0 - eta * decay) - eta / bc1 * m / (v.sqrt() / bc2.sqrt() + eps)
+                }
+                _ => {
+                    let g = if is_weight { g + alpha * w / 5.0 } else { g };
+                    w - eta * g / (((1.0 - b2) * g * g).sqrt() + eps)
+                }
+            };
+            assert!(
+                (expected - got).abs() < 1e-12,
+                "{solver:?}: {expected} vs {got}"
+            );
+        }
+    }
+}
