@@ -21,7 +21,7 @@ cd "$(dirname "$0")/.."
 THREADS=${THREADS:-2}
 EPOCHS=${EPOCHS:-3}
 RUNS=${RUNS:-3}
-CONFIGS=${CONFIGS:-"a b-sgd-32 b-sgd-256 b-adam-32 infer-b"}
+CONFIGS=${CONFIGS:-"a b-sgd-32 b-sgd-256 b-adam-32 infer-b lenet"}
 PEERS=${PEERS:-"numpy torch"}
 VENV=${VENV:-target/peer-venv}
 
@@ -57,6 +57,8 @@ for run in $(seq "$RUNS"); do
         echo "run $run/$RUNS: $config" >&2
         echo "$config backprop $(backprop_speed "$config")" >> "$results"
         for peer in $PEERS; do
+            # NumPy has no convolutions; the lenet row compares with PyTorch only.
+            if [ "$config" = lenet ] && [ "$peer" = numpy ]; then continue; fi
             echo "$config $peer $(peer_speed "$peer" "$config")" >> "$results"
         done
     done
@@ -76,8 +78,9 @@ print("| " + " | ".join(header) + " |")
 print("|" + " --- |" * len(header))
 for config in configs:
     ours = statistics.median(rows[(config, "backprop")])
-    theirs = [statistics.median(rows[(config, p)]) for p in peers]
-    cells = [config, f"{ours / 1e3:,.0f}k"] + [f"{t / 1e3:,.0f}k" for t in theirs]
-    cells += [f"{ours / t:.2f}" for t in theirs]
+    theirs = [statistics.median(rows[(config, p)]) if rows[(config, p)] else None for p in peers]
+    cells = [config, f"{ours / 1e3:,.1f}k"]
+    cells += [f"{t / 1e3:,.1f}k" if t else "-" for t in theirs]
+    cells += [f"{ours / t:.2f}" if t else "-" for t in theirs]
     print("| " + " | ".join(cells) + " |")
 PY

@@ -93,10 +93,15 @@ def check_built_in(binary, work):
                          "--epochs", "5"]),
         ("circle-sigmoid", ["--data", "circle", "--activation", "sigmoid", "--layers", "6,4",
                             "--epochs", "5"]),
+        # Convolutions (same and valid padding, stride 2), max- and average-pooling, dropout.
+        ("digits-conv", ["--data", "digits", "--layers",
+                         "conv:4:3:1:same,maxpool:2,conv:6:2:2,dropout:0.2,16", "--epochs", "3"]),
+        ("digits-conv-tanh", ["--data", "digits", "--activation", "tanh", "--layers",
+                              "conv:3:3,avgpool:2,conv:5:2:1:same,12", "--epochs", "3"]),
     ]
     for seed, (name, arguments) in enumerate(cases):
         model, session = export(binary, work, name, arguments)
-        low, high = (0.0, 16.0) if name == "digits" else (-3.0, 3.0)
+        low, high = (0.0, 16.0) if name.startswith("digits") else (-3.0, 3.0)
         rows = numeric_rows(session, 200, low, high, seed)
         # The model's own feature names (in metadata_props), as predict matches columns by name.
         properties = {p.key: p.value for p in onnx.load(os.path.join(work, f"{name}.onnx")).metadata_props}

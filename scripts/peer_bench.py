@@ -2,7 +2,7 @@
 """The workloads of issue 4 in NumPy and PyTorch, measured as `backprop bench` measures them.
 
 Usage: peer_bench.py numpy|torch CONFIG [--threads N] [--epochs N]
-CONFIG: a, b-sgd-32, b-sgd-256, b-adam-32, infer-b.
+CONFIG: a, b-sgd-32, b-sgd-256, b-adam-32, infer-b, lenet (torch only).
 
 Prints one JSON object: {"peer", "config", "threads", "samples_per_second", "epochs": [...]}.
 
@@ -36,7 +36,11 @@ CONFIGS = {
     "b-sgd-256": ([784, 128, 64, 10], "relu", "sgd", 0.1, 256, False),
     "b-adam-32": ([784, 128, 64, 10], "relu", "adam", 1e-3, 32, False),
     "infer-b": ([784, 128, 64, 10], "relu", "sgd", 0.1, 1000, True),
+    # conv 20@5x5, max-pool 2, conv 40@5x5, max-pool 2, then 640-100-10 (torch only)
+    "lenet": ([640, 100, 10], "relu", "sgd", 0.1, 64, False),
 }
+# The convolutional benchmark trains on a tenth of the rows, as `backprop bench --config lenet`.
+LENET_ROWS = 6_400
 
 
 def synthetic(np, seed=1):
@@ -147,6 +151,13 @@ def torch_epochs(config, epochs, threads):
     x, labels = torch.from_numpy(x_np), torch.from_numpy(labels_np)
     onehot = torch.nn.functional.one_hot(labels, CLASSES).float()
     modules = []
+    rows_per_epoch = ROWS
+    if config == "lenet":
+        rows_per_epoch = LENET_ROWS
+        x = x.view(-1, 1, SIDE, SIDE)
+        modules += [torch.nn.Conv2d(1, 20, 5), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+                    torch.nn.Conv2d(20, 40, 5), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+                    torch.nn.Flatten()]
     for i, (fan_in, fan_out) in enumerate(zip(sizes, sizes[1:])):
         modules.append(torch.nn.Linear(fan_in, fan_out))
         if i < len(sizes) - 2:
@@ -172,13 +183,13 @@ def torch_epochs(config, epochs, threads):
                 for start in range(0, ROWS, batch):
                     torch.softmax(model(x[start : start + batch]), dim=1)
         else:
-            order = torch.randperm(ROWS)
-            for start in range(0, ROWS, batch):
+            order = torch.randperm(rows_per_epoch)
+            for start in range(0, rows_per_epoch, batch):
                 rows = order[start : start + batch]
                 opt.zero_grad(set_to_none=True)
                 loss_of(model(x.index_select(0, rows)), rows).backward()
                 opt.step()
-        speeds.append(ROWS / (time.perf_counter() - started))
+        speeds.append(rows_per_epoch / (time.perf_counter() - started))
     return speeds
 
 
@@ -189,6 +200,8 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--epochs", type=int, default=3)
     args = parser.parse_args()
+    if args.peer == "numpy" and args.config == "lenet":
+        parser.error("the numpy peer has no convolutions: lenet runs against torch only")
     if args.peer == "numpy":
         # OpenBLAS reads its thread count when NumPy is first imported.
         for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):

@@ -73,7 +73,9 @@ pub fn parse_layers(text: &str) -> Result<HiddenLayers, String> {
     for entry in image {
         FeatureLayer::parse(entry, Activation::Relu)?;
     }
-    if let Some(late) = dense.iter().find(|part| part.parse::<usize>().is_err()) {
+    if let Some(late) = dense.iter().find(|part| {
+        part.parse::<usize>().is_err() && FeatureLayer::parse(part, Activation::Relu).is_ok()
+    }) {
         return Err(format!(
             "{late:?} comes after a dense layer: convolutions, pooling and dropout entries \
              come first, then the dense widths (dropout between dense layers is --dropout)"

@@ -70,6 +70,36 @@
 //! gradients; [`Network::trace`](crate::Network::trace) records every zˡ, aˡ, ∂C/∂aˡ, δˡ and
 //! gradient for display ([`LayerTrace`](crate::LayerTrace)).
 //!
+//! ## Images: the same four equations through convolutions and pooling
+//!
+//! A convolution ([`Conv2d`](crate::conv::Conv2d)) is a dense layer whose weights are shared
+//! and whose connections are local. Output (f, i, j) weighs the k × k × C patch of the input
+//! under it: z[f,i,j] = b_f + Σ_{c,u,v} W[f,c,u,v] · x[c, s·i+u, s·j+v]. Every weight W[f,c,u,v]
+//! therefore appears in every output position (i, j) of plane f, and every input pixel feeds
+//! the outputs whose patches cover it. The chain rule, applied to those two facts:
+//!
+//! - **BP2's ⊙ σ′** is unchanged: δ = ∂C/∂a ⊙ σ′(z), value by value.
+//! - **BP3:** b_f is added to every position of plane f, so ∂C/∂b_f = Σ_{i,j} δ[f,i,j] (summed
+//!   over the batch too).
+//! - **BP4:** W[f,c,u,v] multiplies x[c, s·i+u, s·j+v] at every (i, j), so
+//!   ∂C/∂W[f,c,u,v] = Σ_{i,j} δ[f,i,j] · x[c, s·i+u, s·j+v]: δ correlated with the input.
+//! - **BP2's first half:** pixel x[c,p,q] reached every output whose patch covers it, through
+//!   the weight at its offset (u, v) = (p − s·i, q − s·j), so ∂C/∂x[c,p,q] =
+//!   Σ_{f,i,j} δ[f,i,j] · W[f,c,p−s·i,q−s·j]: δ fully correlated with the kernels flipped.
+//!
+//! In code all four are products: im2col writes every patch as a column of X̂, Z = W·X̂ is the
+//! forward pass, δ·X̂ᵀ is BP4, and Wᵀ·δ followed by col2im (which adds each column back onto the
+//! pixels it came from) is BP2 ([`LayerOps::backward`](crate::LayerOps::backward) in
+//! `conv.rs`).
+//!
+//! **Pooling** ([`Pool2d`](crate::pool::Pool2d)) has no parameters, so only BP2 applies. A max
+//! passes on one input, so ∂y/∂x is 1 for the window's winner and 0 for the rest: δ goes back
+//! to the winning input only (ties to the first maximum, as PyTorch). An average
+//! y = (1/s²) Σ x has ∂y/∂x = 1/s² for every input of its window: δ is spread evenly.
+//! Flattening the last image for the dense layers moves no value, so it moves δ back unchanged.
+//! `tests/convolution.rs` checks all of it against these formulas written out as loops and
+//! against finite differences ([`gradient_check`](crate::gradient_check())).
+//!
 //! ## Gradient descent
 //!
 //! With every ∂C/∂θ known, an optimiser moves each parameter downhill. Plain SGD is

@@ -474,3 +474,26 @@ fn one_two_and_three_threads_train_bit_identical_weights() {
         assert_eq!(runs[0], runs[2], "{} at 1 and 3 threads", optimizer.name());
     }
 }
+
+#[test]
+fn large_batches_are_inferred_in_pieces_with_the_same_results() {
+    let shape = ImageShape::new(2, 6, 6);
+    let net: Network<f64> = config(shape, &["conv:3:3", "maxpool:2"], Activation::Relu, &[4])
+        .with_seed(2)
+        .init()
+        .unwrap();
+    // More than two pieces of INFERENCE_ROWS rows, the last one short.
+    let rows = 2 * backprop::conv::INFERENCE_ROWS + 37;
+    let x = random(rows, shape.len(), 12);
+    let whole = net.forward(&x);
+    let (z, a) = net.output_with_logits(&x);
+    assert_eq!(whole.shape(), (rows, 4));
+    assert_eq!(a, whole);
+    assert_eq!(z.shape(), (rows, 4));
+    for row in [0, 255, 256, 511, 512, rows - 1] {
+        let alone = net.forward(&x.select_rows(&[row]));
+        for (got, want) in whole.row(row).iter().zip(alone.row(0)) {
+            assert!((got - want).abs() < 1e-12, "row {row}: {got} vs {want}");
+        }
+    }
+}

@@ -69,7 +69,8 @@ pub enum MissingArg {
     Error,
     /// Drop every row with a missing cell.
     Drop,
-    /// Fill with the column mean (the most frequent category for string columns).
+    /// Fill with the column mean (the most frequent category for string columns); the model
+    /// stores the fill values, and predict and evaluate fill new rows' missing cells with them.
     Mean,
 }
 
@@ -282,7 +283,8 @@ pub struct TrainArgs {
     pub no_shuffle: bool,
 
     /// Passes over the training data (the most, with early stopping); 0 saves the initialised,
-    /// untrained model (to inspect, draw or export it; --json reports its metrics).
+    /// untrained model (to inspect, draw or export it; --json reports its metrics; --resume
+    /// refuses it).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(0..=100_000_000))]
     pub epochs: Option<u64>,
 
@@ -355,8 +357,8 @@ pub struct TrainArgs {
     pub checkpoint: Option<PathBuf>,
 
     /// Go on training from a checkpoint, with the data, settings and state it records. Takes
-    /// no training flags but --epochs (the total) and --out (besides --json, --log, -q,
-    /// --threads, --checkpoint and --checkpoint-every).
+    /// no training flags but --epochs (the total, at least 1) and --out (besides --json, --log,
+    /// -q, --threads, --checkpoint and --checkpoint-every).
     #[arg(long, value_name = "CHECKPOINT")]
     pub resume: Option<PathBuf>,
 

@@ -9,7 +9,7 @@ use super::measure::{latency, median, peak_memory_bytes, process_cpu_seconds};
 use super::report::BenchReport;
 use super::spec::{BenchConfig, BenchSpec};
 use backprop::train::{Sharding, Trainer, TrainingConfig, TrainingEvent};
-use backprop::{Error, Matrix, Network, NetworkConfig, Result};
+use backprop::{Error, Matrix, Network, Result};
 use backprop_tensor::peak::sgemm_peak_gflops;
 use std::time::Instant;
 
@@ -37,10 +37,7 @@ fn run_in_pool(spec: &BenchSpec, epochs: usize) -> Result<BenchReport> {
     let gemm_peak_gflops = sgemm_peak_gflops(PEAK_SIZE, 5);
     // Process CPU time at the start and at the end of every epoch.
     let mut cpu_marks = vec![process_cpu_seconds()];
-    let mut network = NetworkConfig::new(&spec.sizes, spec.cost)
-        .with_hidden_activation(spec.hidden_activation)
-        .with_seed(spec.seed)
-        .init::<f32>()?;
+    let mut network = spec.network_config().with_seed(spec.seed).init::<f32>()?;
     let started = Instant::now();
     let (per_epoch, final_loss, data_bytes, data_seconds) = if spec.inference {
         let batches = data::generate_input_batches(spec.rows, spec.batch_size, spec.seed);

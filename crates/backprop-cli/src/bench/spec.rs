@@ -13,12 +13,17 @@
 //! part alone.
 
 use super::data;
+use backprop::conv::ImageShape;
+use backprop::feature_layers::FeatureLayer;
 use backprop::optim::{AdamConfig, OptimizerConfig, SgdConfig};
-use backprop::{Activation, Cost};
+use backprop::{Activation, Cost, NetworkConfig};
 use std::str::FromStr;
 
 /// Rows of synthetic data, as MNIST's training set.
 pub const ROWS: usize = 60_000;
+
+/// Rows of the convolutional benchmark: a tenth of MNIST, so that an epoch takes seconds.
+pub const LENET_ROWS: usize = 6_400;
 /// A named benchmark (the peers' workloads), or a custom one.
 #[derive(Clone, Debug, PartialEq)]
 pub enum BenchConfig {
@@ -32,13 +37,23 @@ pub enum BenchConfig {
     BAdam32,
     /// B's forward pass at batch 1000, and single-example latencies.
     InferB,
+    /// LeNet-style: conv 20@5×5, max-pool 2, conv 40@5×5, max-pool 2, 100, 10; ReLU, softmax
+    /// cross-entropy, SGD η = 0.1, batch 64, on 1×28×28 images.
+    Lenet,
     /// Any other shape, batch size or optimiser.
     Custom(BenchSpec),
 }
 
 impl BenchConfig {
     /// The names [`FromStr`] accepts.
-    pub const NAMES: [&'static str; 5] = ["a", "b-sgd-32", "b-sgd-256", "b-adam-32", "infer-b"];
+    pub const NAMES: [&'static str; 6] = [
+        "a",
+        "b-sgd-32",
+        "b-sgd-256",
+        "b-adam-32",
+        "infer-b",
+        "lenet",
+    ];
 
     /// What to run.
     pub fn spec(&self) -> BenchSpec {
@@ -63,6 +78,15 @@ impl BenchConfig {
                 latencies: true,
                 ..b("infer-b", 1000, sgd(0.1))
             },
+            BenchConfig::Lenet => BenchSpec {
+                name: "lenet".into(),
+                features: ["conv:20:5", "maxpool:2", "conv:40:5", "maxpool:2"]
+                    .iter()
+                    .map(|text| FeatureLayer::parse(text, Activation::Relu).expect("a valid layer"))
+                    .collect(),
+                rows: LENET_ROWS,
+                ..BenchSpec::custom(&[100], 64, sgd(0.1))
+            },
             BenchConfig::Custom(spec) => spec.clone(),
         }
     }
@@ -78,6 +102,7 @@ impl FromStr for BenchConfig {
             "b-sgd-256" => Ok(BenchConfig::BSgd256),
             "b-adam-32" => Ok(BenchConfig::BAdam32),
             "infer-b" => Ok(BenchConfig::InferB),
+            "lenet" => Ok(BenchConfig::Lenet),
             _ => Err(format!(
                 "unknown benchmark '{text}' (expected {})",
                 Self::NAMES.join(", ")
@@ -91,8 +116,12 @@ impl FromStr for BenchConfig {
 pub struct BenchSpec {
     /// A label for reports.
     pub name: String,
-    /// Layer sizes, 784 inputs first and 10 classes last.
+    /// Dense layer sizes, 784 inputs (or the image layers' flattened output) first and 10
+    /// classes last.
     pub sizes: Vec<usize>,
+    /// Image layers on the 1×28×28 input before the dense layers (none for the dense
+    /// benchmarks).
+    pub features: Vec<FeatureLayer>,
     /// The hidden layers' activation (the output's follows from the cost).
     pub hidden_activation: Activation,
     /// The cost.
@@ -124,6 +153,7 @@ impl BenchSpec {
         Self {
             name: "custom".into(),
             sizes,
+            features: Vec::new(),
             hidden_activation: Activation::Relu,
             cost: Cost::SoftmaxCrossEntropy,
             optimizer,
@@ -136,14 +166,37 @@ impl BenchSpec {
         }
     }
 
-    /// FLOPs per sample: 2·in·out per layer forward; training adds 2·in·out per layer for
-    /// ∂C/∂W and per layer after the first for ∂C/∂X.
+    /// The network to benchmark, before its seed.
+    pub fn network_config(&self) -> NetworkConfig {
+        let config = NetworkConfig::new(&self.sizes, self.cost)
+            .with_hidden_activation(self.hidden_activation);
+        if self.features.is_empty() {
+            return config;
+        }
+        config.with_features(
+            ImageShape::new(1, data::SIDE, data::SIDE),
+            self.features.clone(),
+        )
+    }
+
+    /// FLOPs per sample, 2 per multiply-add: a product of in·out multiply-adds per layer
+    /// forward (a convolution's is positions·F·C·k·k); training adds one more per layer for
+    /// ∂C/∂W and one per layer after the first for ∂C/∂X. Pooling is not counted.
     pub fn flops_per_sample(&self) -> f64 {
-        let products: Vec<f64> = self
-            .sizes
-            .windows(2)
-            .map(|w| 2.0 * (w[0] * w[1]) as f64)
-            .collect();
+        let config = self.network_config();
+        let mut products: Vec<f64> = Vec::new();
+        if let Ok(shapes) = config.feature_shapes() {
+            let mut input = ImageShape::new(1, data::SIDE, data::SIDE);
+            for (layer, output) in config.features.iter().zip(shapes) {
+                if let FeatureLayer::Conv { kernel, .. } = layer {
+                    let patch = input.channels * kernel * kernel;
+                    products.push(2.0 * (output.len() * patch) as f64);
+                }
+                input = output;
+            }
+        }
+        let dense = config.sizes.clone();
+        products.extend(dense.windows(2).map(|w| 2.0 * (w[0] * w[1]) as f64));
         let forward: f64 = products.iter().sum();
         if self.inference {
             forward
@@ -166,5 +219,10 @@ mod tests {
             assert_eq!(name.parse::<BenchConfig>().unwrap().spec().name, name);
         }
         assert!("c".parse::<BenchConfig>().is_err());
+        // conv1: 24·24·20 positions·filters × 25; conv2: 8·8·40 × 500; then 640·100 and 100·10.
+        let lenet = BenchConfig::Lenet.spec();
+        let forward = 2.0 * (11_520.0 * 25.0 + 2_560.0 * 500.0 + 64_000.0 + 1_000.0);
+        let first = 2.0 * 11_520.0 * 25.0;
+        assert_eq!(lenet.flops_per_sample(), 3.0 * forward - first);
     }
 }

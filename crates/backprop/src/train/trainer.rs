@@ -431,3 +431,43 @@ impl<T: Float> Trainer<T> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::train::Silent;
+    use crate::{Cost, Matrix, NetworkConfig, TrainingConfig};
+
+    #[test]
+    fn a_snapshot_holds_no_copy_of_the_history_and_restore_cuts_it_back() {
+        let x = Matrix::from_fn(8, 2, |r, c| (r * 2 + c) as f64 / 16.0);
+        let y = Matrix::from_fn(8, 1, |r, _| (r % 2) as f64);
+        let mut network = NetworkConfig::new(&[2, 3, 1], Cost::MeanSquaredError)
+            .init::<f64>()
+            .unwrap();
+        let config = TrainingConfig {
+            epochs: 3,
+            batch_size: 4,
+            ..TrainingConfig::default()
+        };
+        let mut trainer = Trainer::new(config).unwrap();
+        trainer
+            .fit(&mut network, &x, &y, None, &mut Silent)
+            .unwrap();
+        assert_eq!(trainer.progress.history.epochs.len(), 3);
+        let snapshot = Snapshot::take(&mut trainer.progress, &network);
+        // The snapshot records lengths, not a second copy of every epoch record.
+        assert!(snapshot.progress.history.epochs.is_empty());
+        assert_eq!(trainer.progress.history.epochs.len(), 3);
+        let best = trainer.progress.history.best_epoch;
+        let extra = trainer.progress.history.epochs[2].clone();
+        trainer.progress.history.epochs.push(extra);
+        trainer.progress.history.stopped_early = true;
+        trainer.progress.history.best_epoch = Some(4);
+        snapshot.restore(&mut trainer.progress, &mut network);
+        let history = &trainer.progress.history;
+        assert_eq!(history.epochs.len(), 3);
+        assert_eq!(history.best_epoch, best);
+        assert!(!history.stopped_early);
+    }
+}
