@@ -9,8 +9,8 @@ use clap::{Parser, Subcommand};
 mod train;
 
 pub use train::{
-    DataDistributionArg, DivergenceArg, MissingArg, OptimizerKind, PresetName, ScaleArg,
-    TargetScaleArg, TaskArg, TrainArgs,
+    AugmentArg, DataDistributionArg, DivergenceArg, MissingArg, OptimizerKind, PresetName,
+    ScaleArg, TargetScaleArg, TaskArg, TrainArgs,
 };
 
 /// Neural networks trained by explicit backpropagation.

@@ -60,6 +60,8 @@ pub struct TrainPlan {
     pub image_layers: Vec<FeatureLayer>,
     /// `--input-shape`: how to read each input row as an image.
     pub input_shape: Option<ImageShape>,
+    /// `--augment shift`: each training image followed by its four one-pixel shifts.
+    pub augment_shift: bool,
     /// Hidden layer widths.
     pub hidden_layers: Vec<usize>,
     /// Hidden activation.
@@ -219,6 +221,7 @@ impl TrainPlan {
             task,
             image_layers,
             input_shape: arguments.input_shape,
+            augment_shift: arguments.augment == Some(crate::args::AugmentArg::Shift),
             hidden_layers: arguments
                 .layers
                 .map_or_else(|| preset.hidden_layers.to_vec(), |layers| layers.0),

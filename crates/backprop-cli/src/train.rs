@@ -118,7 +118,16 @@ pub fn run(
     if let (Some(model), Some(path)) = (&model, &plan.init_from) {
         crate::config::resolve::check_scaling_matches(plan, model, path)?;
     }
-    let splits = data::split(plan, align_to, loaded)?;
+    let mut splits = data::split(plan, align_to, loaded)?;
+    if plan.augment_shift {
+        let shape = network::image_shape(plan, &splits)?;
+        let shape = (shape.channels, shape.height, shape.width);
+        splits.train = backprop_data::augment::with_one_pixel_shifts(&splits.train, shape);
+        splits.summary.push(format!(
+            "augment: each training image and its four one-pixel shifts, {} rows",
+            format_count(splits.train.len())
+        ));
+    }
     let (mut network, single_sigmoid) = match &resume {
         Some(from) => {
             let network = from.checkpoint.model.network.clone();

@@ -293,3 +293,43 @@ fn bad_layer_lists_say_what_to_write() {
         assert!(errors.contains(expected), "--layers {layers}: {errors}");
     }
 }
+
+#[test]
+fn augment_shift_adds_four_shifted_copies_of_each_training_image() {
+    let folder = scratch();
+    let dir = folder.path();
+    let (plain, _) = train_json(
+        dir,
+        &[
+            "--data",
+            "digits",
+            "--epochs",
+            "1",
+            "--out",
+            "a.safetensors",
+        ],
+    );
+    let (shifted, errors) = train_json(
+        dir,
+        &[
+            "--data",
+            "digits",
+            "--epochs",
+            "1",
+            "--augment",
+            "shift",
+            "--out",
+            "b.safetensors",
+        ],
+    );
+    let rows = |json: &serde_json::Value, part: &str| json["rows"][part].as_u64().unwrap();
+    assert_eq!(rows(&shifted, "train"), 5 * rows(&plain, "train"));
+    assert_eq!(rows(&shifted, "test"), rows(&plain, "test"));
+    assert!(errors.contains("four one-pixel shifts"), "{errors}");
+    let metadata = model_metadata(&dir.join("b.safetensors"));
+    assert_eq!(metadata["hyperparameters"]["augment"], "shift");
+    // A table has no image shape unless it is given one.
+    let csv = write_file(dir, "planes.csv", &plane_csv(20));
+    let errors = usage_error(dir, &["train", "--data", &csv, "--augment", "shift"]);
+    assert!(errors.contains("give --input-shape CxHxW"), "{errors}");
+}

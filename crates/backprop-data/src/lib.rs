@@ -36,6 +36,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod augment;
 mod builtin;
 mod classic;
 pub mod csv_file;

@@ -62,6 +62,16 @@ pub enum TargetScaleArg {
     None,
 }
 
+/// `--augment`: extra training images made from the real ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum AugmentArg {
+    /// None: train on the images as they are.
+    None,
+    /// Nielsen's one-pixel shifts: each training image and four copies moved one pixel up,
+    /// down, left and right (five times the rows per epoch; the test part is not touched).
+    Shift,
+}
+
 /// `--missing`: what to do with empty or `NA` cells in a CSV file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum MissingArg {
@@ -192,6 +202,11 @@ pub struct TrainArgs {
     /// built-in digits (1x8x8) know their shape. With it, --scale defaults to none.
     #[arg(long, value_name = "CxHxW", value_parser = parse_image_shape)]
     pub input_shape: Option<ImageShape>,
+
+    /// Add shifted copies of the training images: shift (Nielsen's one-pixel shifts, five rows
+    /// per image) or none [default: none]. Needs images (MNIST, digits or --input-shape).
+    #[arg(long, value_enum)]
+    pub augment: Option<AugmentArg>,
 
     /// Hidden activation: identity, sigmoid, tanh, relu, leaky-relu[:SLOPE], gelu.
     #[arg(long, value_name = "NAME", value_parser = parse_activation)]

@@ -124,6 +124,10 @@ fn hyperparameters(
         }
     }
     put("shuffle", json!(plan.shuffle));
+    put(
+        "augment",
+        json!(if plan.augment_shift { "shift" } else { "none" }),
+    );
     put("batch_size", json!(batch_size));
     put("epochs", json!(plan.epochs));
     put("epochs_run", json!(history.epochs.len()));

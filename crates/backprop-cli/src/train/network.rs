@@ -68,7 +68,7 @@ fn fresh(
 
 /// The shape of an input row as an image: `--input-shape`, or the data's own (MNIST's
 /// 1×28×28, the built-in digits' 1×8×8).
-fn image_shape(plan: &TrainPlan, splits: &Splits) -> Result<ImageShape, CliError> {
+pub(crate) fn image_shape(plan: &TrainPlan, splits: &Splits) -> Result<ImageShape, CliError> {
     let width = splits.train.n_features();
     let known = match &plan.source {
         DataSource::BuiltIn {
@@ -80,8 +80,8 @@ fn image_shape(plan: &TrainPlan, splits: &Splits) -> Result<ImageShape, CliError
     };
     let Some(shape) = plan.input_shape.or(known) else {
         return Err(CliError::usage(format!(
-            "--layers has image layers, but the data's {width} columns have no image shape: \
-             give --input-shape CxHxW"
+            "--layers has image layers or --augment shifts images, but the data's {width} \
+             columns have no image shape: give --input-shape CxHxW"
         )));
     };
     if shape.len() != width {
