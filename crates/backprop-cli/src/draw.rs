@@ -112,6 +112,7 @@ pub fn run(arguments: &DrawArgs) -> Result<(), CliError> {
                 ));
             }
             let loaded = LoadedModel::load(path)?;
+            loaded.require_dense_only("draw")?;
             // A 2-3-1 model has the company network's shape: its units get the roles.
             if loaded.model.network.config().sizes == [2, 3, 1] {
                 options = options.with_roles(CompanyExample::default().roles());

@@ -223,6 +223,7 @@ fn default_target(loaded: &LoadedModel, network: &Network<f64>, prediction: &[f6
 /// A model file traced for the example given by `--input` (and `--target-values`).
 fn model_subject(arguments: &ExplainArgs, path: &std::path::Path) -> Result<Subject, CliError> {
     let loaded = LoadedModel::load(path)?;
+    loaded.require_dense_only("explain")?;
     let text = arguments.input.as_deref().ok_or_else(|| {
         CliError::usage(format!(
             "explain --model needs --input with one example's {} values, such as --input {}",

@@ -73,6 +73,20 @@ pub struct LoadedModel {
 }
 
 impl LoadedModel {
+    /// Refuses a model with convolution or pooling layers for `command`, which shows dense
+    /// networks only: its pictures and explanations would leave the image layers out.
+    pub fn require_dense_only(&self, command: &str) -> Result<(), CliError> {
+        if self.model.network.feature_count() == 0 {
+            return Ok(());
+        }
+        Err(CliError::usage(format!(
+            "{}: {command} shows dense networks only, and this model starts with convolution \
+             or pooling layers ({}); inspect, evaluate, predict, gradcheck and export read it",
+            self.path.display(),
+            crate::report::format_architecture(self.model.network.config())
+        )))
+    }
+
     /// Reads and checks a model file (optimiser tensors of a checkpoint are skipped).
     pub fn load(path: &Path) -> Result<Self, CliError> {
         let model = Model::load(path).map_err(|error| with_file(model_error(error), path))?;

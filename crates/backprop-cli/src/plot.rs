@@ -118,6 +118,7 @@ pub fn run(arguments: &PlotArgs) -> Result<(), CliError> {
         return Err(CliError::usage("--weight goes with --what weight-curve"));
     }
     let model = LoadedModel::load(arguments.model.path("plot")?)?;
+    model.require_dense_only("plot")?;
     let asked = !arguments.what.is_empty();
     let data = if targets.iter().any(|(kind, _)| kind.needs_data()) {
         Some(load_figure_data(&model, &arguments.data)?)

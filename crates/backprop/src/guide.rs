@@ -74,18 +74,28 @@
 //!
 //! A convolution ([`Conv2d`](crate::conv::Conv2d)) is a dense layer whose weights are shared
 //! and whose connections are local. Output (f, i, j) weighs the k × k × C patch of the input
-//! under it: z[f,i,j] = b_f + Σ_{c,u,v} W[f,c,u,v] · x[c, s·i+u, s·j+v]. Every weight W[f,c,u,v]
-//! therefore appears in every output position (i, j) of plane f, and every input pixel feeds
-//! the outputs whose patches cover it. The chain rule, applied to those two facts:
+//! under it (stride s):
 //!
-//! - **BP2's ⊙ σ′** is unchanged: δ = ∂C/∂a ⊙ σ′(z), value by value.
-//! - **BP3:** b_f is added to every position of plane f, so ∂C/∂b_f = Σ_{i,j} δ[f,i,j] (summed
-//!   over the batch too).
-//! - **BP4:** W[f,c,u,v] multiplies x[c, s·i+u, s·j+v] at every (i, j), so
-//!   ∂C/∂W[f,c,u,v] = Σ_{i,j} δ[f,i,j] · x[c, s·i+u, s·j+v]: δ correlated with the input.
-//! - **BP2's first half:** pixel x[c,p,q] reached every output whose patch covers it, through
-//!   the weight at its offset (u, v) = (p − s·i, q − s·j), so ∂C/∂x[c,p,q] =
-//!   Σ_{f,i,j} δ[f,i,j] · W[f,c,p−s·i,q−s·j]: δ fully correlated with the kernels flipped.
+//! ```text
+//! z[f,i,j] = b_f + Σ_{c,u,v} W[f,c,u,v] · x[c, s·i+u, s·j+v]
+//! ```
+//!
+//! Every weight W\[f,c,u,v\] therefore appears in every output position (i, j) of plane f, and
+//! every input pixel feeds the outputs whose patches cover it. The chain rule, applied to
+//! those two facts:
+//!
+//! ```text
+//! BP2's ⊙ σ′   δ[f,i,j] = ∂C/∂a[f,i,j] · σ′(z[f,i,j])            value by value, as before
+//! BP3          ∂C/∂b_f = Σ_{i,j} δ[f,i,j]                        b_f is added at every (i, j)
+//! BP4          ∂C/∂W[f,c,u,v] = Σ_{i,j} δ[f,i,j] · x[c, s·i+u, s·j+v]
+//!                                              δ correlated with the input
+//! BP2's (wˡ)ᵀδ ∂C/∂x[c,p,q] = Σ_{f,i,j} δ[f,i,j] · W[f, c, p−s·i, q−s·j]
+//!                                              δ fully correlated with the flipped kernels
+//! ```
+//!
+//! (summed over the batch too). For BP4, W\[f,c,u,v\] multiplied x\[c, s·i+u, s·j+v\] at every
+//! (i, j); for BP2, pixel x\[c,p,q\] reached every output whose patch covers it, through the
+//! weight at its offset (u, v) = (p − s·i, q − s·j).
 //!
 //! In code all four are products: im2col writes every patch as a column of X̂, Z = W·X̂ is the
 //! forward pass, δ·X̂ᵀ is BP4, and Wᵀ·δ followed by col2im (which adds each column back onto the

@@ -150,8 +150,8 @@ impl NetworkConfig {
     }
 
     /// Each parameter's name and tensor shape in PyTorch's layout, computed without building
-    /// the network: a convolution's weight [F, C, k, k], a dense weight [out, in], a bias
-    /// [out]; image layers first, each entry one index, then the dense layers.
+    /// the network: a convolution's weight \[F, C, k, k\], a dense weight \[out, in\], a bias
+    /// \[out\]; image layers first, each entry one index, then the dense layers.
     pub fn parameter_shapes(&self) -> Vec<(String, Vec<usize>)> {
         let mut shapes = Vec::new();
         let mut image = self.input_shape;
