@@ -9,19 +9,10 @@
 mod train_support;
 
 use serde_json::Value;
-use std::path::Path;
 use train_support::{
     backprop_in, model_metadata, model_values as weights, scratch, stderr, succeed as ok,
-    train_json, write_file,
+    train_json, usage_error, write_file,
 };
-
-/// Runs the binary in `folder`, asserting exit code 2; returns stderr.
-fn usage_error(folder: &Path, arguments: &[&str]) -> String {
-    let output = backprop_in(folder, arguments);
-    let errors = stderr(&output);
-    assert_eq!(output.status.code(), Some(2), "{arguments:?}: {errors}");
-    errors
-}
 
 #[test]
 fn epochs_zero_saves_the_initialised_model_and_reports_its_metrics() {

@@ -6,20 +6,12 @@
 
 mod train_support;
 
-use std::path::Path;
 use train_support::{
     backprop_in, model_metadata, model_values, scratch, stderr, succeed as ok, train_json,
-    write_file,
+    usage_error, write_file,
 };
 
 const DIGIT_LAYERS: &str = "conv:4:3:1:same,maxpool:2,conv:6:3,dropout:0.1,16";
-
-fn usage_error(folder: &Path, arguments: &[&str]) -> String {
-    let output = backprop_in(folder, arguments);
-    let errors = stderr(&output);
-    assert_eq!(output.status.code(), Some(2), "{arguments:?}: {errors}");
-    errors
-}
 
 #[test]
 fn a_convolutional_network_trains_on_digits_and_every_command_reads_it() {

@@ -17,6 +17,14 @@ pub fn backprop_in(folder: &Path, arguments: &[&str]) -> Output {
         .expect("the backprop binary runs")
 }
 
+/// Runs the binary in `folder`, asserting exit code 2 (a usage error); returns stderr.
+pub fn usage_error(folder: &Path, arguments: &[&str]) -> String {
+    let output = backprop_in(folder, arguments);
+    let errors = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{arguments:?}: {errors}");
+    errors
+}
+
 /// Stderr as text.
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
