@@ -440,35 +440,43 @@ impl<T: Float> Network<T> {
     /// The layers that hold parameters, each with the index its names carry: an image layer's
     /// position among the image layers (pooling and dropout count, as entries of `--layers`),
     /// then the dense layers after them (a dropout between dense layers does not count).
-    fn numbered(&self) -> Vec<(usize, &Layer<T>)> {
-        let features = self.feature_count();
-        let mut dense = 0;
-        let mut numbered = Vec::new();
-        for (position, layer) in self.layers.iter().enumerate() {
-            if position < features {
-                numbered.push((position, layer));
-            } else if layer.as_dense().is_some() {
-                numbered.push((features + dense, layer));
-                dense += 1;
-            }
-        }
-        numbered.retain(|(_, layer)| !layer.parameters().is_empty());
-        numbered
+    pub(crate) fn numbered(&self) -> Vec<(usize, &Layer<T>)> {
+        let numbers = self.layer_numbers();
+        self.layers
+            .iter()
+            .zip(numbers)
+            .filter_map(|(layer, number)| Some((number?, layer)))
+            .collect()
     }
 
     /// [`Network::numbered`], mutable.
-    fn numbered_mut(&mut self) -> Vec<(usize, &mut Layer<T>)> {
-        let indices: Vec<usize> = self.numbered().iter().map(|(i, _)| *i).collect();
+    pub(crate) fn numbered_mut(&mut self) -> Vec<(usize, &mut Layer<T>)> {
+        let numbers = self.layer_numbers();
+        self.layers
+            .iter_mut()
+            .zip(numbers)
+            .filter_map(|(layer, number)| Some((number?, layer)))
+            .collect()
+    }
+
+    /// For each layer, the index its parameter names carry, or `None` when it holds no
+    /// parameters (pooling, dropout). A convolution is always among the image layers, so its
+    /// position is its index. See [`Network::numbered`].
+    fn layer_numbers(&self) -> Vec<Option<usize>> {
         let features = self.feature_count();
-        let mut indices = indices.into_iter();
-        let mut out = Vec::new();
-        for (position, layer) in self.layers.iter_mut().enumerate() {
-            let counts = position < features || layer.as_dense().is_some();
-            if counts && !layer.parameters().is_empty() {
-                out.push((indices.next().expect("the same layers"), layer));
-            }
-        }
-        out
+        let mut dense = 0;
+        self.layers
+            .iter()
+            .enumerate()
+            .map(|(position, layer)| match layer {
+                Layer::Convolution(_) => Some(position),
+                Layer::Dense(_) => {
+                    dense += 1;
+                    Some(features + dense - 1)
+                }
+                Layer::Pool(_) | Layer::Dropout(_) => None,
+            })
+            .collect()
     }
 
     /// Named parameters, `layers.{i}.weight` and `layers.{i}.bias`, in PyTorch's layouts: a

@@ -318,25 +318,24 @@ impl<T: Float> Network<T> {
     pub(crate) fn set_flat_gradients(&mut self, flat: &[T], scale: T) {
         let regularization = self.config.regularization;
         let mut offset = 0;
-        for (_, slot) in self.parameter_slots() {
-            let slice = slot.gradient.as_mut_slice();
-            for (g, &v) in slice.iter_mut().zip(&flat[offset..]) {
-                *g = v * scale;
-            }
-            offset += slice.len();
-            if slot.name == "weight" {
-                regularization.add_gradient(slot.value, slot.gradient);
+        for (_, layer) in self.numbered_mut() {
+            for slot in layer.parameter_slots() {
+                let slice = slot.gradient.as_mut_slice();
+                for (g, &v) in slice.iter_mut().zip(&flat[offset..]) {
+                    *g = v * scale;
+                }
+                offset += slice.len();
+                if slot.name == "weight" {
+                    regularization.add_gradient(slot.value, slot.gradient);
+                }
             }
         }
     }
 
     /// Every gradient matrix, weight before bias, layer by layer.
     fn gradients_in_order(&self) -> Vec<(&'static str, &Matrix<T>)> {
-        let features = self.feature_count();
-        self.layers
-            .iter()
-            .enumerate()
-            .filter(|(position, layer)| *position < features || layer.as_dense().is_some())
+        self.numbered()
+            .into_iter()
             .flat_map(|(_, layer)| layer.gradients())
             .collect()
     }
@@ -447,9 +446,12 @@ impl<T: Float> Network<T> {
         recorded.reverse();
         let regularization = self.config.regularization;
         if descend.is_none() && !regularization.is_none() {
-            for (_, slot) in self.parameter_slots() {
-                if slot.name == "weight" {
-                    regularization.add_gradient(slot.value, slot.gradient);
+            // Per batch: the layers' own slots, without formatting the parameters' names.
+            for (_, layer) in self.numbered_mut() {
+                for slot in layer.parameter_slots() {
+                    if slot.name == "weight" {
+                        regularization.add_gradient(slot.value, slot.gradient);
+                    }
                 }
             }
         }
@@ -508,13 +510,7 @@ impl<T: Float> Network<T> {
     pub fn parameter_refs<'a>(&'a mut self, names: &'a [String]) -> Vec<ParameterRef<'a, T>> {
         let mut refs = Vec::with_capacity(names.len());
         let mut names = names.iter();
-        let features = self.feature_count();
-        let layers = self
-            .layers
-            .iter_mut()
-            .enumerate()
-            .filter(|(position, layer)| *position < features || layer.as_dense().is_some());
-        for (_, layer) in layers {
+        for (_, layer) in self.numbered_mut() {
             for slot in layer.parameter_slots() {
                 let name = names.next().expect("one name per parameter");
                 refs.push(ParameterRef {
