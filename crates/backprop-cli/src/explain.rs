@@ -5,7 +5,10 @@
 //!   change the example.
 //! - **`--batch`**: XOR's four sales as one batch, each pulling one weight its own way, and
 //!   the mean gradient the step uses (`explain_batch`).
-//! - **`--steps N`**: plain gradient-descent steps until the prediction matches (at most N).
+//! - **`--steps N`**: N plain gradient-descent steps on XOR's four sales as one batch, the cost
+//!   and every weight as they change (`explain_batch`). With `--signals`/`--result` (the
+//!   learner asks for one sale) or `--model`: steps on that one example until the prediction
+//!   matches (at most N), with a note that one example is fitted at once by any network.
 //! - **`--model FILE --input v1,v2,…`**: any model traced for one example. The values are the
 //!   network's inputs before scaling (after any one-hot encoding); the model's stored input
 //!   scaler is applied. The target is `--target-values …` (for regression in the targets' own
@@ -39,7 +42,9 @@ pub const MODEL_LEARNING_RATE: f64 = 0.1;
 /// Flags of `backprop explain`.
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
-    /// Repeat steps until the prediction matches the target, at most N of them.
+    /// N plain gradient-descent steps on XOR's four sales as one batch, printing the cost and
+    /// every weight as they change. With --signals/--result (one sale) or --model (one
+    /// example): repeat steps until the prediction matches the target, at most N of them.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub steps: Option<u64>,
     /// Seed of the company network's random start [default: 7].
@@ -283,7 +288,12 @@ pub fn run(arguments: &ExplainArgs) -> Result<(), CliError> {
         ),
         None => None,
     };
-    if arguments.batch {
+    // Steps on one sale teach the mechanics, not learning: unless the learner asks for one
+    // sale (or traces a model), `--steps` trains the company on XOR's four sales.
+    let one_sale_asked = arguments.signals.is_some() || arguments.result.is_some();
+    if arguments.batch
+        || (arguments.steps.is_some() && arguments.model.is_none() && !one_sale_asked)
+    {
         return crate::explain_batch::run(arguments, weight);
     }
     let subject = match &arguments.model {

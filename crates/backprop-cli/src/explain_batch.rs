@@ -1,17 +1,21 @@
 //! `backprop explain --batch`: the company network on XOR's four sales as one batch. Each sale
 //! alone would pull a weight its own way; the batch step takes the mean of their gradients.
 //! The weight is `--weight`, or by default the one the sales disagree on most (the largest
-//! smaller side of the up and down pulls). With `--steps N` the company trains on the whole
-//! batch instead: N plain gradient-descent steps on the mean gradient, the cost at steps 0, 1,
-//! 2, 5, 10, … and every sale's verdict at the end, so a learner sees a rule learned from
-//! several sales rather than one example fitted.
+//! smaller side of the up and down pulls). With `--steps N` (with or without `--batch`, unless
+//! one sale is asked for) the company trains on the whole batch instead: N plain
+//! gradient-descent steps on the mean gradient, the cost and every weight at steps 0, 1, 2, 5,
+//! 10, … and every sale's verdict at the end, so a learner sees a rule learned from several
+//! sales rather than one example fitted.
 
 use crate::exit::CliError;
 use crate::output_file::print_stdout_line;
 use backprop::optim::{sgd_update, SgdConfig, SgdState};
 use backprop::{Matrix, Network};
 use backprop_teach::format::format_number;
-use backprop_teach::{batch_pull, BatchPull, CompanyExample, WeightName};
+use backprop_teach::{
+    batch_pull, weights_table, BatchPull, CompanyExample, CompanyRoles, TextStyle, WeightName,
+};
+use std::io::IsTerminal;
 
 use crate::explain::ExplainArgs;
 
@@ -50,7 +54,14 @@ pub fn run(arguments: &ExplainArgs, weight: Option<WeightName>) -> Result<(), Cl
     if let Some(steps) = arguments.steps {
         if weight.is_some() {
             return Err(CliError::usage(
-                "--weight: with --batch --steps the whole network trains; leave --weight out",
+                "--weight: with --steps on XOR's four sales the whole network trains; leave \
+                 --weight out (or give --signals and --result to step one sale)",
+            ));
+        }
+        if arguments.html.is_some() {
+            return Err(CliError::usage(
+                "--html: the page explains one sale; with --steps on XOR's four sales leave \
+                 --html out, or give --signals and --result to step one sale",
             ));
         }
         return train_on_the_batch(
@@ -99,8 +110,11 @@ pub fn run(arguments: &ExplainArgs, weight: Option<WeightName>) -> Result<(), Cl
     }
     let text = chosen.text(|sale| {
         format!(
-            "sale {}, {} with verdict {}",
-            sale.input[0], sale.input[1], sale.target[0]
+            "sale {} (signals {}, {}; verdict {})",
+            sale_number(&sale.input),
+            sale.input[0],
+            sale.input[1],
+            sale.target[0]
         )
     });
     print_stdout_line(format!(
@@ -109,6 +123,14 @@ pub fn run(arguments: &ExplainArgs, weight: Option<WeightName>) -> Result<(), Cl
          weights that serve every sale best are where these pulls balance (the mean gradient is 0).",
         example.seed, example.learning_rate
     ))
+}
+
+/// The 1-based number of the sale with these signals in XOR's table.
+fn sale_number(input: &[f64]) -> usize {
+    SALES
+        .iter()
+        .position(|(signals, _)| signals.as_slice() == input)
+        .map_or(0, |index| index + 1)
 }
 
 /// 0, 1, 2, 5, 10, 20, 50, … and the last step.
@@ -138,6 +160,7 @@ fn train_on_the_batch(
     json: bool,
 ) -> Result<(), CliError> {
     let mut costs = vec![(0, network.loss(x, y))];
+    let mut snapshots = vec![(0, network.clone())];
     let before = network.forward(x);
     for step in 1..=steps {
         let trace = network.trace(x, y);
@@ -160,6 +183,7 @@ fn train_on_the_batch(
         }
         if is_kept(step, steps) {
             costs.push((step, network.loss(x, y)));
+            snapshots.push((step as usize, network.clone()));
         }
     }
     let after = network.forward(x);
@@ -167,6 +191,13 @@ fn train_on_the_batch(
         let value = serde_json::json!({
             "learning_rate": learning_rate,
             "costs": costs.iter().map(|(s, c)| serde_json::json!({"step": s, "cost": c})).collect::<Vec<_>>(),
+            "weights": snapshots.iter().map(|(s, n)| serde_json::json!({
+                "step": s,
+                "layers": n.dense_layers().iter().map(|d| serde_json::json!({
+                    "weight": (0..d.weight.rows()).map(|j| d.weight.row(j).to_vec()).collect::<Vec<_>>(),
+                    "bias": d.bias.as_slice(),
+                })).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
             "verdicts_before": before.as_slice(),
             "verdicts_after": after.as_slice(),
             "targets": y.as_slice(),
@@ -185,10 +216,16 @@ fn train_on_the_batch(
     for (step, cost) in &costs {
         lines.push(format!("  {step:>6}  {:>10}", format_number(*cost)));
     }
+    let style = TextStyle {
+        colour: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        roles: Some(CompanyRoles::company()),
+    };
+    lines.push(weights_table(&snapshots, &style).trim_end().to_string());
     lines.push("The CEO's verdict on each sale, before and after:".into());
     for (row, (sale, target)) in SALES.iter().enumerate() {
         lines.push(format!(
-            "  sale {}, {} (verdict {}): {} → {}",
+            "  sale {} (signals {}, {}; verdict {}): {} → {}",
+            row + 1,
             sale[0],
             sale[1],
             target,

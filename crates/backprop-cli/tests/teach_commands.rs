@@ -117,6 +117,8 @@ fn explain_steps_repeat_until_the_prediction_matches() {
         "explain",
         "--steps",
         "10000",
+        "--signals",
+        "1,0.5",
         "--html",
         html.to_str().unwrap(),
     ];

@@ -14,7 +14,10 @@ use crate::{unit_name, CompanyRoles};
 use serde::Serialize;
 
 /// A weight named as in the model file: `layers.1.weight[0,1]` (0-based, PyTorch's (out, in)).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+///
+/// Its JSON is for people: the file's name beside the 1-based numbers of the notation,
+/// `{"name": "layers.1.weight[0, 1]", "layer": 2, "to_unit": 1, "from_unit": 2}` for w²₁₂.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WeightName {
     /// The dense layer's tensor index i in `layers.i` (layer l = i + 1).
     pub layer_index: usize,
@@ -22,6 +25,29 @@ pub struct WeightName {
     pub to_unit: usize,
     /// The column: the unit k of layer l − 1 it reads (0-based).
     pub from_unit: usize,
+}
+
+impl Serialize for WeightName {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut fields = serializer.serialize_struct("WeightName", 4)?;
+        fields.serialize_field("name", &self.to_string())?;
+        fields.serialize_field("layer", &(self.layer_index + 1))?;
+        fields.serialize_field("to_unit", &(self.to_unit + 1))?;
+        fields.serialize_field("from_unit", &(self.from_unit + 1))?;
+        fields.end()
+    }
+}
+
+impl std::fmt::Display for WeightName {
+    /// `layers.1.weight[0, 1]`, as the model file names it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "layers.{}.weight[{}, {}]",
+            self.layer_index, self.to_unit, self.from_unit
+        )
+    }
 }
 
 impl WeightName {

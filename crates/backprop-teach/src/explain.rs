@@ -18,7 +18,7 @@
 
 use crate::explanation::{
     Explanation, FeedbackTerm, LayerStep, LayerSummary, OutputError, UnitStep, UnitValue,
-    UpdateSummary, WeightValue,
+    UpdateSummary, WeightValue, COUNTING,
 };
 use backprop::dense::Dense;
 use backprop::network::Network;
@@ -38,14 +38,19 @@ pub(crate) fn largest(values: &[f64], count: usize) -> Vec<usize> {
     order
 }
 
-fn weight_values(matrix: &Matrix<f64>) -> Vec<WeightValue> {
+/// The largest entries of `matrix`, a weight-shaped matrix of the tensor `layers.{tensor}`.
+fn weight_values(matrix: &Matrix<f64>, tensor: usize) -> Vec<WeightValue> {
     let cols = matrix.cols();
     largest(matrix.as_slice(), SUMMARY_ENTRIES)
         .into_iter()
-        .map(|i| WeightValue {
-            to_unit: i / cols,
-            from_unit: i % cols,
-            value: matrix.as_slice()[i],
+        .map(|i| {
+            let (to_unit, from_unit) = (i / cols, i % cols);
+            WeightValue {
+                to_unit,
+                from_unit,
+                tensor_element: format!("layers.{tensor}.weight[{to_unit}, {from_unit}]"),
+                value: matrix.as_slice()[i],
+            }
         })
         .collect()
 }
@@ -117,8 +122,12 @@ pub fn explain_step(
     let layers = (0..count)
         .map(|index| {
             let layer = &trace.layers[index];
+            // A dense-only network: dense layer l is the model file's layers.{l − 1}.
+            let tensor = layer.layer - 1;
             LayerStep {
                 layer: layer.layer,
+                weight_tensor: format!("layers.{tensor}.weight"),
+                bias_tensor: format!("layers.{tensor}.bias"),
                 activation: layer.activation.to_string(),
                 is_output: index + 1 == count,
                 input: layer.input.row(0).to_vec(),
@@ -136,6 +145,7 @@ pub fn explain_step(
         .sum::<f64>()
         .sqrt();
     Ok(Explanation {
+        counting: COUNTING,
         sizes: network.config().sizes.clone(),
         activations: network
             .config()
@@ -263,7 +273,7 @@ fn summarise(layer: &LayerTrace<f64>) -> LayerSummary {
         delta_norm: layer.delta.norm(),
         weight_gradient_norm: layer.weight_gradient.norm(),
         largest_deltas,
-        strongest_weights: weight_values(&layer.weight),
-        largest_weight_gradients: weight_values(&layer.weight_gradient),
+        strongest_weights: weight_values(&layer.weight, layer.layer - 1),
+        largest_weight_gradients: weight_values(&layer.weight_gradient, layer.layer - 1),
     }
 }

@@ -275,6 +275,8 @@ pub(crate) fn capitalise(text: &str) -> String {
         .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
 }
 
+pub use crate::explain_text_steps::{weights_table, ONE_SALE_NOTE};
+
 /// Renders a sequence of steps: the cost at each kept step, and whether the output matched.
 pub fn render_steps_text(steps: &StepsExplanation, style: &TextStyle) -> String {
     crate::explain_text_steps::steps_text(steps, style)

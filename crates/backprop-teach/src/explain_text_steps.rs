@@ -6,6 +6,12 @@ use crate::format::{format_number, paint, Paint};
 use crate::steps::StepsExplanation;
 use crate::{plural, unit_name};
 
+/// What `explain --steps` says when the learner asked for one sale.
+pub const ONE_SALE_NOTE: &str = "One sale is easy: any network can fit a single example in a \
+few steps, so this shows the mechanics, not learning. To see the company learn a rule from \
+several sales, leave out --signals and --result: `backprop explain --steps 20000` trains on \
+XOR's four sales as one batch (as `backprop train --data xor-table` does).";
+
 pub(crate) fn steps_text(steps: &StepsExplanation, style: &TextStyle) -> String {
     let mut out = String::new();
     let sizes: Vec<usize> = steps
@@ -56,7 +62,7 @@ pub(crate) fn steps_text(steps: &StepsExplanation, style: &TextStyle) -> String 
         ),
         _ => "the output".to_string(),
     };
-    out.push_str(&weights_table(steps, style));
+    out.push_str(&weights_table(steps.snapshots(), style));
     let target = shown(&steps.target);
     let count_steps = match count {
         1 => "1 step".to_string(),
@@ -85,12 +91,8 @@ pub(crate) fn steps_text(steps: &StepsExplanation, style: &TextStyle) -> String 
         out.push_str(&text);
     }
     if style.roles.is_some() {
-        out.push_str(
-            "One sale is easy: any network can fit a single example in a few steps, so this \
-             shows the mechanics, not learning. To see the company learn a rule from several \
-             sales, run `backprop explain --batch --steps 20000` (XOR's four sales as one \
-             batch) or `backprop train --data xor-table`.\n",
-        );
+        out.push_str(ONE_SALE_NOTE);
+        out.push('\n');
     }
     let rose = steps
         .records
@@ -126,8 +128,7 @@ pub(crate) fn steps_text(steps: &StepsExplanation, style: &TextStyle) -> String 
 /// Every weight and bias of a small network at the kept steps (0, 1, 2, 5, 10, … and the last),
 /// so the reader sees the weights move, not only the cost. Empty for networks with more than
 /// [`WIDE_LAYER_UNITS`] × 2 parameters, or with too few kept steps to show a change.
-fn weights_table(steps: &StepsExplanation, style: &TextStyle) -> String {
-    let snapshots = steps.snapshots();
+pub fn weights_table(snapshots: &[(usize, backprop::Network<f64>)], style: &TextStyle) -> String {
     let Some((_, start)) = snapshots.first() else {
         return String::new();
     };
@@ -139,13 +140,12 @@ fn weights_table(steps: &StepsExplanation, style: &TextStyle) -> String {
     if parameters > 2 * WIDE_LAYER_UNITS || snapshots.len() < 2 {
         return String::new();
     }
-    // At most 8 columns: the first kept steps and the last.
-    let mut chosen: Vec<&(usize, backprop::Network<f64>)> = snapshots.iter().take(7).collect();
-    if let Some(last) = snapshots.last() {
-        if chosen.last().map(|c| c.0) != Some(last.0) {
-            chosen.push(last);
-        }
-    }
+    // At most 8 columns, spread evenly over the kept steps from the first to the last, so a
+    // long run shows where the weights moved, not only its first few steps.
+    let columns = snapshots.len().min(8);
+    let chosen: Vec<&(usize, backprop::Network<f64>)> = (0..columns)
+        .map(|i| &snapshots[(i * (snapshots.len() - 1) + (columns - 1) / 2) / (columns - 1)])
+        .collect();
     let mut rows = vec![{
         let mut header = vec!["weight".to_string()];
         header.extend(chosen.iter().map(|(step, _)| format!("step {step}")));

@@ -2,13 +2,34 @@
 //! records for every layer l and unit j — zˡⱼ, aˡⱼ, ∂C/∂aˡⱼ, σ′(zˡⱼ), δˡⱼ, the terms
 //! wˡ⁺¹ₖⱼ δˡ⁺¹ₖ of BP2, ∂C/∂bˡⱼ = δˡⱼ (BP3), ∂C/∂wˡⱼₖ = aˡ⁻¹ₖ δˡⱼ (BP4), the updated weights — and
 //! the cost before and after the step. All of it serialises to JSON.
+//!
+//! The JSON is for people, so it counts layers and units from 1, as the text and the notation
+//! do (unit j is `"unit": j`), and names the model file's 0-based tensors beside them: unit j
+//! of layer l is row j − 1 of `layers.{l−1}.weight` and `layers.{l−1}.bias`, and its weight
+//! from unit k below is `layers.{l−1}.weight[j−1, k−1]` (each weight entry carries that name).
+//! The Rust fields keep 0-based indices, ready for indexing.
 
 use backprop::network::Network;
-use serde::Serialize;
+use serde::{Serialize, Serializer};
+
+/// What the JSON's `counting` field says.
+pub const COUNTING: &str = "layers and units count from 1, as in the text (w²₁₂ is layer 2, \
+unit 1, reading unit 2); the model file's tensors count from 0: unit j of layer l is row j − 1 of \
+layers.{l−1}.weight and layers.{l−1}.bias, and each weight entry names its tensor element";
+
+/// Serialises a 0-based index as the number a person reads: index 0 is unit 1.
+pub(crate) fn count_from_one<S: Serializer>(
+    index: &usize,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_u64(*index as u64 + 1)
+}
 
 /// One training step of a network on one example.
 #[derive(Clone, Debug, Serialize)]
 pub struct Explanation {
+    /// How the JSON counts: [`COUNTING`].
+    pub counting: &'static str,
     /// Units per layer, input first.
     pub sizes: Vec<usize>,
     /// The activation of each dense layer, by name.
@@ -38,6 +59,10 @@ pub struct Explanation {
 pub struct LayerStep {
     /// l, counting dense layers from 1.
     pub layer: usize,
+    /// The model file's tensors of this layer, `layers.{l−1}.weight` and `.bias`.
+    pub weight_tensor: String,
+    /// `layers.{l−1}.bias`.
+    pub bias_tensor: String,
     /// σ of this layer, by name.
     pub activation: String,
     /// True for the output layer L.
@@ -53,7 +78,8 @@ pub struct LayerStep {
 /// Everything one unit j of layer l does in a step.
 #[derive(Clone, Debug, Serialize)]
 pub struct UnitStep {
-    /// j, from 0.
+    /// j − 1: 0-based here, serialised from 1.
+    #[serde(serialize_with = "count_from_one")]
     pub unit: usize,
     /// wˡⱼₖ for every input k: the unit's trust in each unit below.
     pub weights: Vec<f64>,
@@ -84,7 +110,8 @@ pub struct UnitStep {
 /// One term wˡ⁺¹ₖⱼ δˡ⁺¹ₖ of BP2: unit k of the layer above passing its δ back to unit j.
 #[derive(Clone, Debug, Serialize)]
 pub struct FeedbackTerm {
-    /// k, the unit of layer l + 1 (from 0).
+    /// k − 1, the unit of layer l + 1: 0-based here, serialised from 1.
+    #[serde(serialize_with = "count_from_one")]
     pub from_unit: usize,
     /// wˡ⁺¹ₖⱼ, how much unit k trusts unit j.
     pub weight: f64,
@@ -118,7 +145,8 @@ pub struct LayerSummary {
 /// A value belonging to unit j.
 #[derive(Clone, Debug, Serialize)]
 pub struct UnitValue {
-    /// j, from 0.
+    /// j − 1: 0-based here, serialised from 1.
+    #[serde(serialize_with = "count_from_one")]
     pub unit: usize,
     /// The value.
     pub value: f64,
@@ -127,10 +155,14 @@ pub struct UnitValue {
 /// A value belonging to the weight wⱼₖ from unit k below to unit j.
 #[derive(Clone, Debug, Serialize)]
 pub struct WeightValue {
-    /// j, from 0.
+    /// j − 1: 0-based here, serialised from 1.
+    #[serde(serialize_with = "count_from_one")]
     pub to_unit: usize,
-    /// k, from 0.
+    /// k − 1: 0-based here, serialised from 1.
+    #[serde(serialize_with = "count_from_one")]
     pub from_unit: usize,
+    /// The model file's element, `layers.{l−1}.weight[j−1, k−1]`.
+    pub tensor_element: String,
     /// The value.
     pub value: f64,
 }

@@ -67,7 +67,7 @@ pub use compare_plot::compare_plot_svg;
 pub use diagram::{diagram_layout, diagram_svg, DiagramLayout, DiagramOptions, NetworkWeights};
 pub use explain::{explain_step, unreachable_target};
 pub use explain_html::{render_html, render_steps_html};
-pub use explain_text::{render_steps_text, render_text, TextStyle};
+pub use explain_text::{render_steps_text, render_text, weights_table, TextStyle, ONE_SALE_NOTE};
 pub use explanation::Explanation;
 pub use format::format_duration;
 pub(crate) use roles::plural;
