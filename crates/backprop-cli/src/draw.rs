@@ -10,6 +10,8 @@
 //!   arrowhead at the unit it feeds. A 2-3-1 model is drawn with the company's roles.
 //! - `--input v1,v2,…` shades the nodes by their activation for that input (a model's stored
 //!   input scaler is applied first) instead of by their bias.
+//! - A model that starts with convolutions is drawn as each convolution's filters, small
+//!   k×k images coloured by the weights' signs (`backprop_teach::filters`).
 //!
 //! The file is written atomically, as SVG or PNG by `--out`'s extension ([`crate::raster`]).
 
@@ -19,7 +21,7 @@ use crate::model_file::{LoadedModel, ModelLocation};
 use crate::output_file::AtomicFile;
 use crate::raster::{write_picture, PictureFormat};
 use crate::report::say;
-use backprop_teach::{diagram_svg, CompanyExample, DiagramOptions};
+use backprop_teach::{diagram_svg, filters_svg, CompanyExample, DiagramOptions, FilterOptions};
 use clap::Args;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -58,6 +60,39 @@ pub fn write_text_file(path: &Path, text: &str) -> Result<(), CliError> {
         .write_all(text.as_bytes())
         .map_err(|error| CliError::io(format!("{}: cannot write", path.display()), error))?;
     file.commit()
+}
+
+/// A model with image layers: each convolution's filters as small images.
+fn draw_filters(arguments: &DrawArgs, loaded: &LoadedModel) -> Result<(), CliError> {
+    for (given, flag) in [
+        (arguments.before.is_some(), "--before"),
+        (arguments.input.is_some(), "--input"),
+        (arguments.values, "--values"),
+    ] {
+        if given {
+            return Err(CliError::usage(format!(
+                "{flag}: {} starts with convolutions, drawn as their filters; {flag} applies to \
+                 the line diagrams of dense networks",
+                loaded.path.display()
+            )));
+        }
+    }
+    let mut options = FilterOptions {
+        title: format!(
+            "The filters of {} ({})",
+            loaded.name(),
+            crate::report::format_architecture(loaded.model.network.config())
+        ),
+        ..FilterOptions::default()
+    };
+    if let Some(title) = &arguments.title {
+        options.title.clone_from(title);
+    }
+    let svg =
+        filters_svg(&loaded.model.network.cast::<f64>(), &options).map_err(CliError::usage)?;
+    write_picture(&arguments.out, &svg, "--out")?;
+    say(format_args!("wrote {}", arguments.out.display()));
+    Ok(())
 }
 
 /// Runs `backprop draw`.
@@ -112,7 +147,9 @@ pub fn run(arguments: &DrawArgs) -> Result<(), CliError> {
                 ));
             }
             let loaded = LoadedModel::load(path)?;
-            loaded.require_dense_only("draw")?;
+            if loaded.model.network.feature_count() > 0 {
+                return draw_filters(arguments, &loaded);
+            }
             // A 2-3-1 model has the company network's shape: its units get the roles.
             if loaded.model.network.config().sizes == [2, 3, 1] {
                 options = options.with_roles(CompanyExample::default().roles());

@@ -16,6 +16,9 @@
 //!   prediction made definite: one-hot for softmax, 0/1 for sigmoid outputs, rounded to whole
 //!   units for regression — so the step shows how the cost would change towards it.
 //!
+//! - **`--model CONV_MODEL --input @pixels.csv`**: a model with convolutions, δ per feature
+//!   map for one example (`explain_conv`).
+//!
 //! The text is the product, so it goes to stdout, coloured only on a terminal without
 //! `NO_COLOR`. `--json` prints the explanation as one JSON object instead; `--html FILE`
 //! writes a self-contained page atomically.
@@ -72,7 +75,9 @@ pub struct ExplainArgs {
     /// A model file to trace instead of the company network (needs --input).
     #[arg(long, value_name = "FILE")]
     pub model: Option<PathBuf>,
-    /// With --model: one example's input values, before the model's scaling.
+    /// With --model: one example's input values, before the model's scaling, or @FILE to read
+    /// them from a file (separated by commas, spaces or line breaks; an image in (C, H, W)
+    /// order).
     #[arg(
         long,
         value_name = "V1,V2,…",
@@ -113,6 +118,40 @@ pub fn parse_values(flag: &str, text: &str) -> Result<Vec<f64>, CliError> {
             "{flag} {text:?}: expected finite numbers separated by commas, such as 1,0.5"
         ))
     })
+}
+
+/// `--input`'s values: inline (`0.5,1`), or `@FILE` for a file of numbers separated by commas,
+/// spaces or line breaks (an image's pixels, say).
+fn input_values(text: &str) -> Result<Vec<f64>, CliError> {
+    let Some(path) = text.strip_prefix('@') else {
+        return parse_values("--input", text);
+    };
+    // A file that is not there is bad input (exit 2), as a missing --data file is.
+    let content = std::fs::read_to_string(path)
+        .map_err(|error| CliError::usage(format!("--input {path}: cannot read: {error}")))?;
+    let mut values = Vec::new();
+    for (line_number, line) in content.lines().enumerate() {
+        for field in line
+            .split([',', ' ', '\t'])
+            .filter(|f| !f.trim().is_empty())
+        {
+            match field.trim().parse::<f64>() {
+                Ok(value) if value.is_finite() => values.push(value),
+                _ => {
+                    return Err(CliError::usage(format!(
+                        "--input {path}: line {}: {field:?} is not a finite number",
+                        line_number + 1
+                    )))
+                }
+            }
+        }
+    }
+    if values.is_empty() {
+        return Err(CliError::usage(format!(
+            "--input {path}: the file holds no numbers"
+        )));
+    }
+    Ok(values)
 }
 
 /// The model's input scaler applied to one raw input row, which must fit the network.
@@ -228,7 +267,6 @@ fn default_target(loaded: &LoadedModel, network: &Network<f64>, prediction: &[f6
 /// A model file traced for the example given by `--input` (and `--target-values`).
 fn model_subject(arguments: &ExplainArgs, path: &std::path::Path) -> Result<Subject, CliError> {
     let loaded = LoadedModel::load(path)?;
-    loaded.require_dense_only("explain")?;
     let text = arguments.input.as_deref().ok_or_else(|| {
         CliError::usage(format!(
             "explain --model needs --input with one example's {} values, such as --input {}",
@@ -236,7 +274,7 @@ fn model_subject(arguments: &ExplainArgs, path: &std::path::Path) -> Result<Subj
             vec!["0"; loaded.input_width().min(4)].join(",")
         ))
     })?;
-    let input = scaled_input(&loaded, &parse_values("--input", text)?)?;
+    let input = scaled_input(&loaded, &input_values(text)?)?;
     let network: Network<f64> = loaded.model.network.cast::<f64>();
     let learning_rate = arguments.learning_rate.unwrap_or(MODEL_LEARNING_RATE);
     let outputs = loaded.output_width();
@@ -300,6 +338,14 @@ pub fn run(arguments: &ExplainArgs) -> Result<(), CliError> {
         Some(path) => model_subject(arguments, path)?,
         None => company_subject(arguments)?,
     };
+    if subject.network.feature_count() > 0 {
+        return crate::explain_conv::run(
+            arguments,
+            &subject.network,
+            &subject.input,
+            &subject.target,
+        );
+    }
     if let Some(warning) = unreachable_target(&subject.network, &subject.target) {
         let flag = if arguments.model.is_some() {
             "--target-values"

@@ -41,6 +41,7 @@ mod evaluate;
 pub mod exit;
 mod explain;
 mod explain_batch;
+mod explain_conv;
 mod export;
 mod figures;
 mod gradcheck;

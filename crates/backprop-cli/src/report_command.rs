@@ -29,7 +29,6 @@ pub struct ReportArgs {
 /// Runs `backprop report`.
 pub fn run(arguments: &ReportArgs) -> Result<(), CliError> {
     let model = LoadedModel::load(arguments.model.path("report")?)?;
-    model.require_dense_only("report")?;
     let data = load_figure_data(&model, &arguments.data)?;
     let page = report_page(
         &model.model,

@@ -48,12 +48,6 @@ fn fresh(
     check_parameter_count(&sizes)?;
     let mut config = NetworkConfig::new(&sizes, cost);
     if !plan.image_layers.is_empty() {
-        if plan.output.report.is_some() {
-            return Err(CliError::usage(
-                "--report shows dense networks only; train without it, or without the \
-                 convolution and pooling layers",
-            ));
-        }
         let shape = image_shape(plan, splits)?;
         config = config.with_features(shape, plan.image_layers.clone());
         config

@@ -25,7 +25,25 @@ const MAX_NEURONS: usize = 48;
 const MAX_POINTS: usize = 600;
 
 /// The network diagram, nodes shaded by their bias.
+///
+/// A network that starts with convolutions is drawn as its first layer's filters instead:
+/// those are the weights a reader can see learn (strokes and edges on images), where a
+/// diagram of thousands of lines would show nothing.
 pub fn diagram_figure(model: &Model) -> std::result::Result<Figure, Unavailable> {
+    if model.network.feature_count() > 0 {
+        let title = "The first convolution's filters".to_string();
+        let options = crate::FilterOptions {
+            title: title.clone(),
+            first_only: true,
+            ..crate::FilterOptions::default()
+        };
+        let svg = crate::filters_svg(&model.network.cast::<f64>(), &options)?;
+        return Ok(Figure {
+            kind: FigureKind::Diagram,
+            title,
+            svg,
+        });
+    }
     let sizes: Vec<String> = model
         .network
         .config()
