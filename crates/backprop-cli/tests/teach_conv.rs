@@ -158,6 +158,14 @@ fn the_training_report_shows_the_first_convolutions_filters() {
         let html = std::fs::read_to_string(dir.join(page)).unwrap();
         assert!(html.contains("The first convolution"), "{page}");
         assert!(
+            html.contains("Each filter of the first convolution"),
+            "{page}: its caption"
+        );
+        assert!(
+            !html.contains("Line width ∝ |w|"),
+            "{page}: no dense diagram caption"
+        );
+        assert!(
             html.contains("layers.0.weight[2, 0, 2, 2] = "),
             "{page}: every filter drawn"
         );

@@ -101,6 +101,8 @@ pub fn model_summary(model: &Model) -> Vec<(String, String)> {
 fn figure_caption(figure: &super::Figure) -> &'static str {
     if figure.kind == FigureKind::Loss && !figure.svg.contains(">validation</text>") {
         "The cost per epoch on the training part (the mean over the epoch's batches, each taken before its step). The run had no validation part, so no validation curve is drawn."
+    } else if figure.kind == FigureKind::Diagram && figure.title.contains("convolution") {
+        "Each filter of the first convolution as k×k squares, one per weight: blue positive, orange negative, the colour's strength |w| on one scale for the layer (hover a square for its value). A trained filter reads as the stroke or edge it responds to."
     } else {
         caption(figure.kind)
     }
