@@ -94,6 +94,8 @@ def check_built_in(binary, work):
         ("circle-sigmoid", ["--data", "circle", "--activation", "sigmoid", "--layers", "6,4",
                             "--epochs", "5"]),
         # Convolutions (same and valid padding, stride 2), max- and average-pooling, dropout.
+        ("digits-dropout-between", ["--data", "digits", "--layers", "32,dropout:0.3,16",
+                                    "--epochs", "3"]),
         ("digits-conv", ["--data", "digits", "--layers",
                          "conv:4:3:1:same,maxpool:2,conv:6:2:2,dropout:0.2,16", "--epochs", "3"]),
         ("digits-conv-tanh", ["--data", "digits", "--activation", "tanh", "--layers",

@@ -104,11 +104,11 @@ fn bench_config(arguments: &BenchArgs) -> Result<BenchConfig, CliError> {
     let named = arguments.config.clone().unwrap_or(BenchConfig::BSgd32);
     let mut spec: BenchSpec = named.spec();
     let mut changed = false;
-    if let Some(HiddenLayers(hidden, image)) = &arguments.layers {
-        if !image.is_empty() {
+    if let Some(HiddenLayers(hidden, image, dropout)) = &arguments.layers {
+        if !image.is_empty() || !dropout.is_empty() {
             return Err(CliError::usage(format!(
                 "bench --layers takes dense widths only, not {:?}",
-                image[0]
+                image.first().map_or("dropout", String::as_str)
             )));
         }
         let (input, output) = (spec.sizes[0], spec.sizes[spec.sizes.len() - 1]);

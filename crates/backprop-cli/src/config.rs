@@ -72,6 +72,9 @@ pub struct TrainPlan {
     pub initialization: Initialization,
     /// Dropout after every hidden layer.
     pub dropout: f64,
+    /// `dropout:P` entries of `--layers` between dense widths, one per hidden layer (0 =
+    /// none); empty for none.
+    pub hidden_dropout: Vec<f64>,
     /// Nielsen's L2 λ (0: none).
     pub l2_nielsen: f64,
     /// L1 λ (0: none).
@@ -222,6 +225,10 @@ impl TrainPlan {
             image_layers,
             input_shape: arguments.input_shape,
             augment_shift: arguments.augment == Some(crate::args::AugmentArg::Shift),
+            hidden_dropout: arguments
+                .layers
+                .as_ref()
+                .map_or_else(Vec::new, |layers| layers.2.clone()),
             hidden_layers: arguments
                 .layers
                 .map_or_else(|| preset.hidden_layers.to_vec(), |layers| layers.0),

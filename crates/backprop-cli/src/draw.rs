@@ -150,6 +150,7 @@ pub fn run(arguments: &DrawArgs) -> Result<(), CliError> {
             if loaded.model.network.feature_count() > 0 {
                 return draw_filters(arguments, &loaded);
             }
+            loaded.require_plain_numbering("draw")?;
             // A 2-3-1 model has the company network's shape: its units get the roles.
             if loaded.model.network.config().sizes == [2, 3, 1] {
                 options = options.with_roles(CompanyExample::default().roles());

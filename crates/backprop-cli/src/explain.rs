@@ -267,6 +267,9 @@ fn default_target(loaded: &LoadedModel, network: &Network<f64>, prediction: &[f6
 /// A model file traced for the example given by `--input` (and `--target-values`).
 fn model_subject(arguments: &ExplainArgs, path: &std::path::Path) -> Result<Subject, CliError> {
     let loaded = LoadedModel::load(path)?;
+    if loaded.model.network.feature_count() == 0 {
+        loaded.require_plain_numbering("explain")?;
+    }
     let text = arguments.input.as_deref().ok_or_else(|| {
         CliError::usage(format!(
             "explain --model needs --input with one example's {} values, such as --input {}",

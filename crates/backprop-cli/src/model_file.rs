@@ -77,11 +77,27 @@ impl LoadedModel {
     /// networks only: its pictures and explanations would leave the image layers out.
     pub fn require_dense_only(&self, command: &str) -> Result<(), CliError> {
         if self.model.network.feature_count() == 0 {
-            return Ok(());
+            return self.require_plain_numbering(command);
         }
         Err(CliError::usage(format!(
             "{}: {command} shows dense networks only, and this model starts with convolution \
              or pooling layers ({}); inspect, evaluate, predict, gradcheck and export read it",
+            self.path.display(),
+            crate::report::format_architecture(self.model.network.config())
+        )))
+    }
+
+    /// Refuses a model with `dropout:P` entries between its dense widths for `command`, whose
+    /// views name dense layer l as `layers.{l − 1}`: those entries shift the names.
+    pub fn require_plain_numbering(&self, command: &str) -> Result<(), CliError> {
+        if self.model.network.config().hidden_dropout.is_empty() {
+            return Ok(());
+        }
+        Err(CliError::usage(format!(
+            "{}: {command} names the dense layers layers.0, layers.1, …, and this model has \
+             dropout entries between them in --layers ({}), which shift those names; a model \
+             trained with --dropout instead shows here, and inspect, evaluate, predict, \
+             gradcheck and export read this one",
             self.path.display(),
             crate::report::format_architecture(self.model.network.config())
         )))

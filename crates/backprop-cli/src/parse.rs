@@ -13,9 +13,10 @@ pub const MAX_LAYER_WIDTH: usize = 1 << 20;
 
 /// `--layers`: the hidden layer widths, possibly none, after the image layers (`conv:…`,
 /// `maxpool:…`, `avgpool:…`, `dropout:…`) that come first, kept as written until the
-/// activation is known.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
-pub struct HiddenLayers(pub Vec<usize>, pub Vec<String>);
+/// activation is known; then, one per hidden width, the probability of a `dropout:P` entry
+/// right after it (0 for none; empty when there is none at all).
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct HiddenLayers(pub Vec<usize>, pub Vec<String>, pub Vec<f64>);
 
 /// `--schedule`: a learning-rate schedule before the number of steps is known.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -73,15 +74,37 @@ pub fn parse_layers(text: &str) -> Result<HiddenLayers, String> {
     for entry in image {
         FeatureLayer::parse(entry, Activation::Relu)?;
     }
-    if let Some(late) = dense.iter().find(|part| {
-        part.parse::<usize>().is_err() && FeatureLayer::parse(part, Activation::Relu).is_ok()
-    }) {
-        return Err(format!(
-            "{late:?} comes after a dense layer: convolutions, pooling and dropout entries \
-             come first, then the dense widths (dropout between dense layers is --dropout)"
-        ));
+    // Between dense widths only dropout may stand, at most one after each width.
+    let mut dropout: Vec<f64> = Vec::new();
+    let mut widths_text: Vec<&str> = Vec::new();
+    for part in dense {
+        if part.parse::<usize>().is_ok() {
+            widths_text.push(part);
+            dropout.push(0.0);
+            continue;
+        }
+        match FeatureLayer::parse(part, Activation::Relu) {
+            Ok(FeatureLayer::Dropout { probability }) => match dropout.last_mut() {
+                Some(last) if *last == 0.0 => *last = probability,
+                _ => {
+                    return Err(format!(
+                        "{part:?}: one dropout entry at most after each dense width"
+                    ))
+                }
+            },
+            Ok(_) => {
+                return Err(format!(
+                    "{part:?} comes after a dense layer: convolutions and pooling come first, \
+                     then the dense widths (with dropout:P between them where wanted)"
+                ))
+            }
+            Err(_) => widths_text.push(part),
+        }
     }
-    let widths = dense
+    if dropout.iter().all(|p| *p == 0.0) {
+        dropout.clear();
+    }
+    let widths = widths_text
         .iter()
         .map(|part| match part.parse::<usize>() {
             Ok(0) => Err(format!(
@@ -100,6 +123,7 @@ pub fn parse_layers(text: &str) -> Result<HiddenLayers, String> {
     Ok(HiddenLayers(
         widths,
         image.iter().map(|entry| entry.to_string()).collect(),
+        dropout,
     ))
 }
 
@@ -256,15 +280,30 @@ mod tests {
     fn layers() {
         assert_eq!(
             parse_layers("128, 64"),
-            Ok(HiddenLayers(vec![128, 64], Vec::new()))
+            Ok(HiddenLayers(vec![128, 64], Vec::new(), Vec::new()))
         );
         assert_eq!(
             parse_layers("conv:20:5, maxpool:2,100"),
             Ok(HiddenLayers(
                 vec![100],
-                vec!["conv:20:5".to_string(), "maxpool:2".to_string()]
+                vec!["conv:20:5".to_string(), "maxpool:2".to_string()],
+                Vec::new()
             ))
         );
+        assert_eq!(
+            parse_layers("100,dropout:0.5,50,30,dropout:0.2"),
+            Ok(HiddenLayers(
+                vec![100, 50, 30],
+                Vec::new(),
+                vec![0.5, 0.0, 0.2]
+            ))
+        );
+        assert!(parse_layers("100,dropout:0.5,dropout:0.2,50")
+            .unwrap_err()
+            .contains("one dropout entry at most"));
+        assert!(parse_layers("100,maxpool:2")
+            .unwrap_err()
+            .contains("comes after a dense layer"));
         assert_eq!(parse_layers(""), Ok(HiddenLayers::default()));
         assert_eq!(parse_layers("None"), Ok(HiddenLayers::default()));
         assert!(parse_layers("3,x")

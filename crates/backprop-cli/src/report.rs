@@ -139,15 +139,31 @@ pub fn format_sizes(sizes: &[usize]) -> String {
 
 /// The architecture in one line: the dense sizes (`64-64-10`), after the input image and its
 /// image layers when it has them (`1x28x28 → conv:20:5:1:valid → maxpool:2 → 2880-100-10`).
+///
+/// Dropout entries between dense layers stand where they were written:
+/// `784-100-dropout:0.5-50-10`.
 pub fn format_architecture(config: &backprop::NetworkConfig) -> String {
+    let dense = if config.hidden_dropout.iter().any(|p| *p > 0.0) {
+        let mut parts = vec![config.sizes[0].to_string()];
+        for (l, size) in config.sizes[1..].iter().enumerate() {
+            parts.push(size.to_string());
+            match config.hidden_dropout.get(l) {
+                Some(&p) if p > 0.0 => parts.push(format!("dropout:{p}")),
+                _ => {}
+            }
+        }
+        parts.join("-")
+    } else {
+        format_sizes(&config.sizes)
+    };
     match config.input_shape {
         Some(shape) if !config.features.is_empty() => {
             let mut parts = vec![shape.to_string()];
             parts.extend(config.features.iter().map(ToString::to_string));
-            parts.push(format_sizes(&config.sizes));
+            parts.push(dense);
             parts.join(" → ")
         }
-        _ => format_sizes(&config.sizes),
+        _ => dense,
     }
 }
 

@@ -340,3 +340,70 @@ fn augment_shift_adds_four_shifted_copies_of_each_training_image() {
     let errors = usage_error(dir, &["train", "--data", &csv, "--augment", "shift"]);
     assert!(errors.contains("give --input-shape CxHxW"), "{errors}");
 }
+
+#[test]
+fn dropout_between_dense_widths_counts_in_the_names_and_every_model_command_reads_it() {
+    let folder = scratch();
+    let dir = folder.path();
+    let (json, _) = train_json(
+        dir,
+        &[
+            "--data",
+            "digits",
+            "--layers",
+            "conv:4:3,maxpool:2,24,dropout:0.3,12",
+            "--epochs",
+            "4",
+            "--out",
+            "d.safetensors",
+        ],
+    );
+    assert_eq!(
+        json["architecture"],
+        "1x8x8 → conv:4:3:1:valid → maxpool:2 → 36-24-dropout:0.3-12-10"
+    );
+    let metadata = model_metadata(&dir.join("d.safetensors"));
+    assert_eq!(
+        metadata["architecture"]["hidden_dropout"],
+        serde_json::json!([0.3, 0.0])
+    );
+    let (_, inspected) = ok(dir, &["inspect", "d.safetensors"]);
+    let words = inspected.split_whitespace().collect::<Vec<_>>().join(" ");
+    // conv (0), maxpool (1), 24 (2), dropout (3), 12 (4), output (5).
+    assert!(words.contains("layers.2 24×36 relu"), "{inspected}");
+    assert!(words.contains("layers.4 12×24 relu"), "{inspected}");
+    assert!(words.contains("layers.5 10×12 softmax"), "{inspected}");
+    ok(
+        dir,
+        &["evaluate", "--model", "d.safetensors", "--data", "digits"],
+    );
+    ok(
+        dir,
+        &["gradcheck", "--model", "d.safetensors", "--data", "digits"],
+    );
+    // Dropout after every hidden layer and between chosen ones at once is refused.
+    let errors = usage_error(
+        dir,
+        &[
+            "train",
+            "--data",
+            "digits",
+            "--layers",
+            "24,dropout:0.3,12",
+            "--dropout",
+            "0.2",
+        ],
+    );
+    assert!(errors.contains("give one of the two"), "{errors}");
+    let errors = usage_error(
+        dir,
+        &[
+            "train",
+            "--data",
+            "digits",
+            "--layers",
+            "24,dropout:0.3,dropout:0.1",
+        ],
+    );
+    assert!(errors.contains("one dropout entry at most"), "{errors}");
+}

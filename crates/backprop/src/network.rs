@@ -50,6 +50,11 @@ pub struct NetworkConfig {
     pub initialization: Initialization,
     /// Dropout probability after every hidden layer (0 = none).
     pub dropout: f64,
+    /// Dropout written into `--layers` between dense widths (`100,dropout:0.5,50`): entry i
+    /// is the probability after hidden dense layer i (0 = none), at most one per hidden layer.
+    /// Unlike [`NetworkConfig::dropout`], each such entry counts in the tensor names
+    /// `layers.{i}`, as every entry of `--layers` does. Empty for none.
+    pub hidden_dropout: Vec<f64>,
     /// Weight penalties that are part of the cost.
     pub regularization: Regularization,
     /// The seed for initial weights and dropout masks.
@@ -79,6 +84,7 @@ impl NetworkConfig {
             cost,
             initialization: Initialization::default(),
             dropout: 0.0,
+            hidden_dropout: Vec::new(),
             regularization: Regularization::none(),
             seed: 0,
         }
@@ -171,15 +177,24 @@ impl NetworkConfig {
             }
             image = image.and_then(|shape| feature.output_shape(shape).ok());
         }
-        let first = self.features.len();
         for (l, pair) in self.sizes.windows(2).enumerate() {
-            shapes.push((
-                format!("layers.{}.weight", first + l),
-                vec![pair[1], pair[0]],
-            ));
-            shapes.push((format!("layers.{}.bias", first + l), vec![pair[1]]));
+            let index = self.dense_tensor_index(l);
+            shapes.push((format!("layers.{index}.weight"), vec![pair[1], pair[0]]));
+            shapes.push((format!("layers.{index}.bias"), vec![pair[1]]));
         }
         shapes
+    }
+
+    /// The i of `layers.{i}` for dense layer `dense` (0 reads the image layers' output or the
+    /// input): the image layers and the dropout entries of `--layers` before it count.
+    pub fn dense_tensor_index(&self, dense: usize) -> usize {
+        let dropouts = self
+            .hidden_dropout
+            .iter()
+            .take(dense)
+            .filter(|p| **p > 0.0)
+            .count();
+        self.features.len() + dense + dropouts
     }
 
     /// Sets the initialisation scheme.
@@ -191,6 +206,13 @@ impl NetworkConfig {
     /// Sets dropout after every hidden layer.
     pub fn with_dropout(mut self, probability: f64) -> Self {
         self.dropout = probability;
+        self
+    }
+
+    /// Sets the dropout entries between dense layers, one probability per hidden layer
+    /// (0 = none); see [`NetworkConfig::hidden_dropout`].
+    pub fn with_hidden_dropout(mut self, probabilities: Vec<f64>) -> Self {
+        self.hidden_dropout = probabilities;
         self
     }
 
@@ -251,6 +273,28 @@ impl NetworkConfig {
         if !(0.0..1.0).contains(&self.dropout) {
             return fail(format!("dropout must be in [0, 1), got {}", self.dropout));
         }
+        if self.hidden_dropout.len() > self.sizes.len() - 2 {
+            return fail(format!(
+                "{} dropout entries between dense layers, but the network has {} hidden layers \
+                 for them to follow",
+                self.hidden_dropout.len(),
+                self.sizes.len() - 2
+            ));
+        }
+        if let Some(p) = self
+            .hidden_dropout
+            .iter()
+            .find(|p| !(0.0..1.0).contains(*p))
+        {
+            return fail(format!("dropout must be in [0, 1), got {p}"));
+        }
+        if self.dropout > 0.0 && self.hidden_dropout.iter().any(|p| *p > 0.0) {
+            return fail(
+                "dropout is given both after every hidden layer and between chosen dense layers; \
+                 give one of the two"
+                    .into(),
+            );
+        }
         self.regularization.validate().map_err(Error::Config)
     }
 
@@ -288,9 +332,13 @@ impl NetworkConfig {
             let (fan_in, fan_out) = (self.sizes[l], self.sizes[l + 1]);
             let (weight, bias) = self.initialization.draw::<T>(fan_in, fan_out, &mut rng);
             layers.push(Dense::new(weight, bias, *activation).into());
-            if self.dropout > 0.0 && l + 1 < count {
+            let probability = match self.hidden_dropout.get(l) {
+                Some(&p) if p > 0.0 => p,
+                _ => self.dropout,
+            };
+            if probability > 0.0 && l + 1 < count {
                 let stream = SeededRng::with_stream(self.seed, DROPOUT_STREAM + l as u64);
-                layers.push(Dropout::new(fan_out, self.dropout, stream).into());
+                layers.push(Dropout::new(fan_out, probability, stream).into());
             }
         }
         Ok(Network::from_layers(self.clone(), layers))
@@ -439,7 +487,8 @@ impl<T: Float> Network<T> {
 
     /// The layers that hold parameters, each with the index its names carry: an image layer's
     /// position among the image layers (pooling and dropout count, as entries of `--layers`),
-    /// then the dense layers after them (a dropout between dense layers does not count).
+    /// then the dense layers after them (a dropout entry of `--layers` between dense layers
+    /// counts; the dropout of [`NetworkConfig::dropout`] does not).
     pub(crate) fn numbered(&self) -> Vec<(usize, &Layer<T>)> {
         let numbers = self.layer_numbers();
         self.layers
@@ -463,7 +512,6 @@ impl<T: Float> Network<T> {
     /// parameters (pooling, dropout). A convolution is always among the image layers, so its
     /// position is its index. See [`Network::numbered`].
     fn layer_numbers(&self) -> Vec<Option<usize>> {
-        let features = self.feature_count();
         let mut dense = 0;
         self.layers
             .iter()
@@ -472,7 +520,7 @@ impl<T: Float> Network<T> {
                 Layer::Convolution(_) => Some(position),
                 Layer::Dense(_) => {
                     dense += 1;
-                    Some(features + dense - 1)
+                    Some(self.config.dense_tensor_index(dense - 1))
                 }
                 Layer::Pool(_) | Layer::Dropout(_) => None,
             })

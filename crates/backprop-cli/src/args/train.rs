@@ -193,7 +193,8 @@ pub struct TrainArgs {
     /// optional image layers: conv:FILTERS:KERNEL[:STRIDE[:same|valid]] (the --activation
     /// follows it), maxpool:SIZE, avgpool:SIZE, dropout:P, e.g.
     /// conv:20:5,maxpool:2,conv:40:5,maxpool:2,dropout:0.5,100. The image is flattened in
-    /// (C, H, W) order before the first dense layer.
+    /// (C, H, W) order before the first dense layer. dropout:P may also follow a dense width
+    /// (128,dropout:0.5,64); every entry counts in the tensor names layers.{i}.
     #[arg(long, value_name = "LAYERS", value_parser = parse_layers, allow_hyphen_values = true)]
     pub layers: Option<HiddenLayers>,
 

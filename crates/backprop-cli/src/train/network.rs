@@ -58,6 +58,7 @@ fn fresh(
         .with_hidden_activation(plan.activation)
         .with_initialization(plan.initialization)
         .with_dropout(plan.dropout)
+        .with_hidden_dropout(plan.hidden_dropout.clone())
         .with_regularization(regularization)
         .with_seed(plan.seed);
     if let Some(activation) = output_activation {

@@ -44,6 +44,13 @@ pub fn diagram_figure(model: &Model) -> std::result::Result<Figure, Unavailable>
             svg,
         });
     }
+    if !model.network.config().hidden_dropout.is_empty() {
+        return Err(
+            "the diagram names dense layers layers.0, layers.1, …, and this model's \
+                    dropout entries between them shift those names"
+                .into(),
+        );
+    }
     let sizes: Vec<String> = model
         .network
         .config()

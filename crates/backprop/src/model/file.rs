@@ -387,7 +387,7 @@ fn decode(
             reason,
         })?;
 
-    let layers = config.features.len() + config.sizes.len() - 1;
+    let layers = config.dense_tensor_index(config.sizes.len() - 2) + 1;
     // In layer order, weight before bias, so the first problem reported is the earliest.
     let expected: Vec<(String, Vec<usize>)> = config.parameter_shapes();
     let expected_names: HashSet<&str> = expected.iter().map(|(n, _)| n.as_str()).collect();

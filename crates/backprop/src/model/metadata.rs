@@ -71,6 +71,10 @@ pub struct Architecture {
     /// Dropout probability after every hidden layer (0 = none; off at inference).
     #[serde(default)]
     pub dropout: f64,
+    /// Dropout entries of `--layers` between dense layers, one probability per hidden layer
+    /// (0 = none); each counts in `layers.{i}`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hidden_dropout: Vec<f64>,
     /// The initialisation scheme's name.
     pub initialization: String,
     /// Weight penalties that were part of the cost.
@@ -425,6 +429,7 @@ impl ModelMetadata {
                 features: config.features.clone(),
                 activations: config.activations.iter().map(|a| a.to_string()).collect(),
                 dropout: config.dropout,
+                hidden_dropout: config.hidden_dropout.clone(),
                 initialization: config.initialization.to_string(),
                 regularization: config.regularization.into(),
             },
@@ -476,6 +481,7 @@ impl ModelMetadata {
             cost,
             initialization,
             dropout: architecture.dropout,
+            hidden_dropout: architecture.hidden_dropout.clone(),
             regularization: architecture.regularization.into(),
             seed: self.seed,
         };
