@@ -1,6 +1,7 @@
 //! Inverted dropout: in training each unit is kept with probability 1 − p and scaled by
 //! 1/(1 − p), so the expected activation is unchanged and inference is the identity.
 //! Backward multiplies ∂C/∂output by the same mask. The masks come from a seeded generator.
+//! The mask lives in a buffer kept from batch to batch, so a training step allocates nothing.
 
 use crate::layer::{LayerOps, Mode};
 use backprop_tensor::{Float, Matrix, RngState, SeededRng};
@@ -11,7 +12,9 @@ pub struct Dropout<T: Float> {
     probability: f64,
     width: usize,
     rng: SeededRng,
-    mask: Option<Matrix<T>>,
+    /// The last training pass's mask, 0 or 1/(1 − p) per value; used while `masked`.
+    mask: Matrix<T>,
+    masked: bool,
 }
 
 impl<T: Float> Dropout<T> {
@@ -29,7 +32,8 @@ impl<T: Float> Dropout<T> {
             probability,
             width,
             rng,
-            mask: None,
+            mask: Matrix::zeros(0, 0),
+            masked: false,
         }
     }
 
@@ -58,23 +62,37 @@ impl<T: Float> LayerOps<T> for Dropout<T> {
     }
 
     fn forward(&mut self, input: &Matrix<T>, mode: Mode) -> Matrix<T> {
-        if mode == Mode::Eval || self.probability == 0.0 {
-            self.mask = None;
-            return input.clone();
+        let mut output = Matrix::zeros(0, 0);
+        self.forward_into(input, mode, &mut output);
+        output
+    }
+
+    fn forward_into(&mut self, input: &Matrix<T>, mode: Mode, output: &mut Matrix<T>) {
+        self.masked = mode == Mode::Train && self.probability > 0.0;
+        if !self.masked {
+            output.copy_from(input);
+            return;
         }
         let keep = 1.0 - self.probability;
         let scale = T::from_f64(1.0 / keep);
-        let rng = &mut self.rng;
-        let mask = Matrix::from_fn(input.rows(), input.cols(), |_, _| {
-            if rng.uniform() < keep {
+        // One draw per value in row-major order: the masks depend on the seed alone.
+        self.mask.resize(input.rows(), input.cols());
+        for value in self.mask.as_mut_slice() {
+            *value = if self.rng.uniform() < keep {
                 scale
             } else {
                 T::ZERO
-            }
-        });
-        let output = input.hadamard(&mask);
-        self.mask = Some(mask);
-        output
+            };
+        }
+        output.resize(input.rows(), input.cols());
+        for ((out, x), m) in output
+            .as_mut_slice()
+            .iter_mut()
+            .zip(input.as_slice())
+            .zip(self.mask.as_slice())
+        {
+            *out = *x * *m;
+        }
     }
 
     fn infer(&self, input: &Matrix<T>) -> Matrix<T> {
@@ -82,11 +100,30 @@ impl<T: Float> LayerOps<T> for Dropout<T> {
     }
 
     fn backward(&mut self, grad_output: &Matrix<T>) -> Matrix<T> {
+        let mut grad_input = Matrix::zeros(0, 0);
+        self.backward_into(grad_output, &mut grad_input);
+        grad_input
+    }
+
+    fn backward_into(&mut self, grad_output: &Matrix<T>, grad_input: &mut Matrix<T>) {
         // ∂(m ⊙ x)/∂x = m
-        match &self.mask {
-            Some(mask) => grad_output.hadamard(mask),
-            None => grad_output.clone(),
+        if !self.masked {
+            grad_input.copy_from(grad_output);
+            return;
         }
+        grad_input.resize(grad_output.rows(), grad_output.cols());
+        for ((g, d), m) in grad_input
+            .as_mut_slice()
+            .iter_mut()
+            .zip(grad_output.as_slice())
+            .zip(self.mask.as_slice())
+        {
+            *g = *d * *m;
+        }
+    }
+
+    fn backward_parameters_only(&mut self, _grad_output: &Matrix<T>) {
+        // No parameters, and no layer before it to hand ∂C/∂input to.
     }
 
     fn random_state(&self) -> Option<RngState> {

@@ -425,6 +425,9 @@ pub struct Network<T: Float = f32> {
     pub(crate) input: Matrix<T>,
     /// Each image layer's output in a training pass, kept from batch to batch.
     pub(crate) feature_outputs: Vec<Matrix<T>>,
+    /// The output of a dropout between dense layers in a training pass, kept from batch to
+    /// batch (the next dense layer copies it into its input buffer).
+    pub(crate) dropout_output: Matrix<T>,
 }
 
 impl<T: Float> Network<T> {
@@ -435,6 +438,7 @@ impl<T: Float> Network<T> {
             gradient_buffers: [Matrix::zeros(0, 0), Matrix::zeros(0, 0)],
             input: Matrix::zeros(0, 0),
             feature_outputs: Vec::new(),
+            dropout_output: Matrix::zeros(0, 0),
         }
     }
 

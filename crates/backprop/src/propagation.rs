@@ -342,8 +342,9 @@ impl<T: Float> Network<T> {
 
     /// The forward pass, caching z and a in every layer.
     fn forward_training(&mut self, mode: Mode) {
-        // A non-dense layer's output (dropout, image layers), handed to the next layer.
-        let mut carried: Option<Matrix<T>> = None;
+        // A dropout between dense layers writes into `dropout_output`; `carried` says the
+        // next layer reads it.
+        let mut carried = false;
         let features = self.feature_count();
         if features > 0 {
             let outputs = &mut self.feature_outputs;
@@ -359,6 +360,7 @@ impl<T: Float> Network<T> {
                 .expect("image layers are followed by a dense layer");
             first_dense.input_buffer().copy_from(&outputs[features - 1]);
         }
+        let dropout_output = &mut self.dropout_output;
         for index in features..self.layers.len() {
             let (before, rest) = self.layers.split_at_mut(index);
             let layer = &mut rest[0];
@@ -367,15 +369,23 @@ impl<T: Float> Network<T> {
                     .as_dense()
                     .and_then(Dense::cache)
                     .map(|cache| &cache.a);
-                let input = carried.as_ref().or(previous).expect("the layer before ran");
                 match layer.as_dense_mut() {
-                    Some(dense) => dense.input_buffer().copy_from(input),
+                    Some(dense) => {
+                        let input = if carried {
+                            &*dropout_output
+                        } else {
+                            previous.expect("the layer before ran")
+                        };
+                        dense.input_buffer().copy_from(input);
+                    }
                     None => {
-                        carried = Some(layer.forward(input, mode));
+                        let input = previous.expect("a dropout follows a dense layer");
+                        layer.forward_into(input, mode, dropout_output);
+                        carried = true;
                         continue;
                     }
                 }
-                carried = None;
+                carried = false;
             }
             layer
                 .as_dense_mut()
