@@ -178,19 +178,26 @@ fn signed_fixed(value: f64) -> String {
     }
 }
 
-/// The SVG text of a layout.
-pub(crate) fn render(layout: &DiagramLayout) -> String {
-    let (w, h) = (fixed(layout.width, 0), fixed(layout.height, 0));
+/// The opening of a picture: the `<svg>` element `width` × `height` pixels, its title, and a
+/// white background.
+pub(crate) fn svg_open(width: f64, height: f64, title: &str) -> String {
+    let (w, h) = (fixed(width, 0), fixed(height, 0));
     let mut out = String::new();
     let _ = writeln!(
         out,
         r##"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif">"##
     );
-    let _ = writeln!(out, r##"<title>{}</title>"##, escape(&layout.title));
+    let _ = writeln!(out, r##"<title>{}</title>"##, escape(title));
     let _ = writeln!(
         out,
         r##"<rect x="0" y="0" width="{w}" height="{h}" fill="#ffffff"/>"##
     );
+    out
+}
+
+/// The SVG text of a layout.
+pub(crate) fn render(layout: &DiagramLayout) -> String {
+    let mut out = svg_open(layout.width, layout.height, &layout.title);
     text(
         &mut out,
         layout.width / 2.0,

@@ -9,6 +9,7 @@
 //! none.
 
 use crate::diagram::{tint, NEGATIVE, POSITIVE};
+use crate::diagram_render::svg_open;
 use crate::format::{escape, fixed, format_number};
 use backprop::layer::Layer;
 use backprop::network::Network;
@@ -144,17 +145,7 @@ pub fn filters_svg(network: &Network<f64>, options: &FilterOptions) -> Result<St
     let height = y;
     // Wide enough for the title (about 9 pixels a character at 16 px).
     let width = width.max(2.0 * MARGIN + 9.0 * options.title.chars().count() as f64);
-    let (w, h) = (fixed(width, 0), fixed(height, 0));
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif">"##
-    );
-    let _ = writeln!(out, r##"<title>{}</title>"##, escape(&options.title));
-    let _ = writeln!(
-        out,
-        r##"<rect x="0" y="0" width="{w}" height="{h}" fill="#ffffff"/>"##
-    );
+    let mut out = svg_open(width, height, &options.title);
     let _ = writeln!(
         out,
         r##"<text x="{MARGIN}" y="28" font-size="16" font-weight="bold">{}</text>"##,

@@ -48,6 +48,19 @@ impl<T: Float> Dropout<T> {
     }
 }
 
+/// out = values ⊙ mask, into `out`'s allocation.
+fn masked_into<T: Float>(out: &mut Matrix<T>, values: &Matrix<T>, mask: &Matrix<T>) {
+    out.resize(values.rows(), values.cols());
+    for ((o, v), m) in out
+        .as_mut_slice()
+        .iter_mut()
+        .zip(values.as_slice())
+        .zip(mask.as_slice())
+    {
+        *o = *v * *m;
+    }
+}
+
 impl<T: Float> LayerOps<T> for Dropout<T> {
     fn describe(&self) -> String {
         format!("dropout p={} over {}", self.probability, self.width)
@@ -84,15 +97,7 @@ impl<T: Float> LayerOps<T> for Dropout<T> {
                 T::ZERO
             };
         }
-        output.resize(input.rows(), input.cols());
-        for ((out, x), m) in output
-            .as_mut_slice()
-            .iter_mut()
-            .zip(input.as_slice())
-            .zip(self.mask.as_slice())
-        {
-            *out = *x * *m;
-        }
+        masked_into(output, input, &self.mask);
     }
 
     fn infer(&self, input: &Matrix<T>) -> Matrix<T> {
@@ -111,15 +116,7 @@ impl<T: Float> LayerOps<T> for Dropout<T> {
             grad_input.copy_from(grad_output);
             return;
         }
-        grad_input.resize(grad_output.rows(), grad_output.cols());
-        for ((g, d), m) in grad_input
-            .as_mut_slice()
-            .iter_mut()
-            .zip(grad_output.as_slice())
-            .zip(self.mask.as_slice())
-        {
-            *g = *d * *m;
-        }
+        masked_into(grad_input, grad_output, &self.mask);
     }
 
     fn backward_parameters_only(&mut self, _grad_output: &Matrix<T>) {
