@@ -79,6 +79,41 @@ def test_thread_count_does_not_change_results():
             np.testing.assert_array_equal(p, q)
 
 
+def test_prediction_blocks_give_the_same_bits_on_any_thread_count():
+    # more rows than one block of the engine's inference, with a ragged last block
+    rng = np.random.RandomState(0)
+    X = rng.randn(1500, 40)
+    y = (X[:, 0] + X[:, 1] > 0).astype(int) + (X[:, 2] > 1)
+    for dtype in (np.float32, np.float64):
+        clf = backprop.MLPClassifier(hidden_layer_sizes=(30, 20), max_iter=3, random_state=0,
+                                     n_threads=1).fit(X.astype(dtype), y)
+        expected = clf.predict_proba(X.astype(dtype))
+        for n in (2, 3, 4, 8):
+            clf.set_params(n_threads=n)
+            np.testing.assert_array_equal(clf.predict_proba(X.astype(dtype)), expected)
+        # the first rows alone: the same network applied to fewer rows
+        np.testing.assert_allclose(clf.predict_proba(X[:7].astype(dtype)), expected[:7],
+                                   rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_prediction_refuses_nan_and_infinity_with_scikit_learns_error(bad, dtype):
+    rng = np.random.RandomState(0)
+    X = rng.randn(700, 6).astype(dtype)
+    y = (X[:, 0] > 0).astype(int)
+    clf = backprop.MLPClassifier(max_iter=3, random_state=0).fit(X, y)
+    Z = X.copy()
+    Z[650, 3] = bad  # in the third block of the engine's inference
+    with pytest.raises(ValueError, match="NaN" if np.isnan(bad) else "infinity"):
+        clf.predict_proba(Z)
+    # a finite value whose product overflows is no error, as in scikit-learn
+    Z = X.copy()
+    Z[3, 1] = np.finfo(dtype).max
+    proba = clf.predict_proba(Z)
+    assert np.isfinite(np.delete(proba, 3, axis=0)).all()
+
+
 def test_pandas_keeps_feature_names(iris):
     X, y = iris
     frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
