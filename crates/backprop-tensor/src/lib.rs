@@ -33,7 +33,6 @@ mod ndarray_interop;
 pub mod peak;
 mod random;
 pub mod simd;
-pub mod small_product;
 pub mod team;
 mod tile_plan;
 pub mod vector_math;

@@ -35,15 +35,8 @@
 //!   `f32` AVX-512 microkernel once it has transposed the row-major result: 784 columns become
 //!   192 + 192 + 192 + 208, with one ragged edge instead of four (90 against 79 GFLOP/s for
 //!   Nielsen's 30 × 784 weight gradient at batch 10).
-//!
-//! Products of at most [`SMALL_PRODUCT`] multiply-adds skip `gemm` altogether: they run in the
-//! register-blocked kernels of [`small_product`](crate::small_product), chosen from the shapes
-//! too.
 
-use crate::small_product::{self, Operand};
 use crate::{team, Float, Matrix};
-
-pub use crate::small_product::{is_small, SMALL_PRODUCT};
 
 /// Whether an operand is read as stored or transposed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -165,20 +158,6 @@ fn gemm_scaled<T: Float>(
         }
         return;
     }
-    if is_small(m, n, k) {
-        let a = Operand {
-            data: a.as_slice(),
-            rs: a_rs as usize,
-            cs: a_cs as usize,
-        };
-        let b = Operand {
-            data: b.as_slice(),
-            rs: b_rs as usize,
-            cs: b_cs as usize,
-        };
-        small_product::product(c.as_mut_slice(), (m, n, k), a, b, keep, scale);
-        return;
-    }
     let c_ptr = SendPtr(c.as_mut_slice().as_mut_ptr());
     let a_ptr = SendPtr(a.as_slice().as_ptr() as *mut T);
     let b_ptr = SendPtr(b.as_slice().as_ptr() as *mut T);
@@ -222,7 +201,7 @@ fn gemm_scaled<T: Float>(
 }
 
 /// C = A·Bᵀ on the calling thread, A given as rows of `b.cols()` values laid end to end and C
-/// as rows of `b.rows()` values: one `gemm` call over all of it (or the small-product kernels), never split into
+/// as rows of `b.rows()` values: one `gemm` call over all of it, never split into
 /// tiles or threads. For callers that cut a large product into row blocks of their own and run
 /// the blocks on their own threads, reading a buffer they do not own in place (the Python
 /// package's inference reads NumPy's memory): the bits of each block depend only on its shape.
@@ -248,20 +227,6 @@ pub fn matmul_transpose_rows<T: Float>(c: &mut [T], a: &[T], b: &Matrix<T>) {
         return;
     }
     let (a_rs, a_cs, b_rs, b_cs) = (k, 1, 1, k);
-    if is_small(m, n, k) {
-        let a = Operand {
-            data: a,
-            rs: a_rs,
-            cs: a_cs,
-        };
-        let b = Operand {
-            data: b.as_slice(),
-            rs: b_rs,
-            cs: b_cs,
-        };
-        small_product::product(c, (m, n, k), a, b, None, T::ONE);
-        return;
-    }
     // SAFETY: C is m × n with rows n apart, A m × k with rows k apart and B n × k (read
     // transposed), all inside the slices (lengths checked above); one call, one thread.
     unsafe {
