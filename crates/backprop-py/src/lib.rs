@@ -50,6 +50,9 @@ enum Any {
 struct Core {
     engine: Any,
     pool: Option<(usize, Arc<rayon::ThreadPool>)>,
+    /// The process that chose `pool`: a forked child inherits the core but not the pool's
+    /// threads.
+    pool_process: u32,
     /// The identity output is the log of a Poisson mean (scikit-learn's "exp" output).
     poisson: bool,
 }
@@ -62,6 +65,15 @@ impl Core {
             None => work(),
         }
     }
+}
+
+/// The thread count of rayon's global pool: `RAYON_NUM_THREADS`, else the available cores.
+fn default_threads() -> usize {
+    std::env::var("RAYON_NUM_THREADS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 /// The pool of `n` threads that every core of this process with `n_threads=n` shares. Building
@@ -125,6 +137,7 @@ impl Core {
         Ok(Self {
             engine,
             pool: None,
+            pool_process: std::process::id(),
             poisson: output == "exp",
         })
     }
@@ -138,11 +151,20 @@ impl Core {
         }
     }
 
-    /// Uses `n` threads (0: rayon's global pool, all cores). Results do not depend on it.
+    /// Uses `n` threads (0: as many as rayon's global pool would, `RAYON_NUM_THREADS` or all
+    /// cores). Results do not depend on it. The estimators call it before each use of the
+    /// core, so a core copied into a forked child (multiprocessing) moves to a pool of the
+    /// child's own: the parent's pools, and rayon's global one, have no threads there, and
+    /// work handed to them waited forever.
     fn set_threads(&mut self, n: usize) -> PyResult<()> {
-        if n == 0 {
-            self.pool = None;
-        } else if self.pool.as_ref().map(|(k, _)| *k) != Some(n) {
+        let process = std::process::id();
+        if self.pool_process != process {
+            // dropping would signal threads that are not there
+            std::mem::forget(self.pool.take());
+            self.pool_process = process;
+        }
+        let n = if n == 0 { default_threads() } else { n };
+        if self.pool.as_ref().map(|(k, _)| *k) != Some(n) {
             self.pool = Some((n, shared_pool(n)?));
         }
         Ok(())

@@ -1,6 +1,8 @@
 """The estimators' behaviour: input kinds, fitted attributes, errors, threads, pickling, pipelines."""
 
+import multiprocessing
 import pickle
+import sys
 
 import numpy as np
 import pandas as pd
@@ -94,6 +96,36 @@ def test_prediction_blocks_give_the_same_bits_on_any_thread_count():
         # the first rows alone: the same network applied to fewer rows
         np.testing.assert_allclose(clf.predict_proba(X[:7].astype(dtype)), expected[:7],
                                    rtol=1e-5, atol=1e-6)
+
+
+# set before forking: a forked child sees the parent's objects as they are, Rust cores included
+# (arguments to Pool.map would travel pickled, and a pickled estimator rebuilds its core)
+_FORK_STATE = None
+
+
+def _fork_child_work(_):
+    clf, X, y, n_threads = _FORK_STATE
+    fresh = backprop.MLPClassifier(max_iter=2, random_state=0, n_threads=n_threads).fit(X, y)
+    return clf.predict_proba(X), fresh.predict_proba(X)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the fork start method is Linux's default")
+@pytest.mark.parametrize("n_threads", [None, 2])
+def test_a_forked_child_predicts_and_fits(n_threads):
+    # the parent's thread pools have no threads in a forked child: work handed to them hung
+    rng = np.random.RandomState(0)
+    X = rng.randn(1200, 20)
+    y = (X[:, 0] > 0).astype(int)
+    clf = backprop.MLPClassifier(max_iter=2, random_state=0, n_threads=n_threads).fit(X, y)
+    expected = clf.predict_proba(X)
+    fresh = backprop.MLPClassifier(max_iter=2, random_state=0, n_threads=n_threads).fit(X, y)
+    global _FORK_STATE
+    _FORK_STATE = (clf, X, y, n_threads)
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        result = pool.map_async(_fork_child_work, range(2))
+        for proba, fresh_proba in result.get(timeout=120):
+            np.testing.assert_array_equal(proba, expected)
+            np.testing.assert_array_equal(fresh_proba, fresh.predict_proba(X))
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
