@@ -18,14 +18,15 @@ use pyo3::exceptions::{PyOSError, PyRuntimeError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 mod engine;
 mod shuffle;
 mod tabular;
 
 use engine::{
-    check_data, forward_in_chunks, parse_activation, to_matrix, to_numpy, to_weights, value_error,
-    Engine, Rows,
+    check_data, forward_blocks, parse_activation, to_matrix, to_numpy, to_weights, value_error,
+    Engine, Rows, PREDICT_ROWS,
 };
 use shuffle::Mt19937;
 
@@ -48,7 +49,10 @@ enum Any {
 #[pyclass(module = "backprop._core")]
 struct Core {
     engine: Any,
-    pool: Option<(usize, rayon::ThreadPool)>,
+    pool: Option<(usize, Arc<rayon::ThreadPool>)>,
+    /// The process that chose `pool`: a forked child inherits the core but not the pool's
+    /// threads.
+    pool_process: u32,
     /// The identity output is the log of a Poisson mean (scikit-learn's "exp" output).
     poisson: bool,
 }
@@ -61,6 +65,43 @@ impl Core {
             None => work(),
         }
     }
+}
+
+/// The thread count of rayon's global pool: `RAYON_NUM_THREADS`, else the available cores.
+fn default_threads() -> usize {
+    std::env::var("RAYON_NUM_THREADS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// The pool of `n` threads that every core of this process with `n_threads=n` shares. Building
+/// a pool starts its threads, about a millisecond, which every new estimator paid in each
+/// `fit` when each core built its own. A forked child (multiprocessing) does not inherit the
+/// threads behind its parent's pools, so it builds its own.
+fn shared_pool(n: usize) -> PyResult<Arc<rayon::ThreadPool>> {
+    type Pools = (u32, Vec<(usize, Arc<rayon::ThreadPool>)>);
+    static POOLS: Mutex<Pools> = Mutex::new((0, Vec::new()));
+    let mut pools = POOLS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let process = std::process::id();
+    if pools.0 != process {
+        // the parent's pools have no threads here; dropping them would wait on none either
+        std::mem::forget(std::mem::take(&mut pools.1));
+        pools.0 = process;
+    }
+    if let Some((_, pool)) = pools.1.iter().find(|(k, _)| *k == n) {
+        return Ok(Arc::clone(pool));
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .build()
+        .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+    let pool = Arc::new(pool);
+    pools.1.push((n, Arc::clone(&pool)));
+    Ok(pool)
 }
 
 macro_rules! with_engine {
@@ -96,6 +137,7 @@ impl Core {
         Ok(Self {
             engine,
             pool: None,
+            pool_process: std::process::id(),
             poisson: output == "exp",
         })
     }
@@ -109,16 +151,21 @@ impl Core {
         }
     }
 
-    /// Uses `n` threads (0: rayon's global pool, all cores). Results do not depend on it.
+    /// Uses `n` threads (0: as many as rayon's global pool would, `RAYON_NUM_THREADS` or all
+    /// cores). Results do not depend on it. The estimators call it before each use of the
+    /// core, so a core copied into a forked child (multiprocessing) moves to a pool of the
+    /// child's own: the parent's pools, and rayon's global one, have no threads there, and
+    /// work handed to them waited forever.
     fn set_threads(&mut self, n: usize) -> PyResult<()> {
-        if n == 0 {
-            self.pool = None;
-        } else if self.pool.as_ref().map(|(k, _)| *k) != Some(n) {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(n)
-                .build()
-                .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
-            self.pool = Some((n, pool));
+        let process = std::process::id();
+        if self.pool_process != process {
+            // dropping would signal threads that are not there
+            std::mem::forget(self.pool.take());
+            self.pool_process = process;
+        }
+        let n = if n == 0 { default_threads() } else { n };
+        if self.pool.as_ref().map(|(k, _)| *k) != Some(n) {
+            self.pool = Some((n, shared_pool(n)?));
         }
         Ok(())
     }
@@ -317,7 +364,7 @@ impl Core {
                 value_error("shuffle must be an MT19937 state: 624 words and a position")
             })?),
         };
-        let pool = self.pool.as_ref().map(|(_, p)| p);
+        let pool = self.pool.as_ref().map(|(_, p)| &**p);
         macro_rules! run {
             ($e:expr) => {{
                 let e = $e;
@@ -374,7 +421,7 @@ impl Core {
         if batch_size == 0 {
             return Err(value_error("batch_size must be positive"));
         }
-        let pool = self.pool.as_ref().map(|(_, p)| p);
+        let pool = self.pool.as_ref().map(|(_, p)| &**p);
         let objective = SkObjective {
             alpha,
             poisson: self.poisson,
@@ -405,7 +452,7 @@ impl Core {
     /// scikit-learn's full-batch loss (with the α penalty) over the kept data at the current
     /// weights, and its gradients as [(coef_grad (n_in, n_out), intercept_grad)].
     fn loss_and_gradients(&mut self, py: Python<'_>, alpha: f64) -> PyResult<(f64, PyObject)> {
-        let pool = self.pool.as_ref().map(|(_, p)| p);
+        let pool = self.pool.as_ref().map(|(_, p)| &**p);
         let objective = SkObjective {
             alpha,
             poisson: self.poisson,
@@ -446,15 +493,33 @@ impl Core {
         })
     }
 
-    /// The output activations for X (float32 array for a float32 core, else float64).
-    fn forward<'py>(&self, py: Python<'py>, x: &Bound<'py, PyAny>) -> PyResult<PyObject> {
+    /// The output activations for X (float32 array for a float32 core, else float64). With
+    /// `check_finite`, None when X holds a NaN or an infinity (the caller raises
+    /// scikit-learn's error for it).
+    #[pyo3(signature = (x, check_finite=false))]
+    fn forward<'py>(
+        &self,
+        py: Python<'py>,
+        x: &Bound<'py, PyAny>,
+        check_finite: bool,
+    ) -> PyResult<PyObject> {
         macro_rules! run {
             ($e:expr, $t:ty) => {{
                 let x: PyReadonlyArray2<'_, $t> = x.extract()?;
                 let view = x.as_array();
                 $e.check_width(view.ncols())?;
-                let mut out =
-                    py.allow_threads(|| self.in_pool(|| forward_in_chunks(&$e.network, view)));
+                let work = || forward_blocks(&$e.network, view, check_finite);
+                // one block runs right here: moving it to a pool thread costs a wake-up
+                let out = py.allow_threads(|| {
+                    if view.nrows() <= PREDICT_ROWS {
+                        work()
+                    } else {
+                        self.in_pool(work)
+                    }
+                });
+                let Some(mut out) = out else {
+                    return Ok(py.None());
+                };
                 if self.poisson {
                     out.as_mut_slice().iter_mut().for_each(|v| *v = v.exp());
                 }

@@ -1,6 +1,8 @@
 """The estimators' behaviour: input kinds, fitted attributes, errors, threads, pickling, pipelines."""
 
+import multiprocessing
 import pickle
+import sys
 
 import numpy as np
 import pandas as pd
@@ -77,6 +79,71 @@ def test_thread_count_does_not_change_results():
     for other in fits[1:]:
         for p, q in zip(fits[0].coefs_, other.coefs_):
             np.testing.assert_array_equal(p, q)
+
+
+def test_prediction_blocks_give_the_same_bits_on_any_thread_count():
+    # more rows than one block of the engine's inference, with a ragged last block
+    rng = np.random.RandomState(0)
+    X = rng.randn(1500, 40)
+    y = (X[:, 0] + X[:, 1] > 0).astype(int) + (X[:, 2] > 1)
+    for dtype in (np.float32, np.float64):
+        clf = backprop.MLPClassifier(hidden_layer_sizes=(30, 20), max_iter=3, random_state=0,
+                                     n_threads=1).fit(X.astype(dtype), y)
+        expected = clf.predict_proba(X.astype(dtype))
+        for n in (2, 3, 4, 8):
+            clf.set_params(n_threads=n)
+            np.testing.assert_array_equal(clf.predict_proba(X.astype(dtype)), expected)
+        # the first rows alone: the same network applied to fewer rows
+        np.testing.assert_allclose(clf.predict_proba(X[:7].astype(dtype)), expected[:7],
+                                   rtol=1e-5, atol=1e-6)
+
+
+# set before forking: a forked child sees the parent's objects as they are, Rust cores included
+# (arguments to Pool.map would travel pickled, and a pickled estimator rebuilds its core)
+_FORK_STATE = None
+
+
+def _fork_child_work(_):
+    clf, X, y, n_threads = _FORK_STATE
+    fresh = backprop.MLPClassifier(max_iter=2, random_state=0, n_threads=n_threads).fit(X, y)
+    return clf.predict_proba(X), fresh.predict_proba(X)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the fork start method is Linux's default")
+@pytest.mark.parametrize("n_threads", [None, 2])
+def test_a_forked_child_predicts_and_fits(n_threads):
+    # the parent's thread pools have no threads in a forked child: work handed to them hung
+    rng = np.random.RandomState(0)
+    X = rng.randn(1200, 20)
+    y = (X[:, 0] > 0).astype(int)
+    clf = backprop.MLPClassifier(max_iter=2, random_state=0, n_threads=n_threads).fit(X, y)
+    expected = clf.predict_proba(X)
+    fresh = backprop.MLPClassifier(max_iter=2, random_state=0, n_threads=n_threads).fit(X, y)
+    global _FORK_STATE
+    _FORK_STATE = (clf, X, y, n_threads)
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        result = pool.map_async(_fork_child_work, range(2))
+        for proba, fresh_proba in result.get(timeout=120):
+            np.testing.assert_array_equal(proba, expected)
+            np.testing.assert_array_equal(fresh_proba, fresh.predict_proba(X))
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_prediction_refuses_nan_and_infinity_with_scikit_learns_error(bad, dtype):
+    rng = np.random.RandomState(0)
+    X = rng.randn(700, 6).astype(dtype)
+    y = (X[:, 0] > 0).astype(int)
+    clf = backprop.MLPClassifier(max_iter=3, random_state=0).fit(X, y)
+    Z = X.copy()
+    Z[650, 3] = bad  # in the third block of the engine's inference
+    with pytest.raises(ValueError, match="NaN" if np.isnan(bad) else "infinity"):
+        clf.predict_proba(Z)
+    # a finite value whose product overflows is no error, as in scikit-learn
+    Z = X.copy()
+    Z[3, 1] = np.finfo(dtype).max
+    proba = clf.predict_proba(Z)
+    assert np.isfinite(np.delete(proba, 3, axis=0)).all()
 
 
 def test_pandas_keeps_feature_names(iris):

@@ -41,5 +41,5 @@ pub use cpu::cpu_features;
 pub use error::TensorError;
 pub use float::Float;
 pub use matmul::Transpose;
-pub use matrix::{argmax, Matrix};
+pub use matrix::{all_finite, argmax, Matrix};
 pub use random::{RngState, SeededRng};

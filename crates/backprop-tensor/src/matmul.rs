@@ -200,6 +200,60 @@ fn gemm_scaled<T: Float>(
     }
 }
 
+/// C = A·Bᵀ on the calling thread, A given as rows of `b.cols()` values laid end to end and C
+/// as rows of `b.rows()` values: one `gemm` call over all of it, never split into
+/// tiles or threads. For callers that cut a large product into row blocks of their own and run
+/// the blocks on their own threads, reading a buffer they do not own in place (the Python
+/// package's inference reads NumPy's memory): the bits of each block depend only on its shape.
+///
+/// # Panics
+/// When `a` is not whole rows of `b.cols()` values, or `c` does not hold one row of `b.rows()`
+/// values per row of `a`.
+#[track_caller]
+pub fn matmul_transpose_rows<T: Float>(c: &mut [T], a: &[T], b: &Matrix<T>) {
+    let (n, k) = b.shape();
+    let m = a.len().checked_div(k).unwrap_or(c.len() / n.max(1));
+    assert!(
+        a.len() == m * k && c.len() == m * n,
+        "matmul_transpose_rows: A has {} values, C {}, B is {n}×{k}",
+        a.len(),
+        c.len()
+    );
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        c.fill(T::ZERO);
+        return;
+    }
+    let (a_rs, a_cs, b_rs, b_cs) = (k, 1, 1, k);
+    // SAFETY: C is m × n with rows n apart, A m × k with rows k apart and B n × k (read
+    // transposed), all inside the slices (lengths checked above); one call, one thread.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            c.as_mut_ptr(),
+            1,
+            n as isize,
+            false,
+            a.as_ptr(),
+            a_cs as isize,
+            a_rs as isize,
+            b.as_slice().as_ptr(),
+            b_cs as isize,
+            b_rs as isize,
+            T::ONE,
+            T::ONE,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        );
+    }
+}
+
 /// True when C = op(A)·op(B) with these shapes would hand tiles to rayon.
 pub fn runs_in_parallel(
     m: usize,

@@ -2,8 +2,8 @@
 //! and the thread-count determinism the conventions require.
 
 use backprop_tensor::matmul::{
-    gemm, gemm_add_scaled, naive_matmul, Split, TilePlan, COL_TILE, FORWARD_COLUMNS,
-    INFERENCE_ROWS, ROW_TILE,
+    gemm, gemm_add_scaled, matmul_transpose_rows, naive_matmul, Split, TilePlan, COL_TILE,
+    FORWARD_COLUMNS, INFERENCE_ROWS, ROW_TILE,
 };
 use backprop_tensor::{Float, Matrix, SeededRng, Transpose};
 use proptest::prelude::*;
@@ -113,6 +113,41 @@ fn the_threaded_forward_tilings_match_naive() {
         "{plan:?}"
     );
     check::<f64>(m, k, n, 1e-12);
+}
+
+/// The product on slices against the naive loop.
+#[test]
+fn matmul_transpose_rows_matches_naive() {
+    for &(m, k, n) in &[
+        (1, 1, 1),
+        (5, 3, 7),
+        (300, 37, 41),
+        (97, 784, 10),
+        (4, 0, 3),
+    ] {
+        let a = random::<f32>(m, k, 11);
+        let b = random::<f32>(n, k, 12);
+        let expected = naive_matmul(&a, Transpose::No, &b, Transpose::Yes);
+        let mut c = vec![f32::NAN; m * n];
+        matmul_transpose_rows(&mut c, a.as_slice(), &b);
+        for (got, want) in c.iter().zip(expected.as_slice()) {
+            assert!((got.to_f64() - want).abs() <= 1e-5 * (k as f64).sqrt().max(1.0));
+        }
+    }
+}
+
+#[test]
+fn all_finite_finds_nan_and_infinity_anywhere() {
+    let values: Vec<f64> = (0..100).map(|i| i as f64 - 50.0).collect();
+    assert!(backprop_tensor::all_finite(&values));
+    assert!(backprop_tensor::all_finite::<f32>(&[]));
+    for position in [0, 15, 16, 63, 95, 99] {
+        for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            let mut v = values.clone();
+            v[position] = bad;
+            assert!(!backprop_tensor::all_finite(&v), "{bad} at {position}");
+        }
+    }
 }
 
 #[test]
