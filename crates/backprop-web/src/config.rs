@@ -29,6 +29,8 @@ pub enum DatasetChoice {
     Plane,
     /// Six signed bumps (regression).
     MultiGaussian,
+    /// The 4-row XOR truth table (classification): the company network's data.
+    XorTable,
     /// The uploaded CSV text in the `csv` field.
     Csv,
 }

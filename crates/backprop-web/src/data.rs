@@ -89,10 +89,15 @@ pub fn build(config: &SessionConfig, limits: &Limits) -> Result<SessionData, Api
     } else {
         Task::Regress
     };
-    let test_fraction = 1.0 - config.train_share;
-    let (train, test) = train_test_split(&dataset, test_fraction, config.seed, true)
-        .map_err(|error| ApiError::bad_request(format!("train_share: {error}")))?;
-    let (train, test) = (Part::of(&train), Part::of(&test));
+    let (train, test) = if config.dataset == DatasetChoice::XorTable {
+        // Four rows, nothing to hold out: the truth table is both parts.
+        (Part::of(&dataset), Part::of(&dataset))
+    } else {
+        let test_fraction = 1.0 - config.train_share;
+        let (train, test) = train_test_split(&dataset, test_fraction, config.seed, true)
+            .map_err(|error| ApiError::bad_request(format!("train_share: {error}")))?;
+        (Part::of(&train), Part::of(&test))
+    };
     if config.batch_size > train.points.len() {
         return Err(ApiError::bad_request(format!(
             "batch_size: must be at most the {} training rows, got {}",
@@ -102,6 +107,8 @@ pub fn build(config: &SessionConfig, limits: &Limits) -> Result<SessionData, Api
     }
     let extent = match config.dataset {
         DatasetChoice::Csv => csv_extent(&train, &test),
+        // The inputs are 0 and 1: a plane just wider than the unit square around them.
+        DatasetChoice::XorTable => 1.5,
         _ if task == Task::Classify => 5.0,
         _ => 6.0,
     };
@@ -122,6 +129,7 @@ fn builtin_of(choice: DatasetChoice) -> BuiltIn {
         DatasetChoice::Moons => BuiltIn::Moons,
         DatasetChoice::Plane => BuiltIn::Plane,
         DatasetChoice::MultiGaussian => BuiltIn::MultiGaussian,
+        DatasetChoice::XorTable => BuiltIn::XorTable,
         DatasetChoice::Csv => unreachable!("a CSV is read, not generated"),
     }
 }
@@ -230,6 +238,38 @@ mod tests {
         };
         let data = build(&plane, &Limits::default()).unwrap();
         assert_eq!((data.task, data.extent), (Task::Regress, 6.0));
+    }
+
+    #[test]
+    fn the_xor_table_is_both_parts() {
+        let config = SessionConfig {
+            dataset: DatasetChoice::XorTable,
+            batch_size: 4,
+            ..SessionConfig::default()
+        };
+        let data = build(&config, &Limits::default()).unwrap();
+        assert_eq!(data.task, Task::Classify);
+        assert_eq!(
+            data.train.rows(),
+            [
+                [0.0, 0.0, 0.0],
+                [0.0, 1.0, 1.0],
+                [1.0, 0.0, 1.0],
+                [1.0, 1.0, 0.0]
+            ]
+        );
+        assert_eq!(data.test, data.train);
+        assert_eq!(data.extent, 1.5);
+        let message = build(
+            &SessionConfig {
+                batch_size: 5,
+                ..config
+            },
+            &Limits::default(),
+        )
+        .unwrap_err()
+        .message;
+        assert!(message.starts_with("batch_size:") && message.contains("4 training rows"));
     }
 
     #[test]

@@ -40,6 +40,7 @@ pub fn router(registry: Arc<Registry>) -> Router {
         .route("/api/sessions/{id}/step", post(step))
         .route("/api/sessions/{id}/reset", post(reset))
         .route("/api/sessions/{id}/trace", get(trace))
+        .route("/api/sessions/{id}/parameter", post(parameter))
         .route("/api/sessions/{id}/events", get(events))
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method)
@@ -286,7 +287,44 @@ async fn reset(
     .await
 }
 
-/// The trace query: `example=I` or `batch=next`.
+/// `POST …/parameter`: one weight (`input` given) or bias (`input` absent) set by hand.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ParameterRequest {
+    layer: usize,
+    neuron: usize,
+    input: Option<usize>,
+    value: f64,
+}
+
+/// The largest |value| a parameter may be set to by hand.
+const MAX_PARAMETER: f64 = 1000.0;
+
+async fn parameter(
+    State(registry): Shared,
+    SessionId(id): SessionId,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let handle = registry.get(&id)?;
+    let request: ParameterRequest = parse_json(&body)?;
+    if !(request.value.is_finite() && request.value.abs() <= MAX_PARAMETER) {
+        return Err(ApiError::bad_request(format!(
+            "value: must be a number in -{MAX_PARAMETER}..={MAX_PARAMETER}, got {}",
+            request.value
+        )));
+    }
+    change_and_publish(handle, move |handle| {
+        lock(&handle.session).set_parameter(
+            request.layer,
+            request.neuron,
+            request.input,
+            request.value as f32,
+        )
+    })
+    .await
+}
+
+/// The trace query: `example=I`, `batch=next` or `point=X1,X2&target=Y`.
 fn lens_rows(query: Option<&str>) -> Result<LensRows, ApiError> {
     let fail = |message: &str| ApiError::bad_request(message.to_owned());
     let pairs: Vec<(&str, &str)> = query
@@ -302,11 +340,30 @@ fn lens_rows(query: Option<&str>) -> Result<LensRows, ApiError> {
             ))
         }),
         [("batch", "next")] => Ok(LensRows::NextBatch),
+        [("point", point), ("target", target)] | [("target", target), ("point", point)] => {
+            let coordinates: Vec<Result<f32, _>> = point
+                .split(',')
+                .map(|part| part.trim().parse::<f32>())
+                .collect();
+            let (x1, x2) = match coordinates.as_slice() {
+                [Ok(x1), Ok(x2)] => (*x1, *x2),
+                _ => {
+                    return Err(fail(&format!(
+                        "point: must be two numbers x1,x2, got {point:?}"
+                    )))
+                }
+            };
+            let target = target
+                .parse::<f32>()
+                .map_err(|_| fail(&format!("target: must be a number, got {target:?}")))?;
+            Ok(LensRows::Point { x1, x2, target })
+        }
         [("batch", other)] => Err(fail(&format!(
             "batch: only \"next\" is known, got {other:?}"
         ))),
         _ => Err(fail(
-            "example: the query must be example=I (a training row) or batch=next",
+            "example: the query must be example=I (a training row), batch=next, or \
+             point=X1,X2&target=Y (a point typed in)",
         )),
     }
 }
@@ -364,6 +421,22 @@ mod tests {
     fn trace_queries() {
         assert_eq!(lens_rows(Some("example=3")).unwrap(), LensRows::Example(3));
         assert_eq!(lens_rows(Some("batch=next")).unwrap(), LensRows::NextBatch);
+        assert_eq!(
+            lens_rows(Some("point=1,-0.5&target=1")).unwrap(),
+            LensRows::Point {
+                x1: 1.0,
+                x2: -0.5,
+                target: 1.0
+            }
+        );
+        for (query, field) in [
+            ("point=1&target=1", "point:"),
+            ("point=1,a&target=1", "point:"),
+            ("point=1,2&target=x", "target:"),
+        ] {
+            let message = lens_rows(Some(query)).unwrap_err().message;
+            assert!(message.starts_with(field), "{query}: {message}");
+        }
         for bad in [
             None,
             Some("example=-1"),

@@ -94,6 +94,63 @@ impl Session {
         Ok(())
     }
 
+    /// Sets one parameter by hand: weight wˡⱼₖ when `input` is `Some(k)`, else bias bˡⱼ. Layers
+    /// count from 1, neurons and inputs from 0, as in the state's `weights[j][k]`. The optimiser's
+    /// state, the batch order and the counters stay; the losses are recomputed.
+    pub fn set_parameter(
+        &mut self,
+        layer: usize,
+        neuron: usize,
+        input: Option<usize>,
+        value: f32,
+    ) -> Result<(), ApiError> {
+        let mut layers = self.network.dense_layers_mut();
+        let count = layers.len();
+        if !(1..=count).contains(&layer) {
+            return Err(ApiError::bad_request(format!(
+                "layer: must be in 1..={count}, got {layer}"
+            )));
+        }
+        let dense = &mut layers[layer - 1];
+        let (neurons, inputs) = (dense.weight.rows(), dense.weight.cols());
+        if neuron >= neurons {
+            return Err(ApiError::bad_request(format!(
+                "neuron: layer {layer} has neurons 0..{neurons}, got {neuron}"
+            )));
+        }
+        match input {
+            Some(k) if k >= inputs => {
+                return Err(ApiError::bad_request(format!(
+                    "input: layer {layer} has inputs 0..{inputs}, got {k}"
+                )))
+            }
+            Some(k) => dense.weight[(neuron, k)] = value,
+            None => dense.bias.as_mut_slice()[neuron] = value,
+        }
+        self.losses = None;
+        self.stalled = false;
+        Ok(())
+    }
+
+    /// Per hidden layer, the ReLU neurons that are dead: z ≤ 0 (so a = 0 and σ′ = 0) on every
+    /// training row. Empty lists for other activations, which never stop passing gradient.
+    pub fn dead_neurons(&self) -> Vec<Vec<usize>> {
+        let hidden = self.network.dense_layers().len().saturating_sub(1);
+        if self.config.activation != crate::config::ActivationChoice::Relu {
+            return vec![Vec::new(); hidden];
+        }
+        let plane = backprop_teach::plot::plane::activations(&self.network, &self.train_x);
+        plane
+            .hidden
+            .iter()
+            .map(|a| {
+                (0..a.cols())
+                    .filter(|&j| (0..a.rows()).all(|row| a[(row, j)] <= 0.0))
+                    .collect()
+            })
+            .collect()
+    }
+
     /// Epochs complete.
     pub fn epoch(&self) -> usize {
         self.trainer.epochs_done()
@@ -297,6 +354,56 @@ mod tests {
         assert_eq!(s.network.parameters()[0].1, &initial);
         s.reset(Some(99)).unwrap();
         assert_ne!(s.network.parameters()[0].1, &initial);
+    }
+
+    #[test]
+    fn parameters_set_by_hand_and_dead_relus() {
+        let mut s = session(SessionConfig {
+            activation: crate::config::ActivationChoice::Relu,
+            ..SessionConfig::default()
+        });
+        let (before, _) = s.losses();
+        assert!(s.dead_neurons().iter().all(|layer| !layer.contains(&1)));
+        s.set_parameter(1, 1, Some(0), 0.0).unwrap();
+        s.set_parameter(1, 1, Some(1), 0.0).unwrap();
+        s.set_parameter(1, 1, None, -0.5).unwrap();
+        let first = s.network.dense_layers()[0];
+        assert_eq!(first.weight.row(1), [0.0, 0.0]);
+        assert_eq!(first.bias.as_slice()[1], -0.5);
+        assert_eq!(s.dead_neurons()[0], [1]);
+        assert_ne!(s.losses().0, before, "the losses are recomputed");
+        assert_eq!(s.step(), 0);
+        let error = |result: Result<(), ApiError>| result.unwrap_err().message;
+        assert!(error(s.set_parameter(4, 0, None, 1.0)).starts_with("layer:"));
+        assert!(error(s.set_parameter(2, 2, None, 1.0)).starts_with("neuron:"));
+        assert!(error(s.set_parameter(1, 0, Some(2), 1.0)).starts_with("input:"));
+        let tanh = session(SessionConfig::default());
+        assert_eq!(tanh.dead_neurons(), [Vec::<usize>::new(), Vec::new()]);
+    }
+
+    #[test]
+    fn the_company_network_learns_the_xor_table() {
+        let mut s = session(SessionConfig {
+            dataset: crate::config::DatasetChoice::XorTable,
+            hidden: vec![3],
+            activation: crate::config::ActivationChoice::Sigmoid,
+            optimizer: OptimizerChoice::Momentum,
+            learning_rate: 1.0,
+            batch_size: 4,
+            ..SessionConfig::default()
+        });
+        for _ in 0..2000 {
+            s.step_epoch();
+            if s.losses().0 < 0.05 {
+                break;
+            }
+        }
+        assert!(
+            s.losses().0 < 0.05,
+            "loss {} at epoch {}",
+            s.losses().0,
+            s.epoch()
+        );
     }
 
     #[test]
