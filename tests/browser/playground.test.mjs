@@ -1,13 +1,18 @@
 // The playground page in a real browser (Debian's headless chromium, driven by playwright-core):
 // it loads with no request leaving 127.0.0.1 and no console error, trains the circle set below a
 // test loss of 0.1, shows in its δ lens exactly the numbers the trace API gives for the same
-// session state, and animates "Step backward" output-first with the BP1/BP2 labels.
+// session state (σ′(z) of BP2 included), and animates "Step backward" output-first with the
+// BP1/BP2 labels, on its timer and by hand ("Next layer"), lighting the links δ came back along
+// and never the inputs, with no δ label over a link. Weights, biases and inputs typed in change
+// the network and the lens follows; a dead ReLU neuron is explained on hover; the company preset
+// names salespeople, managers and the CEO; at 1024 px wide nothing overflows sideways.
 //
 // Usage: node playground.test.mjs URL [SCREENSHOT]
 //   URL         the page, as `backprop serve` prints it (http://127.0.0.1:PORT/)
 //   SCREENSHOT  where to write the screenshot (or PLAYGROUND_SCREENSHOT; default target/playground.png)
 // PLAYGROUND_SHOWCASE=PATH also trains spiral with more features and layers and writes a second
 // screenshot there (how docs/img/playground.png is made).
+// PLAYGROUND_DOCS=DIR also writes the pictures of docs/playground.md's newer views into DIR.
 import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -21,6 +26,13 @@ if (!base) {
 }
 const screenshotPath = process.argv[3] || process.env.PLAYGROUND_SCREENSHOT || 'target/playground.png';
 const showcasePath = process.env.PLAYGROUND_SHOWCASE;
+const docsDir = process.env.PLAYGROUND_DOCS;
+async function docsShot(page, name) {
+  if (!docsDir) return;
+  fs.mkdirSync(docsDir, { recursive: true });
+  await page.screenshot({ path: path.join(docsDir, name) });
+  log(`docs screenshot: ${path.join(docsDir, name)}`);
+}
 const TRAIN_TIMEOUT_MS = 60_000;
 const started = Date.now();
 const log = (message) => console.log(`[${((Date.now() - started) / 1000).toFixed(1)} s] ${message}`);
@@ -71,6 +83,16 @@ context.on('request', (request) => {
 let failed = false;
 try {
   const page = context.pages()[0] || (await context.newPage());
+  // PLAYGROUND_ASSETS=DIR serves the page's three files from DIR instead of the binary's copies,
+  // so they can be edited without a rebuild (the test proper always uses the binary's).
+  const assets = process.env.PLAYGROUND_ASSETS;
+  if (assets) {
+    const files = { '/': ['index.html', 'text/html'], '/app.js': ['app.js', 'text/javascript'], '/style.css': ['style.css', 'text/css'] };
+    await page.route((url) => url.origin === new URL(base).origin && url.pathname in files, (route) => {
+      const [file, contentType] = files[new URL(route.request().url()).pathname];
+      route.fulfill({ body: fs.readFileSync(path.join(assets, file)), contentType });
+    });
+  }
   page.setDefaultTimeout(15_000);
   page.on('console', (message) => {
     if (message.type() === 'error') consoleErrors.push(`console: ${message.text()}`);
@@ -121,35 +143,31 @@ try {
   const trace = await checkLens(page, sessionId, 1, 1);
   assert.deepEqual(trace.examples, [12], 'the clicked point is row 12');
 
+  // ---- σ′(z) on the BP2 line: the derivative backprop used, its formula, and δ = (wᵀδ) σ′ ----
+  const slope = await page.evaluate(() => ({
+    value: Number(document.querySelector('#lens-derivative').dataset.value),
+    text: document.querySelector('#lens-derivative').textContent,
+    back: Number(document.querySelector('#lens-equation .back').dataset.value),
+    product: document.querySelector('#lens-equation .product').textContent,
+  }));
+  const hidden1 = trace.layers[0];
+  assert.equal(slope.value, hidden1.derivative[1], 'σ′ shown is the trace\'s');
+  assert.ok(Math.abs(slope.value - (1 - hidden1.a[1] ** 2)) < 1e-6, `tanh′ = 1 − a²: ${slope.value}`);
+  assert.ok(slope.text.startsWith('σ′(zⱼ) = 1 − tanh²(z) = 1 − a² = 1 − ('), slope.text);
+  assert.ok(Math.abs(slope.back * slope.value - hidden1.delta[1]) <= 1e-4 * Math.abs(hidden1.delta[1]) + 1e-7,
+    `δ = ${slope.back} × ${slope.value} vs ${hidden1.delta[1]}`);
+  assert.ok(slope.product.startsWith('δⱼ = '), slope.product);
+  log(`BP2 line: ${slope.text}`);
+
   // ---- "Step backward" visits the layers output-first, with BP1 then BP2 ----
-  await page.evaluate(() => {
-    window.backwardVisits = [];
-    const network = document.querySelector('#network');
-    new MutationObserver(() => {
-      const visited = network.dataset.backwardLayer;
-      if (visited && window.backwardVisits[window.backwardVisits.length - 1] !== visited) {
-        window.backwardVisits.push(visited);
-      }
-    }).observe(network, { attributes: true, attributeFilter: ['data-backward-layer'] });
-  });
+  await watchBackward(page);
   await page.click('#step-backward');
   await page.waitForSelector('#lens[data-backward="done"]', { timeout: 30_000 });
-  const backward = await page.evaluate(() => ({
-    visits: window.backwardVisits,
-    steps: [...document.querySelectorAll('#backward-steps li')].map((item) => ({
-      layer: item.dataset.layer,
-      equation: item.dataset.equation,
-      text: item.querySelector('.eq').textContent,
-    })),
-    deltas: [...document.querySelectorAll('.neuron[data-layer]')].map((element) => ({
-      layer: element.dataset.layer,
-      neuron: element.dataset.neuron,
-      value: element.querySelector('.delta-label').dataset.value,
-    })),
-  }));
+  const backward = await readBackward(page);
   const depth = trace.layers.length;
   const expectedOrder = Array.from({ length: depth }, (_, i) => String(depth - i));
-  assert.deepEqual(backward.visits, expectedOrder, 'layers highlighted output first');
+  assert.deepEqual(backward.visits.map((visit) => visit.layer), expectedOrder, 'layers highlighted output first');
+  assertBackwardFlows(backward.visits, depth);
   assert.deepEqual(backward.steps.map((step) => step.layer), expectedOrder, 'steps listed output first');
   backward.steps.forEach((step, i) => {
     const expected = i === 0 ? 'BP1' : 'BP2';
@@ -162,7 +180,67 @@ try {
     const entry = trace.layers.find((candidate) => String(candidate.layer) === shown.layer);
     assert.equal(Number(shown.value), entry.delta[Number(shown.neuron)], `δ shown on neuron ${shown.layer}.${shown.neuron}`);
   }
-  log(`step backward visited layers ${backward.visits.join(' → ')} (${backward.steps.map((s) => s.equation).join(', ')})`);
+  await assertLabelsClearOfLinks(page, 4 + 2 + 1);
+  log(`step backward visited layers ${expectedOrder.join(' → ')} (${backward.steps.map((s) => s.equation).join(', ')}); links lit ${backward.visits.map((v) => `[${v.flows}]`).join(' ')}`);
+
+  // ---- "Next layer" walks the same pass by hand: no timer moves it on ----
+  await watchBackward(page);
+  for (let i = 0; i < depth; i += 1) {
+    await page.click('#next-layer');
+    await page.waitForFunction((layer) => document.querySelector('#lens').dataset.backwardAt === layer, expectedOrder[i]);
+    if (i === 0) {
+      await page.waitForTimeout(1300); // longer than the timer's 0.9 s
+      assert.equal(await page.getAttribute('#lens', 'data-backward-at'), expectedOrder[0], 'by hand, it waits for the click');
+      assert.equal(await page.getAttribute('#lens', 'data-backward-mode'), 'manual');
+    }
+  }
+  assert.equal((await page.textContent('#next-layer')).trim(), 'Done ✓');
+  await page.click('#next-layer');
+  await page.waitForSelector('#lens[data-backward="done"]');
+  const manual = await readBackward(page);
+  assert.deepEqual(manual.visits.map((visit) => visit.layer), expectedOrder, 'by hand: output first too');
+  assertBackwardFlows(manual.visits, depth);
+  log('"Next layer" walked the backward pass by hand');
+
+  // ---- a weight and a bias typed in: the server's network changes and the lens follows ----
+  let version = await page.getAttribute('#lens', 'data-version');
+  await page.click('#lens-table tbody tr[data-k="0"] td.weight');
+  await page.waitForSelector('#editor:not([hidden])');
+  await page.fill('#editor-input', '0.5');
+  await page.press('#editor-input', 'Enter');
+  await page.waitForFunction((old) => document.querySelector('#lens').dataset.version !== old
+    && document.querySelector('#lens').dataset.status === 'ready', version);
+  let edited = await getJson(`/api/sessions/${sessionId}`);
+  assert.equal(edited.layers[0].weights[1][0], 0.5, 'w¹ of neuron 1 from x₁ is now 0.5');
+  const afterEdit = await checkLens(page, sessionId, 1, 1);
+  assert.notEqual(afterEdit.layers[0].z[1], trace.layers[0].z[1], 'z was recomputed');
+  // A link clicked on the network: the second layer's weight from neuron 1.0 (h1.1) into 2.0.
+  version = await page.getAttribute('#lens', 'data-version');
+  await clickLink(page, 2, 0, 0);
+  await page.waitForSelector('#editor:not([hidden])');
+  assert.ok((await page.textContent('#editor-label')).startsWith('w from h1.1 to layer 2, neuron 1'));
+  await page.fill('#editor-input', '-0.25');
+  await docsShot(page, 'playground-edit.png');
+  await page.press('#editor-input', 'Enter');
+  await page.waitForFunction((old) => document.querySelector('#lens').dataset.version !== old
+    && document.querySelector('#lens').dataset.status === 'ready', version);
+  edited = await getJson(`/api/sessions/${sessionId}`);
+  assert.equal(edited.layers[1].weights[0][0], -0.25, 'the clicked link\'s weight');
+  await checkLens(page, sessionId, 1, 1);
+  log('weights typed into the lens table and onto a link changed the network; the lens equals the trace');
+
+  // ---- inputs typed in: the lens traces that point ----
+  await page.check('input[name="lens-source"][value="point"]');
+  await page.fill('#point-x1', '1.5');
+  await page.fill('#point-x2', '-2');
+  await page.fill('#point-y', '0');
+  await page.press('#point-y', 'Enter');
+  await page.waitForSelector('#lens[data-status="ready"][data-query="point=1.5,-2&target=0"]');
+  const typed = await checkLens(page, sessionId, 1, 1);
+  assert.deepEqual(typed.point, [1.5, -2, 0]);
+  assert.deepEqual(typed.input, [1.5, -2], 'the inputs are the point typed in');
+  log('inputs typed in are traced');
+  await page.check('input[name="lens-source"][value="batch"]');
 
   fs.mkdirSync(path.dirname(path.resolve(screenshotPath)), { recursive: true });
   await page.screenshot({ path: screenshotPath });
@@ -176,6 +254,125 @@ try {
   assert.equal(fresh.layers[0].activation, 'relu', 'the new session has the new activation');
   assert.equal(fresh.epoch, 0);
   log('changing the activation made a new session and deleted the old one');
+
+  // ---- a dead ReLU neuron, made by hand (zero weights, bias −1), is marked and explained ----
+  const reluSession = await page.getAttribute('body', 'data-session');
+  await page.click('.neuron.hidden[data-layer="1"][data-neuron="0"]');
+  await page.waitForSelector('#lens[data-status="ready"]');
+  for (const [cell, value] of [['tr[data-k="0"] td.weight', '0'], ['tr[data-k="1"] td.weight', '0'], ['tr.bias td.weight', '-1']]) {
+    const before = await page.getAttribute('#lens', 'data-version');
+    await page.click(`#lens-table tbody ${cell}`);
+    await page.waitForSelector('#editor:not([hidden])');
+    await page.fill('#editor-input', value);
+    await page.press('#editor-input', 'Enter');
+    await page.waitForFunction((old) => document.querySelector('#lens').dataset.version !== old
+      && document.querySelector('#lens').dataset.status === 'ready', before);
+  }
+  const reluState = await getJson(`/api/sessions/${reluSession}`);
+  assert.deepEqual(reluState.layers[0].weights[0], [0, 0]);
+  assert.equal(reluState.layers[0].biases[0], -1);
+  assert.ok(reluState.dead[0].includes(0), `the server reports it dead: ${JSON.stringify(reluState.dead)}`);
+  await page.waitForSelector('.neuron.hidden[data-layer="1"][data-neuron="0"].dead');
+  const marked = await page.evaluate(() => [...document.querySelectorAll('.neuron.dead')]
+    .map((element) => `${element.dataset.layer}.${element.dataset.neuron}`).sort());
+  const reported = reluState.dead.flatMap((neurons, l) => neurons.map((j) => `${l + 1}.${j}`)).sort();
+  assert.deepEqual(marked, reported, 'exactly the neurons the server reports dead are marked');
+  assert.equal(Number(await page.getAttribute('#lens-delta', 'data-value')), 0, 'a dead neuron has δ = 0');
+  await page.hover('.neuron.hidden[data-layer="1"][data-neuron="0"]');
+  await page.waitForSelector('#tip:not([hidden])');
+  const deadTip = await page.textContent('#tip');
+  assert.ok(deadTip.includes('Dead ReLU: z ≤ 0 for every training example'), deadTip);
+  assert.ok(deadTip.includes('σ′(z) = 0') && deadTip.includes('no gradient'), deadTip);
+  await docsShot(page, 'playground-dead-relu.png');
+  await page.mouse.move(5, 5);
+  log('a dead ReLU neuron is marked and explained on hover');
+
+  // ---- the company preset: 2 salespeople, 3 managers, the CEO, on the XOR truth table ----
+  await changeSession(page, () => page.click('#company'));
+  await page.waitForSelector('body[data-company="true"]');
+  const companyId = await page.getAttribute('body', 'data-session');
+  const companyState = await getJson(`/api/sessions/${companyId}`);
+  assert.deepEqual(companyState.inputs, ['x1', 'x2']);
+  assert.deepEqual(companyState.layers.map((layer) => layer.biases.length), [3, 1]);
+  assert.equal(companyState.layers[0].activation, 'sigmoid');
+  const table = await getJson(`/api/sessions/${companyId}/data`);
+  assert.deepEqual(table.train, [[0, 0, 0], [0, 1, 1], [1, 0, 1], [1, 1, 0]], 'the XOR truth table');
+  assert.equal(await page.getAttribute('#datasets .selected', 'data-dataset'), 'xor-table');
+  const roles = await page.evaluate(() => ({
+    inputs: ['x1', 'x2'].map((name) => document.querySelector(`.neuron.feature[data-feature="${name}"] .role-name`).textContent),
+    hidden: [...document.querySelectorAll('.neuron.hidden')].map((element) => element.dataset.role),
+    output: document.querySelector('.neuron.output').dataset.role,
+    heads: [...document.querySelectorAll('.layer-head')].map((head) => head.textContent.replace(/[+−]/g, '').trim()),
+    note: !document.querySelector('#company-note').hidden,
+  }));
+  assert.deepEqual(roles, {
+    inputs: ['salesperson 1', 'salesperson 2'],
+    hidden: ['manager 1', 'manager 2', 'manager 3'],
+    output: 'CEO',
+    heads: ['3 managers', 'CEO (output)'],
+    note: true,
+  });
+  await page.click('#play');
+  await page.waitForFunction(() => Number(document.querySelector('#test-loss').dataset.value) < 0.1, null,
+    { timeout: TRAIN_TIMEOUT_MS, polling: 100 });
+  await page.click('#play');
+  await page.waitForSelector('body[data-running="false"]');
+  log(`the company network learned XOR (loss ${await page.getAttribute('#test-loss', 'data-value')} at epoch ${await page.getAttribute('#epoch', 'data-value')})`);
+  await page.click('.neuron.hidden[data-layer="1"][data-neuron="1"]');
+  await page.waitForSelector('#lens[data-status="ready"]');
+  await page.check('input[name="lens-source"][value="point"]');
+  await page.fill('#point-x1', '1');
+  await page.fill('#point-x2', '0');
+  await page.fill('#point-y', '1');
+  await page.press('#point-y', 'Enter');
+  await page.waitForSelector('#lens[data-status="ready"][data-query="point=1,0&target=1"]');
+  await checkLens(page, companyId, 1, 1);
+  assert.ok((await page.textContent('#lens-title')).startsWith('manager 2 (layer 1, neuron 2), sigmoid'));
+  assert.ok((await page.textContent('#lens-derivative')).startsWith('σ′(zⱼ) = σ(z)(1 − σ(z)) = a(1 − a) = '));
+  await watchBackward(page);
+  await page.click('#next-layer');
+  await page.waitForFunction(() => document.querySelector('#lens').dataset.backwardAt === '2');
+  await page.click('#next-layer');
+  await page.waitForFunction(() => document.querySelector('#lens').dataset.backwardAt === '1');
+  await assertLabelsClearOfLinks(page, 4);
+  await assertNotClipped(page, '#network .network-bar, .network-bar');
+  await docsShot(page, 'playground-company.png');
+  await page.click('#next-layer');
+  await page.waitForSelector('#lens[data-backward="done"]');
+  const companyWalk = await readBackward(page);
+  assert.ok((await page.textContent('#backward-steps li.no-delta')).startsWith('the inputs (the salespeople): no δ'));
+  assert.deepEqual(companyWalk.visits.map((visit) => visit.layer), ['2', '1']);
+  assertBackwardFlows(companyWalk.visits, 2);
+  log('company mode names the roles; the backward walk goes CEO → managers and stops before the salespeople');
+
+  // ---- 1024 px wide: no sideways scrolling, nothing cut off ----
+  await page.setViewportSize({ width: 1024, height: 768 });
+  await page.waitForFunction(() => document.querySelector('#network').clientWidth < 600);
+  await page.waitForTimeout(200); // the network is rebuilt on the next frame
+  const fit = await page.evaluate(() => {
+    const width = document.documentElement.clientWidth;
+    const problems = [];
+    if (document.documentElement.scrollWidth > width) problems.push(`page scrolls sideways: ${document.documentElement.scrollWidth} > ${width}`);
+    for (const element of document.querySelectorAll('body *')) {
+      const box = element.getBoundingClientRect();
+      const style = getComputedStyle(element);
+      if (box.width === 0 || box.height === 0 || style.visibility === 'hidden') continue;
+      if (element.closest('#tip, #editor, .status')) continue;
+      const name = `${element.tagName.toLowerCase()}${element.id ? `#${element.id}` : ''}.${element.className && element.className.baseVal === undefined ? element.className : ''}`;
+      if (box.left < -0.5 || box.right > width + 0.5) problems.push(`${name} reaches ${box.left.toFixed(0)}..${box.right.toFixed(0)}`);
+      const clips = ['hidden', 'auto', 'scroll', 'clip'];
+      if (clips.includes(style.overflowX) && element.scrollWidth > element.clientWidth + 1) {
+        problems.push(`${name} hides ${element.scrollWidth - element.clientWidth} px of its content`);
+      }
+    }
+    return problems;
+  });
+  await docsShot(page, 'playground-1024.png');
+  assert.deepEqual(fit, [], 'at 1024 px wide');
+  await assertNotClipped(page, '.network-bar');
+  await assertLabelsClearOfLinks(page, 0);
+  await page.setViewportSize({ width: 1280, height: 800 });
+  log('at 1024 px wide the page fits');
 
   if (showcasePath) await showcase(page, showcasePath);
 
@@ -248,18 +445,124 @@ async function checkLens(page, sessionId, layerNumber, j) {
   return trace;
 }
 
+/** Each change makes a new session; waits until it is drawn. */
+async function changeSession(page, action) {
+  const old = await page.getAttribute('body', 'data-session');
+  await action();
+  await page.waitForFunction(
+    (previous) => document.body.dataset.session !== previous && document.body.dataset.drawn === document.body.dataset.session,
+    old,
+  );
+}
+
+/** Records each layer "Step backward" visits: which links are lit, and whether an input is. */
+async function watchBackward(page) {
+  await page.evaluate(() => {
+    if (window.backwardObserver) window.backwardObserver.disconnect();
+    window.backwardVisits = [];
+    const network = document.querySelector('#network');
+    window.backwardObserver = new MutationObserver(() => {
+      const layer = network.dataset.backwardLayer;
+      const visits = window.backwardVisits;
+      if (!layer || (visits.length && visits[visits.length - 1].layer === layer)) return;
+      const lit = [...document.querySelectorAll('#links path.flow')].map((path) => path.dataset.layer);
+      visits.push({
+        layer,
+        flows: [...new Set(lit)].sort(),
+        inputsLit: document.querySelectorAll('.neuron.feature.active, .neuron.feature.visited').length,
+      });
+    });
+    window.backwardObserver.observe(network, { attributes: true, attributeFilter: ['data-backward-layer'] });
+  });
+}
+
+async function readBackward(page) {
+  return page.evaluate(() => ({
+    visits: window.backwardVisits,
+    steps: [...document.querySelectorAll('#backward-steps li[data-layer]')].map((item) => ({
+      layer: item.dataset.layer,
+      equation: item.dataset.equation,
+      text: item.querySelector('.eq').textContent,
+    })),
+    deltas: [...document.querySelectorAll('.neuron[data-layer]')].map((element) => ({
+      layer: element.dataset.layer,
+      neuron: element.dataset.neuron,
+      value: element.querySelector('.delta-label').dataset.value,
+    })),
+  }));
+}
+
+/** At the output no link is lit (δ comes from the cost); at layer l < L, only wˡ⁺¹'s; never the inputs'. */
+function assertBackwardFlows(visits, depth) {
+  for (const visit of visits) {
+    const expected = visit.layer === String(depth) ? [] : [String(Number(visit.layer) + 1)];
+    assert.deepEqual(visit.flows, expected, `links lit at layer ${visit.layer}`);
+    assert.ok(!visit.flows.includes('1'), 'no δ flows into the inputs');
+    assert.equal(visit.inputsLit, 0, `no input lit at layer ${visit.layer}`);
+  }
+}
+
+/** No δ label on the network touches a drawn link (its stroke width included). */
+async function assertLabelsClearOfLinks(page, atLeast) {
+  const result = await page.evaluate(() => {
+    const origin = document.querySelector('#links').getBoundingClientRect();
+    const labels = [...document.querySelectorAll('.delta-label')]
+      .filter((label) => label.textContent)
+      .map((label) => ({ box: label.getBoundingClientRect(), text: label.textContent }));
+    const overlaps = [];
+    for (const link of document.querySelectorAll('#links path.link')) {
+      const half = Number(link.getAttribute('stroke-width')) / 2;
+      const total = link.getTotalLength();
+      for (let along = 0; along <= total; along += 1) {
+        const point = link.getPointAtLength(along);
+        const x = origin.left + point.x;
+        const y = origin.top + point.y;
+        const hit = labels.find(({ box }) => x >= box.left - half && x <= box.right + half && y >= box.top - half && y <= box.bottom + half);
+        if (hit) {
+          overlaps.push(`label "${hit.text}" and a link of layer ${link.dataset.layer} at (${x.toFixed(0)}, ${y.toFixed(0)})`);
+          break;
+        }
+      }
+    }
+    return { count: labels.length, overlaps };
+  });
+  assert.ok(result.count >= atLeast, `${result.count} δ labels shown, expected at least ${atLeast}`);
+  assert.deepEqual(result.overlaps, [], 'δ labels clear of links');
+}
+
+/** Elements that hide what overflows them show all of it (the banner above the network, …). */
+async function assertNotClipped(page, selector) {
+  const clipped = await page.evaluate((query) => [...document.querySelectorAll(query)]
+    .filter((element) => element.scrollHeight > element.clientHeight + 1 || element.scrollWidth > element.clientWidth + 1)
+    .map((element) => `${element.className}: ${element.scrollWidth}×${element.scrollHeight} in ${element.clientWidth}×${element.clientHeight}`), selector);
+  assert.deepEqual(clipped, [], `nothing cut off in ${selector}`);
+}
+
+/** Clicks the link of weight w[layer][neuron][input] where no other link covers it. */
+async function clickLink(page, layer, neuron, input) {
+  const point = await page.evaluate(([l, j, k]) => {
+    const hit = document.querySelector(`#links path.hit[data-layer="${l}"][data-neuron="${j}"][data-input="${k}"]`);
+    const origin = document.querySelector('#links').getBoundingClientRect();
+    const total = hit.getTotalLength();
+    for (let share = 0.3; share <= 0.9; share += 0.05) {
+      const p = hit.getPointAtLength(total * share);
+      const x = origin.left + p.x;
+      const y = origin.top + p.y;
+      if (document.elementFromPoint(x, y) === hit) return { x, y };
+    }
+    return null;
+  }, [layer, neuron, input]);
+  assert.ok(point, `a free spot on the link ${layer}.${neuron}.${input}`);
+  await page.mouse.click(point.x, point.y);
+}
+
 /** Spiral with more features and layers, trained for a while, lens open: the docs' picture. */
 async function showcase(page, outputPath) {
-  // Each change makes a new session; wait until it is drawn before the next click.
-  const change = async (action) => {
-    const old = await page.getAttribute('body', 'data-session');
-    await action();
-    await page.waitForFunction(
-      (previous) => document.body.dataset.session !== previous && document.body.dataset.drawn === document.body.dataset.session,
-      old,
-    );
-  };
-  await change(() => page.selectOption('#activation', 'tanh'));
+  const change = (action) => changeSession(page, action);
+  // From the defaults (tanh, SGD at 0.03, 4-2), whatever the test left set.
+  await page.goto(base);
+  await page.waitForSelector('body[data-ready="true"][data-session]');
+  await page.waitForFunction(() => document.body.dataset.drawn === document.body.dataset.session);
   await change(() => page.click('#datasets button[data-dataset="spiral"]'));
   for (const feature of ['x1_squared', 'x2_squared', 'sin_x1', 'sin_x2']) {
     await change(() => page.click(`.neuron.feature[data-feature="${feature}"]`));

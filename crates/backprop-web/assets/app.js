@@ -44,6 +44,7 @@ const api = {
   step: (id, body) => api.request('POST', `/api/sessions/${id}/step`, body),
   reset: (id, seed) => api.request('POST', `/api/sessions/${id}/reset`, { seed }),
   trace: (id, query) => api.request('GET', `/api/sessions/${id}/trace?${query}`),
+  parameter: (id, body) => api.request('POST', `/api/sessions/${id}/parameter`, body),
   remove: (id) => api.request('DELETE', `/api/sessions/${id}`),
   eventsUrl: (id) => `/api/sessions/${id}/events`,
 };
@@ -62,6 +63,21 @@ const FEATURES = [
   { name: 'sin_x2', label: 'sin(X\u2082)', value: (x1, x2) => Math.sin(x2) },
 ];
 const FEATURE_BY_NAME = Object.fromEntries(FEATURES.map((feature) => [feature.name, feature]));
+
+// The company network of the README and `backprop train --data xor-table`: 2 salespeople, 3
+// managers and a CEO, sigmoid neurons, learning XOR's truth table a whole table per step.
+const COMPANY = {
+  dataset: 'xor-table',
+  csv: null,
+  features: ['x1', 'x2'],
+  hidden: [3],
+  activation: 'sigmoid',
+  optimizer: 'momentum',
+  learning_rate: 1,
+  batch_size: 4,
+  regularization: 'none',
+  regularization_rate: 0,
+};
 
 const state = {
   config: {
@@ -91,6 +107,8 @@ const state = {
   architecture: '', // the network's shape as drawn; a new one rebuilds the view
   view: null, // the network view's elements (see buildNetwork)
   selected: null, // {layer, neuron} under the δ lens
+  advance: null, // during "Step backward": moves on to the next layer now
+  traceRequests: 0, // lens traces asked for
   trace: null, // {trace, query, step} shown by the lens
   animating: false, // "Step backward" is running
 };
@@ -125,7 +143,7 @@ function short(value) {
 /** Writes a number into an element: rounded for the eye, unrounded in data-value for tests. */
 function showNumber(element, value) {
   element.textContent = fmt(value);
-  element.dataset.value = String(value);
+  element.dataset.value = Object.is(value, -0) ? '-0' : String(value);
 }
 
 // Opens a new session for the current configuration; once it exists the old one is closed and
@@ -228,6 +246,7 @@ function draw() {
   drawOutputMap(current);
   drawNeuronMaps(current);
   drawLinks(current);
+  drawNeuronTips(current);
   refreshLens(current);
 }
 
@@ -247,11 +266,22 @@ function setupControls() {
     button.addEventListener('click', () => {
       state.config.dataset = button.dataset.dataset;
       state.config.csv = null;
+      // The truth table has four rows: a batch holds at most all of them.
+      if (button.dataset.dataset === 'xor-table') state.config.batch_size = Math.min(state.config.batch_size, 4);
       $('csv-name').textContent = '';
       markDataset(button);
+      syncControls();
       newSession();
     });
   }
+  $('company').addEventListener('click', () => {
+    Object.assign(state.config, COMPANY);
+    state.config.features = [...COMPANY.features];
+    state.config.hidden = [...COMPANY.hidden];
+    $('csv-name').textContent = '';
+    syncControls();
+    newSession();
+  });
   $('csv-file').addEventListener('change', async (event) => {
     const file = event.target.files[0];
     event.target.value = '';
@@ -290,6 +320,8 @@ function setupControls() {
   $('show-test').addEventListener('change', scheduleDraw);
   $('discretize').addEventListener('change', scheduleDraw);
   setupLensControls();
+  setupTips();
+  setupEditor();
   document.addEventListener('keydown', (event) => {
     const typing = ['INPUT', 'SELECT', 'TEXTAREA', 'BUTTON'].includes(event.target.tagName);
     if (event.key === ' ' && !typing && state.latest) {
@@ -383,6 +415,35 @@ function shapeOf(current) {
   return `${current.inputs.join(',')}|${widths}|${current.heatmap.extent}`;
 }
 
+/** The company story: a 2-3-1 network is 2 salespeople, 3 managers and a CEO. */
+function isCompany(current) {
+  const widths = current.layers.map((layer) => layer.biases.length);
+  return current.inputs.length === 2 && widths.length === 2 && widths[0] === 3 && widths[1] === 1;
+}
+
+/** The role of neuron j (0-based) of layer l (0 = the inputs) in the company, or null. */
+function roleName(current, layer, j) {
+  if (!isCompany(current)) return null;
+  if (layer === 0) return `salesperson ${j + 1}`;
+  return layer === 1 ? `manager ${j + 1}` : 'CEO';
+}
+
+/** How a person reads neuron j of layer l: counted from 1, with its company role. */
+function neuronName(current, layer, j) {
+  const isOutput = layer === current.layers.length;
+  const width = current.layers[layer - 1].biases.length;
+  const plain = isOutput
+    ? `output${width > 1 ? ` neuron ${j + 1}` : ''}`
+    : `layer ${layer}, neuron ${j + 1}`;
+  const role = roleName(current, layer, j);
+  return role ? `${role} (${plain})` : plain;
+}
+
+// The network view's geometry. Neurons stand LABEL_GAP apart so that a δ label fits under each
+// one; links leave and enter horizontally for EDGE pixels, so no link crosses a label there.
+const NETWORK_HEIGHT = 340;
+const LABEL_GAP = 15;
+
 function buildNetwork(current) {
   state.architecture = shapeOf(current);
   const network = $('network');
@@ -390,8 +451,9 @@ function buildNetwork(current) {
   const svg = $('links');
   columnsElement.innerHTML = '';
   svg.innerHTML = '';
-  const width = network.clientWidth;
-  const height = network.clientHeight;
+  const company = isCompany(current);
+  document.body.dataset.company = String(company);
+  $('company-note').hidden = !company;
   const hiddenCount = current.layers.length - 1;
   $('layer-count').textContent = `${hiddenCount} hidden layer${hiddenCount === 1 ? '' : 's'}`;
   $('add-layer').disabled = state.config.hidden.length >= state.limits.max_layers;
@@ -400,28 +462,42 @@ function buildNetwork(current) {
   // Column 0 holds all features (active or not); columns 1..L the layers, L the output.
   const sizes = [FEATURES.length, ...current.layers.map((layer) => layer.biases.length)];
   const top = 46;
-  const left = 64;
-  const right = 20;
+  const left = company ? 96 : 64;
+  const right = 24;
   const most = Math.max(...sizes);
-  const size = Math.max(10, Math.min(34, Math.floor((height - top - 8) / most) - 6));
-  const pitch = Math.min(size + 14, (height - top - 8) / most);
+  const size = Math.max(10, Math.min(34, Math.floor((NETWORK_HEIGHT - top - 8) / most) - LABEL_GAP));
+  const pitch = size + LABEL_GAP;
+  // A tall layer makes the view taller rather than squeezing the labels out.
+  const height = Math.max(NETWORK_HEIGHT, top + most * pitch + 4);
+  network.style.flexBasis = `${height}px`;
+  const width = network.clientWidth;
   const columnGap = (width - left - right - size) / (sizes.length - 1);
+  const edge = Math.min(24, columnGap / 4);
   const columnX = (c) => left + c * columnGap;
   const neuronY = (c, i) => top + i * pitch; // columns hang from the top, as in TF Playground
 
-  const view = { size, columnX, neuronY, neurons: [], features: {}, links: [] };
+  const view = { size, edge, columnX, neuronY, neurons: [], features: {}, links: [] };
   // Inputs: every feature, active ones in the network's input order.
   FEATURES.forEach((feature, i) => {
     const active = current.inputs.indexOf(feature.name);
     const element = neuronElement(columnX(0), neuronY(0, i), size, 20);
     element.classList.add('feature');
     element.classList.toggle('inactive', active < 0);
-    element.title = `${feature.label}: click to ${active < 0 ? 'add' : 'remove'}`;
+    const role = active >= 0 ? roleName(current, 0, active) : null;
+    element.dataset.tip = `${feature.label}${role ? `, ${role}` : ''}: an input; inputs do not learn and have no \u03b4. Click to ${active < 0 ? 'add' : 'remove'} it.`;
     element.dataset.feature = feature.name;
     element.addEventListener('click', () => toggleFeature(feature.name));
     const label = document.createElement('span');
     label.className = 'feature-label';
     label.textContent = feature.label;
+    if (role) {
+      label.innerHTML = '';
+      const name = document.createElement('small');
+      name.className = 'role-name';
+      name.textContent = role;
+      label.append(feature.label, document.createElement('br'), name);
+      element.appendChild(roleBadge(`S${active + 1}`, role));
+    }
     element.appendChild(label);
     columnsElement.appendChild(element);
     view.features[feature.name] = { element, index: i };
@@ -435,11 +511,13 @@ function buildNetwork(current) {
     head.className = 'layer-head';
     head.style.left = `${columnX(column) + size / 2}px`;
     head.dataset.layer = String(layer.layer);
+    const count = layer.biases.length;
     if (isOutput) {
-      head.textContent = 'output';
+      head.textContent = company ? 'CEO (output)' : 'output';
     } else {
-      head.innerHTML = '<div><button class="tiny plus">+</button><button class="tiny minus">&minus;</button></div>' +
-        `<span>${layer.biases.length} neuron${layer.biases.length === 1 ? '' : 's'}</span>`;
+      const noun = company && l === 0 ? `manager${count === 1 ? '' : 's'}` : `neuron${count === 1 ? '' : 's'}`;
+      head.innerHTML = '<div><button class="tiny plus">+</button><button class="tiny minus">&minus;</button></div><span></span>';
+      head.querySelector('span').textContent = `${count} ${noun}`;
       const [plus, minus] = head.querySelectorAll('button');
       plus.title = 'Add a neuron';
       minus.title = 'Remove a neuron';
@@ -448,14 +526,18 @@ function buildNetwork(current) {
     }
     columnsElement.appendChild(head);
     const neurons = [];
-    for (let j = 0; j < layer.biases.length; j += 1) {
+    for (let j = 0; j < count; j += 1) {
       const resolution = isOutput ? current.heatmap.resolution : current.heatmap.neuron_resolution;
       const element = neuronElement(columnX(column), neuronY(column, j), size, resolution);
       element.classList.add(isOutput ? 'output' : 'hidden');
       element.dataset.layer = String(layer.layer);
       element.dataset.neuron = String(j);
-      element.title = `layer ${layer.layer}, neuron ${j}: click (paused) for the \u03b4 lens`;
       element.addEventListener('click', () => selectNeuron(layer.layer, j));
+      const role = roleName(current, layer.layer, j);
+      if (role) {
+        element.dataset.role = role;
+        element.appendChild(roleBadge(isOutput ? 'CEO' : `M${j + 1}`, role));
+      }
       const deltaLabel = document.createElement('span');
       deltaLabel.className = 'delta-label';
       element.appendChild(deltaLabel);
@@ -464,7 +546,8 @@ function buildNetwork(current) {
     }
     view.neurons.push(neurons);
   });
-  // Links: links[l][j][k] joins input k of layer l+1 to its neuron j.
+  // Links: links[l][j][k] joins input k of layer l+1 to its neuron j; each has a wider,
+  // invisible twin that takes the pointer (hover for the weight, click to edit it).
   current.layers.forEach((layer, l) => {
     const rows = [];
     layer.weights.forEach((row, j) => {
@@ -475,10 +558,20 @@ function buildNetwork(current) {
         const x1 = columnX(l + 1);
         const y1 = neuronY(l + 1, j) + size / 2;
         const middle = (x0 + x1) / 2;
+        const d = `M${x0},${y0} H${x0 + edge} C${middle},${y0} ${middle},${y1} ${x1 - edge},${y1} H${x1}`;
         const path = document.createElementNS(SVG, 'path');
-        path.setAttribute('d', `M${x0},${y0} C${middle},${y0} ${middle},${y1} ${x1},${y1}`);
+        path.setAttribute('d', d);
         path.dataset.layer = String(layer.layer);
+        path.classList.add('link');
         svg.appendChild(path);
+        const hit = document.createElementNS(SVG, 'path');
+        hit.setAttribute('d', d);
+        hit.classList.add('hit');
+        hit.dataset.layer = String(layer.layer);
+        hit.dataset.neuron = String(j);
+        hit.dataset.input = String(k);
+        hit.addEventListener('click', (event) => editWeight(layer.layer, j, k, { x: event.clientX, y: event.clientY }));
+        svg.appendChild(hit);
         return path;
       });
       rows.push(paths);
@@ -486,6 +579,14 @@ function buildNetwork(current) {
     view.links.push(rows);
   });
   state.view = view;
+}
+
+function roleBadge(text, role) {
+  const badge = document.createElement('span');
+  badge.className = 'role';
+  badge.textContent = text;
+  badge.dataset.role = role;
+  return badge;
 }
 
 function neuronElement(x, y, size, resolution) {
@@ -511,9 +612,145 @@ function drawLinks(current) {
         path.setAttribute('stroke-width', (0.4 + Math.min(Math.abs(weight), 3) * 2.2).toFixed(2));
         path.setAttribute('stroke', weight < 0 ? 'var(--negative)' : 'var(--positive)');
         path.dataset.weight = String(weight);
+        path.nextSibling.dataset.tip = `w from ${incomingName(current, layer.layer, k)} to ${neuronName(current, layer.layer, j)} = ${fmt(weight)}. Click to type a new value.`;
       });
     });
   });
+}
+
+const DEAD_RELU = 'Dead ReLU: z \u2264 0 for every training example, so a = max(0, z) = 0 and \u03c3\u2032(z) = 0 all over the data. '
+  + 'No error flows back through this neuron (\u03b4 = 0), so its incoming weights and bias get no gradient from the data and it cannot learn its way back.';
+
+/** Each neuron's hover text; a dead ReLU neuron is marked and explained. */
+function drawNeuronTips(current) {
+  const dead = current.dead || [];
+  state.view.neurons.forEach((neurons, l) => {
+    const layer = l + 1;
+    const isOutput = layer === current.layers.length;
+    neurons.forEach((element, j) => {
+      const isDead = !isOutput && Boolean(dead[l] && dead[l].includes(j));
+      element.classList.toggle('dead', isDead);
+      let tip = `${neuronName(current, layer, j)}, ${current.layers[l].activation}: click (paused) for the \u03b4 lens`;
+      if (isDead) {
+        const revive = layer === 1
+          ? 'It reads the inputs directly, so nothing revives it but a weight or bias typed in (or a reset); only a weight penalty still moves its weights.'
+          : 'It comes back only if the layers before it change what it receives.';
+        tip = `${neuronName(current, layer, j)}. ${DEAD_RELU} ${revive} A lower learning rate or leaky ReLU makes this rarer.`;
+      }
+      if (element.dataset.tip !== tip) element.dataset.tip = tip;
+    });
+  });
+}
+
+/** One hover box for neurons and links (the browser's own title tooltips cannot be styled). */
+function setupTips() {
+  const tip = $('tip');
+  let owner = null;
+  const hide = () => {
+    owner = null;
+    tip.hidden = true;
+  };
+  document.addEventListener('mouseover', (event) => {
+    const target = event.target.closest ? event.target.closest('[data-tip]') : null;
+    if (!target) {
+      hide();
+      return;
+    }
+    if (target === owner && !tip.hidden) return;
+    owner = target;
+    tip.textContent = target.dataset.tip;
+    tip.hidden = false;
+    const box = target.getBoundingClientRect();
+    const x = Math.max(4, Math.min(window.innerWidth - tip.offsetWidth - 4, event.clientX + 12));
+    const below = box.bottom + 6;
+    const y = below + tip.offsetHeight < window.innerHeight ? below : Math.max(4, box.top - tip.offsetHeight - 6);
+    tip.style.left = `${x + window.scrollX}px`;
+    tip.style.top = `${y + window.scrollY}px`;
+  });
+  document.addEventListener('scroll', hide, true);
+}
+
+// ---------------------------------------------------------------------------------------------
+// editing: a weight, a bias (links and the lens table) set by hand, and the network recomputed.
+// ---------------------------------------------------------------------------------------------
+
+let editorCommit = null;
+
+/** Opens the small editor at a point of the screen; Enter calls commit with the number. */
+function openEditor(label, value, anchor, commit) {
+  const editor = $('editor');
+  const input = $('editor-input');
+  $('editor-label').textContent = label;
+  input.value = String(value);
+  editorCommit = commit;
+  $('tip').hidden = true;
+  editor.hidden = false;
+  const x = Math.max(4, Math.min(window.innerWidth - editor.offsetWidth - 4, anchor.x));
+  editor.style.left = `${x + window.scrollX}px`;
+  editor.style.top = `${anchor.y + 8 + window.scrollY}px`;
+  input.focus();
+  input.select();
+}
+
+function closeEditor() {
+  editorCommit = null;
+  $('editor').hidden = true;
+}
+
+function setupEditor() {
+  const input = $('editor-input');
+  input.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape') closeEditor();
+    if (event.key !== 'Enter') return;
+    const value = Number(input.value);
+    if (input.value.trim() === '' || !Number.isFinite(value)) {
+      setStatus('value: type a number', true);
+      return;
+    }
+    const commit = editorCommit;
+    closeEditor();
+    if (commit) commit(value);
+  });
+  input.addEventListener('blur', () => setTimeout(() => {
+    if (document.activeElement !== input) closeEditor();
+  }, 0));
+}
+
+function editWeight(layer, neuron, input, anchor) {
+  const current = state.latest;
+  if (!current || state.animating) return;
+  const weight = current.layers[layer - 1].weights[neuron][input];
+  openEditor(`w from ${incomingName(current, layer, input)} to ${neuronName(current, layer, neuron)}`, weight, anchor,
+    (value) => setParameter(layer, neuron, input, value));
+}
+
+function editBias(layer, neuron, anchor) {
+  const current = state.latest;
+  if (!current || state.animating) return;
+  openEditor(`bias of ${neuronName(current, layer, neuron)}`, current.layers[layer - 1].biases[neuron], anchor,
+    (value) => setParameter(layer, neuron, null, value));
+}
+
+/** Sets one weight (input k) or bias (input null) on the server; the page redraws and retraces. */
+async function setParameter(layer, neuron, input, value) {
+  if (!state.session || state.animating) return;
+  const generation = state.generation;
+  try {
+    if (state.latest.running) {
+      const paused = await api.pause(state.session);
+      if (generation !== state.generation) return;
+      acceptState(paused);
+    }
+    const body = { layer, neuron, value };
+    if (input !== null) body.input = input;
+    const reply = await api.parameter(state.session, body);
+    if (generation !== state.generation) return;
+    acceptState(reply);
+    document.body.dataset.edits = String(Number(document.body.dataset.edits || 0) + 1);
+    if (state.selected) await loadTrace();
+  } catch (error) {
+    showError(error);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -762,13 +999,33 @@ function setupLensControls() {
     scheduleDraw();
     if (state.selected) loadTrace();
   });
+  for (const id of ['point-x1', 'point-x2', 'point-y']) {
+    $(id).addEventListener('change', () => {
+      document.querySelector('input[name="lens-source"][value="point"]').checked = true;
+      if (state.selected) loadTrace();
+    });
+  }
   $('output-map').addEventListener('click', pickExample);
-  $('step-backward').addEventListener('click', stepBackward);
+  $('step-backward').addEventListener('click', () => stepBackward(false));
+  $('next-layer').addEventListener('click', () => {
+    if (state.animating) {
+      if (state.advance) state.advance();
+    } else {
+      stepBackward(true);
+    }
+  });
 }
 
 function lensQuery() {
   const source = document.querySelector('input[name="lens-source"]:checked').value;
   if (source === 'batch') return 'batch=next';
+  if (source === 'point') {
+    const number = (id) => {
+      const value = Number($(id).value);
+      return Number.isFinite(value) ? value : 0;
+    };
+    return `point=${number('point-x1')},${number('point-x2')}&target=${number('point-y')}`;
+  }
   const rows = state.data ? state.data.train.length : 1;
   const example = Math.max(0, Math.min(rows - 1, Math.floor(Number($('lens-example').value) || 0)));
   $('lens-example').value = String(example);
@@ -795,16 +1052,18 @@ async function selectNeuron(layer, neuron) {
 async function loadTrace() {
   if (!state.session || !state.selected) return;
   const generation = state.generation;
+  const request = ++state.traceRequests; // only the latest request's reply is shown
   const query = lensQuery();
   const step = state.latest.step;
   const lens = $('lens');
   lens.dataset.status = 'loading';
   try {
     const trace = await api.trace(state.session, query);
-    if (generation !== state.generation || !state.selected) return;
+    if (generation !== state.generation || !state.selected || request !== state.traceRequests) return;
     state.trace = { trace, query, step };
     renderLens();
   } catch (error) {
+    if (request !== state.traceRequests) return;
     lens.dataset.status = 'error';
     showError(error);
   }
@@ -824,7 +1083,7 @@ function clearLens() {
   state.trace = null;
   const lens = $('lens');
   lens.dataset.status = 'empty';
-  for (const key of ['query', 'step', 'layer', 'neuron', 'backward']) delete lens.dataset[key];
+  for (const key of ['query', 'step', 'layer', 'neuron', 'backward', 'version']) delete lens.dataset[key];
   $('lens-title').textContent = 'Pause, then click a neuron: its z, a and \u03b4, the gradient of every incoming weight, and the update one step would make.';
   for (const id of ['lens-z', 'lens-a', 'lens-delta']) {
     $(id).textContent = '\u2013';
@@ -835,14 +1094,34 @@ function clearLens() {
   $('lens-table').tBodies[0].innerHTML = '';
   $('backward-steps').innerHTML = '';
   $('step-backward').disabled = true;
+  $('next-layer').disabled = true;
   $('lens-apply').disabled = true;
   for (const element of document.querySelectorAll('.neuron.selected')) element.classList.remove('selected');
   clearBackwardMarks();
 }
 
-function incomingName(current, layer, k) {
-  if (layer === 1) return FEATURE_BY_NAME[current.inputs[k]].label;
-  return `h${layer - 1}.${k}`;
+/** Where weight k of layer l comes from; brief: the company roles as S1, M1 (for the table). */
+function incomingName(current, layer, k, brief) {
+  const role = roleName(current, layer - 1, k);
+  if (layer === 1) {
+    const label = FEATURE_BY_NAME[current.inputs[k]].label;
+    if (!role) return label;
+    return brief ? `${label} \u00b7 S${k + 1}` : `${label} (${role})`;
+  }
+  if (!role) return `h${layer - 1}.${k + 1}`;
+  return brief ? `M${k + 1}` : role;
+}
+
+/** σ′ of each hidden activation: its formula in z or a, and the same with the numbers put in. */
+function derivativeFormula(activation, z, a) {
+  switch (activation) {
+    case 'tanh': return ['1 \u2212 tanh\u00b2(z) = 1 \u2212 a\u00b2', `1 \u2212 (${fmt(a)})\u00b2`];
+    case 'sigmoid': return ['\u03c3(z)(1 \u2212 \u03c3(z)) = a(1 \u2212 a)', `${fmt(a)} \u00d7 (1 \u2212 ${fmt(a)})`];
+    case 'relu': return ['1 if z > 0, else 0', `z = ${fmt(z)} ${z > 0 ? '> 0' : '\u2264 0'}`];
+    case 'leaky_relu': return ['1 if z > 0, else 0.01', `z = ${fmt(z)} ${z > 0 ? '> 0' : '\u2264 0'}`];
+    case 'gelu': return ['\u03a6(z) + z\u00b7\u03c6(z)', `\u03a6(${fmt(z)}) + ${fmt(z)}\u00b7\u03c6(${fmt(z)})`];
+    default: return ['1', null];
+  }
 }
 
 function renderLens() {
@@ -855,23 +1134,29 @@ function renderLens() {
   // aˡ⁻¹: what flows in along each weight (BP4 multiplies it by δ).
   const incoming = layer === 1 ? trace.input : trace.layers.find((candidate) => candidate.layer === layer - 1).a;
   const lens = $('lens');
-  Object.assign(lens.dataset, { status: 'ready', query, step: String(step), layer: String(layer), neuron: String(neuron) });
+  state.lensVersion = (state.lensVersion || 0) + 1;
+  Object.assign(lens.dataset, {
+    status: 'ready', query, step: String(step), layer: String(layer), neuron: String(neuron), version: String(state.lensVersion),
+  });
   for (const element of document.querySelectorAll('.neuron.selected')) element.classList.remove('selected');
   state.view.neurons[layer - 1][neuron].classList.add('selected');
   clearBackwardMarks(); // the δ shown on the neurons belonged to the previous trace
   $('backward-steps').innerHTML = '';
   delete lens.dataset.backward;
 
-  const example = state.data && trace.examples.length === 1 ? state.data.train[trace.examples[0]] : null;
-  const source = trace.examples.length > 1
-    ? `next batch of ${trace.examples.length} (means over its rows)`
-    : `training example ${trace.examples[0]}${example ? ` (x\u2081 ${short(example[0])}, x\u2082 ${short(example[1])}, y ${short(example[2])})` : ''}`;
-  $('lens-title').textContent = `layer ${layer}${isOutput ? ' (output)' : ''}, neuron ${neuron}, ${current.layers[layer - 1].activation} \u00b7 ${source} \u00b7 cost ${fmt(trace.cost)}`;
+  const single = trace.examples.length <= 1;
+  const row = trace.point || (state.data && trace.examples.length === 1 ? state.data.train[trace.examples[0]] : null);
+  const point = row ? ` (x\u2081 ${short(row[0])}, x\u2082 ${short(row[1])}, y ${short(row[2])})` : '';
+  let source;
+  if (trace.point) source = `the inputs typed in${point}`;
+  else if (!single) source = `next batch of ${trace.examples.length} (means over its rows)`;
+  else source = `training example ${trace.examples[0]}${point}`;
+  $('lens-title').textContent = `${neuronName(current, layer, neuron)}, ${current.layers[layer - 1].activation} \u00b7 ${source} \u00b7 cost ${fmt(trace.cost)}`;
   showNumber($('lens-z'), entry.z[neuron]);
   showNumber($('lens-a'), entry.a[neuron]);
   showNumber($('lens-delta'), entry.delta[neuron]);
 
-  // The equation that made this δ, with the number it came from.
+  // The equation that made this δ, with the numbers it came from.
   const equation = $('lens-equation');
   equation.innerHTML = '';
   const line = (text, className) => {
@@ -879,54 +1164,81 @@ function renderLens() {
     div.textContent = text;
     if (className) div.className = className;
     equation.appendChild(div);
+    return div;
   };
   line(EQUATIONS[entry.equation], 'main');
   if (entry.equation === 'BP1') {
-    line(outputNote(current));
+    const fused = current.layers[layer - 1].activation === 'sigmoid';
+    if (fused && single && row) {
+      line(`sigmoid + cross-entropy, fused: \u03b4\u1d38 = a \u2212 y = ${fmt(entry.a[neuron])} \u2212 ${short(row[2])} = ${fmt(entry.delta[neuron])}`);
+    } else {
+      line(outputNote(current));
+    }
   } else {
     const next = trace.layers.find((candidate) => candidate.layer === layer + 1);
     const nextWeights = current.layers[layer].weights;
-    const backProjected = nextWeights.reduce((sum, row, k) => sum + row[neuron] * next.delta[k], 0);
-    line(trace.examples.length > 1
-      ? `here ((w\u02e1\u207a\u00b9)\u1d40\u03b4\u02e1\u207a\u00b9)\u2c7c = ${fmt(backProjected)} (batch mean); \u2299 \u03c3\u2032(z\u2c7c) per example, averaged, gives \u03b4\u2c7c`
-      : `here ((w\u02e1\u207a\u00b9)\u1d40\u03b4\u02e1\u207a\u00b9)\u2c7c = ${fmt(backProjected)}; \u2299 \u03c3\u2032(z\u2c7c) gives \u03b4\u2c7c`);
+    const backProjected = nextWeights.reduce((sum, weightRow, k) => sum + weightRow[neuron] * next.delta[k], 0);
+    const activation = current.layers[layer - 1].activation;
+    const derivative = entry.derivative[neuron];
+    const [formula, withNumbers] = derivativeFormula(activation, entry.z[neuron], entry.a[neuron]);
+    const back = line(`((w\u02e1\u207a\u00b9)\u1d40\u03b4\u02e1\u207a\u00b9)\u2c7c = ${fmt(backProjected)}${single ? '' : ' (batch mean)'}`, 'back');
+    back.dataset.value = String(backProjected);
+    const slope = line('', 'derivative');
+    slope.id = 'lens-derivative';
+    slope.dataset.value = String(derivative);
+    if (single) {
+      slope.textContent = `\u03c3\u2032(z\u2c7c) = ${formula}${withNumbers ? ` = ${withNumbers}` : ''} = ${fmt(derivative)}`;
+      line(`\u03b4\u2c7c = ${fmt(backProjected)} \u00d7 ${fmt(derivative)} = ${fmt(entry.delta[neuron])}`, 'product');
+    } else {
+      slope.textContent = `\u03c3\u2032(z\u2c7c) = ${formula} per example (batch mean ${fmt(derivative)}); \u03b4\u2c7c is the mean of the products`;
+    }
   }
-  line(`BP3  \u2202C/\u2202b\u2c7c = \u03b4\u2c7c = ${fmt(entry.bias_gradients[neuron])}`);
-  line('BP4  \u2202C/\u2202w\u2c7c\u2096 = \u03b4\u2c7c a\u2096\u02e1\u207b\u00b9 \u2192 the table');
+  line(`BP3  \u2202C/\u2202b\u2c7c = \u03b4\u2c7c = ${fmt(entry.bias_gradients[neuron])};  BP4  \u2202C/\u2202w\u2c7c\u2096 = \u03b4\u2c7c a\u2096 \u2192 the table`);
 
-  // One row per incoming weight, then the bias.
+  // One row per incoming weight, then the bias; weights and the bias can be typed over.
   const body = $('lens-table').tBodies[0];
   body.innerHTML = '';
-  const cell = (row, className, value) => {
+  const cell = (tableRow, className, value) => {
     const td = document.createElement('td');
     td.className = className;
     showNumber(td, value);
-    row.appendChild(td);
+    tableRow.appendChild(td);
+    return td;
+  };
+  const editable = (td, edit) => {
+    td.classList.add('editable');
+    td.title = 'Click to type a new value';
+    td.addEventListener('click', () => {
+      const box = td.getBoundingClientRect();
+      edit({ x: box.left, y: box.bottom });
+    });
   };
   weights.forEach((weight, k) => {
-    const row = document.createElement('tr');
-    row.dataset.k = String(k);
+    const tableRow = document.createElement('tr');
+    tableRow.dataset.k = String(k);
     const name = document.createElement('td');
-    name.textContent = incomingName(current, layer, k);
-    row.appendChild(name);
-    cell(row, 'activation', incoming[k]);
-    cell(row, 'weight', weight);
-    cell(row, 'gradient', entry.weight_gradients[neuron][k]);
-    cell(row, 'update', entry.weight_updates[neuron][k]);
-    body.appendChild(row);
+    name.textContent = incomingName(current, layer, k, true);
+    tableRow.appendChild(name);
+    cell(tableRow, 'activation', incoming[k]);
+    editable(cell(tableRow, 'weight', weight), (anchor) => editWeight(layer, neuron, k, anchor));
+    cell(tableRow, 'gradient', entry.weight_gradients[neuron][k]);
+    cell(tableRow, 'update', entry.weight_updates[neuron][k]);
+    body.appendChild(tableRow);
   });
   const biasRow = document.createElement('tr');
   biasRow.className = 'bias';
   biasRow.innerHTML = '<td>bias</td><td></td>';
-  cell(biasRow, 'weight', current.layers[layer - 1].biases[neuron]);
+  editable(cell(biasRow, 'weight', current.layers[layer - 1].biases[neuron]), (anchor) => editBias(layer, neuron, anchor));
   cell(biasRow, 'gradient', entry.bias_gradients[neuron]);
   cell(biasRow, 'update', entry.bias_updates[neuron]);
   body.appendChild(biasRow);
 
-  $('lens-note').textContent = `${updateNote()} ${trace.examples.length > 1
-    ? 'For a batch, z, a and \u03b4 are means over its rows and the gradients are those of its mean cost: what the next step uses.'
-    : 'One example: the step itself would use the whole next batch.'}`;
+  let scope = 'One example: the step itself would use the whole next batch.';
+  if (trace.point) scope = 'Inputs typed in: \u0394w is what a step on this point alone would make; the real step uses the next batch.';
+  else if (!single) scope = 'For a batch, z, a and \u03b4 are means over its rows and the gradients are those of its mean cost: what the next step uses.';
+  $('lens-note').textContent = `${updateNote()} ${scope}`;
   $('step-backward').disabled = false;
+  $('next-layer').disabled = false;
   $('lens-apply').disabled = false;
 }
 
@@ -955,11 +1267,41 @@ function clearBackwardMarks() {
   for (const path of document.querySelectorAll('#links path.flow')) path.classList.remove('flow');
 }
 
-/** Walks the error from the output back to layer 1, one layer at a time, showing δ on each neuron. */
-async function stepBackward() {
+const BACKWARD_STEP_MS = 900;
+
+/** Waits for the timer, or for "Next layer"; by hand (manual) only for the button. */
+function nextLayerSignal(manual) {
+  const timer = $('backward-timer');
+  return new Promise((resolve) => {
+    let handle = null;
+    const done = () => {
+      if (handle !== null) clearTimeout(handle);
+      state.advance = null;
+      timer.classList.remove('running');
+      resolve();
+    };
+    state.advance = done;
+    if (!manual) {
+      // Restart the timer bar's animation: it empties while the layer is shown.
+      timer.classList.remove('running');
+      void timer.offsetWidth;
+      timer.classList.add('running');
+      handle = setTimeout(done, BACKWARD_STEP_MS);
+    }
+  });
+}
+
+/**
+ * Walks the error from the output back to layer 1, one layer at a time, showing δ on each
+ * neuron: on a timer, or by hand one layer per "Next layer" click. At layer l < L the links
+ * that light up are those δ came back along, wˡ⁺¹ between layer l and layer l + 1; the
+ * output's δ comes from the cost, and nothing flows on into the inputs, which have no δ.
+ */
+async function stepBackward(manual) {
   if (!state.trace || state.animating) return;
   state.animating = true;
   $('step-backward').disabled = true;
+  const nextButton = $('next-layer');
   const lens = $('lens');
   const network = $('network');
   const steps = $('backward-steps');
@@ -969,49 +1311,77 @@ async function stepBackward() {
   clearBackwardMarks();
   $('network-hint').hidden = true;
   lens.dataset.backward = 'running';
+  lens.dataset.backwardMode = manual ? 'manual' : 'timer';
   const layers = [...state.trace.trace.layers].sort((a, b) => b.layer - a.layer);
+  const count = current.layers.length;
   try {
-    for (const entry of layers) {
-      network.dataset.backwardLayer = String(entry.layer);
+    for (const [index, entry] of layers.entries()) {
+      const isOutput = entry.layer === count;
       for (const element of document.querySelectorAll('.neuron.active')) element.classList.remove('active');
       for (const path of document.querySelectorAll('#links path.flow')) path.classList.remove('flow');
       const neurons = state.view.neurons[entry.layer - 1];
       neurons.forEach((element, j) => {
         element.classList.add('active', 'visited');
         const label = element.querySelector('.delta-label');
-        label.textContent = `\u03b4 ${fmt(entry.delta[j])}`;
+        label.textContent = `\u03b4 ${short(entry.delta[j])}`;
         label.dataset.value = String(entry.delta[j]);
       });
-      for (const row of state.view.links[entry.layer - 1]) for (const path of row) path.classList.add('flow');
+      if (!isOutput) {
+        for (const row of state.view.links[entry.layer]) for (const path of row) path.classList.add('flow');
+      }
+      // Set last: an observer of this attribute sees the layer complete.
+      network.dataset.backwardLayer = String(entry.layer);
       const item = document.createElement('li');
       item.dataset.layer = String(entry.layer);
       item.dataset.equation = entry.equation;
-      const isOutput = entry.layer === current.layers.length;
       item.innerHTML = '<span class="where"></span><span class="eq"></span>';
-      const where = `layer ${entry.layer}${isOutput ? ' (output)' : ''}`;
+      const where = isOutput
+        ? `layer ${entry.layer} (${isCompany(current) ? 'the CEO, output' : 'output'})`
+        : `layer ${entry.layer}${isCompany(current) ? ' (the managers)' : ''}`;
       item.querySelector('.where').textContent = where;
       item.querySelector('.eq').textContent = EQUATIONS[entry.equation];
       steps.appendChild(item);
-      // Above the network, the whole story of this layer: its δ, then its gradients.
+      // Above the network, the whole story of this layer: where δ came from, then its gradients.
       banner.hidden = false;
       banner.innerHTML = '<b></b> <span class="eq"></span> <span class="note"></span><br><span class="then"></span>';
       banner.querySelector('b').textContent = `${where}:`;
       banner.querySelector('.eq').textContent = EQUATIONS[entry.equation];
-      banner.querySelector('.note').textContent = isOutput ? `(${outputNote(current)})` : '';
-      banner.querySelector('.then').textContent = `then ${EQUATIONS.BP3} and ${EQUATIONS.BP4}`;
-      item.scrollIntoView({ block: 'nearest' });
+      banner.querySelector('.note').textContent = isOutput
+        ? `(${outputNote(current)})`
+        : `(from layer ${entry.layer + 1} along w${superscript(entry.layer + 1)})`;
+      const last = index === layers.length - 1;
+      banner.querySelector('.then').textContent = `then ${EQUATIONS.BP3}, ${EQUATIONS.BP4}`;
+      if (last) {
+        const end = document.createElement('li');
+        end.className = 'no-delta';
+        end.textContent = `the inputs${isCompany(current) ? ' (the salespeople)' : ''}: no \u03b4 \u2014 they do not learn, so the error stops at layer 1`;
+        steps.appendChild(end);
+      }
+      lens.dataset.backwardAt = String(entry.layer);
+      nextButton.textContent = last ? 'Done \u2713' : 'Next layer \u25b8';
+      // Only the list's own column scrolls to it (scrollIntoView would also shift the lens).
+      const column = steps.closest('.lens-right');
+      column.scrollTop = column.scrollHeight;
       item.classList.add('current');
-      await sleep(900);
+      await nextLayerSignal(manual);
       item.classList.remove('current');
     }
   } finally {
     for (const element of document.querySelectorAll('.neuron.active')) element.classList.remove('active');
     for (const path of document.querySelectorAll('#links path.flow')) path.classList.remove('flow');
     delete network.dataset.backwardLayer;
+    delete lens.dataset.backwardAt;
     lens.dataset.backward = 'done';
     state.animating = false;
+    state.advance = null;
+    nextButton.innerHTML = 'Next layer &#x25b8;';
     $('step-backward').disabled = !state.trace;
   }
+}
+
+function superscript(number) {
+  const digits = '\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079';
+  return String(number).split('').map((digit) => digits[Number(digit)]).join('');
 }
 
 // ---------------------------------------------------------------------------------------------
