@@ -6,7 +6,7 @@
 //! client always gets JSON it can show. Session work (building data, training steps, traces,
 //! states) runs on tokio's blocking pool, never on the threads that serve requests.
 
-use crate::config::{parse_json, SessionConfig};
+use crate::config::{parse_json, ConfigPatch, SessionConfig};
 use crate::registry::{lock, Handle, Registry};
 use crate::trace::{lens, LensRows};
 use crate::{assets, stream, ApiError};
@@ -33,7 +33,10 @@ pub fn router(registry: Arc<Registry>) -> Router {
         .route("/style.css", get(assets::style))
         .route("/api/limits", get(limits))
         .route("/api/sessions", post(create))
-        .route("/api/sessions/{id}", get(state).delete(remove))
+        .route(
+            "/api/sessions/{id}",
+            get(state).delete(remove).patch(patch_session),
+        )
         .route("/api/sessions/{id}/data", get(data))
         .route("/api/sessions/{id}/play", post(play))
         .route("/api/sessions/{id}/pause", post(pause))
@@ -149,6 +152,22 @@ async fn create(State(registry): Shared, JsonBody(body): JsonBody) -> Result<Res
 async fn state(State(registry): Shared, SessionId(id): SessionId) -> Result<Response, ApiError> {
     let handle = registry.get(&id)?;
     Ok(json_text(StatusCode::OK, handle.latest()))
+}
+
+/// `PATCH /api/sessions/{id}`: settings changed without a new network (see [`ConfigPatch`]).
+async fn patch_session(
+    State(registry): Shared,
+    SessionId(id): SessionId,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let handle = registry.get(&id)?;
+    let patch: ConfigPatch = parse_json(&body)?;
+    change_and_publish(handle, move |handle| {
+        let mut session = lock(&handle.session);
+        let next = patch.applied_to(&session.config, &registry.limits)?;
+        session.patch(next, &registry.limits)
+    })
+    .await
 }
 
 async fn data(State(registry): Shared, SessionId(id): SessionId) -> Result<Response, ApiError> {
