@@ -30,6 +30,9 @@ const docsDir = process.env.PLAYGROUND_DOCS;
 async function docsShot(page, name) {
   if (!docsDir) return;
   fs.mkdirSync(docsDir, { recursive: true });
+  // A passing message (not an error) fades after 4 s: the picture waits for it.
+  await page.waitForFunction(() => !document.querySelector('#status').textContent
+    || document.querySelector('#status').classList.contains('error'), null, { timeout: 6000 });
   await page.screenshot({ path: path.join(docsDir, name) });
   log(`docs screenshot: ${path.join(docsDir, name)}`);
 }
@@ -104,6 +107,8 @@ try {
   await page.waitForSelector('body[data-ready="true"][data-session]');
   await page.waitForFunction(() => document.querySelector('#test-loss').dataset.value !== '');
   const sessionId = await page.getAttribute('body', 'data-session');
+  const firstState = await getJson(`/api/sessions/${sessionId}`);
+  assert.equal(firstState.epoch, 0);
   log(`page loaded, session ${sessionId}`);
   assert.equal(await page.getAttribute('#datasets .selected', 'data-dataset'), 'circle');
   assert.equal(await page.inputValue('#noise'), '0');
@@ -241,6 +246,51 @@ try {
   assert.deepEqual(typed.input, [1.5, -2], 'the inputs are the point typed in');
   log('inputs typed in are traced');
   await page.check('input[name="lens-source"][value="batch"]');
+  await page.waitForSelector('#lens[data-status="ready"][data-query="batch=next"]');
+
+  const applyTitle = await page.getAttribute('#lens-apply', 'title');
+  assert.ok(applyTitle.startsWith('Take the batch step: one gradient step on one mini-batch'), applyTitle);
+
+  // ---- a learning-rate change keeps the session, its epoch and its weights (PATCH) ----
+  const beforeRate = await getJson(`/api/sessions/${sessionId}`);
+  let lensVersion = await page.getAttribute('#lens', 'data-version');
+  await page.selectOption('#learning-rate', '0.1');
+  await page.waitForSelector('body[data-patches="1"]');
+  await page.waitForFunction((old) => document.querySelector('#lens').dataset.version !== old
+    && document.querySelector('#lens').dataset.status === 'ready', lensVersion);
+  assert.equal(await page.getAttribute('body', 'data-session'), sessionId, 'the same session');
+  const afterRate = await getJson(`/api/sessions/${sessionId}`);
+  assert.equal(afterRate.epoch, beforeRate.epoch, 'the epoch counter stays');
+  assert.deepEqual(afterRate.layers, beforeRate.layers, 'the weights stay');
+  assertRate(await checkLens(page, sessionId, 1, 1), 0.1);
+  log(`learning rate 0.03 → 0.1 in place at epoch ${afterRate.epoch}`);
+
+  // ---- replay: the first weights again, bit for bit, with the new rate kept ----
+  lensVersion = await page.getAttribute('#lens', 'data-version');
+  await page.click('#replay');
+  await page.waitForFunction(() => document.querySelector('#epoch').dataset.step === '0');
+  const replayed = await getJson(`/api/sessions/${sessionId}`);
+  assert.deepEqual(replayed.layers, firstState.layers, 'replay restores the first weights');
+  await page.waitForFunction((old) => document.querySelector('#lens').dataset.version !== old
+    && document.querySelector('#lens').dataset.status === 'ready', lensVersion);
+  assertRate(await checkLens(page, sessionId, 1, 1), 0.1);
+  log('replay restored the first weights with learning rate 0.1 kept');
+
+  // ---- the address holds the settings: a fresh tab rebuilds the same network at epoch 0 ----
+  assert.ok(page.url().includes('learning_rate=0.1'), page.url());
+  const other = await context.newPage();
+  await other.goto(page.url());
+  await other.waitForSelector('body[data-ready="true"][data-session]');
+  const otherId = await other.getAttribute('body', 'data-session');
+  assert.notEqual(otherId, sessionId);
+  const rebuilt = await getJson(`/api/sessions/${otherId}`);
+  assert.equal(rebuilt.epoch, 0);
+  assert.deepEqual(rebuilt.layers, firstState.layers, 'the same first weights');
+  assert.deepEqual(await getJson(`/api/sessions/${otherId}/data`), await getJson(`/api/sessions/${sessionId}/data`), 'the same data');
+  assert.equal(await other.inputValue('#learning-rate'), '0.1');
+  await other.close({ runBeforeUnload: true });
+  assert.equal(await statusWhenGone(otherId), 404);
+  log('the page address rebuilt the same network in a fresh tab');
 
   fs.mkdirSync(path.dirname(path.resolve(screenshotPath)), { recursive: true });
   await page.screenshot({ path: screenshotPath });
@@ -249,6 +299,7 @@ try {
   // ---- a configuration change makes a new session and deletes the old one ----
   await page.selectOption('#activation', 'relu');
   await page.waitForFunction((old) => document.body.dataset.session !== old && document.body.dataset.drawn === document.body.dataset.session, sessionId);
+  assert.ok((await page.textContent('#status')).startsWith('activation changed: a new session'), await page.textContent('#status'));
   assert.equal(await statusWhenGone(sessionId), 404, 'the old session is deleted after a configuration change');
   const fresh = await getJson(`/api/sessions/${await page.getAttribute('body', 'data-session')}`);
   assert.equal(fresh.layers[0].activation, 'relu', 'the new session has the new activation');
@@ -397,6 +448,21 @@ try {
   fs.rmSync(userDataDir, { recursive: true, force: true });
 }
 process.exit(failed ? 1 : 0);
+
+/** With plain SGD and no penalty, Δw = −η ∂C/∂w for every weight the lens shows. */
+function assertRate(trace, rate) {
+  // Δw is a difference of f32 weights: only gradients big enough for it to carry 3 digits count.
+  let checked = 0;
+  for (const layer of trace.layers) {
+    layer.weight_gradients.forEach((row, j) => row.forEach((gradient, k) => {
+      if (Math.abs(gradient) < 1e-2) return;
+      const shown = -layer.weight_updates[j][k] / gradient;
+      assert.ok(Math.abs(shown - rate) < 3e-3 * rate, `η ${shown}, expected ${rate}`);
+      checked += 1;
+    }));
+  }
+  assert.ok(checked > 0, 'some gradient was large enough to check the rate');
+}
 
 /** Reads the δ lens and checks it against the trace API's reply for the same state and query. */
 async function checkLens(page, sessionId, layerNumber, j) {

@@ -46,6 +46,7 @@ const api = {
   trace: (id, query) => api.request('GET', `/api/sessions/${id}/trace?${query}`),
   parameter: (id, body) => api.request('POST', `/api/sessions/${id}/parameter`, body),
   remove: (id) => api.request('DELETE', `/api/sessions/${id}`),
+  patch: (id, fields) => api.request('PATCH', `/api/sessions/${id}`, fields),
   eventsUrl: (id) => `/api/sessions/${id}/events`,
 };
 
@@ -109,16 +110,26 @@ const state = {
   selected: null, // {layer, neuron} under the δ lens
   advance: null, // during "Step backward": moves on to the next layer now
   traceRequests: 0, // lens traces asked for
+  patches: 0, // settings changes asked for
   trace: null, // {trace, query, step} shown by the lens
   animating: false, // "Step backward" is running
 };
 
 const $ = (id) => document.getElementById(id);
 
+let statusTimer = null;
+
+/** A message under the top bar; one that is not an error goes away after a few seconds. */
 function setStatus(message, isError) {
   const status = $('status');
   status.textContent = message || '';
   status.classList.toggle('error', Boolean(isError));
+  clearTimeout(statusTimer);
+  if (message && !isError && !message.endsWith('\u2026')) {
+    statusTimer = setTimeout(() => {
+      if (status.textContent === message) status.textContent = '';
+    }, 4000);
+  }
 }
 
 function showError(error) {
@@ -148,7 +159,7 @@ function showNumber(element, value) {
 
 // Opens a new session for the current configuration; once it exists the old one is closed and
 // deleted. A configuration the server refuses leaves the old session running, with the error shown.
-async function newSession() {
+async function newSession(note) {
   const request = ++state.requests;
   setStatus('starting a session\u2026');
   let reply;
@@ -170,11 +181,12 @@ async function newSession() {
   }
   closeSession();
   state.activeConfig = structuredClone(state.config);
+  updateUrl();
   const generation = ++state.generation;
   state.session = reply.id;
   document.body.dataset.session = reply.id;
   state.latest = reply.state;
-  setStatus('');
+  setStatus(note || '');
   openStream(reply.id, generation);
   scheduleDraw();
   try {
@@ -257,9 +269,9 @@ function draw() {
 function setupControls() {
   for (const select of document.querySelectorAll('select[data-config]')) {
     select.addEventListener('change', () => {
-      state.config[select.dataset.config] =
-        'number' in select.dataset ? Number(select.value) : select.value;
-      newSession();
+      const key = select.dataset.config;
+      state.config[key] = 'number' in select.dataset ? Number(select.value) : select.value;
+      changeSettings({ [key]: state.config[key] });
     });
   }
   for (const button of document.querySelectorAll('#datasets button')) {
@@ -271,7 +283,7 @@ function setupControls() {
       $('csv-name').textContent = '';
       markDataset(button);
       syncControls();
-      newSession();
+      newSession('dataset: a new data set, so a new session with fresh weights');
     });
   }
   $('company').addEventListener('click', () => {
@@ -280,7 +292,7 @@ function setupControls() {
     state.config.hidden = [...COMPANY.hidden];
     $('csv-name').textContent = '';
     syncControls();
-    newSession();
+    newSession('the company network: a new session with fresh weights');
   });
   $('csv-file').addEventListener('change', async (event) => {
     const file = event.target.files[0];
@@ -294,11 +306,11 @@ function setupControls() {
     state.config.csv = await file.text();
     $('csv-name').textContent = file.name;
     markDataset(document.querySelector('#datasets .upload'));
-    newSession();
+    newSession('csv: a new data set, so a new session with fresh weights');
   });
-  slider('train-share', (value) => `${value}%`, (value) => { state.config.train_share = value / 100; });
-  slider('noise', (value) => String(value), (value) => { state.config.noise = value / 100; });
-  slider('batch-size', (value) => String(value), (value) => { state.config.batch_size = value; });
+  slider('train-share', (value) => `${value}%`, 'train_share', (value) => value / 100);
+  slider('noise', (value) => String(value), 'noise', (value) => value / 100);
+  slider('batch-size', (value) => String(value), 'batch_size', (value) => value);
   $('seed').addEventListener('change', () => {
     const seed = Number($('seed').value);
     if (Number.isInteger(seed) && seed >= 0) state.config.seed = seed;
@@ -306,17 +318,19 @@ function setupControls() {
   $('add-layer').addEventListener('click', () => {
     if (state.config.hidden.length >= state.limits.max_layers) return;
     state.config.hidden.push(2);
-    newSession();
+    changeSettings({ hidden: state.config.hidden });
   });
   $('remove-layer').addEventListener('click', () => {
     if (state.config.hidden.length === 0) return;
     state.config.hidden.pop();
-    newSession();
+    changeSettings({ hidden: state.config.hidden });
   });
   $('play').addEventListener('click', () => act((id) => (state.latest.running ? api.pause(id) : api.play(id))));
   $('step').addEventListener('click', () => act((id) => api.step(id, { batches: 1 })));
   $('lens-apply').addEventListener('click', () => act((id) => api.step(id, { batches: 1 })));
   $('reset').addEventListener('click', () => act((id) => api.reset(id, state.config.seed)));
+  // Replay: the session's own first weights again (its seed), with the settings as they are now.
+  $('replay').addEventListener('click', () => act((id) => api.reset(id)));
   $('show-test').addEventListener('change', scheduleDraw);
   $('discretize').addEventListener('change', scheduleDraw);
   setupLensControls();
@@ -362,14 +376,93 @@ function markDataset(chosen) {
   }
 }
 
-function slider(id, label, apply) {
+function slider(id, label, key, toValue) {
   const input = $(id);
   const output = $(`${id}-value`);
   input.addEventListener('input', () => { output.textContent = label(Number(input.value)); });
   input.addEventListener('change', () => {
-    apply(Number(input.value));
-    newSession();
+    state.config[key] = toValue(Number(input.value));
+    changeSettings({ [key]: state.config[key] });
   });
+}
+
+// Settings PATCH refuses (409): they change the network or its data.
+const STRUCTURAL = ['dataset', 'csv', 'features', 'hidden', 'activation', 'seed'];
+
+/**
+ * Changes settings of the running session in place (PATCH: the weights and the epoch stay).
+ * The server answers 409 for a change of the network or its data (layers, features,
+ * activation): the page then says so and starts a new session with fresh weights.
+ */
+async function changeSettings(fields) {
+  // What the server would answer 409 for: the page knows it and asks for no refusal.
+  const structural = Object.keys(fields).find((key) => STRUCTURAL.includes(key));
+  if (!state.session || structural) {
+    if (structural) setStatus(`${structural}: that changes the network, so a new session with fresh weights\u2026`);
+    newSession(structural ? `${structural} changed: a new session with fresh weights` : undefined);
+    return;
+  }
+  const generation = state.generation;
+  const changes = ++state.patches;
+  try {
+    const reply = await api.patch(state.session, fields);
+    if (generation !== state.generation) return;
+    state.activeConfig = structuredClone(state.config);
+    updateUrl();
+    acceptState(reply);
+    document.body.dataset.patches = String(changes);
+    setStatus(`${Object.keys(fields).join(', ')} changed: same network, same epoch`);
+    if ('noise' in fields || 'train_share' in fields) {
+      state.data = await api.data(state.session);
+      scheduleDraw();
+    }
+    if (state.selected) loadTrace();
+  } catch (error) {
+    if (generation !== state.generation) return;
+    if (error instanceof ApiError && error.status === 409) {
+      const field = error.message.split(':')[0];
+      setStatus(`${field}: that changes the network, so a new session with fresh weights\u2026`);
+      newSession(`${field} changed: a new session with fresh weights`);
+      return;
+    }
+    showError(error);
+    if (state.activeConfig) {
+      state.config = structuredClone(state.activeConfig);
+      syncControls();
+    }
+  }
+}
+
+// The configuration in the page's address (after #), so a link rebuilds the same network at
+// epoch 0 with the same data. A CSV upload is not carried.
+const URL_FIELDS = {
+  dataset: String, noise: Number, train_share: Number, batch_size: Number, samples: Number,
+  features: (text) => text.split(',').filter(Boolean), hidden: (text) => text.split(',').filter(Boolean).map(Number),
+  activation: String, learning_rate: Number, optimizer: String, regularization: String,
+  regularization_rate: Number, seed: Number,
+};
+
+function updateUrl() {
+  const config = state.activeConfig;
+  if (!config || config.dataset === 'csv') {
+    history.replaceState(null, '', location.pathname);
+    return;
+  }
+  const params = new URLSearchParams();
+  for (const key of Object.keys(URL_FIELDS)) {
+    if (config[key] === undefined) continue;
+    params.set(key, Array.isArray(config[key]) ? config[key].join(',') : String(config[key]));
+  }
+  history.replaceState(null, '', `${location.pathname}#${params.toString()}`);
+}
+
+/** Takes the configuration from the address, if there is one; the server checks it. */
+function readUrl() {
+  const params = new URLSearchParams(location.hash.slice(1));
+  for (const [key, parse] of Object.entries(URL_FIELDS)) {
+    if (params.has(key)) state.config[key] = parse(params.get(key));
+  }
+  if (params.has('seed')) $('seed').value = String(state.config.seed);
 }
 
 /** Runs one action on the session and takes the State it replies with. */
@@ -393,14 +486,14 @@ function toggleFeature(name) {
   }
   if (at >= 0) features.splice(at, 1);
   else state.config.features = FEATURES.map((f) => f.name).filter((n) => n === name || features.includes(n));
-  newSession();
+  changeSettings({ features: state.config.features });
 }
 
 function changeNeurons(layerIndex, delta) {
   const next = state.config.hidden[layerIndex] + delta;
   if (next < 1 || next > state.limits.max_neurons) return;
   state.config.hidden[layerIndex] = next;
-  newSession();
+  changeSettings({ hidden: state.config.hidden });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1390,12 +1483,22 @@ function superscript(number) {
 
 async function start() {
   setupControls();
+  const defaults = structuredClone(state.config);
+  readUrl();
+  syncControls();
   try {
     state.limits = { ...state.limits, ...(await api.limits()) };
   } catch (error) {
     showError(error);
   }
   await newSession();
+  if (!state.session && location.hash) {
+    // The address held settings the server refused: say so, and start from the defaults.
+    const refused = $('status').textContent;
+    state.config = defaults;
+    syncControls();
+    await newSession(`the link's settings were refused (${refused}); the defaults instead`);
+  }
   document.body.dataset.ready = 'true';
 }
 
