@@ -128,6 +128,8 @@ pub struct SessionConfig {
     pub seed: u64,
     /// Epochs trained between two streamed states while playing.
     pub epochs_per_update: usize,
+    /// Classes, 2 to 5; more than two only for `gaussian` and `spiral` (a softmax output).
+    pub classes: usize,
 }
 
 impl Default for SessionConfig {
@@ -148,6 +150,7 @@ impl Default for SessionConfig {
             regularization_rate: 0.0,
             seed: 1,
             epochs_per_update: 1,
+            classes: 2,
         }
     }
 }
@@ -189,6 +192,8 @@ pub struct ConfigPatch {
     pub activation: Option<ActivationChoice>,
     /// Structural: refused (409) unless unchanged.
     pub seed: Option<u64>,
+    /// Structural: refused (409) unless unchanged.
+    pub classes: Option<usize>,
 }
 
 impl ConfigPatch {
@@ -234,6 +239,12 @@ impl ConfigPatch {
             .is_some_and(|activation| activation != current.activation)
         {
             return Err(conflict("activation", structure));
+        }
+        if self
+            .classes
+            .is_some_and(|classes| classes != current.classes)
+        {
+            return Err(conflict("classes", structure));
         }
         if self.seed.is_some_and(|seed| seed != current.seed) {
             return Err(conflict(
@@ -365,6 +376,18 @@ impl SessionConfig {
             "epochs_per_update",
             || format!("must be in 1..=100, got {}", self.epochs_per_update),
         )?;
+        require((2..=5).contains(&self.classes), "classes", || {
+            format!("must be in 2..=5, got {}", self.classes)
+        })?;
+        require(
+            self.classes == 2
+                || matches!(
+                    self.dataset,
+                    DatasetChoice::Gaussian | DatasetChoice::Spiral
+                ),
+            "classes",
+            || "more than two classes only for gaussian and spiral".into(),
+        )?;
         match (self.dataset, &self.csv) {
             (DatasetChoice::Csv, None) => Err(ApiError::bad_request(
                 "csv: dataset \"csv\" needs the file's text in the csv field",
@@ -430,6 +453,9 @@ mod tests {
         assert!(error(r#"{"epochs_per_update": 0}"#).starts_with("epochs_per_update:"));
         assert!(error(r#"{} x"#).starts_with("the JSON body:"));
         assert!(error(r#"[1]"#).starts_with("the JSON body:"));
+        assert!(error(r#"{"classes": 6, "dataset": "spiral"}"#).starts_with("classes:"));
+        assert!(error(r#"{"classes": 3, "dataset": "circle"}"#).starts_with("classes:"));
+        assert!(error(r#"{"classes": 3}"#).starts_with("classes:"));
     }
 
     #[test]

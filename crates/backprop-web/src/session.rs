@@ -58,7 +58,7 @@ impl Session {
     /// Builds the data and a fresh network for a checked configuration.
     pub fn new(config: SessionConfig, limits: &Limits) -> Result<Self, ApiError> {
         let data = crate::data::build(&config, limits)?;
-        let targets = |values: &[f32]| Matrix::from_fn(values.len(), 1, |row, _| values[row]);
+        let targets = |values: &[f32]| target_matrix(values, data.classes);
         let train_x = feature_matrix(&data.train.points, &config.features);
         let test_x = feature_matrix(&data.test.points, &config.features);
         let (train_y, test_y) = (targets(&data.train.targets), targets(&data.test.targets));
@@ -149,7 +149,7 @@ impl Session {
                 .map_err(|error| ApiError::bad_request(format!("batch_size: {error}")))?;
         }
         if let Some(data) = data {
-            let targets = |values: &[f32]| Matrix::from_fn(values.len(), 1, |row, _| values[row]);
+            let targets = |values: &[f32]| target_matrix(values, data.classes);
             self.train_x = feature_matrix(&data.train.points, &next.features);
             self.test_x = feature_matrix(&data.test.points, &next.features);
             self.train_y = targets(&data.train.targets);
@@ -363,13 +363,14 @@ fn network_config(
     training_rows: usize,
     seed: u64,
 ) -> NetworkConfig {
-    let cost = match task {
-        Task::Classify => Cost::BinaryCrossEntropy,
-        Task::Regress => Cost::MeanSquaredError,
+    let (cost, outputs) = match task {
+        Task::Classify if config.classes > 2 => (Cost::SoftmaxCrossEntropy, config.classes),
+        Task::Classify => (Cost::BinaryCrossEntropy, 1),
+        Task::Regress => (Cost::MeanSquaredError, 1),
     };
     let mut sizes = vec![config.features.len()];
     sizes.extend(&config.hidden);
-    sizes.push(1);
+    sizes.push(outputs);
     let rate = config.regularization_rate;
     let regularization = match config.regularization {
         RegularizationChoice::None => Regularization::none(),
@@ -380,6 +381,17 @@ fn network_config(
         .with_hidden_activation(config.activation.activation())
         .with_regularization(regularization)
         .with_seed(seed)
+}
+
+/// Targets as the network reads them: one column (0/1 or a value), or one-hot rows for K ≥ 3
+/// classes.
+pub fn target_matrix(values: &[f32], classes: usize) -> Matrix<f32> {
+    if classes <= 2 {
+        return Matrix::from_fn(values.len(), 1, |row, _| values[row]);
+    }
+    Matrix::from_fn(values.len(), classes, |row, class| {
+        f32::from(u8::from(values[row] as usize == class))
+    })
 }
 
 /// The optimiser a configuration names, at its learning rate.
@@ -569,6 +581,42 @@ mod tests {
         for ((_, after), (_, first)) in s.network.parameters().iter().zip(initial.parameters()) {
             assert_eq!(*after, first);
         }
+    }
+
+    #[test]
+    fn three_classes_use_softmax_and_learn_the_spiral() {
+        let mut s = session(SessionConfig {
+            dataset: crate::config::DatasetChoice::Spiral,
+            classes: 3,
+            features: vec![
+                crate::features::Feature::X1,
+                crate::features::Feature::X2,
+                crate::features::Feature::X1Squared,
+                crate::features::Feature::X2Squared,
+                crate::features::Feature::SinX1,
+                crate::features::Feature::SinX2,
+            ],
+            hidden: vec![8, 8],
+            optimizer: OptimizerChoice::Adam,
+            learning_rate: 0.03,
+            ..SessionConfig::default()
+        });
+        assert_eq!(s.network.output_width(), 3);
+        assert_eq!(s.network.cost(), Cost::SoftmaxCrossEntropy);
+        assert_eq!(s.train_y.cols(), 3);
+        assert!((0..s.train_y.rows()).all(|row| s.train_y.row(row).iter().sum::<f32>() == 1.0));
+        for _ in 0..400 {
+            s.step_epoch();
+            if s.losses().1 < 0.2 {
+                break;
+            }
+        }
+        assert!(
+            s.losses().1 < 0.2,
+            "test loss {} at epoch {}",
+            s.losses().1,
+            s.epoch()
+        );
     }
 
     #[test]

@@ -44,6 +44,8 @@ pub struct State {
     pub heatmap: Heatmap,
     /// Per hidden layer, the dead ReLU neurons (0-based): z ≤ 0 on every training row.
     pub dead: Vec<Vec<usize>>,
+    /// The number of classes (1 for regression).
+    pub classes: usize,
 }
 
 impl State {
@@ -80,6 +82,7 @@ impl State {
                 session.data.extent,
             ),
             dead: session.dead_neurons(),
+            classes: session.data.classes,
         }
     }
 }

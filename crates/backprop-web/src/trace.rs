@@ -136,7 +136,7 @@ pub fn lens(session: &Session, rows: LensRows) -> Result<Lens, ApiError> {
             let x = feature_matrix(&[[x1, x2]], &session.config.features);
             (
                 x,
-                Matrix::from_fn(1, 1, |_, _| target),
+                crate::session::target_matrix(&[target], session.data.classes),
                 Some([x1, x2, target]),
             )
         }
@@ -196,7 +196,11 @@ fn check_point(session: &Session, x1: f32, x2: f32, target: f32) -> Result<(), A
             )));
         }
     }
+    let classes = session.data.classes;
     let valid = match session.data.task {
+        Task::Classify if classes > 2 => {
+            target.fract() == 0.0 && (0.0..classes as f32).contains(&target)
+        }
         Task::Classify => (0.0..=1.0).contains(&target),
         Task::Regress => target.is_finite() && target.abs() <= 1e6,
     };
@@ -206,6 +210,7 @@ fn check_point(session: &Session, x1: f32, x2: f32, target: f32) -> Result<(), A
         Err(ApiError::bad_request(format!(
             "target: must be {}, got {target}",
             match session.data.task {
+                Task::Classify if classes > 2 => "a class 0, 1, …, K − 1",
                 Task::Classify => "a label in 0..=1",
                 Task::Regress => "a finite number",
             }
