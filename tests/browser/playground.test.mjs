@@ -425,6 +425,58 @@ try {
   await page.setViewportSize({ width: 1280, height: 800 });
   log('at 1024 px wide the page fits');
 
+  // ---- three classes, set up from an address: softmax, coloured by the winning class ----
+  const spiral3 = '#dataset=spiral&classes=3&features=x1,x2,x1_squared,x2_squared,sin_x1,sin_x2&hidden=8,8&optimizer=adam&learning_rate=0.03&seed=1';
+  await page.goto('about:blank'); // a new address only after # would not reload the page
+  await page.goto(new URL(spiral3, base).href);
+  await page.waitForSelector('body[data-ready="true"][data-session]');
+  await page.waitForFunction(() => document.body.dataset.drawn === document.body.dataset.session);
+  const classesId = await page.getAttribute('body', 'data-session');
+  const classesState = await getJson(`/api/sessions/${classesId}`);
+  assert.equal(classesState.classes, 3);
+  assert.deepEqual(classesState.layers.map((layer) => layer.biases.length), [8, 8, 3]);
+  assert.equal(classesState.layers[2].activation, 'softmax');
+  assert.deepEqual(classesState.inputs, ['x1', 'x2', 'x1_squared', 'x2_squared', 'sin_x1', 'sin_x2']);
+  assert.equal(await page.inputValue('#classes'), '3');
+  assert.equal(await page.inputValue('#optimizer'), 'adam');
+  await page.click('#play');
+  await page.waitForFunction(() => Number(document.querySelector('#test-loss').dataset.value) < 0.2, null,
+    { timeout: TRAIN_TIMEOUT_MS, polling: 100 });
+  await page.click('#play');
+  await page.waitForSelector('body[data-running="false"]');
+  log(`3-class spiral: test loss below 0.2 by epoch ${await page.getAttribute('#epoch', 'data-value')} (${await page.getAttribute('#test-loss', 'data-value')} at the pause)`);
+  // The map is painted in the three class colours, each where the server says that class wins.
+  const painted = await page.evaluate(() => {
+    const canvas = document.querySelector('#output-map');
+    const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+    const hues = [[245, 147, 34], [8, 119, 189], [46, 160, 67]];
+    const counts = [0, 0, 0];
+    for (let i = 0; i < data.length; i += 4) {
+      hues.forEach((hue, k) => {
+        // A pixel on the segment from the neutral grey to class k's colour, past its middle.
+        const t = (data[i + 1] - 234) / (hue[1] - 234);
+        const expected = [0, 1, 2].map((c) => [232, 234, 235][c] + ([232, 234, 235][c] - hue[c]) * -t);
+        if (t > 0.5 && t <= 1.02 && expected.every((value, c) => Math.abs(value - data[i + c]) < 12)) counts[k] += 1;
+      });
+    }
+    return counts;
+  });
+  assert.ok(painted.every((count) => count > 2000), `pixels per class colour: ${painted}`);
+  await page.click('.neuron.output[data-layer="3"][data-neuron="1"]');
+  await page.waitForSelector('#lens[data-status="ready"]');
+  await page.check('input[name="lens-source"][value="example"]');
+  await page.fill('#lens-example', '3');
+  await page.press('#lens-example', 'Enter');
+  await page.waitForSelector('#lens[data-status="ready"][data-query="example=3"]');
+  const perUnit = await checkLens(page, classesId, 3, 1);
+  const softmaxLine = await page.textContent('#lens-equation');
+  assert.ok(softmaxLine.includes('softmax + cross-entropy, fused: δⱼ = aⱼ − yⱼ'), softmaxLine);
+  const label = (await getJson(`/api/sessions/${classesId}/data`)).train[3][2];
+  const out = perUnit.layers[2];
+  assert.ok(Math.abs(out.delta[1] - (out.a[1] - (label === 1 ? 1 : 0))) < 1e-6, 'δ = a − y for output unit 2');
+  await docsShot(page, 'playground-classes.png');
+  log('3 classes: class-coloured map, the lens on output unit 2 equals the trace');
+
   if (showcasePath) await showcase(page, showcasePath);
 
   // ---- leaving the page frees its session (pagehide → DELETE keepalive) ----

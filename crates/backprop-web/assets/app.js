@@ -78,6 +78,7 @@ const COMPANY = {
   batch_size: 4,
   regularization: 'none',
   regularization_rate: 0,
+  classes: 2,
 };
 
 const state = {
@@ -95,6 +96,7 @@ const state = {
     regularization: 'none',
     regularization_rate: 0,
     seed: 1,
+    classes: 2,
   },
   limits: { max_layers: 8, max_neurons: 16, max_upload_bytes: 1 << 20 },
   activeConfig: null, // the configuration the session was made with
@@ -280,6 +282,7 @@ function setupControls() {
       state.config.csv = null;
       // The truth table has four rows: a batch holds at most all of them.
       if (button.dataset.dataset === 'xor-table') state.config.batch_size = Math.min(state.config.batch_size, 4);
+      if (!MANY_CLASSES.includes(button.dataset.dataset)) state.config.classes = 2;
       $('csv-name').textContent = '';
       markDataset(button);
       syncControls();
@@ -368,6 +371,7 @@ function syncControls() {
     ? document.querySelector('#datasets .upload')
     : document.querySelector(`#datasets button[data-dataset="${config.dataset}"]`);
   markDataset(chosen);
+  $('classes').disabled = !MANY_CLASSES.includes(config.dataset);
 }
 
 function markDataset(chosen) {
@@ -387,7 +391,10 @@ function slider(id, label, key, toValue) {
 }
 
 // Settings PATCH refuses (409): they change the network or its data.
-const STRUCTURAL = ['dataset', 'csv', 'features', 'hidden', 'activation', 'seed'];
+// The sets that can have more than two classes.
+const MANY_CLASSES = ['gaussian', 'spiral'];
+
+const STRUCTURAL = ['dataset', 'csv', 'features', 'hidden', 'activation', 'seed', 'classes'];
 
 /**
  * Changes settings of the running session in place (PATCH: the weights and the epoch stay).
@@ -439,7 +446,7 @@ const URL_FIELDS = {
   dataset: String, noise: Number, train_share: Number, batch_size: Number, samples: Number,
   features: (text) => text.split(',').filter(Boolean), hidden: (text) => text.split(',').filter(Boolean).map(Number),
   activation: String, learning_rate: Number, optimizer: String, regularization: String,
-  regularization_rate: Number, seed: Number,
+  regularization_rate: Number, seed: Number, classes: Number,
 };
 
 function updateUrl() {
@@ -914,7 +921,70 @@ function outputScale(current) {
 
 const offscreen = document.createElement('canvas');
 
+// K ≥ 3 classes: one colour per class (class 0 and 1 keep the two-class orange and blue).
+const CLASS_COLOURS = [[245, 147, 34], [8, 119, 189], [46, 160, 67], [123, 63, 196], [214, 39, 40]];
+
+/** A class's colour at strength t ∈ [0, 1] (0: the neutral middle). */
+function classColour(klass, t) {
+  const end = CLASS_COLOURS[klass] || [0, 0, 0];
+  const share = Math.max(0, Math.min(1, t));
+  return MIDDLE.map((m, i) => Math.round(m + (end[i] - m) * share));
+}
+
+/** Paints an n × n grid from a function of the cell index to [r, g, b]. */
+function paintCells(canvas, n, rgb) {
+  const context = canvas.getContext('2d');
+  const image = context.createImageData(n, n);
+  for (let i = 0; i < n * n; i += 1) {
+    const [r, g, b] = rgb(i);
+    image.data.set([r, g, b, 255], 4 * i);
+  }
+  context.putImageData(image, 0, 0);
+}
+
+/** K ≥ 3: each cell in its winning class's colour, stronger the surer the network is. */
+function drawClassMap(current) {
+  const { resolution, output, winner, extent, output_units: units, neuron_resolution: n } = current.heatmap;
+  const k = current.classes;
+  const discretize = $('discretize').checked;
+  const strength = (p) => (discretize ? 1 : (p - 1 / k) / (1 - 1 / k));
+  offscreen.width = resolution;
+  offscreen.height = resolution;
+  paintCells(offscreen, resolution, (i) => (output[i] === null ? [160, 160, 160] : classColour(winner[i], strength(output[i]))));
+  const canvas = $('output-map');
+  const context = canvas.getContext('2d');
+  context.imageSmoothingEnabled = true;
+  context.drawImage(offscreen, 0, 0, canvas.width, canvas.height);
+  // Each output neuron shows its own class's probability.
+  state.view.neurons[state.view.neurons.length - 1].forEach((element, unit) => {
+    const canvasOf = element.querySelector('canvas');
+    canvasOf.width = n;
+    canvasOf.height = n;
+    paintCells(canvasOf, n, (i) => (units[unit][i] === null ? [160, 160, 160] : classColour(unit, units[unit][i])));
+  });
+  const scale = { toUnit: () => 0, classes: k };
+  if (state.data) {
+    drawPoints(context, canvas, state.data.train, extent, scale, '#ffffff');
+    if ($('show-test').checked) drawPoints(context, canvas, state.data.test, extent, scale, '#222222');
+    drawChosenExample(context, canvas, extent);
+  }
+  const legend = $('legend');
+  const legendContext = legend.getContext('2d');
+  for (let x = 0; x < legend.width; x += 1) {
+    const [r, g, b] = classColour(Math.min(k - 1, Math.floor((x / legend.width) * k)), 1);
+    legendContext.fillStyle = `rgb(${r},${g},${b})`;
+    legendContext.fillRect(x, 0, 1, legend.height);
+  }
+  $('legend-low').textContent = 'class 0';
+  $('legend-mid').textContent = `${k} classes, winner shown`;
+  $('legend-high').textContent = `class ${k - 1}`;
+}
+
 function drawOutputMap(current) {
+  if (current.heatmap.winner) {
+    drawClassMap(current);
+    return;
+  }
   const { resolution, output, extent } = current.heatmap;
   const scale = outputScale(current);
   const discretize = $('discretize').checked;
@@ -943,7 +1013,7 @@ function drawPoints(context, canvas, rows, extent, scale, stroke) {
   for (const [x1, x2, y] of rows) {
     const x = ((x1 + extent) / (2 * extent)) * canvas.width;
     const yPixel = ((extent - x2) / (2 * extent)) * canvas.height;
-    const [r, g, b] = colour(scale.toUnit(y));
+    const [r, g, b] = scale.classes ? classColour(y, 1) : colour(scale.toUnit(y));
     context.fillStyle = `rgb(${r},${g},${b})`;
     context.beginPath();
     context.arc(x, yPixel, 3, 0, 2 * Math.PI);
@@ -1077,6 +1147,7 @@ const EQUATIONS = {
 function outputNote(current) {
   const activation = current.layers[current.layers.length - 1].activation;
   if (activation === 'sigmoid') return 'sigmoid + cross-entropy, fused: \u03b4\u1d38 = a \u2212 y';
+  if (activation === 'softmax') return 'softmax + cross-entropy, fused: \u03b4\u1d38 = a \u2212 y, y one-hot';
   return `${activation} output, squared error: \u03c3\u2032 = 1`;
 }
 
@@ -1261,9 +1332,12 @@ function renderLens() {
   };
   line(EQUATIONS[entry.equation], 'main');
   if (entry.equation === 'BP1') {
-    const fused = current.layers[layer - 1].activation === 'sigmoid';
-    if (fused && single && row) {
+    const activation = current.layers[layer - 1].activation;
+    if (activation === 'sigmoid' && single && row) {
       line(`sigmoid + cross-entropy, fused: \u03b4\u1d38 = a \u2212 y = ${fmt(entry.a[neuron])} \u2212 ${short(row[2])} = ${fmt(entry.delta[neuron])}`);
+    } else if (activation === 'softmax' && single && row) {
+      const target = row[2] === neuron ? 1 : 0;
+      line(`softmax + cross-entropy, fused: \u03b4\u2c7c = a\u2c7c \u2212 y\u2c7c = ${fmt(entry.a[neuron])} \u2212 ${target} = ${fmt(entry.delta[neuron])} (y one-hot: class ${short(row[2])})`);
     } else {
       line(outputNote(current));
     }
