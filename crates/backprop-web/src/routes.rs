@@ -44,6 +44,7 @@ pub fn router(registry: Arc<Registry>) -> Router {
         .route("/api/sessions/{id}/reset", post(reset))
         .route("/api/sessions/{id}/trace", get(trace))
         .route("/api/sessions/{id}/parameter", post(parameter))
+        .route("/api/sessions/{id}/gradcheck", get(gradcheck))
         .route("/api/sessions/{id}/events", get(events))
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method)
@@ -398,6 +399,57 @@ async fn trace(
         let session = lock(&handle.session);
         let lens = lens(&session, rows)?;
         Ok(serde_json::to_string(&lens).expect("a trace is plain data"))
+    })
+    .await?;
+    Ok(json_text(StatusCode::OK, json.into()))
+}
+
+/// The gradient-check query: `layer=L&neuron=J` (any order).
+fn check_target(query: Option<&str>) -> Result<(usize, usize), ApiError> {
+    let (mut layer, mut neuron) = (None, None);
+    for part in query
+        .unwrap_or("")
+        .split('&')
+        .filter(|part| !part.is_empty())
+    {
+        let (key, value) = part.split_once('=').unwrap_or((part, ""));
+        let number = || {
+            value.parse::<usize>().map_err(|_| {
+                ApiError::bad_request(format!("{key}: must be a number (0, 1, …), got {value:?}"))
+            })
+        };
+        match key {
+            "layer" => layer = Some(number()?),
+            "neuron" => neuron = Some(number()?),
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "{other}: unknown; the query is layer=L&neuron=J"
+                )))
+            }
+        }
+    }
+    match (layer, neuron) {
+        (Some(layer), Some(neuron)) => Ok((layer, neuron)),
+        (None, _) => Err(ApiError::bad_request(
+            "layer: missing; the query is layer=L&neuron=J",
+        )),
+        (_, None) => Err(ApiError::bad_request(
+            "neuron: missing; the query is layer=L&neuron=J",
+        )),
+    }
+}
+
+async fn gradcheck(
+    State(registry): Shared,
+    SessionId(id): SessionId,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let handle = registry.get(&id)?;
+    let (layer, neuron) = check_target(query.as_deref())?;
+    let json = blocking(move || {
+        let session = lock(&handle.session);
+        let check = crate::gradcheck::gradient_check(&session, layer, neuron)?;
+        Ok(serde_json::to_string(&check).expect("a check is plain data"))
     })
     .await?;
     Ok(json_text(StatusCode::OK, json.into()))
