@@ -148,6 +148,22 @@ try {
   const trace = await checkLens(page, sessionId, 1, 1);
   assert.deepEqual(trace.examples, [12], 'the clicked point is row 12');
 
+  // ---- the chain rule on one weight: hover a link, ∂C/∂w = δⱼ · aₖ with the trace's numbers ----
+  const spot = await linkPoint(page, 2, 0, 1);
+  await page.mouse.move(spot.x, spot.y);
+  await page.waitForSelector('#tip:not([hidden])');
+  const chain = await page.evaluate(() => ({ ...document.querySelector('#tip').dataset, text: document.querySelector('#tip').textContent }));
+  assert.ok(chain.text.includes('Chain rule (BP4), example 12: ∂C/∂w = δⱼ · aₖ = '), chain.text);
+  assert.equal(chain.query, 'example=12');
+  assert.equal(Number(chain.delta), trace.layers[1].delta[0], 'δ of layer 2, neuron 1');
+  assert.equal(Number(chain.activation), trace.layers[0].a[1], 'a of layer 1, neuron 2');
+  assert.equal(Number(chain.gradient), trace.layers[1].weight_gradients[0][1], '∂C/∂w');
+  assert.ok(Math.abs(Number(chain.delta) * Number(chain.activation) - Number(chain.gradient)) <= 1e-4 * Math.abs(Number(chain.gradient)) + 1e-7,
+    `δ·a = ${Number(chain.delta) * Number(chain.activation)} vs ${chain.gradient}`);
+  await docsShot(page, 'playground-chain-rule.png');
+  await page.mouse.move(5, 5);
+  log(`chain rule on w²₁₂: ${chain.text.split('\n')[1]}`);
+
   // ---- σ′(z) on the BP2 line: the derivative backprop used, its formula, and δ = (wᵀδ) σ′ ----
   const slope = await page.evaluate(() => ({
     value: Number(document.querySelector('#lens-derivative').dataset.value),
@@ -275,6 +291,23 @@ try {
     && document.querySelector('#lens').dataset.status === 'ready', lensVersion);
   assertRate(await checkLens(page, sessionId, 1, 1), 0.1);
   log('replay restored the first weights with learning rate 0.1 kept');
+
+  // ---- the gradient check of the selected neuron: backprop against finite differences ----
+  await page.click('#grad-check');
+  await page.waitForSelector('#gradcheck:not([hidden])');
+  const checked = await page.evaluate(() => [...document.querySelectorAll('#gradcheck-table tbody tr')].map((row) => ({
+    name: row.cells[0].textContent,
+    backprop: Number(row.querySelector('.backprop').dataset.value),
+    error: row.querySelector('.error').dataset.value,
+  })));
+  const apiCheck = await getJson(`/api/sessions/${sessionId}/gradcheck?layer=1&neuron=1`);
+  assert.deepEqual(checked.map((row) => row.name), ['w from X₁', 'w from X₂', 'bias']);
+  checked.forEach((row, i) => {
+    assert.equal(row.backprop, apiCheck.rows[i].backprop, `${row.name}: the server's numbers`);
+    assert.ok(row.error !== '' && Number(row.error) < 1e-4, `${row.name}: relative error ${row.error}`);
+  });
+  await docsShot(page, 'playground-gradcheck.png');
+  log(`gradient check of layer 1, neuron 2: largest relative error ${apiCheck.max_relative_error.toExponential(2)}`);
 
   // ---- the address holds the settings: a fresh tab rebuilds the same network at epoch 0 ----
   assert.ok(page.url().includes('learning_rate=0.1'), page.url());
@@ -658,6 +691,12 @@ async function assertNotClipped(page, selector) {
 
 /** Clicks the link of weight w[layer][neuron][input] where no other link covers it. */
 async function clickLink(page, layer, neuron, input) {
+  const point = await linkPoint(page, layer, neuron, input);
+  await page.mouse.click(point.x, point.y);
+}
+
+/** A point of the link of weight w[layer][neuron][input] where no other link covers it. */
+async function linkPoint(page, layer, neuron, input) {
   const point = await page.evaluate(([l, j, k]) => {
     const hit = document.querySelector(`#links path.hit[data-layer="${l}"][data-neuron="${j}"][data-input="${k}"]`);
     const origin = document.querySelector('#links').getBoundingClientRect();
@@ -671,7 +710,7 @@ async function clickLink(page, layer, neuron, input) {
     return null;
   }, [layer, neuron, input]);
   assert.ok(point, `a free spot on the link ${layer}.${neuron}.${input}`);
-  await page.mouse.click(point.x, point.y);
+  return point;
 }
 
 /** Spiral with more features and layers, trained for a while, lens open: the docs' picture. */

@@ -45,6 +45,7 @@ const api = {
   reset: (id, seed) => api.request('POST', `/api/sessions/${id}/reset`, { seed }),
   trace: (id, query) => api.request('GET', `/api/sessions/${id}/trace?${query}`),
   parameter: (id, body) => api.request('POST', `/api/sessions/${id}/parameter`, body),
+  gradcheck: (id, layer, neuron) => api.request('GET', `/api/sessions/${id}/gradcheck?layer=${layer}&neuron=${neuron}`),
   remove: (id) => api.request('DELETE', `/api/sessions/${id}`),
   patch: (id, fields) => api.request('PATCH', `/api/sessions/${id}`, fields),
   eventsUrl: (id) => `/api/sessions/${id}/events`,
@@ -742,6 +743,32 @@ function drawNeuronTips(current) {
   });
 }
 
+/**
+ * A link's hover text: wⱼₖ, and once the lens holds a trace, the chain rule for this weight with
+ * the trace's numbers, ∂C/∂wⱼₖ = δⱼ · aₖ (BP4); the numbers also go into the box's data-*.
+ */
+function linkTip(hit, tip) {
+  const current = state.latest;
+  const layer = Number(hit.dataset.layer);
+  const j = Number(hit.dataset.neuron);
+  const k = Number(hit.dataset.input);
+  const weight = current.layers[layer - 1].weights[j][k];
+  const head = `w from ${incomingName(current, layer, k)} to ${neuronName(current, layer, j)} = ${fmt(weight)}. Click to type a new value.`;
+  tip.dataset.weight = String(weight);
+  if (!state.trace || state.trace.step !== current.step) return head;
+  const { trace, query } = state.trace;
+  const entry = trace.layers[layer - 1];
+  const delta = entry.delta[j];
+  const activation = layer === 1 ? trace.input[k] : trace.layers[layer - 2].a[k];
+  const gradient = entry.weight_gradients[j][k];
+  Object.assign(tip.dataset, { delta: String(delta), activation: String(activation), gradient: String(gradient), query });
+  const penalty = state.config.regularization === 'none' ? '' : ` (plus the ${state.config.regularization.toUpperCase()} penalty's term)`;
+  if (trace.examples.length <= 1) {
+    return `${head}\nChain rule (BP4), ${trace.point ? 'the inputs typed in' : `example ${trace.examples[0]}`}: \u2202C/\u2202w = \u03b4\u2c7c \u00b7 a\u2096 = ${fmt(delta)} \u00d7 ${fmt(activation)} = ${fmt(delta * activation)}${penalty}; the trace's \u2202C/\u2202w = ${fmt(gradient)}.`;
+  }
+  return `${head}\nChain rule (BP4) on the next batch: \u2202C/\u2202w = the mean over its ${trace.examples.length} rows of \u03b4\u2c7c \u00b7 a\u2096 = ${fmt(gradient)}${penalty} (the means \u03b4\u0304\u2c7c = ${fmt(delta)} and a\u0304\u2096 = ${fmt(activation)} do not multiply to it: choose one example to check by hand).`;
+}
+
 /** One hover box for neurons and links (the browser's own title tooltips cannot be styled). */
 function setupTips() {
   const tip = $('tip');
@@ -758,7 +785,8 @@ function setupTips() {
     }
     if (target === owner && !tip.hidden) return;
     owner = target;
-    tip.textContent = target.dataset.tip;
+    for (const key of ['delta', 'activation', 'gradient', 'weight', 'query']) delete tip.dataset[key];
+    tip.textContent = target.classList.contains('hit') ? linkTip(target, tip) : target.dataset.tip;
     tip.hidden = false;
     const box = target.getBoundingClientRect();
     const x = Math.max(4, Math.min(window.innerWidth - tip.offsetWidth - 4, event.clientX + 12));
@@ -1171,6 +1199,7 @@ function setupLensControls() {
   }
   $('output-map').addEventListener('click', pickExample);
   $('step-backward').addEventListener('click', () => stepBackward(false));
+  $('grad-check').addEventListener('click', gradientCheck);
   $('next-layer').addEventListener('click', () => {
     if (state.animating) {
       if (state.advance) state.advance();
@@ -1259,7 +1288,9 @@ function clearLens() {
   $('backward-steps').innerHTML = '';
   $('step-backward').disabled = true;
   $('next-layer').disabled = true;
+  $('grad-check').disabled = true;
   $('lens-apply').disabled = true;
+  $('gradcheck').hidden = true;
   for (const element of document.querySelectorAll('.neuron.selected')) element.classList.remove('selected');
   clearBackwardMarks();
 }
@@ -1406,7 +1437,9 @@ function renderLens() {
   $('lens-note').textContent = `${updateNote()} ${scope}`;
   $('step-backward').disabled = false;
   $('next-layer').disabled = false;
+  $('grad-check').disabled = false;
   $('lens-apply').disabled = false;
+  $('gradcheck').hidden = true; // a check belongs to the state it was made on
 }
 
 /** How the optimiser turns a gradient into the update \u0394w shown in the table. */
@@ -1432,6 +1465,46 @@ function clearBackwardMarks() {
     if (label) label.textContent = '';
   }
   for (const path of document.querySelectorAll('#links path.flow')) path.classList.remove('flow');
+}
+
+/** The selected neuron's gradient check on the next batch (the server's f64 finite differences). */
+async function gradientCheck() {
+  if (!state.session || !state.selected) return;
+  const generation = state.generation;
+  const { layer, neuron } = state.selected;
+  try {
+    const check = await api.gradcheck(state.session, layer, neuron);
+    if (generation !== state.generation || !state.selected) return;
+    const current = state.latest;
+    const body = $('gradcheck-table').tBodies[0];
+    body.innerHTML = '';
+    for (const row of check.rows) {
+      const tr = document.createElement('tr');
+      const name = document.createElement('td');
+      name.textContent = row.input === undefined ? 'bias' : `w from ${incomingName(current, layer, row.input, true)}`;
+      tr.appendChild(name);
+      for (const [className, value] of [['backprop', row.backprop], ['numeric', row.numeric], ['error', row.relative_error]]) {
+        const td = document.createElement('td');
+        td.className = className;
+        if (value === null) {
+          td.textContent = 'kink: skipped';
+          td.dataset.value = '';
+        } else {
+          showNumber(td, value);
+        }
+        tr.appendChild(td);
+      }
+      body.appendChild(tr);
+    }
+    const box = $('gradcheck');
+    box.dataset.max = String(check.max_relative_error);
+    box.dataset.step = String(current.step);
+    box.hidden = false;
+    const column = box.closest('.lens-right');
+    column.scrollTop = box.offsetTop - column.offsetTop;
+  } catch (error) {
+    showError(error);
+  }
 }
 
 const BACKWARD_STEP_MS = 900;
