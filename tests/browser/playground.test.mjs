@@ -458,6 +458,44 @@ try {
   await page.setViewportSize({ width: 1280, height: 800 });
   log('at 1024 px wide the page fits');
 
+  // ---- the guided tour: 8 steps through one step of the company network, live numbers ----
+  await page.click('#tour-start');
+  let tourSession = null;
+  for (let step = 1; step <= 8; step += 1) {
+    await page.waitForSelector(`#tour[data-step="${step}"][data-status="ready"]`);
+    const shown = await page.evaluate(() => ({
+      ...document.querySelector('#tour').dataset,
+      text: document.querySelector('#tour-text').textContent,
+      title: document.querySelector('#tour-title').textContent,
+      highlighted: document.querySelectorAll('.tour-highlight').length,
+    }));
+    assert.ok(shown.highlighted > 0, `step ${step} highlights its part of the page`);
+    assert.ok(shown.text.length > 60, `step ${step}: ${shown.text}`);
+    if (step === 1) {
+      tourSession = await page.getAttribute('body', 'data-session');
+      assert.equal(await page.getAttribute('body', 'data-company'), 'true');
+    }
+    if (step === 4) {
+      const live = await getJson(`/api/sessions/${tourSession}/trace?point=1,0&target=1`);
+      assert.equal(Number(shown.delta), live.layers[1].delta[0], 'δ at the CEO is the trace\'s');
+      assert.ok(Math.abs(Number(shown.delta) - (Number(shown.a) - 1)) < 1e-6, 'δ = a − y');
+      assert.ok(shown.text.includes(`= ${Number(shown.delta).toPrecision(4)}`), shown.text);
+    }
+    if (step === 5) await docsShot(page, 'playground-tour.png');
+    if (step === 7) {
+      const after = (await getJson(`/api/sessions/${tourSession}`)).layers[0].weights[1][0];
+      assert.equal(Number(shown.after), after, 'the weight the tour shows is the server\'s');
+      assert.ok(Math.abs(Number(shown.before) + Number(shown.update) - after) < 1e-6, 'w + Δw');
+    }
+    log(`tour step ${step}: ${shown.title}`);
+    if (step < 8) await page.click('#tour-next');
+  }
+  await page.waitForSelector('body[data-running="true"]');
+  await page.click('#tour-close');
+  await page.click('#play');
+  await page.waitForSelector('body[data-running="false"]');
+  log('the tour reached its last step and started training');
+
   // ---- three classes, set up from an address: softmax, coloured by the winning class ----
   const spiral3 = '#dataset=spiral&classes=3&features=x1,x2,x1_squared,x2_squared,sin_x1,sin_x2&hidden=8,8&optimizer=adam&learning_rate=0.03&seed=1';
   await page.goto('about:blank'); // a new address only after # would not reload the page

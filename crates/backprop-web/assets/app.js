@@ -340,6 +340,7 @@ function setupControls() {
   setupLensControls();
   setupTips();
   setupEditor();
+  setupTour();
   document.addEventListener('keydown', (event) => {
     const typing = ['INPUT', 'SELECT', 'TEXTAREA', 'BUTTON'].includes(event.target.tagName);
     if (event.key === ' ' && !typing && state.latest) {
@@ -1622,6 +1623,177 @@ async function stepBackward(manual) {
 function superscript(number) {
   const digits = '\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079';
   return String(number).split('').map((digit) => digits[Number(digit)]).join('');
+}
+
+// ---------------------------------------------------------------------------------------------
+// tour: eight steps through one training step of the company network, with its live numbers.
+// ---------------------------------------------------------------------------------------------
+
+const nextFrame = () => new Promise((resolve) => requestAnimationFrame(() => resolve()));
+
+/** The lens on the point salesperson 1 = 1, salesperson 2 = 0, bought: y = 1. */
+function tourPoint() {
+  $('point-x1').value = '1';
+  $('point-x2').value = '0';
+  $('point-y').value = '1';
+  document.querySelector('input[name="lens-source"][value="point"]').checked = true;
+}
+
+/** The trace the lens shows now. */
+const tourTrace = () => state.trace.trace;
+
+const TOUR = [
+  {
+    title: 'The company',
+    target: '#network',
+    async enter() {
+      if (!isCompany(state.latest) || state.config.dataset !== 'xor-table' || state.latest.epoch > 0) {
+        Object.assign(state.config, structuredClone(COMPANY));
+        $('csv-name').textContent = '';
+        syncControls();
+        await newSession('the company network: a new session with fresh weights');
+        draw();
+      }
+      tourPoint();
+      await selectNeuron(2, 0);
+    },
+    text: () => 'Two salespeople (the inputs X\u2081, X\u2082) report to three managers (the hidden layer), who report to the CEO (the output). '
+      + 'One sale: salesperson 1 says 1, salesperson 2 says 0, and the customer bought, y = 1 (XOR: exactly one of them). '
+      + 'The weights are fresh, drawn from the seed.',
+  },
+  {
+    title: 'Forward pass',
+    target: '.neuron.hidden',
+    text: (tip) => {
+      const trace = tourTrace();
+      const managers = trace.layers[0];
+      const ceo = trace.layers[1];
+      tip.a = String(ceo.a[0]);
+      return 'Each manager weighs the two reports and adds a bias, z = w\u00b7x + b, then squashes it, a = \u03c3(z):\n'
+        + managers.z.map((z, j) => `manager ${j + 1}: z = ${fmt(z)}, a = ${fmt(managers.a[j])}`).join('\n')
+        + `\nThe CEO does the same with the managers' a: z = ${fmt(ceo.z[0])}, a = ${fmt(ceo.a[0])}, the chance the customer buys.`;
+    },
+  },
+  {
+    title: 'The error at the CEO',
+    target: '.neuron.output',
+    text: (tip) => {
+      const trace = tourTrace();
+      const a = trace.layers[1].a[0];
+      tip.cost = String(trace.cost);
+      return `The CEO said a = ${fmt(a)}; the customer's verdict is y = 1. The cost of this sale is the cross-entropy `
+        + `C = \u2212[y ln a + (1 \u2212 y) ln(1 \u2212 a)] = \u2212ln ${fmt(a)} = ${fmt(trace.cost)}: small when the CEO was sure and right.`;
+    },
+  },
+  {
+    title: '\u03b4 at the CEO (BP1)',
+    target: '#lens .cards',
+    text: (tip) => {
+      const ceo = tourTrace().layers[1];
+      tip.delta = String(ceo.delta[0]);
+      tip.a = String(ceo.a[0]);
+      return `How the cost changes with the CEO's z: \u03b4\u1d38 = \u2207\u2090C \u2299 \u03c3\u2032(z\u1d38), which for a sigmoid with cross-entropy is simply a \u2212 y = ${fmt(ceo.a[0])} \u2212 1 = ${fmt(ceo.delta[0])}. `
+        + 'Negative: the CEO should have said more. This is the CEO\'s feedback.';
+    },
+  },
+  {
+    title: '\u03b4 at the managers (BP2)',
+    target: '.neuron.hidden',
+    text: (tip) => {
+      const trace = tourTrace();
+      const managers = trace.layers[0];
+      const ceoDelta = trace.layers[1].delta[0];
+      const weights = state.latest.layers[1].weights[0];
+      tip.deltas = managers.delta.join(',');
+      return 'The feedback goes back along the weights that carried the reports, times each manager\'s own slope: '
+        + '\u03b4\u2c7c = w\u2c7c \u00b7 \u03b4\u1d38 \u00b7 \u03c3\u2032(z\u2c7c), with \u03c3\u2032 = a(1 \u2212 a):\n'
+        + managers.delta.map((delta, j) => `manager ${j + 1}: ${fmt(weights[j])} \u00d7 ${fmt(ceoDelta)} \u00d7 ${fmt(managers.derivative[j])} = ${fmt(delta)}`).join('\n')
+        + '\nThe salespeople get no \u03b4: they are the data, and do not learn.';
+    },
+  },
+  {
+    title: 'The gradients (BP3, BP4)',
+    target: '#lens-table',
+    async enter() {
+      tourPoint();
+      await selectNeuron(1, 1);
+    },
+    text: (tip) => {
+      const trace = tourTrace();
+      const manager = trace.layers[0];
+      tip.gradients = manager.weight_gradients[1].join(',');
+      return `Manager 2's bias moves with its \u03b4 (BP3): \u2202C/\u2202b = \u03b4 = ${fmt(manager.bias_gradients[1])}. `
+        + `Each weight with \u03b4 times the report that came in along it (BP4): from salesperson 1, ${fmt(manager.delta[1])} \u00d7 1 = ${fmt(manager.weight_gradients[1][0])}; `
+        + `from salesperson 2, ${fmt(manager.delta[1])} \u00d7 0 = ${fmt(manager.weight_gradients[1][1])}: a salesperson who said 0 changes nothing.`;
+    },
+  },
+  {
+    title: 'One update',
+    target: '#lens-table',
+    async enter(tip) {
+      document.querySelector('input[name="lens-source"][value="batch"]').checked = true;
+      await selectNeuron(1, 1);
+      const before = state.latest.layers[0].weights[1][0];
+      const update = tourTrace().layers[0].weight_updates[1][0];
+      const reply = await api.step(state.session, { batches: 1 });
+      acceptState(reply);
+      await loadTrace();
+      Object.assign(tip, { before: String(before), update: String(update), after: String(reply.layers[0].weights[1][0]) });
+    },
+    text: (tip) => `The real step uses the whole batch, all four rows of the table (their mean gradient), and the optimiser `
+      + `(momentum here) turns it into \u0394w. Manager 2's weight from salesperson 1 went from ${fmt(Number(tip.before))} by ${fmt(Number(tip.update))} `
+      + `to ${fmt(Number(tip.after))}. That was one step; the lens now shows the next.`,
+  },
+  {
+    title: 'Training',
+    target: '#output-map',
+    async enter() {
+      if (!state.latest.running) acceptState(await api.play(state.session));
+    },
+    text: () => 'Now the same, step after step: watch the loss fall and the map learn XOR \u2014 blue where the customer buys (exactly one salesperson says 1). '
+      + 'Pause and click any neuron to see its numbers.',
+  },
+];
+
+const tour = { step: 0 };
+
+async function showTourStep(step) {
+  const box = $('tour');
+  for (const element of document.querySelectorAll('.tour-highlight')) element.classList.remove('tour-highlight');
+  tour.step = step;
+  const entry = TOUR[step];
+  box.hidden = false;
+  box.dataset.status = 'loading';
+  for (const key of Object.keys(box.dataset)) if (!['status'].includes(key)) delete box.dataset[key];
+  $('tour-title').textContent = entry.title;
+  $('tour-count').textContent = `${step + 1} / ${TOUR.length}`;
+  $('tour-back').disabled = step === 0;
+  $('tour-next').disabled = step === TOUR.length - 1;
+  try {
+    const numbers = {};
+    if (entry.enter) await entry.enter(numbers);
+    await nextFrame();
+    if (tour.step !== step) return;
+    $('tour-text').textContent = entry.text(numbers);
+    Object.assign(box.dataset, numbers);
+    for (const element of document.querySelectorAll(entry.target)) element.classList.add('tour-highlight');
+    box.dataset.step = String(step + 1);
+    box.dataset.status = 'ready';
+  } catch (error) {
+    box.dataset.status = 'error';
+    showError(error);
+  }
+}
+
+function setupTour() {
+  $('tour-start').addEventListener('click', () => showTourStep(0));
+  $('tour-next').addEventListener('click', () => showTourStep(Math.min(TOUR.length - 1, tour.step + 1)));
+  $('tour-back').addEventListener('click', () => showTourStep(Math.max(0, tour.step - 1)));
+  $('tour-close').addEventListener('click', () => {
+    $('tour').hidden = true;
+    delete $('tour').dataset.step;
+    for (const element of document.querySelectorAll('.tour-highlight')) element.classList.remove('tour-highlight');
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
