@@ -325,6 +325,35 @@ try {
   assert.equal(await statusWhenGone(otherId), 404);
   log('the page address rebuilt the same network in a fresh tab');
 
+  // ---- two optimisers side by side: same data, same first weights, both test curves ----
+  await page.selectOption('#compare', 'adam');
+  await page.waitForSelector('body[data-compare]');
+  const compareId = await page.getAttribute('body', 'data-compare');
+  const [mainStart, compareStart] = [await getJson(`/api/sessions/${sessionId}`), await getJson(`/api/sessions/${compareId}`)];
+  assert.equal(mainStart.epoch, 0, 'the main session starts again');
+  assert.equal(compareStart.epoch, 0);
+  assert.deepEqual(compareStart.layers, firstState.layers, 'the same first weights');
+  assert.deepEqual(mainStart.layers, firstState.layers);
+  assert.deepEqual(await getJson(`/api/sessions/${compareId}/data`), await getJson(`/api/sessions/${sessionId}/data`), 'the same data');
+  await page.click('#play');
+  const bothAt = async (test) => {
+    for (let tries = 0; tries < 200; tries += 1) {
+      const pair = [await getJson(`/api/sessions/${sessionId}`), await getJson(`/api/sessions/${compareId}`)];
+      if (pair.every(test)) return pair;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error('the two sessions did not get there in 20 s');
+  };
+  await bothAt((session) => session.running && session.epoch >= 15);
+  await page.click('#play');
+  const [mainEnd, compareEnd] = await bothAt((session) => !session.running);
+  await page.waitForFunction((value) => document.querySelector('#compare-loss').dataset.value === String(value), compareEnd.test_loss);
+  assert.notDeepEqual(compareEnd.layers, mainEnd.layers, 'Adam and SGD went different ways');
+  await docsShot(page, 'playground-compare.png');
+  await page.selectOption('#compare', '');
+  assert.equal(await statusWhenGone(compareId), 404, 'ending the comparison deletes its session');
+  log(`SGD (test loss ${mainEnd.test_loss.toFixed(3)} at epoch ${mainEnd.epoch}) beside Adam (${compareEnd.test_loss.toFixed(3)} at epoch ${compareEnd.epoch}) from the same first weights`);
+
   fs.mkdirSync(path.dirname(path.resolve(screenshotPath)), { recursive: true });
   await page.screenshot({ path: screenshotPath });
   log(`screenshot: ${screenshotPath}`);

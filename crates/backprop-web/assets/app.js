@@ -114,6 +114,7 @@ const state = {
   advance: null, // during "Step backward": moves on to the next layer now
   traceRequests: 0, // lens traces asked for
   patches: 0, // settings changes asked for
+  compare: null, // {id, optimizer, latest, source}: the session trained alongside, if any
   trace: null, // {trace, query, step} shown by the lens
   animating: false, // "Step backward" is running
 };
@@ -203,6 +204,7 @@ async function newSession(note) {
 }
 
 function closeSession() {
+  closeCompare();
   if (state.source) state.source.close();
   if (state.session) api.remove(state.session).catch(() => {});
   state.source = null;
@@ -257,7 +259,8 @@ function draw() {
   $('status').dataset.diverged = diverged ? 'true' : '';
   showNumber($('test-loss'), current.test_loss);
   showNumber($('train-loss'), current.train_loss);
-  drawLossChart(current.history);
+  drawLossChart(current.history, state.compare && state.compare.latest ? state.compare.latest.history : null);
+  if (state.compare && state.compare.latest) showNumber($('compare-loss'), state.compare.latest.test_loss);
   drawOutputMap(current);
   drawNeuronMaps(current);
   drawLinks(current);
@@ -329,8 +332,16 @@ function setupControls() {
     state.config.hidden.pop();
     changeSettings({ hidden: state.config.hidden });
   });
-  $('play').addEventListener('click', () => act((id) => (state.latest.running ? api.pause(id) : api.play(id))));
-  $('step').addEventListener('click', () => act((id) => api.step(id, { batches: 1 })));
+  $('play').addEventListener('click', () => {
+    const running = state.latest && state.latest.running;
+    act((id) => (running ? api.pause(id) : api.play(id)));
+    compareAct((id) => (running ? api.pause(id) : api.play(id)));
+  });
+  $('step').addEventListener('click', () => {
+    act((id) => api.step(id, { batches: 1 }));
+    compareAct((id) => api.step(id, { batches: 1 }));
+  });
+  $('compare').addEventListener('change', () => startCompare($('compare').value));
   $('lens-apply').addEventListener('click', () => act((id) => api.step(id, { batches: 1 })));
   $('reset').addEventListener('click', () => act((id) => api.reset(id, state.config.seed)));
   // Replay: the session's own first weights again (its seed), with the settings as they are now.
@@ -355,6 +366,7 @@ function setupControls() {
   // Each tab owns its session: free it when the tab goes.
   window.addEventListener('pagehide', () => {
     if (state.session) fetch(`/api/sessions/${state.session}`, { method: 'DELETE', keepalive: true });
+    if (state.compare) fetch(`/api/sessions/${state.compare.id}`, { method: 'DELETE', keepalive: true });
   });
 }
 
@@ -404,6 +416,11 @@ const STRUCTURAL = ['dataset', 'csv', 'features', 'hidden', 'activation', 'seed'
  * activation): the page then says so and starts a new session with fresh weights.
  */
 async function changeSettings(fields) {
+  // A comparison holds for the settings it started with: a change ends it.
+  if (state.compare) {
+    closeCompare();
+    $('compare').value = '';
+  }
   // What the server would answer 409 for: the page knows it and asks for no refusal.
   const structural = Object.keys(fields).find((key) => STRUCTURAL.includes(key));
   if (!state.session || structural) {
@@ -1120,31 +1137,102 @@ function drawNeuronMaps(current) {
 // charts: training and test loss over the epochs.
 // ---------------------------------------------------------------------------------------------
 
-function drawLossChart(history) {
+// ---------------------------------------------------------------------------------------------
+// compare: a second session, same data and first weights, another optimiser, trained alongside.
+// ---------------------------------------------------------------------------------------------
+
+function closeCompare() {
+  const compare = state.compare;
+  state.compare = null;
+  $('compare-key').hidden = true;
+  delete document.body.dataset.compare;
+  if (!compare) return;
+  compare.source.close();
+  api.remove(compare.id).catch(() => {});
+}
+
+/** Starts (or, with '', ends) the comparison: the main session replays from its first weights. */
+async function startCompare(optimizer) {
+  closeCompare();
+  if (!optimizer || !state.session) {
+    $('compare').value = '';
+    scheduleDraw();
+    return;
+  }
+  const generation = state.generation;
+  try {
+    if (state.latest.running) acceptState(await api.pause(state.session));
+    acceptState(await api.reset(state.session));
+    const reply = await api.create({ ...state.activeConfig, optimizer, epochs_per_update: 1 });
+    if (generation !== state.generation) {
+      api.remove(reply.id).catch(() => {});
+      return;
+    }
+    const compare = { id: reply.id, optimizer, latest: reply.state, source: new EventSource(api.eventsUrl(reply.id)) };
+    compare.source.addEventListener('state', (event) => {
+      if (state.compare !== compare) return;
+      compare.latest = JSON.parse(event.data);
+      scheduleDraw();
+    });
+    state.compare = compare;
+    const names = { sgd: 'SGD', momentum: 'Momentum', adam: 'Adam', rmsprop: 'RMSprop' };
+    $('compare-name').textContent = names[optimizer];
+    $('compare-key').hidden = false;
+    document.body.dataset.compare = reply.id;
+    setStatus(`both start again from the same first weights: ${state.config.optimizer} against ${optimizer}`);
+    scheduleDraw();
+  } catch (error) {
+    $('compare').value = '';
+    showError(error);
+  }
+}
+
+/** The same action on the compared session, when there is one. */
+async function compareAct(action) {
+  const compare = state.compare;
+  if (!compare || state.animating) return;
+  try {
+    const reply = await action(compare.id);
+    if (state.compare === compare && reply) {
+      compare.latest = reply;
+      scheduleDraw();
+    }
+  } catch (error) {
+    showError(error);
+  }
+}
+
+function drawLossChart(history, compareHistory) {
   const canvas = $('loss-chart');
   const context = canvas.getContext('2d');
   const { width, height } = canvas;
   context.clearRect(0, 0, width, height);
   context.strokeStyle = '#e3e6e8';
   context.lineWidth = 1;
+  context.setLineDash([]);
   context.strokeRect(0.5, 0.5, width - 1, height - 1);
   if (!history || history.length < 2) return;
-  const first = history[0][0];
-  const last = history[history.length - 1][0];
+  // The compared session's curve shares the axes: epochs and losses of both.
+  const all = compareHistory ? [...history, ...compareHistory] : history;
+  const first = Math.min(...all.map((entry) => entry[0]));
+  const last = Math.max(...all.map((entry) => entry[0]));
   let top = 0;
-  for (const [, train, test] of history) {
+  for (const [, train, test] of all) {
     if (Number.isFinite(train)) top = Math.max(top, train);
     if (Number.isFinite(test)) top = Math.max(top, test);
   }
   if (!(top > 0) || !Number.isFinite(top)) return;
   const x = (epoch) => 2 + ((epoch - first) / Math.max(1, last - first)) * (width - 4);
   const y = (loss) => height - 2 - (Math.min(loss, top) / top) * (height - 6);
-  for (const [column, colourName] of [[1, '#9aa4ab'], [2, '#1f2a33']]) {
+  const curves = [[history, 1, '#9aa4ab', []], [history, 2, '#1f2a33', []]];
+  if (compareHistory) curves.push([compareHistory, 2, '#7b3fc4', [4, 2]]);
+  for (const [entries, column, colourName, dash] of curves) {
     context.strokeStyle = colourName;
     context.lineWidth = 1.5;
+    context.setLineDash(dash);
     context.beginPath();
     let drawing = false; // a gap where the loss was not finite
-    for (const entry of history) {
+    for (const entry of entries) {
       if (!Number.isFinite(entry[column])) {
         drawing = false;
       } else if (drawing) {
@@ -1156,6 +1244,7 @@ function drawLossChart(history) {
     }
     context.stroke();
   }
+  context.setLineDash([]);
   context.fillStyle = '#6b7780';
   context.font = '10px system-ui, sans-serif';
   context.fillText(fmt(top), 4, 11);
