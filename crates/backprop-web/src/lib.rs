@@ -22,6 +22,7 @@ pub mod features;
 pub mod gradcheck;
 pub mod heatmap;
 pub mod history;
+pub mod landscape;
 pub mod limits;
 pub mod prediction;
 pub mod registry;

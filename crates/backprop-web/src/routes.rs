@@ -45,6 +45,7 @@ pub fn router(registry: Arc<Registry>) -> Router {
         .route("/api/sessions/{id}/trace", get(trace))
         .route("/api/sessions/{id}/parameter", post(parameter))
         .route("/api/sessions/{id}/gradcheck", get(gradcheck))
+        .route("/api/sessions/{id}/landscape", get(landscape))
         .route("/api/sessions/{id}/events", get(events))
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method)
@@ -450,6 +451,33 @@ async fn gradcheck(
         let session = lock(&handle.session);
         let check = crate::gradcheck::gradient_check(&session, layer, neuron)?;
         Ok(serde_json::to_string(&check).expect("a check is plain data"))
+    })
+    .await?;
+    Ok(json_text(StatusCode::OK, json.into()))
+}
+
+/// `GET …/landscape?resolution=N` (N optional, 3..=51, 21 when left out).
+async fn landscape(
+    State(registry): Shared,
+    SessionId(id): SessionId,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let handle = registry.get(&id)?;
+    let resolution = match query.as_deref().unwrap_or("").split_once('=') {
+        None if query.as_deref().unwrap_or("").is_empty() => 21,
+        Some(("resolution", value)) => value.parse().map_err(|_| {
+            ApiError::bad_request(format!("resolution: must be a number, got {value:?}"))
+        })?,
+        _ => {
+            return Err(ApiError::bad_request(
+                "resolution: the query is resolution=N or nothing",
+            ))
+        }
+    };
+    let json = blocking(move || {
+        let session = lock(&handle.session);
+        let landscape = crate::landscape::landscape(&session, resolution)?;
+        Ok(serde_json::to_string(&landscape).expect("a landscape is plain data"))
     })
     .await?;
     Ok(json_text(StatusCode::OK, json.into()))

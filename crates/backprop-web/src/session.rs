@@ -39,6 +39,8 @@ pub struct Session {
     stalled: bool,
     /// (epoch, train loss, test loss), thinned.
     pub history: LossHistory,
+    /// The weights after each epoch, thinned, for the loss landscape's path.
+    pub snapshots: crate::landscape::Snapshots,
     /// The losses at the current weights, with the step they were computed at.
     losses: Option<(u64, f64, f64)>,
 }
@@ -74,6 +76,7 @@ impl Session {
             trainer,
             stalled: false,
             history: LossHistory::default(),
+            snapshots: Default::default(),
             losses: None,
         };
         session.record_epoch();
@@ -172,6 +175,7 @@ impl Session {
         self.trainer = trainer;
         self.stalled = false;
         self.history = LossHistory::default();
+        self.snapshots = Default::default();
         self.losses = None;
         self.record_epoch();
         Ok(())
@@ -322,6 +326,7 @@ impl Session {
     fn record_epoch(&mut self) {
         let (train, test) = self.losses();
         self.history.record(self.epoch(), train, test);
+        self.snapshots.record(self.epoch(), &self.network);
     }
 }
 
