@@ -352,6 +352,29 @@ try {
   await docsShot(page, 'playground-compare.png');
   await page.selectOption('#compare', '');
   assert.equal(await statusWhenGone(compareId), 404, 'ending the comparison deletes its session');
+
+  // ---- the loss landscape: the plane of the weights' path, with the path drawn on it ----
+  await page.check('#show-landscape');
+  await page.waitForSelector('#landscape[data-status="ready"]');
+  const land = await page.evaluate(() => {
+    const canvas = document.querySelector('#landscape');
+    const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+    const colours = new Set();
+    let pathPixels = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      colours.add(`${data[i]},${data[i + 1]},${data[i + 2]}`);
+      if (data[i] === 0xb9 && data[i + 1] === 0x8c && data[i + 2] === 0xf0) pathPixels += 1;
+    }
+    return { ...canvas.dataset, colours: colours.size, pathPixels, visible: !canvas.hidden };
+  });
+  const epochNow = (await getJson(`/api/sessions/${sessionId}`)).epoch;
+  assert.equal(land.directions, 'pca');
+  assert.equal(Number(land.path), epochNow + 1, 'a point for every epoch so far');
+  assert.ok(land.visible && land.colours >= 6, `contour bands drawn: ${land.colours} colours`);
+  assert.ok(land.pathPixels > 50, `the path is drawn: ${land.pathPixels} pixels`);
+  await docsShot(page, 'playground-landscape.png');
+  await page.uncheck('#show-landscape');
+  log(`loss landscape: ${land.colours} colours, a path of ${land.path} points`);
   log(`SGD (test loss ${mainEnd.test_loss.toFixed(3)} at epoch ${mainEnd.epoch}) beside Adam (${compareEnd.test_loss.toFixed(3)} at epoch ${compareEnd.epoch}) from the same first weights`);
 
   fs.mkdirSync(path.dirname(path.resolve(screenshotPath)), { recursive: true });

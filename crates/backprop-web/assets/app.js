@@ -45,6 +45,7 @@ const api = {
   reset: (id, seed) => api.request('POST', `/api/sessions/${id}/reset`, { seed }),
   trace: (id, query) => api.request('GET', `/api/sessions/${id}/trace?${query}`),
   parameter: (id, body) => api.request('POST', `/api/sessions/${id}/parameter`, body),
+  landscape: (id, resolution) => api.request('GET', `/api/sessions/${id}/landscape?resolution=${resolution}`),
   gradcheck: (id, layer, neuron) => api.request('GET', `/api/sessions/${id}/gradcheck?layer=${layer}&neuron=${neuron}`),
   remove: (id) => api.request('DELETE', `/api/sessions/${id}`),
   patch: (id, fields) => api.request('PATCH', `/api/sessions/${id}`, fields),
@@ -266,6 +267,8 @@ function draw() {
   drawLinks(current);
   drawNeuronTips(current);
   refreshLens(current);
+  refreshLandscape(current);
+  if ($('show-landscape').checked && landscape.last) drawLandscapeLegend(landscape.last);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -348,6 +351,14 @@ function setupControls() {
   $('replay').addEventListener('click', () => act((id) => api.reset(id)));
   $('show-test').addEventListener('change', scheduleDraw);
   $('discretize').addEventListener('change', scheduleDraw);
+  $('show-landscape').addEventListener('change', () => {
+    const on = $('show-landscape').checked;
+    $('landscape').hidden = !on;
+    $('output-map').hidden = on;
+    document.querySelector('.heatmap-wrap').classList.toggle('landscape-on', on);
+    landscape.step = -1;
+    scheduleDraw();
+  });
   setupLensControls();
   setupTips();
   setupEditor();
@@ -1200,6 +1211,106 @@ async function compareAct(action) {
   } catch (error) {
     showError(error);
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// landscape: the cost over the plane of the weights' path, refreshed at most once a second.
+// ---------------------------------------------------------------------------------------------
+
+const landscape = { step: -1, busy: false, at: 0 };
+const LANDSCAPE_RESOLUTION = 31;
+
+function refreshLandscape(current) {
+  if (!$('show-landscape').checked || landscape.busy || current.step === landscape.step) return;
+  if (current.running && Date.now() - landscape.at < 1000) {
+    setTimeout(scheduleDraw, 1000);
+    return;
+  }
+  loadLandscape(current);
+}
+
+async function loadLandscape(current) {
+  const generation = state.generation;
+  landscape.busy = true;
+  landscape.at = Date.now();
+  $('landscape').dataset.status = 'loading';
+  try {
+    const land = await api.landscape(state.session, LANDSCAPE_RESOLUTION);
+    if (generation !== state.generation) return;
+    landscape.step = current.step;
+    drawLandscape(land);
+  } catch (error) {
+    $('landscape').dataset.status = 'error';
+    showError(error);
+  } finally {
+    landscape.busy = false;
+  }
+}
+
+/** Bands of log cost (a contour map, darker lower), the path in purple, the weights now ringed. */
+function drawLandscape(land) {
+  const canvas = $('landscape');
+  const n = land.resolution;
+  const logs = land.loss.map((value) => (value === null ? NaN : Math.log(Math.max(value, 1e-12))));
+  const finite = logs.filter(Number.isFinite);
+  const low = Math.min(...finite);
+  const high = Math.max(...finite);
+  const bands = 12;
+  offscreen.width = n;
+  offscreen.height = n;
+  paintCells(offscreen, n, (i) => {
+    if (!Number.isFinite(logs[i])) return [160, 160, 160];
+    const band = Math.min(bands - 1, Math.floor(((logs[i] - low) / Math.max(high - low, 1e-12)) * bands));
+    const t = band / (bands - 1);
+    return [Math.round(30 + 215 * t), Math.round(60 + 180 * t), Math.round(110 + 135 * t)];
+  });
+  const context = canvas.getContext('2d');
+  context.imageSmoothingEnabled = false;
+  context.drawImage(offscreen, 0, 0, canvas.width, canvas.height);
+  const toPixel = ([alpha, beta]) => [
+    ((alpha + land.extent) / (2 * land.extent)) * canvas.width,
+    ((land.extent - beta) / (2 * land.extent)) * canvas.height,
+  ];
+  if (land.path.length) {
+    context.strokeStyle = '#b98cf0';
+    context.fillStyle = '#b98cf0';
+    context.lineWidth = 2;
+    context.beginPath();
+    land.path.forEach((point, i) => {
+      const [x, y] = toPixel(point);
+      if (i === 0) context.moveTo(x, y);
+      else context.lineTo(x, y);
+    });
+    context.stroke();
+    const [x0, y0] = toPixel(land.path[0]);
+    context.fillRect(x0 - 3, y0 - 3, 6, 6); // the start
+  }
+  const [cx, cy] = toPixel([0, 0]);
+  context.strokeStyle = '#ffffff';
+  context.lineWidth = 2.5;
+  context.beginPath();
+  context.arc(cx, cy, 6, 0, 2 * Math.PI);
+  context.stroke();
+  Object.assign(canvas.dataset, { status: 'ready', directions: land.directions, path: String(land.path.length) });
+  landscape.last = { low, high, bands };
+  drawLandscapeLegend(landscape.last);
+  $('landscape-note').textContent = land.directions === 'pca'
+    ? `(principal directions of ${land.path.length} epochs' weights)`
+    : '(random directions until there is a path)';
+}
+
+/** The legend under the landscape: its bands, from the lowest cost drawn to the highest. */
+function drawLandscapeLegend({ low, high, bands }) {
+  const canvas = $('legend');
+  const context = canvas.getContext('2d');
+  for (let x = 0; x < canvas.width; x += 1) {
+    const t = Math.floor((x / canvas.width) * bands) / (bands - 1);
+    context.fillStyle = `rgb(${Math.round(30 + 215 * t)},${Math.round(60 + 180 * t)},${Math.round(110 + 135 * t)})`;
+    context.fillRect(x, 0, 1, canvas.height);
+  }
+  $('legend-low').textContent = `cost ${short(Math.exp(low))}`;
+  $('legend-mid').textContent = 'log scale';
+  $('legend-high').textContent = short(Math.exp(high));
 }
 
 function drawLossChart(history, compareHistory) {
