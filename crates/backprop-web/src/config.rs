@@ -29,6 +29,8 @@ pub enum DatasetChoice {
     Plane,
     /// Six signed bumps (regression).
     MultiGaussian,
+    /// The 4-row XOR truth table (classification): the company network's data.
+    XorTable,
     /// The uploaded CSV text in the `csv` field.
     Csv,
 }
@@ -126,6 +128,8 @@ pub struct SessionConfig {
     pub seed: u64,
     /// Epochs trained between two streamed states while playing.
     pub epochs_per_update: usize,
+    /// Classes, 2 to 5; more than two only for `gaussian` and `spiral` (a softmax output).
+    pub classes: usize,
 }
 
 impl Default for SessionConfig {
@@ -146,7 +150,120 @@ impl Default for SessionConfig {
             regularization_rate: 0.0,
             seed: 1,
             epochs_per_update: 1,
+            classes: 2,
         }
+    }
+}
+
+/// A `PATCH /api/sessions/{id}` body: the settings that change without a new network. Every
+/// field is optional; the structural ones (`dataset`, `csv`, `hidden`, `activation`,
+/// `features`, `seed`) are accepted only with the value they already have, anything else is a
+/// 409 naming the field.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigPatch {
+    /// The optimiser's learning rate (its state is kept).
+    pub learning_rate: Option<f64>,
+    /// The optimiser (its state starts fresh when it changes).
+    pub optimizer: Option<OptimizerChoice>,
+    /// The weight penalty.
+    pub regularization: Option<RegularizationChoice>,
+    /// λ of the weight penalty.
+    pub regularization_rate: Option<f64>,
+    /// Rows per step, from the next epoch.
+    pub batch_size: Option<usize>,
+    /// Epochs between two streamed states while playing.
+    pub epochs_per_update: Option<usize>,
+    /// Noise: the data is generated again from the same seed.
+    pub noise: Option<f64>,
+    /// The training share: the data is split again from the same seed.
+    pub train_share: Option<f64>,
+    /// Rows generated: the data is generated again from the same seed.
+    pub samples: Option<usize>,
+    /// Structural: refused (409) unless unchanged.
+    pub dataset: Option<DatasetChoice>,
+    /// Structural: refused (409) unless unchanged.
+    pub csv: Option<String>,
+    /// Structural: refused (409) unless unchanged.
+    pub features: Option<Vec<Feature>>,
+    /// Structural: refused (409) unless unchanged.
+    pub hidden: Option<Vec<usize>>,
+    /// Structural: refused (409) unless unchanged.
+    pub activation: Option<ActivationChoice>,
+    /// Structural: refused (409) unless unchanged.
+    pub seed: Option<u64>,
+    /// Structural: refused (409) unless unchanged.
+    pub classes: Option<usize>,
+}
+
+impl ConfigPatch {
+    /// The configuration `current` becomes, checked; a structural change is a 409 naming the
+    /// field, a value out of range a 400.
+    pub fn applied_to(
+        &self,
+        current: &SessionConfig,
+        limits: &Limits,
+    ) -> Result<SessionConfig, ApiError> {
+        let conflict = |field: &str, why: &str| {
+            ApiError::new(
+                axum::http::StatusCode::CONFLICT,
+                format!("{field}: {why}; start a new session (POST /api/sessions) for it"),
+            )
+        };
+        let structure = "changes the network or its data set, which PATCH keeps";
+        if self
+            .dataset
+            .is_some_and(|dataset| dataset != current.dataset)
+        {
+            return Err(conflict("dataset", structure));
+        }
+        if self.csv.is_some() && self.csv != current.csv {
+            return Err(conflict("csv", structure));
+        }
+        if self
+            .features
+            .as_ref()
+            .is_some_and(|features| *features != current.features)
+        {
+            return Err(conflict("features", structure));
+        }
+        if self
+            .hidden
+            .as_ref()
+            .is_some_and(|hidden| *hidden != current.hidden)
+        {
+            return Err(conflict("hidden", structure));
+        }
+        if self
+            .activation
+            .is_some_and(|activation| activation != current.activation)
+        {
+            return Err(conflict("activation", structure));
+        }
+        if self
+            .classes
+            .is_some_and(|classes| classes != current.classes)
+        {
+            return Err(conflict("classes", structure));
+        }
+        if self.seed.is_some_and(|seed| seed != current.seed) {
+            return Err(conflict(
+                "seed",
+                "the seed draws the data and the first weights (reset with {\"seed\": …} redraws the weights)",
+            ));
+        }
+        let mut next = current.clone();
+        next.learning_rate = self.learning_rate.unwrap_or(next.learning_rate);
+        next.optimizer = self.optimizer.unwrap_or(next.optimizer);
+        next.regularization = self.regularization.unwrap_or(next.regularization);
+        next.regularization_rate = self.regularization_rate.unwrap_or(next.regularization_rate);
+        next.batch_size = self.batch_size.unwrap_or(next.batch_size);
+        next.epochs_per_update = self.epochs_per_update.unwrap_or(next.epochs_per_update);
+        next.noise = self.noise.unwrap_or(next.noise);
+        next.train_share = self.train_share.unwrap_or(next.train_share);
+        next.samples = self.samples.unwrap_or(next.samples);
+        next.validate(limits)?;
+        Ok(next)
     }
 }
 
@@ -259,6 +376,18 @@ impl SessionConfig {
             "epochs_per_update",
             || format!("must be in 1..=100, got {}", self.epochs_per_update),
         )?;
+        require((2..=5).contains(&self.classes), "classes", || {
+            format!("must be in 2..=5, got {}", self.classes)
+        })?;
+        require(
+            self.classes == 2
+                || matches!(
+                    self.dataset,
+                    DatasetChoice::Gaussian | DatasetChoice::Spiral
+                ),
+            "classes",
+            || "more than two classes only for gaussian and spiral".into(),
+        )?;
         match (self.dataset, &self.csv) {
             (DatasetChoice::Csv, None) => Err(ApiError::bad_request(
                 "csv: dataset \"csv\" needs the file's text in the csv field",
@@ -324,5 +453,47 @@ mod tests {
         assert!(error(r#"{"epochs_per_update": 0}"#).starts_with("epochs_per_update:"));
         assert!(error(r#"{} x"#).starts_with("the JSON body:"));
         assert!(error(r#"[1]"#).starts_with("the JSON body:"));
+        assert!(error(r#"{"classes": 6, "dataset": "spiral"}"#).starts_with("classes:"));
+        assert!(error(r#"{"classes": 3, "dataset": "circle"}"#).starts_with("classes:"));
+        assert!(error(r#"{"classes": 3}"#).starts_with("classes:"));
+    }
+
+    #[test]
+    fn patches_change_settings_and_refuse_structure() {
+        let limits = Limits::default();
+        let current = SessionConfig::default();
+        let patch: ConfigPatch =
+            parse_json(br#"{"learning_rate": 0.3, "optimizer": "adam", "hidden": [4, 2]}"#)
+                .unwrap();
+        let next = patch.applied_to(&current, &limits).unwrap();
+        assert_eq!(
+            (next.learning_rate, next.optimizer),
+            (0.3, OptimizerChoice::Adam)
+        );
+        assert_eq!(next.hidden, current.hidden);
+        for (body, field) in [
+            (r#"{"hidden": [3]}"#, "hidden:"),
+            (r#"{"activation": "relu"}"#, "activation:"),
+            (r#"{"features": ["x1"]}"#, "features:"),
+            (r#"{"dataset": "spiral"}"#, "dataset:"),
+            (r#"{"seed": 2}"#, "seed:"),
+        ] {
+            let patch: ConfigPatch = parse_json(body.as_bytes()).unwrap();
+            let error = patch.applied_to(&current, &limits).unwrap_err();
+            assert_eq!(error.status, axum::http::StatusCode::CONFLICT, "{body}");
+            assert!(
+                error.message.starts_with(field),
+                "{body}: {}",
+                error.message
+            );
+        }
+        let patch: ConfigPatch = parse_json(br#"{"learning_rate": 0}"#).unwrap();
+        let error = patch.applied_to(&current, &limits).unwrap_err();
+        assert_eq!(error.status, axum::http::StatusCode::BAD_REQUEST);
+        assert!(error.message.starts_with("learning_rate:"));
+        assert!(parse_json::<ConfigPatch>(br#"{"colour": 1}"#)
+            .unwrap_err()
+            .message
+            .contains("colour"));
     }
 }

@@ -11,7 +11,8 @@ use backprop_data::csv_file::{parse_csv, CsvOptions, TaskHint};
 use backprop_data::{train_test_split, BuiltIn, Dataset, GenerateOptions, Targets};
 use serde::Serialize;
 
-/// Classification (one sigmoid unit, binary cross-entropy) or regression (identity, MSE).
+/// Classification (one sigmoid unit with binary cross-entropy for two classes, a softmax unit per
+/// class with cross-entropy for more) or regression (identity, MSE).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Task {
@@ -67,12 +68,15 @@ pub struct SessionData {
     /// Half-width of the square the heat maps cover: 5 for classification sets, 6 for
     /// regression, and the data's own reach for a CSV.
     pub extent: f64,
+    /// The number of classes (1 for regression).
+    pub classes: usize,
 }
 
 /// Builds the data a configuration asks for; a bad CSV is a 400 naming its line and column.
 pub fn build(config: &SessionConfig, limits: &Limits) -> Result<SessionData, ApiError> {
     let dataset = match config.dataset {
         DatasetChoice::Csv => read_csv(config.csv.as_deref().unwrap_or(""), limits)?,
+        choice if config.classes > 2 => many_classes(choice, config),
         builtin => {
             let options = GenerateOptions {
                 samples: config.samples,
@@ -89,10 +93,15 @@ pub fn build(config: &SessionConfig, limits: &Limits) -> Result<SessionData, Api
     } else {
         Task::Regress
     };
-    let test_fraction = 1.0 - config.train_share;
-    let (train, test) = train_test_split(&dataset, test_fraction, config.seed, true)
-        .map_err(|error| ApiError::bad_request(format!("train_share: {error}")))?;
-    let (train, test) = (Part::of(&train), Part::of(&test));
+    let (train, test) = if config.dataset == DatasetChoice::XorTable {
+        // Four rows, nothing to hold out: the truth table is both parts.
+        (Part::of(&dataset), Part::of(&dataset))
+    } else {
+        let test_fraction = 1.0 - config.train_share;
+        let (train, test) = train_test_split(&dataset, test_fraction, config.seed, true)
+            .map_err(|error| ApiError::bad_request(format!("train_share: {error}")))?;
+        (Part::of(&train), Part::of(&test))
+    };
     if config.batch_size > train.points.len() {
         return Err(ApiError::bad_request(format!(
             "batch_size: must be at most the {} training rows, got {}",
@@ -102,15 +111,79 @@ pub fn build(config: &SessionConfig, limits: &Limits) -> Result<SessionData, Api
     }
     let extent = match config.dataset {
         DatasetChoice::Csv => csv_extent(&train, &test),
+        // The inputs are 0 and 1: a plane just wider than the unit square around them.
+        DatasetChoice::XorTable => 1.5,
         _ if task == Task::Classify => 5.0,
         _ => 6.0,
+    };
+    let classes = match task {
+        Task::Classify => config.classes,
+        Task::Regress => 1,
     };
     Ok(SessionData {
         task,
         train,
         test,
         extent,
+        classes,
     })
+}
+
+/// Gaussian or spiral with K ≥ 3 classes, from the data stream of the seed: K spiral arms turned
+/// 2π/K apart (TF Playground's arm: radius up to 5 over 1.75 turns), or K Gaussian clusters on
+/// the circle of radius 2√2 where the two-class set has its two (variance as there).
+fn many_classes(choice: DatasetChoice, config: &SessionConfig) -> Dataset {
+    use std::f64::consts::PI;
+    let mut rng =
+        backprop_tensor::SeededRng::with_stream(config.seed, backprop_data::DATA_GENERATION_STREAM);
+    let k = config.classes;
+    let (noise, samples) = (config.noise, config.samples);
+    let mut points = Vec::with_capacity(samples);
+    let mut labels = Vec::with_capacity(samples);
+    for class in 0..k {
+        let count = samples / k + usize::from(class < samples % k);
+        let turn = 2.0 * PI * class as f64 / k as f64;
+        for i in 0..count {
+            let point = if choice == DatasetChoice::Spiral {
+                let fraction = i as f64 / count as f64;
+                let (r, t) = (fraction * 5.0, 1.75 * fraction * 2.0 * PI + turn);
+                [
+                    r * libm::sin(t) + rng.uniform_range(-1.0, 1.0) * noise,
+                    r * libm::cos(t) + rng.uniform_range(-1.0, 1.0) * noise,
+                ]
+            } else {
+                let std = (0.5 + noise * (4.0 - 0.5) / 0.5).sqrt();
+                let angle = turn + PI / 4.0;
+                let centre = [
+                    8f64.sqrt() * libm::cos(angle),
+                    8f64.sqrt() * libm::sin(angle),
+                ];
+                [
+                    centre[0] + std * rng.normal(),
+                    centre[1] + std * rng.normal(),
+                ]
+            };
+            points.push(point);
+            labels.push(class);
+        }
+    }
+    Dataset {
+        features: backprop_tensor::Matrix::from_fn(points.len(), 2, |i, j| points[i][j] as f32),
+        targets: Targets::Classes {
+            labels,
+            class_names: (0..k).map(|class| class.to_string()).collect(),
+        },
+        feature_names: vec!["x1".into(), "x2".into()],
+        name: format!(
+            "{}-{k}",
+            if choice == DatasetChoice::Spiral {
+                "spiral"
+            } else {
+                "gaussian"
+            }
+        ),
+        categories: Vec::new(),
+    }
 }
 
 fn builtin_of(choice: DatasetChoice) -> BuiltIn {
@@ -122,6 +195,7 @@ fn builtin_of(choice: DatasetChoice) -> BuiltIn {
         DatasetChoice::Moons => BuiltIn::Moons,
         DatasetChoice::Plane => BuiltIn::Plane,
         DatasetChoice::MultiGaussian => BuiltIn::MultiGaussian,
+        DatasetChoice::XorTable => BuiltIn::XorTable,
         DatasetChoice::Csv => unreachable!("a CSV is read, not generated"),
     }
 }
@@ -230,6 +304,76 @@ mod tests {
         };
         let data = build(&plane, &Limits::default()).unwrap();
         assert_eq!((data.task, data.extent), (Task::Regress, 6.0));
+    }
+
+    #[test]
+    fn three_to_five_classes_for_spiral_and_gaussian() {
+        for dataset in [DatasetChoice::Spiral, DatasetChoice::Gaussian] {
+            for classes in 3..=5 {
+                let config = SessionConfig {
+                    dataset,
+                    classes,
+                    ..SessionConfig::default()
+                };
+                let data = build(&config, &Limits::default()).unwrap();
+                assert_eq!((data.task, data.classes), (Task::Classify, classes));
+                assert_eq!(data.train.points.len() + data.test.points.len(), 500);
+                for class in 0..classes {
+                    let share = data
+                        .train
+                        .targets
+                        .iter()
+                        .filter(|&&y| y == class as f32)
+                        .count();
+                    assert!(
+                        share >= 250 / classes - 1,
+                        "{dataset:?} {classes}: class {class} has {share}"
+                    );
+                }
+                assert_eq!(build(&config, &Limits::default()).unwrap(), data, "seeded");
+            }
+        }
+        let two = build(
+            &SessionConfig {
+                dataset: DatasetChoice::Spiral,
+                ..SessionConfig::default()
+            },
+            &Limits::default(),
+        )
+        .unwrap();
+        assert_eq!(two.classes, 2);
+    }
+
+    #[test]
+    fn the_xor_table_is_both_parts() {
+        let config = SessionConfig {
+            dataset: DatasetChoice::XorTable,
+            batch_size: 4,
+            ..SessionConfig::default()
+        };
+        let data = build(&config, &Limits::default()).unwrap();
+        assert_eq!(data.task, Task::Classify);
+        assert_eq!(
+            data.train.rows(),
+            [
+                [0.0, 0.0, 0.0],
+                [0.0, 1.0, 1.0],
+                [1.0, 0.0, 1.0],
+                [1.0, 1.0, 0.0]
+            ]
+        );
+        assert_eq!(data.test, data.train);
+        assert_eq!(data.extent, 1.5);
+        let message = build(
+            &SessionConfig {
+                batch_size: 5,
+                ..config
+            },
+            &Limits::default(),
+        )
+        .unwrap_err()
+        .message;
+        assert!(message.starts_with("batch_size:") && message.contains("4 training rows"));
     }
 
     #[test]

@@ -23,8 +23,16 @@ pub struct Heatmap {
     pub resolution: usize,
     /// The maps cover x₁, x₂ ∈ [−extent, extent].
     pub extent: f64,
-    /// The output, row-major, row 0 at the top.
+    /// The output, row-major, row 0 at the top (with K ≥ 3 classes: the winning class's
+    /// probability).
     pub output: Vec<f32>,
+    /// With K ≥ 3 classes: the winning class of each output cell (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub winner: Option<Vec<u8>>,
+    /// With K ≥ 3 classes: each output unit's probability on the neuron grid (absent
+    /// otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output_units: Option<Vec<Vec<f32>>>,
     /// Per hidden layer, per neuron: its activation aˡⱼ on the neuron grid, row-major.
     pub neurons: Vec<Vec<Vec<f32>>>,
     /// n of each neuron's n × n map.
@@ -56,13 +64,38 @@ pub fn heatmap(network: &Network<f32>, features: &[Feature], extent: f64) -> Hea
                 .collect()
         })
         .collect();
+    let units = plane.output.cols();
+    let winning = |row: usize| {
+        (0..units).fold(0, |best, unit| {
+            if plane.output[(row, unit)] > plane.output[(row, best)] {
+                unit
+            } else {
+                best
+            }
+        })
+    };
     let output = (0..outputs)
-        .map(|row| rounded(plane.output[(row, 0)]))
+        .map(|row| rounded(plane.output[(row, winning(row))]))
         .collect();
+    let (winner, output_units) = if units > 1 {
+        let winner = (0..outputs).map(|row| winning(row) as u8).collect();
+        let maps = (0..units)
+            .map(|unit| {
+                (outputs..points.len())
+                    .map(|row| rounded(plane.output[(row, unit)]))
+                    .collect()
+            })
+            .collect();
+        (Some(winner), Some(maps))
+    } else {
+        (None, None)
+    };
     Heatmap {
         resolution: OUTPUT_RESOLUTION,
         extent,
         output,
+        winner,
+        output_units,
         neurons,
         neuron_resolution: NEURON_RESOLUTION,
     }

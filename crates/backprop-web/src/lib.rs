@@ -7,7 +7,7 @@
 //! - [`config`] parses and checks a session's configuration;
 //! - [`data`] and [`features`] make its data and the network inputs;
 //! - [`session`] trains (one library step per batch), [`state`] and [`heatmap`] show it,
-//!   [`trace`] is the δ lens;
+//!   [`trace`] is the δ lens, [`gradcheck`] its gradient check;
 //! - [`registry`] holds the sessions and their caps, [`stream`] trains them live and streams
 //!   their states, [`routes`] answers HTTP, [`server`] runs it all.
 
@@ -19,8 +19,10 @@ pub mod config;
 pub mod data;
 mod error;
 pub mod features;
+pub mod gradcheck;
 pub mod heatmap;
 pub mod history;
+pub mod landscape;
 pub mod limits;
 pub mod prediction;
 pub mod registry;

@@ -6,7 +6,7 @@
 //! client always gets JSON it can show. Session work (building data, training steps, traces,
 //! states) runs on tokio's blocking pool, never on the threads that serve requests.
 
-use crate::config::{parse_json, SessionConfig};
+use crate::config::{parse_json, ConfigPatch, SessionConfig};
 use crate::registry::{lock, Handle, Registry};
 use crate::trace::{lens, LensRows};
 use crate::{assets, stream, ApiError};
@@ -33,13 +33,19 @@ pub fn router(registry: Arc<Registry>) -> Router {
         .route("/style.css", get(assets::style))
         .route("/api/limits", get(limits))
         .route("/api/sessions", post(create))
-        .route("/api/sessions/{id}", get(state).delete(remove))
+        .route(
+            "/api/sessions/{id}",
+            get(state).delete(remove).patch(patch_session),
+        )
         .route("/api/sessions/{id}/data", get(data))
         .route("/api/sessions/{id}/play", post(play))
         .route("/api/sessions/{id}/pause", post(pause))
         .route("/api/sessions/{id}/step", post(step))
         .route("/api/sessions/{id}/reset", post(reset))
         .route("/api/sessions/{id}/trace", get(trace))
+        .route("/api/sessions/{id}/parameter", post(parameter))
+        .route("/api/sessions/{id}/gradcheck", get(gradcheck))
+        .route("/api/sessions/{id}/landscape", get(landscape))
         .route("/api/sessions/{id}/events", get(events))
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method)
@@ -148,6 +154,22 @@ async fn create(State(registry): Shared, JsonBody(body): JsonBody) -> Result<Res
 async fn state(State(registry): Shared, SessionId(id): SessionId) -> Result<Response, ApiError> {
     let handle = registry.get(&id)?;
     Ok(json_text(StatusCode::OK, handle.latest()))
+}
+
+/// `PATCH /api/sessions/{id}`: settings changed without a new network (see [`ConfigPatch`]).
+async fn patch_session(
+    State(registry): Shared,
+    SessionId(id): SessionId,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let handle = registry.get(&id)?;
+    let patch: ConfigPatch = parse_json(&body)?;
+    change_and_publish(handle, move |handle| {
+        let mut session = lock(&handle.session);
+        let next = patch.applied_to(&session.config, &registry.limits)?;
+        session.patch(next, &registry.limits)
+    })
+    .await
 }
 
 async fn data(State(registry): Shared, SessionId(id): SessionId) -> Result<Response, ApiError> {
@@ -286,7 +308,44 @@ async fn reset(
     .await
 }
 
-/// The trace query: `example=I` or `batch=next`.
+/// `POST …/parameter`: one weight (`input` given) or bias (`input` absent) set by hand.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ParameterRequest {
+    layer: usize,
+    neuron: usize,
+    input: Option<usize>,
+    value: f64,
+}
+
+/// The largest |value| a parameter may be set to by hand.
+const MAX_PARAMETER: f64 = 1000.0;
+
+async fn parameter(
+    State(registry): Shared,
+    SessionId(id): SessionId,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let handle = registry.get(&id)?;
+    let request: ParameterRequest = parse_json(&body)?;
+    if !(request.value.is_finite() && request.value.abs() <= MAX_PARAMETER) {
+        return Err(ApiError::bad_request(format!(
+            "value: must be a number in -{MAX_PARAMETER}..={MAX_PARAMETER}, got {}",
+            request.value
+        )));
+    }
+    change_and_publish(handle, move |handle| {
+        lock(&handle.session).set_parameter(
+            request.layer,
+            request.neuron,
+            request.input,
+            request.value as f32,
+        )
+    })
+    .await
+}
+
+/// The trace query: `example=I`, `batch=next` or `point=X1,X2&target=Y`.
 fn lens_rows(query: Option<&str>) -> Result<LensRows, ApiError> {
     let fail = |message: &str| ApiError::bad_request(message.to_owned());
     let pairs: Vec<(&str, &str)> = query
@@ -302,11 +361,30 @@ fn lens_rows(query: Option<&str>) -> Result<LensRows, ApiError> {
             ))
         }),
         [("batch", "next")] => Ok(LensRows::NextBatch),
+        [("point", point), ("target", target)] | [("target", target), ("point", point)] => {
+            let coordinates: Vec<Result<f32, _>> = point
+                .split(',')
+                .map(|part| part.trim().parse::<f32>())
+                .collect();
+            let (x1, x2) = match coordinates.as_slice() {
+                [Ok(x1), Ok(x2)] => (*x1, *x2),
+                _ => {
+                    return Err(fail(&format!(
+                        "point: must be two numbers x1,x2, got {point:?}"
+                    )))
+                }
+            };
+            let target = target
+                .parse::<f32>()
+                .map_err(|_| fail(&format!("target: must be a number, got {target:?}")))?;
+            Ok(LensRows::Point { x1, x2, target })
+        }
         [("batch", other)] => Err(fail(&format!(
             "batch: only \"next\" is known, got {other:?}"
         ))),
         _ => Err(fail(
-            "example: the query must be example=I (a training row) or batch=next",
+            "example: the query must be example=I (a training row), batch=next, or \
+             point=X1,X2&target=Y (a point typed in)",
         )),
     }
 }
@@ -322,6 +400,84 @@ async fn trace(
         let session = lock(&handle.session);
         let lens = lens(&session, rows)?;
         Ok(serde_json::to_string(&lens).expect("a trace is plain data"))
+    })
+    .await?;
+    Ok(json_text(StatusCode::OK, json.into()))
+}
+
+/// The gradient-check query: `layer=L&neuron=J` (any order).
+fn check_target(query: Option<&str>) -> Result<(usize, usize), ApiError> {
+    let (mut layer, mut neuron) = (None, None);
+    for part in query
+        .unwrap_or("")
+        .split('&')
+        .filter(|part| !part.is_empty())
+    {
+        let (key, value) = part.split_once('=').unwrap_or((part, ""));
+        let number = || {
+            value.parse::<usize>().map_err(|_| {
+                ApiError::bad_request(format!("{key}: must be a number (0, 1, …), got {value:?}"))
+            })
+        };
+        match key {
+            "layer" => layer = Some(number()?),
+            "neuron" => neuron = Some(number()?),
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "{other}: unknown; the query is layer=L&neuron=J"
+                )))
+            }
+        }
+    }
+    match (layer, neuron) {
+        (Some(layer), Some(neuron)) => Ok((layer, neuron)),
+        (None, _) => Err(ApiError::bad_request(
+            "layer: missing; the query is layer=L&neuron=J",
+        )),
+        (_, None) => Err(ApiError::bad_request(
+            "neuron: missing; the query is layer=L&neuron=J",
+        )),
+    }
+}
+
+async fn gradcheck(
+    State(registry): Shared,
+    SessionId(id): SessionId,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let handle = registry.get(&id)?;
+    let (layer, neuron) = check_target(query.as_deref())?;
+    let json = blocking(move || {
+        let session = lock(&handle.session);
+        let check = crate::gradcheck::gradient_check(&session, layer, neuron)?;
+        Ok(serde_json::to_string(&check).expect("a check is plain data"))
+    })
+    .await?;
+    Ok(json_text(StatusCode::OK, json.into()))
+}
+
+/// `GET …/landscape?resolution=N` (N optional, 3..=51, 21 when left out).
+async fn landscape(
+    State(registry): Shared,
+    SessionId(id): SessionId,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let handle = registry.get(&id)?;
+    let resolution = match query.as_deref().unwrap_or("").split_once('=') {
+        None if query.as_deref().unwrap_or("").is_empty() => 21,
+        Some(("resolution", value)) => value.parse().map_err(|_| {
+            ApiError::bad_request(format!("resolution: must be a number, got {value:?}"))
+        })?,
+        _ => {
+            return Err(ApiError::bad_request(
+                "resolution: the query is resolution=N or nothing",
+            ))
+        }
+    };
+    let json = blocking(move || {
+        let session = lock(&handle.session);
+        let landscape = crate::landscape::landscape(&session, resolution)?;
+        Ok(serde_json::to_string(&landscape).expect("a landscape is plain data"))
     })
     .await?;
     Ok(json_text(StatusCode::OK, json.into()))
@@ -364,6 +520,22 @@ mod tests {
     fn trace_queries() {
         assert_eq!(lens_rows(Some("example=3")).unwrap(), LensRows::Example(3));
         assert_eq!(lens_rows(Some("batch=next")).unwrap(), LensRows::NextBatch);
+        assert_eq!(
+            lens_rows(Some("point=1,-0.5&target=1")).unwrap(),
+            LensRows::Point {
+                x1: 1.0,
+                x2: -0.5,
+                target: 1.0
+            }
+        );
+        for (query, field) in [
+            ("point=1&target=1", "point:"),
+            ("point=1,a&target=1", "point:"),
+            ("point=1,2&target=x", "target:"),
+        ] {
+            let message = lens_rows(Some(query)).unwrap_err().message;
+            assert!(message.starts_with(field), "{query}: {message}");
+        }
         for bad in [
             None,
             Some("example=-1"),

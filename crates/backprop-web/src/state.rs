@@ -42,6 +42,10 @@ pub struct State {
     pub inputs: Vec<&'static str>,
     /// The output and hidden-neuron heat maps.
     pub heatmap: Heatmap,
+    /// Per hidden layer, the dead ReLU neurons (0-based): z ≤ 0 on every training row.
+    pub dead: Vec<Vec<usize>>,
+    /// The number of classes (1 for regression).
+    pub classes: usize,
 }
 
 impl State {
@@ -77,6 +81,8 @@ impl State {
                 &session.config.features,
                 session.data.extent,
             ),
+            dead: session.dead_neurons(),
+            classes: session.data.classes,
         }
     }
 }
