@@ -131,10 +131,12 @@ try {
   await page.waitForSelector('#lens[data-status="ready"][data-query="batch=next"]');
   await checkLens(page, sessionId, 1, 1);
   await page.check('input[name="lens-source"][value="example"]');
-  await page.fill('#lens-example', '7');
+  // People count from 1: example 8 in the box is the API's row 7.
+  await page.fill('#lens-example', '8');
   await page.press('#lens-example', 'Enter');
   await page.waitForSelector('#lens[data-status="ready"][data-query="example=7"]');
-  assert.deepEqual((await checkLens(page, sessionId, 1, 1)).examples, [7], 'example 7 is row 7');
+  assert.deepEqual((await checkLens(page, sessionId, 1, 1)).examples, [7], 'example 8 is row 7');
+  assert.ok((await page.textContent('#lens-title')).includes('training example 8'));
   // Clicking a training point on the output map puts that example under the lens.
   const data = await getJson(`/api/sessions/${sessionId}/data`);
   const extent = (await getJson(`/api/sessions/${sessionId}`)).heatmap.extent;
@@ -147,13 +149,14 @@ try {
   await page.waitForSelector('#lens[data-status="ready"][data-query="example=12"]');
   const trace = await checkLens(page, sessionId, 1, 1);
   assert.deepEqual(trace.examples, [12], 'the clicked point is row 12');
+  assert.equal(await page.inputValue('#lens-example'), '13', 'shown as example 13');
 
   // ---- the chain rule on one weight: hover a link, ∂C/∂w = δⱼ · aₖ with the trace's numbers ----
   const spot = await linkPoint(page, 2, 0, 1);
   await page.mouse.move(spot.x, spot.y);
   await page.waitForSelector('#tip:not([hidden])');
   const chain = await page.evaluate(() => ({ ...document.querySelector('#tip').dataset, text: document.querySelector('#tip').textContent }));
-  assert.ok(chain.text.includes('Chain rule (BP4), example 12: ∂C/∂w = δⱼ · aₖ = '), chain.text);
+  assert.ok(chain.text.includes('Chain rule (BP4), example 13: ∂C/∂w = δⱼ · aₖ = '), chain.text);
   assert.equal(chain.query, 'example=12');
   assert.equal(Number(chain.delta), trace.layers[1].delta[0], 'δ of layer 2, neuron 1');
   assert.equal(Number(chain.activation), trace.layers[0].a[1], 'a of layer 1, neuron 2');
@@ -588,7 +591,7 @@ try {
   await page.click('.neuron.output[data-layer="3"][data-neuron="1"]');
   await page.waitForSelector('#lens[data-status="ready"]');
   await page.check('input[name="lens-source"][value="example"]');
-  await page.fill('#lens-example', '3');
+  await page.fill('#lens-example', '4');
   await page.press('#lens-example', 'Enter');
   await page.waitForSelector('#lens[data-status="ready"][data-query="example=3"]');
   const perUnit = await checkLens(page, classesId, 3, 1);

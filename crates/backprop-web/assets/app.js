@@ -793,7 +793,7 @@ function linkTip(hit, tip) {
   Object.assign(tip.dataset, { delta: String(delta), activation: String(activation), gradient: String(gradient), query });
   const penalty = state.config.regularization === 'none' ? '' : ` (plus the ${state.config.regularization.toUpperCase()} penalty's term)`;
   if (trace.examples.length <= 1) {
-    return `${head}\nChain rule (BP4), ${trace.point ? 'the inputs typed in' : `example ${trace.examples[0]}`}: \u2202C/\u2202w = \u03b4\u2c7c \u00b7 a\u2096 = ${fmt(delta)} \u00d7 ${fmt(activation)} = ${fmt(delta * activation)}${penalty}; the trace's \u2202C/\u2202w = ${fmt(gradient)}.`;
+    return `${head}\nChain rule (BP4), ${trace.point ? 'the inputs typed in' : `example ${trace.examples[0] + 1}`}: \u2202C/\u2202w = \u03b4\u2c7c \u00b7 a\u2096 = ${fmt(delta)} \u00d7 ${fmt(activation)} = ${fmt(delta * activation)}${penalty}; the trace's \u2202C/\u2202w = ${fmt(gradient)}.`;
   }
   return `${head}\nChain rule (BP4) on the next batch: \u2202C/\u2202w = the mean over its ${trace.examples.length} rows of \u03b4\u2c7c \u00b7 a\u2096 = ${fmt(gradient)}${penalty} (the means \u03b4\u0304\u2c7c = ${fmt(delta)} and a\u0304\u2096 = ${fmt(activation)} do not multiply to it: choose one example to check by hand).`;
 }
@@ -1082,7 +1082,7 @@ function drawPoints(context, canvas, rows, extent, scale, stroke) {
 /** The training example under the δ lens, ringed on the output map. */
 function drawChosenExample(context, canvas, extent) {
   const source = document.querySelector('input[name="lens-source"]:checked').value;
-  const row = state.data.train[Number($('lens-example').value)];
+  const row = state.data.train[Number($('lens-example').value) - 1];
   if (source !== 'example' || !row) return;
   const x = ((row[0] + extent) / (2 * extent)) * canvas.width;
   const y = ((extent - row[1]) / (2 * extent)) * canvas.height;
@@ -1111,7 +1111,7 @@ function pickExample(event) {
     }
   });
   if (best < 0) return;
-  $('lens-example').value = String(best);
+  $('lens-example').value = String(best + 1); // people count from 1; the API's rows from 0
   document.querySelector('input[name="lens-source"][value="example"]').checked = true;
   scheduleDraw();
   if (state.selected) loadTrace();
@@ -1421,8 +1421,9 @@ function lensQuery() {
     return `point=${number('point-x1')},${number('point-x2')}&target=${number('point-y')}`;
   }
   const rows = state.data ? state.data.train.length : 1;
-  const example = Math.max(0, Math.min(rows - 1, Math.floor(Number($('lens-example').value) || 0)));
-  $('lens-example').value = String(example);
+  // The box counts from 1, as a person does; the API's row index counts from 0.
+  const example = Math.max(0, Math.min(rows - 1, Math.floor(Number($('lens-example').value) || 1) - 1));
+  $('lens-example').value = String(example + 1);
   return `example=${example}`;
 }
 
@@ -1546,7 +1547,7 @@ function renderLens() {
   let source;
   if (trace.point) source = `the inputs typed in${point}`;
   else if (!single) source = `next batch of ${trace.examples.length} (means over its rows)`;
-  else source = `training example ${trace.examples[0]}${point}`;
+  else source = `training example ${trace.examples[0] + 1}${point}`;
   $('lens-title').textContent = `${neuronName(current, layer, neuron)}, ${current.layers[layer - 1].activation} \u00b7 ${source} \u00b7 cost ${fmt(trace.cost)}`;
   showNumber($('lens-z'), entry.z[neuron]);
   showNumber($('lens-a'), entry.a[neuron]);
