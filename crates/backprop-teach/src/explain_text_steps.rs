@@ -127,7 +127,7 @@ pub(crate) fn steps_text(steps: &StepsExplanation, style: &TextStyle) -> String 
 
 /// Every weight and bias of a small network at the kept steps (0, 1, 2, 5, 10, … and the last),
 /// so the reader sees the weights move, not only the cost. Empty for networks with more than
-/// [`WIDE_LAYER_UNITS`] × 2 parameters, or with too few kept steps to show a change.
+/// 2 × `WIDE_LAYER_UNITS` parameters, or with too few kept steps to show a change.
 pub fn weights_table(snapshots: &[(usize, backprop::Network<f64>)], style: &TextStyle) -> String {
     let Some((_, start)) = snapshots.first() else {
         return String::new();

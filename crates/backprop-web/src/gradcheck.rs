@@ -1,6 +1,6 @@
 //! The gradient check of one neuron: backprop's ∂C/∂w and ∂C/∂b of its incoming weights and
 //! bias on the next batch, beside centred finite differences of the cost, both on an `f64`
-//! copy of the network, as the library's [`backprop::gradient_check`] does it: h =
+//! copy of the network, as the library's [`backprop::gradient_check()`] does it: h =
 //! 1e-6·max(1, |θ|), error = |g − ĝ| / max(|g| + |ĝ|, 1e-7), and a parameter whose ±h moves any
 //! ReLU or leaky-ReLU pre-activation across 0 (a kink, where a finite difference measures
 //! neither slope) is skipped and says so. The cost is the lens's: the batch's mean cost plus
