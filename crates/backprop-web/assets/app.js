@@ -888,16 +888,24 @@ function editBias(layer, neuron, anchor) {
     (value) => setParameter(layer, neuron, null, value));
 }
 
+/**
+ * Pauses a running session so that what follows reads a still network. False when the page
+ * moved to another session meanwhile (the caller then stops).
+ */
+async function pauseFirst(generation) {
+  if (!state.latest.running) return true;
+  const paused = await api.pause(state.session);
+  if (generation !== state.generation) return false;
+  acceptState(paused);
+  return true;
+}
+
 /** Sets one weight (input k) or bias (input null) on the server; the page redraws and retraces. */
 async function setParameter(layer, neuron, input, value) {
   if (!state.session || state.animating) return;
   const generation = state.generation;
   try {
-    if (state.latest.running) {
-      const paused = await api.pause(state.session);
-      if (generation !== state.generation) return;
-      acceptState(paused);
-    }
+    if (!(await pauseFirst(generation))) return;
     const body = { layer, neuron, value };
     if (input !== null) body.input = input;
     const reply = await api.parameter(state.session, body);
@@ -1432,11 +1440,7 @@ async function selectNeuron(layer, neuron) {
   if (!state.session || state.animating) return;
   const generation = state.generation;
   try {
-    if (state.latest.running) {
-      const paused = await api.pause(state.session);
-      if (generation !== state.generation) return;
-      acceptState(paused);
-    }
+    if (!(await pauseFirst(generation))) return;
     state.selected = { layer, neuron };
     await loadTrace();
   } catch (error) {
