@@ -98,6 +98,8 @@ pub fn parse_layers(text: &str) -> Result<HiddenLayers, String> {
                      then the dense widths (with dropout:P between them where wanted)"
                 ))
             }
+            // A dropout entry that does not parse says why (its probability), not "not a width".
+            Err(reason) if part.starts_with("dropout:") => return Err(reason),
             Err(_) => widths_text.push(part),
         }
     }
@@ -301,6 +303,9 @@ mod tests {
         assert!(parse_layers("100,dropout:0.5,dropout:0.2,50")
             .unwrap_err()
             .contains("one dropout entry at most"));
+        assert!(parse_layers("100,dropout:2")
+            .unwrap_err()
+            .contains("[0, 1)"));
         assert!(parse_layers("100,maxpool:2")
             .unwrap_err()
             .contains("comes after a dense layer"));
