@@ -34,7 +34,7 @@
 //! assert_eq!(data.feature_names, ["px0_0", "px0_1"]);
 //! ```
 
-use crate::{DataError, Dataset, Targets};
+use crate::{idx_cache, DataError, Dataset, Targets};
 use backprop_tensor::Matrix;
 use flate2::read::MultiGzDecoder;
 use std::fs::File;
@@ -455,9 +455,55 @@ pub fn read_idx_file_with_limit(
     path: impl AsRef<Path>,
     limit: usize,
 ) -> Result<IdxArray, DataError> {
-    let path = path.as_ref();
-    let bytes = read_maybe_gzip(path, limit)?;
-    parse_idx_owned(bytes, &path.display().to_string())
+    read_idx_file_cached(path.as_ref(), limit, idx_cache::cache_folder().as_deref())
+}
+
+/// [`read_idx_file_with_limit`] with the decompressed-file cache in `cache` (none when `None`).
+fn read_idx_file_cached(
+    path: &Path,
+    limit: usize,
+    cache: Option<&Path>,
+) -> Result<IdxArray, DataError> {
+    let source_name = path.display().to_string();
+    let cached = match cache {
+        Some(folder) => read_through_cache(path, folder, limit, &source_name)?,
+        None => None,
+    };
+    let bytes = match cached {
+        Some(bytes) => bytes,
+        None => read_maybe_gzip(path, limit)?,
+    };
+    parse_idx_owned(bytes, &source_name)
+}
+
+/// The content of a file of at least [`idx_cache::MIN_CACHED_BYTES`], decompressed through
+/// the cache in `folder` when it is gzip; `None` (read it the usual way) for a smaller or
+/// unreadable file, which the usual way then reports.
+fn read_through_cache(
+    path: &Path,
+    folder: &Path,
+    limit: usize,
+    source_name: &str,
+) -> Result<Option<Vec<u8>>, DataError> {
+    let Ok(metadata) = std::fs::metadata(path) else {
+        return Ok(None);
+    };
+    let size = metadata.len();
+    if size < idx_cache::MIN_CACHED_BYTES as u64 || size > limit as u64 {
+        return Ok(None);
+    }
+    let Ok(compressed) = std::fs::read(path) else {
+        return Ok(None);
+    };
+    if !compressed.starts_with(&GZIP_MAGIC) {
+        return Ok(Some(compressed));
+    }
+    if let Some(bytes) = idx_cache::lookup(folder, &compressed, limit) {
+        return Ok(Some(bytes));
+    }
+    let bytes = read_bounded(MultiGzDecoder::new(&compressed[..]), limit, source_name, true)?;
+    idx_cache::store(folder, &compressed, &bytes);
+    Ok(Some(bytes))
 }
 
 /// The feature names of `rows`×`cols` images, row-major: `px{row}_{col}`, e.g. `px0_0`,
@@ -586,6 +632,52 @@ mod tests {
             "f: IDX value type 0x0d (32-bit float) is not supported; only 0x08 (unsigned byte) is"
         );
         assert_eq!(type_name(0x42), "unknown");
+    }
+
+    /// A gzip file large enough to cache reads the same with the cache empty, filled or
+    /// damaged, and the cache folder then holds one entry.
+    #[test]
+    fn a_cached_gzip_file_reads_the_same_as_an_uncached_one() {
+        use flate2::{write::GzEncoder, Compression};
+        use std::io::Write;
+        // Incompressible pixels, so that the compressed file passes the cache's size floor.
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let pixels: Vec<u8> = (0..1200 * 1000)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state as u8
+            })
+            .collect();
+        let plain = idx(&[1200, 1000], &pixels);
+        let mut encoder = GzEncoder::new(Vec::new(), Compression::fast());
+        encoder.write_all(&plain).unwrap();
+        let compressed = encoder.finish().unwrap();
+        assert!(compressed.len() >= idx_cache::MIN_CACHED_BYTES);
+        let folder = tempfile::tempdir().unwrap();
+        let file = folder.path().join("images.gz");
+        std::fs::write(&file, &compressed).unwrap();
+        let cache = folder.path().join("cache");
+        let uncached = read_idx_file_cached(&file, MAX_DECOMPRESSED_BYTES, None).unwrap();
+        assert_eq!(uncached.data, pixels);
+        for _ in 0..2 {
+            let cached = read_idx_file_cached(&file, MAX_DECOMPRESSED_BYTES, Some(&cache));
+            assert_eq!(cached.unwrap(), uncached);
+        }
+        let entries: Vec<_> = std::fs::read_dir(&cache).unwrap().collect();
+        assert_eq!(entries.len(), 1, "one entry, no temporary files left");
+        let entry = entries[0].as_ref().unwrap().path();
+        assert_eq!(entry, idx_cache::entry_path(&cache, &compressed));
+        std::fs::write(&entry, b"damaged").unwrap();
+        let after_damage = read_idx_file_cached(&file, MAX_DECOMPRESSED_BYTES, Some(&cache));
+        assert_eq!(after_damage.unwrap(), uncached);
+        // The limit still holds when the bytes come from the cache.
+        let limited = read_idx_file_cached(&file, plain.len() - 1, Some(&cache));
+        assert!(matches!(
+            idx_error(limited),
+            IdxError::TooLarge { .. }
+        ));
     }
 
     #[test]

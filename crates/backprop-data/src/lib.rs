@@ -45,6 +45,7 @@ mod digits;
 pub mod download;
 mod error;
 pub mod idx;
+pub mod idx_cache;
 pub mod mnist;
 mod playground;
 mod scale;

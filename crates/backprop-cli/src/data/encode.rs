@@ -95,16 +95,30 @@ pub fn encode(splits: &Splits, scaling: Scaling<'_>, single_sigmoid: bool) -> Pr
             })
             .collect(),
     };
+    // Hashing the training part (single-threaded, about as long as encoding every part) runs
+    // on a second thread meanwhile.
+    let (train_sha256, (train_part, validation, test)) = std::thread::scope(|scope| {
+        let hash = scope.spawn(|| train.sha256());
+        let parts = (
+            encode(train),
+            splits.validation.as_ref().map(encode),
+            encode(&splits.test),
+        );
+        let hash = hash
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (hash, parts)
+    });
     PreparedData {
         target_name: splits.target_name.clone(),
         name: train.name.clone(),
-        train: encode(train),
-        validation: splits.validation.as_ref().map(encode),
-        test: encode(&splits.test),
+        train: train_part,
+        validation,
+        test,
         test_is_training: splits.test_is_training,
         task: splits.task,
         preprocessing,
-        train_sha256: train.sha256(),
+        train_sha256,
     }
 }
 
