@@ -297,19 +297,37 @@ def test_gradient_check_reports_each_layer(iris):
 
 
 def test_ctrl_c_ends_training_with_a_warning_and_a_usable_model():
+    """Ctrl-C (here `_thread.interrupt_main`, what SIGINT's handler does) ends a fit of 100,000
+    epochs with scikit-learn's warning. The engine runs the epochs on its pool while the calling
+    thread looks for signals every few milliseconds, so the fit ends within an epoch of it."""
     import _thread
+    import signal
     import threading
+    import time
 
     X, y = make_regression(n_samples=3000, n_features=50, random_state=0)
     reg = backprop.MLPRegressor(hidden_layer_sizes=(64,), max_iter=100000, tol=0.0,
                                 n_iter_no_change=100000, random_state=0)
-    timer = threading.Timer(1.0, _thread.interrupt_main)  # what SIGINT's handler does
+    # interrupt_main() does nothing while SIGINT is ignored or has its default action (a
+    # process started in the background by a non-interactive shell, or a library that changed
+    # it): set Python's own handler for this test.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    timer = threading.Timer(1.0, _thread.interrupt_main)
+    # A second interrupt long after the first, so that a lost first one fails the bound below
+    # in seconds instead of running all 100,000 epochs (minutes).
+    watchdog = threading.Timer(30.0, _thread.interrupt_main)
+    start = time.monotonic()
     timer.start()
+    watchdog.start()
     try:
         with pytest.warns(UserWarning, match="Training interrupted by user"):
             reg.fit(X, y / 100.0)
     finally:
         timer.cancel()
+        watchdog.cancel()
+        signal.signal(signal.SIGINT, previous)
+    elapsed = time.monotonic() - start
+    assert elapsed < 20.0, "the fit ran %.1f s past an interrupt after 1 s" % elapsed
     assert 0 < reg.n_iter_ < 100000 and len(reg.loss_curve_) == reg.n_iter_
     assert np.isfinite(reg.predict(X)).all()
 
