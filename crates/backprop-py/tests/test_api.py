@@ -2,6 +2,7 @@
 
 import multiprocessing
 import pickle
+import re
 import sys
 
 import numpy as np
@@ -339,6 +340,39 @@ def test_shuffling_draws_what_scikit_learns_shuffle_draws():
     a, b = np.random.RandomState(5), np.random.RandomState(5)
     for _ in range(3):
         np.testing.assert_array_equal(shuffle(idx, random_state=a), idx[b.permutation(37)])
+
+
+@pytest.mark.parametrize("labels", [
+    np.array([3, 1, 2, 1, 3, 2]),
+    np.array([0, 1, 1, 0], dtype=np.int32),
+    np.array([5, 5, 5], dtype=np.uint8),
+    np.array([True, False, True]),
+    np.array(["b", "a", "c", "a"]),
+    np.array(["setosa", "virginica", "setosa"], dtype=object),
+    np.array(["b", 1, "a"], dtype=object),  # mixed: NumPy's own error, through LabelBinarizer
+    np.array([1.0, 3.0, 1.0]),
+    np.array([0.5, 1.5, 2.5]),  # continuous: LabelBinarizer's own error
+    np.array([[1, 0], [0, 1], [1, 1]]),
+])
+def test_the_fitted_label_binarizer_is_label_binarizers(labels):
+    """fit's label binarizer, set directly for 1-d integer, boolean and string labels, has
+    LabelBinarizer().fit's attributes (type, dtype of the classes) and transform; other labels
+    go to LabelBinarizer and its errors."""
+    from sklearn.preprocessing import LabelBinarizer
+
+    from backprop._mlp import _fitted_label_binarizer
+
+    try:
+        expected = LabelBinarizer().fit(labels)
+    except (TypeError, ValueError) as error:
+        with pytest.raises(type(error), match=re.escape(str(error))):
+            _fitted_label_binarizer(labels)
+        return
+    ours = _fitted_label_binarizer(labels)
+    assert ours.y_type_ == expected.y_type_ and ours.sparse_input_ == expected.sparse_input_
+    assert ours.classes_.dtype == expected.classes_.dtype
+    np.testing.assert_array_equal(ours.classes_, expected.classes_)
+    np.testing.assert_array_equal(ours.transform(labels), expected.transform(labels))
 
 
 @pytest.mark.parametrize("labels", [
