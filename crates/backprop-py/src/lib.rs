@@ -18,10 +18,7 @@ use pyo3::exceptions::{PyOSError, PyRuntimeError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 mod engine;
 mod shuffle;
@@ -105,60 +102,6 @@ fn shared_pool(n: usize) -> PyResult<Arc<rayon::ThreadPool>> {
     let pool = Arc::new(pool);
     pools.1.push((n, Arc::clone(&pool)));
     Ok(pool)
-}
-
-/// How often a thread waiting in [`watching_signals`] looks for a pending signal.
-const SIGNAL_POLL: Duration = Duration::from_millis(10);
-
-/// Runs `work` on a thread of `pool` (rayon's global pool when None) while the calling thread,
-/// the one Python called from, waits for it and every [`SIGNAL_POLL`] runs Python's signal
-/// handlers (`PyErr_CheckSignals`, with the GIL); when one raises (Ctrl-C's
-/// `KeyboardInterrupt`), it sets `interrupted` for `work` to read between its steps.
-///
-/// Python runs signal handlers only on its main thread, so the check must happen on the caller,
-/// and it must not wait for `work` to reach a step boundary: before, the caller ran the epochs
-/// itself and checked once per epoch from inside the loop, so Ctrl-C waited for an epoch (and
-/// for the GIL each epoch). The work also enters the pool once per call, not once per epoch.
-/// Called from another thread than Python's main one, the checks find nothing and `work` runs to
-/// its end, as scikit-learn's loop would.
-fn watching_signals<R: Send>(
-    pool: Option<&rayon::ThreadPool>,
-    interrupted: &AtomicBool,
-    work: impl FnOnce() -> R + Send,
-) -> R {
-    let mut result = None;
-    let slot = &mut result;
-    match pool {
-        Some(pool) => pool.in_place_scope(|scope| wait_polling(scope, interrupted, slot, work)),
-        None => rayon::in_place_scope(|scope| wait_polling(scope, interrupted, slot, work)),
-    }
-    result.expect("the scope ran the work to its end")
-}
-
-/// [`watching_signals`] inside its scope: spawns `work`, then polls until it has finished.
-fn wait_polling<'scope, R: Send + 'scope>(
-    scope: &rayon::Scope<'scope>,
-    interrupted: &'scope AtomicBool,
-    slot: &'scope mut Option<R>,
-    work: impl FnOnce() -> R + Send + 'scope,
-) {
-    let (done, finished) = mpsc::sync_channel::<()>(1);
-    scope.spawn(move |_| {
-        *slot = Some(work());
-        // The receiver leaves its loop on this message, or when the sender is dropped by a
-        // panic in `work` (which the scope then raises here).
-        let _ = done.send(());
-    });
-    loop {
-        match finished.recv_timeout(SIGNAL_POLL) {
-            Ok(()) | Err(RecvTimeoutError::Disconnected) => break,
-            Err(RecvTimeoutError::Timeout) => {
-                if Python::with_gil(|py| py.check_signals().is_err()) {
-                    interrupted.store(true, Ordering::Relaxed);
-                }
-            }
-        }
-    }
 }
 
 macro_rules! with_engine {
@@ -435,21 +378,17 @@ impl Core {
                 let (network, data) = (&mut e.network, rows.data());
                 let (progress, generator) = (&mut progress, &mut generator);
                 py.allow_threads(move || {
-                    let interrupted = AtomicBool::new(false);
-                    let train = || {
-                        let mut order = identity;
-                        let mut scratch = Vec::new();
-                        let mut reorder = |order: &mut [usize]| {
-                            if let Some(generator) = generator.as_mut() {
-                                generator.shuffle_indices(order, &mut scratch);
-                            }
-                        };
-                        let epochs = SkEpochs { count: epochs, order: &mut order, reorder: &mut reorder };
-                        let mut keep_going = || !interrupted.load(Ordering::Relaxed);
-                        let stop = sk_fit(network, optimizer, data, epochs, &config, progress, pool, &mut keep_going);
-                        (stop, optimizer.learning_rate)
+                    let mut order = identity;
+                    let mut scratch = Vec::new();
+                    let mut reorder = |order: &mut [usize]| {
+                        if let Some(generator) = generator.as_mut() {
+                            generator.shuffle_indices(order, &mut scratch);
+                        }
                     };
-                    watching_signals(pool, &interrupted, train)
+                    let epochs = SkEpochs { count: epochs, order: &mut order, reorder: &mut reorder };
+                    let mut keep_going = || Python::with_gil(|py| py.check_signals().is_ok());
+                    let stop = sk_fit(network, optimizer, data, epochs, &config, progress, pool, &mut keep_going);
+                    (stop, optimizer.learning_rate)
                 })
             }};
         }

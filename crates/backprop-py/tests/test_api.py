@@ -299,8 +299,8 @@ def test_gradient_check_reports_each_layer(iris):
 
 def test_ctrl_c_ends_training_with_a_warning_and_a_usable_model():
     """Ctrl-C (here `_thread.interrupt_main`, what SIGINT's handler does) ends a fit of 100,000
-    epochs with scikit-learn's warning. The engine runs the epochs on its pool while the calling
-    thread looks for signals every few milliseconds, so the fit ends within an epoch of it."""
+    epochs with scikit-learn's warning: the engine runs Python's signal check before each
+    epoch, so the fit ends within an epoch of it."""
     import _thread
     import signal
     import threading
