@@ -2,6 +2,7 @@
 
 import multiprocessing
 import pickle
+import re
 import sys
 
 import numpy as np
@@ -297,19 +298,37 @@ def test_gradient_check_reports_each_layer(iris):
 
 
 def test_ctrl_c_ends_training_with_a_warning_and_a_usable_model():
+    """Ctrl-C (here `_thread.interrupt_main`, what SIGINT's handler does) ends a fit of 100,000
+    epochs with scikit-learn's warning: the engine runs Python's signal check before each
+    epoch, so the fit ends within an epoch of it."""
     import _thread
+    import signal
     import threading
+    import time
 
     X, y = make_regression(n_samples=3000, n_features=50, random_state=0)
     reg = backprop.MLPRegressor(hidden_layer_sizes=(64,), max_iter=100000, tol=0.0,
                                 n_iter_no_change=100000, random_state=0)
-    timer = threading.Timer(1.0, _thread.interrupt_main)  # what SIGINT's handler does
+    # interrupt_main() does nothing while SIGINT is ignored or has its default action (a
+    # process started in the background by a non-interactive shell, or a library that changed
+    # it): set Python's own handler for this test.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    timer = threading.Timer(1.0, _thread.interrupt_main)
+    # A second interrupt long after the first, so that a lost first one fails the bound below
+    # in seconds instead of running all 100,000 epochs (minutes).
+    watchdog = threading.Timer(30.0, _thread.interrupt_main)
+    start = time.monotonic()
     timer.start()
+    watchdog.start()
     try:
         with pytest.warns(UserWarning, match="Training interrupted by user"):
             reg.fit(X, y / 100.0)
     finally:
         timer.cancel()
+        watchdog.cancel()
+        signal.signal(signal.SIGINT, previous)
+    elapsed = time.monotonic() - start
+    assert elapsed < 20.0, "the fit ran %.1f s past an interrupt after 1 s" % elapsed
     assert 0 < reg.n_iter_ < 100000 and len(reg.loss_curve_) == reg.n_iter_
     assert np.isfinite(reg.predict(X)).all()
 
@@ -321,6 +340,39 @@ def test_shuffling_draws_what_scikit_learns_shuffle_draws():
     a, b = np.random.RandomState(5), np.random.RandomState(5)
     for _ in range(3):
         np.testing.assert_array_equal(shuffle(idx, random_state=a), idx[b.permutation(37)])
+
+
+@pytest.mark.parametrize("labels", [
+    np.array([3, 1, 2, 1, 3, 2]),
+    np.array([0, 1, 1, 0], dtype=np.int32),
+    np.array([5, 5, 5], dtype=np.uint8),
+    np.array([True, False, True]),
+    np.array(["b", "a", "c", "a"]),
+    np.array(["setosa", "virginica", "setosa"], dtype=object),
+    np.array(["b", 1, "a"], dtype=object),  # mixed: NumPy's own error, through LabelBinarizer
+    np.array([1.0, 3.0, 1.0]),
+    np.array([0.5, 1.5, 2.5]),  # continuous: LabelBinarizer's own error
+    np.array([[1, 0], [0, 1], [1, 1]]),
+])
+def test_the_fitted_label_binarizer_is_label_binarizers(labels):
+    """fit's label binarizer, set directly for 1-d integer, boolean and string labels, has
+    LabelBinarizer().fit's attributes (type, dtype of the classes) and transform; other labels
+    go to LabelBinarizer and its errors."""
+    from sklearn.preprocessing import LabelBinarizer
+
+    from backprop._mlp import _fitted_label_binarizer
+
+    try:
+        expected = LabelBinarizer().fit(labels)
+    except (TypeError, ValueError) as error:
+        with pytest.raises(type(error), match=re.escape(str(error))):
+            _fitted_label_binarizer(labels)
+        return
+    ours = _fitted_label_binarizer(labels)
+    assert ours.y_type_ == expected.y_type_ and ours.sparse_input_ == expected.sparse_input_
+    assert ours.classes_.dtype == expected.classes_.dtype
+    np.testing.assert_array_equal(ours.classes_, expected.classes_)
+    np.testing.assert_array_equal(ours.transform(labels), expected.transform(labels))
 
 
 @pytest.mark.parametrize("labels", [
