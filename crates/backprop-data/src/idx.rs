@@ -501,7 +501,12 @@ fn read_through_cache(
     if let Some(bytes) = idx_cache::lookup(folder, &compressed, limit) {
         return Ok(Some(bytes));
     }
-    let bytes = read_bounded(MultiGzDecoder::new(&compressed[..]), limit, source_name, true)?;
+    let bytes = read_bounded(
+        MultiGzDecoder::new(&compressed[..]),
+        limit,
+        source_name,
+        true,
+    )?;
     idx_cache::store(folder, &compressed, &bytes);
     Ok(Some(bytes))
 }
@@ -674,10 +679,7 @@ mod tests {
         assert_eq!(after_damage.unwrap(), uncached);
         // The limit still holds when the bytes come from the cache.
         let limited = read_idx_file_cached(&file, plain.len() - 1, Some(&cache));
-        assert!(matches!(
-            idx_error(limited),
-            IdxError::TooLarge { .. }
-        ));
+        assert!(matches!(idx_error(limited), IdxError::TooLarge { .. }));
     }
 
     #[test]

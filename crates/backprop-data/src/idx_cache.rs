@@ -17,7 +17,7 @@
 //! same header checks as any IDX file.
 //!
 //! **Invisible.** Reading or writing the cache never fails a load and never prints: an entry
-//! is written through a temporary file and a rename ([`backprop_tensor::atomic_file`]), so a
+//! is written to a temporary file named after the process and renamed into place, so a
 //! concurrent reader sees a whole entry or none, and any error while writing is ignored.
 
 use sha2::{Digest, Sha256};
@@ -72,18 +72,32 @@ pub fn lookup(folder: &Path, compressed: &[u8], limit: usize) -> Option<Vec<u8>>
 }
 
 /// Stores `decompressed` as the entry for `compressed` in `folder`; every error is ignored.
+///
+/// The entry is written to a temporary file that is then renamed, so a reader sees a whole
+/// entry or none; unlike the workspace's model files it is not fsynced (a file the system lost
+/// in a crash fails its CRC and is made again), which keeps the first load from waiting for
+/// the disk.
 pub fn store(folder: &Path, compressed: &[u8], decompressed: &[u8]) {
-    let write = || -> Result<(), Box<dyn std::error::Error>> {
+    let destination = entry_path(folder, compressed);
+    // Named after the entry and the process: two loads never share a temporary file.
+    let mut temporary_name = std::ffi::OsString::from(".");
+    temporary_name.push(destination.file_name().unwrap_or_default());
+    temporary_name.push(format!(".{}.tmp", std::process::id()));
+    let temporary = folder.join(temporary_name);
+    let write = || -> std::io::Result<()> {
+        use std::io::Write;
         std::fs::create_dir_all(folder)?;
-        let mut entry = Vec::with_capacity(HEADER + decompressed.len());
-        entry.extend_from_slice(MAGIC);
-        entry.extend_from_slice(&crc32fast::hash(decompressed).to_le_bytes());
-        entry.extend_from_slice(decompressed);
-        backprop_tensor::atomic_file::write_atomically(&entry_path(folder, compressed), &entry)?;
-        Ok(())
+        let mut file = std::fs::File::create(&temporary)?;
+        file.write_all(MAGIC)?;
+        file.write_all(&crc32fast::hash(decompressed).to_le_bytes())?;
+        file.write_all(decompressed)?;
+        drop(file);
+        std::fs::rename(&temporary, &destination)
     };
     // A cache that cannot be written is only a slower load next time.
-    let _ = write();
+    if write().is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
 }
 
 #[cfg(test)]
