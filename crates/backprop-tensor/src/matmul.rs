@@ -37,6 +37,8 @@
 //!   Nielsen's 30 × 784 weight gradient at batch 10).
 
 use crate::{team, Float, Matrix};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Whether an operand is read as stored or transposed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,6 +64,48 @@ struct SendPtr<T>(*mut T);
 unsafe impl<T: Send + Sync> Send for SendPtr<T> {}
 // SAFETY: as for `Send` above: shared use only reads A and B and writes disjoint tiles of C.
 unsafe impl<T: Send + Sync> Sync for SendPtr<T> {}
+
+thread_local! {
+    /// True while this thread is inside a call into the `gemm` crate.
+    static IN_GEMM_CRATE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Calls into the `gemm` crate so far, on every thread.
+static GEMM_CRATE_CALLS: AtomicU64 = AtomicU64::new(0);
+
+/// True while the calling thread runs inside the `gemm` crate.
+///
+/// That crate allocates on every call that packs an operand: its packing buffer
+/// (`dyn_stack::MemBuffer::new`) and a small `Vec<bool>` of packed-panel flags, both in
+/// `gemm_basic_generic` (gemm-common 0.19, `src/gemm.rs`), and its API takes no scratch memory
+/// to use instead. An allocation audit (the `no_allocation` test of `backprop`) tells those
+/// allocations from the project's own with this flag, and bounds them with
+/// [`gemm_crate_calls`].
+pub fn inside_gemm_crate() -> bool {
+    IN_GEMM_CRATE.with(Cell::get)
+}
+
+/// How many calls into the `gemm` crate this process has made (each GEMM tile is one call).
+pub fn gemm_crate_calls() -> u64 {
+    GEMM_CRATE_CALLS.load(Ordering::Relaxed)
+}
+
+/// Marks the calling thread as inside the `gemm` crate until dropped.
+struct InGemmCrate;
+
+impl InGemmCrate {
+    fn enter() -> Self {
+        GEMM_CRATE_CALLS.fetch_add(1, Ordering::Relaxed);
+        IN_GEMM_CRATE.with(|inside| inside.set(true));
+        Self
+    }
+}
+
+impl Drop for InGemmCrate {
+    fn drop(&mut self) {
+        IN_GEMM_CRATE.with(|inside| inside.set(false));
+    }
+}
 
 /// The shape of op(M) and the strides (row, column) at which to read it.
 fn view<T: Float>(m: &Matrix<T>, transpose: Transpose) -> (usize, usize, isize, isize) {
@@ -165,6 +209,7 @@ fn gemm_scaled<T: Float>(
     let run_tile = |index: usize| {
         let (c_ptr, a_ptr, b_ptr) = (c_ptr, a_ptr, b_ptr);
         let (row0, rows, col0, cols) = plan.tile(index);
+        let _inside = InGemmCrate::enter();
         // SAFETY: the tile [row0, row0 + rows) × [col0, col0 + cols) lies inside C (m × n),
         // the A rows and B columns it reads lie inside A and B (shapes checked above), and no
         // two tiles overlap, so concurrent tiles never write the same element.
@@ -227,6 +272,7 @@ pub fn matmul_transpose_rows<T: Float>(c: &mut [T], a: &[T], b: &Matrix<T>) {
         return;
     }
     let (a_rs, a_cs, b_rs, b_cs) = (k, 1, 1, k);
+    let _inside = InGemmCrate::enter();
     // SAFETY: C is m × n with rows n apart, A m × k with rows k apart and B n × k (read
     // transposed), all inside the slices (lengths checked above); one call, one thread.
     unsafe {

@@ -67,24 +67,29 @@ pub fn run<R: Send>(step: impl FnOnce() -> R + Send) -> R {
         job: AtomicPtr::new(std::ptr::null_mut()),
         done: AtomicBool::new(false),
     };
-    let mut result = None;
-    rayon::scope(|scope| {
-        for _ in 1..threads {
-            scope.spawn(|_| team.help());
+    with_helpers(threads - 1, &team, step)
+}
+
+/// Runs `step` here while `helpers` of the pool's other threads each pick up one helper's job.
+/// Nested `rayon::join`s offer the helper jobs, which costs no allocation (a `rayon::scope`
+/// spawn boxes each job, one allocation per step); a job nobody picked up by the end of the
+/// step runs here and returns at once.
+fn with_helpers<R: Send>(helpers: usize, team: &Team, step: impl FnOnce() -> R + Send) -> R {
+    if helpers > 0 {
+        let (result, ()) = rayon::join(|| with_helpers(helpers - 1, team, step), || team.help());
+        return result;
+    }
+    /// Ends the step, even when it panics, so that no helper spins for ever.
+    struct Finish<'a>(&'a Team);
+    impl Drop for Finish<'_> {
+        fn drop(&mut self) {
+            CURRENT.with(|current| current.set(std::ptr::null()));
+            self.0.done.store(true, Ordering::Release);
         }
-        /// Ends the step, even when it panics, so that no helper spins for ever.
-        struct Finish<'a>(&'a Team);
-        impl Drop for Finish<'_> {
-            fn drop(&mut self) {
-                CURRENT.with(|current| current.set(std::ptr::null()));
-                self.0.done.store(true, Ordering::Release);
-            }
-        }
-        let _finish = Finish(&team);
-        CURRENT.with(|current| current.set(&team));
-        result = Some(step());
-    });
-    result.expect("the step ran")
+    }
+    let _finish = Finish(team);
+    CURRENT.with(|current| current.set(team));
+    step()
 }
 
 /// True on the thread running a team's step.
@@ -107,6 +112,89 @@ pub fn parallel_for(count: usize, body: impl Fn(usize) + Sync + Send) {
     } else {
         (0..count).for_each(body);
     }
+}
+
+/// A buffer cut into chunks of `chunk` elements (the last may be shorter) that threads write,
+/// each chunk by one iteration of a parallel loop.
+struct Chunks<T> {
+    start: *mut T,
+    len: usize,
+    chunk: usize,
+}
+
+// SAFETY: a `Chunks` hands out chunk `index` only to iteration `index` of one parallel loop,
+// which runs each index once, so no two threads ever hold the same elements; it is made from
+// a `&mut [T]` that stays borrowed for the whole loop. That is sharing disjoint `&mut [T]`,
+// which is sound for `T: Send`.
+unsafe impl<T: Send> Send for Chunks<T> {}
+// SAFETY: as for `Send`: shared use only ever yields disjoint chunks.
+unsafe impl<T: Send> Sync for Chunks<T> {}
+
+impl<T> Chunks<T> {
+    fn new(data: &mut [T], chunk: usize) -> Self {
+        Self {
+            start: data.as_mut_ptr(),
+            len: data.len(),
+            chunk,
+        }
+    }
+
+    /// Chunk `index`, empty when the buffer ends before it.
+    ///
+    /// # Safety
+    /// No other live reference may reach the same chunk: call it once per index, while the
+    /// buffer it was made from is still borrowed.
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn get(&self, index: usize) -> &mut [T] {
+        let first = (index * self.chunk).min(self.len);
+        let len = self.chunk.min(self.len - first);
+        // SAFETY: first + len ≤ self.len, so the chunk lies inside the buffer; the caller
+        // promises it is not reached through any other reference.
+        unsafe { std::slice::from_raw_parts_mut(self.start.add(first), len) }
+    }
+}
+
+/// Runs `body(index, chunk)` on every `chunk`-element chunk of `data` (the last may be
+/// shorter), on the team's threads, with no allocation: the chunks are fixed by the lengths
+/// alone and each is written by one call, so which thread runs it changes no bit.
+pub fn for_each_chunk<T: Send>(
+    data: &mut [T],
+    chunk: usize,
+    body: impl Fn(usize, &mut [T]) + Sync + Send,
+) {
+    if data.is_empty() || chunk == 0 {
+        return;
+    }
+    let count = data.len().div_ceil(chunk);
+    let chunks = Chunks::new(data, chunk);
+    parallel_for(count, |index| {
+        // SAFETY: `parallel_for` runs each index once, and `data` stays borrowed until it
+        // returns.
+        body(index, unsafe { chunks.get(index) })
+    });
+}
+
+/// As [`for_each_chunk`], with chunk `index` of a second buffer beside chunk `index` of the
+/// first (an empty slice where the second buffer has run out).
+pub fn for_each_chunk_pair<A: Send, B: Send>(
+    first: &mut [A],
+    first_chunk: usize,
+    second: &mut [B],
+    second_chunk: usize,
+    body: impl Fn(usize, &mut [A], &mut [B]) + Sync + Send,
+) {
+    if first.is_empty() || first_chunk == 0 {
+        return;
+    }
+    let count = first.len().div_ceil(first_chunk);
+    let (a, b) = (
+        Chunks::new(first, first_chunk),
+        Chunks::new(second, second_chunk),
+    );
+    parallel_for(count, |index| {
+        // SAFETY: as in `for_each_chunk`, for both buffers.
+        body(index, unsafe { a.get(index) }, unsafe { b.get(index) })
+    });
 }
 
 impl Team {

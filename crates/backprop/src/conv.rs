@@ -25,8 +25,8 @@
 
 use crate::activation::Activation;
 use crate::layer::{LayerOps, Mode, ParameterSlot};
-use crate::optim::pieces::run_pieces;
 use backprop_tensor::matmul::{gemm, runs_in_parallel, Transpose};
+use backprop_tensor::team::for_each_chunk;
 use backprop_tensor::{Float, Matrix};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -349,12 +349,7 @@ impl<T: Float> Conv2d<T> {
         z.resize(batch, filters * positions);
         let bias = self.bias.as_slice();
         let source = &*by_filter;
-        let pieces: Vec<(usize, &mut [T])> = z
-            .as_mut_slice()
-            .chunks_mut(filters * positions)
-            .enumerate()
-            .collect();
-        run_pieces(pieces, |(example, row)| {
+        for_each_chunk(z.as_mut_slice(), filters * positions, |example, row| {
             for (f, plane) in row.chunks_mut(positions).enumerate() {
                 let from = &source.row(f)[example * positions..][..positions];
                 for (value, &product) in plane.iter_mut().zip(from) {
@@ -398,36 +393,63 @@ fn im2col<T: Float>(
     let shape = geometry.input;
     let (k, s) = (geometry.kernel, geometry.stride);
     let (pad, _) = geometry.padding.amounts(k);
-    let pieces: Vec<(usize, &mut [T])> = columns
-        .as_mut_slice()
-        .chunks_mut(batch * positions)
-        .enumerate()
-        .collect();
-    run_pieces(pieces, |(row_index, row)| {
-        let (c, u, v) = (row_index / (k * k), (row_index / k) % k, row_index % k);
-        let (i_first, i_end) = inside(output.height, s, u, pad, shape.height);
-        let (j_first, j_end) = inside(output.width, s, v, pad, shape.width);
-        for (example, block) in row.chunks_mut(positions).enumerate() {
-            let plane = &input.row(example)[c * shape.plane()..][..shape.plane()];
-            for (i, out) in block.chunks_mut(output.width).enumerate() {
-                if i < i_first || i >= i_end {
-                    out.fill(T::ZERO);
-                    continue;
-                }
-                let pixels = &plane[(i * s + u - pad) * shape.width..][..shape.width];
-                out[..j_first].fill(T::ZERO);
-                out[j_end..].fill(T::ZERO);
-                let x0 = j_first * s + v - pad;
-                if s == 1 {
-                    out[j_first..j_end].copy_from_slice(&pixels[x0..x0 + (j_end - j_first)]);
-                } else {
-                    for (j, value) in out[j_first..j_end].iter_mut().enumerate() {
-                        *value = pixels[x0 + j * s];
+    for_each_chunk(
+        columns.as_mut_slice(),
+        batch * positions,
+        |row_index, row| {
+            let (c, u, v) = (row_index / (k * k), (row_index / k) % k, row_index % k);
+            let (i_first, i_end) = inside(output.height, s, u, pad, shape.height);
+            let (j_first, j_end) = inside(output.width, s, v, pad, shape.width);
+            for (example, block) in row.chunks_mut(positions).enumerate() {
+                let plane = &input.row(example)[c * shape.plane()..][..shape.plane()];
+                for (i, out) in block.chunks_mut(output.width).enumerate() {
+                    if i < i_first || i >= i_end {
+                        out.fill(T::ZERO);
+                        continue;
+                    }
+                    let pixels = &plane[(i * s + u - pad) * shape.width..][..shape.width];
+                    out[..j_first].fill(T::ZERO);
+                    out[j_end..].fill(T::ZERO);
+                    let x0 = j_first * s + v - pad;
+                    if s == 1 {
+                        copy_run(
+                            &mut out[j_first..j_end],
+                            &pixels[x0..x0 + (j_end - j_first)],
+                        );
+                    } else {
+                        for (j, value) in out[j_first..j_end].iter_mut().enumerate() {
+                            *value = pixels[x0 + j * s];
+                        }
                     }
                 }
             }
+        },
+    );
+}
+
+/// Copies `from` into `to` (equal lengths) in blocks of 8 values, the last block overlapping
+/// the one before it, rather than through `memcpy`: im2col copies runs of one output row, a
+/// few to a few dozen values each, where the call costs more than the copy.
+#[inline(always)]
+fn copy_run<T: Copy>(to: &mut [T], from: &[T]) {
+    const BLOCK: usize = 8;
+    let n = to.len();
+    debug_assert_eq!(n, from.len());
+    if n < BLOCK {
+        for (to, &from) in to.iter_mut().zip(from) {
+            *to = from;
         }
-    });
+        return;
+    }
+    let mut start = 0;
+    loop {
+        let block: [T; BLOCK] = from[start..start + BLOCK].try_into().expect("8 values");
+        to[start..start + BLOCK].copy_from_slice(&block);
+        if start + BLOCK == n {
+            break;
+        }
+        start = (start + BLOCK).min(n - BLOCK);
+    }
 }
 
 /// The reverse of [`im2col`]: adds each patch column of `columns` back onto the pixels it was
@@ -444,12 +466,7 @@ fn col2im<T: Float>(
     grad_input.resize(batch, shape.len());
     let (k, s) = (geometry.kernel, geometry.stride);
     let (pad, _) = geometry.padding.amounts(k);
-    let pieces: Vec<(usize, &mut [T])> = grad_input
-        .as_mut_slice()
-        .chunks_mut(shape.len())
-        .enumerate()
-        .collect();
-    run_pieces(pieces, |(example, image)| {
+    for_each_chunk(grad_input.as_mut_slice(), shape.len(), |example, image| {
         image.fill(T::ZERO);
         // Rows (c, u, v) in order, each output row i in order: a fixed order of additions.
         for c in 0..shape.channels {
@@ -463,8 +480,16 @@ fn col2im<T: Float>(
                         let pixels = &mut plane[(i * s + u - pad) * shape.width..][..shape.width];
                         let from = &row[i * output.width..][j_first..j_end];
                         let x0 = j_first * s + v - pad;
-                        for (j, &value) in from.iter().enumerate() {
-                            pixels[x0 + j * s] += value;
+                        if s == 1 {
+                            // Contiguous: a loop the compiler turns into vector adds.
+                            let to = &mut pixels[x0..x0 + from.len()];
+                            for (pixel, &value) in to.iter_mut().zip(from) {
+                                *pixel += value;
+                            }
+                        } else {
+                            for (j, &value) in from.iter().enumerate() {
+                                pixels[x0 + j * s] += value;
+                            }
                         }
                     }
                 }
@@ -491,25 +516,17 @@ impl<T: Float> Conv2d<T> {
         // δ with one filter per row, the layout of W · X̂.
         self.by_filter.resize(filters, batch * positions);
         let delta = &self.delta;
-        let pieces: Vec<(usize, &mut [T])> = self
-            .by_filter
-            .as_mut_slice()
-            .chunks_mut(batch * positions)
-            .enumerate()
-            .collect();
-        run_pieces(pieces, |(f, row)| {
-            for (example, block) in row.chunks_mut(positions).enumerate() {
-                block.copy_from_slice(&delta.row(example)[f * positions..][..positions]);
-            }
-        });
+        for_each_chunk(
+            self.by_filter.as_mut_slice(),
+            batch * positions,
+            |f, row| {
+                for (example, block) in row.chunks_mut(positions).enumerate() {
+                    block.copy_from_slice(&delta.row(example)[f * positions..][..positions]);
+                }
+            },
+        );
         // BP3: ∂C/∂b_f = Σ over examples and positions of δ_f
-        for (f, gradient) in self.bias_gradient.as_mut_slice().iter_mut().enumerate() {
-            *gradient = self
-                .by_filter
-                .row(f)
-                .iter()
-                .fold(T::ZERO, |sum, &d| sum + d);
-        }
+        sum_rows(&self.by_filter, self.bias_gradient.as_mut_slice());
         // BP4: ∂C/∂W = δ · X̂ᵀ, the correlation of δ with the input
         self.weight_gradient
             .resize(self.weight.rows(), self.weight.cols());
@@ -534,6 +551,30 @@ impl<T: Float> Conv2d<T> {
             );
             col2im(&self.geometry, self.output, &self.columns, grad_input);
         }
+    }
+}
+
+/// `sums[r]` = the sum of row r of `m`, added left to right. Eight rows run side by side, so
+/// that eight independent additions are in flight instead of one chain, each row still summed
+/// in the same order.
+fn sum_rows<T: Float>(m: &Matrix<T>, sums: &mut [T]) {
+    const ROWS: usize = 8;
+    for (group, sums) in sums.chunks_mut(ROWS).enumerate() {
+        let first = group * ROWS;
+        if sums.len() < ROWS {
+            for (r, sum) in sums.iter_mut().enumerate() {
+                *sum = m.row(first + r).iter().fold(T::ZERO, |total, &d| total + d);
+            }
+            continue;
+        }
+        let rows: [&[T]; ROWS] = std::array::from_fn(|r| m.row(first + r));
+        let mut totals = [T::ZERO; ROWS];
+        for column in 0..m.cols() {
+            for (total, row) in totals.iter_mut().zip(&rows) {
+                *total += row[column];
+            }
+        }
+        sums.copy_from_slice(&totals);
     }
 }
 

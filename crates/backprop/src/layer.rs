@@ -226,6 +226,39 @@ impl<T: Float> Layer<T> {
         self.ops_mut().parameter_slots()
     }
 
+    /// The weight and bias slots of a dense or convolutional layer, as
+    /// [`Layer::parameter_slots`] lists them but without a `Vec`: the optimiser step visits
+    /// them on every batch, which must not allocate.
+    pub(crate) fn weight_and_bias(&mut self) -> Option<[ParameterSlot<'_, T>; 2]> {
+        let (weight, weight_gradient, bias, bias_gradient) = match self {
+            Layer::Dense(d) => (
+                &mut d.weight,
+                &mut d.weight_gradient,
+                &mut d.bias,
+                &mut d.bias_gradient,
+            ),
+            Layer::Convolution(c) => (
+                &mut c.weight,
+                &mut c.weight_gradient,
+                &mut c.bias,
+                &mut c.bias_gradient,
+            ),
+            Layer::Pool(_) | Layer::Dropout(_) => return None,
+        };
+        Some([
+            ParameterSlot {
+                name: "weight",
+                value: weight,
+                gradient: weight_gradient,
+            },
+            ParameterSlot {
+                name: "bias",
+                value: bias,
+                gradient: bias_gradient,
+            },
+        ])
+    }
+
     /// [`LayerOps::random_state`].
     pub fn random_state(&self) -> Option<RngState> {
         self.ops().random_state()

@@ -11,7 +11,7 @@
 
 use crate::conv::ImageShape;
 use crate::layer::{LayerOps, Mode};
-use crate::optim::pieces::run_pieces;
+use backprop_tensor::team::{for_each_chunk, for_each_chunk_pair};
 use backprop_tensor::{Float, Matrix};
 
 /// Which statistic a pooling window takes.
@@ -32,9 +32,6 @@ impl PoolKind {
         }
     }
 }
-
-/// One example's output row, with its max-pooling winners when it has them.
-type ImagePiece<'a, T> = (usize, &'a mut [T], Option<&'a mut [u32]>);
 
 /// A pooling layer.
 #[derive(Clone, Debug)]
@@ -328,21 +325,17 @@ impl<T: Float> LayerOps<T> for Pool2d<T> {
         if self.kind == PoolKind::Max {
             winners.resize(rows * width, 0);
         }
-        let pieces: Vec<ImagePiece<'_, T>> = output
-            .as_mut_slice()
-            .chunks_mut(width.max(1))
-            .enumerate()
-            .zip(
-                winners
-                    .chunks_mut(width.max(1))
-                    .map(Some)
-                    .chain(std::iter::repeat_with(|| None)),
-            )
-            .map(|((example, out), winners)| (example, out, winners))
-            .collect();
-        run_pieces(pieces, |(example, out, winners)| {
-            self.pool_image(input.row(example), out, winners);
-        });
+        let winner_width = if winners.is_empty() { 0 } else { width };
+        for_each_chunk_pair(
+            output.as_mut_slice(),
+            width,
+            &mut winners,
+            winner_width,
+            |example, out, winners| {
+                let winners = (!winners.is_empty()).then_some(winners);
+                self.pool_image(input.row(example), out, winners);
+            },
+        );
         self.winners = winners;
         self.batch = rows;
     }
@@ -376,34 +369,33 @@ impl<T: Float> LayerOps<T> for Pool2d<T> {
         grad_input.resize(self.batch, self.input.len());
         let (s, width, outputs) = (self.size, self.input.width, self.output.len());
         let scale = T::from_f64(1.0 / (s * s) as f64);
-        let pieces: Vec<(usize, &mut [T])> = grad_input
-            .as_mut_slice()
-            .chunks_mut(self.input.len().max(1))
-            .enumerate()
-            .collect();
-        run_pieces(pieces, |(example, image)| {
-            image.fill(T::ZERO);
-            let grad = grad_output.row(example);
-            match self.kind {
-                // ∂y/∂x is 1 for the winner and 0 for the rest of its window.
-                PoolKind::Max => {
-                    let winners = &self.winners[example * outputs..][..outputs];
-                    for (&g, &winner) in grad.iter().zip(winners) {
-                        image[winner as usize] += g;
+        for_each_chunk(
+            grad_input.as_mut_slice(),
+            self.input.len(),
+            |example, image| {
+                image.fill(T::ZERO);
+                let grad = grad_output.row(example);
+                match self.kind {
+                    // ∂y/∂x is 1 for the winner and 0 for the rest of its window.
+                    PoolKind::Max => {
+                        let winners = &self.winners[example * outputs..][..outputs];
+                        for (&g, &winner) in grad.iter().zip(winners) {
+                            image[winner as usize] += g;
+                        }
                     }
-                }
-                // ∂y/∂x = 1/s² for every input of the window.
-                PoolKind::Average => {
-                    for (o, corner) in self.windows() {
-                        let share = grad[o] * scale;
-                        for u in 0..s {
-                            for v in 0..s {
-                                image[corner + u * width + v] += share;
+                    // ∂y/∂x = 1/s² for every input of the window.
+                    PoolKind::Average => {
+                        for (o, corner) in self.windows() {
+                            let share = grad[o] * scale;
+                            for u in 0..s {
+                                for v in 0..s {
+                                    image[corner + u * width + v] += share;
+                                }
                             }
                         }
                     }
                 }
-            }
-        });
+            },
+        );
     }
 }

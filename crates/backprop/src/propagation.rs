@@ -26,7 +26,7 @@ use crate::conv::INFERENCE_ROWS;
 use crate::dense::{Dense, DenseCache, Descent};
 use crate::layer::Mode;
 use crate::network::{Gradients, Network};
-use crate::optim::ParameterRef;
+use crate::optim::{Optimizer, ParameterRef};
 use backprop_tensor::matmul::{runs_in_parallel, Transpose};
 use backprop_tensor::{team, Float, Matrix};
 
@@ -510,6 +510,28 @@ impl<T: Float> Network<T> {
     ) -> (f64, Gradients<T>) {
         let loss = self.backpropagate(x, y, Mode::Eval, false).0;
         (loss, self.gradients())
+    }
+
+    /// One optimiser step over every parameter, named by `names` as in
+    /// [`Network::parameter_refs`], in the same order, without collecting them first: this runs
+    /// on every batch, which allocates nothing.
+    ///
+    /// # Panics
+    /// When `names` has fewer entries than the network has parameters.
+    pub(crate) fn optimizer_step(
+        &mut self,
+        optimizer: &mut Optimizer<T>,
+        names: &[String],
+        learning_rate: f64,
+    ) {
+        let mut names = names.iter();
+        for layer in &mut self.layers {
+            for slot in layer.weight_and_bias().into_iter().flatten() {
+                let name = names.next().expect("one name per parameter");
+                optimizer.update(name, slot.value, slot.gradient, learning_rate);
+            }
+        }
+        optimizer.finish_step();
     }
 
     /// The parameters with their gradients for an optimiser step, named by `names` (from

@@ -102,20 +102,45 @@ impl<T: Float> Optimizer<T> {
             );
         }
         for parameter in parameters.iter_mut() {
-            let name = parameter.name;
-            assert_eq!(
-                parameter.value.shape(),
-                parameter.gradient.shape(),
-                "Optimizer::step: `{name}` and its gradient differ in shape"
+            self.update(
+                parameter.name,
+                parameter.value,
+                parameter.gradient,
+                learning_rate,
             );
-            if !self.states.contains_key(name) {
-                self.states.insert(name.to_owned(), ParameterState::new(0));
-            }
-            let state = self.states.get_mut(name).expect("inserted above");
-            let value = parameter.value.as_mut_slice();
-            let gradient = parameter.gradient.as_slice();
-            self.config.update(learning_rate, value, gradient, state);
         }
+        self.finish_step();
+    }
+
+    /// The update of one parameter within a step ([`Optimizer::step`] runs it for each, then
+    /// [`Optimizer::finish_step`]).
+    #[track_caller]
+    pub(crate) fn update(
+        &mut self,
+        name: &str,
+        value: &mut Matrix<T>,
+        gradient: &Matrix<T>,
+        learning_rate: f64,
+    ) {
+        assert_eq!(
+            value.shape(),
+            gradient.shape(),
+            "Optimizer::step: `{name}` and its gradient differ in shape"
+        );
+        if !self.states.contains_key(name) {
+            self.states.insert(name.to_owned(), ParameterState::new(0));
+        }
+        let state = self.states.get_mut(name).expect("inserted above");
+        self.config.update(
+            learning_rate,
+            value.as_mut_slice(),
+            gradient.as_slice(),
+            state,
+        );
+    }
+
+    /// Counts a step whose parameters [`Optimizer::update`] has updated.
+    pub(crate) fn finish_step(&mut self) {
         self.steps_taken += 1;
     }
 }

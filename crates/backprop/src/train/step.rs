@@ -145,7 +145,7 @@ fn apply_update<T: Float>(
             slots.iter_mut().map(|(_, s)| &mut *s.gradient).collect();
         clip_by_global_norm(&mut gradients, max_norm);
     }
-    optimizer.step(&mut network.parameter_refs(names), learning_rate);
+    network.optimizer_step(optimizer, names, learning_rate);
 }
 
 /// What every strategy keeps from batch to batch: the batch's targets, gathered into one
