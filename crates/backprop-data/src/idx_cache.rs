@@ -59,16 +59,23 @@ pub fn entry_path(folder: &Path, compressed: &[u8]) -> PathBuf {
 /// The decompressed bytes stored for `compressed` in `folder`, when a whole, intact entry is
 /// there and its payload is at most `limit` bytes.
 pub fn lookup(folder: &Path, compressed: &[u8], limit: usize) -> Option<Vec<u8>> {
-    let mut entry = std::fs::read(entry_path(folder, compressed)).ok()?;
-    if entry.len() < HEADER || entry.len() - HEADER > limit || &entry[..MAGIC.len()] != MAGIC {
+    use std::io::Read;
+    let mut file = std::fs::File::open(entry_path(folder, compressed)).ok()?;
+    // The header is read apart, so that the payload lands at the start of its own buffer.
+    let mut header = [0u8; HEADER];
+    file.read_exact(&mut header).ok()?;
+    if &header[..MAGIC.len()] != MAGIC {
         return None;
     }
-    let stored_crc = u32::from_le_bytes(entry[MAGIC.len()..HEADER].try_into().ok()?);
-    if crc32fast::hash(&entry[HEADER..]) != stored_crc {
+    let stored_crc = u32::from_le_bytes(header[MAGIC.len()..].try_into().ok()?);
+    let stored = file.metadata().ok()?.len().saturating_sub(HEADER as u64);
+    let mut payload = Vec::with_capacity(usize::try_from(stored).ok()?.min(limit));
+    let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+    file.take(cap).read_to_end(&mut payload).ok()?;
+    if payload.len() > limit || crc32fast::hash(&payload) != stored_crc {
         return None;
     }
-    entry.drain(..HEADER);
-    Some(entry)
+    Some(payload)
 }
 
 /// Stores `decompressed` as the entry for `compressed` in `folder`; every error is ignored.

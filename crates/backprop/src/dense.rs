@@ -350,18 +350,12 @@ impl<T: Float> LayerOps<T> for Dense<T> {
     }
 
     fn parameter_slots(&mut self) -> Vec<ParameterSlot<'_, T>> {
-        vec![
-            ParameterSlot {
-                name: "weight",
-                value: &mut self.weight,
-                gradient: &mut self.weight_gradient,
-            },
-            ParameterSlot {
-                name: "bias",
-                value: &mut self.bias,
-                gradient: &mut self.bias_gradient,
-            },
-        ]
+        Vec::from(ParameterSlot::weight_and_bias(
+            &mut self.weight,
+            &mut self.weight_gradient,
+            &mut self.bias,
+            &mut self.bias_gradient,
+        ))
     }
 }
 

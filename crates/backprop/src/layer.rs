@@ -37,6 +37,30 @@ pub struct ParameterSlot<'a, T: Float> {
     pub gradient: &'a mut Matrix<T>,
 }
 
+impl<'a, T: Float> ParameterSlot<'a, T> {
+    /// The two slots of a layer with a weight and a bias, in that order (every layer that
+    /// holds parameters lists them this way).
+    pub(crate) fn weight_and_bias(
+        weight: &'a mut Matrix<T>,
+        weight_gradient: &'a mut Matrix<T>,
+        bias: &'a mut Matrix<T>,
+        bias_gradient: &'a mut Matrix<T>,
+    ) -> [Self; 2] {
+        [
+            ParameterSlot {
+                name: "weight",
+                value: weight,
+                gradient: weight_gradient,
+            },
+            ParameterSlot {
+                name: "bias",
+                value: bias,
+                gradient: bias_gradient,
+            },
+        ]
+    }
+}
+
 /// The contract every kind of layer keeps.
 pub trait LayerOps<T: Float>: Send + Sync + std::fmt::Debug {
     /// A short name for messages, e.g. `"dense 784→30 sigmoid"`.
@@ -230,33 +254,21 @@ impl<T: Float> Layer<T> {
     /// [`Layer::parameter_slots`] lists them but without a `Vec`: the optimiser step visits
     /// them on every batch, which must not allocate.
     pub(crate) fn weight_and_bias(&mut self) -> Option<[ParameterSlot<'_, T>; 2]> {
-        let (weight, weight_gradient, bias, bias_gradient) = match self {
-            Layer::Dense(d) => (
+        Some(match self {
+            Layer::Dense(d) => ParameterSlot::weight_and_bias(
                 &mut d.weight,
                 &mut d.weight_gradient,
                 &mut d.bias,
                 &mut d.bias_gradient,
             ),
-            Layer::Convolution(c) => (
+            Layer::Convolution(c) => ParameterSlot::weight_and_bias(
                 &mut c.weight,
                 &mut c.weight_gradient,
                 &mut c.bias,
                 &mut c.bias_gradient,
             ),
             Layer::Pool(_) | Layer::Dropout(_) => return None,
-        };
-        Some([
-            ParameterSlot {
-                name: "weight",
-                value: weight,
-                gradient: weight_gradient,
-            },
-            ParameterSlot {
-                name: "bias",
-                value: bias,
-                gradient: bias_gradient,
-            },
-        ])
+        })
     }
 
     /// [`LayerOps::random_state`].
