@@ -2,8 +2,9 @@
 # Does a second thread still help when another process holds a core? `backprop bench` on 1 and
 # on 2 threads, taking turns, on a quiet machine and while a busy loop runs pinned to one core.
 #
-#   scripts/busy-core.sh [BINARY]                     # b-sgd-256 and b-adam-32, 5 rounds
+#   scripts/busy-core.sh [BINARY …]                   # b-sgd-256 and b-adam-32, 5 rounds
 #   CONFIGS=b-adam-32 RUNS=7 EPOCHS=2 scripts/busy-core.sh target/release/backprop
+#   scripts/busy-core.sh /tmp/before/backprop target/release/backprop   # two builds in turns
 #
 # Each round runs, for each config: 1 thread quiet, 2 threads quiet, then the same two while
 # `taskset -c BUSY_CORE` (default: the last core) spins a shell loop that ends by itself after
@@ -20,10 +21,10 @@ RUNS=${RUNS:-5}
 EPOCHS=${EPOCHS:-3}
 BUSY_SECONDS=${BUSY_SECONDS:-120}
 BUSY_CORE=${BUSY_CORE:-$(($(nproc) - 1))}
-binary=${1:-}
-if [ -z "$binary" ]; then
+binaries=("$@")
+if [ ${#binaries[@]} -eq 0 ]; then
     cargo build --quiet --release -p backprop-cli
-    binary=${CARGO_TARGET_DIR:-target}/release/backprop
+    binaries=("${CARGO_TARGET_DIR:-target}/release/backprop")
 fi
 
 busy=""
@@ -32,7 +33,9 @@ stop_busy() {
     busy=""
 }
 
-speed() { # CONFIG THREADS
+speed() { # BINARY CONFIG THREADS
+    local binary=$1
+    shift
     "$binary" bench --config "$1" --threads "$2" --epochs "$EPOCHS" --json |
         python3 -c 'import json, sys; print(json.load(sys.stdin)["samples_per_second"])'
 }
@@ -41,28 +44,33 @@ results=$(mktemp)
 trap 'stop_busy; rm -f "$results"' EXIT
 for run in $(seq "$RUNS"); do
     for config in $CONFIGS; do
-        echo "round $run/$RUNS: $config" >&2
-        echo "$config quiet 1 $(speed "$config" 1)" >> "$results"
-        echo "$config quiet 2 $(speed "$config" 2)" >> "$results"
-        taskset -c "$BUSY_CORE" timeout "$BUSY_SECONDS" sh -c 'while :; do :; done' &
-        busy=$!
-        echo "$config busy 1 $(speed "$config" 1)" >> "$results"
-        echo "$config busy 2 $(speed "$config" 2)" >> "$results"
-        stop_busy
+        for number in "${!binaries[@]}"; do
+            binary=${binaries[$number]}
+            echo "round $run/$RUNS: $config, $binary" >&2
+            echo "$number $config quiet 1 $(speed "$binary" "$config" 1)" >> "$results"
+            echo "$number $config quiet 2 $(speed "$binary" "$config" 2)" >> "$results"
+            taskset -c "$BUSY_CORE" timeout "$BUSY_SECONDS" sh -c 'while :; do :; done' &
+            busy=$!
+            echo "$number $config busy 1 $(speed "$binary" "$config" 1)" >> "$results"
+            echo "$number $config busy 2 $(speed "$binary" "$config" 2)" >> "$results"
+            stop_busy
+        done
     done
 done
 
-python3 - "$results" "$RUNS" "$BUSY_CORE" <<'PY'
+python3 - "$results" "$RUNS" "$BUSY_CORE" "${binaries[@]}" <<'PY'
 import collections, statistics, sys
 cells = collections.defaultdict(list)
 for line in open(sys.argv[1]):
-    config, load, threads, rate = line.split()
-    cells[config, load, int(threads)].append(float(rate))
+    number, config, load, threads, rate = line.split()
+    cells[int(number), config, load, int(threads)].append(float(rate))
+binaries = sys.argv[4:]
 print(f"median of {sys.argv[2]} rounds; busy = a shell loop pinned to core {sys.argv[3]}")
-print("| config | machine | 1 thread samples/s | 2 threads samples/s | 2 / 1 |")
-print("| --- | --- | --- | --- | --- |")
-for config, load in sorted({(c, l) for c, l, _ in cells}, key=lambda k: (k[0], k[1] != "quiet")):
-    one = statistics.median(cells[config, load, 1])
-    two = statistics.median(cells[config, load, 2])
-    print(f"| {config} | {load} | {one:,.0f} | {two:,.0f} | {two / one:.2f}x |")
+print("| binary | config | machine | 1 thread samples/s | 2 threads samples/s | 2 / 1 |")
+print("| --- | --- | --- | --- | --- | --- |")
+keys = sorted({(c, l, n) for n, c, l, _ in cells}, key=lambda k: (k[0], k[1] != "quiet", k[2]))
+for config, load, number in keys:
+    one = statistics.median(cells[number, config, load, 1])
+    two = statistics.median(cells[number, config, load, 2])
+    print(f"| {binaries[number]} | {config} | {load} | {one:,.0f} | {two:,.0f} | {two / one:.2f}x |")
 PY

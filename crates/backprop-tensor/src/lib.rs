@@ -30,6 +30,7 @@ pub mod matmul;
 mod matrix;
 #[cfg(feature = "ndarray")]
 mod ndarray_interop;
+pub mod pacer;
 pub mod peak;
 mod random;
 pub mod simd;

@@ -70,6 +70,22 @@ pub fn run<R: Send>(step: impl FnOnce() -> R + Send) -> R {
     with_helpers(threads - 1, &team, step)
 }
 
+/// Runs `step` as a team's step with no helpers: its parallel loops run here, in order, and
+/// the pool's other threads are left asleep (for a [`Pacer`] that found helpers slower).
+///
+/// [`Pacer`]: crate::pacer::Pacer
+pub fn run_alone<R>(step: impl FnOnce() -> R) -> R {
+    if is_active() {
+        return step();
+    }
+    let team = Team {
+        state: AtomicU64::new(0),
+        job: AtomicPtr::new(std::ptr::null_mut()),
+        done: AtomicBool::new(false),
+    };
+    lead(&team, step)
+}
+
 /// Runs `step` here while `helpers` of the pool's other threads each pick up one helper's job.
 /// Nested `rayon::join`s offer the helper jobs, which costs no allocation (a `rayon::scope`
 /// spawn boxes each job, one allocation per step); a job nobody picked up by the end of the
@@ -79,6 +95,11 @@ fn with_helpers<R: Send>(helpers: usize, team: &Team, step: impl FnOnce() -> R +
         let (result, ()) = rayon::join(|| with_helpers(helpers - 1, team, step), || team.help());
         return result;
     }
+    lead(team, step)
+}
+
+/// Runs `step` on this thread as `team`'s step.
+fn lead<R>(team: &Team, step: impl FnOnce() -> R) -> R {
     /// Ends the step, even when it panics, so that no helper spins for ever.
     struct Finish<'a>(&'a Team);
     impl Drop for Finish<'_> {
@@ -303,6 +324,33 @@ mod tests {
             assert!(every_iteration_once, "{threads} threads");
             assert!(!is_active());
         }
+    }
+
+    #[test]
+    fn alone_every_iteration_runs_here_in_order() {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        let (order, threads) = pool.install(|| {
+            run_alone(|| {
+                assert!(is_active());
+                let seen = std::sync::Mutex::new(Vec::new());
+                parallel_for(50, |i| {
+                    let thread = rayon::current_thread_index();
+                    seen.lock().unwrap().push((i, thread));
+                });
+                let seen = seen.into_inner().unwrap();
+                let order: Vec<usize> = seen.iter().map(|&(i, _)| i).collect();
+                let here = rayon::current_thread_index();
+                (order, seen.iter().all(|&(_, t)| t == here))
+            })
+        });
+        assert_eq!(order, (0..50).collect::<Vec<_>>());
+        assert!(threads, "every iteration ran on the calling thread");
+        assert!(!is_active());
+        // From outside any pool too.
+        assert!(run_alone(is_active));
     }
 
     #[test]

@@ -28,6 +28,7 @@ use crate::layer::Mode;
 use crate::network::{Gradients, Network};
 use crate::optim::{Optimizer, ParameterRef};
 use backprop_tensor::matmul::{runs_in_parallel, Transpose};
+use backprop_tensor::pacer::Pacer;
 use backprop_tensor::{team, Float, Matrix};
 
 /// Runs `work` as the step of a [`team`] on a rayon pool thread when `parallel` (and the pool
@@ -41,6 +42,25 @@ pub(crate) fn on_pool_thread<R: Send>(parallel: bool, work: impl FnOnce() -> R +
     } else {
         team::run(work)
     }
+}
+
+/// [`on_pool_thread`] for a training step, with helpers or alone as `pacer` finds faster on
+/// this machine now (see [`Pacer`]): alone, the step runs right here as a team without helpers.
+pub(crate) fn paced_on_pool_thread<R: Send>(
+    parallel: bool,
+    pacer: &mut Pacer,
+    work: impl FnOnce() -> R + Send,
+) -> R {
+    if !parallel || rayon::current_num_threads() <= 1 || team::is_active() {
+        return work();
+    }
+    pacer.run(|helpers| {
+        if helpers {
+            on_pool_thread(true, work)
+        } else {
+            team::run_alone(work)
+        }
+    })
 }
 
 /// Rewrites the output layer's cached δ before it flows back.

@@ -1,7 +1,8 @@
 //! Determinism, as the conventions promise it:
 //! - one seed gives bit-identical weights after training, run after run;
-//! - training in rayon pools of 1, 2, 3, 4 and 8 threads gives bit-identical weights and loss
-//!   histories, on shapes large enough that the GEMM wrapper really splits its products into
+//! - training in rayon pools of 1, 2, 3, 4 and 8 threads, and in a pool of 2 whose steps run
+//!   without helpers (as the pacer runs them when another process holds a core), gives
+//!   bit-identical weights and loss histories, on shapes large enough that the GEMM wrapper really splits its products into
 //!   tiles computed on several threads (SGD with momentum, Adam with dropout, and plain SGD,
 //!   whose step is fused into the backward pass);
 //! - golden values: the first initial weights for a seed are pinned to literal numbers, for the
@@ -14,7 +15,7 @@ use backprop::{
     TrainingConfig,
 };
 use backprop_tensor::matmul::TilePlan;
-use backprop_tensor::Transpose;
+use backprop_tensor::{team, Transpose};
 
 const INPUTS: usize = 300;
 const HIDDEN: usize = 300;
@@ -212,6 +213,14 @@ fn one_to_eight_threads_give_bit_identical_training() {
             );
             assert_eq!(runs[0].epochs, run.epochs, "{name}, {threads} threads");
         }
+        // A pool of 2 whose steps run alone, as the pacer runs them while another process
+        // holds the second core: the same bits again.
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        let alone = pool.install(|| team::run_alone(|| train(optimizer.clone(), dropout, 11)));
+        assert_eq!(runs[0], alone, "{name}, 2 threads, steps alone");
     }
 }
 

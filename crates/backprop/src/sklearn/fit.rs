@@ -11,7 +11,8 @@
 use super::objective::{sk_epoch, SkData, SkObjective};
 use super::{SkOptimizer, SkSolver};
 use crate::network::Network;
-use backprop_tensor::Float;
+use backprop_tensor::pacer::Pacer;
+use backprop_tensor::{team, Float};
 
 /// SGD's learning-rate schedule between epochs (other solvers keep η constant).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -86,9 +87,10 @@ pub enum SkStop {
 /// count is reached or the rule stops it.
 /// `keep_going` is asked before each epoch, on the calling thread (false: stop, as on
 /// Ctrl-C). An epoch whose products are large enough to split across threads runs in `pool`
-/// (else rayon's global pool); a smaller one runs right here, because handing it to a pool
-/// thread costs a wake-up, tens of microseconds, per epoch (measured: about as long as a whole
-/// epoch of a 4-100-3 network on 120 rows).
+/// (else rayon's global pool) or, when a [`Pacer`] finds that faster, alone on this thread; a
+/// smaller one runs right here, because handing it to a pool thread costs a wake-up, tens of
+/// microseconds, per epoch (measured: about as long as a whole epoch of a 4-100-3 network on
+/// 120 rows).
 ///
 /// # Panics
 /// As [`sk_epoch`].
@@ -106,6 +108,9 @@ pub fn sk_fit<T: Float>(
 ) -> SkStop {
     let sgd = matches!(optimizer.solver(), SkSolver::Sgd { .. });
     let pool = pool.filter(|_| network.uses_threads(config.batch_size, true));
+    // Epochs in the pool, or alone here when helpers are slower now (another process holds a
+    // core): timed as the fit goes, as the trainer's steps are.
+    let mut pacer = Pacer::new();
     let SkEpochs {
         count,
         order,
@@ -129,7 +134,13 @@ pub fn sk_fit<T: Float>(
             )
         };
         let loss = match pool {
-            Some(pool) => pool.install(epoch),
+            Some(pool) => pacer.run(|helpers| {
+                if helpers {
+                    pool.install(epoch)
+                } else {
+                    team::run_alone(epoch)
+                }
+            }),
             None => epoch(),
         };
         progress.n_iter += 1;

@@ -19,7 +19,8 @@ use super::metrics::MetricAccumulator;
 use super::sharded::Sharding;
 use crate::network::Network;
 use crate::optim::{clip_by_global_norm, Optimizer};
-use crate::propagation::on_pool_thread;
+use crate::propagation::paced_on_pool_thread;
+use backprop_tensor::pacer::Pacer;
 use backprop_tensor::{Float, Matrix};
 
 /// Everything one step needs besides the network and the optimiser.
@@ -154,6 +155,8 @@ fn apply_update<T: Float>(
 struct StepBuffers<T: Float> {
     targets: Matrix<T>,
     names: ParameterNames,
+    /// Whether steps run with helper threads, timed as training goes.
+    pacer: Pacer,
 }
 
 impl<T: Float> Default for StepBuffers<T> {
@@ -161,6 +164,7 @@ impl<T: Float> Default for StepBuffers<T> {
         Self {
             targets: Matrix::zeros(0, 0),
             names: ParameterNames::default(),
+            pacer: Pacer::new(),
         }
     }
 }
@@ -197,11 +201,15 @@ impl<T: Float> StepStrategy<T> for PlainStep<T> {
         metrics: &mut MetricAccumulator,
     ) -> Result<f64, DivergedLoss> {
         let parallel = network.uses_threads(input.rows.len(), true);
-        let StepBuffers { targets, names } = &mut self.buffers;
+        let StepBuffers {
+            targets,
+            names,
+            pacer,
+        } = &mut self.buffers;
         let names = names.of(network);
         // The whole step on one pool thread: one hand-over to rayon per batch, not one per
         // product (see `propagation.rs`).
-        on_pool_thread(parallel, || {
+        paced_on_pool_thread(parallel, pacer, || {
             load_batch(network, targets, input);
             let (loss, _) = network.compute_gradients_loaded(targets);
             if input.divergence.diverged(loss) {
@@ -253,9 +261,13 @@ impl<T: Float> StepStrategy<T> for FusedSgdStep<T> {
             "a fused SGD step needs plain SGD without clipping or an L1 term"
         );
         let parallel = network.uses_threads(input.rows.len(), true);
-        let StepBuffers { targets, names } = &mut self.buffers;
+        let StepBuffers {
+            targets,
+            names,
+            pacer,
+        } = &mut self.buffers;
         let names = names.of(network);
-        on_pool_thread(parallel, || {
+        paced_on_pool_thread(parallel, pacer, || {
             load_batch(network, targets, input);
             // The weights have already moved when a finite cost past the divergence bound is
             // seen; the trainer's snapshot of the epoch restores them.
@@ -300,7 +312,7 @@ impl<T: Float> StepStrategy<T> for ShardedStep<T> {
         input: &StepInput<'_, T>,
         metrics: &mut MetricAccumulator,
     ) -> Result<f64, DivergedLoss> {
-        let StepBuffers { targets, names } = &mut self.buffers;
+        let StepBuffers { targets, names, .. } = &mut self.buffers;
         let (loss, penalty) =
             self.sharding
                 .step(network, (input.x, input.y), input.rows, targets, metrics);

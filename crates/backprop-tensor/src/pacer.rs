@@ -1,0 +1,243 @@
+//! Whether a training step's [`team`] gets helpers, decided by timing steps both ways.
+//!
+//! A second thread helps only while a second core is free for it. When another process holds
+//! that core, the helper runs in whatever slices the scheduler leaves it, and an iteration it
+//! has claimed holds up the whole step until it is scheduled again, which can take
+//! milliseconds: two threads can then run well below one. No rule fixed in advance knows the
+//! machine's load, so a [`Pacer`] measures it. A **trial** runs a window of steps with helpers
+//! and a window alone (the team without helpers, the pool's other threads left asleep), each
+//! at least [`WINDOW_STEPS`] steps and [`WINDOW_TIME`] long, the first step of each not counted
+//! (it pays for waking or parking threads). The way with the lower mean step time is kept for
+//! [`SETTLE_FACTOR`] times as long as the trial took, and then a new trial starts, its windows
+//! in the other order, so the choice follows the machine's load as it changes. The first trial
+//! starts with helpers, so a run shorter than one window runs as it did without a pacer.
+//!
+//! Which threads run a step never changes a bit of its result (see [`team`]), so neither does
+//! the pacer: only the speed depends on it.
+//!
+//! [`team`]: crate::team
+
+use std::time::{Duration, Instant};
+
+/// Least steps counted in a trial window.
+pub const WINDOW_STEPS: u32 = 8;
+/// Least step time counted in a trial window: several of the scheduler's time slices, so that
+/// a window sees a helper both running and waiting.
+pub const WINDOW_TIME: Duration = Duration::from_millis(20);
+/// The chosen way is kept for this many times the trial's duration.
+pub const SETTLE_FACTOR: u32 = 25;
+
+/// One trial window: the way it runs and what it has counted.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct Window {
+    helpers: bool,
+    /// Set once the window's first (uncounted) step has run.
+    warm: bool,
+    steps: u32,
+    time: Duration,
+}
+
+impl Window {
+    fn new(helpers: bool) -> Self {
+        Self {
+            helpers,
+            ..Self::default()
+        }
+    }
+
+    fn full(&self) -> bool {
+        self.steps >= WINDOW_STEPS && self.time >= WINDOW_TIME
+    }
+
+    fn mean(&self) -> Duration {
+        self.time / self.steps.max(1)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Stage {
+    /// Timing the two ways: the window running now, and the mean of the first one once it is
+    /// done.
+    Trying {
+        window: Window,
+        first: Option<Duration>,
+        trial_time: Duration,
+    },
+    /// Keeping one way until `left` more step time has passed.
+    Settled { helpers: bool, left: Duration },
+}
+
+/// Chooses, step after step, whether the step runs with helpers (see the module docs).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pacer {
+    stage: Stage,
+    /// Trials finished: odd and even trials time the two ways in opposite orders, the first
+    /// with helpers first (a run shorter than one window runs as it did before pacing).
+    trials: u64,
+}
+
+impl Default for Pacer {
+    fn default() -> Self {
+        Self {
+            stage: Self::trial(0),
+            trials: 0,
+        }
+    }
+}
+
+impl Pacer {
+    /// A pacer that starts with a trial.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn trial(trials: u64) -> Stage {
+        Stage::Trying {
+            window: Window::new(trials % 2 == 0),
+            first: None,
+            trial_time: Duration::ZERO,
+        }
+    }
+
+    /// Whether the next step should run with helpers.
+    pub fn helpers(&self) -> bool {
+        match self.stage {
+            Stage::Trying { window, .. } => window.helpers,
+            Stage::Settled { helpers, .. } => helpers,
+        }
+    }
+
+    /// Runs `step(helpers)` with the way [`Pacer::helpers`] chooses, and counts its time.
+    pub fn run<R>(&mut self, step: impl FnOnce(bool) -> R) -> R {
+        let helpers = self.helpers();
+        let start = Instant::now();
+        let result = step(helpers);
+        self.record(helpers, start.elapsed());
+        result
+    }
+
+    /// Counts a step that ran `elapsed`, with helpers or not. A step run the other way than
+    /// [`Pacer::helpers`] said is not counted (in a trial it would be timed as the wrong way).
+    pub fn record(&mut self, helpers: bool, elapsed: Duration) {
+        if helpers != self.helpers() {
+            return;
+        }
+        match &mut self.stage {
+            Stage::Settled { left, .. } => {
+                *left = left.saturating_sub(elapsed);
+                if left.is_zero() {
+                    self.stage = Self::trial(self.trials);
+                }
+            }
+            Stage::Trying {
+                window,
+                first,
+                trial_time,
+            } => {
+                *trial_time += elapsed;
+                if !window.warm {
+                    window.warm = true;
+                    return;
+                }
+                window.steps += 1;
+                window.time += elapsed;
+                if !window.full() {
+                    return;
+                }
+                let Some(first_mean) = *first else {
+                    *first = Some(window.mean());
+                    *window = Window::new(!window.helpers);
+                    return;
+                };
+                let (with_helpers, alone) = if window.helpers {
+                    (window.mean(), first_mean)
+                } else {
+                    (first_mean, window.mean())
+                };
+                self.stage = Stage::Settled {
+                    helpers: with_helpers <= alone,
+                    left: *trial_time * SETTLE_FACTOR,
+                };
+                self.trials += 1;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Feeds steps that take `alone` or `with_helpers` until the pacer has settled, and says
+    /// which way it kept.
+    fn settle(pacer: &mut Pacer, alone: Duration, with_helpers: Duration) -> bool {
+        for _ in 0..100_000 {
+            if let Stage::Settled { helpers, .. } = pacer.stage {
+                return helpers;
+            }
+            let helpers = pacer.helpers();
+            pacer.record(helpers, if helpers { with_helpers } else { alone });
+        }
+        panic!("the pacer never settled");
+    }
+
+    #[test]
+    fn keeps_the_faster_way() {
+        let ms = Duration::from_millis;
+        let mut pacer = Pacer::new();
+        assert!(!settle(&mut pacer, ms(1), ms(2)), "alone is faster");
+        let mut pacer = Pacer::new();
+        assert!(settle(&mut pacer, ms(3), ms(2)), "helpers are faster");
+    }
+
+    #[test]
+    fn tries_again_after_settling_and_follows_a_change() {
+        let us = Duration::from_micros;
+        let mut pacer = Pacer::new();
+        // A quiet machine: helpers win.
+        assert!(settle(&mut pacer, us(300), us(200)));
+        let Stage::Settled { left, .. } = pacer.stage else {
+            unreachable!()
+        };
+        assert!(left >= WINDOW_TIME * 2 * SETTLE_FACTOR);
+        // The second core gets taken: the settled way runs on until its time is spent...
+        let mut steps = 0;
+        while matches!(pacer.stage, Stage::Settled { .. }) {
+            assert!(pacer.helpers());
+            pacer.record(true, us(600));
+            steps += 1;
+        }
+        assert!(steps > 10);
+        // ...then a trial, alone first this time, finds that alone is faster now.
+        assert!(!pacer.helpers());
+        assert!(!settle(&mut pacer, us(300), us(600)));
+        assert_eq!(pacer.trials, 2);
+    }
+
+    #[test]
+    fn a_window_needs_its_steps_and_its_time() {
+        let mut pacer = Pacer::new();
+        // Long steps: the window is full after the warm-up step and WINDOW_STEPS more.
+        for _ in 0..=WINDOW_STEPS {
+            assert!(pacer.helpers());
+            pacer.record(true, WINDOW_TIME);
+        }
+        assert!(!pacer.helpers(), "the second window times the other way");
+        // Short steps: the window runs until WINDOW_TIME has passed.
+        let short = WINDOW_TIME / 1000;
+        for _ in 0..1000 {
+            pacer.record(false, short);
+            assert!(!pacer.helpers(), "still the second window");
+        }
+        pacer.record(false, short);
+        assert!(matches!(pacer.stage, Stage::Settled { helpers: false, .. }));
+    }
+
+    #[test]
+    fn a_step_run_the_other_way_is_not_counted() {
+        let mut pacer = Pacer::new();
+        let before = pacer.clone();
+        pacer.record(false, Duration::from_secs(1));
+        assert_eq!(pacer, before);
+    }
+}
