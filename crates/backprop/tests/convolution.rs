@@ -154,6 +154,10 @@ fn a_convolution_and_its_gradients_match_the_direct_reference() {
                 );
             }
         };
+        // The training pass keeps z and a = σ(z) (written example by example, fused).
+        let trained = net.layers()[0].as_convolution().unwrap();
+        close(trained.z(), &z, "z");
+        close(trained.a(), &a, "a");
         close(gradients.get("layers.0.weight").unwrap(), &grad_w, "∂C/∂W");
         close(gradients.get("layers.0.bias").unwrap(), &grad_b, "∂C/∂b");
     }
