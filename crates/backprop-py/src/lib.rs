@@ -13,6 +13,7 @@ use backprop::sklearn::{
     SkObjective, SkOptimizer, SkProgress, SkSchedule, SkSolver, SkStop,
 };
 use backprop::{gradient_check, Activation, Cost, Matrix, Network, NetworkConfig, Task};
+use backprop_tensor::pacer::Pacer;
 use numpy::{PyArray1, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::{PyOSError, PyRuntimeError};
 use pyo3::prelude::*;
@@ -50,6 +51,9 @@ enum Any {
 struct Core {
     engine: Any,
     pool: Option<(usize, Arc<rayon::ThreadPool>)>,
+    /// Whether `fit`'s epochs run with the pool's helper threads or alone, kept from fit to
+    /// fit (see `backprop_tensor::pacer`).
+    pacer: Pacer,
     /// The process that chose `pool`: a forked child inherits the core but not the pool's
     /// threads.
     pool_process: u32,
@@ -137,6 +141,7 @@ impl Core {
         Ok(Self {
             engine,
             pool: None,
+            pacer: Pacer::new(),
             pool_process: std::process::id(),
             poisson: output == "exp",
         })
@@ -365,6 +370,7 @@ impl Core {
             })?),
         };
         let pool = self.pool.as_ref().map(|(_, p)| &**p);
+        let pacer = &mut self.pacer;
         macro_rules! run {
             ($e:expr) => {{
                 let e = $e;
@@ -376,7 +382,7 @@ impl Core {
                 let identity: Vec<usize> = (0..n).collect();
                 let optimizer = e.optimizer.as_mut().ok_or_else(|| PyRuntimeError::new_err("no optimiser yet"))?;
                 let (network, data) = (&mut e.network, rows.data());
-                let (progress, generator) = (&mut progress, &mut generator);
+                let (progress, generator, pacer) = (&mut progress, &mut generator, &mut *pacer);
                 py.allow_threads(move || {
                     let mut order = identity;
                     let mut scratch = Vec::new();
@@ -387,7 +393,7 @@ impl Core {
                     };
                     let epochs = SkEpochs { count: epochs, order: &mut order, reorder: &mut reorder };
                     let mut keep_going = || Python::with_gil(|py| py.check_signals().is_ok());
-                    let stop = sk_fit(network, optimizer, data, epochs, &config, progress, pool, &mut keep_going);
+                    let stop = sk_fit(network, optimizer, data, epochs, &config, progress, pool, pacer, &mut keep_going);
                     (stop, optimizer.learning_rate)
                 })
             }};

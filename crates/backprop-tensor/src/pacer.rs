@@ -20,7 +20,7 @@
 use std::time::{Duration, Instant};
 
 /// Least steps counted in a trial window.
-pub const WINDOW_STEPS: u32 = 8;
+pub const WINDOW_STEPS: u32 = 4;
 /// Least step time counted in a trial window: several of the scheduler's time slices, so that
 /// a window sees a helper both running and waiting.
 pub const WINDOW_TIME: Duration = Duration::from_millis(20);

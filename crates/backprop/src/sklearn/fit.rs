@@ -87,7 +87,8 @@ pub enum SkStop {
 /// count is reached or the rule stops it.
 /// `keep_going` is asked before each epoch, on the calling thread (false: stop, as on
 /// Ctrl-C). An epoch whose products are large enough to split across threads runs in `pool`
-/// (else rayon's global pool) or, when a [`Pacer`] finds that faster, alone on this thread; a
+/// (else rayon's global pool) or, when `pacer` finds that faster now, alone on this thread (the
+/// caller keeps the pacer from fit to fit, so that each fit does not start timing afresh); a
 /// smaller one runs right here, because handing it to a pool thread costs a wake-up, tens of
 /// microseconds, per epoch (measured: about as long as a whole epoch of a 4-100-3 network on
 /// 120 rows).
@@ -104,13 +105,11 @@ pub fn sk_fit<T: Float>(
     config: &SkFitConfig,
     progress: &mut SkProgress,
     pool: Option<&rayon::ThreadPool>,
+    pacer: &mut Pacer,
     keep_going: &mut dyn FnMut() -> bool,
 ) -> SkStop {
     let sgd = matches!(optimizer.solver(), SkSolver::Sgd { .. });
     let pool = pool.filter(|_| network.uses_threads(config.batch_size, true));
-    // Epochs in the pool, or alone here when helpers are slower now (another process holds a
-    // core): timed as the fit goes, as the trainer's steps are.
-    let mut pacer = Pacer::new();
     let SkEpochs {
         count,
         order,

@@ -2,6 +2,7 @@
 
 use super::tests::{data, net, penalty};
 use super::*;
+use backprop_tensor::pacer::Pacer;
 
 fn fit_config(schedule: SkSchedule, tol: f64, n_iter_no_change: f64) -> SkFitConfig {
     SkFitConfig {
@@ -54,6 +55,7 @@ fn the_stopping_rule_and_the_adaptive_rate() {
         &config,
         &mut state,
         None,
+        &mut Pacer::new(),
         &mut || true,
     );
     assert_eq!((stop, state.n_iter, state.t), (SkStop::Converged, 4, 20));
@@ -74,6 +76,7 @@ fn the_stopping_rule_and_the_adaptive_rate() {
         &config,
         &mut state,
         None,
+        &mut Pacer::new(),
         &mut || true,
     );
     assert_eq!((stop, state.n_iter), (SkStop::EpochsDone, 10));
@@ -93,6 +96,7 @@ fn the_stopping_rule_and_the_adaptive_rate() {
         &config,
         &mut state,
         None,
+        &mut Pacer::new(),
         &mut || {
             calls += 1;
             calls < 4
@@ -146,6 +150,7 @@ fn the_loop_runs_the_same_epochs_and_invscaling() {
         &config,
         &mut state,
         None,
+        &mut Pacer::new(),
         &mut || true,
     );
     assert_eq!(state.loss_curve, losses);
