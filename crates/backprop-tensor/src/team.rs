@@ -62,11 +62,7 @@ pub fn run<R: Send>(step: impl FnOnce() -> R + Send) -> R {
     if threads <= 1 || !on_pool || is_active() {
         return step();
     }
-    let team = Team {
-        state: AtomicU64::new(0),
-        job: AtomicPtr::new(std::ptr::null_mut()),
-        done: AtomicBool::new(false),
-    };
+    let team = Team::new();
     with_helpers(threads - 1, &team, step)
 }
 
@@ -78,11 +74,7 @@ pub fn run_alone<R>(step: impl FnOnce() -> R) -> R {
     if is_active() {
         return step();
     }
-    let team = Team {
-        state: AtomicU64::new(0),
-        job: AtomicPtr::new(std::ptr::null_mut()),
-        done: AtomicBool::new(false),
-    };
+    let team = Team::new();
     lead(&team, step)
 }
 
@@ -219,6 +211,15 @@ pub fn for_each_chunk_pair<A: Send, B: Send>(
 }
 
 impl Team {
+    /// A team with no loop published yet.
+    fn new() -> Self {
+        Self {
+            state: AtomicU64::new(0),
+            job: AtomicPtr::new(std::ptr::null_mut()),
+            done: AtomicBool::new(false),
+        }
+    }
+
     /// Claims the next iteration of the loop numbered in `seen`, if one is left.
     fn claim(&self, seen: u64) -> Option<usize> {
         let (count, next) = ((seen >> 16) & 0xFFFF, seen & 0xFFFF);

@@ -154,7 +154,7 @@ fn a_convolution_and_its_gradients_match_the_direct_reference() {
                 );
             }
         };
-        // The training pass keeps z and a = σ(z) (written example by example, fused).
+        // The training pass keeps z and a = σ(z) for the backward pass.
         let trained = net.layers()[0].as_convolution().unwrap();
         close(trained.z(), &z, "z");
         close(trained.a(), &a, "a");

@@ -2,9 +2,9 @@
 //! - one seed gives bit-identical weights after training, run after run;
 //! - training in rayon pools of 1, 2, 3, 4 and 8 threads, and in a pool of 2 whose steps run
 //!   without helpers (as the pacer runs them when another process holds a core), gives
-//!   bit-identical weights and loss histories, on shapes large enough that the GEMM wrapper really splits its products into
-//!   tiles computed on several threads (SGD with momentum, Adam with dropout, and plain SGD,
-//!   whose step is fused into the backward pass);
+//!   bit-identical weights and loss histories, on shapes large enough that the GEMM wrapper
+//!   really splits its products into tiles computed on several threads (SGD with momentum,
+//!   Adam with dropout, and plain SGD, whose step is fused into the backward pass);
 //! - golden values: the first initial weights for a seed are pinned to literal numbers, for the
 //!   default initialisation and for every `Initialization` variant.
 
