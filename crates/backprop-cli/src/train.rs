@@ -144,7 +144,8 @@ pub fn run(
             standardize_targets: plan.standardize_targets,
         },
     };
-    let data = data::encode(&splits, scaling, single_sigmoid);
+    let summary = std::mem::take(&mut splits.summary);
+    let data = data::encode(splits, scaling, single_sigmoid);
     // Measured on every rank before the ranks compare their data, which waits for the slowest.
     let data_ready = cluster
         .is_distributed()
@@ -205,7 +206,7 @@ pub fn run(
         ));
     }
 
-    for line in &splits.summary {
+    for line in &summary {
         say(line);
     }
     for note in &plan.notes {
