@@ -85,11 +85,17 @@ fn reference_conv(
 
 #[test]
 fn a_convolution_and_its_gradients_match_the_direct_reference() {
+    // Both layouts of X̂ are covered: patches of 9 to 27 values and of 72.
+    assert!((28..=72).contains(&backprop::conv::POSITION_MAJOR_PATCH));
     for (stride, padding, channels) in [
         (1, Padding::Valid, 1),
         (2, Padding::Valid, 3),
         (1, Padding::Same, 2),
         (3, Padding::Valid, 2),
+        // 8 channels of 3 × 3: patches of 72 values, which X̂ holds one per row.
+        (1, Padding::Valid, 8),
+        (1, Padding::Same, 8),
+        (2, Padding::Valid, 8),
     ] {
         let shape = ImageShape::new(channels, 7, 6);
         let spec = format!("conv:4:3:{stride}:{}", padding.name());
@@ -196,7 +202,8 @@ fn every_layer_passes_the_gradient_check() {
     ];
     for (index, stack) in stacks.iter().enumerate() {
         let activation = activations[index % activations.len()];
-        for channels in [1, 3] {
+        // 8 channels make the 3 × 3 and 4 × 4 patches long enough to be laid out by position.
+        for channels in [1, 3, 8] {
             let shape = ImageShape::new(channels, 7, 9);
             let net: Network<f64> = config(shape, stack, activation, &[5, 3])
                 .with_seed(index as u64)

@@ -5,20 +5,28 @@
 //! zeros split as PyTorch splits them, the extra one at the bottom and right, stride 1 only):
 //!
 //! - forward: z[f, i, j] = b_f + Σ_{c,u,v} W[f, c, u, v] · x[c, s·i + u − p, s·j + v − p],
-//!   a = σ(z). The sum is one product: every k × k × C patch of the batch becomes a column of a
-//!   matrix X̂ (im2col, C·k·k rows, one column per output position of every example), and
-//!   Z = W · X̂ through the project's GEMM;
-//! - backward, given ∂C/∂a, the same four equations as a dense layer, because each patch row is
+//!   a = σ(z). The sum is one product: every k × k × C patch of the batch becomes a row (or a
+//!   column) of a matrix X̂ (im2col), and Z = X̂ · Wᵀ (or W · X̂) through the project's GEMM;
+//! - backward, given ∂C/∂a, the same four equations as a dense layer, because each patch is
 //!   an input a dense layer with weights W would see:
 //!   - δ = ∂C/∂a ⊙ σ′(z) (BP2's second half);
 //!   - ∂C/∂b_f = Σ δ[f, ·, ·] over the batch and every position (BP3);
-//!   - ∂C/∂W = Σ δ ⋆ x, the correlation of δ with the input: δ · X̂ᵀ (BP4);
+//!   - ∂C/∂W = Σ δ ⋆ x, the correlation of δ with the input: δᵀ · X̂ (or δ · X̂ᵀ) (BP4);
 //!   - ∂C/∂x = δ fully correlated with the flipped kernels: Wᵀ · δ gives one gradient column
 //!     per patch, and col2im adds each back onto the pixels the patch read (BP2's first half).
 //!
-//! X̂ is laid out channel-major (row (c, u, v), column (example, i, j)) so that im2col and
-//! col2im move whole runs of a row of pixels at a time, and W · X̂ comes out one filter per row,
-//! ready to be cut into each example's planes.
+//! **Two layouts of X̂**, chosen by the patch length C·k·k alone (so never by thread count):
+//! - long patches ([`POSITION_MAJOR_PATCH`] values or more, e.g. 20 channels of 5 × 5): one
+//!   patch per row, in W's (c, u, v) order, and Z and δ one output position per row. The
+//!   forward product X̂ · Wᵀ and the weight gradient δᵀ · X̂ then read their operands the way
+//!   the GEMM packs them fastest (W · X̂ and δ · X̂ᵀ with 40 filters of 20 × 5 × 5 at batch 64
+//!   took about twice as long on one core);
+//! - short patches (one channel of 5 × 5): one patch per column, so that im2col copies whole
+//!   runs of an output row instead of runs of k values, which costs more there than the
+//!   products gain.
+//!
+//! Each example's z, a and δ are kept in PyTorch's (F, H′, W′) order either way, so the layers
+//! around a convolution never see the product's layout.
 //!
 //! Weights are stored (F, C·k·k), which is PyTorch's (F, C, k, k) row-major. The buffers keep
 //! their allocation from batch to batch.
@@ -28,8 +36,15 @@ use crate::layer::{LayerOps, Mode, ParameterSlot};
 use backprop_tensor::matmul::{gemm, runs_in_parallel, Transpose};
 use backprop_tensor::team::for_each_chunk;
 use backprop_tensor::{Float, Matrix};
+use columns::{col2im, im2col_by_channel, im2col_by_position};
 use serde::{Deserialize, Serialize};
 use std::fmt;
+
+mod columns;
+
+/// Patches of at least this many values (C·k·k) are laid out one per row of X̂, shorter ones
+/// one per column; see the module documentation.
+pub const POSITION_MAJOR_PATCH: usize = 64;
 
 /// The most rows an inference pass convolves at once.
 pub const INFERENCE_ROWS: usize = 256;
@@ -194,9 +209,13 @@ pub struct Conv2d<T: Float> {
     pub bias_gradient: Matrix<T>,
     geometry: ConvGeometry,
     output: ImageShape,
-    /// X̂: one patch per column, (C·k·k × B·H′·W′); after backward, ∂C/∂X̂.
+    /// X̂: one patch per row (B·H′·W′ × C·k·k) or one per column (C·k·k × B·H′·W′), as
+    /// [`Self::by_position`] says; in backward, ∂C/∂X̂ one patch per column.
     columns: Matrix<T>,
-    /// Z with one filter per row, (F × B·H′·W′); δ in that layout during backward.
+    /// The product that gives Z, one output position per row (B·H′·W′ × F) or one filter per
+    /// row (F × B·H′·W′) as X̂ is laid out; δ in the same layout during backward.
+    product: Matrix<T>,
+    /// δ with one filter per row, (F × B·H′·W′), for ∂C/∂X̂ when X̂ is position-major.
     by_filter: Matrix<T>,
     /// z and a = σ(z), one example per row in (F, H′, W′) order.
     z: Matrix<T>,
@@ -238,6 +257,7 @@ impl<T: Float> Conv2d<T> {
             geometry,
             output,
             columns: Matrix::zeros(0, 0),
+            product: Matrix::zeros(0, 0),
             by_filter: Matrix::zeros(0, 0),
             z: Matrix::zeros(0, 0),
             a: Matrix::zeros(0, 0),
@@ -260,13 +280,13 @@ impl<T: Float> Conv2d<T> {
     /// output position).
     pub fn weighted_input(&self, input: &Matrix<T>) -> Matrix<T> {
         self.check_input(input);
-        let (mut columns, mut by_filter, mut piece_z) = (
+        let (mut columns, mut product, mut piece_z) = (
             Matrix::zeros(0, 0),
             Matrix::zeros(0, 0),
             Matrix::zeros(0, 0),
         );
         if input.rows() <= INFERENCE_ROWS {
-            self.weighted_input_into(input, &mut columns, &mut by_filter, &mut piece_z);
+            self.weighted_input_into(input, &mut columns, &mut product, &mut piece_z);
             return piece_z;
         }
         let width = self.output.len();
@@ -279,7 +299,7 @@ impl<T: Float> Conv2d<T> {
         {
             piece.resize(rows.len() / input.cols(), input.cols());
             piece.as_mut_slice().copy_from_slice(rows);
-            self.weighted_input_into(&piece, &mut columns, &mut by_filter, &mut piece_z);
+            self.weighted_input_into(&piece, &mut columns, &mut product, &mut piece_z);
             z.as_mut_slice()[index * INFERENCE_ROWS * width..][..piece_z.len()]
                 .copy_from_slice(piece_z.as_slice());
         }
@@ -307,9 +327,20 @@ impl<T: Float> Conv2d<T> {
         let positions = rows * self.output.plane();
         let (filters, patch) = (self.geometry.filters, self.geometry.patch_len());
         let (no, yes) = (Transpose::No, Transpose::Yes);
-        runs_in_parallel(filters, positions, patch, no, no)
-            || (training && runs_in_parallel(filters, patch, positions, no, yes))
-            || (training && runs_in_parallel(patch, positions, filters, yes, no))
+        let forward = if self.by_position() {
+            runs_in_parallel(positions, filters, patch, no, yes)
+                || (training && runs_in_parallel(filters, patch, positions, yes, no))
+        } else {
+            runs_in_parallel(filters, positions, patch, no, no)
+                || (training && runs_in_parallel(filters, patch, positions, no, yes))
+        };
+        forward || (training && runs_in_parallel(patch, positions, filters, yes, no))
+    }
+
+    /// True when X̂ holds one patch per row (patches of at least [`POSITION_MAJOR_PATCH`]
+    /// values), else one per column.
+    fn by_position(&self) -> bool {
+        self.geometry.patch_len() >= POSITION_MAJOR_PATCH
     }
 
     #[track_caller]
@@ -324,178 +355,64 @@ impl<T: Float> Conv2d<T> {
         );
     }
 
-    /// z for a batch, into `z` (B × F·H′·W′), using `columns` and `by_filter` as scratch.
+    /// z for a batch, into `z` (B × F·H′·W′), using `columns` and `product` as scratch.
     fn weighted_input_into(
         &self,
         input: &Matrix<T>,
         columns: &mut Matrix<T>,
-        by_filter: &mut Matrix<T>,
+        product: &mut Matrix<T>,
         z: &mut Matrix<T>,
     ) {
         self.check_input(input);
         let batch = input.rows();
         let positions = self.output.plane();
         let filters = self.geometry.filters;
-        im2col(&self.geometry, self.output, input, columns);
-        by_filter.resize(filters, batch * positions);
-        gemm(
-            by_filter,
-            &self.weight,
-            Transpose::No,
-            columns,
-            Transpose::No,
-            false,
-        );
         z.resize(batch, filters * positions);
         let bias = self.bias.as_slice();
-        let source = &*by_filter;
+        if !self.by_position() {
+            im2col_by_channel(&self.geometry, self.output, input, columns);
+            product.resize(filters, batch * positions);
+            gemm(
+                product,
+                &self.weight,
+                Transpose::No,
+                columns,
+                Transpose::No,
+                false,
+            );
+            let source = &*product;
+            for_each_chunk(z.as_mut_slice(), filters * positions, |example, row| {
+                for (f, plane) in row.chunks_mut(positions).enumerate() {
+                    let from = &source.row(f)[example * positions..][..positions];
+                    for (value, &product) in plane.iter_mut().zip(from) {
+                        *value = product + bias[f];
+                    }
+                }
+            });
+            return;
+        }
+        im2col_by_position(&self.geometry, self.output, input, columns);
+        product.resize(batch * positions, filters);
+        gemm(
+            product,
+            columns,
+            Transpose::No,
+            &self.weight,
+            Transpose::Yes,
+            false,
+        );
+        let source = product.as_slice();
         for_each_chunk(z.as_mut_slice(), filters * positions, |example, row| {
+            // This example's (position, filter) block, turned into (filter, position) planes.
+            let block = &source[example * positions * filters..][..positions * filters];
             for (f, plane) in row.chunks_mut(positions).enumerate() {
-                let from = &source.row(f)[example * positions..][..positions];
-                for (value, &product) in plane.iter_mut().zip(from) {
+                let column = block[f..].iter().step_by(filters);
+                for (value, &product) in plane.iter_mut().zip(column) {
                     *value = product + bias[f];
                 }
             }
         });
     }
-}
-
-/// The range of output indices o whose input index s·o + offset − pad lies in 0..length,
-/// for o in 0..outputs.
-fn inside(
-    outputs: usize,
-    stride: usize,
-    offset: usize,
-    pad: usize,
-    length: usize,
-) -> (usize, usize) {
-    // s·o + offset ≥ pad  ⇔  o ≥ ⌈(pad − offset)/s⌉
-    let first = pad.saturating_sub(offset).div_ceil(stride);
-    // s·o + offset − pad < length  ⇔  o < ⌈(length + pad − offset)/s⌉
-    let end = (length + pad)
-        .saturating_sub(offset)
-        .div_ceil(stride)
-        .min(outputs);
-    (first.min(end), end)
-}
-
-/// Fills `columns` (C·k·k × B·H′·W′): column b·H′·W′ + i·W′ + j holds the C·k·k inputs that
-/// output position (i, j) of example b weighs, channel-major, zeros where the patch hangs over
-/// the border. Row (c, u, v) is written one output row i at a time, from one row of pixels.
-fn im2col<T: Float>(
-    geometry: &ConvGeometry,
-    output: ImageShape,
-    input: &Matrix<T>,
-    columns: &mut Matrix<T>,
-) {
-    let (batch, positions, patch) = (input.rows(), output.plane(), geometry.patch_len());
-    columns.resize(patch, batch * positions);
-    let shape = geometry.input;
-    let (k, s) = (geometry.kernel, geometry.stride);
-    let (pad, _) = geometry.padding.amounts(k);
-    for_each_chunk(
-        columns.as_mut_slice(),
-        batch * positions,
-        |row_index, row| {
-            let (c, u, v) = (row_index / (k * k), (row_index / k) % k, row_index % k);
-            let (i_first, i_end) = inside(output.height, s, u, pad, shape.height);
-            let (j_first, j_end) = inside(output.width, s, v, pad, shape.width);
-            for (example, block) in row.chunks_mut(positions).enumerate() {
-                let plane = &input.row(example)[c * shape.plane()..][..shape.plane()];
-                for (i, out) in block.chunks_mut(output.width).enumerate() {
-                    if i < i_first || i >= i_end {
-                        out.fill(T::ZERO);
-                        continue;
-                    }
-                    let pixels = &plane[(i * s + u - pad) * shape.width..][..shape.width];
-                    out[..j_first].fill(T::ZERO);
-                    out[j_end..].fill(T::ZERO);
-                    let x0 = j_first * s + v - pad;
-                    if s == 1 {
-                        copy_run(
-                            &mut out[j_first..j_end],
-                            &pixels[x0..x0 + (j_end - j_first)],
-                        );
-                    } else {
-                        for (j, value) in out[j_first..j_end].iter_mut().enumerate() {
-                            *value = pixels[x0 + j * s];
-                        }
-                    }
-                }
-            }
-        },
-    );
-}
-
-/// Copies `from` into `to` (equal lengths) in blocks of 8 values, the last block overlapping
-/// the one before it, rather than through `memcpy`: im2col copies runs of one output row, a
-/// few to a few dozen values each, where the call costs more than the copy.
-#[inline(always)]
-fn copy_run<T: Copy>(to: &mut [T], from: &[T]) {
-    const BLOCK: usize = 8;
-    let n = to.len();
-    debug_assert_eq!(n, from.len());
-    if n < BLOCK {
-        for (to, &from) in to.iter_mut().zip(from) {
-            *to = from;
-        }
-        return;
-    }
-    let mut start = 0;
-    loop {
-        let block: [T; BLOCK] = from[start..start + BLOCK].try_into().expect("8 values");
-        to[start..start + BLOCK].copy_from_slice(&block);
-        if start + BLOCK == n {
-            break;
-        }
-        start = (start + BLOCK).min(n - BLOCK);
-    }
-}
-
-/// The reverse of [`im2col`]: adds each patch column of `columns` back onto the pixels it was
-/// read from, into `grad_input` (B × C·H·W), which it overwrites.
-fn col2im<T: Float>(
-    geometry: &ConvGeometry,
-    output: ImageShape,
-    columns: &Matrix<T>,
-    grad_input: &mut Matrix<T>,
-) {
-    let shape = geometry.input;
-    let positions = output.plane();
-    let batch = columns.cols() / positions.max(1);
-    grad_input.resize(batch, shape.len());
-    let (k, s) = (geometry.kernel, geometry.stride);
-    let (pad, _) = geometry.padding.amounts(k);
-    for_each_chunk(grad_input.as_mut_slice(), shape.len(), |example, image| {
-        image.fill(T::ZERO);
-        // Rows (c, u, v) in order, each output row i in order: a fixed order of additions.
-        for c in 0..shape.channels {
-            let plane = &mut image[c * shape.plane()..][..shape.plane()];
-            for u in 0..k {
-                let (i_first, i_end) = inside(output.height, s, u, pad, shape.height);
-                for v in 0..k {
-                    let (j_first, j_end) = inside(output.width, s, v, pad, shape.width);
-                    let row = &columns.row((c * k + u) * k + v)[example * positions..][..positions];
-                    for i in i_first..i_end {
-                        let pixels = &mut plane[(i * s + u - pad) * shape.width..][..shape.width];
-                        let from = &row[i * output.width..][j_first..j_end];
-                        let x0 = j_first * s + v - pad;
-                        if s == 1 {
-                            // Contiguous: a loop the compiler turns into vector adds.
-                            let to = &mut pixels[x0..x0 + from.len()];
-                            for (pixel, &value) in to.iter_mut().zip(from) {
-                                *pixel += value;
-                            }
-                        } else {
-                            for (j, &value) in from.iter().enumerate() {
-                                pixels[x0 + j * s] += value;
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    });
 }
 
 impl<T: Float> Conv2d<T> {
@@ -513,34 +430,74 @@ impl<T: Float> Conv2d<T> {
         // BP2's second half: δ = ∂C/∂a ⊙ σ′(z)
         self.activation
             .backward_into(&self.z, &self.a, grad_output, &mut self.delta);
-        // δ with one filter per row, the layout of W · X̂.
-        self.by_filter.resize(filters, batch * positions);
         let delta = &self.delta;
-        for_each_chunk(
-            self.by_filter.as_mut_slice(),
-            batch * positions,
-            |f, row| {
-                for (example, block) in row.chunks_mut(positions).enumerate() {
-                    block.copy_from_slice(&delta.row(example)[f * positions..][..positions]);
-                }
-            },
-        );
-        // BP3: ∂C/∂b_f = Σ over examples and positions of δ_f
-        sum_rows(&self.by_filter, self.bias_gradient.as_mut_slice());
-        // BP4: ∂C/∂W = δ · X̂ᵀ, the correlation of δ with the input
+        let to_filter_rows = |f: usize, row: &mut [T]| {
+            for (example, block) in row.chunks_mut(positions).enumerate() {
+                block.copy_from_slice(&delta.row(example)[f * positions..][..positions]);
+            }
+        };
         self.weight_gradient
             .resize(self.weight.rows(), self.weight.cols());
-        gemm(
-            &mut self.weight_gradient,
-            &self.by_filter,
-            Transpose::No,
-            &self.columns,
-            Transpose::Yes,
-            false,
-        );
-        // BP2's first half: ∂C/∂X̂ = Wᵀ · δ, added back onto the pixels (a full correlation
-        // with the flipped kernels).
+        if self.by_position() {
+            // δ with one output position per row, the layout of X̂ · Wᵀ.
+            self.product.resize(batch * positions, filters);
+            for_each_chunk(
+                self.product.as_mut_slice(),
+                positions * filters,
+                |example, block| {
+                    let planes = delta.row(example);
+                    for (f, plane) in planes.chunks(positions).enumerate() {
+                        let column = block[f..].iter_mut().step_by(filters);
+                        for (to, &value) in column.zip(plane) {
+                            *to = value;
+                        }
+                    }
+                },
+            );
+            // BP3: ∂C/∂b_f = Σ over examples and positions of δ_f
+            column_sums(&self.product, self.bias_gradient.as_mut_slice());
+            // BP4: ∂C/∂W = δᵀ · X̂, the correlation of δ with the input
+            gemm(
+                &mut self.weight_gradient,
+                &self.product,
+                Transpose::Yes,
+                &self.columns,
+                Transpose::No,
+                false,
+            );
+            if grad_input.is_some() {
+                self.by_filter.resize(filters, batch * positions);
+                for_each_chunk(
+                    self.by_filter.as_mut_slice(),
+                    batch * positions,
+                    to_filter_rows,
+                );
+            }
+        } else {
+            // δ with one filter per row, the layout of W · X̂.
+            self.by_filter.resize(filters, batch * positions);
+            for_each_chunk(
+                self.by_filter.as_mut_slice(),
+                batch * positions,
+                to_filter_rows,
+            );
+            // BP3: ∂C/∂b_f = Σ over examples and positions of δ_f
+            sum_rows(&self.by_filter, self.bias_gradient.as_mut_slice());
+            // BP4: ∂C/∂W = δ · X̂ᵀ, the correlation of δ with the input
+            gemm(
+                &mut self.weight_gradient,
+                &self.by_filter,
+                Transpose::No,
+                &self.columns,
+                Transpose::Yes,
+                false,
+            );
+        }
+        // BP2's first half: ∂C/∂X̂ = Wᵀ · δ, one column per patch (in X̂'s buffer, now free),
+        // added back onto the pixels (a full correlation with the flipped kernels).
         if let Some(grad_input) = grad_input {
+            self.columns
+                .resize(self.geometry.patch_len(), batch * positions);
             gemm(
                 &mut self.columns,
                 &self.weight,
@@ -554,27 +511,14 @@ impl<T: Float> Conv2d<T> {
     }
 }
 
-/// `sums[r]` = the sum of row r of `m`, added left to right. Eight rows run side by side, so
-/// that eight independent additions are in flight instead of one chain, each row still summed
-/// in the same order.
-fn sum_rows<T: Float>(m: &Matrix<T>, sums: &mut [T]) {
-    const ROWS: usize = 8;
-    for (group, sums) in sums.chunks_mut(ROWS).enumerate() {
-        let first = group * ROWS;
-        if sums.len() < ROWS {
-            for (r, sum) in sums.iter_mut().enumerate() {
-                *sum = m.row(first + r).iter().fold(T::ZERO, |total, &d| total + d);
-            }
-            continue;
+/// `sums[c]` = the sum of column c of `m`, added top to bottom; a whole row of the sums is
+/// updated at a time, so the additions of different columns run side by side as vectors.
+fn column_sums<T: Float>(m: &Matrix<T>, sums: &mut [T]) {
+    sums.fill(T::ZERO);
+    for row in m.as_slice().chunks(m.cols().max(1)) {
+        for (sum, &value) in sums.iter_mut().zip(row) {
+            *sum += value;
         }
-        let rows: [&[T]; ROWS] = std::array::from_fn(|r| m.row(first + r));
-        let mut totals = [T::ZERO; ROWS];
-        for column in 0..m.cols() {
-            for (total, row) in totals.iter_mut().zip(&rows) {
-                *total += row[column];
-            }
-        }
-        sums.copy_from_slice(&totals);
     }
 }
 
@@ -609,13 +553,13 @@ impl<T: Float> LayerOps<T> for Conv2d<T> {
     }
 
     fn forward_into(&mut self, input: &Matrix<T>, _mode: Mode, output: &mut Matrix<T>) {
-        let (mut columns, mut by_filter, mut z) = (
+        let (mut columns, mut product, mut z) = (
             std::mem::replace(&mut self.columns, Matrix::zeros(0, 0)),
-            std::mem::replace(&mut self.by_filter, Matrix::zeros(0, 0)),
+            std::mem::replace(&mut self.product, Matrix::zeros(0, 0)),
             std::mem::replace(&mut self.z, Matrix::zeros(0, 0)),
         );
-        self.weighted_input_into(input, &mut columns, &mut by_filter, &mut z);
-        (self.columns, self.by_filter, self.z) = (columns, by_filter, z);
+        self.weighted_input_into(input, &mut columns, &mut product, &mut z);
+        (self.columns, self.product, self.z) = (columns, product, z);
         self.a.resize(self.z.rows(), self.z.cols());
         self.a.as_mut_slice().copy_from_slice(self.z.as_slice());
         self.activation.forward_in_place(&mut self.a);
@@ -661,5 +605,28 @@ impl<T: Float> LayerOps<T> for Conv2d<T> {
             &mut self.bias,
             &mut self.bias_gradient,
         ))
+    }
+}
+/// `sums[r]` = the sum of row r of `m`, added left to right. Eight rows run side by side, so
+/// that eight independent additions are in flight instead of one chain, each row still summed
+/// in the same order.
+fn sum_rows<T: Float>(m: &Matrix<T>, sums: &mut [T]) {
+    const ROWS: usize = 8;
+    for (group, sums) in sums.chunks_mut(ROWS).enumerate() {
+        let first = group * ROWS;
+        if sums.len() < ROWS {
+            for (r, sum) in sums.iter_mut().enumerate() {
+                *sum = m.row(first + r).iter().fold(T::ZERO, |total, &d| total + d);
+            }
+            continue;
+        }
+        let rows: [&[T]; ROWS] = std::array::from_fn(|r| m.row(first + r));
+        let mut totals = [T::ZERO; ROWS];
+        for column in 0..m.cols() {
+            for (total, row) in totals.iter_mut().zip(&rows) {
+                *total += row[column];
+            }
+        }
+        sums.copy_from_slice(&totals);
     }
 }

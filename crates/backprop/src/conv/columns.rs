@@ -1,0 +1,221 @@
+//! im2col and col2im: a batch's k × k × C patches laid out as the rows or the columns of a
+//! matrix X̂, so that a convolution is one matrix product, and the patches' gradients added
+//! back onto the pixels they were read from.
+//!
+//! Position-major X̂ (one patch per row, in W's (c, u, v) order) copies one run of k pixels per
+//! (c, u); channel-major X̂ (one patch per column) copies one run of an output row per (c, u, v)
+//! and output row, which is longer when the patch is short. col2im always reads channel-major
+//! gradients: its runs are whole output rows, added as vectors, where position-major runs of k
+//! values would each overlap the run before them.
+
+use super::{ConvGeometry, ImageShape};
+use backprop_tensor::team::for_each_chunk;
+use backprop_tensor::{Float, Matrix};
+
+/// The patch columns v in 0..k of output column j that fall inside a plane `width` wide, and
+/// the pixel column of v = 0 (negative when the patch starts in the left padding).
+fn inside_patch(
+    j: usize,
+    stride: usize,
+    pad: usize,
+    kernel: usize,
+    width: usize,
+) -> (usize, usize, isize) {
+    let x0 = (j * stride) as isize - pad as isize;
+    let first = (-x0).clamp(0, kernel as isize) as usize;
+    let end = (width as isize - x0).clamp(first as isize, kernel as isize) as usize;
+    (first, end, x0)
+}
+
+/// The position-major X̂ of a long patch: fills `columns` (B·H′·W′ × C·k·k): row b·H′·W′ + i·W′ + j holds the C·k·k inputs that
+/// output position (i, j) of example b weighs, in W's (c, u, v) order, zeros where the patch
+/// hangs over the border. Each (c, u) is one run of k pixels from one row of a plane.
+pub(super) fn im2col_by_position<T: Float>(
+    geometry: &ConvGeometry,
+    output: ImageShape,
+    input: &Matrix<T>,
+    columns: &mut Matrix<T>,
+) {
+    let (batch, positions, patch) = (input.rows(), output.plane(), geometry.patch_len());
+    columns.resize(batch * positions, patch);
+    let shape = geometry.input;
+    let (k, s) = (geometry.kernel, geometry.stride);
+    let (pad, _) = geometry.padding.amounts(k);
+    for_each_chunk(
+        columns.as_mut_slice(),
+        positions * patch,
+        |example, block| {
+            let image = input.row(example);
+            for (position, row) in block.chunks_mut(patch).enumerate() {
+                let (i, j) = (position / output.width, position % output.width);
+                let (v_first, v_end, x0) = inside_patch(j, s, pad, k, shape.width);
+                for (c, channel) in row.chunks_mut(k * k).enumerate() {
+                    let plane = &image[c * shape.plane()..][..shape.plane()];
+                    for (u, run) in channel.chunks_mut(k).enumerate() {
+                        let y = (i * s + u) as isize - pad as isize;
+                        if y < 0 || y >= shape.height as isize {
+                            run.fill(T::ZERO);
+                            continue;
+                        }
+                        let pixels = &plane[y as usize * shape.width..][..shape.width];
+                        if v_first == 0 && v_end == k && k == 5 {
+                            // The common case of a 5-wide kernel inside the image: a
+                            // fixed-length copy the compiler inlines.
+                            let x = x0 as usize;
+                            let from: [T; 5] = pixels[x..x + 5].try_into().expect("5 values");
+                            let to: &mut [T; 5] = run.try_into().expect("5 values");
+                            *to = from;
+                            continue;
+                        }
+                        run[..v_first].fill(T::ZERO);
+                        run[v_end..].fill(T::ZERO);
+                        let from = (x0 + v_first as isize) as usize;
+                        copy_run(
+                            &mut run[v_first..v_end],
+                            &pixels[from..from + (v_end - v_first)],
+                        );
+                    }
+                }
+            }
+        },
+    );
+}
+
+/// The channel-major X̂ of a short patch: fills `columns` (C·k·k × B·H′·W′): column b·H′·W′ + i·W′ + j holds the C·k·k inputs that
+/// output position (i, j) of example b weighs, channel-major, zeros where the patch hangs over
+/// the border. Row (c, u, v) is written one output row i at a time, from one row of pixels.
+pub(super) fn im2col_by_channel<T: Float>(
+    geometry: &ConvGeometry,
+    output: ImageShape,
+    input: &Matrix<T>,
+    columns: &mut Matrix<T>,
+) {
+    let (batch, positions, patch) = (input.rows(), output.plane(), geometry.patch_len());
+    columns.resize(patch, batch * positions);
+    let shape = geometry.input;
+    let (k, s) = (geometry.kernel, geometry.stride);
+    let (pad, _) = geometry.padding.amounts(k);
+    for_each_chunk(
+        columns.as_mut_slice(),
+        batch * positions,
+        |row_index, row| {
+            let (c, u, v) = (row_index / (k * k), (row_index / k) % k, row_index % k);
+            let (i_first, i_end) = inside(output.height, s, u, pad, shape.height);
+            let (j_first, j_end) = inside(output.width, s, v, pad, shape.width);
+            for (example, block) in row.chunks_mut(positions).enumerate() {
+                let plane = &input.row(example)[c * shape.plane()..][..shape.plane()];
+                for (i, out) in block.chunks_mut(output.width).enumerate() {
+                    if i < i_first || i >= i_end {
+                        out.fill(T::ZERO);
+                        continue;
+                    }
+                    let pixels = &plane[(i * s + u - pad) * shape.width..][..shape.width];
+                    out[..j_first].fill(T::ZERO);
+                    out[j_end..].fill(T::ZERO);
+                    let x0 = j_first * s + v - pad;
+                    if s == 1 {
+                        copy_run(
+                            &mut out[j_first..j_end],
+                            &pixels[x0..x0 + (j_end - j_first)],
+                        );
+                    } else {
+                        for (j, value) in out[j_first..j_end].iter_mut().enumerate() {
+                            *value = pixels[x0 + j * s];
+                        }
+                    }
+                }
+            }
+        },
+    );
+}
+
+/// Copies `from` into `to` (equal lengths) in blocks of 8 values, the last block overlapping
+/// the one before it, rather than through `memcpy`: im2col copies runs of one output row, a
+/// few to a few dozen values each, where the call costs more than the copy.
+#[inline(always)]
+fn copy_run<T: Copy>(to: &mut [T], from: &[T]) {
+    const BLOCK: usize = 8;
+    let n = to.len();
+    debug_assert_eq!(n, from.len());
+    if n < BLOCK {
+        for (to, &from) in to.iter_mut().zip(from) {
+            *to = from;
+        }
+        return;
+    }
+    let mut start = 0;
+    loop {
+        let block: [T; BLOCK] = from[start..start + BLOCK].try_into().expect("8 values");
+        to[start..start + BLOCK].copy_from_slice(&block);
+        if start + BLOCK == n {
+            break;
+        }
+        start = (start + BLOCK).min(n - BLOCK);
+    }
+}
+
+fn inside(
+    outputs: usize,
+    stride: usize,
+    offset: usize,
+    pad: usize,
+    length: usize,
+) -> (usize, usize) {
+    // s·o + offset ≥ pad  ⇔  o ≥ ⌈(pad − offset)/s⌉
+    let first = pad.saturating_sub(offset).div_ceil(stride);
+    // s·o + offset − pad < length  ⇔  o < ⌈(length + pad − offset)/s⌉
+    let end = (length + pad)
+        .saturating_sub(offset)
+        .div_ceil(stride)
+        .min(outputs);
+    (first.min(end), end)
+}
+
+/// The reverse of [`im2col`]: adds the gradient of each patch back onto the pixels it was read
+/// from, into `grad_input` (B × C·H·W), which it overwrites. `columns` holds the patches'
+/// gradients channel-major, (C·k·k × B·H′·W′): each row (c, u, v) then adds whole runs of an
+/// output row onto a row of pixels, which the compiler turns into vector adds (position-major
+/// rows would add runs of k values that overlap the run before them).
+pub(super) fn col2im<T: Float>(
+    geometry: &ConvGeometry,
+    output: ImageShape,
+    columns: &Matrix<T>,
+    grad_input: &mut Matrix<T>,
+) {
+    let shape = geometry.input;
+    let positions = output.plane();
+    let batch = columns.cols() / positions.max(1);
+    grad_input.resize(batch, shape.len());
+    let (k, s) = (geometry.kernel, geometry.stride);
+    let (pad, _) = geometry.padding.amounts(k);
+    for_each_chunk(grad_input.as_mut_slice(), shape.len(), |example, image| {
+        image.fill(T::ZERO);
+        // Rows (c, u, v) in order, each output row i in order: a fixed order of additions.
+        for c in 0..shape.channels {
+            let plane = &mut image[c * shape.plane()..][..shape.plane()];
+            for u in 0..k {
+                let (i_first, i_end) = inside(output.height, s, u, pad, shape.height);
+                for v in 0..k {
+                    let (j_first, j_end) = inside(output.width, s, v, pad, shape.width);
+                    let row = &columns.row((c * k + u) * k + v)[example * positions..][..positions];
+                    for i in i_first..i_end {
+                        let pixels = &mut plane[(i * s + u - pad) * shape.width..][..shape.width];
+                        let from = &row[i * output.width..][j_first..j_end];
+                        let x0 = j_first * s + v - pad;
+                        if s == 1 {
+                            // Contiguous: a loop the compiler turns into vector adds.
+                            let to = &mut pixels[x0..x0 + from.len()];
+                            for (pixel, &value) in to.iter_mut().zip(from) {
+                                *pixel += value;
+                            }
+                        } else {
+                            for (j, &value) in from.iter().enumerate() {
+                                pixels[x0 + j * s] += value;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    });
+}
