@@ -85,20 +85,23 @@ fn reference_conv(
 
 #[test]
 fn a_convolution_and_its_gradients_match_the_direct_reference() {
-    // Both layouts of X̂ are covered: patches of 9 to 27 values and of 72.
+    // Both layouts of X̂ are covered: patches of 9 to 27 values and of 72 and 75.
     assert!((28..=72).contains(&backprop::conv::POSITION_MAJOR_PATCH));
-    for (stride, padding, channels) in [
-        (1, Padding::Valid, 1),
-        (2, Padding::Valid, 3),
-        (1, Padding::Same, 2),
-        (3, Padding::Valid, 2),
-        // 8 channels of 3 × 3: patches of 72 values, which X̂ holds one per row.
-        (1, Padding::Valid, 8),
-        (1, Padding::Same, 8),
-        (2, Padding::Valid, 8),
+    for (stride, padding, channels, kernel) in [
+        (1, Padding::Valid, 1, 3),
+        (2, Padding::Valid, 3, 3),
+        (1, Padding::Same, 2, 3),
+        (3, Padding::Valid, 2, 3),
+        (2, Padding::Valid, 1, 5),
+        // 8 channels of 3 × 3, 3 of 5 × 5: patches that X̂ holds one per row.
+        (1, Padding::Valid, 8, 3),
+        (1, Padding::Same, 8, 3),
+        (2, Padding::Valid, 8, 3),
+        (1, Padding::Valid, 3, 5),
+        (1, Padding::Same, 3, 5),
     ] {
         let shape = ImageShape::new(channels, 7, 6);
-        let spec = format!("conv:4:3:{stride}:{}", padding.name());
+        let spec = format!("conv:4:{kernel}:{stride}:{}", padding.name());
         let mut net: Network<f64> = config(shape, &[&spec], Activation::Tanh, &[3])
             .with_seed(5)
             .init()
@@ -106,9 +109,16 @@ fn a_convolution_and_its_gradients_match_the_direct_reference() {
         let (x, y) = (random(5, shape.len(), 9), one_hot(5, 3));
         let conv = net.layers()[0].as_convolution().unwrap().clone();
         let out = conv.output_shape();
-        let pad = padding.amounts(3).0;
+        let pad = padding.amounts(kernel).0;
         // Forward: z from the definition, then tanh and the dense layer.
-        let z = reference_conv(&x, shape, &conv.weight, &conv.bias, (3, stride, pad), out);
+        let z = reference_conv(
+            &x,
+            shape,
+            &conv.weight,
+            &conv.bias,
+            (kernel, stride, pad),
+            out,
+        );
         let a = z.map(f64::tanh);
         let dense = net.dense_layers()[0].clone();
         let logits = {
@@ -121,7 +131,7 @@ fn a_convolution_and_its_gradients_match_the_direct_reference() {
         for (got, want) in forward.as_slice().iter().zip(probabilities.as_slice()) {
             assert!(
                 (got - want).abs() < 1e-12,
-                "stride {stride} {padding:?}: {got} vs {want}"
+                "stride {stride} {padding:?} k {kernel} C {channels}: {got} vs {want}"
             );
         }
         // Backward by the chain rule, element by element. Mean cost over the batch of 5.
@@ -140,11 +150,12 @@ fn a_convolution_and_its_gradients_match_the_direct_reference() {
                 let d = delta[(b, o)];
                 grad_b[(0, f)] += d;
                 for c in 0..channels {
-                    for u in 0..3 {
-                        for v in 0..3 {
+                    for u in 0..kernel {
+                        for v in 0..kernel {
                             let yy = (stride * i + u) as isize - pad as isize;
                             let xx = (stride * j + v) as isize - pad as isize;
-                            grad_w[(f, c * 9 + u * 3 + v)] += d * pixel(&x, shape, b, c, yy, xx);
+                            let w = (f, (c * kernel + u) * kernel + v);
+                            grad_w[w] += d * pixel(&x, shape, b, c, yy, xx);
                         }
                     }
                 }
@@ -156,7 +167,7 @@ fn a_convolution_and_its_gradients_match_the_direct_reference() {
             for (g, w) in got.as_slice().iter().zip(want.as_slice()) {
                 assert!(
                     (g - w).abs() < 1e-12,
-                    "stride {stride} {padding:?} {what}: {g} vs {w}"
+                    "stride {stride} {padding:?} k {kernel} C {channels} {what}: {g} vs {w}"
                 );
             }
         };

@@ -27,9 +27,10 @@ fn inside_patch(
     (first, end, x0)
 }
 
-/// The position-major X̂ of a long patch: fills `columns` (B·H′·W′ × C·k·k): row b·H′·W′ + i·W′ + j holds the C·k·k inputs that
-/// output position (i, j) of example b weighs, in W's (c, u, v) order, zeros where the patch
-/// hangs over the border. Each (c, u) is one run of k pixels from one row of a plane.
+/// The position-major X̂ of a long patch: fills `columns` (B·H′·W′ × C·k·k), whose row
+/// b·H′·W′ + i·W′ + j holds the C·k·k inputs that output position (i, j) of example b weighs,
+/// in W's (c, u, v) order, zeros where the patch hangs over the border. Each (c, u) is one run
+/// of k pixels from one row of a plane.
 pub(super) fn im2col_by_position<T: Float>(
     geometry: &ConvGeometry,
     output: ImageShape,
@@ -81,9 +82,10 @@ pub(super) fn im2col_by_position<T: Float>(
     );
 }
 
-/// The channel-major X̂ of a short patch: fills `columns` (C·k·k × B·H′·W′): column b·H′·W′ + i·W′ + j holds the C·k·k inputs that
-/// output position (i, j) of example b weighs, channel-major, zeros where the patch hangs over
-/// the border. Row (c, u, v) is written one output row i at a time, from one row of pixels.
+/// The channel-major X̂ of a short patch: fills `columns` (C·k·k × B·H′·W′), whose column
+/// b·H′·W′ + i·W′ + j holds the C·k·k inputs that output position (i, j) of example b weighs,
+/// zeros where the patch hangs over the border. Row (c, u, v) is written one output row i at a
+/// time, from one row of pixels.
 pub(super) fn im2col_by_channel<T: Float>(
     geometry: &ConvGeometry,
     output: ImageShape,
