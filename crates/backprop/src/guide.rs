@@ -100,8 +100,9 @@
 //! In code all four are products: im2col writes every patch as a column of X̂, Z = W·X̂ is the
 //! forward pass, δ·X̂ᵀ is BP4, and Wᵀ·δ followed by col2im (which adds each column back onto the
 //! pixels it came from) is BP2 ([`LayerOps::backward`](crate::LayerOps::backward) in
-//! `conv/mod.rs`). Long patches are written as rows instead, which makes the same products
-//! Z = X̂·Wᵀ and δᵀ·X̂ (each the transpose of the one above), faster to compute.
+//! `conv/mod.rs`). Long patches are written as rows of X̂ instead, with Z and δ one output
+//! position per row: the forward pass is then Z = X̂·Wᵀ and BP4 δᵀ·X̂, the same numbers from
+//! operands the GEMM reads faster.
 //!
 //! **Pooling** ([`Pool2d`](crate::pool::Pool2d)) has no parameters, so only BP2 applies. A max
 //! passes on one input, so ∂y/∂x is 1 for the window's winner and 0 for the rest: δ goes back
