@@ -27,7 +27,8 @@
 //!   about [`INFERENCE_ROWS`] rows and all columns, so X is packed once and W once per tile;
 //! - the forward product of a larger batch: tiles of all rows (up to [`MAX_ROWS`]) and
 //!   [`FORWARD_COLUMNS`] columns, so W is packed once per tile, not once per 64 rows (108 against
-//!   91 GFLOP/s at m = 256);
+//!   91 GFLOP/s at m = 256); [`WIDE_FORWARD_COLUMNS`] from [`WIDE_OUTPUTS`] columns, so X is
+//!   packed half as often;
 //! - a product too small to split across threads ([`PARALLEL_THRESHOLD`]) and not in the first
 //!   case: one tile, one call;
 //! - everything else (∂C/∂W = δᵀX, ∂C/∂X = δW): tiles of all rows up to [`ROW_TILE`]·4, and
@@ -51,7 +52,7 @@ pub enum Transpose {
 
 pub use crate::tile_plan::{
     Split, TilePlan, COL_TILE, DOT_TILE, FORWARD_COLUMNS, INFERENCE_ROWS, MAX_ROWS,
-    PARALLEL_THRESHOLD, ROW_TILE, SMALL_ROWS,
+    PARALLEL_THRESHOLD, ROW_TILE, SMALL_ROWS, WIDE_FORWARD_COLUMNS, WIDE_OUTPUTS,
 };
 
 /// A raw pointer that may cross to rayon's threads. Tiles write disjoint parts of C.

@@ -3,7 +3,7 @@
 
 use backprop_tensor::matmul::{
     gemm, gemm_add_scaled, matmul_transpose_rows, naive_matmul, Split, TilePlan, COL_TILE,
-    FORWARD_COLUMNS, INFERENCE_ROWS, ROW_TILE,
+    FORWARD_COLUMNS, INFERENCE_ROWS, ROW_TILE, WIDE_FORWARD_COLUMNS, WIDE_OUTPUTS,
 };
 use backprop_tensor::{Float, Matrix, SeededRng, Transpose};
 use proptest::prelude::*;
@@ -87,7 +87,8 @@ fn shapes_past_tile_edges_match_naive_f64() {
 
 /// The forward product's threaded tilings against the naive loop: a batch of at least
 /// 2·INFERENCE_ROWS rows (row blocks over every column, odd sizes so the balanced cuts fall
-/// between multiples), and a smaller batch cut into FORWARD_COLUMNS-wide column tiles.
+/// between multiples), and a smaller batch cut into FORWARD_COLUMNS-wide column tiles, or
+/// WIDE_FORWARD_COLUMNS-wide ones from WIDE_OUTPUTS columns (with a ragged last tile).
 #[test]
 fn the_threaded_forward_tilings_match_naive() {
     let (no, yes) = (Transpose::No, Transpose::Yes);
@@ -113,6 +114,14 @@ fn the_threaded_forward_tilings_match_naive() {
         "{plan:?}"
     );
     check::<f64>(m, k, n, 1e-12);
+    let (m, k, n) = (200, 70, WIDE_OUTPUTS + WIDE_FORWARD_COLUMNS + 5);
+    let plan = TilePlan::for_product(m, n, k, no, yes);
+    assert!(
+        plan.parallel && plan.cols == Split::Uniform(WIDE_FORWARD_COLUMNS),
+        "{plan:?}"
+    );
+    check::<f64>(m, k, n, 1e-12);
+    check::<f32>(m, k, n, 1e-4);
 }
 
 /// The product on slices against the naive loop.
