@@ -198,6 +198,28 @@ fn the_gradient_reaching_the_input_is_the_full_correlation_with_flipped_kernels(
     assert!(report.max_error() < 1e-6, "{report:?}");
     assert_eq!(report.layers.len(), 3);
     assert_eq!(report.skipped(), 0);
+    // col2im adds the patches' gradients back for a group of examples at a time: a batch of 19
+    // (two whole groups and a short one) gives the mean of the 19 one-example gradients.
+    let (x, y) = (random(19, shape.len(), 6), one_hot(19, 4));
+    let (_, batch) = net.clone().backward(&x, &y);
+    let row = |m: &Matrix<f64>, r: usize| Matrix::from_vec(1, m.cols(), m.row(r).to_vec()).unwrap();
+    let singles: Vec<_> = (0..19)
+        .map(|r| net.clone().backward(&row(&x, r), &row(&y, r)).1)
+        .collect();
+    for name in ["layers.0.weight", "layers.0.bias", "layers.1.weight"] {
+        let got = batch.get(name).unwrap();
+        for (index, &g) in got.as_slice().iter().enumerate() {
+            let mean = singles
+                .iter()
+                .map(|s| s.get(name).unwrap().as_slice()[index])
+                .sum::<f64>()
+                / 19.0;
+            assert!(
+                (g - mean).abs() <= 1e-12 * (1.0 + mean.abs()),
+                "{name}[{index}]: {g} vs {mean}"
+            );
+        }
+    }
 }
 
 #[test]

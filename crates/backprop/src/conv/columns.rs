@@ -190,34 +190,75 @@ pub(super) fn col2im<T: Float>(
     grad_input.resize(batch, shape.len());
     let (k, s) = (geometry.kernel, geometry.stride);
     let (pad, _) = geometry.padding.amounts(k);
-    for_each_chunk(grad_input.as_mut_slice(), shape.len(), |example, image| {
-        image.fill(T::ZERO);
-        // Rows (c, u, v) in order, each output row i in order: a fixed order of additions.
-        for c in 0..shape.channels {
-            let plane = &mut image[c * shape.plane()..][..shape.plane()];
-            for u in 0..k {
-                let (i_first, i_end) = inside(output.height, s, u, pad, shape.height);
-                for v in 0..k {
-                    let (j_first, j_end) = inside(output.width, s, v, pad, shape.width);
-                    let row = &columns.row((c * k + u) * k + v)[example * positions..][..positions];
-                    for i in i_first..i_end {
-                        let pixels = &mut plane[(i * s + u - pad) * shape.width..][..shape.width];
-                        let from = &row[i * output.width..][j_first..j_end];
+    // A group of examples per call: each row (c, u, v) of the columns is then read as one
+    // contiguous segment for the whole group, where one example at a time read 64-position
+    // slivers of rows B·H′·W′ values apart (a stride that maps every row onto the same L1 set).
+    for_each_chunk(
+        grad_input.as_mut_slice(),
+        COL2IM_EXAMPLES * shape.len(),
+        |group, images| {
+            images.fill(T::ZERO);
+            let first_example = group * COL2IM_EXAMPLES;
+            let examples = images.len() / shape.len().max(1);
+            // Rows (c, u, v) in order, each output row i in order: for every pixel, a fixed
+            // order of additions, whatever the grouping.
+            for c in 0..shape.channels {
+                for u in 0..k {
+                    let (i_first, i_end) = inside(output.height, s, u, pad, shape.height);
+                    for v in 0..k {
+                        let (j_first, j_end) = inside(output.width, s, v, pad, shape.width);
+                        if j_first == j_end || i_first == i_end {
+                            continue;
+                        }
                         let x0 = j_first * s + v - pad;
-                        if s == 1 {
-                            // Contiguous: a loop the compiler turns into vector adds.
-                            let to = &mut pixels[x0..x0 + from.len()];
-                            for (pixel, &value) in to.iter_mut().zip(from) {
-                                *pixel += value;
-                            }
-                        } else {
-                            for (j, &value) in from.iter().enumerate() {
-                                pixels[x0 + j * s] += value;
+                        let row = columns.row((c * k + u) * k + v);
+                        let row = &row[first_example * positions..][..examples * positions];
+                        let pairs = images
+                            .chunks_exact_mut(shape.len())
+                            .zip(row.chunks(positions));
+                        for (image, gradients) in pairs {
+                            let plane = &mut image[c * shape.plane()..][..shape.plane()];
+                            for i in i_first..i_end {
+                                let pixels =
+                                    &mut plane[(i * s + u - pad) * shape.width..][..shape.width];
+                                let from = &gradients[i * output.width..][j_first..j_end];
+                                if s == 1 {
+                                    add_run(&mut pixels[x0..x0 + from.len()], from);
+                                } else {
+                                    for (j, &value) in from.iter().enumerate() {
+                                        pixels[x0 + j * s] += value;
+                                    }
+                                }
                             }
                         }
                     }
                 }
             }
-        }
-    });
+        },
+    );
+}
+
+/// Examples per call of [`col2im`].
+const COL2IM_EXAMPLES: usize = 8;
+
+/// to ← to + from, in blocks of eight (fixed-size arrays, so vector adds whatever the
+/// length), then one by one.
+#[inline(always)]
+fn add_run<T: Float>(to: &mut [T], from: &[T]) {
+    const BLOCK: usize = 8;
+    debug_assert_eq!(to.len(), from.len());
+    let mut to_blocks = to.chunks_exact_mut(BLOCK);
+    let mut from_blocks = from.chunks_exact(BLOCK);
+    for (to, from) in (&mut to_blocks).zip(&mut from_blocks) {
+        let from: [T; BLOCK] = from.try_into().expect("8 values");
+        let sums: [T; BLOCK] = std::array::from_fn(|l| to[l] + from[l]);
+        to.copy_from_slice(&sums);
+    }
+    for (to, &from) in to_blocks
+        .into_remainder()
+        .iter_mut()
+        .zip(from_blocks.remainder())
+    {
+        *to += from;
+    }
 }
