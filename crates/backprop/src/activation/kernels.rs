@@ -55,6 +55,18 @@ impl Activation {
         }
     }
 
+    /// a ← σ(z) for rows of `cols` values held in slices (one example's part of a batch, say):
+    /// the same arithmetic as [`Activation::forward_in_place`].
+    ///
+    /// # Panics
+    /// When the slices differ in length.
+    pub fn forward_rows_into<T: Float>(&self, z: &[T], a: &mut [T], cols: usize) {
+        a.copy_from_slice(z);
+        if cols > 0 {
+            in_place_rows(*self, a, None, cols);
+        }
+    }
+
     /// δ = ∂C/∂a ⊙ σ′(z) (or the softmax Jacobian product) into `delta`, resized to fit.
     ///
     /// # Panics

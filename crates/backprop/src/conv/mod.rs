@@ -34,7 +34,7 @@
 use crate::activation::Activation;
 use crate::layer::{LayerOps, Mode, ParameterSlot};
 use backprop_tensor::matmul::{gemm, runs_in_parallel, Transpose};
-use backprop_tensor::team::for_each_chunk;
+use backprop_tensor::team::{for_each_chunk, for_each_chunk_pair};
 use backprop_tensor::{Float, Matrix};
 use columns::{col2im, im2col_by_channel, im2col_by_position};
 use serde::{Deserialize, Serialize};
@@ -560,11 +560,22 @@ impl<T: Float> LayerOps<T> for Conv2d<T> {
         );
         self.weighted_input_into(input, &mut columns, &mut product, &mut z);
         (self.columns, self.product, self.z) = (columns, product, z);
-        self.a.resize(self.z.rows(), self.z.cols());
-        self.a.as_mut_slice().copy_from_slice(self.z.as_slice());
-        self.activation.forward_in_place(&mut self.a);
-        output.resize(self.a.rows(), self.a.cols());
-        output.as_mut_slice().copy_from_slice(self.a.as_slice());
+        // a = σ(z), kept for the backward pass, and the copy handed on, one example at a time
+        // while its row is still in cache (whole-batch passes streamed several MB each).
+        let (rows, len) = self.z.shape();
+        self.a.resize(rows, len);
+        output.resize(rows, len);
+        let (z, activation) = (&self.z, self.activation);
+        for_each_chunk_pair(
+            self.a.as_mut_slice(),
+            len,
+            output.as_mut_slice(),
+            len,
+            |example, a, output| {
+                activation.forward_rows_into(z.row(example), a, len);
+                output.copy_from_slice(a);
+            },
+        );
     }
 
     fn infer(&self, input: &Matrix<T>) -> Matrix<T> {
