@@ -301,6 +301,68 @@ pub fn matmul_transpose_rows<T: Float>(c: &mut [T], a: &[T], b: &Matrix<T>) {
     }
 }
 
+/// C = op(A)·B[:, first..first + cols] on the calling thread, C given as `cols`-wide rows laid
+/// end to end (m × cols): one `gemm` call over a block of B's columns, never split into tiles
+/// or threads. For callers that cut a product into column blocks and use each block while it
+/// is still in cache (a convolution's ∂C/∂X̂, added back onto the pixels a group of examples at
+/// a time); the bits of each element depend only on k, as in [`gemm`].
+///
+/// # Panics
+/// When the block runs past B's columns, or `c` does not hold m × `cols` values.
+#[track_caller]
+pub fn gemm_column_block<T: Float>(
+    c: &mut [T],
+    a: &Matrix<T>,
+    transpose_a: Transpose,
+    b: &Matrix<T>,
+    first: usize,
+    cols: usize,
+) {
+    let (m, k, a_rs, a_cs) = view(a, transpose_a);
+    let n = b.cols();
+    assert!(
+        b.rows() == k && first + cols <= n && c.len() == m * cols,
+        "gemm_column_block: op(A) is {m}×{k}, B is {}×{n}, columns {first}..{}, C has {} values",
+        b.rows(),
+        first + cols,
+        c.len()
+    );
+    if m == 0 || cols == 0 {
+        return;
+    }
+    if k == 0 {
+        c.fill(T::ZERO);
+        return;
+    }
+    let _inside = InGemmCrate::enter();
+    // SAFETY: C is m × cols with rows `cols` apart (length checked above); A is read as
+    // op(A), m × k, through its own strides; the block of B starts at column `first` and its
+    // `cols` columns end inside B's rows (checked above); one call, one thread.
+    unsafe {
+        gemm::gemm(
+            m,
+            cols,
+            k,
+            c.as_mut_ptr(),
+            1,
+            cols as isize,
+            false,
+            a.as_slice().as_ptr(),
+            a_cs,
+            a_rs,
+            b.as_slice().as_ptr().add(first),
+            1,
+            n as isize,
+            T::ONE,
+            T::ONE,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        );
+    }
+}
+
 /// True when C = op(A)·op(B) with these shapes would hand tiles to rayon.
 pub fn runs_in_parallel(
     m: usize,

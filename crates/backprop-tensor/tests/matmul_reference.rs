@@ -145,6 +145,48 @@ fn matmul_transpose_rows_matches_naive() {
     }
 }
 
+/// A block of B's columns on one thread against the naive loop over the whole product, both
+/// operand layouts of A, blocks at the start, in the middle and at the end; and the same bits
+/// as the tiled product over all columns.
+#[test]
+fn gemm_column_block_matches_naive_and_the_whole_product() {
+    for &(m, k, n, first, cols) in &[
+        (1, 1, 1, 0, 1),
+        (5, 3, 7, 2, 4),
+        (500, 40, 600, 512, 88),
+        (37, 19, 300, 0, 129),
+        (4, 0, 3, 1, 2),
+        (3, 5, 9, 9, 0),
+    ] {
+        for transpose_a in [Transpose::No, Transpose::Yes] {
+            let a = match transpose_a {
+                Transpose::No => random::<f64>(m, k, 21),
+                Transpose::Yes => random::<f64>(k, m, 21),
+            };
+            let b = random::<f64>(k, n, 22);
+            let expected = naive_matmul(&a, transpose_a, &b, Transpose::No);
+            let mut whole = Matrix::zeros(m, n);
+            gemm(&mut whole, &a, transpose_a, &b, Transpose::No, false);
+            let mut c = vec![f64::NAN; m * cols];
+            backprop_tensor::matmul::gemm_column_block(&mut c, &a, transpose_a, &b, first, cols);
+            for i in 0..m {
+                for j in 0..cols {
+                    let got = c[i * cols + j];
+                    assert!(
+                        (got - expected[(i, first + j)]).abs() <= 1e-12,
+                        "{m}×{k}×{n}"
+                    );
+                    assert_eq!(
+                        got.to_bits(),
+                        whole[(i, first + j)].to_bits(),
+                        "{m}×{k}×{n}"
+                    );
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn all_finite_finds_nan_and_infinity_anywhere() {
     let values: Vec<f64> = (0..100).map(|i| i as f64 - 50.0).collect();

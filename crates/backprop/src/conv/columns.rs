@@ -173,73 +173,61 @@ fn inside(
     (first.min(end), end)
 }
 
-/// The reverse of [`im2col`]: adds the gradient of each patch back onto the pixels it was read
-/// from, into `grad_input` (B × C·H·W), which it overwrites. `columns` holds the patches'
-/// gradients channel-major, (C·k·k × B·H′·W′): each row (c, u, v) then adds whole runs of an
-/// output row onto a row of pixels, which the compiler turns into vector adds (position-major
-/// rows would add runs of k values that overlap the run before them).
-pub(super) fn col2im<T: Float>(
+/// The reverse of im2col for one group of examples: adds the gradient of each patch back onto
+/// the pixels it was read from, into `images` (the group's rows of ∂C/∂x, C·H·W values each),
+/// which it overwrites. `block` holds the group's patch gradients channel-major, (C·k·k ×
+/// examples·H′·W′), rows laid end to end: each row (c, u, v) then adds whole runs of an output
+/// row onto a row of pixels, as vector adds (position-major rows would add runs of k values
+/// that overlap the run before them).
+pub(super) fn col2im_group<T: Float>(
     geometry: &ConvGeometry,
     output: ImageShape,
-    columns: &Matrix<T>,
-    grad_input: &mut Matrix<T>,
+    block: &[T],
+    images: &mut [T],
 ) {
     let shape = geometry.input;
     let positions = output.plane();
-    let batch = columns.cols() / positions.max(1);
-    grad_input.resize(batch, shape.len());
     let (k, s) = (geometry.kernel, geometry.stride);
     let (pad, _) = geometry.padding.amounts(k);
-    // A group of examples per call: each row (c, u, v) of the columns is then read as one
-    // contiguous segment for the whole group, where one example at a time read 64-position
-    // slivers of rows B·H′·W′ values apart (a stride that maps every row onto the same L1 set).
-    for_each_chunk(
-        grad_input.as_mut_slice(),
-        COL2IM_EXAMPLES * shape.len(),
-        |group, images| {
-            images.fill(T::ZERO);
-            let first_example = group * COL2IM_EXAMPLES;
-            let examples = images.len() / shape.len().max(1);
-            // Rows (c, u, v) in order, each output row i in order: for every pixel, a fixed
-            // order of additions, whatever the grouping.
-            for c in 0..shape.channels {
-                for u in 0..k {
-                    let (i_first, i_end) = inside(output.height, s, u, pad, shape.height);
-                    for v in 0..k {
-                        let (j_first, j_end) = inside(output.width, s, v, pad, shape.width);
-                        if j_first == j_end || i_first == i_end {
-                            continue;
-                        }
-                        let x0 = j_first * s + v - pad;
-                        let row = columns.row((c * k + u) * k + v);
-                        let row = &row[first_example * positions..][..examples * positions];
-                        let pairs = images
-                            .chunks_exact_mut(shape.len())
-                            .zip(row.chunks(positions));
-                        for (image, gradients) in pairs {
-                            let plane = &mut image[c * shape.plane()..][..shape.plane()];
-                            for i in i_first..i_end {
-                                let pixels =
-                                    &mut plane[(i * s + u - pad) * shape.width..][..shape.width];
-                                let from = &gradients[i * output.width..][j_first..j_end];
-                                if s == 1 {
-                                    add_run(&mut pixels[x0..x0 + from.len()], from);
-                                } else {
-                                    for (j, &value) in from.iter().enumerate() {
-                                        pixels[x0 + j * s] += value;
-                                    }
-                                }
+    images.fill(T::ZERO);
+    let examples = images.len() / shape.len().max(1);
+    let row_len = examples * positions;
+    // Rows (c, u, v) in order, each output row i in order: for every pixel, a fixed order of
+    // additions, whatever the grouping.
+    for c in 0..shape.channels {
+        for u in 0..k {
+            let (i_first, i_end) = inside(output.height, s, u, pad, shape.height);
+            for v in 0..k {
+                let (j_first, j_end) = inside(output.width, s, v, pad, shape.width);
+                if j_first == j_end || i_first == i_end {
+                    continue;
+                }
+                let x0 = j_first * s + v - pad;
+                let row = &block[((c * k + u) * k + v) * row_len..][..row_len];
+                let pairs = images
+                    .chunks_exact_mut(shape.len())
+                    .zip(row.chunks(positions));
+                for (image, gradients) in pairs {
+                    let plane = &mut image[c * shape.plane()..][..shape.plane()];
+                    for i in i_first..i_end {
+                        let pixels = &mut plane[(i * s + u - pad) * shape.width..][..shape.width];
+                        let from = &gradients[i * output.width..][j_first..j_end];
+                        if s == 1 {
+                            add_run(&mut pixels[x0..x0 + from.len()], from);
+                        } else {
+                            for (j, &value) in from.iter().enumerate() {
+                                pixels[x0 + j * s] += value;
                             }
                         }
                     }
                 }
             }
-        },
-    );
+        }
+    }
 }
 
-/// Examples per call of [`col2im`].
-const COL2IM_EXAMPLES: usize = 8;
+/// Examples per group of [`col2im_group`]: their patch gradients (C·k·k × 8·H′·W′) fit in L2.
+pub(super) const COL2IM_EXAMPLES: usize = 8;
 
 /// to ← to + from, in blocks of eight (fixed-size arrays, so vector adds whatever the
 /// length), then one by one.

@@ -33,10 +33,10 @@
 
 use crate::activation::Activation;
 use crate::layer::{LayerOps, Mode, ParameterSlot};
-use backprop_tensor::matmul::{gemm, runs_in_parallel, Transpose};
+use backprop_tensor::matmul::{gemm, gemm_column_block, runs_in_parallel, Transpose};
 use backprop_tensor::team::{for_each_chunk, for_each_chunk_pair};
 use backprop_tensor::{Float, Matrix};
-use columns::{col2im, im2col_by_channel, im2col_by_position};
+use columns::{col2im_group, im2col_by_channel, im2col_by_position, COL2IM_EXAMPLES};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -493,20 +493,27 @@ impl<T: Float> Conv2d<T> {
                 false,
             );
         }
-        // BP2's first half: ∂C/∂X̂ = Wᵀ · δ, one column per patch (in X̂'s buffer, now free),
-        // added back onto the pixels (a full correlation with the flipped kernels).
+        // BP2's first half: ∂C/∂X̂ = Wᵀ · δ, one column per patch, added back onto the pixels
+        // (a full correlation with the flipped kernels). A group of examples at a time: its
+        // block of ∂C/∂X̂ (in X̂'s buffer, now free) is added back while it is still in cache.
         if let Some(grad_input) = grad_input {
-            self.columns
-                .resize(self.geometry.patch_len(), batch * positions);
-            gemm(
-                &mut self.columns,
-                &self.weight,
-                Transpose::Yes,
-                &self.by_filter,
-                Transpose::No,
-                false,
+            let (patch, input_len) = (self.geometry.patch_len(), self.geometry.input.len());
+            self.columns.resize(patch, batch * positions);
+            grad_input.resize(batch, input_len);
+            let (geometry, output) = (&self.geometry, self.output);
+            let (weight, by_filter) = (&self.weight, &self.by_filter);
+            for_each_chunk_pair(
+                grad_input.as_mut_slice(),
+                COL2IM_EXAMPLES * input_len,
+                self.columns.as_mut_slice(),
+                patch * COL2IM_EXAMPLES * positions,
+                |group, images, block| {
+                    let first = group * COL2IM_EXAMPLES * positions;
+                    let cols = images.len() / input_len * positions;
+                    gemm_column_block(block, weight, Transpose::Yes, by_filter, first, cols);
+                    col2im_group(geometry, output, block, images);
+                },
             );
-            col2im(&self.geometry, self.output, &self.columns, grad_input);
         }
     }
 }
