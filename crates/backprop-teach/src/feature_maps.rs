@@ -116,7 +116,8 @@ fn convolution_step(index: usize, conv: &backprop::conv::Conv2d<f64>) -> Convolu
     let geometry = conv.geometry();
     let shape = conv.output_shape();
     let positions = shape.height * shape.width;
-    let (a, delta) = (conv.a().row(0), conv.delta().row(0));
+    let deltas = conv.delta();
+    let (a, delta) = (conv.a().row(0), deltas.row(0));
     let maps = (0..geometry.filters)
         .map(|f| {
             let a = &a[f * positions..][..positions];

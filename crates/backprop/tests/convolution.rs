@@ -175,6 +175,7 @@ fn a_convolution_and_its_gradients_match_the_direct_reference() {
         let trained = net.layers()[0].as_convolution().unwrap();
         close(trained.z(), &z, "z");
         close(trained.a(), &a, "a");
+        close(&trained.delta(), &delta, "δ");
         close(gradients.get("layers.0.weight").unwrap(), &grad_w, "∂C/∂W");
         close(gradients.get("layers.0.bias").unwrap(), &grad_b, "∂C/∂b");
     }

@@ -67,6 +67,24 @@ impl Activation {
         }
     }
 
+    /// δ = ∂C/∂a ⊙ σ′(z) element by element into a slice, for an element-wise activation (not
+    /// softmax): the same arithmetic as [`Activation::backward_into`].
+    ///
+    /// # Panics
+    /// For softmax, or when the slices differ in length.
+    pub fn backward_slices<T: Float>(&self, z: &[T], a: &[T], grad_output: &[T], delta: &mut [T]) {
+        assert!(
+            z.len() == a.len() && a.len() == grad_output.len() && grad_output.len() == delta.len(),
+            "{self} backward: slices of {}, {}, {} and {} values",
+            z.len(),
+            a.len(),
+            grad_output.len(),
+            delta.len()
+        );
+        assert!(self.is_elementwise(), "{self} is not element-wise");
+        delta_elements(*self, z, a, grad_output, delta);
+    }
+
     /// δ = ∂C/∂a ⊙ σ′(z) (or the softmax Jacobian product) into `delta`, resized to fit.
     ///
     /// # Panics

@@ -316,9 +316,15 @@ impl<T: Float> Conv2d<T> {
         &self.a
     }
 
-    /// δ = ∂C/∂z of the last backward pass.
-    pub fn delta(&self) -> &Matrix<T> {
-        &self.delta
+    /// δ = ∂C/∂z of the last backward pass, one example per row (gathered from the
+    /// filter-major buffer the backward pass keeps it in).
+    pub fn delta(&self) -> Matrix<T> {
+        let positions = self.output.plane().max(1);
+        let batch = self.by_filter.cols() / positions;
+        Matrix::from_fn(batch, self.output.len(), |example, index| {
+            let (f, position) = (index / positions, index % positions);
+            self.by_filter[(f, example * positions + position)]
+        })
     }
 
     /// True when a batch of `rows` images makes a product the GEMM wrapper splits across
@@ -427,26 +433,52 @@ impl<T: Float> Conv2d<T> {
         );
         let (batch, positions, filters) =
             (self.z.rows(), self.output.plane(), self.geometry.filters);
-        // BP2's second half: δ = ∂C/∂a ⊙ σ′(z)
-        self.activation
-            .backward_into(&self.z, &self.a, grad_output, &mut self.delta);
-        let delta = &self.delta;
-        let to_filter_rows = |f: usize, row: &mut [T]| {
-            for (example, block) in row.chunks_mut(positions).enumerate() {
-                block.copy_from_slice(&delta.row(example)[f * positions..][..positions]);
-            }
-        };
+        // BP2's second half: δ = ∂C/∂a ⊙ σ′(z), written straight into `by_filter`, one filter
+        // per row (the layout of W · X̂ and of Wᵀ · δ): a whole-batch δ and a copy of it into
+        // that layout were two more passes over the largest buffers of a step.
+        self.by_filter.resize(filters, batch * positions);
+        let (z, a, activation) = (&self.z, &self.a, self.activation);
+        if activation.is_elementwise() {
+            for_each_chunk(
+                self.by_filter.as_mut_slice(),
+                batch * positions,
+                |f, row| {
+                    for (example, block) in row.chunks_mut(positions).enumerate() {
+                        let range = f * positions..(f + 1) * positions;
+                        activation.backward_slices(
+                            &z.row(example)[range.clone()],
+                            &a.row(example)[range.clone()],
+                            &grad_output.row(example)[range],
+                            block,
+                        );
+                    }
+                },
+            );
+        } else {
+            activation.backward_into(z, a, grad_output, &mut self.delta);
+            let delta = &self.delta;
+            for_each_chunk(
+                self.by_filter.as_mut_slice(),
+                batch * positions,
+                |f, row| {
+                    for (example, block) in row.chunks_mut(positions).enumerate() {
+                        block.copy_from_slice(&delta.row(example)[f * positions..][..positions]);
+                    }
+                },
+            );
+        }
         self.weight_gradient
             .resize(self.weight.rows(), self.weight.cols());
         if self.by_position() {
             // δ with one output position per row, the layout of X̂ · Wᵀ.
             self.product.resize(batch * positions, filters);
+            let by_filter = &self.by_filter;
             for_each_chunk(
                 self.product.as_mut_slice(),
                 positions * filters,
                 |example, block| {
-                    let planes = delta.row(example);
-                    for (f, plane) in planes.chunks(positions).enumerate() {
+                    for f in 0..filters {
+                        let plane = &by_filter.row(f)[example * positions..][..positions];
                         let column = block[f..].iter_mut().step_by(filters);
                         for (to, &value) in column.zip(plane) {
                             *to = value;
@@ -465,22 +497,7 @@ impl<T: Float> Conv2d<T> {
                 Transpose::No,
                 false,
             );
-            if grad_input.is_some() {
-                self.by_filter.resize(filters, batch * positions);
-                for_each_chunk(
-                    self.by_filter.as_mut_slice(),
-                    batch * positions,
-                    to_filter_rows,
-                );
-            }
         } else {
-            // δ with one filter per row, the layout of W · X̂.
-            self.by_filter.resize(filters, batch * positions);
-            for_each_chunk(
-                self.by_filter.as_mut_slice(),
-                batch * positions,
-                to_filter_rows,
-            );
             // BP3: ∂C/∂b_f = Σ over examples and positions of δ_f
             sum_rows(&self.by_filter, self.bias_gradient.as_mut_slice());
             // BP4: ∂C/∂W = δ · X̂ᵀ, the correlation of δ with the input
