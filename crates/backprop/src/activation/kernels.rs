@@ -61,9 +61,9 @@ impl Activation {
     /// # Panics
     /// When the slices differ in length.
     pub fn forward_rows_into<T: Float>(&self, z: &[T], a: &mut [T], cols: usize) {
-        a.copy_from_slice(z);
+        assert_eq!(z.len(), a.len(), "{self} forward: z and a differ in length");
         if cols > 0 {
-            in_place_rows(*self, a, None, cols);
+            map_rows(*self, z, a, cols);
         }
     }
 
@@ -164,6 +164,35 @@ simd_kernel! {
                 a.chunks_exact_mut(cols).for_each(softmax::row_in_place);
             }
         }
+    }
+}
+
+simd_kernel! {
+    /// a ← σ(z), z left as it is.
+    fn map_rows<T: Float>(activation: Activation, z: &[T], a: &mut [T], cols: usize) {
+        match activation {
+            Activation::Identity => a.copy_from_slice(z),
+            Activation::Sigmoid => map(z, a, sigmoid::value),
+            Activation::Tanh => map(z, a, tanh::value),
+            Activation::Relu => map(z, a, relu::value),
+            Activation::LeakyRelu { negative_slope } => {
+                let slope = T::from_f64(negative_slope);
+                map(z, a, |v| leaky_relu::value(v, slope))
+            }
+            Activation::Gelu => map(z, a, gelu::value),
+            Activation::Softmax => {
+                a.copy_from_slice(z);
+                a.chunks_exact_mut(cols).for_each(softmax::row_in_place);
+            }
+        }
+    }
+}
+
+/// a ← f(z), element by element.
+#[inline(always)]
+fn map<T: Float>(z: &[T], a: &mut [T], f: impl Fn(T) -> T) {
+    for (a, &z) in a.iter_mut().zip(z) {
+        *a = f(z);
     }
 }
 

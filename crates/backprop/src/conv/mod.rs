@@ -644,24 +644,20 @@ impl<T: Float> LayerOps<T> for Conv2d<T> {
 }
 /// `sums[r]` = the sum of row r of `m`, added left to right. Eight rows run side by side, so
 /// that eight independent additions are in flight instead of one chain, each row still summed
-/// in the same order.
+/// in the same order; a last group of fewer rows runs its rows side by side too (re-reading its
+/// last row in the spare lanes), and the groups run on the team's threads.
 fn sum_rows<T: Float>(m: &Matrix<T>, sums: &mut [T]) {
     const ROWS: usize = 8;
-    for (group, sums) in sums.chunks_mut(ROWS).enumerate() {
+    for_each_chunk(sums, ROWS, |group, sums| {
         let first = group * ROWS;
-        if sums.len() < ROWS {
-            for (r, sum) in sums.iter_mut().enumerate() {
-                *sum = m.row(first + r).iter().fold(T::ZERO, |total, &d| total + d);
-            }
-            continue;
-        }
-        let rows: [&[T]; ROWS] = std::array::from_fn(|r| m.row(first + r));
+        let last = sums.len() - 1;
+        let rows: [&[T]; ROWS] = std::array::from_fn(|r| m.row(first + r.min(last)));
         let mut totals = [T::ZERO; ROWS];
         for column in 0..m.cols() {
             for (total, row) in totals.iter_mut().zip(&rows) {
                 *total += row[column];
             }
         }
-        sums.copy_from_slice(&totals);
-    }
+        sums.copy_from_slice(&totals[..sums.len()]);
+    });
 }
