@@ -116,8 +116,8 @@ fn convolution_step(index: usize, conv: &backprop::conv::Conv2d<f64>) -> Convolu
     let geometry = conv.geometry();
     let shape = conv.output_shape();
     let positions = shape.height * shape.width;
-    let deltas = conv.delta();
-    let (a, delta) = (conv.a().row(0), deltas.row(0));
+    let (activations, deltas) = (conv.a(), conv.delta());
+    let (a, delta) = (activations.row(0), deltas.row(0));
     let maps = (0..geometry.filters)
         .map(|f| {
             let a = &a[f * positions..][..positions];

@@ -174,7 +174,7 @@ fn a_convolution_and_its_gradients_match_the_direct_reference() {
         // The training pass keeps z and a = σ(z) for the backward pass.
         let trained = net.layers()[0].as_convolution().unwrap();
         close(trained.z(), &z, "z");
-        close(trained.a(), &a, "a");
+        close(&trained.a(), &a, "a");
         close(&trained.delta(), &delta, "δ");
         close(gradients.get("layers.0.weight").unwrap(), &grad_w, "∂C/∂W");
         close(gradients.get("layers.0.bias").unwrap(), &grad_b, "∂C/∂b");
@@ -219,6 +219,28 @@ fn the_gradient_reaching_the_input_is_the_full_correlation_with_flipped_kernels(
                 (g - mean).abs() <= 1e-12 * (1.0 + mean.abs()),
                 "{name}[{index}]: {g} vs {mean}"
             );
+        }
+    }
+}
+
+/// Every activation's a = σ(z) as the layer reports it after a training pass, whether its
+/// forward pass keeps a (sigmoid, tanh) or recomputes it from z for the report (the rest).
+#[test]
+fn the_reported_activations_are_sigma_of_z_for_every_activation() {
+    let shape = ImageShape::new(2, 6, 6);
+    for activation in Activation::ELEMENTWISE {
+        let mut net: Network<f64> = config(shape, &["conv:3:3"], activation, &[2])
+            .with_seed(4)
+            .init()
+            .unwrap();
+        let (x, y) = (random(4, shape.len(), 8), one_hot(4, 2));
+        net.backward(&x, &y);
+        let conv = net.layers()[0].as_convolution().unwrap();
+        let (z, a) = (conv.z(), conv.a());
+        assert_eq!(a.shape(), z.shape(), "{activation}");
+        for (&a, &z) in a.as_slice().iter().zip(z.as_slice()) {
+            let want = activation.forward(&Matrix::row_vector(&[z]))[(0, 0)];
+            assert_eq!(a.to_bits(), want.to_bits(), "{activation}: σ({z})");
         }
     }
 }

@@ -311,9 +311,25 @@ impl<T: Float> Conv2d<T> {
         &self.z
     }
 
-    /// a = σ(z) of the last training forward pass.
-    pub fn a(&self) -> &Matrix<T> {
-        &self.a
+    /// a = σ(z) of the last training forward pass (recomputed from z where the backward pass
+    /// does not keep it).
+    pub fn a(&self) -> Matrix<T> {
+        if self.keeps_a() {
+            return self.a.clone();
+        }
+        let mut a = Matrix::zeros(self.z.rows(), self.z.cols());
+        self.activation
+            .forward_rows_into(self.z.as_slice(), a.as_mut_slice(), self.z.cols());
+        a
+    }
+
+    /// True when the backward pass reads a = σ(z) (sigmoid, tanh and softmax), so the forward
+    /// pass keeps it; the others' derivatives read z alone.
+    fn keeps_a(&self) -> bool {
+        matches!(
+            self.activation,
+            Activation::Sigmoid | Activation::Tanh | Activation::Softmax
+        )
     }
 
     /// δ = ∂C/∂z of the last backward pass, one example per row (gathered from the
@@ -437,7 +453,9 @@ impl<T: Float> Conv2d<T> {
         // per row (the layout of W · X̂ and of Wᵀ · δ): a whole-batch δ and a copy of it into
         // that layout were two more passes over the largest buffers of a step.
         self.by_filter.resize(filters, batch * positions);
-        let (z, a, activation) = (&self.z, &self.a, self.activation);
+        // σ′ of the other activations reads z alone: z stands in for the a not kept.
+        let a = if self.keeps_a() { &self.a } else { &self.z };
+        let (z, activation) = (&self.z, self.activation);
         if activation.is_elementwise() {
             for_each_chunk(
                 self.by_filter.as_mut_slice(),
@@ -584,22 +602,29 @@ impl<T: Float> LayerOps<T> for Conv2d<T> {
         );
         self.weighted_input_into(input, &mut columns, &mut product, &mut z);
         (self.columns, self.product, self.z) = (columns, product, z);
-        // a = σ(z), kept for the backward pass, and the copy handed on, one example at a time
-        // while its row is still in cache (whole-batch passes streamed several MB each).
+        // a = σ(z) handed on, one example at a time while its row of z is still in cache; kept
+        // as well only where the derivative reads it (σ′ = a(1 − a) or 1 − a²).
         let (rows, len) = self.z.shape();
-        self.a.resize(rows, len);
         output.resize(rows, len);
         let (z, activation) = (&self.z, self.activation);
-        for_each_chunk_pair(
-            self.a.as_mut_slice(),
-            len,
-            output.as_mut_slice(),
-            len,
-            |example, a, output| {
-                activation.forward_rows_into(z.row(example), a, len);
-                output.copy_from_slice(a);
-            },
-        );
+        if self.keeps_a() {
+            self.a.resize(rows, len);
+            for_each_chunk_pair(
+                self.a.as_mut_slice(),
+                len,
+                output.as_mut_slice(),
+                len,
+                |example, a, output| {
+                    activation.forward_rows_into(z.row(example), a, len);
+                    output.copy_from_slice(a);
+                },
+            );
+        } else {
+            self.a.resize(0, 0);
+            for_each_chunk(output.as_mut_slice(), len, |example, output| {
+                activation.forward_rows_into(z.row(example), output, len);
+            });
+        }
     }
 
     fn infer(&self, input: &Matrix<T>) -> Matrix<T> {
