@@ -25,8 +25,11 @@
 //!   runs of an output row instead of runs of k values, which costs more there than the
 //!   products gain.
 //!
-//! Each example's z, a and δ are kept in PyTorch's (F, H′, W′) order either way, so the layers
-//! around a convolution never see the product's layout.
+//! Each example's z, a and δ are (F, H′, W′), PyTorch's order, either way, so the layers
+//! around a convolution never see the product's layout. δ itself is kept one filter per row
+//! (the operand of W · X̂'s weight gradient and of Wᵀ · δ); a is kept only where σ′ reads it
+//! (sigmoid, tanh); [`Conv2d::a`] and [`Conv2d::delta`] hand out example rows. ∂C/∂x is formed a
+//! group of examples at a time, Wᵀ · δ for the group then col2im while the block is in cache.
 //!
 //! Weights are stored (F, C·k·k), which is PyTorch's (F, C, k, k) row-major. The buffers keep
 //! their allocation from batch to batch.
