@@ -265,32 +265,61 @@ pub fn matmul_transpose_rows<T: Float>(c: &mut [T], a: &[T], b: &Matrix<T>) {
         a.len(),
         c.len()
     );
+    // SAFETY: C is m × n with rows n apart, A m × k with rows k apart and B n × k (read
+    // transposed), all inside the slices (lengths checked above).
+    unsafe {
+        one_call(
+            (m, n, k),
+            c,
+            n,
+            (a.as_ptr(), k as isize, 1),
+            (b.as_slice().as_ptr(), 1, k as isize),
+        )
+    };
+}
+
+/// C (m × n, rows `c_row` apart, m·n values) = A · B, one `gemm` call on the calling thread
+/// (C is zeroed when k = 0); A and B are (pointer, row stride, column stride) as the product
+/// reads them (m × k and k × n).
+///
+/// # Safety
+/// Every element the strides reach for those shapes lies inside A's and B's buffers.
+unsafe fn one_call<T: Float>(
+    (m, n, k): (usize, usize, usize),
+    c: &mut [T],
+    c_row: usize,
+    (a, a_rs, a_cs): (*const T, isize, isize),
+    (b, b_rs, b_cs): (*const T, isize, isize),
+) {
     if m == 0 || n == 0 {
         return;
     }
+    assert!(
+        c_row >= n && c.len() > (m - 1) * c_row + n - 1,
+        "C's rows overrun it"
+    );
     if k == 0 {
         c.fill(T::ZERO);
         return;
     }
-    let (a_rs, a_cs, b_rs, b_cs) = (k, 1, 1, k);
+    let c = c.as_mut_ptr();
     let _inside = InGemmCrate::enter();
-    // SAFETY: C is m × n with rows n apart, A m × k with rows k apart and B n × k (read
-    // transposed), all inside the slices (lengths checked above); one call, one thread.
+    // SAFETY: the caller's promise.
     unsafe {
         gemm::gemm(
             m,
             n,
             k,
-            c.as_mut_ptr(),
+            c,
             1,
-            n as isize,
+            c_row as isize,
             false,
-            a.as_ptr(),
-            a_cs as isize,
-            a_rs as isize,
-            b.as_slice().as_ptr(),
-            b_cs as isize,
-            b_rs as isize,
+            a,
+            a_cs,
+            a_rs,
+            b,
+            b_cs,
+            b_rs,
             T::ONE,
             T::ONE,
             false,
@@ -327,40 +356,18 @@ pub fn gemm_column_block<T: Float>(
         first + cols,
         c.len()
     );
-    if m == 0 || cols == 0 {
-        return;
-    }
-    if k == 0 {
-        c.fill(T::ZERO);
-        return;
-    }
-    let _inside = InGemmCrate::enter();
     // SAFETY: C is m × cols with rows `cols` apart (length checked above); A is read as
     // op(A), m × k, through its own strides; the block of B starts at column `first` and its
-    // `cols` columns end inside B's rows (checked above); one call, one thread.
+    // `cols` columns end inside B's rows (checked above).
     unsafe {
-        gemm::gemm(
-            m,
+        one_call(
+            (m, cols, k),
+            c,
             cols,
-            k,
-            c.as_mut_ptr(),
-            1,
-            cols as isize,
-            false,
-            a.as_slice().as_ptr(),
-            a_cs,
-            a_rs,
-            b.as_slice().as_ptr().add(first),
-            1,
-            n as isize,
-            T::ONE,
-            T::ONE,
-            false,
-            false,
-            false,
-            gemm::Parallelism::None,
-        );
-    }
+            (a.as_slice().as_ptr(), a_rs, a_cs),
+            (b.as_slice().as_ptr().add(first), n as isize, 1),
+        )
+    };
 }
 
 /// True when C = op(A)·op(B) with these shapes would hand tiles to rayon.
