@@ -334,7 +334,7 @@ unsafe fn one_call<T: Float>(
 /// end to end (m × cols): one `gemm` call over a block of B's columns, never split into tiles
 /// or threads. For callers that cut a product into column blocks and use each block while it
 /// is still in cache (a convolution's ∂C/∂X̂, added back onto the pixels a group of examples at
-/// a time); the bits of each element depend only on k, as in [`gemm`].
+/// a time); the bits of each element depend only on k, as in [`gemm()`].
 ///
 /// # Panics
 /// When the block runs past B's columns, or `c` does not hold m × `cols` values.
