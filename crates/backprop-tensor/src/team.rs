@@ -210,6 +210,32 @@ pub fn for_each_chunk_pair<A: Send, B: Send>(
     });
 }
 
+/// As [`for_each_chunk`] over several buffers of one element type at once: iteration `index`
+/// gets chunk `index` of each buffer (`buffers[i].1` elements of buffer i; an empty slice where
+/// a buffer has run out). The iteration count is the first buffer's. For loops that carry a
+/// group of examples through several stages while the group's data are in cache.
+pub fn for_each_chunks<T: Send, const N: usize>(
+    buffers: [(&mut [T], usize); N],
+    body: impl Fn(usize, [&mut [T]; N]) + Sync + Send,
+) {
+    let Some((first, first_chunk)) = buffers.first() else {
+        return;
+    };
+    if first.is_empty() || *first_chunk == 0 {
+        return;
+    }
+    let count = first.len().div_ceil(*first_chunk);
+    let chunks = buffers.map(|(data, chunk)| Chunks::new(data, chunk));
+    parallel_for(count, |index| {
+        // SAFETY: as in `for_each_chunk`, for every buffer: each index runs once, and the
+        // buffers stay borrowed until `parallel_for` returns.
+        body(
+            index,
+            std::array::from_fn(|i| unsafe { chunks[i].get(index) }),
+        )
+    });
+}
+
 impl Team {
     /// A team with no loop published yet.
     fn new() -> Self {
@@ -352,6 +378,33 @@ mod tests {
         assert!(!is_active());
         // From outside any pool too.
         assert!(run_alone(is_active));
+    }
+
+    #[test]
+    fn chunks_of_several_buffers_line_up() {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        let (mut first, mut second, mut third) = (vec![0u32; 10], vec![0u32; 7], Vec::new());
+        pool.install(|| {
+            run(|| {
+                for_each_chunks(
+                    [
+                        (&mut first[..], 3),
+                        (&mut second[..], 2),
+                        (&mut third[..], 5),
+                    ],
+                    |index, [a, b, c]| {
+                        assert!(c.is_empty());
+                        a.iter_mut().for_each(|v| *v = index as u32 + 1);
+                        b.iter_mut().for_each(|v| *v = 10 * (index as u32 + 1));
+                    },
+                )
+            })
+        });
+        assert_eq!(first, [1, 1, 1, 2, 2, 2, 3, 3, 3, 4]);
+        assert_eq!(second, [10, 10, 20, 20, 30, 30, 40]);
     }
 
     #[test]

@@ -10,7 +10,7 @@
 
 use super::{ConvGeometry, ImageShape};
 use backprop_tensor::team::for_each_chunk;
-use backprop_tensor::{Float, Matrix};
+use backprop_tensor::{simd_kernel, Float, Matrix};
 
 /// The patch columns v in 0..k of output column j that fall inside a plane `width` wide, and
 /// the pixel column of v = 0 (negative when the patch starts in the left padding).
@@ -27,59 +27,101 @@ fn inside_patch(
     (first, end, x0)
 }
 
-/// The position-major X̂ of a long patch: fills `columns` (B·H′·W′ × C·k·k), whose row
-/// b·H′·W′ + i·W′ + j holds the C·k·k inputs that output position (i, j) of example b weighs,
-/// in W's (c, u, v) order, zeros where the patch hangs over the border. Each (c, u) is one run
-/// of k pixels from one row of a plane.
+/// The position-major X̂ of one example's long patches: fills `block` (H′·W′ × C·k·k), whose
+/// row i·W′ + j holds the C·k·k inputs that output position (i, j) weighs, in W's (c, u, v)
+/// order, zeros where the patch hangs over the border. Each (c, u) is one run of k pixels
+/// from one row of a plane. Row b·H′·W′ + … of a batch's X̂ is example b's block.
 pub(super) fn im2col_by_position<T: Float>(
     geometry: &ConvGeometry,
     output: ImageShape,
-    input: &Matrix<T>,
-    columns: &mut Matrix<T>,
+    image: &[T],
+    block: &mut [T],
 ) {
-    let (batch, positions, patch) = (input.rows(), output.plane(), geometry.patch_len());
-    columns.resize(batch * positions, patch);
+    let patch = geometry.patch_len();
+    debug_assert_eq!(block.len(), output.plane() * patch);
     let shape = geometry.input;
     let (k, s) = (geometry.kernel, geometry.stride);
     let (pad, _) = geometry.padding.amounts(k);
-    for_each_chunk(
-        columns.as_mut_slice(),
-        positions * patch,
-        |example, block| {
-            let image = input.row(example);
-            for (position, row) in block.chunks_mut(patch).enumerate() {
-                let (i, j) = (position / output.width, position % output.width);
-                let (v_first, v_end, x0) = inside_patch(j, s, pad, k, shape.width);
-                for (c, channel) in row.chunks_mut(k * k).enumerate() {
-                    let plane = &image[c * shape.plane()..][..shape.plane()];
-                    for (u, run) in channel.chunks_mut(k).enumerate() {
-                        let y = (i * s + u) as isize - pad as isize;
-                        if y < 0 || y >= shape.height as isize {
-                            run.fill(T::ZERO);
-                            continue;
+    if s == 1 && pad == 0 && k <= WIDE_RUN {
+        im2col_inside_by_position(geometry, output, image, block);
+        return;
+    }
+    for (position, row) in block.chunks_mut(patch).enumerate() {
+        let (i, j) = (position / output.width, position % output.width);
+        let (v_first, v_end, x0) = inside_patch(j, s, pad, k, shape.width);
+        for (c, channel) in row.chunks_mut(k * k).enumerate() {
+            let plane = &image[c * shape.plane()..][..shape.plane()];
+            for (u, run) in channel.chunks_mut(k).enumerate() {
+                let y = (i * s + u) as isize - pad as isize;
+                if y < 0 || y >= shape.height as isize {
+                    run.fill(T::ZERO);
+                    continue;
+                }
+                let pixels = &plane[y as usize * shape.width..][..shape.width];
+                if v_first == 0 && v_end == k && k == 5 {
+                    // The common case of a 5-wide kernel inside the image: a fixed-length
+                    // copy the compiler inlines.
+                    let x = x0 as usize;
+                    let from: [T; 5] = pixels[x..x + 5].try_into().expect("5 values");
+                    let to: &mut [T; 5] = run.try_into().expect("5 values");
+                    *to = from;
+                    continue;
+                }
+                run[..v_first].fill(T::ZERO);
+                run[v_end..].fill(T::ZERO);
+                let from = (x0 + v_first as isize) as usize;
+                copy_run(
+                    &mut run[v_first..v_end],
+                    &pixels[from..from + (v_end - v_first)],
+                );
+            }
+        }
+    }
+}
+
+/// Values a wide copy moves at once in [`im2col_inside_by_position`].
+const WIDE_RUN: usize = 8;
+
+simd_kernel! {
+    /// [`im2col_by_position`] for stride 1 without padding and k ≤ [`WIDE_RUN`], where every patch
+    /// lies inside the image. One pixel row (c, i + u) serves the runs (c, u) of the W′ positions
+    /// of output row i, which go to the same column of W′ consecutive rows. Each run is copied as
+    /// [`WIDE_RUN`] values whenever that stays inside the source image and inside its row of X̂:
+    /// the values past the run land where the next runs of the same row go, and those are written
+    /// later (the runs of a row are written in (c, u) order and tile it), so every value ends up
+    /// right. The last runs of a row, which would spill into the next row, are copied exactly.
+    fn im2col_inside_by_position<T: Float>(
+        geometry: &ConvGeometry,
+        output: ImageShape,
+        image: &[T],
+        block: &mut [T],
+    ) {
+        let (patch, k, shape) = (geometry.patch_len(), geometry.kernel, geometry.input);
+        let row_block = output.width * patch;
+        for (i, rows) in block.chunks_exact_mut(row_block).enumerate() {
+            for c in 0..shape.channels {
+                for u in 0..k {
+                    let offset = (c * k + u) * k;
+                    let source = c * shape.plane() + (i + u) * shape.width;
+                    let wide_end = source + output.width - 1 + WIDE_RUN;
+                    if offset + WIDE_RUN <= patch && wide_end <= image.len() {
+                        let windows = image[source..wide_end].windows(WIDE_RUN);
+                        for (row, window) in rows.chunks_exact_mut(patch).zip(windows) {
+                            let to: &mut [T; WIDE_RUN] = (&mut row[offset..offset + WIDE_RUN])
+                                .try_into()
+                                .expect("8 values");
+                            *to = window.try_into().expect("8 values");
                         }
-                        let pixels = &plane[y as usize * shape.width..][..shape.width];
-                        if v_first == 0 && v_end == k && k == 5 {
-                            // The common case of a 5-wide kernel inside the image: a
-                            // fixed-length copy the compiler inlines.
-                            let x = x0 as usize;
-                            let from: [T; 5] = pixels[x..x + 5].try_into().expect("5 values");
-                            let to: &mut [T; 5] = run.try_into().expect("5 values");
-                            *to = from;
-                            continue;
+                    } else {
+                        let pixels = &image[source..source + output.width - 1 + k];
+                        for (row, window) in rows.chunks_exact_mut(patch).zip(pixels.windows(k)) {
+                            copy_run(&mut row[offset..offset + k], window);
                         }
-                        run[..v_first].fill(T::ZERO);
-                        run[v_end..].fill(T::ZERO);
-                        let from = (x0 + v_first as isize) as usize;
-                        copy_run(
-                            &mut run[v_first..v_end],
-                            &pixels[from..from + (v_end - v_first)],
-                        );
                     }
                 }
             }
-        },
-    );
+        }
+    }
 }
 
 /// The channel-major X̂ of a short patch: fills `columns` (C·k·k × B·H′·W′), whose column

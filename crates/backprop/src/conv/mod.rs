@@ -17,27 +17,30 @@
 //!
 //! **Two layouts of X̂**, chosen by the patch length C·k·k alone (so never by thread count):
 //! - long patches ([`POSITION_MAJOR_PATCH`] values or more, e.g. 20 channels of 5 × 5): one
-//!   patch per row, in W's (c, u, v) order, and Z and δ one output position per row. The
-//!   forward product X̂ · Wᵀ and the weight gradient δᵀ · X̂ then read their operands the way
-//!   the GEMM packs them fastest (W · X̂ and δ · X̂ᵀ with 40 filters of 20 × 5 × 5 at batch 64
-//!   took about twice as long on one core);
+//!   patch per row, in W's (c, u, v) order, and the forward product X̂ · Wᵀ one output
+//!   position per row; the batch goes through the forward pass in groups of examples
+//!   ([`GROUP_POSITIONS`]), each group's patches, product, z and a made one after another
+//!   while they are in cache;
 //! - short patches (one channel of 5 × 5): one patch per column, so that im2col copies whole
 //!   runs of an output row instead of runs of k values, which costs more there than the
-//!   products gain.
+//!   products gain; each example's z is then W · X̂[:, its columns], written in place.
 //!
 //! Each example's z, a and δ are (F, H′, W′), PyTorch's order, either way, so the layers
-//! around a convolution never see the product's layout. δ itself is kept one filter per row
-//! (the operand of W · X̂'s weight gradient and of Wᵀ · δ); a is kept only where σ′ reads it
-//! (sigmoid, tanh); [`Conv2d::a`] and [`Conv2d::delta`] hand out example rows. ∂C/∂x is formed a
-//! group of examples at a time, Wᵀ · δ for the group then col2im while the block is in cache.
+//! around a convolution never see the product's layout. δ itself is kept one filter per row,
+//! the operand of both ∂C/∂W = δ · X̂ (or δ · X̂ᵀ) and ∂C/∂X̂ = Wᵀ · δ; a is kept only where σ′
+//! reads it (sigmoid, tanh); [`Conv2d::a`] and [`Conv2d::delta`] hand out example rows. ∂C/∂x is
+//! formed a group of examples at a time, Wᵀ · δ for the group then col2im while the block is in
+//! cache.
 //!
 //! Weights are stored (F, C·k·k), which is PyTorch's (F, C, k, k) row-major. The buffers keep
 //! their allocation from batch to batch.
 
 use crate::activation::Activation;
 use crate::layer::{LayerOps, Mode, ParameterSlot};
-use backprop_tensor::matmul::{gemm, gemm_column_block, runs_in_parallel, Transpose};
-use backprop_tensor::team::{for_each_chunk, for_each_chunk_pair};
+use backprop_tensor::matmul::{
+    gemm, gemm_column_block, matmul_transpose_rows, runs_in_parallel, Transpose,
+};
+use backprop_tensor::team::{for_each_chunk, for_each_chunk_pair, for_each_chunks};
 use backprop_tensor::{Float, Matrix};
 use columns::{col2im_group, im2col_by_channel, im2col_by_position, COL2IM_EXAMPLES};
 use serde::{Deserialize, Serialize};
@@ -48,6 +51,12 @@ mod columns;
 /// Patches of at least this many values (C·k·k) are laid out one per row of X̂, shorter ones
 /// one per column; see the module documentation.
 pub const POSITION_MAJOR_PATCH: usize = 64;
+
+/// Output positions per group of examples that the forward pass carries through its stages at
+/// once (patches, product, z, a): a group of 64-position images then has 4 examples, whose
+/// position-major patches (20 channels of 5 × 5) take 512 KB, so they are still in L2 when
+/// the product reads them.
+pub const GROUP_POSITIONS: usize = 256;
 
 /// The most rows an inference pass convolves at once.
 pub const INFERENCE_ROWS: usize = 256;
@@ -215,10 +224,10 @@ pub struct Conv2d<T: Float> {
     /// X̂: one patch per row (B·H′·W′ × C·k·k) or one per column (C·k·k × B·H′·W′), as
     /// [`Self::by_position`] says; in backward, ∂C/∂X̂ one patch per column.
     columns: Matrix<T>,
-    /// The product that gives Z, one output position per row (B·H′·W′ × F) or one filter per
-    /// row (F × B·H′·W′) as X̂ is laid out; δ in the same layout during backward.
+    /// The product X̂ · Wᵀ that gives Z when X̂ is position-major, one output position per row
+    /// (B·H′·W′ × F); unused otherwise (W · X̂ is written straight into z).
     product: Matrix<T>,
-    /// δ with one filter per row, (F × B·H′·W′), for ∂C/∂X̂ when X̂ is position-major.
+    /// δ with one filter per row, (F × B·H′·W′): the operand of both ∂C/∂W and ∂C/∂X̂.
     by_filter: Matrix<T>,
     /// z and a = σ(z), one example per row in (F, H′, W′) order.
     z: Matrix<T>,
@@ -289,7 +298,7 @@ impl<T: Float> Conv2d<T> {
             Matrix::zeros(0, 0),
         );
         if input.rows() <= INFERENCE_ROWS {
-            self.weighted_input_into(input, &mut columns, &mut product, &mut piece_z);
+            self.weighted_input_into(input, &mut columns, &mut product, &mut piece_z, None);
             return piece_z;
         }
         let width = self.output.len();
@@ -302,7 +311,7 @@ impl<T: Float> Conv2d<T> {
         {
             piece.resize(rows.len() / input.cols(), input.cols());
             piece.as_mut_slice().copy_from_slice(rows);
-            self.weighted_input_into(&piece, &mut columns, &mut product, &mut piece_z);
+            self.weighted_input_into(&piece, &mut columns, &mut product, &mut piece_z, None);
             z.as_mut_slice()[index * INFERENCE_ROWS * width..][..piece_z.len()]
                 .copy_from_slice(piece_z.as_slice());
         }
@@ -380,62 +389,89 @@ impl<T: Float> Conv2d<T> {
         );
     }
 
-    /// z for a batch, into `z` (B × F·H′·W′), using `columns` and `product` as scratch.
+    /// z for a batch, into `z` (B × F·H′·W′), using `columns` and `product` as scratch; with
+    /// `activated` = (output, a), a = σ(z) as well, into `output` and also into `a` unless `a`
+    /// is empty (sized by the caller).
+    ///
+    /// The batch goes through in groups of examples with about [`GROUP_POSITIONS`] output
+    /// positions, each group's stages one after another while its data are in cache: its
+    /// patches (position-major X̂), its product, its z and its a. Channel-major X̂ is built for
+    /// the whole batch first (its rows run across every example), then each example's z is
+    /// one product W · X̂[:, its columns], already in z's (F, H′, W′) order.
     fn weighted_input_into(
         &self,
         input: &Matrix<T>,
         columns: &mut Matrix<T>,
         product: &mut Matrix<T>,
         z: &mut Matrix<T>,
+        activated: Option<(&mut Matrix<T>, &mut Matrix<T>)>,
     ) {
         self.check_input(input);
         let batch = input.rows();
         let positions = self.output.plane();
-        let filters = self.geometry.filters;
-        z.resize(batch, filters * positions);
-        let bias = self.bias.as_slice();
+        let (filters, patch) = (self.geometry.filters, self.geometry.patch_len());
+        let len = filters * positions;
+        z.resize(batch, len);
+        let group = (GROUP_POSITIONS / positions.max(1)).max(1);
+        let (mut no_output, mut no_a) = (Matrix::zeros(0, 0), Matrix::zeros(0, 0));
+        let (output, a) = activated.unwrap_or((&mut no_output, &mut no_a));
+        let (geometry, shape, weight) = (&self.geometry, self.output, &self.weight);
+        let (bias, activation) = (self.bias.as_slice(), self.activation);
+        // a = σ(z) for a group's rows, handed on and kept where the derivative reads it.
+        let activate =
+            |z: &[T], output: &mut [T], a: &mut [T]| match (output.is_empty(), a.is_empty()) {
+                (true, _) => {}
+                (false, true) => activation.forward_rows_into(z, output, len),
+                (false, false) => {
+                    activation.forward_rows_into(z, a, len);
+                    output.copy_from_slice(a);
+                }
+            };
         if !self.by_position() {
-            im2col_by_channel(&self.geometry, self.output, input, columns);
-            product.resize(filters, batch * positions);
-            gemm(
-                product,
-                &self.weight,
-                Transpose::No,
-                columns,
-                Transpose::No,
-                false,
-            );
-            let source = &*product;
-            for_each_chunk(z.as_mut_slice(), filters * positions, |example, row| {
-                for (f, plane) in row.chunks_mut(positions).enumerate() {
-                    let from = &source.row(f)[example * positions..][..positions];
-                    for (value, &product) in plane.iter_mut().zip(from) {
-                        *value = product + bias[f];
+            im2col_by_channel(geometry, shape, input, columns);
+            let columns = &*columns;
+            let buffers = [
+                (z.as_mut_slice(), group * len),
+                (output.as_mut_slice(), group * len),
+                (a.as_mut_slice(), group * len),
+            ];
+            for_each_chunks(buffers, |index, [z, output, a]| {
+                for (example, z) in z.chunks_mut(len).enumerate() {
+                    let first = (index * group + example) * positions;
+                    gemm_column_block(z, weight, Transpose::No, columns, first, positions);
+                    for (plane, &b) in z.chunks_mut(positions).zip(bias) {
+                        plane.iter_mut().for_each(|value| *value += b);
                     }
                 }
+                activate(z, output, a);
             });
             return;
         }
-        im2col_by_position(&self.geometry, self.output, input, columns);
+        columns.resize(batch * positions, patch);
         product.resize(batch * positions, filters);
-        gemm(
-            product,
-            columns,
-            Transpose::No,
-            &self.weight,
-            Transpose::Yes,
-            false,
-        );
-        let source = product.as_slice();
-        for_each_chunk(z.as_mut_slice(), filters * positions, |example, row| {
-            // This example's (position, filter) block, turned into (filter, position) planes.
-            let block = &source[example * positions * filters..][..positions * filters];
-            for (f, plane) in row.chunks_mut(positions).enumerate() {
-                let column = block[f..].iter().step_by(filters);
-                for (value, &product) in plane.iter_mut().zip(column) {
-                    *value = product + bias[f];
+        let buffers = [
+            (columns.as_mut_slice(), group * positions * patch),
+            (product.as_mut_slice(), group * positions * filters),
+            (z.as_mut_slice(), group * len),
+            (output.as_mut_slice(), group * len),
+            (a.as_mut_slice(), group * len),
+        ];
+        for_each_chunks(buffers, |index, [columns, product, z, output, a]| {
+            for (example, block) in columns.chunks_mut(positions * patch).enumerate() {
+                im2col_by_position(geometry, shape, input.row(index * group + example), block);
+            }
+            matmul_transpose_rows(product, columns, weight);
+            // Each example's (position, filter) block, turned into (filter, position) planes.
+            let blocks = product.chunks(positions * filters);
+            for (z, block) in z.chunks_mut(len).zip(blocks) {
+                for (f, plane) in z.chunks_mut(positions).enumerate() {
+                    let column = block[f..].iter().step_by(filters);
+                    for (value, &product) in plane.iter_mut().zip(column) {
+                        *value = product + bias[f];
+                    }
                 }
             }
+            activate(z, output, a);
         });
     }
 }
@@ -490,47 +526,23 @@ impl<T: Float> Conv2d<T> {
         }
         self.weight_gradient
             .resize(self.weight.rows(), self.weight.cols());
-        if self.by_position() {
-            // δ with one output position per row, the layout of X̂ · Wᵀ.
-            self.product.resize(batch * positions, filters);
-            let by_filter = &self.by_filter;
-            for_each_chunk(
-                self.product.as_mut_slice(),
-                positions * filters,
-                |example, block| {
-                    for f in 0..filters {
-                        let plane = &by_filter.row(f)[example * positions..][..positions];
-                        let column = block[f..].iter_mut().step_by(filters);
-                        for (to, &value) in column.zip(plane) {
-                            *to = value;
-                        }
-                    }
-                },
-            );
-            // BP3: ∂C/∂b_f = Σ over examples and positions of δ_f
-            column_sums(&self.product, self.bias_gradient.as_mut_slice());
-            // BP4: ∂C/∂W = δᵀ · X̂, the correlation of δ with the input
-            gemm(
-                &mut self.weight_gradient,
-                &self.product,
-                Transpose::Yes,
-                &self.columns,
-                Transpose::No,
-                false,
-            );
+        // BP3: ∂C/∂b_f = Σ over examples and positions of δ_f
+        sum_rows(&self.by_filter, self.bias_gradient.as_mut_slice());
+        // BP4: ∂C/∂W = δ · X̂ (position-major X̂) or δ · X̂ᵀ (channel-major), the correlation
+        // of δ with the input
+        let transpose_columns = if self.by_position() {
+            Transpose::No
         } else {
-            // BP3: ∂C/∂b_f = Σ over examples and positions of δ_f
-            sum_rows(&self.by_filter, self.bias_gradient.as_mut_slice());
-            // BP4: ∂C/∂W = δ · X̂ᵀ, the correlation of δ with the input
-            gemm(
-                &mut self.weight_gradient,
-                &self.by_filter,
-                Transpose::No,
-                &self.columns,
-                Transpose::Yes,
-                false,
-            );
-        }
+            Transpose::Yes
+        };
+        gemm(
+            &mut self.weight_gradient,
+            &self.by_filter,
+            Transpose::No,
+            &self.columns,
+            transpose_columns,
+            false,
+        );
         // BP2's first half: ∂C/∂X̂ = Wᵀ · δ, one column per patch, added back onto the pixels
         // (a full correlation with the flipped kernels). A group of examples at a time: its
         // block of ∂C/∂X̂ (in X̂'s buffer, now free) is added back while it is still in cache.
@@ -552,17 +564,6 @@ impl<T: Float> Conv2d<T> {
                     col2im_group(geometry, output, block, images);
                 },
             );
-        }
-    }
-}
-
-/// `sums[c]` = the sum of column c of `m`, added top to bottom; a whole row of the sums is
-/// updated at a time, so the additions of different columns run side by side as vectors.
-fn column_sums<T: Float>(m: &Matrix<T>, sums: &mut [T]) {
-    sums.fill(T::ZERO);
-    for row in m.as_slice().chunks(m.cols().max(1)) {
-        for (sum, &value) in sums.iter_mut().zip(row) {
-            *sum += value;
         }
     }
 }
@@ -598,36 +599,21 @@ impl<T: Float> LayerOps<T> for Conv2d<T> {
     }
 
     fn forward_into(&mut self, input: &Matrix<T>, _mode: Mode, output: &mut Matrix<T>) {
-        let (mut columns, mut product, mut z) = (
+        // a = σ(z) handed on, and kept as well only where the derivative reads it
+        // (σ′ = a(1 − a) or 1 − a²).
+        let (rows, len) = (input.rows(), self.output.len());
+        output.resize(rows, len);
+        let kept = if self.keeps_a() { rows } else { 0 };
+        self.a.resize(kept, len);
+        let (mut columns, mut product, mut z, mut a) = (
             std::mem::replace(&mut self.columns, Matrix::zeros(0, 0)),
             std::mem::replace(&mut self.product, Matrix::zeros(0, 0)),
             std::mem::replace(&mut self.z, Matrix::zeros(0, 0)),
+            std::mem::replace(&mut self.a, Matrix::zeros(0, 0)),
         );
-        self.weighted_input_into(input, &mut columns, &mut product, &mut z);
-        (self.columns, self.product, self.z) = (columns, product, z);
-        // a = σ(z) handed on, one example at a time while its row of z is still in cache; kept
-        // as well only where the derivative reads it (σ′ = a(1 − a) or 1 − a²).
-        let (rows, len) = self.z.shape();
-        output.resize(rows, len);
-        let (z, activation) = (&self.z, self.activation);
-        if self.keeps_a() {
-            self.a.resize(rows, len);
-            for_each_chunk_pair(
-                self.a.as_mut_slice(),
-                len,
-                output.as_mut_slice(),
-                len,
-                |example, a, output| {
-                    activation.forward_rows_into(z.row(example), a, len);
-                    output.copy_from_slice(a);
-                },
-            );
-        } else {
-            self.a.resize(0, 0);
-            for_each_chunk(output.as_mut_slice(), len, |example, output| {
-                activation.forward_rows_into(z.row(example), output, len);
-            });
-        }
+        let activated = Some((output, &mut a));
+        self.weighted_input_into(input, &mut columns, &mut product, &mut z, activated);
+        (self.columns, self.product, self.z, self.a) = (columns, product, z, a);
     }
 
     fn infer(&self, input: &Matrix<T>) -> Matrix<T> {
