@@ -100,84 +100,87 @@ fn a_convolution_and_its_gradients_match_the_direct_reference() {
         (1, Padding::Valid, 3, 5),
         (1, Padding::Same, 3, 5),
     ] {
-        let shape = ImageShape::new(channels, 7, 6);
-        let spec = format!("conv:4:{kernel}:{stride}:{}", padding.name());
-        let mut net: Network<f64> = config(shape, &[&spec], Activation::Tanh, &[3])
-            .with_seed(5)
-            .init()
-            .unwrap();
-        let (x, y) = (random(5, shape.len(), 9), one_hot(5, 3));
-        let conv = net.layers()[0].as_convolution().unwrap().clone();
-        let out = conv.output_shape();
-        let pad = padding.amounts(kernel).0;
-        // Forward: z from the definition, then tanh and the dense layer.
-        let z = reference_conv(
-            &x,
-            shape,
-            &conv.weight,
-            &conv.bias,
-            (kernel, stride, pad),
-            out,
-        );
-        let a = z.map(f64::tanh);
-        let dense = net.dense_layers()[0].clone();
-        let logits = {
-            let mut l = a.matmul_transpose(&dense.weight);
-            l.add_row_to_each_row(&dense.bias);
-            l
-        };
-        let probabilities = Activation::Softmax.forward(&logits);
-        let forward = net.forward(&x);
-        for (got, want) in forward.as_slice().iter().zip(probabilities.as_slice()) {
-            assert!(
-                (got - want).abs() < 1e-12,
-                "stride {stride} {padding:?} k {kernel} C {channels}: {got} vs {want}"
+        // 27 examples: several of the forward pass's groups of examples, the last one short.
+        for batch in [5, 27] {
+            let shape = ImageShape::new(channels, 7, 6);
+            let spec = format!("conv:4:{kernel}:{stride}:{}", padding.name());
+            let mut net: Network<f64> = config(shape, &[&spec], Activation::Tanh, &[3])
+                .with_seed(5)
+                .init()
+                .unwrap();
+            let (x, y) = (random(batch, shape.len(), 9), one_hot(batch, 3));
+            let conv = net.layers()[0].as_convolution().unwrap().clone();
+            let out = conv.output_shape();
+            let pad = padding.amounts(kernel).0;
+            // Forward: z from the definition, then tanh and the dense layer.
+            let z = reference_conv(
+                &x,
+                shape,
+                &conv.weight,
+                &conv.bias,
+                (kernel, stride, pad),
+                out,
             );
-        }
-        // Backward by the chain rule, element by element. Mean cost over the batch of 5.
-        let n = x.rows() as f64;
-        let delta_out = probabilities.sub(&y).scale(1.0 / n);
-        let grad_a = delta_out.matmul(&dense.weight);
-        let delta = Matrix::from_fn(a.rows(), a.cols(), |r, c| {
-            grad_a[(r, c)] * (1.0 - a[(r, c)] * a[(r, c)])
-        });
-        let mut grad_w = Matrix::zeros(conv.weight.rows(), conv.weight.cols());
-        let mut grad_b = Matrix::zeros(1, conv.weight.rows());
-        for b in 0..x.rows() {
-            for o in 0..out.len() {
-                let f = o / out.plane();
-                let (i, j) = ((o % out.plane()) / out.width, o % out.width);
-                let d = delta[(b, o)];
-                grad_b[(0, f)] += d;
-                for c in 0..channels {
-                    for u in 0..kernel {
-                        for v in 0..kernel {
-                            let yy = (stride * i + u) as isize - pad as isize;
-                            let xx = (stride * j + v) as isize - pad as isize;
-                            let w = (f, (c * kernel + u) * kernel + v);
-                            grad_w[w] += d * pixel(&x, shape, b, c, yy, xx);
+            let a = z.map(f64::tanh);
+            let dense = net.dense_layers()[0].clone();
+            let logits = {
+                let mut l = a.matmul_transpose(&dense.weight);
+                l.add_row_to_each_row(&dense.bias);
+                l
+            };
+            let probabilities = Activation::Softmax.forward(&logits);
+            let forward = net.forward(&x);
+            for (got, want) in forward.as_slice().iter().zip(probabilities.as_slice()) {
+                assert!(
+                    (got - want).abs() < 1e-12,
+                    "stride {stride} {padding:?} k {kernel} C {channels}: {got} vs {want}"
+                );
+            }
+            // Backward by the chain rule, element by element. Mean cost over the batch.
+            let n = x.rows() as f64;
+            let delta_out = probabilities.sub(&y).scale(1.0 / n);
+            let grad_a = delta_out.matmul(&dense.weight);
+            let delta = Matrix::from_fn(a.rows(), a.cols(), |r, c| {
+                grad_a[(r, c)] * (1.0 - a[(r, c)] * a[(r, c)])
+            });
+            let mut grad_w = Matrix::zeros(conv.weight.rows(), conv.weight.cols());
+            let mut grad_b = Matrix::zeros(1, conv.weight.rows());
+            for b in 0..x.rows() {
+                for o in 0..out.len() {
+                    let f = o / out.plane();
+                    let (i, j) = ((o % out.plane()) / out.width, o % out.width);
+                    let d = delta[(b, o)];
+                    grad_b[(0, f)] += d;
+                    for c in 0..channels {
+                        for u in 0..kernel {
+                            for v in 0..kernel {
+                                let yy = (stride * i + u) as isize - pad as isize;
+                                let xx = (stride * j + v) as isize - pad as isize;
+                                let w = (f, (c * kernel + u) * kernel + v);
+                                grad_w[w] += d * pixel(&x, shape, b, c, yy, xx);
+                            }
                         }
                     }
                 }
             }
+            let (_, gradients) = net.backward(&x, &y);
+            let close = |got: &Matrix<f64>, want: &Matrix<f64>, what: &str| {
+                assert_eq!(got.shape(), want.shape(), "{what}");
+                for (g, w) in got.as_slice().iter().zip(want.as_slice()) {
+                    assert!(
+                        (g - w).abs() < 1e-12,
+                        "stride {stride} {padding:?} k {kernel} C {channels} {what}: {g} vs {w}"
+                    );
+                }
+            };
+            // The training pass keeps z and a = σ(z) for the backward pass.
+            let trained = net.layers()[0].as_convolution().unwrap();
+            close(trained.z(), &z, "z");
+            close(&trained.a(), &a, "a");
+            close(&trained.delta(), &delta, "δ");
+            close(gradients.get("layers.0.weight").unwrap(), &grad_w, "∂C/∂W");
+            close(gradients.get("layers.0.bias").unwrap(), &grad_b, "∂C/∂b");
         }
-        let (_, gradients) = net.backward(&x, &y);
-        let close = |got: &Matrix<f64>, want: &Matrix<f64>, what: &str| {
-            assert_eq!(got.shape(), want.shape(), "{what}");
-            for (g, w) in got.as_slice().iter().zip(want.as_slice()) {
-                assert!(
-                    (g - w).abs() < 1e-12,
-                    "stride {stride} {padding:?} k {kernel} C {channels} {what}: {g} vs {w}"
-                );
-            }
-        };
-        // The training pass keeps z and a = σ(z) for the backward pass.
-        let trained = net.layers()[0].as_convolution().unwrap();
-        close(trained.z(), &z, "z");
-        close(&trained.a(), &a, "a");
-        close(&trained.delta(), &delta, "δ");
-        close(gradients.get("layers.0.weight").unwrap(), &grad_w, "∂C/∂W");
-        close(gradients.get("layers.0.bias").unwrap(), &grad_b, "∂C/∂b");
     }
 }
 
