@@ -265,6 +265,12 @@ impl<T: Float> Pool2d<T> {
         }
     }
 
+    /// The winners of the last training pass (max-pooling): for every example, in output
+    /// order, the index of each window's winning input within the example's row.
+    pub(crate) fn winner_indices(&self) -> &[u32] {
+        &self.winners
+    }
+
     /// The winning input of every max-pooling window of every example, in output order (the
     /// pattern a gradient check compares to find the pooling's kinks).
     pub fn winners(&self, input: &Matrix<T>) -> Vec<u32> {

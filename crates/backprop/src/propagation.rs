@@ -24,7 +24,7 @@
 
 use crate::conv::INFERENCE_ROWS;
 use crate::dense::{Dense, DenseCache, Descent};
-use crate::layer::Mode;
+use crate::layer::{Layer, Mode};
 use crate::network::{Gradients, Network};
 use crate::optim::{Optimizer, ParameterRef};
 use backprop_tensor::matmul::{runs_in_parallel, Transpose};
@@ -458,7 +458,23 @@ impl<T: Float> Network<T> {
             descend,
         );
         // BP2 onwards, back through the layers.
-        for (index, layer) in hidden.iter_mut().enumerate().rev() {
+        let mut index = hidden.len();
+        while index > 0 {
+            index -= 1;
+            // A ReLU convolution and the max-pooling after it go back in one pass.
+            if let Some(first) = fused_pair(hidden, index) {
+                let (before, pair) = hidden.split_at_mut(first);
+                let [Layer::Convolution(conv), Layer::Pool(pool), ..] = pair else {
+                    unreachable!("fused_pair checked the kinds")
+                };
+                let pooled = &self.feature_outputs[index];
+                let grad_input = (!before.is_empty()).then_some(&mut *next);
+                conv.backward_through_max_pool(pool, pooled, current, grad_input);
+                std::mem::swap(current, next);
+                index = first;
+                continue;
+            }
+            let layer = &mut hidden[index];
             match layer.as_dense_mut() {
                 Some(dense) => {
                     if record {
@@ -591,6 +607,17 @@ fn concatenate_rows<T: Float>(pieces: impl IntoIterator<Item = Matrix<T>>) -> Ma
 /// With δ cached in `dense`: (wˡ)ᵀδˡ into `grad_input` for the layer before (BP2's first half,
 /// from the weights of the forward pass), then BP3 and BP4, or the fused SGD update that
 /// replaces them.
+/// The index of the ReLU convolution right before `hidden[index]` when that layer is a
+/// max-pooling the convolution can go back through in one pass
+/// ([`Conv2d::backward_through_max_pool`](crate::conv::Conv2d)).
+fn fused_pair<T: Float>(hidden: &[Layer<T>], index: usize) -> Option<usize> {
+    let first = index.checked_sub(1)?;
+    match (&hidden[first], &hidden[index]) {
+        (Layer::Convolution(conv), Layer::Pool(pool)) if conv.fuses_with(pool) => Some(first),
+        _ => None,
+    }
+}
+
 fn finish_layer<T: Float>(
     dense: &mut Dense<T>,
     grad_input: Option<&mut Matrix<T>>,

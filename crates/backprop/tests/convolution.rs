@@ -248,6 +248,55 @@ fn the_reported_activations_are_sigma_of_z_for_every_activation() {
     }
 }
 
+/// A ReLU convolution followed by max-pooling goes back in one pass; a `dropout:0` between them
+/// (the identity) makes the network take the layers one at a time. Both must give the same
+/// gradients, bit for bit, and pass the gradient check.
+#[test]
+fn a_relu_convolution_and_its_max_pooling_go_back_as_the_layers_one_by_one_would() {
+    let fused: &[&str] = &["conv:4:3", "maxpool:2", "conv:9:3", "maxpool:2"];
+    let apart: &[&str] = &[
+        "conv:4:3",
+        "dropout:0",
+        "maxpool:2",
+        "conv:9:3",
+        "dropout:0",
+        "maxpool:2",
+    ];
+    let shape = ImageShape::new(2, 11, 12);
+    // Batches of 3 and 21 examples; inputs of both signs, so that whole windows are ≤ 0
+    // (their winner's σ′ is 0) and ties among zeros go to the first.
+    for batch in [3, 21] {
+        let x = random(batch, shape.len(), 77).map(|v| v - 0.3);
+        let y = one_hot(batch, 3);
+        let gradients = |stack: &[&str]| {
+            let mut net: Network<f64> = config(shape, stack, Activation::Relu, &[3])
+                .with_seed(4)
+                .init()
+                .unwrap();
+            let (_, gradients) = net.backward(&x, &y);
+            let report = gradient_check(&net, &x, &y);
+            assert!(
+                report.passed_within_resolution(1e-6, 1e-9),
+                "{stack:?}: {report:?}"
+            );
+            gradients
+                .entries
+                .into_iter()
+                .map(|(_, gradient)| gradient)
+                .collect::<Vec<_>>()
+        };
+        let (one_pass, one_by_one) = (gradients(fused), gradients(apart));
+        assert_eq!(one_pass.len(), 6);
+        for (a, b) in one_pass.iter().zip(&one_by_one) {
+            assert_eq!(a.shape(), b.shape());
+            for (p, q) in a.as_slice().iter().zip(b.as_slice()) {
+                assert_eq!(p.to_bits(), q.to_bits(), "batch {batch}: {p} vs {q}");
+            }
+        }
+        assert!(one_pass[0].as_slice().iter().any(|&g| g != 0.0));
+    }
+}
+
 #[test]
 fn every_layer_passes_the_gradient_check() {
     let activations = Activation::ELEMENTWISE;

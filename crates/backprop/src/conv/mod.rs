@@ -47,6 +47,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 mod columns;
+mod through_max_pool;
 
 /// Patches of at least this many values (C·k·k) are laid out one per row of X̂, shorter ones
 /// one per column; see the module documentation.
@@ -524,6 +525,14 @@ impl<T: Float> Conv2d<T> {
                 },
             );
         }
+        self.backward_from_delta(grad_input);
+    }
+
+    /// BP3, BP4 and BP2's first half from δ in `by_filter`: ∂C/∂b, ∂C/∂W and, unless
+    /// `grad_input` is `None`, ∂C/∂x.
+    fn backward_from_delta(&mut self, grad_input: Option<&mut Matrix<T>>) {
+        let positions = self.output.plane();
+        let batch = self.by_filter.cols() / positions.max(1);
         self.weight_gradient
             .resize(self.weight.rows(), self.weight.cols());
         // BP3: ∂C/∂b_f = Σ over examples and positions of δ_f
