@@ -3,12 +3,16 @@
 //!
 //! - A: 784-30-10 sigmoid, binary cross-entropy, SGD, batch 10;
 //! - B: 784-128-64-10 ReLU, softmax cross-entropy, SGD at batch 32 and 256, Adam at batch 32;
-//! - B's forward pass at batch 1000 and at batch 1 (latency).
+//! - B's forward pass at batch 1000 and at batch 1 (latency);
+//! - lenet (conv 20@5×5, max-pool 2, conv 40@5×5, max-pool 2, 100, 10; ReLU): forward and
+//!   backward of one batch of 64 (`Network::compute_gradients`, no optimiser step).
 //!
 //! `cargo bench -p backprop --bench training_step`; `BENCH_THREADS` sets the pool (default 2, the
 //! machine the peers were measured on). The per-epoch figures of `backprop bench` are the ones to
 //! compare with peers; this is for quick A/B work on the engine. Never timed in CI.
 
+use backprop::conv::ImageShape;
+use backprop::feature_layers::FeatureLayer;
 use backprop::optim::{AdamConfig, Optimizer, OptimizerConfig, ParameterRef, SgdConfig};
 use backprop::{Activation, Cost, Matrix, Network, NetworkConfig, SeededRng};
 use criterion::{Criterion, Throughput};
@@ -140,6 +144,27 @@ fn inference(c: &mut Criterion) {
     group.finish();
 }
 
+fn convolution(c: &mut Criterion) {
+    let spec = ["conv:20:5", "maxpool:2", "conv:40:5", "maxpool:2"];
+    let layers = spec
+        .iter()
+        .map(|text| FeatureLayer::parse(text, Activation::Relu).expect("a layer"))
+        .collect();
+    let mut net = NetworkConfig::new(&[0, 100, CLASSES], Cost::SoftmaxCrossEntropy)
+        .with_hidden_activation(Activation::Relu)
+        .with_features(ImageShape::new(1, 28, 28), layers)
+        .with_seed(1)
+        .init::<f32>()
+        .expect("lenet");
+    let (x, y) = mnist_shaped(64, 3);
+    let mut group = c.benchmark_group("convolution");
+    group.throughput(Throughput::Elements(64));
+    group.bench_function("lenet-gradients-batch-64", |b| {
+        b.iter(|| net.compute_gradients(black_box(&x), black_box(&y)))
+    });
+    group.finish();
+}
+
 fn main() {
     let threads = std::env::var("BENCH_THREADS")
         .ok()
@@ -153,6 +178,7 @@ fn main() {
         let mut criterion = Criterion::default().configure_from_args();
         training(&mut criterion);
         inference(&mut criterion);
+        convolution(&mut criterion);
         criterion.final_summary();
     });
 }
