@@ -604,9 +604,6 @@ fn concatenate_rows<T: Float>(pieces: impl IntoIterator<Item = Matrix<T>>) -> Ma
     Matrix::from_vec(rows, cols, values).expect("pieces of one width")
 }
 
-/// With δ cached in `dense`: (wˡ)ᵀδˡ into `grad_input` for the layer before (BP2's first half,
-/// from the weights of the forward pass), then BP3 and BP4, or the fused SGD update that
-/// replaces them.
 /// The index of the ReLU convolution right before `hidden[index]` when that layer is a
 /// max-pooling the convolution can go back through in one pass
 /// ([`Conv2d::backward_through_max_pool`](crate::conv::Conv2d)).
@@ -618,6 +615,9 @@ fn fused_pair<T: Float>(hidden: &[Layer<T>], index: usize) -> Option<usize> {
     }
 }
 
+/// With δ cached in `dense`: (wˡ)ᵀδˡ into `grad_input` for the layer before (BP2's first half,
+/// from the weights of the forward pass), then BP3 and BP4, or the fused SGD update that
+/// replaces them.
 fn finish_layer<T: Float>(
     dense: &mut Dense<T>,
     grad_input: Option<&mut Matrix<T>>,
