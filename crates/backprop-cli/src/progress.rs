@@ -80,7 +80,8 @@ impl EpochReporter {
 
     /// True when this epoch gets a line on stderr: the first, every k-th and the last.
     fn prints(&self, epoch: usize) -> bool {
-        !self.quiet && (epoch == 1 || epoch % self.print_every == 0 || epoch == self.total_epochs)
+        !self.quiet
+            && (epoch == 1 || epoch.is_multiple_of(self.print_every) || epoch == self.total_epochs)
     }
 
     /// Appends one JSON line (with the epoch's per-layer diagnostics under `layers`, when

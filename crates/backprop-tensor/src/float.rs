@@ -72,6 +72,18 @@ pub trait Float:
     /// The smaller of two values (NaN-ignoring, as `f64::min`).
     fn min(self, other: Self) -> Self;
 
+    /// The values as `f32` when `Self` is `f32` (for kernels written for that type alone).
+    fn as_f32(values: &[Self]) -> Option<&[f32]> {
+        let _ = values;
+        None
+    }
+
+    /// As [`Float::as_f32`], for writing.
+    fn as_f32_mut(values: &mut [Self]) -> Option<&mut [f32]> {
+        let _ = values;
+        None
+    }
+
     /// eˣ in a form loops can vectorise: for `f32` the polynomial of
     /// [`vector_math::exp_f32`](crate::vector_math::exp_f32) (within 2 ulp, plain IEEE
     /// arithmetic); for `f64`, libm's `exp`, so gradient checks keep full precision.
@@ -172,6 +184,14 @@ impl_float!(
     #[inline(always)]
     fn ln_1p_simd(self) -> Self {
         crate::vector_math::ln_1p_f32(self)
+    },
+    #[inline]
+    fn as_f32(values: &[Self]) -> Option<&[f32]> {
+        Some(values)
+    },
+    #[inline]
+    fn as_f32_mut(values: &mut [Self]) -> Option<&mut [f32]> {
+        Some(values)
     }
 );
 impl_float!(

@@ -24,6 +24,7 @@
 pub mod atomic_file;
 mod buffer;
 mod cpu;
+mod dot_products;
 mod error;
 mod float;
 pub mod matmul;

@@ -93,7 +93,7 @@ impl Pacer {
 
     fn trial(trials: u64) -> Stage {
         Stage::Trying {
-            window: Window::new(trials % 2 == 0),
+            window: Window::new(trials.is_multiple_of(2)),
             first: None,
             trial_time: Duration::ZERO,
         }

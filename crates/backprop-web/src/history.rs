@@ -30,7 +30,7 @@ impl Default for LossHistory {
 impl LossHistory {
     /// Records the losses after `epoch` (skipped when thinning leaves this epoch out).
     pub fn record(&mut self, epoch: usize, train: f64, test: f64) {
-        if epoch % self.stride != 0 {
+        if !epoch.is_multiple_of(self.stride) {
             return;
         }
         self.entries.push((epoch, train, test));

@@ -33,7 +33,7 @@ impl Snapshots {
     /// Records the parameters after `epoch` (skipped when thinning leaves this epoch out).
     pub fn record(&mut self, epoch: usize, network: &Network<f32>) {
         let stride = self.stride.max(1);
-        if epoch % stride != 0 {
+        if !epoch.is_multiple_of(stride) {
             return;
         }
         self.entries.push((epoch, flatten(network)));

@@ -72,7 +72,7 @@ impl TrainingObserver for Control<'_> {
         self.batches_since_agreement = None;
         if self
             .checkpoint_every
-            .is_some_and(|every| record.epoch % every == 0)
+            .is_some_and(|every| record.epoch.is_multiple_of(every))
         {
             self.due = true;
         }
