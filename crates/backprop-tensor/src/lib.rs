@@ -34,6 +34,7 @@ mod ndarray_interop;
 pub mod pacer;
 pub mod peak;
 mod random;
+pub mod rows;
 pub mod simd;
 pub mod team;
 mod tile_plan;

@@ -525,12 +525,17 @@ impl<T: Float> Conv2d<T> {
                 },
             );
         }
-        self.backward_from_delta(grad_input);
+        self.backward_from_delta(grad_input, None);
     }
 
     /// BP3, BP4 and BP2's first half from δ in `by_filter`: ∂C/∂b, ∂C/∂W and, unless
-    /// `grad_input` is `None`, ∂C/∂x.
-    fn backward_from_delta(&mut self, grad_input: Option<&mut Matrix<T>>) {
+    /// `grad_input` is `None`, ∂C/∂x. With `winners` (the max-pooling after the layer), δ is
+    /// zero away from them, and ∂C/∂W of position-major X̂ sums over the winners alone.
+    fn backward_from_delta(
+        &mut self,
+        grad_input: Option<&mut Matrix<T>>,
+        winners: Option<through_max_pool::Winners<'_>>,
+    ) {
         let positions = self.output.plane();
         let batch = self.by_filter.cols() / positions.max(1);
         self.weight_gradient
@@ -539,19 +544,24 @@ impl<T: Float> Conv2d<T> {
         sum_rows(&self.by_filter, self.bias_gradient.as_mut_slice());
         // BP4: ∂C/∂W = δ · X̂ (position-major X̂) or δ · X̂ᵀ (channel-major), the correlation
         // of δ with the input
-        let transpose_columns = if self.by_position() {
-            Transpose::No
-        } else {
-            Transpose::Yes
-        };
-        gemm(
-            &mut self.weight_gradient,
-            &self.by_filter,
-            Transpose::No,
-            &self.columns,
-            transpose_columns,
-            false,
-        );
+        match winners {
+            Some(winners) if self.by_position() => self.weight_gradient_at_winners(winners),
+            _ => {
+                let transpose_columns = if self.by_position() {
+                    Transpose::No
+                } else {
+                    Transpose::Yes
+                };
+                gemm(
+                    &mut self.weight_gradient,
+                    &self.by_filter,
+                    Transpose::No,
+                    &self.columns,
+                    transpose_columns,
+                    false,
+                );
+            }
+        }
         // BP2's first half: ∂C/∂X̂ = Wᵀ · δ, one column per patch, added back onto the pixels
         // (a full correlation with the flipped kernels). A group of examples at a time: its
         // block of ∂C/∂X̂ (in X̂'s buffer, now free) is added back while it is still in cache.
