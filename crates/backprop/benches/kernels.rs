@@ -3,6 +3,10 @@
 //! batch 1000):
 //! - the three products per layer, forward X·Wᵀ, weight gradient δᵀX and input gradient δW,
 //!   reported in FLOP/s (2·batch·in·out per product);
+//! - the convolution weight gradients of `bench --config lenet`: conv1's δ · X̂ᵀ (20 × 25 over
+//!   36,864 positions, the dot-product kernel) and conv2's sum over the pooling winners
+//!   (`add_scaled_rows`, 40 filters × 16 winners of 500-value patches per example, 64
+//!   examples), in FLOP/s of the multiply-adds done;
 //! - the fused activation passes (z ← z + b, a = σ(z) and δ = g ⊙ σ′(z)), the cost (loss and
 //!   a − y) and the optimiser updates, reported in elements/s.
 //!
@@ -13,6 +17,7 @@
 use backprop::optim::{adam_update, sgd_update, AdamConfig, AdamState, SgdConfig, SgdState};
 use backprop::{Activation, Cost, Matrix, SeededRng};
 use backprop_tensor::matmul::{gemm, Transpose};
+use backprop_tensor::rows::add_scaled_rows;
 use criterion::{BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
 
@@ -55,6 +60,41 @@ fn products(c: &mut Criterion) {
             b.iter(|| gemm(&mut input_gradient, black_box(&delta), no, &w, no, false))
         });
     }
+    group.finish();
+}
+
+fn convolution_weight_gradients(c: &mut Criterion) {
+    let mut group = c.benchmark_group("conv_weight_gradient");
+    let (filters, patch, positions) = (20, 25, 64 * 24 * 24);
+    let (delta, columns) = (random(filters, positions, 4), random(patch, positions, 5));
+    let mut gradient = Matrix::zeros(filters, patch);
+    group.throughput(Throughput::Elements(
+        (2 * filters * patch * positions) as u64,
+    ));
+    group.bench_function("conv1_dot_products_20x25x36864", |b| {
+        b.iter(|| {
+            let (no, yes) = (Transpose::No, Transpose::Yes);
+            gemm(&mut gradient, black_box(&delta), no, &columns, yes, false)
+        })
+    });
+    // conv2: 64 examples of 64 positions, one winner per 2 × 2 window (every fourth position).
+    let (filters, patch, positions, examples) = (40, 500, 64, 64);
+    let patches = random(examples * positions, patch, 6);
+    let deltas = random(1, positions, 7);
+    let winners: Vec<u32> = (0..positions as u32).step_by(4).collect();
+    let mut rows = Matrix::zeros(filters, patch);
+    let windows = examples * filters * winners.len();
+    group.throughput(Throughput::Elements((2 * windows * patch) as u64));
+    group.bench_function("conv2_at_winners_40x500_64_examples", |b| {
+        b.iter(|| {
+            for example in 0..examples {
+                let block = &patches.as_slice()[example * positions * patch..];
+                for row in rows.as_mut_slice().chunks_mut(patch) {
+                    add_scaled_rows(row, &winners, 0, deltas.as_slice(), block, patch);
+                }
+            }
+        })
+    });
     group.finish();
 }
 
@@ -155,6 +195,7 @@ fn main() {
     pool.install(|| {
         let mut criterion = Criterion::default().configure_from_args();
         products(&mut criterion);
+        convolution_weight_gradients(&mut criterion);
         activations(&mut criterion);
         costs(&mut criterion);
         optimizers(&mut criterion);
