@@ -24,7 +24,6 @@
 pub mod atomic_file;
 mod buffer;
 mod cpu;
-mod dot_products;
 mod error;
 mod float;
 pub mod matmul;

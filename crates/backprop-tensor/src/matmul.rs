@@ -203,12 +203,6 @@ fn gemm_scaled<T: Float>(
         }
         return;
     }
-    if takes_dot_products::<T>(m, n, k, transpose_a, transpose_b) {
-        let shape = (m, n, k);
-        let (a, b) = (a.as_slice(), b.as_slice());
-        crate::dot_products::dot_products(c.as_mut_slice(), a, b, shape, keep, scale);
-        return;
-    }
     let c_ptr = SendPtr(c.as_mut_slice().as_mut_ptr());
     let a_ptr = SendPtr(a.as_slice().as_ptr() as *mut T);
     let b_ptr = SendPtr(b.as_slice().as_ptr() as *mut T);
@@ -374,21 +368,6 @@ pub fn gemm_column_block<T: Float>(
             (b.as_slice().as_ptr().add(first), n as isize, 1),
         )
     };
-}
-
-/// True when C = op(A)·op(B) (m × n, inner dimension k) of `T` runs in the dot-product kernel
-/// (a small C over a long k, both operands read along k, `f32` on an AVX-512 CPU) rather than
-/// in `gemm`.
-pub fn takes_dot_products<T: Float>(
-    m: usize,
-    n: usize,
-    k: usize,
-    transpose_a: Transpose,
-    transpose_b: Transpose,
-) -> bool {
-    transpose_a == Transpose::No
-        && transpose_b == Transpose::Yes
-        && crate::dot_products::suits::<T>(m, n, k)
 }
 
 /// True when C = op(A)·op(B) with these shapes would hand tiles to rayon.

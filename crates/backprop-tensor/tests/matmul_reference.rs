@@ -2,8 +2,8 @@
 //! and the thread-count determinism the conventions require.
 
 use backprop_tensor::matmul::{
-    gemm, gemm_add_scaled, gemm_crate_calls, matmul_transpose_rows, naive_matmul, Split, TilePlan,
-    COL_TILE, FORWARD_COLUMNS, INFERENCE_ROWS, ROW_TILE, WIDE_FORWARD_COLUMNS, WIDE_OUTPUTS,
+    gemm, gemm_add_scaled, matmul_transpose_rows, naive_matmul, Split, TilePlan, COL_TILE,
+    FORWARD_COLUMNS, INFERENCE_ROWS, ROW_TILE, WIDE_FORWARD_COLUMNS, WIDE_OUTPUTS,
 };
 use backprop_tensor::{Float, Matrix, SeededRng, Transpose};
 use proptest::prelude::*;
@@ -202,19 +202,11 @@ fn all_finite_finds_nan_and_infinity_anywhere() {
 }
 
 /// A small C over a long k, both operands read along k (a convolution's weight gradient over
-/// a batch's positions): with `f32` on an AVX-512 CPU it runs in the dot-product kernel, not
-/// in `gemm`. Block edges (m not a multiple of 4, n of 5), k not a multiple of 16, and the same
-/// bits on 1, 2 and 3 threads.
+/// a batch's positions): against the naive loop, and the same bits on 1, 2 and 3 threads.
 #[test]
 fn long_dot_products_match_naive_on_any_thread_count() {
     let (no, yes) = (Transpose::No, Transpose::Yes);
-    for &(m, k, n) in &[
-        (20, 4096, 25),
-        (7, 5003, 3),
-        (1, 4097, 1),
-        (9, 4111, 13),
-        (64, 4096, 64),
-    ] {
+    for &(m, k, n) in &[(20, 4096, 25), (7, 5003, 3), (1, 4097, 1), (9, 4111, 13)] {
         check::<f32>(m, k, n, 1e-5);
         let a = random::<f32>(m, k, 5);
         let b = random::<f32>(n, k, 6);
@@ -225,18 +217,14 @@ fn long_dot_products_match_naive_on_any_thread_count() {
                 .unwrap();
             pool.install(|| {
                 let mut c = Matrix::<f32>::zeros(m, n);
-                let calls = gemm_crate_calls();
                 gemm(&mut c, &a, no, &b, yes, false);
-                (c, gemm_crate_calls() - calls)
+                c
             })
         };
-        let (one, calls) = run(1);
-        if backprop_tensor::simd::has_avx512() {
-            assert_eq!(calls, 0, "{m}×{k}×{n} went to gemm");
-        }
+        let one = run(1);
         for threads in [2, 3] {
             assert!(
-                run(threads).0 == one,
+                run(threads) == one,
                 "{m}×{k}×{n}: {threads} threads differ from 1"
             );
         }

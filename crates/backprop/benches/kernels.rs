@@ -4,7 +4,7 @@
 //! - the three products per layer, forward X·Wᵀ, weight gradient δᵀX and input gradient δW,
 //!   reported in FLOP/s (2·batch·in·out per product);
 //! - the convolution weight gradients of `bench --config lenet`: conv1's δ · X̂ᵀ (20 × 25 over
-//!   36,864 positions, the dot-product kernel) and conv2's sum over the pooling winners
+//!   36,864 positions) and conv2's sum over the pooling winners
 //!   (`add_scaled_rows`, 40 filters × 16 winners of 500-value patches per example, 64
 //!   examples), in FLOP/s of the multiply-adds done;
 //! - the fused activation passes (z ← z + b, a = σ(z) and δ = g ⊙ σ′(z)), the cost (loss and
@@ -71,7 +71,7 @@ fn convolution_weight_gradients(c: &mut Criterion) {
     group.throughput(Throughput::Elements(
         (2 * filters * patch * positions) as u64,
     ));
-    group.bench_function("conv1_dot_products_20x25x36864", |b| {
+    group.bench_function("conv1_20x25x36864", |b| {
         b.iter(|| {
             let (no, yes) = (Transpose::No, Transpose::Yes);
             gemm(&mut gradient, black_box(&delta), no, &columns, yes, false)
