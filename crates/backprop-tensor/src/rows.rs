@@ -6,9 +6,9 @@ use crate::Float;
 
 /// `sum += scales[p] · row p` for each pick w in `picks`, in order, where p = w − `first` and
 /// row p is `rows[p·stride .. p·stride + L]` with L = `sum.len()` ≤ `stride` (so `rows` may
-/// start partway along a wider matrix's rows: a few columns of each at a time stay in cache). Each value gets a product then a sum
-/// (the plain form, the same bits on every CPU), or one fused multiply-add for `f32` on a CPU
-/// with AVX-512.
+/// also start partway along a wider matrix's rows). Each value gets a product then a sum (the
+/// plain form, the same bits on every CPU), or one fused multiply-add for `f32` on a CPU with
+/// AVX-512.
 ///
 /// ```
 /// use backprop_tensor::rows::add_scaled_rows;
