@@ -248,75 +248,96 @@ fn the_reported_activations_are_sigma_of_z_for_every_activation() {
     }
 }
 
-/// With patches of 64 values or more (one per row of X̂), the fused pass sums ∂C/∂W over the
-/// pooling winners alone (δ is zero elsewhere), in another order than the product over every
-/// position the layers one at a time take: the same gradients within rounding, in `f64` (a
-/// product then a sum per value) and in `f32` (fused multiply-adds on an AVX-512 CPU), and
-/// the gradient check passes.
+/// With long patches (64 values or more) a ReLU convolution followed by max-pooling sums its
+/// weight gradient, and the gradient it hands back to its input, over the pooling winners
+/// alone (δ is zero elsewhere), in another order than the products over every position the
+/// layers one at a time take: the same gradients within rounding, in `f64` (a product then a
+/// sum per value) and in `f32` (fused multiply-adds on an AVX-512 CPU), and the gradient check
+/// passes. The first layer's gradients depend on the input gradient of the second.
 #[test]
-fn with_long_patches_the_weight_gradient_sums_over_the_winners_alone() {
-    let fused: &[&str] = &["conv:5:3", "maxpool:2", "conv:7:3:1:same", "maxpool:2"];
-    let apart: &[&str] = &[
-        "conv:5:3",
-        "dropout:0",
-        "maxpool:2",
-        "conv:7:3:1:same",
-        "dropout:0",
-        "maxpool:2",
+fn with_long_patches_the_gradients_sum_over_the_winners_alone() {
+    let cases: [(&[&str], ImageShape); 3] = [
+        // 8 channels of 3 × 3 and 5 of 3 × 3 (same padding): patches of 72 and 45 values, so
+        // the first layer takes the winners' sum and the second the products.
+        (
+            &["conv:5:3", "maxpool:2", "conv:7:3:1:same", "maxpool:2"],
+            ImageShape::new(8, 10, 11),
+        ),
+        // 27 values, then 8 channels of 5 × 5 with same padding (200): the second layer's
+        // input gradient from the winners, runs clipped at every border.
+        (
+            &["conv:8:3", "maxpool:2", "conv:6:5:1:same", "maxpool:2"],
+            ImageShape::new(3, 13, 14),
+        ),
+        // 18 values, then 9 channels of 3 × 3 at stride 2 (81).
+        (
+            &["conv:9:3", "maxpool:2", "conv:4:3:2", "maxpool:2"],
+            ImageShape::new(2, 20, 21),
+        ),
     ];
-    // 8 channels of 3 × 3 and 5 of 3 × 3 (same padding): patches of 72 and 45 values, so the
-    // first layer takes the winners' sum and the second (its input's gradient included) the
-    // product.
-    let shape = ImageShape::new(8, 10, 11);
-    for batch in [2, 13] {
-        let x = random(batch, shape.len(), 91).map(|v| v - 0.2);
-        let y = one_hot(batch, 3);
-        let gradients = |stack: &[&str], check: bool| {
-            let mut net: Network<f64> = config(shape, stack, Activation::Relu, &[3])
-                .with_seed(8)
-                .init()
-                .unwrap();
-            let (_, gradients) = net.backward(&x, &y);
-            if check {
-                let report = gradient_check(&net, &x, &y);
-                assert!(
-                    report.passed_within_resolution(1e-6, 1e-9),
-                    "{stack:?}: {report:?}"
-                );
-            }
-            let mut narrow: Network<f32> = config(shape, stack, Activation::Relu, &[3])
-                .with_seed(8)
-                .init()
-                .unwrap();
-            let (_, narrow_gradients) = narrow.backward(&x.cast(), &y.cast());
-            let all = |entries: Vec<(String, Matrix<f64>)>| -> Vec<Matrix<f64>> {
-                entries.into_iter().map(|(_, gradient)| gradient).collect()
-            };
-            let narrow_entries = narrow_gradients
-                .entries
-                .into_iter()
-                .map(|(name, gradient)| (name, gradient.cast::<f64>()))
-                .collect();
-            (all(gradients.entries), all(narrow_entries))
-        };
-        let ((wide, narrow), (wide_apart, narrow_apart)) =
-            (gradients(fused, true), gradients(apart, false));
-        assert_eq!(wide.len(), 6);
-        for (tolerance, one_pass, one_by_one) in
-            [(1e-12, &wide, &wide_apart), (1e-4, &narrow, &narrow_apart)]
-        {
-            for (index, (a, b)) in one_pass.iter().zip(one_by_one).enumerate() {
-                assert_eq!(a.shape(), b.shape());
-                let scale = b.as_slice().iter().fold(1e-3f64, |m, v| m.max(v.abs()));
-                for (p, q) in a.as_slice().iter().zip(b.as_slice()) {
+    for (fused, shape) in cases {
+        // The same layers with the identity between each convolution and its pooling, which
+        // makes the network take them one at a time.
+        let apart: Vec<&str> = fused
+            .iter()
+            .flat_map(|&layer| {
+                if layer.starts_with("conv") {
+                    vec![layer, "dropout:0"]
+                } else {
+                    vec![layer]
+                }
+            })
+            .collect();
+        for batch in [2, 13] {
+            let x = random(batch, shape.len(), 91).map(|v| v - 0.2);
+            let y = one_hot(batch, 3);
+            let gradients = |stack: &[&str], check: bool| {
+                let mut net: Network<f64> = config(shape, stack, Activation::Relu, &[3])
+                    .with_seed(8)
+                    .init()
+                    .unwrap();
+                let (_, gradients) = net.backward(&x, &y);
+                if check {
+                    let report = gradient_check(&net, &x, &y);
                     assert!(
-                        (p - q).abs() <= tolerance * scale,
-                        "batch {batch}, gradient {index}: {p} vs {q}"
+                        report.passed_within_resolution(1e-6, 1e-9),
+                        "{stack:?}: {report:?}"
                     );
                 }
+                let mut narrow: Network<f32> = config(shape, stack, Activation::Relu, &[3])
+                    .with_seed(8)
+                    .init()
+                    .unwrap();
+                let (_, narrow_gradients) = narrow.backward(&x.cast(), &y.cast());
+                let all = |entries: Vec<(String, Matrix<f64>)>| -> Vec<Matrix<f64>> {
+                    entries.into_iter().map(|(_, gradient)| gradient).collect()
+                };
+                let narrow_entries = narrow_gradients
+                    .entries
+                    .into_iter()
+                    .map(|(name, gradient)| (name, gradient.cast::<f64>()))
+                    .collect();
+                (all(gradients.entries), all(narrow_entries))
+            };
+            let ((wide, narrow), (wide_apart, narrow_apart)) =
+                (gradients(fused, true), gradients(&apart, false));
+            assert_eq!(wide.len(), 6);
+            for (tolerance, one_pass, one_by_one) in
+                [(1e-12, &wide, &wide_apart), (1e-4, &narrow, &narrow_apart)]
+            {
+                for (index, (a, b)) in one_pass.iter().zip(one_by_one).enumerate() {
+                    assert_eq!(a.shape(), b.shape());
+                    let scale = b.as_slice().iter().fold(1e-3f64, |m, v| m.max(v.abs()));
+                    for (p, q) in a.as_slice().iter().zip(b.as_slice()) {
+                        assert!(
+                            (p - q).abs() <= tolerance * scale,
+                            "{fused:?}, batch {batch}, gradient {index}: {p} vs {q}"
+                        );
+                    }
+                }
             }
+            assert!(wide[0].as_slice().iter().any(|&g| g != 0.0));
         }
-        assert!(wide[0].as_slice().iter().any(|&g| g != 0.0));
     }
 }
 

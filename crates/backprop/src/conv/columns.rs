@@ -4,9 +4,11 @@
 //!
 //! Position-major X̂ (one patch per row, in W's (c, u, v) order) copies one run of k pixels per
 //! (c, u); channel-major X̂ (one patch per column) copies one run of an output row per (c, u, v)
-//! and output row, which is longer when the patch is short. col2im always reads channel-major
-//! gradients: its runs are whole output rows, added as vectors, where position-major runs of k
-//! values would each overlap the run before them.
+//! and output row, which is longer when the patch is short. col2im reads channel-major
+//! gradients where it can (its runs are whole output rows, added as vectors, where
+//! position-major runs of k values each overlap the run before them), and position-major ones
+//! where only they are at hand: the input gradient summed over max-pooling's winners, one
+//! patch gradient per position.
 
 use super::{ConvGeometry, ImageShape};
 use backprop_tensor::team::for_each_chunk;
@@ -261,6 +263,57 @@ pub(super) fn col2im_group<T: Float>(
                                 pixels[x0 + j * s] += value;
                             }
                         }
+                    }
+                }
+            }
+        }
+    }
+}
+
+simd_kernel! {
+    /// The reverse of [`im2col_by_position`] for one example: adds each position's patch
+    /// gradient (row i·W′ + j of `block`, H′·W′ × C·k·k, in W's (c, u, v) order) back onto the
+    /// pixels it was read from, into `image` (C·H·W values), which it overwrites. Positions in
+    /// order, then (c, u) in order: each pixel gets its additions in one fixed order. The
+    /// values that fell in the padding are dropped.
+    pub(super) fn col2im_by_position<T: Float>(
+        geometry: &ConvGeometry,
+        output: ImageShape,
+        block: &[T],
+        image: &mut [T],
+    ) {
+        let (shape, patch) = (geometry.input, geometry.patch_len());
+        let (k, s) = (geometry.kernel, geometry.stride);
+        let (pad, _) = geometry.padding.amounts(k);
+        debug_assert_eq!(block.len(), output.plane() * patch);
+        debug_assert_eq!(image.len(), shape.len());
+        image.fill(T::ZERO);
+        for (position, row) in block.chunks_exact(patch).enumerate() {
+            let (i, j) = (position / output.width, position % output.width);
+            let (v_first, v_end, x0) = inside_patch(j, s, pad, k, shape.width);
+            if v_first == v_end {
+                continue;
+            }
+            let x = (x0 + v_first as isize) as usize;
+            for (c, channel) in row.chunks_exact(k * k).enumerate() {
+                let plane = &mut image[c * shape.plane()..][..shape.plane()];
+                for (u, run) in channel.chunks_exact(k).enumerate() {
+                    let y = (i * s + u) as isize - pad as isize;
+                    if y < 0 || y >= shape.height as isize {
+                        continue;
+                    }
+                    let pixels = &mut plane[y as usize * shape.width + x..][..v_end - v_first];
+                    if let (Ok(to), Ok(from)) = (
+                        <&mut [T; 5]>::try_from(&mut *pixels),
+                        <&[T; 5]>::try_from(&run[v_first..v_end]),
+                    ) {
+                        // The common case of a 5-wide kernel inside the image: a fixed-length
+                        // add the compiler inlines.
+                        *to = std::array::from_fn(|v| to[v] + from[v]);
+                        continue;
+                    }
+                    for (pixel, &gradient) in pixels.iter_mut().zip(&run[v_first..v_end]) {
+                        *pixel += gradient;
                     }
                 }
             }

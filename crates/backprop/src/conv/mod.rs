@@ -235,6 +235,11 @@ pub struct Conv2d<T: Float> {
     a: Matrix<T>,
     /// δ = ∂C/∂z, the layout of z.
     delta: Matrix<T>,
+    /// With max-pooling after the layer: for each example, the filters each output position
+    /// won for and δ there (see `through_max_pool`).
+    winner_lists: Vec<u32>,
+    winner_deltas: Vec<T>,
+    aligned_weight: Vec<T>,
 }
 
 impl<T: Float> Conv2d<T> {
@@ -275,6 +280,9 @@ impl<T: Float> Conv2d<T> {
             z: Matrix::zeros(0, 0),
             a: Matrix::zeros(0, 0),
             delta: Matrix::zeros(0, 0),
+            winner_lists: Vec::new(),
+            winner_deltas: Vec::new(),
+            aligned_weight: Vec::new(),
         }
     }
 
@@ -530,7 +538,7 @@ impl<T: Float> Conv2d<T> {
 
     /// BP3, BP4 and BP2's first half from δ in `by_filter`: ∂C/∂b, ∂C/∂W and, unless
     /// `grad_input` is `None`, ∂C/∂x. With `winners` (the max-pooling after the layer), δ is
-    /// zero away from them, and ∂C/∂W of position-major X̂ sums over the winners alone.
+    /// zero away from them, and with position-major X̂ ∂C/∂W and ∂C/∂x sum over them alone.
     fn backward_from_delta(
         &mut self,
         grad_input: Option<&mut Matrix<T>>,
@@ -565,25 +573,30 @@ impl<T: Float> Conv2d<T> {
         // BP2's first half: ∂C/∂X̂ = Wᵀ · δ, one column per patch, added back onto the pixels
         // (a full correlation with the flipped kernels). A group of examples at a time: its
         // block of ∂C/∂X̂ (in X̂'s buffer, now free) is added back while it is still in cache.
-        if let Some(grad_input) = grad_input {
-            let (patch, input_len) = (self.geometry.patch_len(), self.geometry.input.len());
-            self.columns.resize(patch, batch * positions);
-            grad_input.resize(batch, input_len);
-            let (geometry, output) = (&self.geometry, self.output);
-            let (weight, by_filter) = (&self.weight, &self.by_filter);
-            for_each_chunk_pair(
-                grad_input.as_mut_slice(),
-                COL2IM_EXAMPLES * input_len,
-                self.columns.as_mut_slice(),
-                patch * COL2IM_EXAMPLES * positions,
-                |group, images, block| {
-                    let first = group * COL2IM_EXAMPLES * positions;
-                    let cols = images.len() / input_len * positions;
-                    gemm_column_block(block, weight, Transpose::Yes, by_filter, first, cols);
-                    col2im_group(geometry, output, block, images);
-                },
-            );
+        let Some(grad_input) = grad_input else {
+            return;
+        };
+        if let Some(winners) = winners.filter(|_| self.by_position()) {
+            self.input_gradient_at_winners(winners, grad_input);
+            return;
         }
+        let (patch, input_len) = (self.geometry.patch_len(), self.geometry.input.len());
+        self.columns.resize(patch, batch * positions);
+        grad_input.resize(batch, input_len);
+        let (geometry, output) = (&self.geometry, self.output);
+        let (weight, by_filter) = (&self.weight, &self.by_filter);
+        for_each_chunk_pair(
+            grad_input.as_mut_slice(),
+            COL2IM_EXAMPLES * input_len,
+            self.columns.as_mut_slice(),
+            patch * COL2IM_EXAMPLES * positions,
+            |group, images, block| {
+                let first = group * COL2IM_EXAMPLES * positions;
+                let cols = images.len() / input_len * positions;
+                gemm_column_block(block, weight, Transpose::Yes, by_filter, first, cols);
+                col2im_group(geometry, output, block, images);
+            },
+        );
     }
 }
 

@@ -13,13 +13,21 @@
 //! each winner's δ times its patch, added in window order, example after example. Filters are
 //! split between threads, each row of ∂C/∂W summed by one thread in that order, so the bits do
 //! not depend on the thread count.
+//!
+//! And BP2's first half: position p's row of ∂C/∂X̂ = Σ_f δ[f, p] · W[f] has a term only for
+//! the filters whose window p won (a quarter of them on average, fewer where ReLU's σ′ is 0),
+//! each row of W a vector of the sum. The rows are formed a block of W's columns at a time,
+//! that block of every filter staying in L1 across an example's positions, and then added back
+//! onto the pixels from this position-major layout (col2im in runs of k). Each position's
+//! filters are summed in filter order: again the same bits on any thread count.
 
+use super::columns::col2im_by_position;
 use super::Conv2d;
 use crate::activation::{relu, Activation};
 use crate::layer::LayerOps;
 use crate::pool::{Pool2d, PoolKind};
-use backprop_tensor::rows::add_scaled_rows;
-use backprop_tensor::team::for_each_chunk;
+use backprop_tensor::rows::{add_scaled_rows, sum_weighted_rows};
+use backprop_tensor::team::{for_each_chunk, for_each_chunk_pair};
 use backprop_tensor::{Float, Matrix};
 
 /// Where the max-pooling after a convolution sent its gradient: for every example and pooling
@@ -142,4 +150,139 @@ impl<T: Float> Conv2d<T> {
             },
         );
     }
+
+    /// BP2's first half with position-major X̂ when δ (in `by_filter`) is zero away from the
+    /// pooling winners: each position's row of ∂C/∂X̂ sums δ[f, p] · W[f] over the filters f
+    /// whose window p won with δ ≠ 0, then col2im adds the rows back onto `grad_input`'s pixels.
+    pub(super) fn input_gradient_at_winners(
+        &mut self,
+        winners: Winners<'_>,
+        grad_input: &mut Matrix<T>,
+    ) {
+        let (filters, patch) = (self.geometry.filters, self.geometry.patch_len());
+        let (positions, input_len) = (self.output.plane(), self.geometry.input.len());
+        let batch = self.by_filter.cols() / positions.max(1);
+        let window_plane = winners.window_plane;
+        let terms = filters * window_plane;
+        assert_eq!(
+            winners.indices.len(),
+            batch * terms,
+            "{}: winners of another batch",
+            self.describe()
+        );
+        // Each example's lists: positions + 1 offsets into its terms, then the terms' filters
+        // (grouped by position, filters in order), and beside them their δ.
+        let list_len = positions + 1 + terms;
+        self.winner_lists.resize(batch * list_len, 0);
+        self.winner_deltas.resize(batch * terms, T::ZERO);
+        let by_filter = &self.by_filter;
+        for_each_chunk_pair(
+            &mut self.winner_lists,
+            list_len,
+            &mut self.winner_deltas,
+            terms,
+            |example, list, deltas_out| {
+                let (offsets, picks) = list.split_at_mut(positions + 1);
+                let indices = &winners.indices[example * terms..][..terms];
+                // Each filter's winners (its windows in order) with the filter's δ for the
+                // example; δ = 0 (ReLU's σ′ = 0 at the winner) adds nothing for finite W and is
+                // left out.
+                let by_filters =
+                    indices
+                        .chunks_exact(window_plane)
+                        .enumerate()
+                        .map(|(f, winners)| {
+                            let deltas = &by_filter.row(f)[example * positions..][..positions];
+                            (f, winners, deltas)
+                        });
+                // A counting sort by position, filters in order: the counts, their running
+                // sums (where each position's terms start), the terms put in place, the
+                // starts restored.
+                offsets.fill(0);
+                for (f, winners, deltas) in by_filters.clone() {
+                    for &index in winners {
+                        let position = index as usize - f * positions;
+                        if deltas[position] != T::ZERO {
+                            offsets[position + 1] += 1;
+                        }
+                    }
+                }
+                for p in 1..=positions {
+                    offsets[p] += offsets[p - 1];
+                }
+                for (f, winners, deltas) in by_filters {
+                    for &index in winners {
+                        let position = index as usize - f * positions;
+                        let delta = deltas[position];
+                        if delta != T::ZERO {
+                            let slot = offsets[position] as usize;
+                            (picks[slot], deltas_out[slot]) = (f as u32, delta);
+                            offsets[position] += 1;
+                        }
+                    }
+                }
+                offsets.copy_within(0..positions - 1, 1);
+                offsets[0] = 0;
+            },
+        );
+        grad_input.resize(batch, input_len);
+        assert_eq!(self.columns.len(), batch * positions * patch);
+        // W's rows copied to start on 64-byte boundaries, so that no vector load of a row
+        // block straddles two cache lines.
+        let stride = patch.next_multiple_of(64 / std::mem::size_of::<T>());
+        let lanes = 64 / std::mem::size_of::<T>();
+        self.aligned_weight
+            .resize(filters * stride + lanes, T::ZERO);
+        let skip = self.aligned_weight.as_ptr().align_offset(64).min(lanes);
+        let aligned = &mut self.aligned_weight[skip..][..filters * stride];
+        for (to, from) in aligned
+            .chunks_exact_mut(stride)
+            .zip(self.weight.as_slice().chunks_exact(patch))
+        {
+            to[..patch].copy_from_slice(from);
+        }
+        let weight = &*aligned;
+        let (geometry, output) = (&self.geometry, self.output);
+        let (lists, deltas) = (&self.winner_lists, &self.winner_deltas);
+        // Tasks of a few examples, each forming its examples' rows of ∂C/∂X̂ one after another
+        // in one block of X̂'s buffer (now free), which stays in cache: a fresh block per
+        // example sent most of the stores to memory.
+        let per_task = EXAMPLES_PER_BLOCK;
+        for_each_chunk_pair(
+            grad_input.as_mut_slice(),
+            per_task * input_len,
+            self.columns.as_mut_slice(),
+            positions * patch,
+            |task, images, block| {
+                for (offset, image) in images.chunks_exact_mut(input_len).enumerate() {
+                    let example = task * per_task + offset;
+                    let list = &lists[example * list_len..][..list_len];
+                    let (offsets, picks) = list.split_at(positions + 1);
+                    let deltas = &deltas[example * terms..][..terms];
+                    for start in (0..patch).step_by(COLUMN_BLOCK) {
+                        let len = COLUMN_BLOCK.min(patch - start);
+                        for (p, row) in block.chunks_exact_mut(patch).enumerate() {
+                            let terms = offsets[p] as usize..offsets[p + 1] as usize;
+                            sum_weighted_rows(
+                                &mut row[start..start + len],
+                                &picks[terms.clone()],
+                                &deltas[terms],
+                                &weight[start..],
+                                stride,
+                            );
+                        }
+                    }
+                    col2im_by_position(geometry, output, block, image);
+                }
+            },
+        );
+    }
 }
+
+/// Columns of W per block of [`Conv2d::input_gradient_at_winners`]: one register block of the
+/// row-sum kernel (8 vectors of 16 `f32`), 20 KB of `f32` for 40 filters.
+const COLUMN_BLOCK: usize = 128;
+
+/// Examples per task of [`Conv2d::input_gradient_at_winners`], whose ∂C/∂X̂ rows share one
+/// block of X̂'s buffer.
+const EXAMPLES_PER_BLOCK: usize = 32;
