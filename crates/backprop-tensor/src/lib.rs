@@ -31,6 +31,7 @@ mod matrix;
 #[cfg(feature = "ndarray")]
 mod ndarray_interop;
 pub mod pacer;
+pub mod patches;
 pub mod peak;
 mod random;
 pub mod rows;

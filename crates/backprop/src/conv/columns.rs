@@ -11,6 +11,7 @@
 //! patch gradient per position.
 
 use super::{ConvGeometry, ImageShape};
+use backprop_tensor::patches::fold;
 use backprop_tensor::team::for_each_chunk;
 use backprop_tensor::{simd_kernel, Float, Matrix};
 
@@ -287,6 +288,12 @@ simd_kernel! {
         let (pad, _) = geometry.padding.amounts(k);
         debug_assert_eq!(block.len(), output.plane() * patch);
         debug_assert_eq!(image.len(), shape.len());
+        if s == 1 && pad == 0 {
+            // Every patch inside the image: each output row's runs summed first, then added
+            // onto the pixels (vectors when a pixel row fits one).
+            fold(image, (shape.channels, shape.height, shape.width), block, k);
+            return;
+        }
         image.fill(T::ZERO);
         for (position, row) in block.chunks_exact(patch).enumerate() {
             let (i, j) = (position / output.width, position % output.width);
