@@ -552,9 +552,10 @@ impl<T: Float> Conv2d<T> {
         sum_rows(&self.by_filter, self.bias_gradient.as_mut_slice());
         // BP4: ∂C/∂W = δ · X̂ (position-major X̂) or δ · X̂ᵀ (channel-major), the correlation
         // of δ with the input
+        let winners = winners.filter(|_| self.by_position());
         match winners {
-            Some(winners) if self.by_position() => self.weight_gradient_at_winners(winners),
-            _ => {
+            Some(winners) => self.weight_gradient_at_winners(winners),
+            None => {
                 let transpose_columns = if self.by_position() {
                     Transpose::No
                 } else {
@@ -576,8 +577,9 @@ impl<T: Float> Conv2d<T> {
         let Some(grad_input) = grad_input else {
             return;
         };
-        if let Some(winners) = winners.filter(|_| self.by_position()) {
-            self.input_gradient_at_winners(winners, grad_input);
+        if let Some(winners) = winners {
+            self.list_winners(winners);
+            self.input_gradient_at_winners(grad_input);
             return;
         }
         let (patch, input_len) = (self.geometry.patch_len(), self.geometry.input.len());

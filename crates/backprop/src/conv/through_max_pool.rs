@@ -107,6 +107,75 @@ impl<T: Float> Conv2d<T> {
         self.backward_from_delta(grad_input, Some(winners));
     }
 
+    /// Each example's winners with δ ≠ 0 listed by position, into `winner_lists` (per
+    /// example: positions + 1 offsets, then the filters, grouped by position and in filter
+    /// order within each) and `winner_deltas` (their δ, beside the filters). δ = 0 (ReLU's
+    /// σ′ = 0 at the winner) adds nothing for finite W and X̂ and is left out.
+    pub(super) fn list_winners(&mut self, winners: Winners<'_>) {
+        let filters = self.geometry.filters;
+        let positions = self.output.plane();
+        let batch = self.by_filter.cols() / positions.max(1);
+        let window_plane = winners.window_plane;
+        let terms = filters * window_plane;
+        assert_eq!(
+            winners.indices.len(),
+            batch * terms,
+            "{}: winners of another batch",
+            self.describe()
+        );
+        let list_len = positions + 1 + terms;
+        self.winner_lists.resize(batch * list_len, 0);
+        self.winner_deltas.resize(batch * terms, T::ZERO);
+        let by_filter = &self.by_filter;
+        for_each_chunk_pair(
+            &mut self.winner_lists,
+            list_len,
+            &mut self.winner_deltas,
+            terms,
+            |example, list, deltas_out| {
+                let (offsets, picks) = list.split_at_mut(positions + 1);
+                let indices = &winners.indices[example * terms..][..terms];
+                // Each filter's winners (its windows in order) and the filter's δ.
+                let by_filters =
+                    indices
+                        .chunks_exact(window_plane)
+                        .enumerate()
+                        .map(|(f, winners)| {
+                            let deltas = &by_filter.row(f)[example * positions..][..positions];
+                            (f, winners, deltas)
+                        });
+                // A counting sort by position, filters in order: the counts, their running
+                // sums (where each position's terms start), the terms put in place, the
+                // starts restored.
+                offsets.fill(0);
+                for (f, winners, deltas) in by_filters.clone() {
+                    for &index in winners {
+                        let position = index as usize - f * positions;
+                        if deltas[position] != T::ZERO {
+                            offsets[position + 1] += 1;
+                        }
+                    }
+                }
+                for p in 1..=positions {
+                    offsets[p] += offsets[p - 1];
+                }
+                for (f, winners, deltas) in by_filters {
+                    for &index in winners {
+                        let position = index as usize - f * positions;
+                        let delta = deltas[position];
+                        if delta != T::ZERO {
+                            let slot = offsets[position] as usize;
+                            (picks[slot], deltas_out[slot]) = (f as u32, delta);
+                            offsets[position] += 1;
+                        }
+                    }
+                }
+                offsets.copy_within(0..positions - 1, 1);
+                offsets[0] = 0;
+            },
+        );
+    }
+
     /// BP4 with position-major X̂ when δ (in `by_filter`) is zero away from the pooling
     /// winners: ∂C/∂W[f] = Σ over examples and windows of δ[f, winner] · X̂[winner].
     pub(super) fn weight_gradient_at_winners(&mut self, winners: Winners<'_>) {
@@ -151,99 +220,33 @@ impl<T: Float> Conv2d<T> {
         );
     }
 
-    /// BP2's first half with position-major X̂ when δ (in `by_filter`) is zero away from the
-    /// pooling winners: each position's row of ∂C/∂X̂ sums δ[f, p] · W[f] over the filters f
-    /// whose window p won with δ ≠ 0, then col2im adds the rows back onto `grad_input`'s pixels.
-    pub(super) fn input_gradient_at_winners(
-        &mut self,
-        winners: Winners<'_>,
-        grad_input: &mut Matrix<T>,
-    ) {
+    /// BP2's first half with position-major X̂ from the lists of [`Conv2d::list_winners`]: each
+    /// position's row of ∂C/∂X̂ sums δ[f, p] · W[f] over the filters f that p won for, then
+    /// col2im adds the rows back onto `grad_input`'s pixels.
+    pub(super) fn input_gradient_at_winners(&mut self, grad_input: &mut Matrix<T>) {
         let (filters, patch) = (self.geometry.filters, self.geometry.patch_len());
         let (positions, input_len) = (self.output.plane(), self.geometry.input.len());
         let batch = self.by_filter.cols() / positions.max(1);
-        let window_plane = winners.window_plane;
-        let terms = filters * window_plane;
-        assert_eq!(
-            winners.indices.len(),
-            batch * terms,
-            "{}: winners of another batch",
-            self.describe()
-        );
-        // Each example's lists: positions + 1 offsets into its terms, then the terms' filters
-        // (grouped by position, filters in order), and beside them their δ.
-        let list_len = positions + 1 + terms;
-        self.winner_lists.resize(batch * list_len, 0);
-        self.winner_deltas.resize(batch * terms, T::ZERO);
-        let by_filter = &self.by_filter;
-        for_each_chunk_pair(
-            &mut self.winner_lists,
-            list_len,
-            &mut self.winner_deltas,
-            terms,
-            |example, list, deltas_out| {
-                let (offsets, picks) = list.split_at_mut(positions + 1);
-                let indices = &winners.indices[example * terms..][..terms];
-                // Each filter's winners (its windows in order) with the filter's δ for the
-                // example; δ = 0 (ReLU's σ′ = 0 at the winner) adds nothing for finite W and is
-                // left out.
-                let by_filters =
-                    indices
-                        .chunks_exact(window_plane)
-                        .enumerate()
-                        .map(|(f, winners)| {
-                            let deltas = &by_filter.row(f)[example * positions..][..positions];
-                            (f, winners, deltas)
-                        });
-                // A counting sort by position, filters in order: the counts, their running
-                // sums (where each position's terms start), the terms put in place, the
-                // starts restored.
-                offsets.fill(0);
-                for (f, winners, deltas) in by_filters.clone() {
-                    for &index in winners {
-                        let position = index as usize - f * positions;
-                        if deltas[position] != T::ZERO {
-                            offsets[position + 1] += 1;
-                        }
-                    }
-                }
-                for p in 1..=positions {
-                    offsets[p] += offsets[p - 1];
-                }
-                for (f, winners, deltas) in by_filters {
-                    for &index in winners {
-                        let position = index as usize - f * positions;
-                        let delta = deltas[position];
-                        if delta != T::ZERO {
-                            let slot = offsets[position] as usize;
-                            (picks[slot], deltas_out[slot]) = (f as u32, delta);
-                            offsets[position] += 1;
-                        }
-                    }
-                }
-                offsets.copy_within(0..positions - 1, 1);
-                offsets[0] = 0;
-            },
-        );
         grad_input.resize(batch, input_len);
         assert_eq!(self.columns.len(), batch * positions * patch);
         // W's rows copied to start on 64-byte boundaries, so that no vector load of a row
         // block straddles two cache lines.
-        let stride = patch.next_multiple_of(64 / std::mem::size_of::<T>());
         let lanes = 64 / std::mem::size_of::<T>();
+        let stride = patch.next_multiple_of(lanes);
         self.aligned_weight
             .resize(filters * stride + lanes, T::ZERO);
         let skip = self.aligned_weight.as_ptr().align_offset(64).min(lanes);
-        let aligned = &mut self.aligned_weight[skip..][..filters * stride];
-        for (to, from) in aligned
+        let mut aligned = std::mem::take(&mut self.aligned_weight);
+        let weight = &mut aligned[skip..][..filters * stride];
+        for (to, from) in weight
             .chunks_exact_mut(stride)
             .zip(self.weight.as_slice().chunks_exact(patch))
         {
             to[..patch].copy_from_slice(from);
         }
-        let weight = &*aligned;
+        let weight = &*weight;
         let (geometry, output) = (&self.geometry, self.output);
-        let (lists, deltas) = (&self.winner_lists, &self.winner_deltas);
+        let lists = WinnerLists::new(&self.winner_lists, &self.winner_deltas, positions, batch);
         // Tasks of a few examples, each forming its examples' rows of ∂C/∂X̂ one after another
         // in one block of X̂'s buffer (now free), which stays in cache: a fresh block per
         // example sent most of the stores to memory.
@@ -256,17 +259,14 @@ impl<T: Float> Conv2d<T> {
             |task, images, block| {
                 for (offset, image) in images.chunks_exact_mut(input_len).enumerate() {
                     let example = task * per_task + offset;
-                    let list = &lists[example * list_len..][..list_len];
-                    let (offsets, picks) = list.split_at(positions + 1);
-                    let deltas = &deltas[example * terms..][..terms];
                     for start in (0..patch).step_by(COLUMN_BLOCK) {
                         let len = COLUMN_BLOCK.min(patch - start);
                         for (p, row) in block.chunks_exact_mut(patch).enumerate() {
-                            let terms = offsets[p] as usize..offsets[p + 1] as usize;
+                            let (picks, deltas) = lists.position(example, p);
                             sum_weighted_rows(
                                 &mut row[start..start + len],
-                                &picks[terms.clone()],
-                                &deltas[terms],
+                                picks,
+                                deltas,
                                 &weight[start..],
                                 stride,
                             );
@@ -276,13 +276,50 @@ impl<T: Float> Conv2d<T> {
                 }
             },
         );
+        self.aligned_weight = aligned;
     }
 }
 
-/// Columns of W per block of [`Conv2d::input_gradient_at_winners`]: one register block of the
-/// row-sum kernel (8 vectors of 16 `f32`), 20 KB of `f32` for 40 filters.
+/// The lists of [`Conv2d::list_winners`], read.
+struct WinnerLists<'a, T> {
+    lists: &'a [u32],
+    deltas: &'a [T],
+    positions: usize,
+    terms: usize,
+}
+
+impl<'a, T: Float> WinnerLists<'a, T> {
+    /// The lists in `lists` and `deltas` of a batch of `batch` examples with `positions`
+    /// output positions each.
+    fn new(lists: &'a [u32], deltas: &'a [T], positions: usize, batch: usize) -> Self {
+        let terms = deltas.len() / batch.max(1);
+        assert_eq!(
+            lists.len(),
+            batch * (positions + 1 + terms),
+            "convolution: winners not listed for this batch"
+        );
+        Self {
+            lists,
+            deltas,
+            positions,
+            terms,
+        }
+    }
+
+    /// The filters that position `p` of `example` won for, in order, and their δ.
+    fn position(&self, example: usize, p: usize) -> (&'a [u32], &'a [T]) {
+        let list = &self.lists[example * (self.positions + 1 + self.terms)..];
+        let (offsets, picks) = list.split_at(self.positions + 1);
+        let range = offsets[p] as usize..offsets[p + 1] as usize;
+        let deltas = &self.deltas[example * self.terms..];
+        (&picks[range.clone()], &deltas[range])
+    }
+}
+
+/// Columns per block of the winners' sums: one register block of the row kernels (8 vectors
+/// of 16 `f32`); 20 KB of `f32` for 40 filters.
 const COLUMN_BLOCK: usize = 128;
 
 /// Examples per task of [`Conv2d::input_gradient_at_winners`], whose ∂C/∂X̂ rows share one
 /// block of X̂'s buffer.
-const EXAMPLES_PER_BLOCK: usize = 32;
+const EXAMPLES_PER_BLOCK: usize = 8;
