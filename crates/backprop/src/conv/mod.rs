@@ -554,7 +554,10 @@ impl<T: Float> Conv2d<T> {
         // of δ with the input
         let winners = winners.filter(|_| self.by_position());
         match winners {
-            Some(winners) => self.weight_gradient_at_winners(winners),
+            Some(winners) => {
+                self.list_winners(winners);
+                self.weight_gradient_at_winners();
+            }
             None => {
                 let transpose_columns = if self.by_position() {
                     Transpose::No
@@ -577,8 +580,7 @@ impl<T: Float> Conv2d<T> {
         let Some(grad_input) = grad_input else {
             return;
         };
-        if let Some(winners) = winners {
-            self.list_winners(winners);
+        if winners.is_some() {
             self.input_gradient_at_winners(grad_input);
             return;
         }

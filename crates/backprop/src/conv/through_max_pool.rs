@@ -107,10 +107,12 @@ impl<T: Float> Conv2d<T> {
         self.backward_from_delta(grad_input, Some(winners));
     }
 
-    /// Each example's winners with δ ≠ 0 listed by position, into `winner_lists` (per
-    /// example: positions + 1 offsets, then the filters, grouped by position and in filter
-    /// order within each) and `winner_deltas` (their δ, beside the filters). δ = 0 (ReLU's
-    /// σ′ = 0 at the winner) adds nothing for finite W and X̂ and is left out.
+    /// Each example's winners with δ ≠ 0 listed by position and by filter, into
+    /// `winner_lists` (per example: positions + 1 offsets, then the filters, grouped by
+    /// position and in filter order within each; then for each filter its count and, in
+    /// window order, its winners) and `winner_deltas` (δ beside the filters of the first
+    /// list). δ = 0 (ReLU's σ′ = 0 at the winner) adds nothing for finite W and X̂ and is left
+    /// out.
     pub(super) fn list_winners(&mut self, winners: Winners<'_>) {
         let filters = self.geometry.filters;
         let positions = self.output.plane();
@@ -123,7 +125,7 @@ impl<T: Float> Conv2d<T> {
             "{}: winners of another batch",
             self.describe()
         );
-        let list_len = positions + 1 + terms;
+        let list_len = list_len(positions, filters, terms);
         self.winner_lists.resize(batch * list_len, 0);
         self.winner_deltas.resize(batch * terms, T::ZERO);
         let by_filter = &self.by_filter;
@@ -133,7 +135,9 @@ impl<T: Float> Conv2d<T> {
             &mut self.winner_deltas,
             terms,
             |example, list, deltas_out| {
-                let (offsets, picks) = list.split_at_mut(positions + 1);
+                let (offsets, rest) = list.split_at_mut(positions + 1);
+                let (picks, rest) = rest.split_at_mut(terms);
+                let (counts, by_filter_out) = rest.split_at_mut(filters);
                 let indices = &winners.indices[example * terms..][..terms];
                 // Each filter's winners (its windows in order) and the filter's δ.
                 let by_filters =
@@ -149,12 +153,17 @@ impl<T: Float> Conv2d<T> {
                 // starts restored.
                 offsets.fill(0);
                 for (f, winners, deltas) in by_filters.clone() {
+                    let kept = &mut by_filter_out[f * window_plane..][..window_plane];
+                    let mut count = 0;
                     for &index in winners {
                         let position = index as usize - f * positions;
                         if deltas[position] != T::ZERO {
                             offsets[position + 1] += 1;
+                            kept[count] = index;
+                            count += 1;
                         }
                     }
+                    counts[f] = count as u32;
                 }
                 for p in 1..=positions {
                     offsets[p] += offsets[p - 1];
@@ -176,22 +185,23 @@ impl<T: Float> Conv2d<T> {
         );
     }
 
-    /// BP4 with position-major X̂ when δ (in `by_filter`) is zero away from the pooling
-    /// winners: ∂C/∂W[f] = Σ over examples and windows of δ[f, winner] · X̂[winner].
-    pub(super) fn weight_gradient_at_winners(&mut self, winners: Winners<'_>) {
+    /// BP4 with position-major X̂ from the lists of [`Conv2d::list_winners`]: ∂C/∂W[f] = Σ
+    /// over examples and f's winners with δ ≠ 0 (in window order) of δ[f, winner] ·
+    /// X̂[winner].
+    pub(super) fn weight_gradient_at_winners(&mut self) {
         let (filters, patch) = (self.geometry.filters, self.geometry.patch_len());
         let positions = self.output.plane();
         let batch = self.by_filter.cols() / positions.max(1);
-        let window_plane = winners.window_plane;
-        assert_eq!(
-            winners.indices.len(),
-            batch * filters * window_plane,
-            "{}: winners of another batch",
-            self.describe()
-        );
         assert_eq!(self.columns.shape(), (batch * positions, patch));
         self.weight_gradient.resize(filters, patch);
         let (columns, by_filter) = (self.columns.as_slice(), &self.by_filter);
+        let lists = WinnerLists::new(
+            &self.winner_lists,
+            &self.winner_deltas,
+            positions,
+            filters,
+            batch,
+        );
         // Any split gives the same bits (each row is summed by one task in one order); one
         // task per thread reads X̂ once per thread.
         let per_task = filters.div_ceil(rayon::current_num_threads().max(1));
@@ -205,10 +215,9 @@ impl<T: Float> Conv2d<T> {
                     let patches = &columns[example * positions * patch..][..positions * patch];
                     for (offset, gradient) in rows.chunks_mut(patch).enumerate() {
                         let f = first + offset;
-                        let windows = example * filters * window_plane + f * window_plane;
                         add_scaled_rows(
                             gradient,
-                            &winners.indices[windows..][..window_plane],
+                            lists.filter(example, f),
                             f * positions,
                             &by_filter.row(f)[example * positions..][..positions],
                             patches,
@@ -246,7 +255,13 @@ impl<T: Float> Conv2d<T> {
         }
         let weight = &*weight;
         let (geometry, output) = (&self.geometry, self.output);
-        let lists = WinnerLists::new(&self.winner_lists, &self.winner_deltas, positions, batch);
+        let lists = WinnerLists::new(
+            &self.winner_lists,
+            &self.winner_deltas,
+            positions,
+            filters,
+            batch,
+        );
         // Tasks of a few examples, each forming its examples' rows of ∂C/∂X̂ one after another
         // in one block of X̂'s buffer (now free), which stays in cache: a fresh block per
         // example sent most of the stores to memory.
@@ -280,39 +295,65 @@ impl<T: Float> Conv2d<T> {
     }
 }
 
+/// The length of one example's lists in [`Conv2d::list_winners`].
+fn list_len(positions: usize, filters: usize, terms: usize) -> usize {
+    positions + 1 + terms + filters + terms
+}
+
 /// The lists of [`Conv2d::list_winners`], read.
 struct WinnerLists<'a, T> {
     lists: &'a [u32],
     deltas: &'a [T],
     positions: usize,
+    filters: usize,
     terms: usize,
 }
 
 impl<'a, T: Float> WinnerLists<'a, T> {
-    /// The lists in `lists` and `deltas` of a batch of `batch` examples with `positions`
-    /// output positions each.
-    fn new(lists: &'a [u32], deltas: &'a [T], positions: usize, batch: usize) -> Self {
+    /// The lists in `lists` and `deltas` of a batch of `batch` examples of `filters` planes of
+    /// `positions` output positions each.
+    fn new(
+        lists: &'a [u32],
+        deltas: &'a [T],
+        positions: usize,
+        filters: usize,
+        batch: usize,
+    ) -> Self {
         let terms = deltas.len() / batch.max(1);
         assert_eq!(
             lists.len(),
-            batch * (positions + 1 + terms),
+            batch * list_len(positions, filters, terms),
             "convolution: winners not listed for this batch"
         );
         Self {
             lists,
             deltas,
             positions,
+            filters,
             terms,
         }
     }
 
+    fn example(&self, example: usize) -> &'a [u32] {
+        let len = list_len(self.positions, self.filters, self.terms);
+        &self.lists[example * len..][..len]
+    }
+
     /// The filters that position `p` of `example` won for, in order, and their δ.
     fn position(&self, example: usize, p: usize) -> (&'a [u32], &'a [T]) {
-        let list = &self.lists[example * (self.positions + 1 + self.terms)..];
-        let (offsets, picks) = list.split_at(self.positions + 1);
+        let (offsets, picks) = self.example(example).split_at(self.positions + 1);
         let range = offsets[p] as usize..offsets[p + 1] as usize;
         let deltas = &self.deltas[example * self.terms..];
         (&picks[range.clone()], &deltas[range])
+    }
+
+    /// The winners of filter `f` in `example` (their indices in the example's row of z), in
+    /// window order.
+    fn filter(&self, example: usize, f: usize) -> &'a [u32] {
+        let rest = &self.example(example)[self.positions + 1 + self.terms..];
+        let (counts, winners) = rest.split_at(self.filters);
+        let window_plane = self.terms / self.filters.max(1);
+        &winners[f * window_plane..][..counts[f] as usize]
     }
 }
 
