@@ -7,6 +7,9 @@
 //!   36,864 positions) and conv2's sum over the pooling winners
 //!   (`add_scaled_rows`, 40 filters × 16 winners of 500-value patches per example, 64
 //!   examples), in FLOP/s of the multiply-adds done;
+//! - conv2's input gradient at the winners: each position's row of ∂C/∂X̂ as a sum of ten rows
+//!   of W (`sum_weighted_rows`, in FLOP/s) and `fold` of the 64 rows onto the image (in patch
+//!   values/s);
 //! - the fused activation passes (z ← z + b, a = σ(z) and δ = g ⊙ σ′(z)), the cost (loss and
 //!   a − y) and the optimiser updates, reported in elements/s.
 //!
@@ -17,7 +20,8 @@
 use backprop::optim::{adam_update, sgd_update, AdamConfig, AdamState, SgdConfig, SgdState};
 use backprop::{Activation, Cost, Matrix, SeededRng};
 use backprop_tensor::matmul::{gemm, Transpose};
-use backprop_tensor::rows::add_scaled_rows;
+use backprop_tensor::patches::fold;
+use backprop_tensor::rows::{add_scaled_rows, sum_weighted_rows};
 use criterion::{BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
 
@@ -92,6 +96,60 @@ fn convolution_weight_gradients(c: &mut Criterion) {
                 for row in rows.as_mut_slice().chunks_mut(patch) {
                     add_scaled_rows(row, &winners, 0, deltas.as_slice(), block, patch);
                 }
+            }
+        })
+    });
+    group.finish();
+}
+
+/// conv2's ∂C/∂x at the pooling winners, per example: each position's row of ∂C/∂X̂ as a sum
+/// of rows of W (ten of 40 filters per position, 128 columns at a time), then `fold` onto the
+/// 20 × 12 × 12 input.
+fn conv_input_gradient(c: &mut Criterion) {
+    let mut group = c.benchmark_group("conv_input_gradient");
+    let (filters, patch, positions, examples) = (40, 500, 64, 16);
+    let weight = random(filters, patch, 8);
+    let deltas = random(1, 10, 9);
+    let picks: Vec<Vec<u32>> = (0..positions as u32)
+        .map(|p| (0..10).map(|f| (p * 7 + f * 4) % filters as u32).collect())
+        .map(|mut picks: Vec<u32>| {
+            picks.sort_unstable();
+            picks
+        })
+        .collect();
+    let mut block = Matrix::zeros(positions, patch);
+    let mut image = Matrix::zeros(1, 20 * 12 * 12);
+    group.throughput(Throughput::Elements(
+        (2 * examples * positions * 10 * patch) as u64,
+    ));
+    group.bench_function("conv2_rows_of_w_40x500_16_examples", |b| {
+        b.iter(|| {
+            for _ in 0..examples {
+                for start in (0..patch).step_by(128) {
+                    let len = 128.min(patch - start);
+                    for (row, picks) in block.as_mut_slice().chunks_mut(patch).zip(&picks) {
+                        sum_weighted_rows(
+                            &mut row[start..start + len],
+                            picks,
+                            deltas.as_slice(),
+                            &weight.as_slice()[start..],
+                            patch,
+                        );
+                    }
+                }
+            }
+        })
+    });
+    group.throughput(Throughput::Elements((examples * positions * patch) as u64));
+    group.bench_function("fold_20x12x12_k5_16_examples", |b| {
+        b.iter(|| {
+            for _ in 0..examples {
+                fold(
+                    image.as_mut_slice(),
+                    (20, 12, 12),
+                    black_box(block.as_slice()),
+                    5,
+                );
             }
         })
     });
@@ -196,6 +254,7 @@ fn main() {
         let mut criterion = Criterion::default().configure_from_args();
         products(&mut criterion);
         convolution_weight_gradients(&mut criterion);
+        conv_input_gradient(&mut criterion);
         activations(&mut criterion);
         costs(&mut criterion);
         optimizers(&mut criterion);

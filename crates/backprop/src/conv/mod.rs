@@ -30,7 +30,8 @@
 //! the operand of both ∂C/∂W = δ · X̂ (or δ · X̂ᵀ) and ∂C/∂X̂ = Wᵀ · δ; a is kept only where σ′
 //! reads it (sigmoid, tanh); [`Conv2d::a`] and [`Conv2d::delta`] hand out example rows. ∂C/∂x is
 //! formed a group of examples at a time, Wᵀ · δ for the group then col2im while the block is in
-//! cache.
+//! cache; before max-pooling, with long patches, ∂C/∂W and ∂C/∂x instead sum over the pooling
+//! winners alone (`through_max_pool`).
 //!
 //! Weights are stored (F, C·k·k), which is PyTorch's (F, C, k, k) row-major. The buffers keep
 //! their allocation from batch to batch.
