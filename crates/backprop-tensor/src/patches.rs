@@ -7,9 +7,10 @@
 //! For stride 1 without padding, output row i's patches add onto pixel rows i .. i + k: for
 //! each channel c and kernel row u, the W′ runs (i, j, c, u) of k values go onto pixel row
 //! (c, i + u), run j shifted by j. Those runs are summed first (an overlap-add of W′ runs into
-//! one W′ + k − 1 wide row, the shape of one vector when it is at most 16 `f32`), and the sum
-//! added onto the pixels: one vector load, add and store per (i, c, u) instead of W′ runs of k
-//! values, each overlapping the last.
+//! one W′ + k − 1 wide row, the shape of one vector when it is at most 16 `f32`; by pairs, so
+//! that the additions form two short chains rather than one long one), and the sum added onto
+//! the pixels: one vector load, add and store per (i, c, u) instead of W′ runs of k values,
+//! each overlapping the last.
 
 use crate::Float;
 
@@ -17,7 +18,8 @@ use crate::Float;
 /// row i·W′ + j (W′ = W − k + 1) holds the gradient of the patch at output position (i, j),
 /// C·k·k values in (c, u, v) order. `image` is overwritten: pixel (c, y, x) = Σ over the
 /// patches that read it of their value there, added in a fixed order (output row i, then
-/// kernel row u, each (i, u) first summed over j), the same bits on every CPU.
+/// kernel row u, each (i, u) first summed over j: runs 0 + 1, then 2 + 3, … added in turn),
+/// the same bits on every CPU.
 ///
 /// ```
 /// use backprop_tensor::patches::fold;
@@ -69,8 +71,8 @@ pub fn fold<T: Float>(
 
 crate::simd_kernel! {
     /// [`fold`] one value at a time, in the same order as the vector form: for each (i, c, u)
-    /// and pixel x of its row, the runs that reach x summed in j order, then the sum added
-    /// onto the pixel.
+    /// and pixel x of its row, the runs' values at x (zero where a run does not reach x)
+    /// summed by pairs of runs in j order, then the sum added onto the pixel.
     fn fold_plain<T: Float>(
         image: &mut [T],
         shape: (usize, usize, usize),
@@ -88,11 +90,22 @@ crate::simd_kernel! {
                     let offset = (c * kernel + u) * kernel;
                     let pixels = &mut image[(c * height + i + u) * width..][..width];
                     for (x, pixel) in pixels.iter_mut().enumerate() {
-                        // Runs j with j ≤ x < j + k.
-                        let first = (x + 1).saturating_sub(kernel);
+                        // Run j's value at pixel x, zero where the run does not reach it.
+                        let value = |j: usize| {
+                            if j <= x && x < j + kernel {
+                                patches[j * patch + offset + x - j]
+                            } else {
+                                T::ZERO
+                            }
+                        };
                         let mut sum = T::ZERO;
-                        for j in first..=x.min(output_width - 1) {
-                            sum += patches[j * patch + offset + x - j];
+                        let mut j = 0;
+                        while j + 1 < output_width {
+                            sum += value(j) + value(j + 1);
+                            j += 2;
+                        }
+                        if j < output_width {
+                            sum += value(j);
                         }
                         *pixel += sum;
                     }
@@ -130,17 +143,25 @@ unsafe fn fold_avx512(
         for c in 0..channels {
             for u in 0..kernel {
                 let offset = (c * kernel + u) * kernel;
-                let mut sum = _mm512_setzero_ps();
-                for j in 0..output_width {
-                    // Lanes j .. j + k of the vector that starts j values before run j: the
-                    // run itself (j + k ≤ W ≤ 16). The other lanes are masked off, neither
-                    // read nor faulting, so the pointer is formed with wrapping arithmetic.
+                // Lanes j .. j + k of the vector that starts j values before run j: the run
+                // itself (j + k ≤ W ≤ 16). The other lanes are masked off, neither read nor
+                // faulting, so the pointer is formed with wrapping arithmetic.
+                let run = |j: usize| {
                     let run = patches[j * patch + offset..][..kernel].as_ptr();
                     // SAFETY: the mask admits exactly the k lanes of the run, which lie in
                     // `block` (sliced above).
-                    let values =
-                        unsafe { _mm512_maskz_loadu_ps(run_mask << j, run.wrapping_sub(j)) };
-                    sum = _mm512_add_ps(sum, values);
+                    unsafe { _mm512_maskz_loadu_ps(run_mask << j, run.wrapping_sub(j)) }
+                };
+                // Runs 0, 1 summed by pairs first (two short chains of additions instead of one
+                // long one), the pairs then in order: a fixed order, the plain form's too.
+                let mut sum = _mm512_setzero_ps();
+                let mut j = 0;
+                while j + 1 < output_width {
+                    sum = _mm512_add_ps(sum, _mm512_add_ps(run(j), run(j + 1)));
+                    j += 2;
+                }
+                if j < output_width {
+                    sum = _mm512_add_ps(sum, run(j));
                 }
                 let pixels = image[(c * height + i + u) * width..][..width].as_mut_ptr();
                 // SAFETY: the row mask admits the W lanes of the pixel row, inside `image`

@@ -28,19 +28,27 @@ fn check<T: Float>(channels: usize, height: usize, width: usize, kernel: usize) 
             }
         }
     }
-    // The documented order: for each output row i, channel c and kernel row u, the runs that
-    // reach pixel x summed in j order, then added onto it.
+    // The documented order: for each output row i, channel c and kernel row u, the runs'
+    // values at pixel x (zero where a run does not reach it) summed by pairs in j order, then
+    // added onto it.
     let mut ordered = vec![T::ZERO; image.len()];
     for i in 0..out_h {
         for c in 0..channels {
             for u in 0..kernel {
+                let offset = (c * kernel + u) * kernel;
                 for x in 0..width {
+                    let values: Vec<T> = (0..out_w)
+                        .map(|j| {
+                            if j <= x && x < j + kernel {
+                                block[(i * out_w + j) * patch + offset + x - j]
+                            } else {
+                                T::ZERO
+                            }
+                        })
+                        .collect();
                     let mut sum = T::ZERO;
-                    for j in 0..out_w {
-                        if j <= x && x < j + kernel {
-                            sum +=
-                                block[(i * out_w + j) * patch + (c * kernel + u) * kernel + x - j];
-                        }
+                    for pair in values.chunks(2) {
+                        sum += pair.iter().copied().reduce(|a, b| a + b).unwrap_or(T::ZERO);
                     }
                     ordered[(c * height + i + u) * width + x] += sum;
                 }
