@@ -310,15 +310,6 @@ simd_kernel! {
                         continue;
                     }
                     let pixels = &mut plane[y as usize * shape.width + x..][..v_end - v_first];
-                    if let (Ok(to), Ok(from)) = (
-                        <&mut [T; 5]>::try_from(&mut *pixels),
-                        <&[T; 5]>::try_from(&run[v_first..v_end]),
-                    ) {
-                        // The common case of a 5-wide kernel inside the image: a fixed-length
-                        // add the compiler inlines.
-                        *to = std::array::from_fn(|v| to[v] + from[v]);
-                        continue;
-                    }
                     for (pixel, &gradient) in pixels.iter_mut().zip(&run[v_first..v_end]) {
                         *pixel += gradient;
                     }
