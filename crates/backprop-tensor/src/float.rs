@@ -84,6 +84,18 @@ pub trait Float:
         None
     }
 
+    /// The values as `f64` when `Self` is `f64`.
+    fn as_f64(values: &[Self]) -> Option<&[f64]> {
+        let _ = values;
+        None
+    }
+
+    /// As [`Float::as_f64`], for writing.
+    fn as_f64_mut(values: &mut [Self]) -> Option<&mut [f64]> {
+        let _ = values;
+        None
+    }
+
     /// eˣ in a form loops can vectorise: for `f32` the polynomial of
     /// [`vector_math::exp_f32`](crate::vector_math::exp_f32) (within 2 ulp, plain IEEE
     /// arithmetic); for `f64`, libm's `exp`, so gradient checks keep full precision.
@@ -202,7 +214,15 @@ impl_float!(
     libm::log1p,
     f64::sqrt,
     libm::tanh,
-    libm::erf
+    libm::erf,
+    #[inline]
+    fn as_f64(values: &[Self]) -> Option<&[f64]> {
+        Some(values)
+    },
+    #[inline]
+    fn as_f64_mut(values: &mut [Self]) -> Option<&mut [f64]> {
+        Some(values)
+    }
 );
 
 #[cfg(test)]

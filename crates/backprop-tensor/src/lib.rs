@@ -36,6 +36,7 @@ pub mod peak;
 mod random;
 pub mod rows;
 pub mod simd;
+pub mod small_product;
 pub mod team;
 mod tile_plan;
 pub mod vector_math;

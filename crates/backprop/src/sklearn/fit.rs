@@ -8,7 +8,7 @@
 //!
 //! Validation scores (early stopping) and verbose output stay with the caller, epoch by epoch.
 
-use super::objective::{sk_epoch, SkData, SkObjective};
+use super::objective::{sk_epoch, sk_uses_threads, SkData, SkObjective};
 use super::{SkOptimizer, SkSolver};
 use crate::network::Network;
 use backprop_tensor::pacer::Pacer;
@@ -109,7 +109,7 @@ pub fn sk_fit<T: Float>(
     keep_going: &mut dyn FnMut() -> bool,
 ) -> SkStop {
     let sgd = matches!(optimizer.solver(), SkSolver::Sgd { .. });
-    let pool = pool.filter(|_| network.uses_threads(config.batch_size, true));
+    let pool = pool.filter(|_| sk_uses_threads(network, config.batch_size));
     let SkEpochs {
         count,
         order,

@@ -23,6 +23,9 @@ pub mod fit;
 #[cfg(test)]
 mod fit_tests;
 pub mod objective;
+mod row_blocks;
+#[cfg(test)]
+mod row_blocks_tests;
 #[cfg(test)]
 mod tests;
 

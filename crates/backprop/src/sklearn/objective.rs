@@ -7,7 +7,7 @@
 //! Σⱼ (yⱼ·ln(yⱼ/pⱼ) − yⱼ + pⱼ) per row, whose δ at the output is again p − y (canonical link).
 //! The network carries an identity output for it; [`SkObjective::poisson`] applies the exp.
 
-use super::SkOptimizer;
+use super::{row_blocks, SkOptimizer};
 use crate::cost::Cost;
 use crate::dense::DenseCache;
 use crate::network::Network;
@@ -55,41 +55,9 @@ pub fn sk_output_loss<T: Float>(
     y: &Matrix<T>,
     weights: Option<&[T]>,
 ) -> f64 {
-    let eps = T::EPSILON.to_f64();
-    let clip = |p: f64| p.clamp(eps, 1.0 - eps);
     let cost = network.cost();
     let cols = a.cols().max(1);
-    let row_loss = |p: &[T], t: &[T]| -> f64 {
-        let pairs = p.iter().zip(t).map(|(&p, &t)| (p.to_f64(), t.to_f64()));
-        if poisson {
-            return pairs
-                .map(|(z, t)| {
-                    let p = z.exp();
-                    let xlogy = if t == 0.0 { 0.0 } else { t * (t / p).ln() };
-                    xlogy - t + p
-                })
-                .sum();
-        }
-        match cost {
-            Cost::SoftmaxCrossEntropy => -pairs
-                .map(|(p, t)| if t == 0.0 { 0.0 } else { t * clip(p).ln() })
-                .sum::<f64>(),
-            Cost::BinaryCrossEntropy => -pairs
-                .map(|(p, t)| {
-                    let p = clip(p);
-                    let mut sum = 0.0;
-                    if t != 0.0 {
-                        sum += t * p.ln();
-                    }
-                    if t != 1.0 {
-                        sum += (1.0 - t) * (1.0 - p).ln();
-                    }
-                    sum
-                })
-                .sum::<f64>(),
-            _ => pairs.map(|(p, t)| (p - t).powi(2)).sum::<f64>() / cols as f64 / 2.0,
-        }
-    };
+    let row_loss = |p: &[T], t: &[T]| row_loss(cost, poisson, p, t);
     let rows = a.as_slice().chunks(cols).zip(y.as_slice().chunks(cols));
     match weights {
         None => rows.map(|(p, t)| row_loss(p, t)).sum::<f64>() / a.rows().max(1) as f64,
@@ -100,6 +68,42 @@ pub fn sk_output_loss<T: Float>(
                 .sum();
             total / w.iter().map(|w| w.to_f64()).sum::<f64>()
         }
+    }
+}
+
+/// One row's data loss for [`sk_output_loss`]: `p` is the output (for Poisson, z).
+pub(crate) fn row_loss<T: Float>(cost: Cost, poisson: bool, p: &[T], t: &[T]) -> f64 {
+    let eps = T::EPSILON.to_f64();
+    let clip = |p: f64| p.clamp(eps, 1.0 - eps);
+    let cols = p.len().max(1);
+    let pairs = p.iter().zip(t).map(|(&p, &t)| (p.to_f64(), t.to_f64()));
+    if poisson {
+        return pairs
+            .map(|(z, t)| {
+                let p = z.exp();
+                let xlogy = if t == 0.0 { 0.0 } else { t * (t / p).ln() };
+                xlogy - t + p
+            })
+            .sum();
+    }
+    match cost {
+        Cost::SoftmaxCrossEntropy => -pairs
+            .map(|(p, t)| if t == 0.0 { 0.0 } else { t * clip(p).ln() })
+            .sum::<f64>(),
+        Cost::BinaryCrossEntropy => -pairs
+            .map(|(p, t)| {
+                let p = clip(p);
+                let mut sum = 0.0;
+                if t != 0.0 {
+                    sum += t * p.ln();
+                }
+                if t != 1.0 {
+                    sum += (1.0 - t) * (1.0 - p).ln();
+                }
+                sum
+            })
+            .sum::<f64>(),
+        _ => pairs.map(|(p, t)| (p - t).powi(2)).sum::<f64>() / cols as f64 / 2.0,
     }
 }
 
@@ -115,7 +119,7 @@ pub fn squared_weights<T: Float>(network: &Network<T>) -> f64 {
 /// Forward and backward over the loaded batch, leaving (δᵀa)/B in the gradients (no penalty).
 /// The output δ the cost gives, (a − y)/rows, is rescaled per row to wᵢ(a − y)/Σw, or
 /// replaced by (exp(z) − y)·sᵢ for Poisson. Returns the data loss and B.
-fn batch_gradients<T: Float>(
+pub(super) fn batch_gradients<T: Float>(
     network: &mut Network<T>,
     y: &Matrix<T>,
     weights: Option<&[T]>,
@@ -163,6 +167,16 @@ fn batch_gradients<T: Float>(
     (sk_output_loss(network, poisson, a, y, weights), total)
 }
 
+/// True when batches of `rows` examples split across threads ([`sk_epoch`] runs them in the
+/// pool, else on the calling thread).
+pub fn sk_uses_threads<T: Float>(network: &Network<T>, rows: usize) -> bool {
+    if row_blocks::handles(network) {
+        row_blocks::uses_threads(network, rows)
+    } else {
+        network.uses_threads(rows, true)
+    }
+}
+
 /// One epoch of scikit-learn's minibatch training: rows in `order`, batches of `batch_size`
 /// (the last one shorter), one [`SkOptimizer::step`] each. Returns the epoch loss, Σ (batch
 /// loss + α/(2B)·Σw²)·rows / n, as scikit-learn's `loss_curve_` records it.
@@ -182,7 +196,15 @@ pub fn sk_epoch<T: Float>(
     let mut y_batch = Matrix::zeros(0, 0);
     let mut w_batch: Vec<T> = Vec::new();
     let mut total = 0.0;
+    let blocks = row_blocks::handles(network);
     for rows in order.chunks(batch_size) {
+        if blocks {
+            let (loss, batch) = row_blocks::block_gradients(network, data, rows, objective.poisson);
+            let loss = loss + 0.5 * objective.alpha * squared_weights(network) / batch;
+            total += loss * rows.len() as f64;
+            optimizer.step(network, objective.alpha, batch);
+            continue;
+        }
         network.load_batch(data.x, rows);
         y_batch.gather_rows(data.y, rows);
         let weights = data.sample_weight.map(|w| {
@@ -211,8 +233,12 @@ pub fn sk_loss_and_gradients<T: Float>(
 ) -> f64 {
     network.check_batch(data.x, Some(data.y));
     let all: Vec<usize> = (0..data.x.rows()).collect();
-    network.load_batch(data.x, &all);
-    let (loss, batch) = batch_gradients(network, data.y, data.sample_weight, objective.poisson);
+    let (loss, batch) = if row_blocks::handles(network) {
+        row_blocks::block_gradients(network, data, &all, objective.poisson)
+    } else {
+        network.load_batch(data.x, &all);
+        batch_gradients(network, data.y, data.sample_weight, objective.poisson)
+    };
     let alpha = objective.alpha;
     if alpha != 0.0 {
         let penalty = T::from_f64(alpha / batch);

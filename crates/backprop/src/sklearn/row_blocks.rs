@@ -1,0 +1,485 @@
+//! scikit-learn's batch gradients for small dense networks, a few rows at a time through every
+//! layer: the same forward pass, output δ and backward pass as [`super::objective`]'s, but for
+//! a block of [`BLOCK_ROWS`] examples at once, so that the block's z, a and δ stay in L1 cache
+//! from the first layer to the last and back, and every product is a
+//! [`small_product`](backprop_tensor::small_product) of a few kilobytes instead of a `gemm`
+//! call over the whole batch (whose packing and dispatch cost more than the arithmetic when the
+//! layers are a few dozen units wide: an iris batch is 120 × 4 → 100 → 3).
+//!
+//! For each block, with aˡ⁻¹ the block's input to layer l (the rows of X for the first):
+//! - forward: zˡ = aˡ⁻¹·(Wˡ)ᵀ + bˡ, aˡ = σ(zˡ) (for layers of a few units, such as a classifier's
+//!   output, as dot products of rows of aˡ⁻¹ and of Wˡ, which fill the vectors);
+//! - BP1: δᴸ = (aᴸ − y)·sᵢ per row (softmax, logistic or identity output with its cost), or
+//!   (exp(zᴸ) − y)·sᵢ for the Poisson output, sᵢ = 1/rows or wᵢ/Σw;
+//! - BP2: δˡ⁻¹ = (δˡ·Wˡ) ⊙ σ′(zˡ⁻¹);
+//!
+//! and once the blocks of a chunk of [`CHUNK_ROWS`] rows are done, BP3 and BP4 over its rows in
+//! one product per layer: ∂C/∂bˡ = Σ δˡ, ∂C/∂Wˡ = (δˡ)ᵀ·aˡ⁻¹ (depth 64 rather than 16).
+//!
+//! **Determinism.** The batch is cut into chunks of [`CHUNK_ROWS`] rows, fixed by the row count
+//! alone; each chunk sums its blocks' gradients and loss in row order, and the chunks' sums are
+//! added in chunk order. Threads take whole chunks, so the bits do not depend on how many there
+//! are.
+
+use super::objective::{row_loss, SkData};
+use crate::activation::Activation;
+use crate::cost::Cost;
+use crate::network::Network;
+use crate::propagation::on_pool_thread;
+use backprop_tensor::small_product::{small_product, small_product_by_rows, Shape, Strided};
+use backprop_tensor::{simd_kernel, team, Float, Matrix};
+
+/// Examples carried through all the layers together.
+const BLOCK_ROWS: usize = 16;
+/// Examples whose gradients one task sums; fixed, so that the sums do not depend on threads.
+const CHUNK_ROWS: usize = 64;
+/// The widest layer (inputs or units) taken this way: past it `gemm` over the whole batch is
+/// the faster path, and a block's buffers would leave L1.
+const MAX_WIDTH: usize = 256;
+/// Layers with fewer units than this compute z as dot products of rows of a and of W, which
+/// fill the vectors along the inputs rather than along a few units.
+const NARROW: usize = 8;
+/// Multiply-adds per batch below which a second thread costs more than it saves.
+const THREAD_WORK: usize = 1 << 20;
+
+/// True when [`block_gradients`] computes this network's batch gradients: dense layers only,
+/// none wider than [`MAX_WIDTH`], element-wise hidden activations, and an output whose δ is
+/// a − y (softmax with cross-entropy, logistic with binary cross-entropy, identity with the
+/// quadratic cost, which the Poisson output also uses).
+pub(crate) fn handles<T: Float>(network: &Network<T>) -> bool {
+    let layers = network.layers();
+    let Some((output, hidden)) = layers.split_last() else {
+        return false;
+    };
+    let dense_and_narrow = layers.iter().all(|layer| {
+        layer.as_dense().is_some_and(|dense| {
+            let (outputs, inputs) = dense.weight.shape();
+            outputs <= MAX_WIDTH && inputs <= MAX_WIDTH
+        })
+    });
+    let elementwise = hidden
+        .iter()
+        .filter_map(|layer| layer.as_dense())
+        .all(|dense| dense.activation.is_elementwise());
+    let output = output.as_dense().map(|dense| dense.activation);
+    let canonical = matches!(
+        (network.cost(), output),
+        (Cost::SoftmaxCrossEntropy, Some(Activation::Softmax))
+            | (Cost::BinaryCrossEntropy, Some(Activation::Sigmoid))
+            | (Cost::Quadratic, Some(Activation::Identity))
+    );
+    dense_and_narrow && elementwise && canonical
+}
+
+/// True when a batch of `rows` is worth splitting across threads: more than one chunk, and
+/// enough multiply-adds for a second thread to pay for its wake-up.
+pub(crate) fn uses_threads<T: Float>(network: &Network<T>, rows: usize) -> bool {
+    let per_row: usize = network
+        .dense_layers()
+        .iter()
+        .map(|dense| 3 * dense.weight.rows() * dense.weight.cols())
+        .sum();
+    rows > CHUNK_ROWS && rows * per_row >= THREAD_WORK
+}
+
+/// True when a layer of `units` × `inputs` sums its weight gradient transposed (inputs ×
+/// units, rows as long as the layer is wide).
+fn transposed_gradient(units: usize, inputs: usize) -> bool {
+    inputs < units
+}
+
+/// One chunk's buffers (its rows of every layer's z, a and δ, so that BP3 and BP4 run once per
+/// chunk over all its rows) and its sums.
+struct Chunk<T: Float> {
+    /// Σ (δˡ)ᵀ·aˡ⁻¹ (transposed where [`transposed_gradient`] says) and Σ δˡ over the chunk's
+    /// rows, layer by layer.
+    weight_gradients: Vec<Matrix<T>>,
+    bias_gradients: Vec<Matrix<T>>,
+    /// Σ wᵢ·(row i's loss) over the chunk's rows, in `f64`.
+    loss: f64,
+    /// The chunk's input rows and targets.
+    input: Matrix<T>,
+    target: Matrix<T>,
+    /// The chunk's zˡ, aˡ and δˡ, layer by layer.
+    z: Vec<Matrix<T>>,
+    a: Vec<Matrix<T>>,
+    delta: Vec<Matrix<T>>,
+    /// One block's δˡ·Wˡ, ∂C/∂a for the layer before.
+    grad_input: Vec<T>,
+}
+
+impl<T: Float> Chunk<T> {
+    fn new(layers: usize) -> Self {
+        let empty = || Matrix::zeros(0, 0);
+        let each = || (0..layers).map(|_| empty()).collect::<Vec<_>>();
+        Self {
+            weight_gradients: each(),
+            bias_gradients: each(),
+            loss: 0.0,
+            input: empty(),
+            target: empty(),
+            z: each(),
+            a: each(),
+            delta: each(),
+            grad_input: Vec::new(),
+        }
+    }
+}
+
+/// What every chunk reads: the network's layers, each weight also transposed (so the forward
+/// product reads a row of (Wˡ)ᵀ per input), the data and the output's settings.
+struct Shared<'a, T: Float> {
+    weights: Vec<&'a Matrix<T>>,
+    transposed: Vec<Matrix<T>>,
+    biases: Vec<&'a Matrix<T>>,
+    activations: Vec<Activation>,
+    data: SkData<'a, T>,
+    cost: Cost,
+    poisson: bool,
+    /// 1/rows, or 1/Σw with sample weights.
+    inverse_total: f64,
+}
+
+/// The batch of `rows` (indices into `data`), forward and backward block by block: leaves
+/// (δᵀa)/B and Σδ/B in every layer's gradients (no penalty) and returns the data loss and B
+/// (rows, or the sample-weight sum), as [`super::objective`]'s `batch_gradients` does.
+///
+/// # Panics
+/// When [`handles`] is false for the network.
+pub(crate) fn block_gradients<T: Float>(
+    network: &mut Network<T>,
+    data: SkData<'_, T>,
+    rows: &[usize],
+    poisson: bool,
+) -> (f64, f64) {
+    assert!(
+        handles(network),
+        "block_gradients: not a small dense network"
+    );
+    let total = data.sample_weight.map_or(rows.len() as f64, |w| {
+        rows.iter().map(|&i| w[i].to_f64()).sum()
+    });
+    if rows.is_empty() {
+        for dense in network.dense_layers_mut() {
+            dense
+                .weight_gradient
+                .resize(dense.weight.rows(), dense.weight.cols());
+            dense.weight_gradient.fill(T::ZERO);
+            dense.bias_gradient.fill(T::ZERO);
+        }
+        return (0.0, total);
+    }
+    let parallel = uses_threads(network, rows.len());
+    let dense = network.dense_layers();
+    let mut chunks = spare_chunks::<T>(rows.len().div_ceil(CHUNK_ROWS), dense.len());
+    let shared = Shared {
+        weights: dense.iter().map(|d| &d.weight).collect(),
+        transposed: dense.iter().map(|d| transpose(&d.weight)).collect(),
+        biases: dense.iter().map(|d| &d.bias).collect(),
+        activations: dense.iter().map(|d| d.activation).collect(),
+        data,
+        cost: network.cost(),
+        poisson,
+        inverse_total: 1.0 / total,
+    };
+    let run = |index: usize, chunk: &mut Chunk<T>| {
+        let first = index * CHUNK_ROWS;
+        let last = (first + CHUNK_ROWS).min(rows.len());
+        chunk_pass(&shared, &rows[first..last], chunk);
+    };
+    on_pool_thread(parallel, || {
+        if parallel && team::is_active() {
+            team::for_each_chunk(&mut chunks, 1, |index, chunk| run(index, &mut chunk[0]));
+        } else {
+            for (index, chunk) in chunks.iter_mut().enumerate() {
+                run(index, chunk);
+            }
+        }
+    });
+    drop(shared);
+    drop(dense);
+    // The chunks' sums in chunk order, into the layers' gradients.
+    let loss = chunks.iter().map(|chunk| chunk.loss).sum::<f64>();
+    let (first, rest) = chunks.split_first_mut().expect("a batch has rows");
+    for chunk in rest.iter() {
+        let pairs = first
+            .weight_gradients
+            .iter_mut()
+            .zip(&chunk.weight_gradients);
+        let pairs = pairs.chain(first.bias_gradients.iter_mut().zip(&chunk.bias_gradients));
+        for (sum, part) in pairs {
+            add_into(sum.as_mut_slice(), part.as_slice());
+        }
+    }
+    for (layer, dense) in network.dense_layers_mut().into_iter().enumerate() {
+        let (units, inputs) = dense.weight.shape();
+        let sum = &first.weight_gradients[layer];
+        if transposed_gradient(units, inputs) {
+            dense.weight_gradient.resize(units, inputs);
+            transpose_into(&mut dense.weight_gradient, sum);
+        } else {
+            dense.weight_gradient.copy_from(sum);
+        }
+        dense.bias_gradient.copy_from(&first.bias_gradients[layer]);
+    }
+    keep_chunks(chunks);
+    (loss / total, total)
+}
+
+/// One chunk of rows: forward, BP1 and BP2 block by block, then BP3 and BP4 over the chunk.
+fn chunk_pass<T: Float>(shared: &Shared<'_, T>, rows: &[usize], chunk: &mut Chunk<T>) {
+    let count = rows.len();
+    let layers = shared.weights.len();
+    chunk.input.gather_rows(shared.data.x, rows);
+    chunk.target.gather_rows(shared.data.y, rows);
+    chunk.loss = 0.0;
+    for layer in 0..layers {
+        let units = shared.weights[layer].rows();
+        chunk.z[layer].resize(count, units);
+        chunk.a[layer].resize(count, units);
+        chunk.delta[layer].resize(count, units);
+    }
+    for start in (0..count).step_by(BLOCK_ROWS) {
+        let end = (start + BLOCK_ROWS).min(count);
+        block_pass(shared, &rows[start..end], start, chunk);
+    }
+    // BP3 and BP4 over the chunk's rows, in the orientation whose rows are the longer (so
+    // that the vectors are full): ∂C/∂W = δᵀ·a, or its transpose aᵀ·δ.
+    for layer in 0..layers {
+        let (units, inputs) = shared.weights[layer].shape();
+        let delta = chunk.delta[layer].as_slice();
+        let input = match layer {
+            0 => chunk.input.as_slice(),
+            _ => chunk.a[layer - 1].as_slice(),
+        };
+        let bias = &mut chunk.bias_gradients[layer];
+        bias.resize(1, units);
+        bias.fill(T::ZERO);
+        column_sums_into(bias.as_mut_slice(), delta, units);
+        let gradient = &mut chunk.weight_gradients[layer];
+        if transposed_gradient(units, inputs) {
+            gradient.resize(inputs, units);
+            let shape = Shape {
+                rows: inputs,
+                cols: units,
+                depth: count,
+            };
+            let lhs = Strided::transposed(input, inputs);
+            small_product(
+                gradient.as_mut_slice(),
+                units,
+                false,
+                lhs,
+                delta,
+                units,
+                shape,
+            );
+        } else {
+            gradient.resize(units, inputs);
+            let shape = Shape {
+                rows: units,
+                cols: inputs,
+                depth: count,
+            };
+            let lhs = Strided::transposed(delta, units);
+            small_product(
+                gradient.as_mut_slice(),
+                inputs,
+                false,
+                lhs,
+                input,
+                inputs,
+                shape,
+            );
+        }
+    }
+}
+
+/// One block of the chunk's rows, from `start`: forward through every layer, BP1 with the
+/// loss, and BP2 back to the first layer, into the chunk's z, a and δ.
+fn block_pass<T: Float>(
+    shared: &Shared<'_, T>,
+    rows: &[usize],
+    start: usize,
+    chunk: &mut Chunk<T>,
+) {
+    let count = rows.len();
+    let layers = shared.weights.len();
+    // Forward: zˡ = aˡ⁻¹·(Wˡ)ᵀ + bˡ, aˡ = σ(zˡ).
+    for layer in 0..layers {
+        let (units, inputs) = shared.weights[layer].shape();
+        let input = match layer {
+            0 => chunk.input.as_slice(),
+            _ => chunk.a[layer - 1].as_slice(),
+        };
+        let input = &input[start * inputs..][..count * inputs];
+        let z = &mut chunk.z[layer].as_mut_slice()[start * units..][..count * units];
+        let shape = Shape {
+            rows: count,
+            cols: units,
+            depth: inputs,
+        };
+        if units < NARROW {
+            let weight = shared.weights[layer].as_slice();
+            small_product_by_rows(z, units, input, inputs, weight, inputs, shape);
+        } else {
+            let (lhs, rhs) = (
+                Strided::rows(input, inputs),
+                shared.transposed[layer].as_slice(),
+            );
+            small_product(z, units, false, lhs, rhs, units, shape);
+        }
+        add_bias(z, shared.biases[layer].as_slice());
+        let a = &mut chunk.a[layer].as_mut_slice()[start * units..][..count * units];
+        shared.activations[layer].forward_rows_into(z, a, units);
+    }
+    // BP1 and the loss, row by row.
+    let output = layers - 1;
+    let cols = shared.weights[output].rows();
+    for (i, &row) in rows.iter().enumerate() {
+        let at = (start + i) * cols;
+        let weight = shared.data.sample_weight.map_or(1.0, |w| w[row].to_f64());
+        let (z, a) = (
+            &chunk.z[output].as_slice()[at..][..cols],
+            &chunk.a[output].as_slice()[at..][..cols],
+        );
+        let y = &chunk.target.as_slice()[at..][..cols];
+        let p = if shared.poisson { z } else { a };
+        chunk.loss += weight * row_loss(shared.cost, shared.poisson, p, y);
+        let delta = &mut chunk.delta[output].as_mut_slice()[at..][..cols];
+        let scale = T::from_f64(weight * shared.inverse_total);
+        output_delta(delta, a, y, scale, shared.poisson, shared.cost);
+    }
+    // BP2, back to the first layer: δˡ⁻¹ = (δˡ·Wˡ) ⊙ σ′(zˡ⁻¹).
+    for layer in (1..layers).rev() {
+        let (units, inputs) = shared.weights[layer].shape();
+        chunk.grad_input.resize(count * inputs, T::ZERO);
+        let shape = Shape {
+            rows: count,
+            cols: inputs,
+            depth: units,
+        };
+        let delta = &chunk.delta[layer].as_slice()[start * units..][..count * units];
+        let lhs = Strided::rows(delta, units);
+        let weight = shared.weights[layer].as_slice();
+        small_product(
+            &mut chunk.grad_input,
+            inputs,
+            false,
+            lhs,
+            weight,
+            inputs,
+            shape,
+        );
+        let range = start * inputs..(start + count) * inputs;
+        let (z, a) = (
+            &chunk.z[layer - 1].as_slice()[range.clone()],
+            &chunk.a[layer - 1].as_slice()[range.clone()],
+        );
+        let before = &mut chunk.delta[layer - 1].as_mut_slice()[range];
+        shared.activations[layer - 1].backward_slices(z, a, &chunk.grad_input, before);
+    }
+}
+
+/// BP1 for one row: (a − y)·s, or (exp(z) − y)·s for the Poisson output (whose `a` is z); for
+/// softmax a target row that does not sum to 1 gives (a·Σy − y)·s, as the cost's own δ does.
+fn output_delta<T: Float>(delta: &mut [T], a: &[T], y: &[T], scale: T, poisson: bool, cost: Cost) {
+    if poisson {
+        for ((d, &z), &t) in delta.iter_mut().zip(a).zip(y) {
+            *d = (z.exp() - t) * scale;
+        }
+        return;
+    }
+    let total = y.iter().fold(T::ZERO, |sum, &v| sum + v);
+    let softmax_off_simplex = cost == Cost::SoftmaxCrossEntropy && total != T::ONE;
+    for ((d, &a), &t) in delta.iter_mut().zip(a).zip(y) {
+        *d = if softmax_off_simplex {
+            (a * total - t) * scale
+        } else {
+            (a - t) * scale
+        };
+    }
+}
+
+simd_kernel! {
+    /// z ← z + b, row by row.
+    fn add_bias<T: Float>(z: &mut [T], bias: &[T]) {
+        for row in z.chunks_exact_mut(bias.len()) {
+            for (z, &b) in row.iter_mut().zip(bias) {
+                *z += b;
+            }
+        }
+    }
+}
+
+simd_kernel! {
+    /// `sums[j] += Σᵢ values[i·cols + j]`, row by row.
+    fn column_sums_into<T: Float>(sums: &mut [T], values: &[T], cols: usize) {
+        for row in values.chunks_exact(cols) {
+            for (sum, &value) in sums.iter_mut().zip(row) {
+                *sum += value;
+            }
+        }
+    }
+}
+
+/// `into` ← Mᵀ, row by row of `into` (which has M's shape transposed).
+fn transpose_into<T: Float>(into: &mut Matrix<T>, matrix: &Matrix<T>) {
+    let (rows, cols) = matrix.shape();
+    for (j, row) in into
+        .as_mut_slice()
+        .chunks_exact_mut(rows.max(1))
+        .enumerate()
+    {
+        for (target, &value) in row
+            .iter_mut()
+            .zip(matrix.as_slice()[j..].iter().step_by(cols))
+        {
+            *target = value;
+        }
+    }
+}
+
+/// Mᵀ.
+fn transpose<T: Float>(matrix: &Matrix<T>) -> Matrix<T> {
+    let mut out = Matrix::zeros(matrix.cols(), matrix.rows());
+    transpose_into(&mut out, matrix);
+    out
+}
+
+thread_local! {
+    /// The last batch's chunk buffers on this thread, kept for the next batch: a batch of an
+    /// iris-sized network takes a few microseconds, as long as allocating and zeroing them.
+    static SPARE_CHUNKS: std::cell::RefCell<Option<Box<dyn std::any::Any>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// `count` chunks for a network of `layers` layers, reusing this thread's spare buffers.
+fn spare_chunks<T: Float>(count: usize, layers: usize) -> Vec<Chunk<T>> {
+    let spare = SPARE_CHUNKS.with(|spare| spare.borrow_mut().take());
+    let mut chunks = spare
+        .and_then(|spare| spare.downcast::<Vec<Chunk<T>>>().ok())
+        .map_or_else(Vec::new, |chunks| *chunks);
+    chunks.truncate(count);
+    chunks.resize_with(count, || Chunk::new(layers));
+    for chunk in &mut chunks {
+        if chunk.z.len() != layers {
+            *chunk = Chunk::new(layers);
+        }
+    }
+    chunks
+}
+
+/// Keeps `chunks` for this thread's next batch.
+fn keep_chunks<T: Float>(chunks: Vec<Chunk<T>>) {
+    SPARE_CHUNKS.with(|spare| *spare.borrow_mut() = Some(Box::new(chunks)));
+}
+
+simd_kernel! {
+    /// `into[i] += values[i]`.
+    fn add_into<T: Float>(into: &mut [T], values: &[T]) {
+        for (sum, &value) in into.iter_mut().zip(values) {
+            *sum += value;
+        }
+    }
+}
