@@ -9,8 +9,9 @@
 
 use backprop::model::{Model, ModelMetadata};
 use backprop::sklearn::{
-    glorot_uniform, sk_epoch, sk_fit, sk_loss_and_gradients, sk_output_loss, SkEpochs, SkFitConfig,
-    SkObjective, SkOptimizer, SkProgress, SkSchedule, SkSolver, SkStop,
+    glorot_uniform, sk_epoch, sk_fit, sk_loss_and_gradients, sk_output_loss, sk_run_in_pool,
+    sk_uses_row_blocks, sk_uses_threads, SkEpochs, SkFitConfig, SkObjective, SkOptimizer,
+    SkProgress, SkSchedule, SkSolver, SkStop,
 };
 use backprop::{gradient_check, Activation, Cost, Matrix, Network, NetworkConfig, Task};
 use backprop_tensor::pacer::Pacer;
@@ -442,9 +443,10 @@ impl Core {
                 let optimizer = e.optimizer.as_mut().ok_or_else(|| PyRuntimeError::new_err("no optimiser yet"))?;
                 let network = &mut e.network;
                 let data = rows.data();
+                let one_team = sk_uses_row_blocks(network) && sk_uses_threads(network, batch_size);
                 let mut work = move || sk_epoch(network, optimizer, data, &order, batch_size, objective);
                 py.allow_threads(|| match pool {
-                    Some(pool) => pool.install(work),
+                    Some(pool) => sk_run_in_pool(one_team, pool, work),
                     None => work(),
                 })
             }};

@@ -8,7 +8,9 @@
 //!
 //! Validation scores (early stopping) and verbose output stay with the caller, epoch by epoch.
 
-use super::objective::{sk_epoch, sk_uses_threads, SkData, SkObjective};
+use super::objective::{
+    sk_epoch, sk_run_in_pool, sk_uses_row_blocks, sk_uses_threads, SkData, SkObjective,
+};
 use super::{SkOptimizer, SkSolver};
 use crate::network::Network;
 use backprop_tensor::pacer::Pacer;
@@ -110,6 +112,7 @@ pub fn sk_fit<T: Float>(
 ) -> SkStop {
     let sgd = matches!(optimizer.solver(), SkSolver::Sgd { .. });
     let pool = pool.filter(|_| sk_uses_threads(network, config.batch_size));
+    let row_blocks = sk_uses_row_blocks(network);
     let SkEpochs {
         count,
         order,
@@ -135,7 +138,7 @@ pub fn sk_fit<T: Float>(
         let loss = match pool {
             Some(pool) => pacer.run(|helpers| {
                 if helpers {
-                    pool.install(epoch)
+                    sk_run_in_pool(row_blocks, pool, epoch)
                 } else {
                     team::run_alone(epoch)
                 }

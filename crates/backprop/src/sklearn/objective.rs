@@ -11,7 +11,7 @@ use super::{row_blocks, SkOptimizer};
 use crate::cost::Cost;
 use crate::dense::DenseCache;
 use crate::network::Network;
-use backprop_tensor::{Float, Matrix};
+use backprop_tensor::{team, Float, Matrix};
 
 /// What the batches minimise besides the network's own output and cost.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -174,6 +174,28 @@ pub fn sk_uses_threads<T: Float>(network: &Network<T>, rows: usize) -> bool {
         row_blocks::uses_threads(network, rows)
     } else {
         network.uses_threads(rows, true)
+    }
+}
+
+/// True when [`sk_epoch`] and [`sk_loss_and_gradients`] take this network in row blocks (small
+/// dense networks: see the `row_blocks` module) rather than with `gemm` over each batch.
+pub fn sk_uses_row_blocks<T: Float>(network: &Network<T>) -> bool {
+    row_blocks::handles(network)
+}
+
+/// Runs `epoch` (the work of [`sk_epoch`]s) on `pool` with its threads as helpers. For a
+/// network in row blocks ([`sk_uses_row_blocks`]), one team for the whole of `epoch`, so that
+/// the helpers stand by from batch to batch instead of being woken for each batch's chunks (a
+/// wake-up costs about as much as a small network's batch).
+pub fn sk_run_in_pool<R: Send>(
+    row_blocks: bool,
+    pool: &rayon::ThreadPool,
+    epoch: impl FnOnce() -> R + Send,
+) -> R {
+    if row_blocks {
+        pool.install(|| team::run(epoch))
+    } else {
+        pool.install(epoch)
     }
 }
 
