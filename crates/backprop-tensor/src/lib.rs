@@ -3,7 +3,8 @@
 //! The numeric kernel under `backprop`: a row-major 2-D [`Matrix`] over a [`Float`] (`f32` by
 //! default, `f64` for gradient checks), elementwise operations, row and column sums, the
 //! broadcast bias add Z = X·Wᵀ + 1·bᵀ, matrix products behind one GEMM wrapper
-//! ([`matmul`]), seeded random fills from ChaCha8 ([`SeededRng`]), run-time AVX-512 dispatch for
+//! ([`matmul`]) and, for blocks of a few kilobytes where packing costs more than the arithmetic,
+//! register-tiled products straight from the buffers ([`small_product`]), seeded random fills from ChaCha8 ([`SeededRng`]), run-time AVX-512 dispatch for
 //! elementwise kernels ([`simd`]), a vectorisable eˣ ([`vector_math`]), the one row-wise
 //! [`argmax`] with its NaN rule, and the workspace's one atomic file writer ([`atomic_file`]).
 //!

@@ -156,7 +156,7 @@ crate::simd_kernel! {
     }
 }
 
-/// C ← L·Rᵀ with R given by its rows (n × depth, rows `ldr` apart): C[i][j] = Σₚ L[i][p]·R[j][p],
+/// C ← L·Rᵀ with R given by its rows (n × depth, rows `ldr` apart): C(i, j) = Σₚ L(i, p)·R(j, p),
 /// each element a dot product of two contiguous rows. For narrow products (a few output
 /// columns, a long depth) such as a small network's output layer z = a·Wᵀ with W as stored:
 /// [`small_product`] would fill a fraction of each vector's lanes there. L's rows are `ldl`
