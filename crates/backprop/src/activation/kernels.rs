@@ -67,6 +67,24 @@ impl Activation {
         }
     }
 
+    /// z ← z + 1·bᵀ and a ← σ(z) for rows held in slices (a block of a batch's rows): the same
+    /// arithmetic as [`Activation::add_bias_and_forward`], in one pass.
+    ///
+    /// # Panics
+    /// When z and a differ in length, or z is not whole rows of the bias's length.
+    pub fn add_bias_and_forward_rows<T: Float>(&self, z: &mut [T], bias: &[T], a: &mut [T]) {
+        let cols = bias.len();
+        assert!(
+            z.len() == a.len() && (cols == 0 || z.len().is_multiple_of(cols)),
+            "{self} forward: z of {}, a of {} values, rows of {cols}",
+            z.len(),
+            a.len()
+        );
+        if cols > 0 {
+            forward_rows(*self, z, bias, a, cols);
+        }
+    }
+
     /// δ = ∂C/∂a ⊙ σ′(z) element by element into a slice, for an element-wise activation (not
     /// softmax): the same arithmetic as [`Activation::backward_into`].
     ///

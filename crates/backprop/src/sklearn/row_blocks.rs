@@ -329,9 +329,9 @@ fn block_pass<T: Float>(
             );
             small_product(z, units, false, lhs, rhs, units, shape);
         }
-        add_bias(z, shared.biases[layer].as_slice());
         let a = &mut chunk.a[layer].as_mut_slice()[start * units..][..count * units];
-        shared.activations[layer].forward_rows_into(z, a, units);
+        let bias = shared.biases[layer].as_slice();
+        shared.activations[layer].add_bias_and_forward_rows(z, bias, a);
     }
     // BP1 and the loss, row by row.
     let output = layers - 1;
@@ -398,17 +398,6 @@ fn output_delta<T: Float>(delta: &mut [T], a: &[T], y: &[T], scale: T, poisson: 
         } else {
             (a - t) * scale
         };
-    }
-}
-
-simd_kernel! {
-    /// z ← z + b, row by row.
-    fn add_bias<T: Float>(z: &mut [T], bias: &[T]) {
-        for row in z.chunks_exact_mut(bias.len()) {
-            for (z, &b) in row.iter_mut().zip(bias) {
-                *z += b;
-            }
-        }
     }
 }
 
