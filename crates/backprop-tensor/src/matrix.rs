@@ -217,9 +217,22 @@ impl<T: Float> Matrix<T> {
         }
     }
 
-    /// The transpose, materialised. The matmul routines never need it; this is for display and tests.
+    /// The transpose, materialised. The matmul routines never need it; this is for display,
+    /// tests, and operands of the small products that read a weight matrix by its columns.
     pub fn transpose(&self) -> Self {
-        Self::from_fn(self.cols, self.rows, |i, j| self[(j, i)])
+        let mut out = Self::zeros(0, 0);
+        self.transpose_into(&mut out);
+        out
+    }
+
+    /// [`Matrix::transpose`] into a buffer that keeps its allocation, row by row of `out`.
+    pub fn transpose_into(&self, out: &mut Self) {
+        out.resize(self.cols, self.rows);
+        for (j, row) in out.data.chunks_exact_mut(self.rows.max(1)).enumerate() {
+            for (target, &value) in row.iter_mut().zip(self.data[j..].iter().step_by(self.cols)) {
+                *target = value;
+            }
+        }
     }
 
     #[track_caller]
@@ -517,6 +530,12 @@ mod tests {
         assert_eq!(a.max_abs(), 4.0);
         assert_eq!(a.argmax_rows(), vec![0, 1]);
         assert_eq!(a.transpose().as_slice(), &[1.0, 3.0, -2.0, 4.0]);
+        let wide = Matrix::from_fn(2, 3, |i, j| (10 * i + j) as f32);
+        let mut spare = Matrix::filled(5, 5, 9.0);
+        wide.transpose_into(&mut spare);
+        assert_eq!(spare.shape(), (3, 2));
+        assert_eq!(spare.as_slice(), &[0.0, 10.0, 1.0, 11.0, 2.0, 12.0]);
+        assert_eq!(Matrix::<f32>::zeros(0, 3).transpose().shape(), (3, 0));
         let mut c = a.clone();
         c.add_scaled(0.5, &b);
         assert_eq!(c.as_slice(), &[2.0, -1.0, 3.25, 3.5]);

@@ -5,13 +5,18 @@
 use backprop_tensor::small_product::{small_product, small_product_by_rows, Shape, Strided};
 use backprop_tensor::{Float, SeededRng};
 
-fn check<T: Float>(rows: usize, cols: usize, depth: usize, transposed: bool, tolerance: f64) {
-    let mut rng = SeededRng::new((rows * 1000 + cols * 10 + depth) as u64);
-    let mut draw = |count: usize| -> Vec<T> {
+/// A seeded source of `count` values uniform in [−1, 1) at a time.
+fn draws<T: Float>(seed: u64) -> impl FnMut(usize) -> Vec<T> {
+    let mut rng = SeededRng::new(seed);
+    move |count| {
         (0..count)
             .map(|_| T::from_f64(rng.uniform_range(-1.0, 1.0)))
             .collect()
-    };
+    }
+}
+
+fn check<T: Float>(rows: usize, cols: usize, depth: usize, transposed: bool, tolerance: f64) {
+    let mut draw = draws::<T>((rows * 1000 + cols * 10 + depth) as u64);
     let (ldc, ldr) = (cols + 2, cols + 5);
     let lhs_stride = if transposed { rows + 1 } else { depth + 3 };
     let lhs_values = draw(if transposed {
@@ -118,12 +123,7 @@ fn a_left_hand_side_too_short_panics() {
 }
 
 fn check_by_rows<T: Float>(rows: usize, cols: usize, depth: usize, tolerance: f64) {
-    let mut rng = SeededRng::new((rows * 7919 + cols * 31 + depth) as u64);
-    let mut draw = |count: usize| -> Vec<T> {
-        (0..count)
-            .map(|_| T::from_f64(rng.uniform_range(-1.0, 1.0)))
-            .collect()
-    };
+    let mut draw = draws::<T>((rows * 7919 + cols * 31 + depth) as u64);
     let (ldc, ldl, ldr) = (cols + 1, depth + 2, depth + 3);
     let (lhs, rhs, start) = (draw(rows * ldl), draw(cols * ldr), draw(rows * ldc));
     let mut c = start.clone();

@@ -209,7 +209,7 @@ simd_kernel! {
     /// δ = (a·Σy − y)/n row by row, softmax + cross-entropy's δ for any target row: the cost
     /// −Σⱼ yⱼ (zⱼ − LSE(z)) has ∂/∂zⱼ = −yⱼ + aⱼ·Σₖ yₖ. Rows that sum to exactly 1 (one-hot
     /// labels) take the shortcut (a − y)/n, bit for bit what it has always been.
-    fn softmax_delta<T: Float>(delta: &mut [T], a: &[T], y: &[T], cols: usize, inverse_n: T) {
+    pub(crate) fn softmax_delta<T: Float>(delta: &mut [T], a: &[T], y: &[T], cols: usize, inverse_n: T) {
         let rows = delta.chunks_mut(cols.max(1)).zip(a.chunks(cols.max(1))).zip(y.chunks(cols.max(1)));
         for ((delta, a), y) in rows {
             let total = y.iter().fold(T::ZERO, |sum, &v| sum + v);
@@ -228,7 +228,7 @@ simd_kernel! {
 
 simd_kernel! {
     /// δ = (a − y)/n, the fused sigmoid + binary cross-entropy shortcut, unit by unit.
-    fn fused_delta<T: Float>(delta: &mut [T], a: &[T], y: &[T], inverse_n: T) {
+    pub(crate) fn fused_delta<T: Float>(delta: &mut [T], a: &[T], y: &[T], inverse_n: T) {
         for ((d, &a), &y) in delta.iter_mut().zip(a).zip(y) {
             *d = (a - y) * inverse_n;
         }

@@ -220,21 +220,18 @@ pub fn sk_epoch<T: Float>(
     let mut total = 0.0;
     let blocks = row_blocks::handles(network);
     for rows in order.chunks(batch_size) {
-        if blocks {
-            let (loss, batch) = row_blocks::block_gradients(network, data, rows, objective.poisson);
-            let loss = loss + 0.5 * objective.alpha * squared_weights(network) / batch;
-            total += loss * rows.len() as f64;
-            optimizer.step(network, objective.alpha, batch);
-            continue;
-        }
-        network.load_batch(data.x, rows);
-        y_batch.gather_rows(data.y, rows);
-        let weights = data.sample_weight.map(|w| {
-            w_batch.clear();
-            w_batch.extend(rows.iter().map(|&i| w[i]));
-            w_batch.as_slice()
-        });
-        let (loss, batch) = batch_gradients(network, &y_batch, weights, objective.poisson);
+        let (loss, batch) = if blocks {
+            row_blocks::block_gradients(network, data, rows, objective.poisson)
+        } else {
+            network.load_batch(data.x, rows);
+            y_batch.gather_rows(data.y, rows);
+            let weights = data.sample_weight.map(|w| {
+                w_batch.clear();
+                w_batch.extend(rows.iter().map(|&i| w[i]));
+                w_batch.as_slice()
+            });
+            batch_gradients(network, &y_batch, weights, objective.poisson)
+        };
         let loss = loss + 0.5 * objective.alpha * squared_weights(network) / batch;
         total += loss * rows.len() as f64;
         optimizer.step(network, objective.alpha, batch);

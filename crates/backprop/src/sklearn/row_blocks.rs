@@ -23,11 +23,11 @@
 
 use super::objective::{row_loss, SkData};
 use crate::activation::Activation;
-use crate::cost::Cost;
+use crate::cost::{fused_delta, softmax_delta, Cost};
 use crate::network::Network;
 use crate::propagation::on_pool_thread;
 use backprop_tensor::small_product::{small_product, small_product_by_rows, Shape, Strided};
-use backprop_tensor::{simd_kernel, team, Float, Matrix};
+use backprop_tensor::{team, Float, Matrix};
 
 /// Examples carried through all the layers together.
 const BLOCK_ROWS: usize = 16;
@@ -82,6 +82,12 @@ pub(crate) fn uses_threads<T: Float>(network: &Network<T>, rows: usize) -> bool 
     rows > CHUNK_ROWS && rows * per_row >= THREAD_WORK
 }
 
+/// True when a layer of `units` computes z as dot products of rows ([`NARROW`]), reading W
+/// as stored rather than transposed.
+fn by_rows(units: usize) -> bool {
+    units < NARROW
+}
+
 /// True when a layer of `units` × `inputs` sums its weight gradient transposed (inputs ×
 /// units, rows as long as the layer is wide).
 fn transposed_gradient(units: usize, inputs: usize) -> bool {
@@ -126,8 +132,9 @@ impl<T: Float> Chunk<T> {
     }
 }
 
-/// What every chunk reads: the network's layers, each weight also transposed (so the forward
-/// product reads a row of (Wˡ)ᵀ per input), the data and the output's settings.
+/// What every chunk reads: the network's layers, each weight also transposed where
+/// [`by_rows`] is false (so the forward product reads a row of (Wˡ)ᵀ per input), the data and
+/// the output's settings.
 struct Shared<'a, T: Float> {
     weights: Vec<&'a Matrix<T>>,
     transposed: Vec<Matrix<T>>,
@@ -174,7 +181,13 @@ pub(crate) fn block_gradients<T: Float>(
     let mut chunks = spare_chunks::<T>(rows.len().div_ceil(CHUNK_ROWS), dense.len());
     let shared = Shared {
         weights: dense.iter().map(|d| &d.weight).collect(),
-        transposed: dense.iter().map(|d| transpose(&d.weight)).collect(),
+        transposed: dense
+            .iter()
+            .map(|d| match by_rows(d.weight.rows()) {
+                true => Matrix::zeros(0, 0),
+                false => d.weight.transpose(),
+            })
+            .collect(),
         biases: dense.iter().map(|d| &d.bias).collect(),
         activations: dense.iter().map(|d| d.activation).collect(),
         data,
@@ -208,15 +221,14 @@ pub(crate) fn block_gradients<T: Float>(
             .zip(&chunk.weight_gradients);
         let pairs = pairs.chain(first.bias_gradients.iter_mut().zip(&chunk.bias_gradients));
         for (sum, part) in pairs {
-            add_into(sum.as_mut_slice(), part.as_slice());
+            sum.add_scaled(T::ONE, part);
         }
     }
     for (layer, dense) in network.dense_layers_mut().into_iter().enumerate() {
         let (units, inputs) = dense.weight.shape();
         let sum = &first.weight_gradients[layer];
         if transposed_gradient(units, inputs) {
-            dense.weight_gradient.resize(units, inputs);
-            transpose_into(&mut dense.weight_gradient, sum);
+            sum.transpose_into(&mut dense.weight_gradient);
         } else {
             dense.weight_gradient.copy_from(sum);
         }
@@ -247,51 +259,34 @@ fn chunk_pass<T: Float>(shared: &Shared<'_, T>, rows: &[usize], chunk: &mut Chun
     // that the vectors are full): ∂C/∂W = δᵀ·a, or its transpose aᵀ·δ.
     for layer in 0..layers {
         let (units, inputs) = shared.weights[layer].shape();
-        let delta = chunk.delta[layer].as_slice();
         let input = match layer {
             0 => chunk.input.as_slice(),
             _ => chunk.a[layer - 1].as_slice(),
         };
-        let bias = &mut chunk.bias_gradients[layer];
-        bias.resize(1, units);
-        bias.fill(T::ZERO);
-        column_sums_into(bias.as_mut_slice(), delta, units);
+        chunk.delta[layer].column_sums_into(&mut chunk.bias_gradients[layer]);
+        let delta = chunk.delta[layer].as_slice();
+        // ∂C/∂W = δᵀ·a (units × inputs), or its transpose aᵀ·δ: Lᵀ·R either way.
+        let (left, right, rows, cols) = match transposed_gradient(units, inputs) {
+            true => (input, delta, inputs, units),
+            false => (delta, input, units, inputs),
+        };
         let gradient = &mut chunk.weight_gradients[layer];
-        if transposed_gradient(units, inputs) {
-            gradient.resize(inputs, units);
-            let shape = Shape {
-                rows: inputs,
-                cols: units,
-                depth: count,
-            };
-            let lhs = Strided::transposed(input, inputs);
-            small_product(
-                gradient.as_mut_slice(),
-                units,
-                false,
-                lhs,
-                delta,
-                units,
-                shape,
-            );
-        } else {
-            gradient.resize(units, inputs);
-            let shape = Shape {
-                rows: units,
-                cols: inputs,
-                depth: count,
-            };
-            let lhs = Strided::transposed(delta, units);
-            small_product(
-                gradient.as_mut_slice(),
-                inputs,
-                false,
-                lhs,
-                input,
-                inputs,
-                shape,
-            );
-        }
+        gradient.resize(rows, cols);
+        let shape = Shape {
+            rows,
+            cols,
+            depth: count,
+        };
+        let lhs = Strided::transposed(left, rows);
+        small_product(
+            gradient.as_mut_slice(),
+            cols,
+            false,
+            lhs,
+            right,
+            cols,
+            shape,
+        );
     }
 }
 
@@ -319,7 +314,7 @@ fn block_pass<T: Float>(
             cols: units,
             depth: inputs,
         };
-        if units < NARROW {
+        if by_rows(units) {
             let weight = shared.weights[layer].as_slice();
             small_product_by_rows(z, units, input, inputs, weight, inputs, shape);
         } else {
@@ -381,59 +376,19 @@ fn block_pass<T: Float>(
     }
 }
 
-/// BP1 for one row: (a − y)·s, or (exp(z) − y)·s for the Poisson output (whose `a` is z); for
-/// softmax a target row that does not sum to 1 gives (a·Σy − y)·s, as the cost's own δ does.
+/// BP1 for one row: the cost's own δ with the row's scale s, (a − y)·s (for softmax, (a·Σy −
+/// y)·s when the targets do not sum to 1), or (exp(z) − y)·s for the Poisson output (whose `a`
+/// is z).
 fn output_delta<T: Float>(delta: &mut [T], a: &[T], y: &[T], scale: T, poisson: bool, cost: Cost) {
-    if poisson {
-        for ((d, &z), &t) in delta.iter_mut().zip(a).zip(y) {
-            *d = (z.exp() - t) * scale;
-        }
-        return;
-    }
-    let total = y.iter().fold(T::ZERO, |sum, &v| sum + v);
-    let softmax_off_simplex = cost == Cost::SoftmaxCrossEntropy && total != T::ONE;
-    for ((d, &a), &t) in delta.iter_mut().zip(a).zip(y) {
-        *d = if softmax_off_simplex {
-            (a * total - t) * scale
-        } else {
-            (a - t) * scale
-        };
-    }
-}
-
-simd_kernel! {
-    /// `sums[j] += Σᵢ values[i·cols + j]`, row by row.
-    fn column_sums_into<T: Float>(sums: &mut [T], values: &[T], cols: usize) {
-        for row in values.chunks_exact(cols) {
-            for (sum, &value) in sums.iter_mut().zip(row) {
-                *sum += value;
+    match (poisson, cost) {
+        (true, _) => {
+            for ((d, &z), &t) in delta.iter_mut().zip(a).zip(y) {
+                *d = (z.exp() - t) * scale;
             }
         }
+        (false, Cost::SoftmaxCrossEntropy) => softmax_delta(delta, a, y, a.len(), scale),
+        (false, _) => fused_delta(delta, a, y, scale),
     }
-}
-
-/// `into` ← Mᵀ, row by row of `into` (which has M's shape transposed).
-fn transpose_into<T: Float>(into: &mut Matrix<T>, matrix: &Matrix<T>) {
-    let (rows, cols) = matrix.shape();
-    for (j, row) in into
-        .as_mut_slice()
-        .chunks_exact_mut(rows.max(1))
-        .enumerate()
-    {
-        for (target, &value) in row
-            .iter_mut()
-            .zip(matrix.as_slice()[j..].iter().step_by(cols))
-        {
-            *target = value;
-        }
-    }
-}
-
-/// Mᵀ.
-fn transpose<T: Float>(matrix: &Matrix<T>) -> Matrix<T> {
-    let mut out = Matrix::zeros(matrix.cols(), matrix.rows());
-    transpose_into(&mut out, matrix);
-    out
 }
 
 thread_local! {
@@ -462,13 +417,4 @@ fn spare_chunks<T: Float>(count: usize, layers: usize) -> Vec<Chunk<T>> {
 /// Keeps `chunks` for this thread's next batch.
 fn keep_chunks<T: Float>(chunks: Vec<Chunk<T>>) {
     SPARE_CHUNKS.with(|spare| *spare.borrow_mut() = Some(Box::new(chunks)));
-}
-
-simd_kernel! {
-    /// `into[i] += values[i]`.
-    fn add_into<T: Float>(into: &mut [T], values: &[T]) {
-        for (sum, &value) in into.iter_mut().zip(values) {
-            *sum += value;
-        }
-    }
 }
