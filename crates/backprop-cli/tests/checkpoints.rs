@@ -169,8 +169,11 @@ fn interrupt(
 fn sigint_and_sigterm_checkpoint_mid_run_and_the_resumed_run_matches() {
     let folder = tempfile::tempdir().unwrap();
     let dir = folder.path();
+    // Momentum at 0.05 on batches of 2 sits at the edge of divergence on this network (a
+    // change in the last bits of a product tipped it over): 0.02 keeps the run well inside.
+    let momentum: &[&str] = &["--optimizer", "momentum", "--learning-rate", "0.02"];
     for (index, (optimiser, signal, code)) in
-        [(OPTIMISERS[0], "-INT", 130), (OPTIMISERS[1], "-TERM", 143)]
+        [(momentum, "-INT", 130), (OPTIMISERS[1], "-TERM", 143)]
             .into_iter()
             .enumerate()
     {

@@ -89,6 +89,49 @@ pub fn small_product<T: Float>(
     ldr: usize,
     shape: Shape,
 ) {
+    let keep = accumulate.then_some(T::ONE);
+    scaled_product(c, ldc, keep, lhs, rhs, ldr, shape);
+}
+
+/// C ← C + scale·(L·R): each element's sum Σₚ L(i, p)·R(p, j) formed from zero in p order as in
+/// [`small_product`], then multiplied by `scale` and added to C (one fused multiply-add with
+/// AVX-512; a product and a sum in the plain form). A plain SGD step W ← W − η·δᵀX for a layer
+/// small enough to skip `gemm`'s packing.
+///
+/// ```
+/// use backprop_tensor::small_product::{small_product_add_scaled, Shape, Strided};
+/// // [1 1; 1 1] − 0.5·([1 2; 3 4] · [1 0; 0 1]) = [0.5 0; −0.5 −1]
+/// let (lhs, rhs) = ([1.0f32, 2.0, 3.0, 4.0], [1.0f32, 0.0, 0.0, 1.0]);
+/// let mut c = [1.0f32; 4];
+/// let shape = Shape { rows: 2, cols: 2, depth: 2 };
+/// small_product_add_scaled(&mut c, 2, -0.5, Strided::rows(&lhs, 2), &rhs, 2, shape);
+/// assert_eq!(c, [0.5, 0.0, -0.5, -1.0]);
+/// ```
+///
+/// # Panics
+/// As [`small_product`].
+pub fn small_product_add_scaled<T: Float>(
+    c: &mut [T],
+    ldc: usize,
+    scale: T,
+    lhs: Strided<'_, T>,
+    rhs: &[T],
+    ldr: usize,
+    shape: Shape,
+) {
+    scaled_product(c, ldc, Some(scale), lhs, rhs, ldr, shape);
+}
+
+/// C ← L·R, or C ← C + scale·(L·R) when `keep` is `Some(scale)`.
+fn scaled_product<T: Float>(
+    c: &mut [T],
+    ldc: usize,
+    keep: Option<T>,
+    lhs: Strided<'_, T>,
+    rhs: &[T],
+    ldr: usize,
+    shape: Shape,
+) {
     let Shape { rows, cols, depth } = shape;
     if rows == 0 || cols == 0 {
         return;
@@ -117,26 +160,28 @@ pub fn small_product<T: Float>(
         let strides = (lhs.row_stride, lhs.depth_stride, ldr, ldc);
         // SAFETY (both calls): the CPU has AVX-512F, and the checks above keep every element
         // the shape reaches inside its buffer; `c` is borrowed mutably for the call.
+        let keep = keep.map(T::to_f64);
         if let Some(c) = T::as_f32_mut(c) {
             let (l, r) = (lhs_at.cast::<f32>(), rhs_at.cast::<f32>());
-            unsafe { wide::product(c.as_mut_ptr(), accumulate, l, r, strides, shape) };
+            let keep = keep.map(|scale| scale as f32);
+            unsafe { wide::product(c.as_mut_ptr(), keep, l, r, strides, shape) };
             return;
         }
         if let Some(c) = T::as_f64_mut(c) {
             let (l, r) = (lhs_at.cast::<f64>(), rhs_at.cast::<f64>());
-            unsafe { wide::product(c.as_mut_ptr(), accumulate, l, r, strides, shape) };
+            unsafe { wide::product(c.as_mut_ptr(), keep, l, r, strides, shape) };
             return;
         }
     }
-    plain(c, ldc, accumulate, lhs, rhs, ldr, shape);
+    plain(c, ldc, keep, lhs, rhs, ldr, shape);
 }
 
 crate::simd_kernel! {
-    /// [`small_product`] element by element: a product, then a sum.
+    /// [`scaled_product`] element by element: a product, then a sum.
     fn plain<T: Float>(
         c: &mut [T],
         ldc: usize,
-        accumulate: bool,
+        keep: Option<T>,
         lhs: Strided<'_, T>,
         rhs: &[T],
         ldr: usize,
@@ -150,7 +195,10 @@ crate::simd_kernel! {
                     let l = lhs.values[i * lhs.row_stride + p * lhs.depth_stride];
                     sum += l * rhs[p * ldr + j];
                 }
-                *out = if accumulate { *out + sum } else { sum };
+                *out = match keep {
+                    Some(scale) => *out + scale * sum,
+                    None => sum,
+                };
             }
         }
     }
@@ -251,10 +299,9 @@ crate::simd_kernel! {
 mod wide {
     use super::Shape;
     use std::arch::x86_64::{
-        __m512, __m512d, _mm512_add_pd, _mm512_add_ps, _mm512_fmadd_pd, _mm512_fmadd_ps,
-        _mm512_mask_storeu_pd, _mm512_mask_storeu_ps, _mm512_maskz_loadu_pd, _mm512_maskz_loadu_ps,
-        _mm512_reduce_add_pd, _mm512_reduce_add_ps, _mm512_set1_pd, _mm512_set1_ps,
-        _mm512_setzero_pd, _mm512_setzero_ps,
+        __m512, __m512d, _mm512_fmadd_pd, _mm512_fmadd_ps, _mm512_mask_storeu_pd,
+        _mm512_mask_storeu_ps, _mm512_maskz_loadu_pd, _mm512_maskz_loadu_ps, _mm512_reduce_add_pd,
+        _mm512_reduce_add_ps, _mm512_set1_pd, _mm512_set1_ps, _mm512_setzero_pd, _mm512_setzero_ps,
     };
 
     /// The float types with an AVX-512 register form.
@@ -269,7 +316,6 @@ mod wide {
         unsafe fn store(at: *mut Self, value: Self::Vector, mask: u16);
         /// a·b + c, rounded once.
         unsafe fn fma(a: Self::Vector, b: Self::Vector, c: Self::Vector) -> Self::Vector;
-        unsafe fn add(a: Self::Vector, b: Self::Vector) -> Self::Vector;
         /// The sum of the lanes.
         unsafe fn sum(value: Self::Vector) -> Self;
     }
@@ -298,10 +344,6 @@ mod wide {
         #[inline(always)]
         unsafe fn fma(a: __m512, b: __m512, c: __m512) -> __m512 {
             unsafe { _mm512_fmadd_ps(a, b, c) }
-        }
-        #[inline(always)]
-        unsafe fn add(a: __m512, b: __m512) -> __m512 {
-            unsafe { _mm512_add_ps(a, b) }
         }
         #[inline(always)]
         unsafe fn sum(value: __m512) -> f32 {
@@ -333,10 +375,6 @@ mod wide {
             unsafe { _mm512_fmadd_pd(a, b, c) }
         }
         #[inline(always)]
-        unsafe fn add(a: __m512d, b: __m512d) -> __m512d {
-            unsafe { _mm512_add_pd(a, b) }
-        }
-        #[inline(always)]
         unsafe fn sum(value: __m512d) -> f64 {
             unsafe { _mm512_reduce_add_pd(value) }
         }
@@ -358,7 +396,7 @@ mod wide {
     #[target_feature(enable = "avx512f")]
     pub(super) unsafe fn product<T: Lane>(
         c: *mut T,
-        accumulate: bool,
+        keep: Option<T>,
         lhs: *const T,
         rhs: *const T,
         strides: Strides,
@@ -382,7 +420,7 @@ mod wide {
                         rhs: rhs.add(j),
                         strides,
                         depth: shape.depth,
-                        accumulate,
+                        keep,
                         last_mask,
                     }
                 };
@@ -514,7 +552,8 @@ mod wide {
         rhs: *const T,
         strides: Strides,
         depth: usize,
-        accumulate: bool,
+        /// C ← C + scale·sum when `Some(scale)`, C ← sum when `None`.
+        keep: Option<T>,
         /// The lanes of the tile's last vector that lie inside C.
         last_mask: u16,
     }
@@ -542,6 +581,7 @@ mod wide {
             // buffers, as the caller promises; masked lanes are not touched.
             unsafe {
                 let mut sums = [[T::zero(); VECTORS]; ROWS];
+                let scale = self.keep.map(|scale| T::splat(scale));
                 for p in 0..self.depth {
                     let r = self.rhs.add(p * ldr);
                     let mut row = [T::zero(); VECTORS];
@@ -560,10 +600,10 @@ mod wide {
                     let out = self.c.add(i * ldc);
                     for (v, &sum) in sums.iter().enumerate() {
                         let (at, mask) = (out.add(v * T::LANES), self.mask(v, VECTORS));
-                        let value = if self.accumulate {
-                            T::add(T::load(at, mask), sum)
-                        } else {
-                            sum
+                        // With scale 1 the fused form rounds once, as a plain add would.
+                        let value = match scale {
+                            Some(scale) => T::fma(scale, sum, T::load(at, mask)),
+                            None => sum,
                         };
                         T::store(at, value, mask);
                     }
@@ -589,10 +629,13 @@ mod tests {
             for lhs in [Strided::rows(&lhs, depth), Strided::transposed(&lhs, rows)] {
                 let start: Vec<f64> = (0..rows * ldc).map(|v| v as f64).collect();
                 let (mut plain_c, mut wide_c) = (start.clone(), start);
-                plain(&mut plain_c, ldc, true, lhs, &rhs, cols, shape);
+                plain(&mut plain_c, ldc, Some(1.0), lhs, &rhs, cols, shape);
                 small_product(&mut wide_c, ldc, true, lhs, &rhs, cols, shape);
                 // Small integers and quarters: every sum is exact, fused or not.
                 assert_eq!(plain_c, wide_c, "{rows} × {cols} × {depth}");
+                plain(&mut plain_c, ldc, Some(-0.25), lhs, &rhs, cols, shape);
+                small_product_add_scaled(&mut wide_c, ldc, -0.25, lhs, &rhs, cols, shape);
+                assert_eq!(plain_c, wide_c, "scaled: {rows} × {cols} × {depth}");
             }
             let (ldl, ldr) = (depth, depth);
             let rhs_rows: Vec<f64> = (0..cols * depth).map(|v| (v % 3) as f64 * 0.5).collect();
