@@ -2,8 +2,9 @@
 //! and the thread-count determinism the conventions require.
 
 use backprop_tensor::matmul::{
-    gemm, gemm_add_scaled, matmul_transpose_rows, naive_matmul, Split, TilePlan, COL_TILE,
-    FORWARD_COLUMNS, INFERENCE_ROWS, ROW_TILE, WIDE_FORWARD_COLUMNS, WIDE_OUTPUTS,
+    fits_small_product, gemm, gemm_add_scaled, matmul_transpose_rows, naive_matmul, Split,
+    TilePlan, COL_TILE, FORWARD_COLUMNS, INFERENCE_ROWS, ROW_TILE, SMALL_PRODUCT_DEPTH,
+    SMALL_PRODUCT_MIN_COLUMNS, SMALL_PRODUCT_VALUES, WIDE_FORWARD_COLUMNS, WIDE_OUTPUTS,
 };
 use backprop_tensor::{Float, Matrix, SeededRng, Transpose};
 use proptest::prelude::*;
@@ -56,6 +57,65 @@ fn check<T: Float>(m: usize, k: usize, n: usize, tolerance: f64) {
             }
         }
     }
+}
+
+/// The shallow products the wrapper sends to `small_product` (including the fused SGD form with
+/// C kept as it is, C ← C − 0.25·op(A)·op(B)) against the naive loop, every transpose of A.
+#[test]
+fn small_products_match_naive() {
+    fn run<T: Float>(tolerance: f64) {
+        for (m, k, n) in [
+            (1, 1, 16),
+            (3, 10, 17),
+            (30, 10, 784),
+            (10, 32, 64),
+            (97, 7, 33),
+        ] {
+            assert!(fits_small_product(m, n, k), "{m}×{k}×{n}");
+            for ta in [Transpose::No, Transpose::Yes] {
+                let (ar, ac) = stored(m, k, ta);
+                let a = random::<T>(ar, ac, (m * 7 + k) as u64);
+                let b = random::<T>(k, n, (n * 5 + k) as u64);
+                let expected = naive_matmul(&a, ta, &b, Transpose::No);
+                let mut c = Matrix::<T>::filled(m, n, T::from_f64(0.5));
+                gemm(&mut c, &a, ta, &b, Transpose::No, false);
+                let mut acc = Matrix::<T>::filled(m, n, T::from_f64(0.5));
+                gemm(&mut acc, &a, ta, &b, Transpose::No, true);
+                let mut descended = Matrix::<T>::filled(m, n, T::from_f64(0.5));
+                let (one, product_scale) = (T::ONE, T::from_f64(-0.25));
+                gemm_add_scaled(
+                    &mut descended,
+                    one,
+                    &a,
+                    ta,
+                    &b,
+                    Transpose::No,
+                    product_scale,
+                );
+                for i in 0..m {
+                    for j in 0..n {
+                        let (e, bound) = (expected[(i, j)], tolerance * (k as f64).sqrt());
+                        let shape = format!("{} {m}×{k}×{n} {ta:?} ({i},{j})", T::NAME);
+                        assert!((c[(i, j)].to_f64() - e).abs() <= bound, "{shape}");
+                        assert!((acc[(i, j)].to_f64() - e - 0.5).abs() <= bound, "{shape}");
+                        let want = 0.5 - 0.25 * e;
+                        assert!(
+                            (descended[(i, j)].to_f64() - want).abs() <= bound,
+                            "{shape}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+    run::<f32>(1e-5);
+    run::<f64>(1e-12);
+    // Deeper, narrower, larger or parallel products stay with `gemm`.
+    assert!(!fits_small_product(30, 784, SMALL_PRODUCT_DEPTH + 1));
+    assert!(!fits_small_product(100, SMALL_PRODUCT_MIN_COLUMNS - 1, 10));
+    assert!(!fits_small_product(128, 784, 32));
+    assert!(fits_small_product(SMALL_PRODUCT_VALUES / 16, 16, 2));
+    assert!(!fits_small_product(SMALL_PRODUCT_VALUES / 16 + 1, 16, 2));
 }
 
 const AWKWARD: [usize; 9] = [1, 2, 3, 7, 13, 17, 31, ROW_TILE + 1, 97];
