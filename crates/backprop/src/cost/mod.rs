@@ -187,6 +187,10 @@ impl Cost {
 simd_kernel! {
     /// Σₓ Cₓ over the batch, example by example in row order, in `f64`.
     fn summed_loss<T: Float>(cost: Cost, z: &Matrix<T>, a: &Matrix<T>, y: &Matrix<T>) -> f64 {
+        if cost == Cost::BinaryCrossEntropy {
+            let (z, y) = (z.as_slice(), y.as_slice());
+            return binary_cross_entropy::batch_loss_from_logits(z, y, a.cols());
+        }
         let mut total = 0.0;
         for i in 0..a.rows() {
             total += match cost {
