@@ -25,6 +25,12 @@ use rayon::prelude::*;
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 
+/// The side job's states (the low two bits of `Team::side_state`; the rest counts side jobs).
+const SIDE_IDLE: u64 = 0;
+const SIDE_POSTED: u64 = 1;
+const SIDE_CLAIMED: u64 = 2;
+const SIDE_DONE: u64 = 3;
+
 /// Iteration counts and indices fit in 16 bits of the shared state word.
 const MAX_ITERATIONS: usize = 0xFFFF;
 
@@ -46,7 +52,17 @@ struct Team {
     job: AtomicPtr<Job<'static>>,
     /// Set when the step is over: helpers return to rayon.
     done: AtomicBool,
+    /// The side job on offer ([`with_side_job`]): its number (upper bits) and state (low two
+    /// bits), so that a helper's claim is one compare-and-swap that also checks which job.
+    side_state: AtomicU64,
+    /// The side job's body; valid from its posting until its state leaves `SIDE_CLAIMED`.
+    side_body: AtomicPtr<SideBody<'static>>,
+    /// Set when a side job panicked on a helper.
+    side_failed: AtomicBool,
 }
+
+/// A side job's body.
+type SideBody<'a> = &'a (dyn Fn() + Sync);
 
 thread_local! {
     /// The team whose step this thread is running, if any.
@@ -125,6 +141,67 @@ pub fn parallel_for(count: usize, body: impl Fn(usize) + Sync + Send) {
     } else {
         (0..count).for_each(body);
     }
+}
+
+/// Runs `main` on this thread while `side` is offered to the team's helpers, and returns
+/// `main`'s result with whether a helper ran `side` to the end. A helper that is free takes it
+/// (before any loop iterations); if none has by the time `main` returns, the offer is withdrawn
+/// and `side` never runs, so the caller must not depend on it: it is work to get ahead with
+/// (the next batch's gather while this one computes), done by the caller later when it was not.
+/// Outside a team's step, or in a step without helpers, `side` is not run.
+pub fn with_side_job<R>(side: impl Fn() + Sync, main: impl FnOnce() -> R) -> (R, bool) {
+    let team = CURRENT.with(|current| current.get());
+    if team.is_null() {
+        return (main(), false);
+    }
+    // SAFETY: CURRENT points at a team only while `run` keeps it alive on this thread.
+    let team = unsafe { &*team };
+    let body: SideBody<'_> = &side;
+    // SAFETY (lifetime): a helper dereferences the pointer only after claiming the job, and
+    // `Withdraw` below does not let this function return (or unwind) while a claim is running.
+    let pointer = &body as *const SideBody<'_> as *mut SideBody<'static>;
+    team.side_body.store(pointer, Ordering::Release);
+    let number = (team.side_state.load(Ordering::Relaxed) >> 2) + 1;
+    let posted = number << 2 | SIDE_POSTED;
+    team.side_failed.store(false, Ordering::Relaxed);
+    team.side_state.store(posted, Ordering::Release);
+
+    /// Withdraws the offer, or waits for the helper that took it, even when `main` panics.
+    struct Withdraw<'a> {
+        team: &'a Team,
+        posted: u64,
+    }
+    impl Withdraw<'_> {
+        /// True when a helper ran the job to the end.
+        fn finish(&self) -> bool {
+            let idle = self.posted & !3 | SIDE_IDLE;
+            let withdrawn = self.team.side_state.compare_exchange(
+                self.posted,
+                idle,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            );
+            if withdrawn.is_ok() {
+                return false;
+            }
+            while self.team.side_state.load(Ordering::Acquire) & 3 != SIDE_DONE {
+                std::hint::spin_loop();
+            }
+            !self.team.side_failed.load(Ordering::Acquire)
+        }
+    }
+    impl Drop for Withdraw<'_> {
+        fn drop(&mut self) {
+            self.finish();
+        }
+    }
+    let withdraw = Withdraw { team, posted };
+    let result = main();
+    let ran = withdraw.finish();
+    std::mem::forget(withdraw);
+    team.side_body
+        .store(std::ptr::null_mut(), Ordering::Release);
+    (result, ran)
 }
 
 /// A buffer cut into chunks of `chunk` elements (the last may be shorter) that threads write,
@@ -243,7 +320,36 @@ impl Team {
             state: AtomicU64::new(0),
             job: AtomicPtr::new(std::ptr::null_mut()),
             done: AtomicBool::new(false),
+            side_state: AtomicU64::new(0),
+            side_body: AtomicPtr::new(std::ptr::null_mut()),
+            side_failed: AtomicBool::new(false),
         }
+    }
+
+    /// Claims and runs the side job on offer, if there is one; true when it ran one.
+    fn run_side_job(&self) -> bool {
+        let seen = self.side_state.load(Ordering::Acquire);
+        if seen & 3 != SIDE_POSTED {
+            return false;
+        }
+        let claimed = seen & !3 | SIDE_CLAIMED;
+        if self
+            .side_state
+            .compare_exchange(seen, claimed, Ordering::AcqRel, Ordering::Relaxed)
+            .is_err()
+        {
+            return false;
+        }
+        // SAFETY: the claim succeeded, so the poster is waiting for this job to be done and its
+        // body is alive until then.
+        let body = unsafe { *self.side_body.load(Ordering::Acquire) };
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(body));
+        if outcome.is_err() {
+            self.side_failed.store(true, Ordering::Release);
+        }
+        self.side_state
+            .store(seen & !3 | SIDE_DONE, Ordering::Release);
+        true
     }
 
     /// Claims the next iteration of the loop numbered in `seen`, if one is left.
@@ -261,6 +367,9 @@ impl Team {
     /// A helper: claims and runs iterations until the step is done.
     fn help(&self) {
         while !self.done.load(Ordering::Acquire) {
+            if self.run_side_job() {
+                continue;
+            }
             let seen = self.state.load(Ordering::Acquire);
             match self.claim(seen) {
                 Some(index) => {
@@ -405,6 +514,67 @@ mod tests {
         });
         assert_eq!(first, [1, 1, 1, 2, 2, 2, 3, 3, 3, 4]);
         assert_eq!(second, [10, 10, 20, 20, 30, 30, 40]);
+    }
+
+    #[test]
+    fn a_side_job_runs_on_a_helper_once_or_not_at_all() {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        // The step waits until the helper has run the side job (or 10 s pass).
+        let runs = AtomicUsize::new(0);
+        let ((), ran) = pool.install(|| {
+            run(|| {
+                with_side_job(
+                    || {
+                        runs.fetch_add(1, Ordering::SeqCst);
+                    },
+                    || {
+                        let start = std::time::Instant::now();
+                        while runs.load(Ordering::SeqCst) == 0
+                            && start.elapsed() < std::time::Duration::from_secs(10)
+                        {
+                            std::thread::yield_now();
+                        }
+                    },
+                )
+            })
+        });
+        assert!(ran, "the helper ran the side job");
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+        // Without helpers, or outside a team, the offer lapses: the job never runs.
+        let lapsed = pool.install(|| run_alone(|| with_side_job(|| panic!("ran"), || 5)));
+        assert_eq!(lapsed, (5, false));
+        assert_eq!(with_side_job(|| panic!("ran"), || 6), (6, false));
+        // A side job that panics on the helper reports that it did not run, and the team goes on.
+        let (value, ran) = pool.install(|| {
+            run(|| {
+                let tried = AtomicBool::new(false);
+                let result = with_side_job(
+                    || {
+                        tried.store(true, Ordering::SeqCst);
+                        panic!("side job failed");
+                    },
+                    || {
+                        let start = std::time::Instant::now();
+                        while !tried.load(Ordering::SeqCst)
+                            && start.elapsed() < std::time::Duration::from_secs(10)
+                        {
+                            std::thread::yield_now();
+                        }
+                        let hits: Vec<AtomicUsize> = (0..64).map(|_| AtomicUsize::new(0)).collect();
+                        parallel_for(64, |i| {
+                            hits[i].fetch_add(1, Ordering::Relaxed);
+                        });
+                        hits.iter().all(|h| h.load(Ordering::Relaxed) == 1)
+                    },
+                );
+                result
+            })
+        });
+        assert!(value, "the step's loops still ran every iteration once");
+        assert!(!ran, "a panicked side job did not run to the end");
     }
 
     #[test]

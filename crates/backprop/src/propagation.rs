@@ -209,6 +209,12 @@ impl<T: Float> Network<T> {
         self.batch_buffer().gather_rows(x, rows);
     }
 
+    /// Puts `batch` (gathered ahead, the shape a [`Network::load_batch`] would have given) in
+    /// the buffer the training pass reads, and hands back the buffer that was there.
+    pub(crate) fn swap_batch(&mut self, batch: &mut Matrix<T>) {
+        std::mem::swap(self.batch_buffer(), batch);
+    }
+
     /// [`Network::compute_gradients`] on the batch [`Network::load_batch`] put in place.
     /// Returns the batch cost and the penalty term in it, as [`Network::descend_loaded`] does.
     pub(crate) fn compute_gradients_loaded(&mut self, y: &Matrix<T>) -> (f64, f64) {

@@ -4,7 +4,8 @@
 //!   without helpers (as the pacer runs them when another process holds a core), gives
 //!   bit-identical weights and loss histories, on shapes large enough that the GEMM wrapper
 //!   really splits its products into tiles computed on several threads (SGD with momentum,
-//!   Adam with dropout, and plain SGD, whose step is fused into the backward pass);
+//!   Adam with dropout, and plain SGD, whose step is fused into the backward pass), and on a
+//!   small network whose steps split nothing and have a helper gather the next batch instead;
 //! - golden values: the first initial weights for a seed are pinned to literal numbers, for the
 //!   default initialisation and for every `Initialization` variant.
 
@@ -50,10 +51,32 @@ struct Run {
     epochs: Vec<EpochRecord>,
 }
 
+/// The network's hidden width and the batch size: the shapes the GEMM wrapper splits across
+/// threads, or a small network whose steps split nothing and gather the next batch ahead on a
+/// helper thread instead.
+#[derive(Clone, Copy, Debug)]
+struct Shape {
+    hidden: usize,
+    batch: usize,
+}
+
+const SPLIT: Shape = Shape {
+    hidden: HIDDEN,
+    batch: BATCH,
+};
+const GATHERED_AHEAD: Shape = Shape {
+    hidden: 30,
+    batch: 16,
+};
+
 fn train(optimizer: OptimizerConfig, dropout: f64, seed: u64) -> Run {
+    train_shape(optimizer, dropout, seed, SPLIT)
+}
+
+fn train_shape(optimizer: OptimizerConfig, dropout: f64, seed: u64, shape: Shape) -> Run {
     let (x, y) = classification_data(3);
     let mut network: Network<f32> =
-        NetworkConfig::new(&[INPUTS, HIDDEN, CLASSES], Cost::SoftmaxCrossEntropy)
+        NetworkConfig::new(&[INPUTS, shape.hidden, CLASSES], Cost::SoftmaxCrossEntropy)
             .with_hidden_activation(Activation::Tanh)
             .with_dropout(dropout)
             .with_seed(seed)
@@ -61,7 +84,7 @@ fn train(optimizer: OptimizerConfig, dropout: f64, seed: u64) -> Run {
             .unwrap();
     let config = TrainingConfig {
         epochs: 3,
-        batch_size: BATCH,
+        batch_size: shape.batch,
         optimizer,
         seed,
         ..TrainingConfig::default()
@@ -101,6 +124,23 @@ fn sgd_with_momentum() -> OptimizerConfig {
 
 fn adam() -> OptimizerConfig {
     OptimizerConfig::Adam(AdamConfig::new().with_learning_rate(1e-3))
+}
+
+#[test]
+fn the_small_shape_splits_nothing_and_gathers_ahead() {
+    let (no, yes) = (Transpose::No, Transpose::Yes);
+    let Shape { hidden, batch } = GATHERED_AHEAD;
+    for (m, n, k, ta, tb) in [
+        (batch, hidden, INPUTS, no, yes),
+        (hidden, INPUTS, batch, yes, no),
+        (batch, CLASSES, hidden, no, yes),
+        (CLASSES, hidden, batch, yes, no),
+        (batch, hidden, CLASSES, no, no),
+    ] {
+        let plan = TilePlan::for_product(m, n, k, ta, tb);
+        assert!(!plan.parallel, "{m}×{n}, k = {k}: {plan:?}");
+    }
+    assert!(batch * INPUTS >= backprop::train::step::GATHER_AHEAD);
 }
 
 #[test]
@@ -182,7 +222,14 @@ fn one_to_eight_threads_give_bit_identical_training() {
     // how the pool's threads are scheduled either.
     // Plain SGD takes its step inside the backward pass (fused into the BP4 product).
     let plain_sgd = OptimizerConfig::Sgd(SgdConfig::new().with_learning_rate(0.05));
-    for (optimizer, dropout) in [(sgd_with_momentum(), 0.0), (adam(), 0.2), (plain_sgd, 0.1)] {
+    let setups = [
+        (sgd_with_momentum(), 0.0, SPLIT),
+        (adam(), 0.2, SPLIT),
+        (plain_sgd.clone(), 0.1, SPLIT),
+        (adam(), 0.0, GATHERED_AHEAD),
+        (plain_sgd, 0.0, GATHERED_AHEAD),
+    ];
+    for (optimizer, dropout, shape) in setups {
         let thread_counts = [1, 2, 3, 4, 8];
         let runs: Vec<Run> = thread_counts
             .into_iter()
@@ -193,12 +240,15 @@ fn one_to_eight_threads_give_bit_identical_training() {
                     .unwrap();
                 pool.install(|| {
                     assert_eq!(rayon::current_num_threads(), threads);
-                    train(optimizer.clone(), dropout, 11)
+                    train_shape(optimizer.clone(), dropout, 11, shape)
                 })
             })
             .collect();
-        let name = optimizer.name();
-        assert_eq!(runs[0].batch_losses.len(), 3 * EXAMPLES.div_ceil(BATCH));
+        let name = format!("{} {shape:?}", optimizer.name());
+        assert_eq!(
+            runs[0].batch_losses.len(),
+            3 * EXAMPLES.div_ceil(shape.batch)
+        );
         for (threads, run) in thread_counts.into_iter().zip(&runs).skip(1) {
             for ((name_a, a), (name_b, b)) in runs[0].parameters.iter().zip(&run.parameters) {
                 assert_eq!(name_a, name_b);
@@ -219,7 +269,8 @@ fn one_to_eight_threads_give_bit_identical_training() {
             .num_threads(2)
             .build()
             .unwrap();
-        let alone = pool.install(|| team::run_alone(|| train(optimizer.clone(), dropout, 11)));
+        let alone =
+            pool.install(|| team::run_alone(|| train_shape(optimizer.clone(), dropout, 11, shape)));
         assert_eq!(runs[0], alone, "{name}, 2 threads, steps alone");
     }
 }

@@ -157,6 +157,8 @@ struct StepBuffers<T: Float> {
     names: ParameterNames,
     /// Whether steps run with helper threads, timed as training goes.
     pacer: Pacer,
+    /// The next batch's inputs, when a helper gathered them during this step.
+    ahead: BatchAhead<T>,
 }
 
 impl<T: Float> Default for StepBuffers<T> {
@@ -165,21 +167,84 @@ impl<T: Float> Default for StepBuffers<T> {
             targets: Matrix::zeros(0, 0),
             names: ParameterNames::default(),
             pacer: Pacer::new(),
+            ahead: BatchAhead::default(),
         }
     }
 }
 
-/// Puts the batch's inputs into the first layer's buffer and its targets into `targets`, and
-/// starts the next batch's rows on their way from memory while this one computes.
+/// A batch's inputs gathered one step ahead by a helper thread, and which rows they are.
+#[derive(Clone, Debug)]
+struct BatchAhead<T: Float> {
+    inputs: Matrix<T>,
+    /// The rows `inputs` holds; empty when it holds none.
+    rows: Vec<usize>,
+}
+
+impl<T: Float> Default for BatchAhead<T> {
+    fn default() -> Self {
+        Self {
+            inputs: Matrix::zeros(0, 0),
+            rows: Vec::new(),
+        }
+    }
+}
+
+/// Inputs of at least this many values are worth gathering ahead on a helper thread (a batch
+/// of 10 MNIST rows is 7,840): the copy waits on memory for rows scattered through a large data
+/// set, which a step too small to split leaves the second core free to do.
+pub const GATHER_AHEAD: usize = 4096;
+
+/// True when a step that splits no work across threads should still run as a team's step, so
+/// that a helper can gather the next batch meanwhile ([`with_gather_ahead`]). Steps that do
+/// split their products keep the helper for those.
+fn gathers_ahead<T: Float>(input: &StepInput<'_, T>) -> bool {
+    rayon::current_num_threads() > 1
+        && !input.next_rows.is_empty()
+        && input.next_rows.len() * input.x.cols() >= GATHER_AHEAD
+}
+
+/// Puts the batch's inputs into the first layer's buffer (swapping in the ones gathered ahead,
+/// when they are this batch's) and its targets into `targets`, and starts the next batch's rows
+/// on their way from memory while this one computes.
 fn load_batch<T: Float>(
     network: &mut Network<T>,
-    targets: &mut Matrix<T>,
+    buffers: (&mut Matrix<T>, &mut BatchAhead<T>),
     input: &StepInput<'_, T>,
 ) {
-    network.load_batch(input.x, input.rows);
+    let (targets, ahead) = buffers;
+    if !ahead.rows.is_empty() && ahead.rows == input.rows {
+        network.swap_batch(&mut ahead.inputs);
+    } else {
+        network.load_batch(input.x, input.rows);
+    }
+    ahead.rows.clear();
     targets.gather_rows(input.y, input.rows);
     input.x.prefetch_rows(input.next_rows);
     input.y.prefetch_rows(input.next_rows);
+}
+
+/// Runs `work` while the team's helper, if one is free, gathers the next batch's inputs into
+/// `ahead` (a copy: the same values whoever makes it, so the bits never depend on it). When no
+/// helper took it by the time `work` is done, the next step gathers as usual.
+fn with_gather_ahead<T: Float, R>(
+    ahead: Option<&mut BatchAhead<T>>,
+    input: &StepInput<'_, T>,
+    work: impl FnOnce() -> R,
+) -> R {
+    let Some(ahead) = ahead else {
+        return work();
+    };
+    let inputs = std::sync::Mutex::new(&mut ahead.inputs);
+    let gather = || {
+        if let Ok(mut inputs) = inputs.lock() {
+            inputs.gather_rows(input.x, input.next_rows);
+        }
+    };
+    let (result, gathered) = backprop_tensor::team::with_side_job(gather, work);
+    if gathered {
+        ahead.rows.extend_from_slice(input.next_rows);
+    }
+    result
 }
 
 /// Backprop into the gradients, then the optimiser's update rule.
@@ -200,18 +265,22 @@ impl<T: Float> StepStrategy<T> for PlainStep<T> {
         input: &StepInput<'_, T>,
         metrics: &mut MetricAccumulator,
     ) -> Result<f64, DivergedLoss> {
-        let parallel = network.uses_threads(input.rows.len(), true);
+        let splits = network.uses_threads(input.rows.len(), true);
+        let ahead_too = !splits && gathers_ahead(input);
         let StepBuffers {
             targets,
             names,
             pacer,
+            ahead,
         } = &mut self.buffers;
         let names = names.of(network);
         // The whole step on one pool thread: one hand-over to rayon per batch, not one per
         // product (see `propagation.rs`).
-        paced_on_pool_thread(parallel, pacer, || {
-            load_batch(network, targets, input);
-            let (loss, _) = network.compute_gradients_loaded(targets);
+        paced_on_pool_thread(splits || ahead_too, pacer, || {
+            load_batch(network, (targets, ahead), input);
+            let (loss, _) = with_gather_ahead(ahead_too.then_some(ahead), input, || {
+                network.compute_gradients_loaded(targets)
+            });
             if input.divergence.diverged(loss) {
                 return Err(DivergedLoss(loss));
             }
@@ -260,18 +329,22 @@ impl<T: Float> StepStrategy<T> for FusedSgdStep<T> {
             Self::applies(network, optimizer, input.gradient_clip),
             "a fused SGD step needs plain SGD without clipping or an L1 term"
         );
-        let parallel = network.uses_threads(input.rows.len(), true);
+        let splits = network.uses_threads(input.rows.len(), true);
+        let ahead_too = !splits && gathers_ahead(input);
         let StepBuffers {
             targets,
             names,
             pacer,
+            ahead,
         } = &mut self.buffers;
         let names = names.of(network);
-        paced_on_pool_thread(parallel, pacer, || {
-            load_batch(network, targets, input);
+        paced_on_pool_thread(splits || ahead_too, pacer, || {
+            load_batch(network, (targets, ahead), input);
             // The weights have already moved when a finite cost past the divergence bound is
             // seen; the trainer's snapshot of the epoch restores them.
-            let (loss, _) = network.descend_loaded(targets, input.learning_rate);
+            let (loss, _) = with_gather_ahead(ahead_too.then_some(ahead), input, || {
+                network.descend_loaded(targets, input.learning_rate)
+            });
             if input.divergence.diverged(loss) {
                 return Err(DivergedLoss(loss));
             }
