@@ -161,9 +161,9 @@ const INTERLEAVED_BYTES: usize = 128;
 /// 16 rows (a small mini-batch, or one piece of a split gather) go 128 bytes of each row in turn
 /// rather than one whole row after another: the rows are scattered through a data set far
 /// larger than the caches, so each one's bytes wait on memory, and going across the rows keeps
-/// those waits in flight together (Nielsen's batch of 10 MNIST rows: +8 % training speed). More
-/// rows are copied one after another, which the stream prefetcher serves better (batch 256: 2 %
-/// faster than across). A copy either way: the same values in the same places.
+/// those waits in flight together. More rows are copied one after another, which the stream
+/// prefetcher serves better (both measured in docs/performance.md). A copy either way: the same
+/// values in the same places.
 fn copy_rows_interleaved<T: Copy>(target: &mut [T], source: &[T], cols: usize, indices: &[usize]) {
     if indices.len() > INTERLEAVED_ROWS {
         for (row, &i) in target.chunks_exact_mut(cols).zip(indices) {

@@ -35,8 +35,8 @@
 //!   below the parallel threshold: a small batch's weight gradient δᵀX and the plain SGD
 //!   step fused into it, or a narrow layer's δW) skips `gemm` for
 //!   [`small_product`](crate::small_product::small_product)'s register tiles, which read both
-//!   operands in place ([`fits_small_product`]; 4.4 against 5.4 µs for Nielsen's 30 × 784
-//!   step at batch 10);
+//!   operands in place ([`fits_small_product`]; faster than `gemm` there, measured in
+//!   docs/performance.md);
 //! - everything else (∂C/∂W = δᵀX, ∂C/∂X = δW): tiles of all rows up to [`ROW_TILE`]·4, and
 //!   ⌈n / [`COL_TILE`]⌉ column tiles whose edges fall on multiples of 64, the height of `gemm`'s
 //!   `f32` AVX-512 microkernel once it has transposed the row-major result: 784 columns become

@@ -16,6 +16,12 @@
 //! time from the step's own thread. (A spinning helper measured 5–50 % slower than plain rayon
 //! on the project's shared 2-core machine while other builds ran.)
 //!
+//! **Side jobs.** A step may also offer one piece of work to get ahead with ([`with_side_job`]:
+//! the training loop's gather of the next batch while this one computes). A free helper claims
+//! it before any loop iteration; an offer nobody claimed by the end of the caller's work is
+//! withdrawn, so the caller never waits for a helper that has not come and does the work later
+//! itself.
+//!
 //! **Determinism.** The iterations are fixed before any thread sees them (GEMM tiles from the
 //! shapes, fixed pieces of an elementwise update, rows of a gather), each writes its own part
 //! of the output, and none sums across iterations. Which thread runs which iteration, and

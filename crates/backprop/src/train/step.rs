@@ -11,6 +11,10 @@
 //! - [`ShardedStep`]: the batch cut into S shards whose gradients are combined over a fixed
 //!   tree ([`Sharding`]), the path data-parallel runs take; then the optimiser's update rule.
 //!
+//! The plain and fused strategies read each batch from a buffer gathered from the data set; on
+//! a pool of several threads, a step too small to split its products has the helper thread
+//! gather the next batch meanwhile (a copy: no bit depends on who makes it).
+//!
 //! A strategy reports the batch cost, or [`DivergedLoss`] when the cost is not finite or past
 //! the divergence bound; the plain and sharded strategies then leave the weights untouched.
 
