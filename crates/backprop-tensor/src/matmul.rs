@@ -34,7 +34,7 @@
 //! - a shallow product with a small C and op(B) read by rows (k ≤ 32, m·n ≤ 32,768, n ≥ 16,
 //!   below the parallel threshold: a small batch's weight gradient δᵀX and the plain SGD
 //!   step fused into it, or a narrow layer's δW) skips `gemm` for
-//!   [`small_product`](crate::small_product::small_product)'s register tiles, which read both
+//!   [`small_product`]'s register tiles, which read both
 //!   operands in place ([`fits_small_product`]; faster than `gemm` there, measured in
 //!   docs/performance.md);
 //! - everything else (∂C/∂W = δᵀX, ∂C/∂X = δW): tiles of all rows up to [`ROW_TILE`]·4, and
