@@ -176,12 +176,16 @@ impl<T: Float> Default for StepBuffers<T> {
     }
 }
 
-/// A batch's inputs gathered one step ahead by a helper thread, and which rows they are.
+/// A batch's inputs gathered one step ahead by a helper thread, and which rows of which data
+/// set they are.
 #[derive(Clone, Debug)]
 struct BatchAhead<T: Float> {
     inputs: Matrix<T>,
     /// The rows `inputs` holds; empty when it holds none.
     rows: Vec<usize>,
+    /// The data set they came from: its address and shape (the next step uses them only when
+    /// it reads the same rows of the same matrix).
+    source: (usize, usize, usize),
 }
 
 impl<T: Float> Default for BatchAhead<T> {
@@ -189,8 +193,14 @@ impl<T: Float> Default for BatchAhead<T> {
         Self {
             inputs: Matrix::zeros(0, 0),
             rows: Vec::new(),
+            source: (0, 0, 0),
         }
     }
+}
+
+/// The identity [`BatchAhead::source`] records of a data set.
+fn source_of<T: Float>(x: &Matrix<T>) -> (usize, usize, usize) {
+    (x.as_slice().as_ptr() as usize, x.rows(), x.cols())
 }
 
 /// Inputs of at least this many values are worth gathering ahead on a helper thread (a batch
@@ -216,7 +226,7 @@ fn load_batch<T: Float>(
     input: &StepInput<'_, T>,
 ) {
     let (targets, ahead) = buffers;
-    if !ahead.rows.is_empty() && ahead.rows == input.rows {
+    if !ahead.rows.is_empty() && ahead.rows == input.rows && ahead.source == source_of(input.x) {
         network.swap_batch(&mut ahead.inputs);
     } else {
         network.load_batch(input.x, input.rows);
@@ -247,6 +257,7 @@ fn with_gather_ahead<T: Float, R>(
     let (result, gathered) = backprop_tensor::team::with_side_job(gather, work);
     if gathered {
         ahead.rows.extend_from_slice(input.next_rows);
+        ahead.source = source_of(input.x);
     }
     result
 }
@@ -406,5 +417,68 @@ impl<T: Float> StepStrategy<T> for ShardedStep<T> {
             input.learning_rate,
         );
         Ok(loss)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cost::Cost;
+    use crate::network::NetworkConfig;
+    use crate::train::divergence::DivergenceSettings;
+
+    /// What `load_batch` put in the network's batch buffer.
+    fn loaded(network: &mut Network<f32>) -> Matrix<f32> {
+        let mut batch = Matrix::zeros(0, 0);
+        network.swap_batch(&mut batch);
+        batch
+    }
+
+    /// Inputs gathered ahead are used only by a step that reads the same rows of the same data
+    /// set; any other step gathers for itself, and every step drops what was gathered ahead.
+    #[test]
+    fn a_batch_gathered_ahead_is_used_only_for_its_own_rows_of_its_own_data() {
+        let x = Matrix::from_fn(6, 4, |row, col| (row * 10 + col) as f32);
+        let other = Matrix::from_fn(6, 4, |row, col| -((row * 10 + col) as f32));
+        let y = Matrix::from_fn(6, 2, |row, col| f32::from(u8::from(row % 2 == col)));
+        let mut network = NetworkConfig::new(&[4, 3, 2], Cost::SoftmaxCrossEntropy)
+            .with_seed(1)
+            .init::<f32>()
+            .unwrap();
+        let marked = Matrix::filled(2, 4, 7.0f32);
+        let input = |x, rows| StepInput {
+            x,
+            y: &y,
+            rows,
+            next_rows: &[],
+            learning_rate: 0.1,
+            gradient_clip: None,
+            divergence: DivergenceCheck {
+                settings: DivergenceSettings::default(),
+                reference: None,
+            },
+        };
+        let mut targets = Matrix::zeros(0, 0);
+        for (data, rows, uses_ahead) in [
+            (&x, &[4usize, 1][..], true),
+            (&x, &[1, 4][..], false),
+            (&other, &[4, 1][..], false),
+        ] {
+            let mut ahead = BatchAhead {
+                inputs: marked.clone(),
+                rows: vec![4, 1],
+                source: source_of(&x),
+            };
+            load_batch(&mut network, (&mut targets, &mut ahead), &input(data, rows));
+            let want = if uses_ahead {
+                marked.clone()
+            } else {
+                let mut gathered = Matrix::zeros(0, 0);
+                gathered.gather_rows(data, rows);
+                gathered
+            };
+            assert_eq!(loaded(&mut network), want, "rows {rows:?}");
+            assert!(ahead.rows.is_empty(), "what was gathered ahead is dropped");
+        }
     }
 }
