@@ -2,7 +2,9 @@
 //! (Nielsen's 784-30-10 at batch 10, the 784-128-64-10 network at batch 32 and 256, inference at
 //! batch 1000):
 //! - the three products per layer, forward X·Wᵀ, weight gradient δᵀX and input gradient δW,
-//!   reported in FLOP/s (2·batch·in·out per product);
+//!   and the plain SGD step fused into the second (W ← W − η·δᵀX), reported in FLOP/s
+//!   (2·batch·in·out per product);
+//! - a mini-batch's gather of 10, 32 and 256 random rows from 60,000 × 784, in values/s;
 //! - the convolution weight gradients of `bench --config lenet`: conv1's δ · X̂ᵀ (20 × 25 over
 //!   36,864 positions) and conv2's sum over the pooling winners
 //!   (`add_scaled_rows`, 40 filters × 16 winners of 500-value patches per example, 64
@@ -19,7 +21,7 @@
 
 use backprop::optim::{adam_update, sgd_update, AdamConfig, AdamState, SgdConfig, SgdState};
 use backprop::{Activation, Cost, Matrix, SeededRng};
-use backprop_tensor::matmul::{gemm, Transpose};
+use backprop_tensor::matmul::{gemm, gemm_add_scaled, Transpose};
 use backprop_tensor::patches::fold;
 use backprop_tensor::rows::{add_scaled_rows, sum_weighted_rows};
 use criterion::{BenchmarkId, Criterion, Throughput};
@@ -62,6 +64,34 @@ fn products(c: &mut Criterion) {
         let mut input_gradient = Matrix::zeros(batch, inputs);
         group.bench_function(BenchmarkId::new("input_gradient", &shape), |b| {
             b.iter(|| gemm(&mut input_gradient, black_box(&delta), no, &w, no, false))
+        });
+        // The fused plain-SGD step W ← W − η·δᵀX (`small_product` where the shape fits).
+        let mut weights = w.clone();
+        group.bench_function(BenchmarkId::new("fused_sgd_step", &shape), |b| {
+            b.iter(|| gemm_add_scaled(&mut weights, 1.0, black_box(&delta), yes, &x, no, -1e-6))
+        });
+    }
+    group.finish();
+}
+
+/// A mini-batch's gather from 60,000 MNIST-shaped rows (188 MB, more than the caches), each
+/// iteration a different batch of random rows, in values/s.
+fn gathers(c: &mut Criterion) {
+    let data = Matrix::<f32>::zeros_huge_pages(60_000, 784);
+    let mut rng = SeededRng::new(5);
+    let mut group = c.benchmark_group("gather");
+    for batch in [10, 32, 256] {
+        let batches: Vec<Vec<usize>> = (0..512)
+            .map(|_| (0..batch).map(|_| rng.below(data.rows())).collect())
+            .collect();
+        let mut target = Matrix::zeros(batch, 784);
+        let mut next = 0;
+        group.throughput(Throughput::Elements((batch * 784) as u64));
+        group.bench_function(BenchmarkId::new("rows", batch), |b| {
+            b.iter(|| {
+                next = (next + 1) % batches.len();
+                target.gather_rows(black_box(&data), &batches[next]);
+            })
         });
     }
     group.finish();
@@ -253,6 +283,7 @@ fn main() {
     pool.install(|| {
         let mut criterion = Criterion::default().configure_from_args();
         products(&mut criterion);
+        gathers(&mut criterion);
         convolution_weight_gradients(&mut criterion);
         conv_input_gradient(&mut criterion);
         activations(&mut criterion);
