@@ -243,10 +243,8 @@ const NARROW_ROW: usize = 64;
 #[inline(always)]
 fn biased<T: Float>(z: &mut [T], bias: &[T], a: &mut [T], cols: usize, f: impl Fn(T) -> T) {
     if cols < NARROW_ROW {
-        for z_row in z.chunks_exact_mut(cols) {
-            z_row.iter_mut().zip(bias).for_each(|(z, &b)| *z += b);
-        }
-        a.iter_mut().zip(z.iter()).for_each(|(a, &z)| *a = f(z));
+        add_bias(z, bias, cols);
+        map(z, a, f);
         return;
     }
     for (z_row, a_row) in z.chunks_exact_mut(cols).zip(a.chunks_exact_mut(cols)) {
@@ -262,18 +260,25 @@ fn biased<T: Float>(z: &mut [T], bias: &[T], a: &mut [T], cols: usize, f: impl F
 #[inline(always)]
 fn in_place<T: Float>(a: &mut [T], bias: Option<&[T]>, cols: usize, f: impl Fn(T) -> T) {
     match bias {
-        Some(bias) if cols < NARROW_ROW => {
-            for row in a.chunks_exact_mut(cols) {
-                row.iter_mut().zip(bias).for_each(|(v, &b)| *v += b);
-            }
-            a.iter_mut().for_each(|v| *v = f(*v));
-        }
-        Some(bias) => {
+        Some(bias) if cols >= NARROW_ROW => {
             for row in a.chunks_exact_mut(cols) {
                 row.iter_mut().zip(bias).for_each(|(v, &b)| *v = f(*v + b));
             }
         }
-        None => a.iter_mut().for_each(|v| *v = f(*v)),
+        _ => {
+            if let Some(bias) = bias {
+                add_bias(a, bias, cols);
+            }
+            a.iter_mut().for_each(|v| *v = f(*v));
+        }
+    }
+}
+
+/// v ← v + b for every row of `cols` values.
+#[inline(always)]
+fn add_bias<T: Float>(values: &mut [T], bias: &[T], cols: usize) {
+    for row in values.chunks_exact_mut(cols) {
+        row.iter_mut().zip(bias).for_each(|(v, &b)| *v += b);
     }
 }
 

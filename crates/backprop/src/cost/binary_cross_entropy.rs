@@ -37,20 +37,10 @@ pub fn batch_loss_from_logits<T: Float>(z: &[T], y: &[T], cols: usize) -> f64 {
     total
 }
 
-/// Cₓ from the logits z, stably, in `f64`.
+/// Cₓ from the logits z, stably, in `f64`: one row of [`batch_loss_from_logits`].
 #[inline(always)]
 pub fn example_loss_from_logits<T: Float>(z: &[T], y: &[T]) -> f64 {
-    let mut loss = 0.0;
-    for (z, y) in z.chunks(BLOCK).zip(y.chunks(BLOCK)) {
-        let mut terms = [T::ZERO; BLOCK];
-        for ((term, &z), &y) in terms.iter_mut().zip(z).zip(y) {
-            *term = z.max(T::ZERO) - z * y + (-z.abs()).exp_simd().ln_1p_simd();
-        }
-        for term in &terms[..z.len()] {
-            loss += term.to_f64();
-        }
-    }
-    loss
+    batch_loss_from_logits(z, y, z.len().max(1))
 }
 
 /// ∂Cₓ/∂aⱼ = (aⱼ − yⱼ) / (aⱼ(1 − aⱼ)), with a kept a hair inside (0, 1) so it stays finite.
