@@ -35,6 +35,7 @@ pub mod pacer;
 pub mod patches;
 pub mod peak;
 mod random;
+pub mod row_panels;
 pub mod rows;
 pub mod simd;
 pub mod small_product;

@@ -64,8 +64,9 @@ pub use crate::tile_plan::{
 
 /// A raw pointer that may cross to rayon's threads. Tiles write disjoint parts of C.
 #[derive(Clone, Copy)]
-struct SendPtr<T>(*mut T);
-// SAFETY: a `SendPtr` is only dereferenced inside `gemm_scaled`'s tiles, while the borrows of A,
+pub(crate) struct SendPtr<T>(pub(crate) *mut T);
+// SAFETY: a `SendPtr` is only dereferenced inside `gemm_scaled`'s tiles (and the panels of
+// `row_panels::gemm_row_panels`, under the same rules), while the borrows of A,
 // B and C it was made from are alive; A and B are only read, and each tile writes a part of C
 // no other tile touches, so sharing the pointer is sharing `&[T]` and disjoint `&mut [T]`,
 // which is sound for `T: Send + Sync` (every `Float` is).
@@ -99,10 +100,10 @@ pub fn gemm_crate_calls() -> u64 {
 }
 
 /// Marks the calling thread as inside the `gemm` crate until dropped.
-struct InGemmCrate;
+pub(crate) struct InGemmCrate;
 
 impl InGemmCrate {
-    fn enter() -> Self {
+    pub(crate) fn enter() -> Self {
         GEMM_CRATE_CALLS.fetch_add(1, Ordering::Relaxed);
         IN_GEMM_CRATE.with(|inside| inside.set(true));
         Self
@@ -116,7 +117,7 @@ impl Drop for InGemmCrate {
 }
 
 /// The shape of op(M) and the strides (row, column) at which to read it.
-fn view<T: Float>(m: &Matrix<T>, transpose: Transpose) -> (usize, usize, isize, isize) {
+pub(crate) fn view<T: Float>(m: &Matrix<T>, transpose: Transpose) -> (usize, usize, isize, isize) {
     let (r, c) = m.shape();
     match transpose {
         Transpose::No => (r, c, c as isize, 1),

@@ -22,7 +22,8 @@
 use crate::activation::Activation;
 use crate::cost::Cost;
 use crate::layer::{LayerOps, Mode, ParameterSlot};
-use backprop_tensor::matmul::{gemm, gemm_add_scaled, Transpose};
+use backprop_tensor::matmul::{gemm, gemm_add_scaled, Transpose, PARALLEL_THRESHOLD};
+use backprop_tensor::row_panels::gemm_row_panels;
 use backprop_tensor::{Float, Matrix};
 
 /// A plain SGD step taken inside the backward pass ([`Dense::fused_sgd_update`]):
@@ -264,6 +265,48 @@ impl<T: Float> Dense<T> {
             &cache.input,
             Transpose::No,
             false,
+        );
+    }
+
+    /// True when [`Dense::parameter_gradients_updating`] computes ∂C/∂W in bands for a batch
+    /// of `rows`: when the product is large enough to be split across threads (a function of
+    /// the shapes alone). A smaller ∂C/∂W stays in cache as a whole.
+    pub fn updates_in_bands(&self, rows: usize) -> bool {
+        let (units, inputs) = self.weight.shape();
+        units.saturating_mul(inputs).saturating_mul(rows) >= PARALLEL_THRESHOLD
+    }
+
+    /// BP3 and BP4 with an element-wise optimiser step fused into BP4: ∂C/∂b into
+    /// [`Dense::bias_gradient`]; ∂C/∂W = δᵀX a band of rows at a time into
+    /// [`Dense::weight_gradient`], and right after each band, on the same thread,
+    /// `update(weights, gradient, state)` on the band's rows of W, of ∂C/∂W and of each of the
+    /// rule's `state` buffers (as long as W, or empty), while the band is still in cache. The
+    /// bias is the caller's to update. Call it after [`Dense::backpropagate_delta`], which needs
+    /// the old W.
+    #[track_caller]
+    pub fn parameter_gradients_updating(
+        &mut self,
+        state: [&mut [T]; 3],
+        update: impl Fn(&mut [T], &[T], [&mut [T]; 3]) + Sync + Send,
+    ) {
+        self.cached_delta();
+        let cache = self.cache.as_ref().expect("checked above");
+        let delta = cache.delta.as_ref().expect("checked above");
+        // BP3
+        delta.column_sums_into(&mut self.bias_gradient);
+        // BP4, each band of ∂C/∂W handed to the update as soon as it is known.
+        self.weight_gradient
+            .resize(self.weight.rows(), self.weight.cols());
+        let [first, second, third] = state;
+        let alongside = [self.weight.as_mut_slice(), first, second, third];
+        gemm_row_panels(
+            &mut self.weight_gradient,
+            (delta, Transpose::Yes),
+            (&cache.input, Transpose::No),
+            alongside,
+            |_, gradient, [weights, first, second, third]| {
+                update(weights, gradient, [first, second, third])
+            },
         );
     }
 

@@ -31,6 +31,9 @@ use backprop_tensor::matmul::{runs_in_parallel, Transpose};
 use backprop_tensor::pacer::Pacer;
 use backprop_tensor::{team, Float, Matrix};
 
+mod fused_rule;
+pub(crate) use fused_rule::{Descend, RuleStep};
+
 /// Runs `work` as the step of a [`team`] on a rayon pool thread when `parallel` (and the pool
 /// has more than one thread): from outside the pool it moves there first, once. Otherwise, or
 /// inside a step already, it runs `work` right here.
@@ -287,7 +290,8 @@ impl<T: Float> Network<T> {
         };
         let penalty = self.penalty();
         self.forward_training(Mode::Train);
-        let (loss, _) = self.backward_training(y, false, Some(descent), penalty, None);
+        let mut descend = Descend::Sgd(descent);
+        let (loss, _) = self.backward_training(y, false, Some(&mut descend), penalty, None);
         (loss, penalty)
     }
 
@@ -431,7 +435,7 @@ impl<T: Float> Network<T> {
         &mut self,
         y: &Matrix<T>,
         record: bool,
-        descend: Option<Descent<T>>,
+        mut descend: Option<&mut Descend<'_, T>>,
         penalty: f64,
         adjust: Option<&mut AdjustOutput<'_, T>>,
     ) -> (f64, Vec<Matrix<T>>) {
@@ -446,7 +450,7 @@ impl<T: Float> Network<T> {
             Some(_) => f64::NAN,
             None => cost.loss(&cache.z, &cache.a, y),
         };
-        if descend.is_some() && !loss.is_finite() {
+        if descend.as_ref().is_some_and(|d| d.stops_at(loss + penalty)) {
             return (loss, Vec::new());
         }
         let mut recorded = Vec::new();
@@ -458,10 +462,12 @@ impl<T: Float> Network<T> {
         if let (Some(adjust), Some(cache)) = (adjust, output.cache_mut()) {
             adjust(cache);
         }
+        // The ordinal of each dense layer's weight and bias among the parameters.
+        let mut ordinal = hidden.iter().filter(|l| l.as_dense().is_some()).count();
         finish_layer(
             output,
             (!hidden.is_empty()).then_some(&mut *current),
-            descend,
+            (descend.as_deref_mut(), ordinal),
         );
         // BP2 onwards, back through the layers.
         let mut index = hidden.len();
@@ -487,7 +493,9 @@ impl<T: Float> Network<T> {
                         recorded.push(current.clone());
                     }
                     dense.hidden_delta(current);
-                    finish_layer(dense, (index > 0).then_some(&mut *next), descend);
+                    ordinal -= 1;
+                    let grad_input = (index > 0).then_some(&mut *next);
+                    finish_layer(dense, grad_input, (descend.as_deref_mut(), ordinal));
                 }
                 // The first layer has no layer before it to hand ∂C/∂input to.
                 None if index == 0 => layer.backward_parameters_only(current),
@@ -627,13 +635,13 @@ fn fused_pair<T: Float>(hidden: &[Layer<T>], index: usize) -> Option<usize> {
 fn finish_layer<T: Float>(
     dense: &mut Dense<T>,
     grad_input: Option<&mut Matrix<T>>,
-    descend: Option<Descent<T>>,
+    (descend, ordinal): (Option<&mut Descend<'_, T>>, usize),
 ) {
     if let Some(grad_input) = grad_input {
         dense.backpropagate_delta(grad_input);
     }
     match descend {
         None => dense.parameter_gradients(),
-        Some(descent) => dense.fused_sgd_update(descent),
+        Some(descend) => descend.finish(dense, ordinal),
     }
 }

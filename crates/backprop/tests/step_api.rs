@@ -181,7 +181,7 @@ fn a_new_batch_size_takes_effect_with_the_next_epoch() {
 }
 
 #[test]
-fn plain_sgd_takes_the_fused_step_and_others_the_plain_one() {
+fn plain_sgd_takes_the_fused_step_and_momentum_the_fused_rule_step() {
     let (x, y) = data::<f32>();
     let mut net = network::<f32>();
     let mut sgd = Trainer::new(config(SgdConfig::new().into())).unwrap();
@@ -190,7 +190,7 @@ fn plain_sgd_takes_the_fused_step_and_others_the_plain_one() {
     let momentum = SgdConfig::new().with_momentum(0.9);
     sgd.set_optimizer_config(momentum.into()).unwrap();
     let report = sgd.step(&mut net, &x, &y, None, &mut Silent).unwrap();
-    assert_eq!(report.kind, StepKind::Plain);
+    assert_eq!(report.kind, StepKind::FusedRule);
 }
 
 /// One step's input on `rows`: learning rate 0.7, no clipping, the default divergence check.

@@ -142,7 +142,7 @@ pub fn adamw_update<T: Float>(
 /// The Adam step shared by both rules; `(β₁, β₂, ε)` and an L2 penalty on the gradient.
 #[track_caller]
 fn adam_step<T: Float>(
-    (beta1, beta2, epsilon): (f64, f64, f64),
+    moments: (f64, f64, f64),
     learning_rate: f64,
     weight_decay: f64,
     parameter: &mut [T],
@@ -150,8 +150,25 @@ fn adam_step<T: Float>(
     state: &mut AdamState<T>,
 ) {
     assert_same_length("adam_update", parameter.len(), gradient.len());
-    ensure_buffer(&mut state.exp_avg, parameter.len(), "exp_avg");
-    ensure_buffer(&mut state.exp_avg_sq, parameter.len(), "exp_avg_sq");
+    let settings = adam_settings(moments, learning_rate, weight_decay, parameter.len(), state);
+    let (exp_avg, exp_avg_sq) = (&mut state.exp_avg, &mut state.exp_avg_sq);
+    pieces4(parameter, gradient, exp_avg, exp_avg_sq, |p, g, m, v| {
+        adam_elements(p, g, m, v, settings)
+    });
+}
+
+/// Counts one step in `state` (its moments sized for a parameter of `length` values) and
+/// returns that step's scalars: everything of the update but its element loop.
+#[track_caller]
+pub(super) fn adam_settings<T: Float>(
+    (beta1, beta2, epsilon): (f64, f64, f64),
+    learning_rate: f64,
+    weight_decay: f64,
+    length: usize,
+    state: &mut AdamState<T>,
+) -> AdamSettings<T> {
+    ensure_buffer(&mut state.exp_avg, length, "exp_avg");
+    ensure_buffer(&mut state.exp_avg_sq, length, "exp_avg_sq");
     state.step += 1;
     let step = state.step as f64;
     let bias_correction1 = 1.0 - libm::pow(beta1, step);
@@ -164,7 +181,7 @@ fn adam_step<T: Float>(
     let (beta1_t, one_minus_beta1) = (T::from_f64(beta1), T::from_f64(1.0 - beta1));
     let (beta2_t, one_minus_beta2) = (T::from_f64(beta2), T::from_f64(1.0 - beta2));
     let (epsilon, decay) = (T::from_f64(epsilon), T::from_f64(weight_decay));
-    let settings = AdamSettings {
+    AdamSettings {
         decays: weight_decay != 0.0,
         decay,
         beta1: beta1_t,
@@ -173,16 +190,12 @@ fn adam_step<T: Float>(
         one_minus_beta2,
         epsilon,
         step_size,
-    };
-    let (exp_avg, exp_avg_sq) = (&mut state.exp_avg, &mut state.exp_avg_sq);
-    pieces4(parameter, gradient, exp_avg, exp_avg_sq, |p, g, m, v| {
-        adam_elements(p, g, m, v, settings)
-    });
+    }
 }
 
 /// The scalars of one Adam step, in `T`.
-#[derive(Clone, Copy)]
-struct AdamSettings<T> {
+#[derive(Clone, Copy, Debug)]
+pub(super) struct AdamSettings<T> {
     decays: bool,
     decay: T,
     beta1: T,
@@ -197,7 +210,7 @@ struct AdamSettings<T> {
 
 simd_kernel! {
     /// The per-element Adam update, in the order PyTorch's formula reads.
-    fn adam_elements<T: Float>(parameter: &mut [T], gradient: &[T], m: &mut [T], v: &mut [T], s: AdamSettings<T>) {
+    pub(super) fn adam_elements<T: Float>(parameter: &mut [T], gradient: &[T], m: &mut [T], v: &mut [T], s: AdamSettings<T>) {
         let moments = m.iter_mut().zip(v.iter_mut());
         for ((p, &g), (m, v)) in parameter.iter_mut().zip(gradient).zip(moments) {
             let g = if s.decays { g + s.decay * *p } else { g };

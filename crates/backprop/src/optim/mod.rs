@@ -34,6 +34,7 @@ mod config;
 mod lbfgs;
 mod lbfgs_network;
 mod optimizer;
+pub(crate) mod parts;
 pub(crate) mod pieces;
 mod rmsprop;
 mod rule;

@@ -91,42 +91,91 @@ pub fn rmsprop_update<T: Float>(
     state: &mut RmsPropState<T>,
 ) {
     assert_same_length("rmsprop_update", parameter.len(), gradient.len());
-    let length = parameter.len();
+    let settings = rmsprop_settings(config, learning_rate, parameter.len(), state);
+    rmsprop_elements(
+        parameter,
+        gradient,
+        &mut state.square_avg,
+        &mut state.grad_avg,
+        &mut state.momentum_buffer,
+        settings,
+    );
+}
+
+/// The scalars of one RMSprop step, in `T`.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct RmsPropSettings<T> {
+    learning_rate: T,
+    alpha: T,
+    one_minus_alpha: T,
+    epsilon: T,
+    momentum: T,
+    weight_decay: T,
+    decays: bool,
+    centered: bool,
+    uses_momentum: bool,
+}
+
+/// Counts one step in `state` (its buffers sized for a parameter of `length` values: s, and ḡ
+/// when centred, b with momentum) and returns that step's scalars.
+#[track_caller]
+pub(super) fn rmsprop_settings<T: Float>(
+    config: &RmsPropConfig,
+    learning_rate: f64,
+    length: usize,
+    state: &mut RmsPropState<T>,
+) -> RmsPropSettings<T> {
     ensure_buffer(&mut state.square_avg, length, "square_avg");
     if config.centered {
         ensure_buffer(&mut state.grad_avg, length, "grad_avg");
     }
-    let use_momentum = config.momentum > 0.0;
-    if use_momentum {
+    let uses_momentum = config.momentum > 0.0;
+    if uses_momentum {
         ensure_buffer(&mut state.momentum_buffer, length, "momentum_buffer");
     }
     state.step += 1;
-    let learning_rate = T::from_f64(learning_rate);
-    let (alpha, one_minus_alpha) = (T::from_f64(config.alpha), T::from_f64(1.0 - config.alpha));
-    let (epsilon, momentum) = (T::from_f64(config.epsilon), T::from_f64(config.momentum));
-    let weight_decay = T::from_f64(config.weight_decay);
+    RmsPropSettings {
+        learning_rate: T::from_f64(learning_rate),
+        alpha: T::from_f64(config.alpha),
+        one_minus_alpha: T::from_f64(1.0 - config.alpha),
+        epsilon: T::from_f64(config.epsilon),
+        momentum: T::from_f64(config.momentum),
+        weight_decay: T::from_f64(config.weight_decay),
+        decays: config.weight_decay != 0.0,
+        centered: config.centered,
+        uses_momentum,
+    }
+}
+
+/// The per-element RMSprop update over matching parts of the parameter, its gradient and the
+/// buffers (`grad_avg` used only when centred, `momentum_buffer` only with momentum; either
+/// may then be empty).
+pub(super) fn rmsprop_elements<T: Float>(
+    parameter: &mut [T],
+    gradient: &[T],
+    square_avg: &mut [T],
+    grad_avg: &mut [T],
+    momentum_buffer: &mut [T],
+    s: RmsPropSettings<T>,
+) {
     for (i, (p, &g)) in parameter.iter_mut().zip(gradient).enumerate() {
-        let g = if config.weight_decay != 0.0 {
-            g + weight_decay * *p
+        let g = if s.decays { g + s.weight_decay * *p } else { g };
+        let square = &mut square_avg[i];
+        *square = s.alpha * *square + s.one_minus_alpha * g * g;
+        let root = if s.centered {
+            let mean = &mut grad_avg[i];
+            *mean = s.alpha * *mean + s.one_minus_alpha * g;
+            (*square - *mean * *mean).sqrt()
         } else {
-            g
+            square.sqrt()
         };
-        let square_avg = &mut state.square_avg[i];
-        *square_avg = alpha * *square_avg + one_minus_alpha * g * g;
-        let root = if config.centered {
-            let grad_avg = &mut state.grad_avg[i];
-            *grad_avg = alpha * *grad_avg + one_minus_alpha * g;
-            (*square_avg - *grad_avg * *grad_avg).sqrt()
+        let average = root + s.epsilon;
+        if s.uses_momentum {
+            let buffer = &mut momentum_buffer[i];
+            *buffer = s.momentum * *buffer + g / average;
+            *p -= s.learning_rate * *buffer;
         } else {
-            square_avg.sqrt()
-        };
-        let average = root + epsilon;
-        if use_momentum {
-            let buffer = &mut state.momentum_buffer[i];
-            *buffer = momentum * *buffer + g / average;
-            *p -= learning_rate * *buffer;
-        } else {
-            *p -= learning_rate * g / average;
+            *p -= s.learning_rate * g / average;
         }
     }
 }

@@ -97,6 +97,45 @@ pub fn sgd_update<T: Float>(
     state: &mut SgdState<T>,
 ) {
     assert_same_length("sgd_update", parameter.len(), gradient.len());
+    match sgd_settings(config, learning_rate, parameter.len(), state) {
+        SgdSettings::Plain(s) => pieces2(parameter, gradient, |p, g| {
+            plain_step(p, g, s.learning_rate, s.decay, s.weight_decay)
+        }),
+        SgdSettings::Momentum(settings) => {
+            let buffers = &mut state.momentum_buffer;
+            pieces3(parameter, gradient, buffers, |p, g, b| {
+                momentum_step(p, g, b, settings)
+            })
+        }
+    }
+}
+
+/// The scalars of one SGD step, without or with momentum.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum SgdSettings<T> {
+    /// p ← p − η·(g + λ·p).
+    Plain(PlainSettings<T>),
+    /// With a momentum buffer.
+    Momentum(MomentumSettings<T>),
+}
+
+/// The scalars of a step without momentum, in `T`.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct PlainSettings<T> {
+    pub(super) learning_rate: T,
+    pub(super) decay: bool,
+    pub(super) weight_decay: T,
+}
+
+/// Counts one step in `state` (its momentum buffer sized for a parameter of `length` values
+/// when there is momentum) and returns that step's scalars.
+#[track_caller]
+pub(super) fn sgd_settings<T: Float>(
+    config: &SgdConfig,
+    learning_rate: f64,
+    length: usize,
+    state: &mut SgdState<T>,
+) -> SgdSettings<T> {
     let learning_rate = T::from_f64(learning_rate);
     let weight_decay = T::from_f64(config.weight_decay);
     let momentum = T::from_f64(config.momentum);
@@ -104,17 +143,14 @@ pub fn sgd_update<T: Float>(
     let (decay, nesterov) = (config.weight_decay != 0.0, config.nesterov);
     state.step += 1;
     if config.momentum == 0.0 {
-        pieces2(parameter, gradient, |p, g| {
-            plain_step(p, g, learning_rate, decay, weight_decay)
+        return SgdSettings::Plain(PlainSettings {
+            learning_rate,
+            decay,
+            weight_decay,
         });
-        return;
     }
-    let first_step = super::ensure_buffer(
-        &mut state.momentum_buffer,
-        parameter.len(),
-        "momentum_buffer",
-    );
-    let settings = MomentumSettings {
+    let first_step = super::ensure_buffer(&mut state.momentum_buffer, length, "momentum_buffer");
+    SgdSettings::Momentum(MomentumSettings {
         learning_rate,
         decay,
         weight_decay,
@@ -122,17 +158,13 @@ pub fn sgd_update<T: Float>(
         one_minus_dampening,
         first_step,
         nesterov,
-    };
-    let buffers = &mut state.momentum_buffer;
-    pieces3(parameter, gradient, buffers, |p, g, b| {
-        momentum_step(p, g, b, settings)
-    });
+    })
 }
 
 simd_kernel! {
     /// p ← p − η·(g + λ·p), the L2 term only when `decay`. The branches test settings, not
     /// data, so the loop compiles to straight vector code.
-    fn plain_step<T: Float>(parameter: &mut [T], gradient: &[T], learning_rate: T, decay: bool, weight_decay: T) {
+    pub(super) fn plain_step<T: Float>(parameter: &mut [T], gradient: &[T], learning_rate: T, decay: bool, weight_decay: T) {
         for (p, &g) in parameter.iter_mut().zip(gradient) {
             let g = if decay { g + weight_decay * *p } else { g };
             *p -= learning_rate * g;
@@ -141,8 +173,8 @@ simd_kernel! {
 }
 
 /// The scalars of a momentum step, in `T`.
-#[derive(Clone, Copy)]
-struct MomentumSettings<T> {
+#[derive(Clone, Copy, Debug)]
+pub(super) struct MomentumSettings<T> {
     learning_rate: T,
     decay: bool,
     weight_decay: T,
@@ -154,7 +186,7 @@ struct MomentumSettings<T> {
 
 simd_kernel! {
     /// b ← g (first step) or μ·b + (1 − τ)·g, then p ← p − η·(g + μ·b or b).
-    fn momentum_step<T: Float>(parameter: &mut [T], gradient: &[T], buffers: &mut [T], s: MomentumSettings<T>) {
+    pub(super) fn momentum_step<T: Float>(parameter: &mut [T], gradient: &[T], buffers: &mut [T], s: MomentumSettings<T>) {
         for ((p, &g), buffer) in parameter.iter_mut().zip(gradient).zip(buffers) {
             let g = if s.decay { g + s.weight_decay * *p } else { g };
             *buffer = if s.first_step {

@@ -12,7 +12,8 @@ use super::events::{BatchEvent, TrainingObserver};
 use super::history::EpochRecord;
 use super::metrics::{evaluate, MetricAccumulator, Task};
 use super::state::EpochProgress;
-use super::step::{DivergedLoss, DivergenceCheck, FusedSgdStep, StepInput, StepKind, StepStrategy};
+use super::step::{DivergedLoss, DivergenceCheck, FusedRuleStep, FusedSgdStep};
+use super::step::{StepInput, StepKind, StepStrategy};
 use super::trainer::EpochOrder;
 use super::{check_data, Trainer};
 use crate::network::Network;
@@ -283,6 +284,9 @@ impl<T: Float> Trainer<T> {
             Some(sharded) => sharded,
             None if FusedSgdStep::applies(network, optimizer, input.gradient_clip) => {
                 &mut self.fused
+            }
+            None if FusedRuleStep::applies(network, optimizer, input.gradient_clip) => {
+                &mut self.fused_rule
             }
             None => &mut self.plain,
         };

@@ -48,8 +48,8 @@ pub use metrics::{evaluate, MetricAccumulator, Metrics, Task};
 pub use sharded::{ShardTimings, Sharding, DEFAULT_SHARDS};
 pub use state::{EpochProgress, SavedRng, TrainingState, TRAINING_STATE_VERSION};
 pub use step::{
-    DivergedLoss, DivergenceCheck, FusedSgdStep, PlainStep, ShardedStep, StepInput, StepKind,
-    StepStrategy,
+    DivergedLoss, DivergenceCheck, FusedRuleStep, FusedSgdStep, PlainStep, ShardedStep, StepInput,
+    StepKind, StepStrategy,
 };
 pub use trainer::Trainer;
 

@@ -8,6 +8,9 @@
 //!   L1 term). Each layer's BP4 product adds −η·δᵀX straight onto its weights once the layer
 //!   before has used them, so the weight gradients never go through memory. Tests hold it equal
 //!   to [`PlainStep`] within rounding (`tests/fused_sgd.rs`).
+//! - [`FusedRuleStep`]: the same for an element-wise rule (Adam, AdamW, RMSprop, SGD with
+//!   momentum or weight decay): each large layer's ∂C/∂W is computed a band of rows at a time,
+//!   and the rule updates the band's weights and state while the band is in cache.
 //! - [`ShardedStep`]: the batch cut into S shards whose gradients are combined over a fixed
 //!   tree ([`Sharding`]), the path data-parallel runs take; then the optimiser's update rule.
 //!
@@ -26,6 +29,9 @@ use crate::optim::{clip_by_global_norm, Optimizer};
 use crate::propagation::paced_on_pool_thread;
 use backprop_tensor::pacer::Pacer;
 use backprop_tensor::{Float, Matrix};
+
+mod fused_rule;
+pub use fused_rule::FusedRuleStep;
 
 /// Everything one step needs besides the network and the optimiser.
 #[derive(Clone, Copy, Debug)]
@@ -73,6 +79,8 @@ pub enum StepKind {
     Plain,
     /// [`FusedSgdStep`].
     FusedSgd,
+    /// [`FusedRuleStep`].
+    FusedRule,
     /// [`ShardedStep`].
     Sharded,
 }
@@ -123,7 +131,7 @@ impl ParameterNames {
 }
 
 /// Adds the output layer's activations of the batch just run to `metrics`.
-fn accumulate<T: Float>(
+pub(super) fn accumulate<T: Float>(
     network: &Network<T>,
     targets: &Matrix<T>,
     step_loss: f64,
@@ -156,7 +164,7 @@ fn apply_update<T: Float>(
 /// What every strategy keeps from batch to batch: the batch's targets, gathered into one
 /// buffer, and the parameter names.
 #[derive(Clone, Debug)]
-struct StepBuffers<T: Float> {
+pub(super) struct StepBuffers<T: Float> {
     targets: Matrix<T>,
     names: ParameterNames,
     /// Whether steps run with helper threads, timed as training goes.
@@ -179,7 +187,7 @@ impl<T: Float> Default for StepBuffers<T> {
 /// A batch's inputs gathered one step ahead by a helper thread, and which rows of which data
 /// set they are.
 #[derive(Clone, Debug)]
-struct BatchAhead<T: Float> {
+pub(super) struct BatchAhead<T: Float> {
     inputs: Matrix<T>,
     /// The rows `inputs` holds; empty when it holds none.
     rows: Vec<usize>,
@@ -211,7 +219,7 @@ pub const GATHER_AHEAD: usize = 4096;
 /// True when a step that splits no work across threads should still run as a team's step, so
 /// that a helper can gather the next batch meanwhile ([`with_gather_ahead`]). Steps that do
 /// split their products keep the helper for those.
-fn gathers_ahead<T: Float>(input: &StepInput<'_, T>) -> bool {
+pub(super) fn gathers_ahead<T: Float>(input: &StepInput<'_, T>) -> bool {
     rayon::current_num_threads() > 1
         && !input.next_rows.is_empty()
         && input.next_rows.len() * input.x.cols() >= GATHER_AHEAD
@@ -220,7 +228,7 @@ fn gathers_ahead<T: Float>(input: &StepInput<'_, T>) -> bool {
 /// Puts the batch's inputs into the first layer's buffer (swapping in the ones gathered ahead,
 /// when they are this batch's) and its targets into `targets`, and starts the next batch's rows
 /// on their way from memory while this one computes.
-fn load_batch<T: Float>(
+pub(super) fn load_batch<T: Float>(
     network: &mut Network<T>,
     buffers: (&mut Matrix<T>, &mut BatchAhead<T>),
     input: &StepInput<'_, T>,
@@ -240,7 +248,7 @@ fn load_batch<T: Float>(
 /// Runs `work` while the team's helper, if one is free, gathers the next batch's inputs into
 /// `ahead` (a copy: the same values whoever makes it, so the bits never depend on it). When no
 /// helper took it by the time `work` is done, the next step gathers as usual.
-fn with_gather_ahead<T: Float, R>(
+pub(super) fn with_gather_ahead<T: Float, R>(
     ahead: Option<&mut BatchAhead<T>>,
     input: &StepInput<'_, T>,
     work: impl FnOnce() -> R,
@@ -281,7 +289,7 @@ impl<T: Float> StepStrategy<T> for PlainStep<T> {
         metrics: &mut MetricAccumulator,
     ) -> Result<f64, DivergedLoss> {
         let splits = network.uses_threads(input.rows.len(), true);
-        let ahead_too = !splits && gathers_ahead(input);
+        let ahead_too = gathers_ahead(input);
         let StepBuffers {
             targets,
             names,
@@ -345,7 +353,7 @@ impl<T: Float> StepStrategy<T> for FusedSgdStep<T> {
             "a fused SGD step needs plain SGD without clipping or an L1 term"
         );
         let splits = network.uses_threads(input.rows.len(), true);
-        let ahead_too = !splits && gathers_ahead(input);
+        let ahead_too = gathers_ahead(input);
         let StepBuffers {
             targets,
             names,

@@ -7,7 +7,7 @@ use super::events::{RestoreEvent, TrainingObserver};
 use super::history::History;
 use super::split::split_rows;
 use super::state::{self, EpochProgress, SavedRng, TrainingState, TRAINING_STATE_VERSION};
-use super::step::{FusedSgdStep, PlainStep, ShardedStep};
+use super::step::{FusedRuleStep, FusedSgdStep, PlainStep, ShardedStep};
 use super::{DivergencePolicy, Sharding, TrainingConfig, Validation, SHUFFLE_STREAM};
 use crate::network::Network;
 use crate::optim::Optimizer;
@@ -50,6 +50,7 @@ pub struct Trainer<T: Float> {
     /// The step strategies ([`super::step`]); `sharded` replaces the other two when set.
     pub(super) plain: PlainStep<T>,
     pub(super) fused: FusedSgdStep<T>,
+    pub(super) fused_rule: FusedRuleStep<T>,
     pub(super) sharded: Option<ShardedStep<T>>,
 }
 
@@ -135,6 +136,7 @@ impl<T: Float> Trainer<T> {
             pending_batch_size: None,
             plain: PlainStep::default(),
             fused: FusedSgdStep::default(),
+            fused_rule: FusedRuleStep::default(),
             sharded: None,
         })
     }
@@ -170,6 +172,7 @@ impl<T: Float> Trainer<T> {
             pending_batch_size: self.pending_batch_size,
             plain: self.plain.clone(),
             fused: self.fused.clone(),
+            fused_rule: self.fused_rule.clone(),
             sharded,
         }
     }
