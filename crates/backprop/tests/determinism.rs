@@ -4,8 +4,10 @@
 //!   without helpers (as the pacer runs them when another process holds a core), gives
 //!   bit-identical weights and loss histories, on shapes large enough that the GEMM wrapper
 //!   really splits its products into tiles computed on several threads (SGD with momentum,
-//!   Adam with dropout, and plain SGD, whose step is fused into the backward pass), and on a
-//!   small network whose steps split nothing and have a helper gather the next batch instead;
+//!   Adam with dropout, whose steps, as SGD with momentum's, run in the bands of the weight
+//!   gradients, and plain SGD, whose step is fused into the backward pass), with batches small
+//!   enough that a helper also gathers the next batch, and on a small network whose steps split
+//!   nothing and have a helper gather the next batch instead;
 //! - golden values: the first initial weights for a seed are pinned to literal numbers, for the
 //!   default initialisation and for every `Initialization` variant.
 
@@ -67,6 +69,12 @@ const SPLIT: Shape = Shape {
 const GATHERED_AHEAD: Shape = Shape {
     hidden: 30,
     batch: 16,
+};
+/// Splits its products and, its batches being small, has the helper gather the next batch in
+/// its idle moments too.
+const SPLIT_AND_GATHERED_AHEAD: Shape = Shape {
+    hidden: HIDDEN,
+    batch: 64,
 };
 
 fn train(optimizer: OptimizerConfig, dropout: f64, seed: u64) -> Run {
@@ -141,6 +149,15 @@ fn the_small_shape_splits_nothing_and_gathers_ahead() {
         assert!(!plan.parallel, "{m}×{n}, k = {k}: {plan:?}");
     }
     assert!(batch * INPUTS >= backprop::train::step::GATHER_AHEAD);
+}
+
+#[test]
+fn the_split_shape_with_small_batches_also_gathers_ahead() {
+    let Shape { hidden, batch } = SPLIT_AND_GATHERED_AHEAD;
+    let plan = TilePlan::for_product(batch, hidden, INPUTS, Transpose::No, Transpose::Yes);
+    assert!(plan.parallel && plan.count() >= 2, "{plan:?}");
+    assert!(batch * INPUTS <= backprop::train::step::GATHER_AHEAD_WHILE_SPLITTING);
+    assert!(BATCH * INPUTS > backprop::train::step::GATHER_AHEAD_WHILE_SPLITTING);
 }
 
 #[test]
@@ -225,6 +242,7 @@ fn one_to_eight_threads_give_bit_identical_training() {
     let setups = [
         (sgd_with_momentum(), 0.0, SPLIT),
         (adam(), 0.2, SPLIT),
+        (adam(), 0.0, SPLIT_AND_GATHERED_AHEAD),
         (plain_sgd.clone(), 0.1, SPLIT),
         (adam(), 0.0, GATHERED_AHEAD),
         (plain_sgd, 0.0, GATHERED_AHEAD),

@@ -15,8 +15,9 @@
 //!   tree ([`Sharding`]), the path data-parallel runs take; then the optimiser's update rule.
 //!
 //! The plain and fused strategies read each batch from a buffer gathered from the data set; on
-//! a pool of several threads, a step too small to split its products has the helper thread
-//! gather the next batch meanwhile (a copy: no bit depends on who makes it).
+//! a pool of several threads, a step too small to split its products, or one with a small
+//! batch, has the helper thread gather the next batch meanwhile (a copy: no bit depends on who
+//! makes it).
 //!
 //! A strategy reports the batch cost, or [`DivergedLoss`] when the cost is not finite or past
 //! the divergence bound; the plain and sharded strategies then leave the weights untouched.
@@ -216,13 +217,24 @@ fn source_of<T: Float>(x: &Matrix<T>) -> (usize, usize, usize) {
 /// set, which a step too small to split leaves the second core free to do.
 pub const GATHER_AHEAD: usize = 4096;
 
-/// True when a step that splits no work across threads should still run as a team's step, so
-/// that a helper can gather the next batch meanwhile ([`with_gather_ahead`]). Steps that do
-/// split their products keep the helper for those.
-pub(super) fn gathers_ahead<T: Float>(input: &StepInput<'_, T>) -> bool {
-    rayon::current_num_threads() > 1
-        && !input.next_rows.is_empty()
-        && input.next_rows.len() * input.x.cols() >= GATHER_AHEAD
+/// The most input values a step that splits its products across threads gathers ahead (32
+/// MNIST rows are 25,088): such a gather fits in the helper's idle moments between the split
+/// products (the layers too small to split, the loss); a larger one delays its share of them.
+/// Measured on two threads, in turns: b-adam-32 191k → 206k samples/s, b-sgd-256 (200,704
+/// values) 323k → 306k, hence the bound.
+pub const GATHER_AHEAD_WHILE_SPLITTING: usize = 1 << 15;
+
+/// True when a step should run as a team's step with a helper gathering the next batch
+/// meanwhile ([`with_gather_ahead`]): a step too small to split its products, whose batch has
+/// at least [`GATHER_AHEAD`] input values, or one that splits them (`splits`), whose batch has
+/// at most [`GATHER_AHEAD_WHILE_SPLITTING`].
+pub(super) fn gathers_ahead<T: Float>(input: &StepInput<'_, T>, splits: bool) -> bool {
+    let values = input.next_rows.len() * input.x.cols();
+    let worth_it = match splits {
+        true => values <= GATHER_AHEAD_WHILE_SPLITTING,
+        false => values >= GATHER_AHEAD,
+    };
+    rayon::current_num_threads() > 1 && !input.next_rows.is_empty() && worth_it
 }
 
 /// Puts the batch's inputs into the first layer's buffer (swapping in the ones gathered ahead,
@@ -289,7 +301,7 @@ impl<T: Float> StepStrategy<T> for PlainStep<T> {
         metrics: &mut MetricAccumulator,
     ) -> Result<f64, DivergedLoss> {
         let splits = network.uses_threads(input.rows.len(), true);
-        let ahead_too = gathers_ahead(input);
+        let ahead_too = gathers_ahead(input, splits);
         let StepBuffers {
             targets,
             names,
@@ -353,7 +365,7 @@ impl<T: Float> StepStrategy<T> for FusedSgdStep<T> {
             "a fused SGD step needs plain SGD without clipping or an L1 term"
         );
         let splits = network.uses_threads(input.rows.len(), true);
-        let ahead_too = gathers_ahead(input);
+        let ahead_too = gathers_ahead(input, splits);
         let StepBuffers {
             targets,
             names,

@@ -46,7 +46,7 @@ impl<T: Float> StepStrategy<T> for FusedRuleStep<T> {
             "a fused rule step needs a rule other than plain SGD, no clipping and no regularisation"
         );
         let splits = network.uses_threads(input.rows.len(), true);
-        let ahead_too = gathers_ahead(input);
+        let ahead_too = gathers_ahead(input, splits);
         let StepBuffers {
             targets,
             names,
