@@ -299,7 +299,7 @@ mod tests {
     fn a_buffer_alongside_of_another_length_is_refused() {
         let (a, b) = (Matrix::<f32>::zeros(1, 2), Matrix::<f32>::zeros(1, 3));
         let mut c = Matrix::zeros(2, 3);
-        let mut short = vec![0.0f32; 5];
+        let mut short = [0.0f32; 5];
         gemm_row_panels(
             &mut c,
             (&a, Transpose::Yes),
