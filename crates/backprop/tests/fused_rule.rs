@@ -82,13 +82,16 @@ fn input<'a, T: Float>(x: &'a Matrix<T>, y: &'a Matrix<T>, rows: &'a [usize]) ->
     }
 }
 
+/// The parameters after training, and the optimiser's state tensors.
+type Trained<T> = (Vec<(String, Matrix<T>)>, Vec<(String, Vec<T>)>);
+
 /// Four steps with `strategy` on batches of 16 rows, on a pool of `threads` threads: the
 /// parameters and the optimiser's state tensors after them.
 fn train<T: Float>(
     strategy: &mut dyn StepStrategy<T>,
     rule: &OptimizerConfig,
     threads: usize,
-) -> (Vec<(String, Matrix<T>)>, Vec<(String, Vec<T>)>) {
+) -> Trained<T> {
     let (x, y) = data::<T>();
     let mut network = network::<T>();
     let mut optimizer = Optimizer::new(rule.clone()).unwrap();
@@ -168,7 +171,7 @@ fn fused_steps_equal_plain_steps_in_f32() {
 /// The bands are cut by the shapes alone: 1, 2 and 3 threads give the same bits.
 #[test]
 fn fused_steps_give_the_same_bits_on_any_number_of_threads() {
-    let bits = |trained: (Vec<(String, Matrix<f32>)>, Vec<(String, Vec<f32>)>)| {
+    let bits = |trained: Trained<f32>| {
         let (parameters, state) = trained;
         let values = parameters
             .into_iter()
