@@ -157,7 +157,9 @@ fn the_split_shape_with_small_batches_also_gathers_ahead() {
     let plan = TilePlan::for_product(batch, hidden, INPUTS, Transpose::No, Transpose::Yes);
     assert!(plan.parallel && plan.count() >= 2, "{plan:?}");
     assert!(batch * INPUTS <= backprop::train::step::GATHER_AHEAD_WHILE_SPLITTING);
-    assert!(BATCH * INPUTS > backprop::train::step::GATHER_AHEAD_WHILE_SPLITTING);
+    // The other split shape's batches are too large to gather ahead while splitting.
+    let Shape { batch: large, .. } = SPLIT;
+    assert!(large * INPUTS > backprop::train::step::GATHER_AHEAD_WHILE_SPLITTING);
 }
 
 #[test]
