@@ -1,7 +1,7 @@
 //! Steady-state training allocates nothing of its own: once the first steps have sized every
 //! buffer, a training step of a network with convolutions, max-pooling, dropout and dense
 //! layers makes no heap allocation, on one thread or on a team of two or three, outside the
-//! `gemm` crate.
+//! `gemm` crate; nor does an Adam step fused into the backward pass of a dense network.
 //!
 //! The `gemm` crate allocates inside each call that packs an operand (its packing buffer and a
 //! small vector of flags, in gemm-common's `gemm_basic_generic`) and takes no scratch memory
@@ -16,8 +16,8 @@ use backprop::conv::ImageShape;
 use backprop::feature_layers::FeatureLayer;
 use backprop::optim::{AdamConfig, Optimizer, OptimizerConfig, SgdConfig};
 use backprop::train::{
-    DivergenceCheck, DivergenceSettings, FusedSgdStep, MetricAccumulator, PlainStep, StepInput,
-    StepStrategy,
+    DivergenceCheck, DivergenceSettings, FusedRuleStep, FusedSgdStep, MetricAccumulator,
+    PlainStep, StepInput, StepKind, StepStrategy,
 };
 use backprop::{Activation, Cost, Matrix, NetworkConfig, SeededRng};
 use backprop_tensor::matmul::{gemm_crate_calls, inside_gemm_crate};
@@ -99,8 +99,14 @@ struct Counts {
 /// Rounds of 9 counted steps.
 const ROUNDS: usize = 3;
 
-/// The allocations of each round of 9 training steps, after 3 uncounted ones.
-fn allocations_per_round(optimizer: OptimizerConfig, threads: usize) -> Vec<Counts> {
+/// The allocations of each round of 9 training steps, after 3 uncounted ones, for the
+/// convolutional network, or (`dense_only`) a dense one whose first layer's weight gradient is
+/// computed in bands with the optimiser's step (the fused rule step).
+fn allocations_per_round_of(
+    optimizer: OptimizerConfig,
+    threads: usize,
+    dense_only: bool,
+) -> Vec<Counts> {
     let (x, y) = data();
     let spec = [
         "conv:8:3",
@@ -113,20 +119,29 @@ fn allocations_per_round(optimizer: OptimizerConfig, threads: usize) -> Vec<Coun
         .iter()
         .map(|text| FeatureLayer::parse(text, Activation::Relu).unwrap())
         .collect();
-    let mut network = NetworkConfig::new(&[0, 32, 3], Cost::SoftmaxCrossEntropy)
-        .with_hidden_activation(Activation::Relu)
-        .with_features(ImageShape::new(1, 16, 16), features)
-        .with_seed(3)
-        .init::<f32>()
-        .unwrap();
+    let mut network = match dense_only {
+        false => NetworkConfig::new(&[0, 32, 3], Cost::SoftmaxCrossEntropy)
+            .with_features(ImageShape::new(1, 16, 16), features),
+        true => NetworkConfig::new(&[256, 300, 3], Cost::SoftmaxCrossEntropy),
+    }
+    .with_hidden_activation(Activation::Relu)
+    .with_seed(3)
+    .init::<f32>()
+    .unwrap();
     let mut optimizer = Optimizer::<f32>::new(optimizer).unwrap();
     // The strategy the trainer would pick.
     let mut strategy: Box<dyn StepStrategy<f32>> =
         if FusedSgdStep::applies(&network, &optimizer, None) {
             Box::new(FusedSgdStep::default())
+        } else if FusedRuleStep::applies(&network, &optimizer, None) {
+            Box::new(FusedRuleStep::default())
         } else {
             Box::new(PlainStep::default())
         };
+    assert_eq!(
+        strategy.kind() == StepKind::FusedRule,
+        dense_only && optimizer.config().name() == "Adam"
+    );
     let batches: Vec<Vec<usize>> = (0..ROWS / BATCH)
         .map(|b| (b * BATCH..(b + 1) * BATCH).collect())
         .collect();
@@ -187,13 +202,14 @@ fn allocations_per_round(optimizer: OptimizerConfig, threads: usize) -> Vec<Coun
 
 #[test]
 fn steady_state_training_steps_allocate_nothing() {
-    let optimizers: [(&str, OptimizerConfig); 2] = [
-        ("sgd", SgdConfig::new().into()),
-        ("adam", AdamConfig::new().into()),
+    let optimizers: [(&str, OptimizerConfig, bool); 3] = [
+        ("sgd", SgdConfig::new().into(), false),
+        ("adam", AdamConfig::new().into(), false),
+        ("adam, dense layers only", AdamConfig::new().into(), true),
     ];
-    for (name, optimizer) in optimizers {
+    for (name, optimizer, dense_only) in optimizers {
         for threads in [1, 2, 3] {
-            let rounds = allocations_per_round(optimizer.clone(), threads);
+            let rounds = allocations_per_round_of(optimizer.clone(), threads, dense_only);
             // An allocation made per batch shows in every round. A pool thread that first
             // joins in late (on a busy machine a helper may miss the warm-up steps) makes its
             // one-time thread-local set-up in one round; so a round must come out clean.
