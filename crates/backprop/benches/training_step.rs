@@ -7,6 +7,10 @@
 //! - lenet (conv 20@5×5, max-pool 2, conv 40@5×5, max-pool 2, 100, 10; ReLU): forward and
 //!   backward of one batch of 64 (`Network::compute_gradients`, no optimiser step).
 //!
+//! - Adam at b-adam-32 and at the MNIST preset's 784-256-128-10, batch 128, as the plain step
+//!   (gradients, then the update) and as the fused rule step (the update on each band of the
+//!   weight gradients inside the backward pass), through the step strategies.
+//!
 //! `cargo bench -p backprop --bench training_step`; `BENCH_THREADS` sets the pool (default 2, the
 //! machine the peers were measured on). The per-epoch figures of `backprop bench` are the ones to
 //! compare with peers; this is for quick A/B work on the engine. Never timed in CI.
@@ -14,6 +18,8 @@
 use backprop::conv::ImageShape;
 use backprop::feature_layers::FeatureLayer;
 use backprop::optim::{AdamConfig, Optimizer, OptimizerConfig, ParameterRef, SgdConfig};
+use backprop::train::{DivergenceCheck, DivergenceSettings, FusedRuleStep, MetricAccumulator};
+use backprop::train::{PlainStep, StepInput, StepStrategy};
 use backprop::{Activation, Cost, Matrix, Network, NetworkConfig, SeededRng};
 use criterion::{Criterion, Throughput};
 use std::hint::black_box;
@@ -121,6 +127,56 @@ fn training(c: &mut Criterion) {
     group.finish();
 }
 
+/// The plain and the fused rule step of Adam, side by side, through the strategies the trainer
+/// picks between.
+fn adam_strategies(c: &mut Criterion) {
+    let (data_x, data_y) = mnist_shaped(1024, 1);
+    let mut group = c.benchmark_group("adam_step_strategy");
+    for (name, sizes, batch) in [
+        ("b-adam-32", vec![784, 128, 64, 10], 32),
+        ("mnist-preset-128", vec![784, 256, 128, 10], 128),
+    ] {
+        let strategies: [(&str, Box<dyn StepStrategy<f32>>); 2] = [
+            ("plain", Box::new(PlainStep::default())),
+            ("fused", Box::new(FusedRuleStep::default())),
+        ];
+        for (kind, mut strategy) in strategies {
+            let mut net = network(&sizes, Activation::Relu, Cost::SoftmaxCrossEntropy);
+            let mut optimizer = Optimizer::new(AdamConfig::new().into()).expect("valid");
+            let batches: Vec<Vec<usize>> = (0..8)
+                .map(|b| {
+                    (0..batch)
+                        .map(|i| (b * 131 + i * 37) % data_x.rows())
+                        .collect()
+                })
+                .collect();
+            let mut metrics = MetricAccumulator::new();
+            let mut index = 0;
+            group.throughput(Throughput::Elements(batch as u64));
+            group.bench_function(format!("{name}/{kind}"), |b| {
+                b.iter(|| {
+                    index += 1;
+                    let input = StepInput {
+                        x: &data_x,
+                        y: &data_y,
+                        rows: &batches[index % batches.len()],
+                        next_rows: &batches[(index + 1) % batches.len()],
+                        learning_rate: 1e-3,
+                        gradient_clip: None,
+                        divergence: DivergenceCheck {
+                            settings: DivergenceSettings::default(),
+                            reference: None,
+                        },
+                    };
+                    let loss = strategy.step(&mut net, &mut optimizer, &input, &mut metrics);
+                    black_box(loss.expect("a finite cost"))
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
 fn inference(c: &mut Criterion) {
     let (inputs, _) = mnist_shaped(1000, 2);
     let net = network(
@@ -177,6 +233,7 @@ fn main() {
     pool.install(|| {
         let mut criterion = Criterion::default().configure_from_args();
         training(&mut criterion);
+        adam_strategies(&mut criterion);
         inference(&mut criterion);
         convolution(&mut criterion);
         criterion.final_summary();

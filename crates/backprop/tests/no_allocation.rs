@@ -16,8 +16,8 @@ use backprop::conv::ImageShape;
 use backprop::feature_layers::FeatureLayer;
 use backprop::optim::{AdamConfig, Optimizer, OptimizerConfig, SgdConfig};
 use backprop::train::{
-    DivergenceCheck, DivergenceSettings, FusedRuleStep, FusedSgdStep, MetricAccumulator,
-    PlainStep, StepInput, StepKind, StepStrategy,
+    DivergenceCheck, DivergenceSettings, FusedRuleStep, FusedSgdStep, MetricAccumulator, PlainStep,
+    StepInput, StepKind, StepStrategy,
 };
 use backprop::{Activation, Cost, Matrix, NetworkConfig, SeededRng};
 use backprop_tensor::matmul::{gemm_crate_calls, inside_gemm_crate};
