@@ -32,7 +32,7 @@ use backprop_tensor::pacer::Pacer;
 use backprop_tensor::{team, Float, Matrix};
 
 mod fused_rule;
-pub(crate) use fused_rule::{Descend, RuleStep};
+pub(crate) use fused_rule::{Descend, LayerStep, RuleStep};
 
 /// Runs `work` as the step of a [`team`] on a rayon pool thread when `parallel` (and the pool
 /// has more than one thread): from outside the pool it moves there first, once. Otherwise, or

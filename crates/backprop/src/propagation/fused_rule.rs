@@ -12,14 +12,27 @@
 use crate::dense::{Dense, Descent};
 use crate::network::Network;
 use crate::optim::Optimizer;
+use crate::propagation::{on_pool_thread, AdjustOutput};
 use backprop_tensor::{Float, Matrix};
 
 /// How the backward pass takes the optimiser's step, when it takes it.
 pub(crate) enum Descend<'a, T: Float> {
     /// Plain SGD inside the weight-gradient product ([`Dense::fused_sgd_update`]).
     Sgd(Descent<T>),
-    /// An element-wise rule on each band of ∂C/∂W as it is computed.
-    Rule(RuleStep<'a, T>),
+    /// A step layer by layer, as the pass reaches each dense layer: an element-wise rule on
+    /// each band of ∂C/∂W as it is computed ([`RuleStep`], or scikit-learn's rules).
+    Layers(&'a mut dyn LayerStep<T>),
+}
+
+/// An optimiser step the backward pass takes layer by layer.
+pub(crate) trait LayerStep<T: Float> {
+    /// True when the pass should stop before any update, seeing the batch cost `loss` (NaN
+    /// when the caller computes the cost itself).
+    fn stops_at(&self, loss: f64) -> bool;
+
+    /// BP3, BP4 and the update of `dense`, the layer holding the `ordinal`-th weight and bias
+    /// of the network; called after BP2 has read the old weights.
+    fn update_layer(&mut self, dense: &mut Dense<T>, ordinal: usize);
 }
 
 /// What a fused rule step needs: the optimiser, the parameters' names (in
@@ -34,11 +47,11 @@ pub(crate) struct RuleStep<'a, T: Float> {
 
 impl<T: Float> Descend<'_, T> {
     /// True when the backward pass should stop before any update, seeing the batch cost
-    /// `loss`: a cost that is not finite for plain SGD, a diverged one for a rule.
+    /// `loss`: a cost that is not finite for plain SGD, else as the step says.
     pub(super) fn stops_at(&self, loss: f64) -> bool {
         match self {
             Descend::Sgd(_) => !loss.is_finite(),
-            Descend::Rule(step) => (step.diverged)(loss),
+            Descend::Layers(step) => step.stops_at(loss),
         }
     }
 
@@ -46,15 +59,17 @@ impl<T: Float> Descend<'_, T> {
     pub(super) fn finish(&mut self, dense: &mut Dense<T>, ordinal: usize) {
         match self {
             Descend::Sgd(descent) => dense.fused_sgd_update(*descent),
-            Descend::Rule(step) => step.update_layer(dense, ordinal),
+            Descend::Layers(step) => step.update_layer(dense, ordinal),
         }
     }
 }
 
-impl<T: Float> RuleStep<'_, T> {
-    /// BP3, BP4 and the rule's update of the dense layer holding the `ordinal`-th weight and
-    /// bias of the network.
-    pub(super) fn update_layer(&mut self, dense: &mut Dense<T>, ordinal: usize) {
+impl<T: Float> LayerStep<T> for RuleStep<'_, T> {
+    fn stops_at(&self, loss: f64) -> bool {
+        (self.diverged)(loss)
+    }
+
+    fn update_layer(&mut self, dense: &mut Dense<T>, ordinal: usize) {
         let (weight, bias) = (&self.names[2 * ordinal], &self.names[2 * ordinal + 1]);
         debug_assert!(weight.ends_with(".weight") && bias.ends_with(".bias"));
         let rate = self.learning_rate;
@@ -77,6 +92,24 @@ impl<T: Float> RuleStep<'_, T> {
 }
 
 impl<T: Float> Network<T> {
+    /// [`Network::gradients_loaded_adjusted`] with `step` taken layer by layer inside the
+    /// backward pass (scikit-learn's rules: the caller computes the cost, so `step` sees NaN).
+    pub(crate) fn gradients_loaded_stepping(
+        &mut self,
+        y: &Matrix<T>,
+        adjust: &mut AdjustOutput<'_, T>,
+        step: &mut (dyn LayerStep<T> + Send),
+    ) {
+        let parallel = self.uses_threads(y.rows(), true);
+        on_pool_thread(parallel, || {
+            self.forward_training(crate::layer::Mode::Train);
+            let regularization = std::mem::take(&mut self.config.regularization);
+            let mut descend = Descend::Layers(step);
+            self.backward_training(y, false, Some(&mut descend), 0.0, Some(adjust));
+            self.config.regularization = regularization;
+        })
+    }
+
     /// True when an element-wise optimiser step can be fused into the backward pass
     /// ([`Network::descend_by_rule_loaded`]): dense layers hold every parameter, and no
     /// regularisation term adds to the gradients.
@@ -95,19 +128,16 @@ impl<T: Float> Network<T> {
     pub(crate) fn descend_by_rule_loaded(
         &mut self,
         y: &Matrix<T>,
-        step: RuleStep<'_, T>,
+        mut step: RuleStep<'_, T>,
     ) -> Result<f64, f64> {
         assert!(
             self.can_fuse_rule(),
             "a fused optimiser step needs dense parameters only and no regularisation"
         );
         self.forward_training(crate::layer::Mode::Train);
-        let mut descend = Descend::Rule(step);
+        let mut descend = Descend::Layers(&mut step);
         let (loss, _) = self.backward_training(y, false, Some(&mut descend), 0.0, None);
-        let Descend::Rule(step) = descend else {
-            unreachable!("made above")
-        };
-        if (step.diverged)(loss) {
+        if step.stops_at(loss) {
             return Err(loss);
         }
         step.optimizer.finish_step();

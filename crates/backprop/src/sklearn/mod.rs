@@ -35,11 +35,13 @@ pub use objective::{
     sk_uses_threads, squared_weights, SkData, SkObjective,
 };
 
+use crate::dense::Dense;
 use crate::network::Network;
 use crate::optim::pieces::{pieces3, pieces4};
 use crate::optim::{
     adamw_update, rmsprop_update, AdamState, AdamWConfig, RmsPropConfig, RmsPropState,
 };
+use crate::propagation::LayerStep;
 use backprop_tensor::{simd_kernel, Float, Matrix, SeededRng};
 
 /// scikit-learn's stochastic solvers, and two of the library's beyond them.
@@ -158,90 +160,195 @@ impl<T: Float> SkOptimizer<T> {
     /// penalty added as each element is read: on MNIST's 79,510 parameters the update was a
     /// seventh of a training step when it copied each gradient and ran on one thread.
     pub fn step(&mut self, network: &mut Network<T>, alpha: f64, batch: f64) {
-        self.steps += 1;
-        let lr = self.learning_rate;
-        let decoupled = matches!(self.solver, SkSolver::AdamW { .. });
-        let penalty = T::from_f64(alpha / batch);
-        let mut index = 0;
-        for dense in network.dense_layers_mut() {
-            for is_weight in [true, false] {
-                let (value, raw) = if is_weight {
-                    (&mut dense.weight, &dense.weight_gradient)
-                } else {
-                    (&mut dense.bias, &dense.bias_gradient)
-                };
-                let penalized = is_weight && alpha != 0.0 && !decoupled;
-                let (value, raw) = (value.as_mut_slice(), raw.as_slice());
-                match self.solver {
-                    SkSolver::Sgd { momentum, nesterov } => {
-                        let s = SgdScalars {
-                            penalized,
-                            penalty,
-                            mu: T::from_f64(momentum),
-                            eta: T::from_f64(lr),
-                            nesterov,
-                        };
-                        let velocity = self.first[index].as_mut_slice();
-                        pieces3(value, raw, velocity, |w, g, v| sgd_elements(w, g, v, s));
-                    }
-                    SkSolver::Adam {
-                        beta_1,
-                        beta_2,
-                        epsilon,
-                    } => {
-                        let t = self.steps as i32;
-                        let rate = lr * (1.0 - beta_2.powi(t)).sqrt() / (1.0 - beta_1.powi(t));
-                        let (b1, b2) = (T::from_f64(beta_1), T::from_f64(beta_2));
-                        let s = AdamScalars {
-                            penalized,
-                            penalty,
-                            b1,
-                            one_minus_b1: T::ONE - b1,
-                            b2,
-                            one_minus_b2: T::ONE - b2,
-                            epsilon: T::from_f64(epsilon),
-                            rate: T::from_f64(rate),
-                        };
-                        let (m, v) = (&mut self.first[index], &mut self.second[index]);
-                        let (m, v) = (m.as_mut_slice(), v.as_mut_slice());
-                        pieces4(value, raw, m, v, |w, g, m, v| adam_elements(w, g, m, v, s));
-                    }
-                    SkSolver::AdamW {
-                        beta_1,
-                        beta_2,
-                        epsilon,
-                    } => {
-                        let config = AdamWConfig {
-                            learning_rate: lr,
-                            beta1: beta_1,
-                            beta2: beta_2,
-                            epsilon,
-                            weight_decay: if is_weight { alpha } else { 0.0 },
-                        };
-                        adamw_update(&config, lr, value, raw, &mut self.adamw[index]);
-                    }
-                    SkSolver::RmsProp { beta_2, epsilon } => {
-                        let config = RmsPropConfig {
-                            learning_rate: lr,
-                            alpha: beta_2,
-                            epsilon,
-                            ..RmsPropConfig::default()
-                        };
-                        let gradient = &mut self.gradient;
-                        gradient.clear();
-                        gradient.extend_from_slice(raw);
-                        if penalized {
-                            for (g, &w) in gradient.iter_mut().zip(value.iter()) {
-                                *g += penalty * w;
-                            }
-                        }
-                        rmsprop_update(&config, lr, value, gradient, &mut self.rmsprop[index]);
-                    }
-                }
-                index += 1;
-            }
+        self.begin_step();
+        for (ordinal, dense) in network.dense_layers_mut().into_iter().enumerate() {
+            let index = 2 * ordinal;
+            let weight = (
+                dense.weight.as_mut_slice(),
+                dense.weight_gradient.as_slice(),
+            );
+            self.update_parameter(index, weight, true, (alpha, batch));
+            let bias = (dense.bias.as_mut_slice(), dense.bias_gradient.as_slice());
+            self.update_parameter(index + 1, bias, false, (alpha, batch));
         }
     }
+
+    /// Counts the step that the updates of its parameters then take.
+    fn begin_step(&mut self) {
+        self.steps += 1;
+    }
+
+    /// True when this solver's update of a weight can run on bands of its gradient inside the
+    /// backward pass ([`SkLayerStep`]): scikit-learn's SGD and Adam.
+    fn updates_in_bands(&self) -> bool {
+        matches!(self.solver, SkSolver::Sgd { .. } | SkSolver::Adam { .. })
+    }
+
+    /// The element loop of this step for scikit-learn's SGD and Adam, for a weight
+    /// (`is_weight`, penalised when α > 0) or a bias; None for the library's rules.
+    fn kernel(&self, is_weight: bool, (alpha, batch): (f64, f64)) -> Option<SkKernel<T>> {
+        let decoupled = matches!(self.solver, SkSolver::AdamW { .. });
+        let penalized = is_weight && alpha != 0.0 && !decoupled;
+        let penalty = T::from_f64(alpha / batch);
+        let lr = self.learning_rate;
+        match self.solver {
+            SkSolver::Sgd { momentum, nesterov } => Some(SkKernel::Sgd(SgdScalars {
+                penalized,
+                penalty,
+                mu: T::from_f64(momentum),
+                eta: T::from_f64(lr),
+                nesterov,
+            })),
+            SkSolver::Adam {
+                beta_1,
+                beta_2,
+                epsilon,
+            } => {
+                let t = self.steps as i32;
+                let rate = lr * (1.0 - beta_2.powi(t)).sqrt() / (1.0 - beta_1.powi(t));
+                let (b1, b2) = (T::from_f64(beta_1), T::from_f64(beta_2));
+                Some(SkKernel::Adam(AdamScalars {
+                    penalized,
+                    penalty,
+                    b1,
+                    one_minus_b1: T::ONE - b1,
+                    b2,
+                    one_minus_b2: T::ONE - b2,
+                    epsilon: T::from_f64(epsilon),
+                    rate: T::from_f64(rate),
+                }))
+            }
+            SkSolver::AdamW { .. } | SkSolver::RmsProp { .. } => None,
+        }
+    }
+
+    /// The update of parameter `index` (in [`Network::parameters`] order), its values and
+    /// gradient in `value_and_gradient`, within the step [`SkOptimizer::begin_step`] counted.
+    fn update_parameter(
+        &mut self,
+        index: usize,
+        (value, raw): (&mut [T], &[T]),
+        is_weight: bool,
+        (alpha, batch): (f64, f64),
+    ) {
+        let lr = self.learning_rate;
+        if let Some(kernel) = self.kernel(is_weight, (alpha, batch)) {
+            let first = self.first[index].as_mut_slice();
+            match kernel {
+                SkKernel::Sgd(s) => pieces3(value, raw, first, |w, g, v| sgd_elements(w, g, v, s)),
+                SkKernel::Adam(s) => {
+                    let second = self.second[index].as_mut_slice();
+                    pieces4(value, raw, first, second, |w, g, m, v| {
+                        adam_elements(w, g, m, v, s)
+                    })
+                }
+            }
+            return;
+        }
+        let decoupled = matches!(self.solver, SkSolver::AdamW { .. });
+        let penalized = is_weight && alpha != 0.0 && !decoupled;
+        let penalty = T::from_f64(alpha / batch);
+        match self.solver {
+            SkSolver::AdamW {
+                beta_1,
+                beta_2,
+                epsilon,
+            } => {
+                let config = AdamWConfig {
+                    learning_rate: lr,
+                    beta1: beta_1,
+                    beta2: beta_2,
+                    epsilon,
+                    weight_decay: if is_weight { alpha } else { 0.0 },
+                };
+                adamw_update(&config, lr, value, raw, &mut self.adamw[index]);
+            }
+            SkSolver::RmsProp { beta_2, epsilon } => {
+                let config = RmsPropConfig {
+                    learning_rate: lr,
+                    alpha: beta_2,
+                    epsilon,
+                    ..RmsPropConfig::default()
+                };
+                let gradient = &mut self.gradient;
+                gradient.clear();
+                gradient.extend_from_slice(raw);
+                if penalized {
+                    for (g, &w) in gradient.iter_mut().zip(value.iter()) {
+                        *g += penalty * w;
+                    }
+                }
+                rmsprop_update(&config, lr, value, gradient, &mut self.rmsprop[index]);
+            }
+            SkSolver::Sgd { .. } | SkSolver::Adam { .. } => unreachable!("have kernels"),
+        }
+    }
+}
+
+/// scikit-learn's step taken layer by layer inside the backward pass: for a layer large enough
+/// to split, SGD's or Adam's element loop on each band of ∂C/∂W as it is computed (the same
+/// operations per element as [`SkOptimizer::step`]); otherwise, and for the library's rules,
+/// the layer's gradients whole and then its updates.
+pub(crate) struct SkLayerStep<'a, T: Float> {
+    pub(crate) optimizer: &'a mut SkOptimizer<T>,
+    /// α and the batch's weight B.
+    pub(crate) penalty: (f64, f64),
+}
+
+impl<'a, T: Float> SkLayerStep<'a, T> {
+    /// Counts the step in `optimizer`: the layers' updates follow during the backward pass.
+    pub(crate) fn begin(optimizer: &'a mut SkOptimizer<T>, alpha: f64, batch: f64) -> Self {
+        optimizer.begin_step();
+        Self {
+            optimizer,
+            penalty: (alpha, batch),
+        }
+    }
+}
+
+impl<T: Float> LayerStep<T> for SkLayerStep<'_, T> {
+    fn stops_at(&self, _loss: f64) -> bool {
+        false
+    }
+
+    fn update_layer(&mut self, dense: &mut Dense<T>, ordinal: usize) {
+        let (optimizer, penalty, index) = (&mut *self.optimizer, self.penalty, 2 * ordinal);
+        let rows = dense.cache().map_or(0, |cache| cache.input.rows());
+        let banded = optimizer.updates_in_bands() && dense.updates_in_bands(rows);
+        match optimizer.kernel(true, penalty).filter(|_| banded) {
+            Some(kernel) => {
+                let first = optimizer.first[index].as_mut_slice();
+                let second = match optimizer.second.get_mut(index) {
+                    Some(second) => second.as_mut_slice(),
+                    None => &mut [],
+                };
+                dense.parameter_gradients_updating([first, second, &mut []], |w, g, state| {
+                    let [first, second, _] = state;
+                    match kernel {
+                        SkKernel::Sgd(s) => sgd_elements(w, g, first, s),
+                        SkKernel::Adam(s) => adam_elements(w, g, first, second, s),
+                    }
+                });
+            }
+            None => {
+                dense.parameter_gradients();
+                let weight = (
+                    dense.weight.as_mut_slice(),
+                    dense.weight_gradient.as_slice(),
+                );
+                optimizer.update_parameter(index, weight, true, penalty);
+            }
+        }
+        let bias = (dense.bias.as_mut_slice(), dense.bias_gradient.as_slice());
+        optimizer.update_parameter(index + 1, bias, false, penalty);
+    }
+}
+
+/// scikit-learn's SGD or Adam element loop with one step's scalars.
+#[derive(Clone, Copy)]
+enum SkKernel<T> {
+    Sgd(SgdScalars<T>),
+    Adam(AdamScalars<T>),
 }
 
 /// SGD's scalars for one parameter, in `T`.

@@ -7,7 +7,7 @@
 //! Σⱼ (yⱼ·ln(yⱼ/pⱼ) − yⱼ + pⱼ) per row, whose δ at the output is again p − y (canonical link).
 //! The network carries an identity output for it; [`SkObjective::poisson`] applies the exp.
 
-use super::{row_blocks, SkOptimizer};
+use super::{row_blocks, SkLayerStep, SkOptimizer};
 use crate::cost::Cost;
 use crate::dense::DenseCache;
 use crate::network::Network;
@@ -116,17 +116,24 @@ pub fn squared_weights<T: Float>(network: &Network<T>) -> f64 {
         .sum()
 }
 
+/// B, a batch's weight: its `rows`, or the sum of its sample weights.
+fn batch_weight<T: Float>(weights: Option<&[T]>, rows: usize) -> f64 {
+    weights.map_or(rows as f64, |w| w.iter().map(|w| w.to_f64()).sum())
+}
+
 /// Forward and backward over the loaded batch, leaving (δᵀa)/B in the gradients (no penalty).
 /// The output δ the cost gives, (a − y)/rows, is rescaled per row to wᵢ(a − y)/Σw, or
-/// replaced by (exp(z) − y)·sᵢ for Poisson. Returns the data loss and B.
+/// replaced by (exp(z) − y)·sᵢ for Poisson. With `step`, the optimiser's step is taken layer
+/// by layer inside the backward pass ([`SkLayerStep`]). Returns the data loss and B.
 pub(super) fn batch_gradients<T: Float>(
     network: &mut Network<T>,
     y: &Matrix<T>,
     weights: Option<&[T]>,
     poisson: bool,
+    step: Option<&mut SkLayerStep<'_, T>>,
 ) -> (f64, f64) {
     let rows = y.rows();
-    let total = weights.map_or(rows as f64, |w| w.iter().map(|w| w.to_f64()).sum());
+    let total = batch_weight(weights, rows);
     let scales: Option<Vec<T>> =
         weights.map(|w| w.iter().map(|&w| T::from_f64(w.to_f64() / total)).collect());
     let mut adjust = |cache: &mut DenseCache<T>| {
@@ -157,7 +164,10 @@ pub(super) fn batch_gradients<T: Float>(
             }
         }
     };
-    network.gradients_loaded_adjusted(y, &mut adjust);
+    match step {
+        Some(step) => network.gradients_loaded_stepping(y, &mut adjust, step),
+        None => network.gradients_loaded_adjusted(y, &mut adjust),
+    }
     let a = &network
         .dense_layers()
         .last()
@@ -219,9 +229,13 @@ pub fn sk_epoch<T: Float>(
     let mut w_batch: Vec<T> = Vec::new();
     let mut total = 0.0;
     let blocks = row_blocks::handles(network);
+    // SGD and Adam run inside the backward pass (on the bands of the large weight gradients);
+    // small networks in row blocks, and the library's rules, step after it.
+    let fused = !blocks && optimizer.updates_in_bands();
     for rows in order.chunks(batch_size) {
-        let (loss, batch) = if blocks {
-            row_blocks::block_gradients(network, data, rows, objective.poisson)
+        let (loss, batch, squared) = if blocks {
+            let (loss, batch) = row_blocks::block_gradients(network, data, rows, objective.poisson);
+            (loss, batch, squared_weights(network))
         } else {
             network.load_batch(data.x, rows);
             y_batch.gather_rows(data.y, rows);
@@ -230,11 +244,19 @@ pub fn sk_epoch<T: Float>(
                 w_batch.extend(rows.iter().map(|&i| w[i]));
                 w_batch.as_slice()
             });
-            batch_gradients(network, &y_batch, weights, objective.poisson)
+            // The penalty is of the weights before the step.
+            let squared = squared_weights(network);
+            let batch = batch_weight(weights, rows.len());
+            let mut step = fused.then(|| SkLayerStep::begin(optimizer, objective.alpha, batch));
+            let (loss, batch) =
+                batch_gradients(network, &y_batch, weights, objective.poisson, step.as_mut());
+            (loss, batch, squared)
         };
-        let loss = loss + 0.5 * objective.alpha * squared_weights(network) / batch;
+        let loss = loss + 0.5 * objective.alpha * squared / batch;
         total += loss * rows.len() as f64;
-        optimizer.step(network, objective.alpha, batch);
+        if !fused {
+            optimizer.step(network, objective.alpha, batch);
+        }
     }
     total / order.len().max(1) as f64
 }
@@ -256,7 +278,7 @@ pub fn sk_loss_and_gradients<T: Float>(
         row_blocks::block_gradients(network, data, &all, objective.poisson)
     } else {
         network.load_batch(data.x, &all);
-        batch_gradients(network, data.y, data.sample_weight, objective.poisson)
+        batch_gradients(network, data.y, data.sample_weight, objective.poisson, None)
     };
     let alpha = objective.alpha;
     if alpha != 0.0 {

@@ -53,7 +53,8 @@ fn compare<T: Float>(
     let weights: Option<Vec<T>> = data
         .sample_weight
         .map(|w| order.iter().map(|&i| w[i]).collect());
-    let (whole_loss, whole_total) = batch_gradients(&mut whole, &y, weights.as_deref(), poisson);
+    let (whole_loss, whole_total) =
+        batch_gradients(&mut whole, &y, weights.as_deref(), poisson, None);
     assert_eq!(block_total, whole_total);
     let mut worst = (block_loss - whole_loss).abs() / whole_loss.abs().max(1e-3);
     for (b, w) in blocked.dense_layers().iter().zip(whole.dense_layers()) {

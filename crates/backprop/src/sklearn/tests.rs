@@ -340,3 +340,90 @@ fn adamw_and_rmsprop_steps_follow_their_formulas() {
         }
     }
 }
+
+/// `sk_epoch` takes SGD's and Adam's steps inside the backward pass, on the bands of a wide
+/// layer's weight gradient: two epochs give the parameters (and the loss) of the gradients
+/// computed whole and then [`SkOptimizer::step`], with the penalty and with sample weights.
+#[test]
+fn steps_inside_the_backward_pass_equal_steps_after_it() {
+    let (rows, inputs, hidden) = (96, 300, 260);
+    let x = Matrix::from_fn(rows, inputs, |i, j| {
+        ((i * 31 + j * 7) % 23) as f64 / 23.0 - 0.4
+    });
+    let y = Matrix::from_fn(rows, 3, |i, j| if (i * 5) % 3 == j { 1.0 } else { 0.0 });
+    let weights: Vec<f64> = (0..rows).map(|i| 0.5 + (i % 4) as f64 * 0.25).collect();
+    let network = || -> Network<f64> {
+        let mut network = NetworkConfig::new(&[inputs, hidden, 3], Cost::SoftmaxCrossEntropy)
+            .with_hidden_activation(Activation::Relu)
+            .init::<f64>()
+            .unwrap();
+        glorot_uniform(&mut network, 4, false);
+        network
+    };
+    assert!(
+        !sk_uses_row_blocks(&network()),
+        "the banded path needs the gemm path"
+    );
+    let order: Vec<usize> = (0..rows).rev().collect();
+    let solvers = [
+        SkSolver::Sgd {
+            momentum: 0.9,
+            nesterov: true,
+        },
+        SkSolver::Adam {
+            beta_1: 0.9,
+            beta_2: 0.999,
+            epsilon: 1e-8,
+        },
+    ];
+    for solver in solvers {
+        for sample_weight in [None, Some(&weights[..])] {
+            let data = SkData {
+                x: &x,
+                y: &y,
+                sample_weight,
+            };
+            let objective = penalty(0.01);
+            let (mut fused, mut whole) = (network(), network());
+            let mut fused_optimizer = SkOptimizer::new(solver, 0.01, &fused);
+            let mut whole_optimizer = SkOptimizer::new(solver, 0.01, &whole);
+            for _ in 0..2 {
+                let fused_loss = sk_epoch(
+                    &mut fused,
+                    &mut fused_optimizer,
+                    data,
+                    &order,
+                    32,
+                    objective,
+                );
+                // The same epoch, the gradients whole and the step after them.
+                let mut y_batch = Matrix::zeros(0, 0);
+                let mut total = 0.0;
+                for batch_rows in order.chunks(32) {
+                    whole.load_batch(&x, batch_rows);
+                    y_batch.gather_rows(&y, batch_rows);
+                    let w: Option<Vec<f64>> =
+                        sample_weight.map(|w| batch_rows.iter().map(|&i| w[i]).collect());
+                    let (loss, batch) =
+                        objective::batch_gradients(&mut whole, &y_batch, w.as_deref(), false, None);
+                    total += (loss + 0.005 * squared_weights(&whole) / batch) * 32.0;
+                    whole_optimizer.step(&mut whole, 0.01, batch);
+                }
+                let whole_loss = total / rows as f64;
+                assert!(
+                    (fused_loss - whole_loss).abs() <= 1e-12 * whole_loss,
+                    "{solver:?}"
+                );
+            }
+            for ((name, f), (_, w)) in fused.parameters().iter().zip(whole.parameters()) {
+                for (a, b) in f.as_slice().iter().zip(w.as_slice()) {
+                    assert!(
+                        (a - b).abs() <= 1e-12 * b.abs().max(1e-3),
+                        "{solver:?} {name}: {a} against {b}"
+                    );
+                }
+            }
+            assert_ne!(fused.parameters()[0].1, network().parameters()[0].1);
+        }
+    }
+}
