@@ -64,7 +64,10 @@
 //! layer). For plain SGD without momentum the trainer takes a named shortcut,
 //! [`Dense::fused_sgd_update`](crate::Dense::fused_sgd_update): BP3, BP4 and the update in one
 //! pass, so that ∂C/∂W never goes through memory; `tests/fused_sgd.rs` holds it equal to the
-//! plain step.
+//! plain step. For the other rules (Adam, AdamW, RMSprop, momentum),
+//! [`Dense::parameter_gradients_updating`](crate::Dense::parameter_gradients_updating) computes
+//! BP4 a band of rows at a time and the rule updates each band while it is in cache
+//! (`tests/fused_rule.rs`).
 //!
 //! [`Network::backward`](crate::Network::backward) runs all of it and returns the named
 //! gradients; [`Network::trace`](crate::Network::trace) records every zˡ, aˡ, ∂C/∂aˡ, δˡ and
