@@ -53,6 +53,16 @@ pub struct StepInput<'a, T: Float> {
     pub divergence: DivergenceCheck,
 }
 
+impl<T: Float> StepInput<'_, T> {
+    /// The batch cost `loss`, or [`DivergedLoss`] when it counts as divergence.
+    fn checked(&self, loss: f64) -> Result<f64, DivergedLoss> {
+        match self.divergence.diverged(loss) {
+            true => Err(DivergedLoss(loss)),
+            false => Ok(loss),
+        }
+    }
+}
+
 /// The divergence rule with the reference loss it compares against.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct DivergenceCheck {
@@ -132,7 +142,7 @@ impl ParameterNames {
 }
 
 /// Adds the output layer's activations of the batch just run to `metrics`.
-pub(super) fn accumulate<T: Float>(
+fn accumulate<T: Float>(
     network: &Network<T>,
     targets: &Matrix<T>,
     step_loss: f64,
@@ -228,7 +238,7 @@ pub const GATHER_AHEAD_WHILE_SPLITTING: usize = 1 << 15;
 /// meanwhile ([`with_gather_ahead`]): a step too small to split its products, whose batch has
 /// at least [`GATHER_AHEAD`] input values, or one that splits them (`splits`), whose batch has
 /// at most [`GATHER_AHEAD_WHILE_SPLITTING`].
-pub(super) fn gathers_ahead<T: Float>(input: &StepInput<'_, T>, splits: bool) -> bool {
+fn gathers_ahead<T: Float>(input: &StepInput<'_, T>, splits: bool) -> bool {
     let values = input.next_rows.len() * input.x.cols();
     let worth_it = match splits {
         true => values <= GATHER_AHEAD_WHILE_SPLITTING,
@@ -240,7 +250,7 @@ pub(super) fn gathers_ahead<T: Float>(input: &StepInput<'_, T>, splits: bool) ->
 /// Puts the batch's inputs into the first layer's buffer (swapping in the ones gathered ahead,
 /// when they are this batch's) and its targets into `targets`, and starts the next batch's rows
 /// on their way from memory while this one computes.
-pub(super) fn load_batch<T: Float>(
+fn load_batch<T: Float>(
     network: &mut Network<T>,
     buffers: (&mut Matrix<T>, &mut BatchAhead<T>),
     input: &StepInput<'_, T>,
@@ -260,7 +270,7 @@ pub(super) fn load_batch<T: Float>(
 /// Runs `work` while the team's helper, if one is free, gathers the next batch's inputs into
 /// `ahead` (a copy: the same values whoever makes it, so the bits never depend on it). When no
 /// helper took it by the time `work` is done, the next step gathers as usual.
-pub(super) fn with_gather_ahead<T: Float, R>(
+fn with_gather_ahead<T: Float, R>(
     ahead: Option<&mut BatchAhead<T>>,
     input: &StepInput<'_, T>,
     work: impl FnOnce() -> R,
@@ -282,6 +292,39 @@ pub(super) fn with_gather_ahead<T: Float, R>(
     result
 }
 
+/// One batch through `compute` as the plain and fused strategies run it: on one pool thread
+/// under the pacer when the step splits its products or gathers ahead (one hand-over to rayon
+/// per batch, not one per product; see `propagation.rs`), the batch loaded first and the next
+/// one offered to the helper while `compute(network, targets, names)` runs, which returns the
+/// batch cost or the diverged one; then the metrics, and `finish(network, names)` (the update,
+/// for a step that did not take it inside the backward pass).
+pub(super) fn run_batch<T: Float>(
+    buffers: &mut StepBuffers<T>,
+    network: &mut Network<T>,
+    (input, metrics): (&StepInput<'_, T>, &mut MetricAccumulator),
+    compute: impl FnOnce(&mut Network<T>, &Matrix<T>, &[String]) -> Result<f64, DivergedLoss> + Send,
+    finish: impl FnOnce(&mut Network<T>, &[String]) + Send,
+) -> Result<f64, DivergedLoss> {
+    let splits = network.uses_threads(input.rows.len(), true);
+    let ahead_too = gathers_ahead(input, splits);
+    let StepBuffers {
+        targets,
+        names,
+        pacer,
+        ahead,
+    } = buffers;
+    let names = names.of(network);
+    paced_on_pool_thread(splits || ahead_too, pacer, || {
+        load_batch(network, (targets, ahead), input);
+        let loss = with_gather_ahead(ahead_too.then_some(ahead), input, || {
+            compute(network, targets, names)
+        })?;
+        accumulate(network, targets, loss, metrics);
+        finish(network, names);
+        Ok(loss)
+    })
+}
+
 /// Backprop into the gradients, then the optimiser's update rule.
 #[derive(Clone, Debug, Default)]
 pub struct PlainStep<T: Float> {
@@ -300,35 +343,20 @@ impl<T: Float> StepStrategy<T> for PlainStep<T> {
         input: &StepInput<'_, T>,
         metrics: &mut MetricAccumulator,
     ) -> Result<f64, DivergedLoss> {
-        let splits = network.uses_threads(input.rows.len(), true);
-        let ahead_too = gathers_ahead(input, splits);
-        let StepBuffers {
-            targets,
-            names,
-            pacer,
-            ahead,
-        } = &mut self.buffers;
-        let names = names.of(network);
-        // The whole step on one pool thread: one hand-over to rayon per batch, not one per
-        // product (see `propagation.rs`).
-        paced_on_pool_thread(splits || ahead_too, pacer, || {
-            load_batch(network, (targets, ahead), input);
-            let (loss, _) = with_gather_ahead(ahead_too.then_some(ahead), input, || {
-                network.compute_gradients_loaded(targets)
-            });
-            if input.divergence.diverged(loss) {
-                return Err(DivergedLoss(loss));
-            }
-            accumulate(network, targets, loss, metrics);
-            apply_update(
-                network,
-                optimizer,
-                input.gradient_clip,
-                names,
-                input.learning_rate,
-            );
-            Ok(loss)
-        })
+        let compute = |network: &mut Network<T>, targets: &Matrix<T>, _: &[String]| {
+            input.checked(network.compute_gradients_loaded(targets).0)
+        };
+        let finish = |network: &mut Network<T>, names: &[String]| {
+            let (clip, rate) = (input.gradient_clip, input.learning_rate);
+            apply_update(network, optimizer, clip, names, rate)
+        };
+        run_batch(
+            &mut self.buffers,
+            network,
+            (input, metrics),
+            compute,
+            finish,
+        )
     }
 }
 
@@ -364,29 +392,19 @@ impl<T: Float> StepStrategy<T> for FusedSgdStep<T> {
             Self::applies(network, optimizer, input.gradient_clip),
             "a fused SGD step needs plain SGD without clipping or an L1 term"
         );
-        let splits = network.uses_threads(input.rows.len(), true);
-        let ahead_too = gathers_ahead(input, splits);
-        let StepBuffers {
-            targets,
-            names,
-            pacer,
-            ahead,
-        } = &mut self.buffers;
-        let names = names.of(network);
-        paced_on_pool_thread(splits || ahead_too, pacer, || {
-            load_batch(network, (targets, ahead), input);
-            // The weights have already moved when a finite cost past the divergence bound is
-            // seen; the trainer's snapshot of the epoch restores them.
-            let (loss, _) = with_gather_ahead(ahead_too.then_some(ahead), input, || {
-                network.descend_loaded(targets, input.learning_rate)
-            });
-            if input.divergence.diverged(loss) {
-                return Err(DivergedLoss(loss));
-            }
-            accumulate(network, targets, loss, metrics);
-            optimizer.record_fused_step(names);
-            Ok(loss)
-        })
+        // The weights have already moved when a finite cost past the divergence bound is seen;
+        // the trainer's snapshot of the epoch restores them.
+        let compute = |network: &mut Network<T>, targets: &Matrix<T>, _: &[String]| {
+            input.checked(network.descend_loaded(targets, input.learning_rate).0)
+        };
+        let finish = |_: &mut Network<T>, names: &[String]| optimizer.record_fused_step(names);
+        run_batch(
+            &mut self.buffers,
+            network,
+            (input, metrics),
+            compute,
+            finish,
+        )
     }
 }
 

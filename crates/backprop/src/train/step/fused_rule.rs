@@ -1,12 +1,11 @@
 //! [`FusedRuleStep`]: an element-wise optimiser's step fused into the backward pass.
 
-use super::{accumulate, gathers_ahead, load_batch, with_gather_ahead, StepBuffers};
-use super::{DivergedLoss, StepInput, StepKind, StepStrategy};
+use super::{run_batch, DivergedLoss, StepBuffers, StepInput, StepKind, StepStrategy};
 use crate::network::Network;
 use crate::optim::Optimizer;
-use crate::propagation::{paced_on_pool_thread, RuleStep};
+use crate::propagation::RuleStep;
 use crate::train::metrics::MetricAccumulator;
-use backprop_tensor::Float;
+use backprop_tensor::{Float, Matrix};
 
 /// Adam, AdamW, RMSprop, or SGD with momentum or weight decay, fused into the backward pass:
 /// each large layer's ∂C/∂W is computed a band of rows at a time and the rule updates each
@@ -45,17 +44,7 @@ impl<T: Float> StepStrategy<T> for FusedRuleStep<T> {
             Self::applies(network, optimizer, input.gradient_clip),
             "a fused rule step needs a rule other than plain SGD, no clipping and no regularisation"
         );
-        let splits = network.uses_threads(input.rows.len(), true);
-        let ahead_too = gathers_ahead(input, splits);
-        let StepBuffers {
-            targets,
-            names,
-            pacer,
-            ahead,
-        } = &mut self.buffers;
-        let names = names.of(network);
-        paced_on_pool_thread(splits || ahead_too, pacer, || {
-            load_batch(network, (targets, ahead), input);
+        let compute = |network: &mut Network<T>, targets: &Matrix<T>, names: &[String]| {
             let diverged = |loss| input.divergence.diverged(loss);
             let step = RuleStep {
                 optimizer,
@@ -63,12 +52,16 @@ impl<T: Float> StepStrategy<T> for FusedRuleStep<T> {
                 learning_rate: input.learning_rate,
                 diverged: &diverged,
             };
-            let loss = with_gather_ahead(ahead_too.then_some(ahead), input, || {
-                network.descend_by_rule_loaded(targets, step)
-            })
-            .map_err(DivergedLoss)?;
-            accumulate(network, targets, loss, metrics);
-            Ok(loss)
-        })
+            network
+                .descend_by_rule_loaded(targets, step)
+                .map_err(DivergedLoss)
+        };
+        run_batch(
+            &mut self.buffers,
+            network,
+            (input, metrics),
+            compute,
+            |_, _| {},
+        )
     }
 }
