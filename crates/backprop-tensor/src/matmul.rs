@@ -341,7 +341,7 @@ pub fn matmul_transpose_rows<T: Float>(c: &mut [T], a: &[T], b: &Matrix<T>) {
 ///
 /// # Safety
 /// Every element the strides reach for those shapes lies inside A's and B's buffers.
-unsafe fn one_call<T: Float>(
+pub(crate) unsafe fn one_call<T: Float>(
     (m, n, k): (usize, usize, usize),
     c: &mut [T],
     c_row: usize,

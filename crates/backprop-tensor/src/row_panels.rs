@@ -8,7 +8,7 @@
 //! from memory after the whole backward pass. The panels are cut by the shapes alone, so the
 //! bits never depend on the thread count; the threads of a team share the panels.
 
-use crate::matmul::{view, InGemmCrate, SendPtr, Transpose, PARALLEL_THRESHOLD};
+use crate::matmul::{one_call, view, SendPtr, Transpose, PARALLEL_THRESHOLD};
 use crate::{team, Float, Matrix};
 use std::marker::PhantomData;
 use std::ops::Range;
@@ -81,37 +81,17 @@ pub fn gemm_row_panels<T: Float, const N: usize>(
         // SAFETY: rows [first, first + rows) of C (m × n, row-major, checked above) lie inside
         // it, and no two panels share a row, so this is the only live reference to them.
         let panel = unsafe { std::slice::from_raw_parts_mut(c_ptr.0.add(first * n), rows * n) };
-        if k == 0 || n == 0 {
-            panel.fill(T::ZERO);
-        } else {
-            let _inside = InGemmCrate::enter();
-            // SAFETY: the panel is the part of C above; the rows of op(A) it reads start at row
-            // `first` (offset first·a_rs) and lie inside A, all of op(B) is read, and both are
-            // only read (shapes checked above).
-            unsafe {
-                gemm::gemm(
-                    rows,
-                    n,
-                    k,
-                    panel.as_mut_ptr(),
-                    1,
-                    n as isize,
-                    false,
-                    a_ptr.0.offset(first as isize * a_rs),
-                    a_cs,
-                    a_rs,
-                    b_ptr.0,
-                    b_cs,
-                    b_rs,
-                    T::ONE,
-                    T::ONE,
-                    false,
-                    false,
-                    false,
-                    gemm::Parallelism::None,
-                );
-            }
-        }
+        // SAFETY: the rows of op(A) the panel reads start at row `first` (offset first·a_rs)
+        // and lie inside A, and all of op(B) lies inside B (shapes checked above).
+        unsafe {
+            one_call(
+                (rows, n, k),
+                panel,
+                n,
+                (a_ptr.0.offset(first as isize * a_rs), a_rs, a_cs),
+                (b_ptr.0, b_rs, b_cs),
+            )
+        };
         let values = first * n..(first + rows) * n;
         let parts = std::array::from_fn(|i| {
             let buffer = &alongside[i];
