@@ -433,14 +433,20 @@ crate::simd_kernel! {
 /// assert_eq!(argmax(&[0.1f32, f32::NAN, 0.9, f32::NAN]), 1);
 /// ```
 pub fn argmax<T: Float>(values: &[T]) -> usize {
-    let mut best = 0;
+    let Some(&first) = values.first() else {
+        return 0;
+    };
+    // The best value so far is kept beside its index, and both are chosen by selects rather
+    // than branches: which unit of a softmax output is largest is a coin toss per row, and
+    // mispredicted branches made the training metrics a tenth of a 10-class step's tail.
+    let (mut best, mut best_value) = (0, first);
     for (index, &value) in values.iter().enumerate() {
         if value.is_nan() {
             return index;
         }
-        if value > values[best] {
-            best = index;
-        }
+        let greater = value > best_value;
+        best = if greater { index } else { best };
+        best_value = if greater { value } else { best_value };
     }
     best
 }

@@ -89,6 +89,22 @@ impl Split {
     }
 }
 
+/// A product large enough to split that the gradient layout leaves in one tile (a hidden
+/// layer's δᵀA or δW of at most 256 × 256, such as b-sgd-256's 64 × 128 × 256 weight gradient)
+/// would keep a second thread idle for its whole length: it is cut in two instead, across the
+/// columns on a multiple of 64 when there are at least 128 of them, else across the rows.
+fn halved_when_whole(m: usize, n: usize, rows: Split, cols: Split) -> (Split, Split) {
+    if rows.count(m) * cols.count(n) > 1 {
+        (rows, cols)
+    } else if n >= 2 * COLUMN_ALIGN {
+        (rows, Split::balanced(n, 2, COLUMN_ALIGN))
+    } else if m >= 2 * ROW_ALIGN {
+        (Split::balanced(m, 2, ROW_ALIGN), cols)
+    } else {
+        (rows, cols)
+    }
+}
+
 /// How an m × n result is cut into tiles: a function of the product's shape only.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TilePlan {
@@ -136,7 +152,8 @@ impl TilePlan {
             (Split::Uniform(ROW_TILE), Split::Uniform(n.max(1)))
         } else {
             let rows = Split::balanced(m, m.div_ceil(4 * ROW_TILE), ROW_ALIGN);
-            (rows, Split::balanced(n, n.div_ceil(COL_TILE), COLUMN_ALIGN))
+            let cols = Split::balanced(n, n.div_ceil(COL_TILE), COLUMN_ALIGN);
+            halved_when_whole(m, n, rows, cols)
         };
         let parallel = parallel && rows.count(m) * cols.count(n) > 1;
         Self {
@@ -216,6 +233,13 @@ mod tests {
         assert_eq!((forward.tile(1), forward.count()), ((0, 256, 64, 64), 2));
         let forward = TilePlan::for_product(256, 64, 128, no, yes);
         assert_eq!((forward.tile(1), forward.count()), ((0, 256, 32, 32), 2));
+        // A gradient product past the threshold that would be one tile is cut in two: across
+        // 64-column edges when it is wide enough, else across the rows.
+        let gradient = TilePlan::for_product(64, 128, 256, yes, no);
+        assert_eq!((gradient.tile(1), gradient.count()), ((0, 64, 64, 64), 2));
+        let back = TilePlan::for_product(256, 100, 64, no, no);
+        assert_eq!((back.tile(1), back.count()), ((128, 128, 0, 100), 2));
+        assert!(back.parallel);
         // Nielsen's products stay on one thread, the weight gradient in one piece.
         assert!(!TilePlan::for_product(10, 30, 784, no, yes).parallel);
         let gradient = TilePlan::for_product(30, 784, 10, yes, no);

@@ -158,7 +158,7 @@ simd_kernel! {
             Activation::Gelu => biased(z, bias, a, cols, gelu::value),
             Activation::Softmax => {
                 biased(z, bias, a, cols, |v| v);
-                a.chunks_exact_mut(cols).for_each(softmax::row_in_place);
+                softmax::rows_in_place(a, cols);
             }
         }
     }

@@ -32,6 +32,79 @@ pub fn row_in_place<T: Float>(row: &mut [T]) {
     }
 }
 
+/// Rows per block of [`rows_in_place`]: one 512-bit register of `f32` lanes.
+pub const BLOCK_ROWS: usize = 16;
+/// The widest rows [`rows_in_place`] takes a block at a time (a 10-class output, say).
+pub const BLOCK_COLS: usize = 32;
+
+/// A block of [`BLOCK_ROWS`] rows of at most [`BLOCK_COLS`] values, column by column: lane r
+/// of `columns[j]` is value j of row r, so one operation on a column treats 16 rows at once.
+pub struct RowBlock<T> {
+    /// The values, column-major; columns past the rows' width are unused.
+    pub columns: [[T; BLOCK_ROWS]; BLOCK_COLS],
+    /// Each row's largest value.
+    pub max: [T; BLOCK_ROWS],
+    /// Each row's Σⱼ e^(vⱼ − max), summed in column order.
+    pub sum: [T; BLOCK_ROWS],
+}
+
+impl<T: Float> RowBlock<T> {
+    /// The block of `rows` (16 rows of `cols` ≤ [`BLOCK_COLS`] values end to end), with each
+    /// row's max and sum of exponentials. With `exponentials`, `columns` holds e^(vⱼ − max)
+    /// afterwards. Per row these are the operations of [`row_in_place`] and
+    /// [`log_sum_exp`], in their order: the same bits.
+    #[inline(always)]
+    pub fn new(rows: &[T], cols: usize, exponentials: bool) -> Self {
+        let mut columns = [[T::ZERO; BLOCK_ROWS]; BLOCK_COLS];
+        for (r, row) in rows.chunks_exact(cols).enumerate() {
+            for (column, &v) in columns.iter_mut().zip(row) {
+                column[r] = v;
+            }
+        }
+        let mut max = columns[0];
+        for column in &columns[..cols] {
+            for (m, &v) in max.iter_mut().zip(column) {
+                *m = m.max(v);
+            }
+        }
+        let mut sum = [T::ZERO; BLOCK_ROWS];
+        for column in &mut columns[..cols] {
+            for ((s, v), &m) in sum.iter_mut().zip(column.iter_mut()).zip(&max) {
+                let e = (*v - m).exp_simd();
+                *s += e;
+                if exponentials {
+                    *v = e;
+                }
+            }
+        }
+        Self { columns, max, sum }
+    }
+}
+
+/// Softmax of every row of `values` (rows of `cols` end to end) in place: [`row_in_place`]
+/// row by row, with whole blocks of [`BLOCK_ROWS`] narrow rows computed across SIMD lanes.
+#[inline(always)]
+pub fn rows_in_place<T: Float>(values: &mut [T], cols: usize) {
+    if cols == 0 {
+        return;
+    }
+    let block = BLOCK_ROWS * cols;
+    let whole = match cols <= BLOCK_COLS {
+        true => values.len() / block * block,
+        false => 0,
+    };
+    let (blocks, rest) = values.split_at_mut(whole);
+    for rows in blocks.chunks_exact_mut(block) {
+        let exponentials = RowBlock::new(rows, cols, true);
+        for (r, row) in rows.chunks_exact_mut(cols).enumerate() {
+            for (a, column) in row.iter_mut().zip(&exponentials.columns) {
+                *a = column[r] / exponentials.sum[r];
+            }
+        }
+    }
+    rest.chunks_exact_mut(cols).for_each(row_in_place);
+}
+
 /// log Σⱼ e^zⱼ of one row, stably: m + ln Σⱼ e^(zⱼ − m).
 pub fn log_sum_exp<T: Float>(row: &[T]) -> T {
     let max = row.iter().fold(row[0], |m, &v| m.max(v));
@@ -68,6 +141,23 @@ pub fn backward_into<T: Float>(a: &Matrix<T>, grad_output: &Matrix<T>, delta: &m
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Blocks of 16 rows across SIMD lanes give every row the bits of the row-by-row softmax,
+    /// for widths on both sides of the block's and a ragged last block.
+    #[test]
+    fn blocks_of_rows_equal_rows_one_at_a_time() {
+        for (rows, cols) in [(37, 10), (16, 1), (40, 32), (20, 33), (5, 3)] {
+            let values: Vec<f32> = (0..rows * cols)
+                .map(|i| ((i * 37 % 101) as f32 - 50.0) * 0.37)
+                .collect();
+            let mut blocks = values.clone();
+            rows_in_place(&mut blocks, cols);
+            let mut one_by_one = values.clone();
+            one_by_one.chunks_exact_mut(cols).for_each(row_in_place);
+            assert_eq!(blocks, one_by_one, "{rows} × {cols}");
+            assert_ne!(blocks, values);
+        }
+    }
 
     #[test]
     fn stable_at_large_logits() {

@@ -191,6 +191,10 @@ simd_kernel! {
             let (z, y) = (z.as_slice(), y.as_slice());
             return binary_cross_entropy::batch_loss_from_logits(z, y, a.cols());
         }
+        if cost == Cost::SoftmaxCrossEntropy {
+            let (z, y) = (z.as_slice(), y.as_slice());
+            return softmax_cross_entropy::batch_loss_from_logits(z, y, a.cols());
+        }
         let mut total = 0.0;
         for i in 0..a.rows() {
             total += match cost {

@@ -159,12 +159,13 @@ impl<T: Float> Trainer<T> {
         }
         let batch_size = self.config.batch_size;
         let batches = n.div_ceil(batch_size);
+        let task = self.config.task_for(network.cost());
         let in_progress = self
             .progress
             .in_progress
             .get_or_insert_with(|| EpochProgress {
                 batches_done: 0,
-                accumulator: MetricAccumulator::new(),
+                accumulator: MetricAccumulator::for_task(task),
                 seconds: 0.0,
             });
         let batch = in_progress.batches_done;

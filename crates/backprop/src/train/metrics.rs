@@ -50,6 +50,9 @@ pub struct MetricAccumulator {
     target_mean: Vec<f64>,
     target_squared_deviation: Vec<f64>,
     residual_square_sum: Vec<f64>,
+    /// Set for a classification task ([`MetricAccumulator::for_task`]): the regression sums
+    /// (MAE and R²'s, a division per output value) are left at zero.
+    accuracy_only: bool,
 }
 
 /// A [`MetricAccumulator`] as checkpoints store it, including those written before the target
@@ -69,6 +72,8 @@ struct StoredAccumulator {
     #[serde(default)]
     target_square_sum: Vec<f64>,
     residual_square_sum: Vec<f64>,
+    #[serde(default)]
+    accuracy_only: bool,
 }
 
 impl From<StoredAccumulator> for MetricAccumulator {
@@ -94,6 +99,7 @@ impl From<StoredAccumulator> for MetricAccumulator {
             target_mean,
             target_squared_deviation,
             residual_square_sum: stored.residual_square_sum,
+            accuracy_only: stored.accuracy_only,
         }
     }
 }
@@ -102,6 +108,15 @@ impl MetricAccumulator {
     /// An empty accumulator.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty accumulator for `task`'s metrics only: for classification, the loss and the
+    /// accuracy ([`MetricAccumulator::finish`] must then be asked for classification).
+    pub fn for_task(task: Task) -> Self {
+        Self {
+            accuracy_only: task == Task::Classification,
+            ..Self::default()
+        }
     }
 
     /// Adds a batch: its outputs a, targets y, and its mean loss.
@@ -123,7 +138,7 @@ impl MetricAccumulator {
         self.target_mean.resize(cols, 0.0);
         self.target_squared_deviation.resize(cols, 0.0);
         self.residual_square_sum.resize(cols, 0.0);
-        for i in 0..a.rows() {
+        for i in (0..a.rows()).filter(|_| !self.accuracy_only) {
             // Welford: with n targets seen, ȳ ← ȳ + (y − ȳ)/n, M ← M + (y − ȳ_old)(y − ȳ_new).
             let n = (self.rows + i + 1) as f64;
             for (j, (&p, &t)) in a.row(i).iter().zip(y.row(i)).enumerate() {
@@ -250,7 +265,7 @@ pub fn evaluate<T: Float>(
     y: &Matrix<T>,
     task: Task,
 ) -> Metrics {
-    let mut accumulator = MetricAccumulator::new();
+    let mut accumulator = MetricAccumulator::for_task(task);
     let mut start = 0;
     while start < x.rows() {
         let end = (start + EVALUATION_CHUNK).min(x.rows());
@@ -286,6 +301,29 @@ mod tests {
         assert!((m.mae.unwrap() - 2.0 / 3.0).abs() < 1e-15);
         // ȳ = 3, SS_tot = 4 + 0 + 4 = 8, SS_res = 0 + 1 + 1 = 2, R² = 0.75.
         assert!((m.r2.unwrap() - 0.75).abs() < 1e-12);
+    }
+
+    /// A classification accumulator keeps the loss and the accuracy of the full one, and
+    /// leaves the regression sums at zero.
+    #[test]
+    fn a_classification_accumulator_counts_only_what_classification_reports() {
+        let a = Matrix::<f32>::from_rows(&[[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]]).unwrap();
+        let y = Matrix::<f32>::from_rows(&[[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]]).unwrap();
+        let (mut full, mut classification) = (
+            MetricAccumulator::new(),
+            MetricAccumulator::for_task(Task::Classification),
+        );
+        for accumulator in [&mut full, &mut classification] {
+            accumulator.add(&a.select_rows(&[0, 1]), &y.select_rows(&[0, 1]), 0.25);
+            accumulator.add(&a.select_rows(&[2]), &y.select_rows(&[2]), 1.5);
+        }
+        let metrics = classification.finish(Task::Classification, 0.0);
+        assert_eq!(metrics, full.finish(Task::Classification, 0.0));
+        assert_eq!(metrics.accuracy, Some(1.0 / 3.0));
+        let (values, full_values) = (classification.to_values(2), full.to_values(2));
+        assert_eq!(values[..3], full_values[..3]);
+        assert!(values[3..].iter().all(|&v| v == 0.0), "{values:?}");
+        assert!(full_values[3..].iter().any(|&v| v != 0.0));
     }
 
     /// Targets near 10⁹ with a spread of a few units: Σy² − (Σy)²/n would cancel every digit.
