@@ -8,6 +8,7 @@
 //! shrinks the parameter before the step, p ← p·(1 − η·λ).
 
 use super::pieces::pieces4;
+use super::subnormal::{zero_below, Floors};
 use super::{assert_same_length, ensure_buffer, require_decay_rate};
 use super::{require_non_negative, require_positive, OptimError};
 use super::{ParameterState, UpdateRule};
@@ -181,10 +182,8 @@ pub(super) fn adam_settings<T: Float>(
     let (beta1_t, one_minus_beta1) = (T::from_f64(beta1), T::from_f64(1.0 - beta1));
     let (beta2_t, one_minus_beta2) = (T::from_f64(beta2), T::from_f64(1.0 - beta2));
     let (epsilon, decay) = (T::from_f64(epsilon), T::from_f64(weight_decay));
-    let (tiny_moment, tiny_gradient_for_square) = tiny_magnitudes::<T>();
     AdamSettings {
-        tiny_moment,
-        tiny_gradient_for_square,
+        floors: Floors::new(),
         decays: weight_decay != 0.0,
         decay,
         beta1: beta1_t,
@@ -196,30 +195,11 @@ pub(super) fn adam_settings<T: Float>(
     }
 }
 
-/// Below which magnitudes Adam takes its moments and inputs as zero, so that no operation of
-/// its update makes or reads a subnormal number: (moments, gradients entering g²).
-///
-/// A weight whose gradient stays zero (a pixel that is 0 in every row of a batch, a unit that
-/// never fires) has its first moment shrink by β₁ each step and reach `f32`'s subnormal range
-/// after about 800 steps; on Intel cores each operation on a subnormal then takes a microcode
-/// assist of about a hundred cycles, which made b-adam-32 2× slower there. A moment below 2⁻¹⁰⁰
-/// (about 8·10⁻³¹), or a gradient below 2⁻⁵⁸ squared into v, moves a weight by at most
-/// η·8·10⁻³¹/ε: far below the last bit of any weight, so the weights are those of the formula
-/// taken exactly wherever a weight is not itself that small. `f64` takes 2⁻⁹⁰⁰ and 2⁻⁴⁵⁰.
-fn tiny_magnitudes<T: Float>() -> (T, T) {
-    match T::EPSILON.to_f64() < 1e-10 {
-        true => (T::from_f64(2f64.powi(-900)), T::from_f64(2f64.powi(-450))),
-        false => (T::from_f64(2f64.powi(-100)), T::from_f64(2f64.powi(-58))),
-    }
-}
-
 /// The scalars of one Adam step, in `T`.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct AdamSettings<T> {
-    /// Moments smaller than this are zero ([`tiny_magnitudes`]).
-    tiny_moment: T,
-    /// Gradients smaller than this add nothing to v ([`tiny_magnitudes`]).
-    tiny_gradient_for_square: T,
+    /// Below which moments and gradients are zero ([`subnormal`](super::subnormal)).
+    floors: Floors<T>,
     decays: bool,
     decay: T,
     beta1: T,
@@ -234,15 +214,16 @@ pub(super) struct AdamSettings<T> {
 
 simd_kernel! {
     /// The per-element Adam update, in the order PyTorch's formula reads, with magnitudes too
-    /// small to matter taken as zero before they can turn subnormal ([`tiny_magnitudes`]).
+    /// small to matter taken as zero before they can turn subnormal
+    /// ([`subnormal`](super::subnormal)).
     pub(super) fn adam_elements<T: Float>(parameter: &mut [T], gradient: &[T], m: &mut [T], v: &mut [T], s: AdamSettings<T>) {
-        let zero_below = |value: T, bound: T| if value.abs() < bound { T::ZERO } else { value };
+        let floor = s.floors;
         let moments = m.iter_mut().zip(v.iter_mut());
         for ((p, &g), (m, v)) in parameter.iter_mut().zip(gradient).zip(moments) {
             let g = if s.decays { g + s.decay * *p } else { g };
-            let (g, g_squared) = (zero_below(g, s.tiny_moment), zero_below(g, s.tiny_gradient_for_square));
-            *m = zero_below(s.beta1 * *m + s.one_minus_beta1 * g, s.tiny_moment);
-            *v = zero_below(s.beta2 * *v + s.one_minus_beta2 * g_squared * g_squared, s.tiny_moment);
+            let (g, g_squared) = (zero_below(g, floor.state), zero_below(g, floor.squared));
+            *m = zero_below(s.beta1 * *m + s.one_minus_beta1 * g, floor.state);
+            *v = zero_below(s.beta2 * *v + s.one_minus_beta2 * g_squared * g_squared, floor.state);
             *p -= s.step_size * *m / (v.sqrt() + s.epsilon);
         }
     }

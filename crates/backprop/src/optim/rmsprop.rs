@@ -4,6 +4,7 @@
 //! ḡ ← α·ḡ + (1 − α)·g and a = √(s − ḡ²) + ε, else a = √s + ε. With momentum μ > 0 the buffer
 //! b ← μ·b + g/a and p ← p − η·b; without it p ← p − η·g/a.
 
+use super::subnormal::{zero_below, Floors};
 use super::{assert_same_length, ensure_buffer, require_decay_rate};
 use super::{require_non_negative, require_positive, OptimError};
 use super::{ParameterState, UpdateRule};
@@ -158,21 +159,27 @@ pub(super) fn rmsprop_elements<T: Float>(
     momentum_buffer: &mut [T],
     s: RmsPropSettings<T>,
 ) {
+    let floor = Floors::<T>::new();
     for (i, (p, &g)) in parameter.iter_mut().zip(gradient).enumerate() {
         let g = if s.decays { g + s.weight_decay * *p } else { g };
+        let (g, g_squared) = (zero_below(g, floor.state), zero_below(g, floor.squared));
         let square = &mut square_avg[i];
-        *square = s.alpha * *square + s.one_minus_alpha * g * g;
+        *square = zero_below(
+            s.alpha * *square + s.one_minus_alpha * g_squared * g_squared,
+            floor.state,
+        );
         let root = if s.centered {
             let mean = &mut grad_avg[i];
-            *mean = s.alpha * *mean + s.one_minus_alpha * g;
-            (*square - *mean * *mean).sqrt()
+            *mean = zero_below(s.alpha * *mean + s.one_minus_alpha * g, floor.state);
+            let mean_squared = zero_below(*mean, floor.squared);
+            (*square - mean_squared * mean_squared).sqrt()
         } else {
             square.sqrt()
         };
         let average = root + s.epsilon;
         if s.uses_momentum {
             let buffer = &mut momentum_buffer[i];
-            *buffer = s.momentum * *buffer + g / average;
+            *buffer = zero_below(s.momentum * *buffer + g / average, floor.state);
             *p -= s.learning_rate * *buffer;
         } else {
             *p -= s.learning_rate * g / average;

@@ -5,6 +5,7 @@
 //! or g ← b; finally p ← p − η·g.
 
 use super::pieces::{pieces2, pieces3};
+use super::subnormal::{zero_below, Floors};
 use super::{assert_same_length, require, require_non_negative, require_positive, OptimError};
 use super::{ParameterState, UpdateRule};
 use backprop_tensor::simd_kernel;
@@ -185,14 +186,18 @@ pub(super) struct MomentumSettings<T> {
 }
 
 simd_kernel! {
-    /// b ← g (first step) or μ·b + (1 − τ)·g, then p ← p − η·(g + μ·b or b).
+    /// b ← g (first step) or μ·b + (1 − τ)·g, then p ← p − η·(g + μ·b or b), with magnitudes
+    /// too small to matter taken as zero before they can turn subnormal
+    /// ([`subnormal`](super::subnormal)).
     pub(super) fn momentum_step<T: Float>(parameter: &mut [T], gradient: &[T], buffers: &mut [T], s: MomentumSettings<T>) {
+        let floor = Floors::<T>::new().state;
         for ((p, &g), buffer) in parameter.iter_mut().zip(gradient).zip(buffers) {
             let g = if s.decay { g + s.weight_decay * *p } else { g };
+            let g = zero_below(g, floor);
             *buffer = if s.first_step {
                 g
             } else {
-                s.momentum * *buffer + s.one_minus_dampening * g
+                zero_below(s.momentum * *buffer + s.one_minus_dampening * g, floor)
             };
             let direction = if s.nesterov {
                 g + s.momentum * *buffer
