@@ -437,8 +437,8 @@ pub fn argmax<T: Float>(values: &[T]) -> usize {
         return 0;
     };
     // The best value so far is kept beside its index, and both are chosen by selects rather
-    // than branches: which unit of a softmax output is largest is a coin toss per row, and
-    // mispredicted branches made the training metrics a tenth of a 10-class step's tail.
+    // than branches: which unit of a softmax output is largest is a coin toss per row, so a
+    // branch would be mispredicted about once a row.
     let (mut best, mut best_value) = (0, first);
     for (index, &value) in values.iter().enumerate() {
         if value.is_nan() {

@@ -5,7 +5,7 @@
 //! never fires) has its moving averages shrink by a constant factor each step: Adam's first
 //! moment by β₁ reaches `f32`'s subnormal range after about 800 steps, a momentum buffer by μ
 //! as fast. On Intel cores each operation that makes or reads a subnormal number takes a
-//! microcode assist of about a hundred cycles, which made b-adam-32 2× slower there. The rules'
+//! microcode assist of about a hundred cycles (docs/performance.md, the fifth round). The rules'
 //! element loops therefore take as zero a moving average below [`Floors::state`] (2⁻¹⁰⁰, about
 //! 8·10⁻³¹) and a gradient below it, and leave out of a square a gradient below
 //! [`Floors::squared`] (2⁻⁵⁸, whose square times 1 − β₂ is still a normal number). Such values
