@@ -81,6 +81,17 @@ impl<T: Float> RowBlock<T> {
     }
 }
 
+/// How many of `len` values (rows of `cols` end to end) lie in whole blocks of
+/// [`BLOCK_ROWS`] rows that the block path takes: none when the rows are wider than
+/// [`BLOCK_COLS`].
+pub fn values_in_whole_blocks(len: usize, cols: usize) -> usize {
+    let block = BLOCK_ROWS * cols;
+    match (1..=BLOCK_COLS).contains(&cols) {
+        true => len / block * block,
+        false => 0,
+    }
+}
+
 /// Softmax of every row of `values` (rows of `cols` end to end) in place: [`row_in_place`]
 /// row by row, with whole blocks of [`BLOCK_ROWS`] narrow rows computed across SIMD lanes.
 #[inline(always)]
@@ -88,13 +99,9 @@ pub fn rows_in_place<T: Float>(values: &mut [T], cols: usize) {
     if cols == 0 {
         return;
     }
-    let block = BLOCK_ROWS * cols;
-    let whole = match cols <= BLOCK_COLS {
-        true => values.len() / block * block,
-        false => 0,
-    };
+    let whole = values_in_whole_blocks(values.len(), cols);
     let (blocks, rest) = values.split_at_mut(whole);
-    for rows in blocks.chunks_exact_mut(block) {
+    for rows in blocks.chunks_exact_mut(BLOCK_ROWS * cols) {
         let exponentials = RowBlock::new(rows, cols, true);
         for (r, row) in rows.chunks_exact_mut(cols).enumerate() {
             for (a, column) in row.iter_mut().zip(&exponentials.columns) {

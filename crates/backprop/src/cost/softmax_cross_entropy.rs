@@ -7,7 +7,7 @@
 //! The exponentials run in the network's precision through [`Float::exp_simd`] (vectorised for
 //! `f32`, libm's for `f64`), the logarithm and the sum over units in `f64`, with no allocation.
 
-use crate::activation::softmax::{RowBlock, BLOCK_COLS, BLOCK_ROWS};
+use crate::activation::softmax::{values_in_whole_blocks, RowBlock, BLOCK_ROWS};
 use backprop_tensor::Float;
 
 /// Σₓ Cₓ over a batch's rows of `cols` logits laid end to end, in `f64`: the bits of adding
@@ -19,11 +19,7 @@ pub fn batch_loss_from_logits<T: Float>(z: &[T], y: &[T], cols: usize) -> f64 {
     if cols == 0 {
         return 0.0;
     }
-    let block = BLOCK_ROWS * cols;
-    let whole = match cols <= BLOCK_COLS {
-        true => z.len() / block * block,
-        false => 0,
-    };
+    let (block, whole) = (BLOCK_ROWS * cols, values_in_whole_blocks(z.len(), cols));
     let mut total = 0.0;
     for (z, y) in z[..whole]
         .chunks_exact(block)
