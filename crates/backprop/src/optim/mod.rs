@@ -40,7 +40,7 @@ mod rmsprop;
 mod rule;
 mod schedule;
 mod sgd;
-mod subnormal;
+pub(crate) mod subnormal;
 
 pub use adam::{adam_update, adamw_update, AdamConfig, AdamState, AdamWConfig};
 pub use clip::{clip_by_global_norm, global_norm, validate_max_norm};

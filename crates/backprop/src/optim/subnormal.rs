@@ -11,22 +11,23 @@
 //! [`Floors::squared`] (2⁻⁵⁸, whose square times 1 − β₂ is still a normal number). Such values
 //! move a weight by at most η·8·10⁻³¹/ε (Adam, RMSprop) or η·8·10⁻³¹ (momentum): far below the
 //! last bit of any weight that is not itself that small, so the weights are those of the
-//! formula taken exactly. `f64` takes 2⁻⁹⁰⁰ and 2⁻⁴⁵⁰.
+//! formula taken exactly. `f64` takes 2⁻⁹⁰⁰ and 2⁻⁴⁵⁰. scikit-learn's SGD and Adam
+//! ([`crate::sklearn`]) take the same floors.
 
 use backprop_tensor::Float;
 
 /// The floors of one precision.
 #[derive(Clone, Copy, Debug)]
-pub(super) struct Floors<T> {
+pub(crate) struct Floors<T> {
     /// Moving averages and gradients smaller than this are zero.
-    pub(super) state: T,
+    pub(crate) state: T,
     /// Values smaller than this add nothing when squared.
-    pub(super) squared: T,
+    pub(crate) squared: T,
 }
 
 impl<T: Float> Floors<T> {
     /// The floors for `T`.
-    pub(super) fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let (state, squared) = match T::EPSILON.to_f64() < 1e-10 {
             true => (2f64.powi(-900), 2f64.powi(-450)),
             false => (2f64.powi(-100), 2f64.powi(-58)),
@@ -40,7 +41,7 @@ impl<T: Float> Floors<T> {
 
 /// `value`, or zero when its magnitude is below `bound` (a select, not a branch).
 #[inline(always)]
-pub(super) fn zero_below<T: Float>(value: T, bound: T) -> T {
+pub(crate) fn zero_below<T: Float>(value: T, bound: T) -> T {
     if value.abs() < bound {
         T::ZERO
     } else {

@@ -38,6 +38,7 @@ pub use objective::{
 use crate::dense::Dense;
 use crate::network::Network;
 use crate::optim::pieces::{pieces3, pieces4};
+use crate::optim::subnormal::{zero_below, Floors};
 use crate::optim::{
     adamw_update, rmsprop_update, AdamState, AdamWConfig, RmsPropConfig, RmsPropState,
 };
@@ -198,6 +199,7 @@ impl<T: Float> SkOptimizer<T> {
                 mu: T::from_f64(momentum),
                 eta: T::from_f64(lr),
                 nesterov,
+                floors: Floors::new(),
             })),
             SkSolver::Adam {
                 beta_1,
@@ -216,6 +218,7 @@ impl<T: Float> SkOptimizer<T> {
                     one_minus_b2: T::ONE - b2,
                     epsilon: T::from_f64(epsilon),
                     rate: T::from_f64(rate),
+                    floors: Floors::new(),
                 }))
             }
             SkSolver::AdamW { .. } | SkSolver::RmsProp { .. } => None,
@@ -359,6 +362,8 @@ struct SgdScalars<T> {
     mu: T,
     eta: T,
     nesterov: bool,
+    /// Gradients and velocities below these are zero (no subnormal state).
+    floors: Floors<T>,
 }
 
 simd_kernel! {
@@ -366,7 +371,8 @@ simd_kernel! {
     fn sgd_elements<T: Float>(w: &mut [T], raw: &[T], v: &mut [T], s: SgdScalars<T>) {
         for ((w, &g), v) in w.iter_mut().zip(raw).zip(v.iter_mut()) {
             let g = if s.penalized { g + s.penalty * *w } else { g };
-            *v = s.mu * *v - s.eta * g;
+            let g = zero_below(g, s.floors.state);
+            *v = zero_below(s.mu * *v - s.eta * g, s.floors.state);
             *w = if s.nesterov { *w + (s.mu * *v - s.eta * g) } else { *w + *v };
         }
     }
@@ -384,6 +390,8 @@ struct AdamScalars<T> {
     epsilon: T,
     /// η·√(1 − β₂ᵗ)/(1 − β₁ᵗ).
     rate: T,
+    /// Gradients and moments below these are zero (no subnormal state).
+    floors: Floors<T>,
 }
 
 simd_kernel! {
@@ -392,8 +400,10 @@ simd_kernel! {
         let moments = m.iter_mut().zip(v.iter_mut());
         for ((w, &g), (m, v)) in w.iter_mut().zip(raw).zip(moments) {
             let g = if s.penalized { g + s.penalty * *w } else { g };
-            *m = s.b1 * *m + s.one_minus_b1 * g;
-            *v = s.b2 * *v + s.one_minus_b2 * g * g;
+            let floor = s.floors;
+            let (g, g_squared) = (zero_below(g, floor.state), zero_below(g, floor.squared));
+            *m = zero_below(s.b1 * *m + s.one_minus_b1 * g, floor.state);
+            *v = zero_below(s.b2 * *v + s.one_minus_b2 * g_squared * g_squared, floor.state);
             *w -= s.rate * *m / (v.sqrt() + s.epsilon);
         }
     }

@@ -427,3 +427,81 @@ fn steps_inside_the_backward_pass_equal_steps_after_it() {
         }
     }
 }
+
+fn subnormal(x: &f32) -> bool {
+    *x != 0.0 && x.abs() < f32::MIN_POSITIVE
+}
+
+/// The gradients of 2,000 steps: three weights learn for 10 steps and then see nothing, the
+/// fourth sees 10⁻²⁰ throughout.
+fn fading_gradient(step: usize) -> [f32; 4] {
+    match step {
+        1..=10 => [1e-3, -2e-2, 0.5, 1e-20],
+        _ => [0.0, 0.0, 0.0, 1e-20],
+    }
+}
+
+/// scikit-learn's SGD with momentum and its Adam keep no subnormal state, while the formulas
+/// written out beside them in `f32` make some, and the weights are the formulas' bits.
+#[test]
+fn sgd_and_adam_elements_keep_no_subnormal_state() {
+    for nesterov in [false, true] {
+        let s = SgdScalars {
+            penalized: false,
+            penalty: 0.0f32,
+            mu: 0.9,
+            eta: 0.01,
+            nesterov,
+            floors: Floors::new(),
+        };
+        let (mut w, mut v) = ([0.5f32, -0.25, 1.5, 2.0], [0.0f32; 4]);
+        let (mut expected, mut velocity, mut reference_subnormals) = (w, [0.0f32; 4], 0);
+        for step in 1..=2000 {
+            let g = fading_gradient(step);
+            sgd_elements(&mut w, &g, &mut v, s);
+            assert!(!v.iter().any(subnormal), "step {step}");
+            for i in 0..4 {
+                velocity[i] = 0.9 * velocity[i] - 0.01 * g[i];
+                expected[i] += match nesterov {
+                    true => 0.9 * velocity[i] - 0.01 * g[i],
+                    false => velocity[i],
+                };
+            }
+            reference_subnormals += velocity.iter().filter(|x| subnormal(x)).count();
+        }
+        assert!(reference_subnormals > 0);
+        assert_eq!(w, expected, "nesterov {nesterov}");
+        assert_eq!(&v[..3], &[0.0; 3]);
+    }
+
+    let (b1, b2, epsilon) = (0.9f32, 0.999f32, 1e-8f32);
+    let (mut w, mut m, mut v) = ([0.5f32, -0.25, 1.5, 2.0], [0.0f32; 4], [0.0f32; 4]);
+    let (mut expected, mut m_ref, mut v_ref, mut reference_subnormals) = (w, m, v, 0);
+    for step in 1..=2000 {
+        let g = fading_gradient(step);
+        let t = step as i32;
+        let rate = (1e-3 * (1.0 - 0.999f64.powi(t)).sqrt() / (1.0 - 0.9f64.powi(t))) as f32;
+        let s = AdamScalars {
+            penalized: false,
+            penalty: 0.0,
+            b1,
+            one_minus_b1: 1.0 - b1,
+            b2,
+            one_minus_b2: 1.0 - b2,
+            epsilon,
+            rate,
+            floors: Floors::new(),
+        };
+        adam_elements(&mut w, &g, &mut m, &mut v, s);
+        assert!(!m.iter().chain(&v).any(subnormal), "step {step}");
+        for i in 0..4 {
+            m_ref[i] = b1 * m_ref[i] + (1.0 - b1) * g[i];
+            v_ref[i] = b2 * v_ref[i] + (1.0 - b2) * g[i] * g[i];
+            expected[i] -= rate * m_ref[i] / (v_ref[i].sqrt() + epsilon);
+        }
+        reference_subnormals += m_ref.iter().chain(&v_ref).filter(|x| subnormal(x)).count();
+    }
+    assert!(reference_subnormals > 0);
+    assert_eq!(w, expected);
+    assert_eq!(&m[..3], &[0.0f32; 3]);
+}
