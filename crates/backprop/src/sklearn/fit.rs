@@ -9,7 +9,7 @@
 //! Validation scores (early stopping) and verbose output stay with the caller, epoch by epoch.
 
 use super::objective::{
-    sk_epoch, sk_run_in_pool, sk_uses_row_blocks, sk_uses_threads, SkData, SkObjective,
+    sk_epoch_paced, sk_run_in_pool, sk_uses_row_blocks, sk_uses_threads, SkData, SkObjective,
 };
 use super::{SkOptimizer, SkSolver};
 use crate::network::Network;
@@ -89,11 +89,12 @@ pub enum SkStop {
 /// count is reached or the rule stops it.
 /// `keep_going` is asked before each epoch, on the calling thread (false: stop, as on
 /// Ctrl-C). An epoch whose products are large enough to split across threads runs in `pool`
-/// (else rayon's global pool) or, when `pacer` finds that faster now, alone on this thread (the
-/// caller keeps the pacer from fit to fit, so that each fit does not start timing afresh); a
-/// smaller one runs right here, because handing it to a pool thread costs a wake-up, tens of
-/// microseconds, per epoch (measured: about as long as a whole epoch of a 4-100-3 network on
-/// 120 rows).
+/// (else rayon's global pool), with helpers or alone as `pacer` finds faster now (the caller
+/// keeps the pacer from fit to fit, so that each fit does not start timing afresh): a network
+/// in row blocks epoch by epoch, a larger one batch by batch (a trial of four whole MNIST
+/// epochs each way ran half of a 10-epoch fit on one thread). A smaller epoch runs right here,
+/// because handing it to a pool thread costs a wake-up, tens of microseconds, per epoch
+/// (measured: about as long as a whole epoch of a 4-100-3 network on 120 rows).
 ///
 /// # Panics
 /// As [`sk_epoch`].
@@ -124,26 +125,25 @@ pub fn sk_fit<T: Float>(
         }
         reorder(order);
         let order = &*order;
-        let mut epoch = || {
-            let objective = config.objective;
-            sk_epoch(
-                network,
-                optimizer,
-                data,
-                order,
-                config.batch_size,
-                objective,
-            )
-        };
+        let batches = (order, config.batch_size);
+        let objective = config.objective;
         let loss = match pool {
-            Some(pool) => pacer.run(|helpers| {
+            // Row blocks: one team for the epoch, with helpers or alone as timed epoch by
+            // epoch (a small network's epoch is short).
+            Some(pool) if row_blocks => pacer.run(|helpers| {
+                let epoch = || sk_epoch_paced(network, optimizer, data, batches, objective, None);
                 if helpers {
                     sk_run_in_pool(row_blocks, pool, epoch)
                 } else {
                     team::run_alone(epoch)
                 }
             }),
-            None => epoch(),
+            // Otherwise batch by batch: a trial of whole epochs would run several of them
+            // alone (MNIST's take a fifth of a second each).
+            Some(pool) => pool.install(|| {
+                sk_epoch_paced(network, optimizer, data, batches, objective, Some(pacer))
+            }),
+            None => sk_epoch_paced(network, optimizer, data, batches, objective, None),
         };
         progress.n_iter += 1;
         progress.t += order.len() as u64;

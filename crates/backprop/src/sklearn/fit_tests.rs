@@ -164,3 +164,60 @@ fn the_loop_runs_the_same_epochs_and_invscaling() {
         losses.iter().cloned().fold(f64::INFINITY, f64::min)
     );
 }
+
+/// A network whose batches split across threads: the fit on pools of 1, 2 and 3 threads
+/// (batch by batch under the pacer) gives the bits of the fit on the calling thread.
+#[test]
+fn paced_batches_on_a_pool_give_the_same_weights() {
+    use crate::{Activation, Cost, NetworkConfig};
+    use backprop_tensor::Matrix;
+    let rows = 192;
+    let x = Matrix::from_fn(rows, 300, |i, j| ((i * 7 + j * 3) as f64 * 0.013).sin());
+    let y = Matrix::from_fn(rows, 3, |i, j| if i % 3 == j { 1.0 } else { 0.0 });
+    let fit = |pool: Option<&rayon::ThreadPool>| {
+        let mut network = NetworkConfig::new(&[300, 96, 3], Cost::SoftmaxCrossEntropy)
+            .with_hidden_activation(Activation::Relu)
+            .init::<f64>()
+            .unwrap();
+        let adam = SkSolver::Adam {
+            beta_1: 0.9,
+            beta_2: 0.999,
+            epsilon: 1e-8,
+        };
+        let mut optimizer = SkOptimizer::new(adam, 1e-3, &network);
+        let (mut state, mut order) = (progress(), (0..rows).collect::<Vec<_>>());
+        let mut rotate = |o: &mut [usize]| o.rotate_left(5);
+        let config = SkFitConfig {
+            batch_size: 64,
+            ..fit_config(SkSchedule::Constant, 1e-4, 10.0)
+        };
+        assert!(sk_uses_threads(&network, 64) && !sk_uses_row_blocks(&network));
+        let epochs = SkEpochs {
+            count: 4,
+            order: &mut order,
+            reorder: &mut rotate,
+        };
+        let data = SkData::new(&x, &y);
+        let (mut pacer, mut keep_going) = (Pacer::new(), || true);
+        sk_fit(
+            &mut network,
+            &mut optimizer,
+            data,
+            epochs,
+            &config,
+            &mut state,
+            pool,
+            &mut pacer,
+            &mut keep_going,
+        );
+        (network.dense_layers()[0].weight.clone(), state.loss_curve)
+    };
+    let alone = fit(None);
+    for threads in [1, 2, 3] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        assert_eq!(fit(Some(&pool)), alone, "{threads} threads");
+    }
+}

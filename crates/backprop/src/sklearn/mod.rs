@@ -31,8 +31,8 @@ mod tests;
 
 pub use fit::{sk_fit, SkEpochs, SkFitConfig, SkProgress, SkSchedule, SkStop};
 pub use objective::{
-    sk_epoch, sk_loss_and_gradients, sk_output_loss, sk_run_in_pool, sk_uses_row_blocks,
-    sk_uses_threads, squared_weights, SkData, SkObjective,
+    sk_epoch, sk_epoch_paced, sk_loss_and_gradients, sk_output_loss, sk_run_in_pool,
+    sk_uses_row_blocks, sk_uses_threads, squared_weights, SkData, SkObjective,
 };
 
 use crate::dense::Dense;

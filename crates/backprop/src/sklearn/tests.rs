@@ -505,3 +505,30 @@ fn sgd_and_adam_elements_keep_no_subnormal_state() {
     assert_eq!(w, expected);
     assert_eq!(&m[..3], &[0.0f32; 3]);
 }
+
+/// Σw² in 32 partial sums: the bits of the partial sums written out in order, and within
+/// rounding of one running sum, for lengths around the lane count.
+#[test]
+fn sum_of_squares_adds_lanes_in_order() {
+    use super::objective::sum_of_squares;
+    for length in [0, 1, 31, 32, 33, 100, 78_400] {
+        let values: Vec<f32> = (0..length)
+            .map(|i| ((i as f32) * 0.37).sin() * 3.0)
+            .collect();
+        let mut lanes = [0.0f64; 32];
+        for (i, &v) in values.iter().enumerate() {
+            lanes[i % 32] += f64::from(v) * f64::from(v);
+        }
+        let expected: f64 = lanes.iter().sum();
+        assert_eq!(
+            sum_of_squares(&values).to_bits(),
+            expected.to_bits(),
+            "{length}"
+        );
+        let running: f64 = values.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
+        assert!(
+            (expected - running).abs() <= 1e-12 * running.max(1.0),
+            "{length}"
+        );
+    }
+}
