@@ -97,7 +97,7 @@ pub enum SkStop {
 /// (measured: about as long as a whole epoch of a 4-100-3 network on 120 rows).
 ///
 /// # Panics
-/// As [`sk_epoch`].
+/// As [`sk_epoch`](super::sk_epoch).
 // Each argument is a different thing the loop reads or updates; a struct would only rename them.
 #[allow(clippy::too_many_arguments)]
 pub fn sk_fit<T: Float>(
