@@ -49,24 +49,30 @@ pub(crate) fn zero_below<T: Float>(value: T, bound: T) -> T {
     }
 }
 
+/// What the floors' tests share (here and for scikit-learn's rules).
 #[cfg(test)]
-mod tests {
-    use super::super::{
-        rmsprop_update, sgd_update, RmsPropConfig, RmsPropState, SgdConfig, SgdState,
-    };
-
-    fn subnormal(x: &f32) -> bool {
+pub(crate) mod fading {
+    /// True for a nonzero `f32` below the smallest normal number.
+    pub(crate) fn subnormal(x: &f32) -> bool {
         *x != 0.0 && x.abs() < f32::MIN_POSITIVE
     }
 
     /// The gradients of 2,000 steps: three weights learn for 10 steps and then see nothing,
     /// the fourth sees 10⁻²⁰ throughout.
-    fn gradient(step: usize) -> [f32; 4] {
+    pub(crate) fn gradient(step: usize) -> [f32; 4] {
         match step {
             1..=10 => [1e-3, -2e-2, 0.5, 1e-20],
             _ => [0.0, 0.0, 0.0, 1e-20],
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{
+        rmsprop_update, sgd_update, RmsPropConfig, RmsPropState, SgdConfig, SgdState,
+    };
+    use super::fading::{gradient, subnormal};
 
     /// SGD with (Nesterov) momentum: the buffer reaches zero without a subnormal value, while
     /// the formula written out beside it in `f32` makes some, and the weights are its bits.

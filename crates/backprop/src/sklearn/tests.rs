@@ -428,18 +428,7 @@ fn steps_inside_the_backward_pass_equal_steps_after_it() {
     }
 }
 
-fn subnormal(x: &f32) -> bool {
-    *x != 0.0 && x.abs() < f32::MIN_POSITIVE
-}
-
-/// The gradients of 2,000 steps: three weights learn for 10 steps and then see nothing, the
-/// fourth sees 10⁻²⁰ throughout.
-fn fading_gradient(step: usize) -> [f32; 4] {
-    match step {
-        1..=10 => [1e-3, -2e-2, 0.5, 1e-20],
-        _ => [0.0, 0.0, 0.0, 1e-20],
-    }
-}
+use crate::optim::subnormal::fading::{gradient as fading_gradient, subnormal};
 
 /// scikit-learn's SGD with momentum and its Adam keep no subnormal state, while the formulas
 /// written out beside them in `f32` make some, and the weights are the formulas' bits.
