@@ -138,8 +138,8 @@ pub fn sk_fit<T: Float>(
                     team::run_alone(epoch)
                 }
             }),
-            // Otherwise batch by batch: a trial of whole epochs would run several of them
-            // alone (MNIST's take a fifth of a second each).
+            // Otherwise batch by batch: a trial of whole epochs would run four or more of
+            // them alone.
             Some(pool) => pool.install(|| {
                 sk_epoch_paced(network, optimizer, data, batches, objective, Some(pacer))
             }),
