@@ -8,7 +8,7 @@
 //! shrinks the parameter before the step, p ← p·(1 − η·λ).
 
 use super::pieces::pieces4;
-use super::subnormal::{zero_below, Floors};
+use super::subnormal::{adam_moments, Floors};
 use super::{assert_same_length, ensure_buffer, require_decay_rate};
 use super::{require_non_negative, require_positive, OptimError};
 use super::{ParameterState, UpdateRule};
@@ -217,13 +217,11 @@ simd_kernel! {
     /// small to matter taken as zero before they can turn subnormal
     /// ([`subnormal`](super::subnormal)).
     pub(super) fn adam_elements<T: Float>(parameter: &mut [T], gradient: &[T], m: &mut [T], v: &mut [T], s: AdamSettings<T>) {
-        let floor = s.floors;
+        let (beta1, beta2) = ((s.beta1, s.one_minus_beta1), (s.beta2, s.one_minus_beta2));
         let moments = m.iter_mut().zip(v.iter_mut());
         for ((p, &g), (m, v)) in parameter.iter_mut().zip(gradient).zip(moments) {
             let g = if s.decays { g + s.decay * *p } else { g };
-            let (g, g_squared) = (zero_below(g, floor.state), zero_below(g, floor.squared));
-            *m = zero_below(s.beta1 * *m + s.one_minus_beta1 * g, floor.state);
-            *v = zero_below(s.beta2 * *v + s.one_minus_beta2 * g_squared * g_squared, floor.state);
+            adam_moments((&mut *m, &mut *v), g, beta1, beta2, s.floors);
             *p -= s.step_size * *m / (v.sqrt() + s.epsilon);
         }
     }

@@ -49,6 +49,25 @@ pub(crate) fn zero_below<T: Float>(value: T, bound: T) -> T {
     }
 }
 
+/// Adam's moments after gradient `g`, with the floors: m ← β₁m + (1 − β₁)g and
+/// v ← β₂v + (1 − β₂)g², each pair given as (β, 1 − β). PyTorch's Adam and scikit-learn's
+/// share them and differ only in the weight's step.
+#[inline(always)]
+pub(crate) fn adam_moments<T: Float>(
+    (m, v): (&mut T, &mut T),
+    g: T,
+    (beta1, one_minus_beta1): (T, T),
+    (beta2, one_minus_beta2): (T, T),
+    floors: Floors<T>,
+) {
+    let (g, g_squared) = (zero_below(g, floors.state), zero_below(g, floors.squared));
+    *m = zero_below(beta1 * *m + one_minus_beta1 * g, floors.state);
+    *v = zero_below(
+        beta2 * *v + one_minus_beta2 * g_squared * g_squared,
+        floors.state,
+    );
+}
+
 /// What the floors' tests share (here and for scikit-learn's rules).
 #[cfg(test)]
 pub(crate) mod fading {

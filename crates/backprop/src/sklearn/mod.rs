@@ -38,7 +38,7 @@ pub use objective::{
 use crate::dense::Dense;
 use crate::network::Network;
 use crate::optim::pieces::{pieces3, pieces4};
-use crate::optim::subnormal::{zero_below, Floors};
+use crate::optim::subnormal::{adam_moments, zero_below, Floors};
 use crate::optim::{
     adamw_update, rmsprop_update, AdamState, AdamWConfig, RmsPropConfig, RmsPropState,
 };
@@ -400,10 +400,8 @@ simd_kernel! {
         let moments = m.iter_mut().zip(v.iter_mut());
         for ((w, &g), (m, v)) in w.iter_mut().zip(raw).zip(moments) {
             let g = if s.penalized { g + s.penalty * *w } else { g };
-            let floor = s.floors;
-            let (g, g_squared) = (zero_below(g, floor.state), zero_below(g, floor.squared));
-            *m = zero_below(s.b1 * *m + s.one_minus_b1 * g, floor.state);
-            *v = zero_below(s.b2 * *v + s.one_minus_b2 * g_squared * g_squared, floor.state);
+            let (beta1, beta2) = ((s.b1, s.one_minus_b1), (s.b2, s.one_minus_b2));
+            adam_moments((&mut *m, &mut *v), g, beta1, beta2, s.floors);
             *w -= s.rate * *m / (v.sqrt() + s.epsilon);
         }
     }
