@@ -239,8 +239,12 @@ impl TrainPlan {
             l2_nielsen: arguments.l2_nielsen.unwrap_or(preset.l2_nielsen),
             l1: arguments.l1.unwrap_or(0.0),
             optimizer,
+            // The preset's warm-up belongs to its schedule.
+            warmup: arguments.warmup.unwrap_or(match arguments.schedule {
+                Some(_) => 0,
+                None => preset.warmup,
+            }),
             schedule: arguments.schedule.unwrap_or(preset.schedule),
-            warmup: arguments.warmup.unwrap_or(0),
             clip: arguments.clip,
             shuffle: !arguments.no_shuffle,
             epochs: to_usize(arguments.epochs.unwrap_or(preset.epochs)),

@@ -52,9 +52,28 @@ fn csv_files_take_the_tabular_preset_and_mnist_its_own() {
     let off = plan(&["--data", "iris.csv", "--early-stopping", "0"]).unwrap();
     assert_eq!(off.early_stopping, None);
     let mnist = plan(&["--data", "mnist:/no/such/folder"]).unwrap();
-    assert_eq!(mnist.hidden_layers, vec![256, 128]);
+    assert_eq!(mnist.hidden_layers, vec![192, 96]);
     assert_eq!((mnist.scale, mnist.test_split), (ScalerKind::None, None));
     assert!(matches!(mnist.schedule, ScheduleSpec::Cosine { .. }));
+    assert_eq!(mnist.initialization, Initialization::HeUniform);
+    assert_eq!(mnist.warmup, 400);
+    // The warm-up comes with the preset's schedule: another schedule starts without one,
+    // unless --warmup asks for it.
+    let constant = plan(&["--data", "mnist:x", "--schedule", "constant"]).unwrap();
+    assert_eq!(constant.warmup, 0);
+    let both = plan(&[
+        "--data",
+        "mnist:x",
+        "--schedule",
+        "constant",
+        "--warmup",
+        "7",
+    ])
+    .unwrap();
+    assert_eq!(both.warmup, 7);
+    let conv = plan(&["--data", "mnist:x", "--preset", "mnist-conv"]).unwrap();
+    assert_eq!(conv.warmup, 0);
+    assert_eq!(conv.initialization, Initialization::PytorchDefault);
 }
 
 #[test]
