@@ -115,6 +115,9 @@ pub struct Splits {
     pub target_name: Option<String>,
     /// What filled missing cells (`--missing mean`), for the model file.
     pub missing_fills: Vec<backprop_data::MissingFill>,
+    /// `train`'s [`Dataset::sha256`], when the loader took it and `train` is the data as loaded
+    /// (no conversion, alignment or split changed it). Whoever changes `train` sets it to None.
+    pub train_sha256: Option<String>,
 }
 
 impl Splits {
@@ -138,7 +141,10 @@ pub fn split(
     let mut summary = loaded.summary;
     let mut data = loaded.data;
     let mut own_test = loaded.test;
+    // Kept only down the one path below that leaves `data` as it was loaded.
+    let mut loaded_sha256 = loaded.data_sha256;
     if plan.task == Some(Task::Regression) {
+        loaded_sha256 = None;
         data = labels_as_values(data);
         own_test = own_test.map(labels_as_values);
     }
@@ -153,6 +159,7 @@ pub fn split(
         })?;
         let outputs = metadata.architecture.sizes.last().copied().unwrap_or(0);
         let columns = model_columns(metadata, task, outputs);
+        loaded_sha256 = None;
         data = align_to_model(data, &columns, &model_file, &mut summary)?;
         own_test = own_test
             .map(|test| align_to_model(test, &columns, &model_file, &mut summary))
@@ -167,6 +174,7 @@ pub fn split(
         (Some(test), _) => (data, test, false),
         (None, Some(fraction)) => {
             let (train, test) = train_test_split(&data, fraction, plan.seed, true)?;
+            loaded_sha256 = None;
             (train, test, false)
         }
         (None, None) => (data.clone(), data, true),
@@ -174,6 +182,7 @@ pub fn split(
     let (train, validation) = match plan.validation {
         Some(fraction) => {
             let (train, validation) = train_validation_split(&train, fraction, plan.seed, true)?;
+            loaded_sha256 = None;
             (train, Some(validation))
         }
         None => (train, None),
@@ -188,5 +197,6 @@ pub fn split(
         target_name: loaded.target_name,
         missing_fills: loaded.missing_fills,
         summary,
+        train_sha256: loaded_sha256,
     })
 }

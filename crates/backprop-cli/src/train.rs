@@ -123,6 +123,7 @@ pub fn run(
         let shape = network::image_shape(plan, &splits)?;
         let shape = (shape.channels, shape.height, shape.width);
         splits.train = backprop_data::augment::with_one_pixel_shifts(&splits.train, shape);
+        splits.train_sha256 = None;
         splits.summary.push(format!(
             "augment: each training image and its four one-pixel shifts, {} rows",
             format_count(splits.train.len())

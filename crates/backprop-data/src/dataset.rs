@@ -139,33 +139,7 @@ impl Dataset {
     /// names joined by `'\n'`. The name, class names and categories are not hashed (the
     /// categories are in the feature names).
     pub fn sha256(&self) -> String {
-        use sha2::{Digest, Sha256};
-        const CHUNK: usize = 1 << 16;
-        let mut hasher = Sha256::new();
-        let mut buffer: Vec<u8> = Vec::with_capacity(CHUNK + 8);
-        let mut feed = |bytes: &[u8], hasher: &mut Sha256| {
-            buffer.extend_from_slice(bytes);
-            if buffer.len() >= CHUNK {
-                hasher.update(&buffer);
-                buffer.clear();
-            }
-        };
-        feed_f32s(self.features.as_slice(), &mut |bytes| {
-            feed(bytes, &mut hasher)
-        });
-        match &self.targets {
-            Targets::Classes { labels, .. } => {
-                for &label in labels {
-                    feed(&(label as u64).to_le_bytes(), &mut hasher);
-                }
-            }
-            Targets::Values(values) => {
-                feed_f32s(values.as_slice(), &mut |bytes| feed(bytes, &mut hasher));
-            }
-        }
-        feed(self.feature_names.join("\n").as_bytes(), &mut hasher);
-        hasher.update(&buffer);
-        hex::encode(hasher.finalize())
+        crate::content_hash::ContentHasher::dataset(self)
     }
 
     /// Number of examples (rows).
@@ -288,21 +262,6 @@ pub fn one_hot<T: Float>(labels: &[usize], n_classes: usize) -> Matrix<T> {
         matrix[(row, label)] = T::ONE;
     }
     matrix
-}
-
-/// Hands `values` to `feed` as little-endian bytes, in slices of many values: on a
-/// little-endian machine the memory itself (MNIST's 188 MB then hash without a copy per value).
-fn feed_f32s(values: &[f32], feed: &mut dyn FnMut(&[u8])) {
-    const VALUES: usize = 1 << 14;
-    if cfg!(target_endian = "little") {
-        for chunk in values.chunks(VALUES) {
-            feed(bytemuck::cast_slice(chunk));
-        }
-    } else {
-        for value in values {
-            feed(&value.to_le_bytes());
-        }
-    }
 }
 
 #[cfg(test)]

@@ -34,6 +34,7 @@
 //! assert_eq!(data.feature_names, ["px0_0", "px0_1"]);
 //! ```
 
+use crate::content_hash::ContentHasher;
 use crate::{idx_cache, DataError, Dataset, Targets};
 use backprop_tensor::Matrix;
 use flate2::read::MultiGzDecoder;
@@ -529,6 +530,27 @@ pub fn images_and_labels(
     labels: IdxArray,
     name: &str,
 ) -> Result<Dataset, DataError> {
+    convert_images(images, labels, name, false).map(|(data, _)| data)
+}
+
+/// [`images_and_labels`], and the data set's [`Dataset::sha256`], hashed on a second thread
+/// from the pixels while this one converts them (hashing MNIST's 188 MB of `f32` takes about as
+/// long as converting them, so the two together take about as long as one).
+pub fn images_and_labels_hashed(
+    images: IdxArray,
+    labels: IdxArray,
+    name: &str,
+) -> Result<(Dataset, String), DataError> {
+    let (data, hash) = convert_images(images, labels, name, true)?;
+    Ok((data, hash.expect("asked for")))
+}
+
+fn convert_images(
+    images: IdxArray,
+    labels: IdxArray,
+    name: &str,
+    hash: bool,
+) -> Result<(Dataset, Option<String>), DataError> {
     let [count, rows, cols] = images.dims[..] else {
         return Err(IdxError::NotImages {
             source_name: images.source_name,
@@ -568,18 +590,11 @@ pub fn images_and_labels(
     // Both products were checked when the files were parsed (count·rows·cols fits in usize).
     let pixels_per_image = rows * cols;
     let IdxArray { data: pixels, .. } = images;
-    // On transparent huge pages: about a hundred page faults for MNIST's 188 MB instead of
-    // 46,000, and the training gather's random rows stay within the TLB's reach.
-    let mut features = Matrix::zeros_huge_pages(count, pixels_per_image);
     debug_assert_eq!(
         pixels.len(),
-        features.len(),
+        count * pixels_per_image,
         "checked when the file was parsed"
     );
-    for (value, &pixel) in features.as_mut_slice().iter_mut().zip(&pixels) {
-        *value = f32::from(pixel) / 255.0;
-    }
-    drop(pixels);
     let targets = Targets::Classes {
         labels: labels
             .data
@@ -588,8 +603,42 @@ pub fn images_and_labels(
             .collect(),
         class_names: (0..MNIST_CLASSES).map(|class| class.to_string()).collect(),
     };
-    Dataset::new(name, features, pixel_feature_names(rows, cols), targets)
+    let feature_names = pixel_feature_names(rows, cols);
+    let to_unit = |pixel: &u8| f32::from(*pixel) / 255.0;
+    let (features, hash) = std::thread::scope(|scope| {
+        // The same values as the matrix below, converted again a chunk at a time into a buffer
+        // that stays in cache, so that hashing never waits for the conversion.
+        let hasher = hash.then(|| {
+            scope.spawn(|| {
+                let mut hasher = ContentHasher::new();
+                let mut buffer = Vec::with_capacity(HASH_CHUNK);
+                for chunk in pixels.chunks(HASH_CHUNK) {
+                    buffer.clear();
+                    buffer.extend(chunk.iter().map(to_unit));
+                    hasher.f32s(&buffer);
+                }
+                hasher
+            })
+        });
+        // On transparent huge pages: about a hundred page faults for MNIST's 188 MB instead of
+        // 46,000, and the training gather's random rows stay within the TLB's reach.
+        let features =
+            Matrix::from_iter_huge_pages(count, pixels_per_image, pixels.iter().map(to_unit));
+        let hash = hasher.map(|hasher| {
+            let mut hasher = hasher
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            hasher.targets(&targets);
+            hasher.finish(&feature_names)
+        });
+        (features, hash)
+    });
+    drop(pixels);
+    Ok((Dataset::new(name, features, feature_names, targets)?, hash))
 }
+
+/// Pixels converted and hashed at a time by [`images_and_labels_hashed`]'s second thread.
+const HASH_CHUNK: usize = 1 << 14;
 
 #[cfg(test)]
 mod tests {

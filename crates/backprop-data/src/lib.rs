@@ -39,6 +39,7 @@
 pub mod augment;
 mod builtin;
 mod classic;
+pub mod content_hash;
 pub mod csv_file;
 mod dataset;
 mod digits;
@@ -69,7 +70,7 @@ pub use digits::{digits, DIGITS_PIXELS, DIGITS_ROWS};
 pub use download::{download, download_files, DownloadOptions};
 pub use download::{verify_file, RemoteDataset, RemoteFile};
 pub use error::DataError;
-pub use idx::{images_and_labels, parse_idx, read_idx_file, IdxArray};
+pub use idx::{images_and_labels, images_and_labels_hashed, parse_idx, read_idx_file, IdxArray};
 pub use mnist::load_mnist_dir;
 pub use scale::{Scaler, ScalerKind};
 pub use spec::{DataSpec, DataSpecError};

@@ -8,7 +8,7 @@
 //!
 //! The `t10k` files are the test part. Pixels are scaled to [0, 1] and left there.
 
-use crate::idx::{images_and_labels, read_idx_file, IdxError};
+use crate::idx::{images_and_labels, images_and_labels_hashed, read_idx_file, IdxError};
 use crate::{DataError, Dataset};
 use std::path::{Path, PathBuf};
 
@@ -82,20 +82,41 @@ fn folder_name(dir: &Path) -> String {
 /// Loads an MNIST-style folder: the training part and the test part (the `t10k` files), both
 /// named after the folder, pixels in [0, 1].
 pub fn load_mnist_dir(dir: &Path) -> Result<(Dataset, Dataset), DataError> {
+    let (train, test, _) = load(dir, false)?;
+    Ok((train, test))
+}
+
+/// [`load_mnist_dir`], and the training part's [`Dataset::sha256`], hashed while its pixels
+/// are converted ([`images_and_labels_hashed`]).
+pub fn load_mnist_dir_hashed(dir: &Path) -> Result<(Dataset, Dataset, String), DataError> {
+    let (train, test, hash) = load(dir, true)?;
+    Ok((train, test, hash.expect("asked for")))
+}
+
+fn load(dir: &Path, hash: bool) -> Result<(Dataset, Dataset, Option<String>), DataError> {
     let [train_images, train_labels, test_images, test_labels] = find_mnist_files(dir)?;
     let name = folder_name(dir);
-    let load = |images: &Path, labels: &Path| {
-        images_and_labels(read_idx_file(images)?, read_idx_file(labels)?, &name)
-    };
+    let read = |images: &Path, labels: &Path| Ok((read_idx_file(images)?, read_idx_file(labels)?));
     // The test part loads on a second thread while this one loads the (six times larger)
     // training part: inflating and converting are single-threaded and independent.
     let (train, test) = std::thread::scope(|scope| {
-        let test = scope.spawn(|| load(&test_images, &test_labels));
-        let train = load(&train_images, &train_labels);
+        let test = scope.spawn(|| {
+            read(&test_images, &test_labels)
+                .and_then(|(images, labels)| images_and_labels(images, labels, &name))
+        });
+        let train = read(&train_images, &train_labels).and_then(|(images, labels)| {
+            if hash {
+                let (data, hash) = images_and_labels_hashed(images, labels, &name)?;
+                Ok((data, Some(hash)))
+            } else {
+                Ok((images_and_labels(images, labels, &name)?, None))
+            }
+        });
         (train, test.join())
     });
     let test = test.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-    Ok((train?, test?))
+    let (train, hash) = train?;
+    Ok((train, test?, hash))
 }
 
 #[cfg(test)]

@@ -2,9 +2,10 @@
 //! made here (the real MNIST is not needed).
 
 use backprop_data::idx::{
-    images_and_labels, parse_idx, read_idx_file, read_idx_file_with_limit, IdxArray, IdxError,
+    images_and_labels, images_and_labels_hashed, parse_idx, read_idx_file,
+    read_idx_file_with_limit, IdxArray, IdxError,
 };
-use backprop_data::mnist::load_mnist_dir;
+use backprop_data::mnist::{load_mnist_dir, load_mnist_dir_hashed};
 use backprop_data::DataError;
 use flate2::write::GzEncoder;
 use flate2::Compression;
@@ -352,6 +353,10 @@ fn write_folder(dir: &Path, names: [&str; 4], compress: bool) {
 
 fn check_loaded(dir: &Path) {
     let (train, test) = load_mnist_dir(dir).unwrap();
+    // The hash taken while loading is the data set's own, and the data the same.
+    let (hashed_train, hashed_test, hash) = load_mnist_dir_hashed(dir).unwrap();
+    assert_eq!((&hashed_train, &hashed_test), (&train, &test));
+    assert_eq!(hash, train.sha256());
     assert_eq!((train.len(), test.len()), (12, 5));
     assert_eq!(train.n_features(), 6);
     assert_eq!(
@@ -460,4 +465,37 @@ fn mnist_folder_with_mismatched_counts_names_both_files() {
             && message.contains("train-labels-idx1-ubyte holds 11 labels"),
         "{message}"
     );
+}
+
+/// Images larger than one piece of the hashing thread (2¹⁴ pixels), with a ragged last piece:
+/// the hash taken while converting is [`Dataset::sha256`] of the result, and it changes with a
+/// pixel or a label.
+#[test]
+fn hashing_while_converting_gives_the_data_sets_hash() {
+    let (count, rows, cols) = (7u32, 61u32, 83u32);
+    let pixels: Vec<u8> = (0..count * rows * cols)
+        .map(|i| (i * 37 % 256) as u8)
+        .collect();
+    let labels: Vec<u8> = (0..count).map(|i| (i * 3 % 10) as u8).collect();
+    let parse = |pixels: &[u8], labels: &[u8]| {
+        (
+            parse_idx(&idx(0x08, &[count, rows, cols], pixels), "images").unwrap(),
+            parse_idx(&idx(0x08, &[count], labels), "labels").unwrap(),
+        )
+    };
+    let (images, label_array) = parse(&pixels, &labels);
+    let plain = images_and_labels(images.clone(), label_array.clone(), "p").unwrap();
+    let (data, hash) = images_and_labels_hashed(images, label_array, "p").unwrap();
+    assert_eq!(data, plain);
+    assert_eq!(hash, plain.sha256());
+    let mut changed_pixel = pixels.clone();
+    changed_pixel[(count * rows * cols - 1) as usize] ^= 1;
+    let mut changed_label = labels.clone();
+    changed_label[0] = 9;
+    for (pixels, labels) in [(&changed_pixel, &labels), (&pixels, &changed_label)] {
+        let (images, labels) = parse(pixels, labels);
+        let (other, other_hash) = images_and_labels_hashed(images, labels, "p").unwrap();
+        assert_ne!(other_hash, hash);
+        assert_eq!(other_hash, other.sha256());
+    }
 }

@@ -28,9 +28,23 @@ impl<T: Float> Matrix<T> {
     /// with 4 KiB pages a mini-batch gather from 60,000 × 784 `f32` (188 MB) misses the TLB on
     /// nearly every row. NumPy does the same for every array of 4 MiB or more.
     pub fn zeros_huge_pages(rows: usize, cols: usize) -> Self {
+        Self::from_iter_huge_pages(rows, cols, std::iter::repeat(T::ZERO))
+    }
+
+    /// A `rows × cols` matrix on huge pages, as [`Matrix::zeros_huge_pages`], holding the
+    /// first `rows × cols` of `values` in row-major order, written once (not zeroed first).
+    ///
+    /// # Panics
+    /// When `values` holds fewer than `rows × cols` values, or the count overflows.
+    #[track_caller]
+    pub fn from_iter_huge_pages(
+        rows: usize,
+        cols: usize,
+        values: impl IntoIterator<Item = T>,
+    ) -> Self {
         let len = rows
             .checked_mul(cols)
-            .unwrap_or_else(|| panic!("zeros_huge_pages: {rows}×{cols} overflows"));
+            .unwrap_or_else(|| panic!("from_iter_huge_pages: {rows}×{cols} overflows"));
         let mut data: Vec<T> = Vec::with_capacity(len);
         #[cfg(target_os = "linux")]
         {
@@ -50,7 +64,12 @@ impl<T: Float> Matrix<T> {
                 }
             }
         }
-        data.resize(len, T::ZERO);
+        data.extend(values.into_iter().take(len));
+        assert_eq!(
+            data.len(),
+            len,
+            "from_iter_huge_pages: fewer than {rows}×{cols} values"
+        );
         Self { rows, cols, data }
     }
 

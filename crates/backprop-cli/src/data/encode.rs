@@ -48,7 +48,7 @@ pub enum Scaling<'a> {
 
 /// Scales and encodes the parts. Features that need no scaling move into the prepared parts,
 /// never copied (MNIST's training images are 188 MB).
-pub fn encode(splits: Splits, scaling: Scaling<'_>, single_sigmoid: bool) -> PreparedData {
+pub fn encode(mut splits: Splits, scaling: Scaling<'_>, single_sigmoid: bool) -> PreparedData {
     let train = &splits.train;
     let (input_scaler, target_scaler) = match scaling {
         Scaling::Fit {
@@ -97,9 +97,16 @@ pub fn encode(splits: Splits, scaling: Scaling<'_>, single_sigmoid: bool) -> Pre
             .collect(),
     };
     // Hashing the training part (single-threaded, about as long as encoding every part) runs
-    // on a second thread meanwhile.
+    // on a second thread meanwhile, unless the loader hashed it already.
+    let known_sha256 = splits.train_sha256.take();
+    debug_assert!(
+        known_sha256
+            .as_ref()
+            .is_none_or(|known| *known == train.sha256()),
+        "the loader's hash is that of the training part"
+    );
     let (train_sha256, (mut train_part, mut validation, mut test)) = std::thread::scope(|scope| {
-        let hash = scope.spawn(|| train.sha256());
+        let hash = scope.spawn(|| known_sha256.unwrap_or_else(|| train.sha256()));
         let parts = (
             encode(train),
             splits.validation.as_ref().map(encode),

@@ -6,7 +6,8 @@ use super::DataSource;
 use crate::exit::CliError;
 use crate::report::format_count;
 use backprop_data::csv_file::{load_csv_with_summary, CsvSummary};
-use backprop_data::{load_mnist_dir, Dataset, Targets};
+use backprop_data::mnist::load_mnist_dir_hashed;
+use backprop_data::{Dataset, Targets};
 
 /// Classes listed by name in the summary; more are counted only.
 const CLASSES_LISTED: usize = 10;
@@ -27,6 +28,9 @@ pub struct Loaded {
     /// Under `--missing mean`, what filled each feature column's missing cells (stored in the
     /// model, so that `predict` and `evaluate` fill new rows the same way).
     pub missing_fills: Vec<backprop_data::MissingFill>,
+    /// `data`'s [`Dataset::sha256`] when the loader hashed it while reading (MNIST), so that
+    /// the hash need not be taken again when `data` is the training part as it was loaded.
+    pub data_sha256: Option<String>,
 }
 
 /// Loads the data of a source; `spec` is `--data` as given, for messages.
@@ -39,9 +43,10 @@ pub fn load_source(source: &DataSource, spec: &str) -> Result<Loaded, CliError> 
             summary: Vec::new(),
             target_name: None,
             missing_fills: Vec::new(),
+            data_sha256: None,
         }),
         DataSource::Mnist(folder) => {
-            let (train, test) = load_mnist_dir(folder)?;
+            let (train, test, train_sha256) = load_mnist_dir_hashed(folder)?;
             let summary = format!(
                 "data {spec}: {} training and {} test images (t10k) of {} pixels in [0, 1], \
                  {}",
@@ -57,6 +62,7 @@ pub fn load_source(source: &DataSource, spec: &str) -> Result<Loaded, CliError> 
                 summary: vec![summary],
                 target_name: None,
                 missing_fills: Vec::new(),
+                data_sha256: Some(train_sha256),
             })
         }
         DataSource::Csv { path, options } => {
@@ -75,6 +81,7 @@ pub fn load_source(source: &DataSource, spec: &str) -> Result<Loaded, CliError> 
                 data,
                 test: None,
                 input_kind: "tabular",
+                data_sha256: None,
             })
         }
     }

@@ -54,6 +54,8 @@ pub fn unpack_header(header: &[u8]) -> Result<Loaded, CliError> {
         target_name,
         // Only rank 0 writes the model file, and rank 0 read the data itself.
         missing_fills: Vec::new(),
+        // Hashed again from what arrived.
+        data_sha256: None,
     })
 }
 
@@ -277,6 +279,7 @@ mod tests {
             summary: vec!["data x: 5 rows".into(), String::new()],
             target_name: None,
             missing_fills: Vec::new(),
+            data_sha256: None,
         };
         let (sent, received) = round_trip(sent);
         assert_eq!(
@@ -305,6 +308,7 @@ mod tests {
             summary: Vec::new(),
             target_name: Some("price".into()),
             missing_fills: Vec::new(),
+            data_sha256: None,
         };
         let (sent, received) = round_trip(sent);
         assert_same(&sent, &received);
@@ -329,6 +333,7 @@ mod tests {
             summary: Vec::new(),
             target_name: None,
             missing_fills: Vec::new(),
+            data_sha256: None,
         };
         let header = pack_header(&loaded);
         for cut in [0, 7, 8, header.len() / 2, header.len() - 1] {
