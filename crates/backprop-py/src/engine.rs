@@ -3,7 +3,6 @@
 
 use backprop::sklearn::{SkData, SkOptimizer};
 use backprop::{Activation, Float, Matrix, Network};
-use backprop_tensor::matmul::matmul_transpose_rows;
 use numpy::{
     Element, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2,
     PyUntypedArrayMethods,
@@ -136,30 +135,23 @@ impl<T: Float + Element> Engine<T> {
     }
 }
 
-/// Rows per block of a prediction. Each block runs the layers straight through on one thread:
-/// one product per layer read from NumPy's buffer in place, the bias and activation in place,
-/// its rows of the result written at their place; the blocks spread over the pool's threads.
-/// Before, pieces of 512 rows were copied out of X and each piece's product split again into
-/// tiles for the team (10,000 MNIST rows, float32, 100 hidden units, 2 threads: 25 ms for the
-/// engine call measured alone on a busy machine).
-pub(crate) const PREDICT_ROWS: usize = 256;
+/// Rows per block of a prediction ([`backprop::ROW_BLOCK`]): each block runs the layers
+/// straight through on one thread, reading NumPy's buffer in place.
+pub(crate) const PREDICT_ROWS: usize = backprop::ROW_BLOCK;
 
 /// The network's outputs for the rows of `x` (C order read in place, any other layout copied
-/// first), block by block ([`PREDICT_ROWS`]). The blocks are a function of the row count only,
-/// so the bits do not depend on the number of threads. With `check_finite`, None when X holds a
-/// NaN or an infinity (scikit-learn's `validate_data` check, done on the first layer's product
-/// instead of as its own pass over X), or when that product overflowed from finite values.
+/// first), block by block ([`Network::forward_rows`]). The blocks are a function of the row
+/// count only, so the bits do not depend on the number of threads. With `check_finite`, None
+/// when X holds a NaN or an infinity (scikit-learn's `validate_data` check, done on the first
+/// layer's product instead of as its own pass over X), or when that product overflowed from
+/// finite values.
 pub(crate) fn forward_blocks<T: Float + Element>(
     network: &Network<T>,
     x: numpy::ndarray::ArrayView2<'_, T>,
     check_finite: bool,
 ) -> Option<Matrix<T>> {
-    use rayon::prelude::*;
-    use std::sync::atomic::{AtomicBool, Ordering};
     let (rows, cols) = x.dim();
-    let width = network.output_width();
-    let layers = network.dense_layers();
-    if layers.len() != network.layers().len() || width == 0 || cols == 0 {
+    if !network.reads_rows_in_place() || cols == 0 {
         // image layers (a command-line model): the network's own batched inference
         let x = Matrix::from_vec(rows, cols, x.iter().copied().collect()).expect("rows × cols");
         if check_finite && !x.all_finite() {
@@ -175,65 +167,7 @@ pub(crate) fn forward_blocks<T: Float + Element>(
             &copy
         }
     };
-    let finite = AtomicBool::new(true);
-    let block = |(input, target): (&[T], &mut [T])| {
-        if check_finite && !finite.load(Ordering::Relaxed) {
-            return;
-        }
-        let n = input.len() / cols;
-        // A NaN or an infinity in a row of X makes every element of that row of X·W₁ᵀ NaN or
-        // infinite (the product multiplies every pair, and ±∞·0 is NaN), so checking the first
-        // product checks X, in a twentieth of the reads for MNIST. The first product can also
-        // overflow from finite X: the caller tells the two apart.
-        let first_product_finite = |z: &Matrix<T>| {
-            let ok = !check_finite || backprop_tensor::all_finite(z.as_slice());
-            if !ok {
-                finite.store(false, Ordering::Relaxed);
-            }
-            ok
-        };
-        let (last, hidden) = layers.split_last().expect("a network has layers");
-        let mut a = Matrix::zeros(0, 0);
-        let mut next = Matrix::zeros(0, 0);
-        for (index, dense) in hidden.iter().enumerate() {
-            next.resize(n, dense.weight.rows());
-            let source = if index == 0 { input } else { a.as_slice() };
-            matmul_transpose_rows(next.as_mut_slice(), source, &dense.weight);
-            if index == 0 && !first_product_finite(&next) {
-                return;
-            }
-            dense
-                .activation
-                .add_bias_and_forward_in_place(&mut next, &dense.bias);
-            std::mem::swap(&mut a, &mut next);
-        }
-        let source = if hidden.is_empty() {
-            input
-        } else {
-            a.as_slice()
-        };
-        next.resize(n, width);
-        matmul_transpose_rows(next.as_mut_slice(), source, &last.weight);
-        if hidden.is_empty() && !first_product_finite(&next) {
-            return;
-        }
-        last.activation
-            .add_bias_and_forward_in_place(&mut next, &last.bias);
-        target.copy_from_slice(next.as_slice());
-    };
-    let mut out = vec![T::ZERO; rows * width];
-    let inputs = x.chunks(PREDICT_ROWS * cols);
-    let targets = out.chunks_mut(PREDICT_ROWS * width);
-    if rows <= PREDICT_ROWS {
-        inputs.zip(targets).for_each(block);
-    } else {
-        let inputs = x.par_chunks(PREDICT_ROWS * cols);
-        let targets = out.par_chunks_mut(PREDICT_ROWS * width);
-        inputs.zip(targets).for_each(block);
-    }
-    finite
-        .into_inner()
-        .then(|| Matrix::from_vec(rows, width, out).expect("rows × width values"))
+    network.forward_rows(x, backprop::RowsOutput::Activations, check_finite)
 }
 
 /// Sample weights: one finite value ≥ 0 per row.

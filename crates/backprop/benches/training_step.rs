@@ -3,7 +3,8 @@
 //!
 //! - A: 784-30-10 sigmoid, binary cross-entropy, SGD, batch 10;
 //! - B: 784-128-64-10 ReLU, softmax cross-entropy, SGD at batch 32 and 256, Adam at batch 32;
-//! - B's forward pass at batch 1000 and at batch 1 (latency);
+//! - B's forward pass at batch 1000 (also read in place in row blocks, `Network::forward_rows`)
+//!   and at batch 1 (latency);
 //! - lenet (conv 20@5×5, max-pool 2, conv 40@5×5, max-pool 2, 100, 10; ReLU): forward and
 //!   backward of one batch of 64 (`Network::compute_gradients`, no optimiser step).
 //!
@@ -20,7 +21,7 @@ use backprop::feature_layers::FeatureLayer;
 use backprop::optim::{AdamConfig, Optimizer, OptimizerConfig, ParameterRef, SgdConfig};
 use backprop::train::{DivergenceCheck, DivergenceSettings, FusedRuleStep, MetricAccumulator};
 use backprop::train::{PlainStep, StepInput, StepStrategy};
-use backprop::{Activation, Cost, Matrix, Network, NetworkConfig, SeededRng};
+use backprop::{Activation, Cost, Matrix, Network, NetworkConfig, RowsOutput, SeededRng};
 use criterion::{Criterion, Throughput};
 use std::hint::black_box;
 
@@ -189,6 +190,10 @@ fn inference(c: &mut Criterion) {
     group.throughput(Throughput::Elements(1000));
     group.bench_function("b-batch-1000", |b| {
         b.iter(|| net.forward(black_box(&inputs)))
+    });
+    // The same rows read in place, block by block (the evaluation of a whole data set).
+    group.bench_function("b-batch-1000-rows-in-place", |b| {
+        b.iter(|| net.forward_rows(black_box(inputs.as_slice()), RowsOutput::Activations, false))
     });
     group.throughput(Throughput::Elements(1));
     group.bench_function("b-batch-1", |b| b.iter(|| net.forward(black_box(&one))));

@@ -58,6 +58,7 @@ pub use init::Initialization;
 pub use layer::{Layer, LayerOps, Mode};
 pub use model::{Model, ModelError, ModelMetadata};
 pub use network::{Gradients, Network, NetworkConfig};
+pub use propagation::{RowsOutput, ROW_BLOCK};
 pub use regularization::Regularization;
 pub use trace::{LayerTrace, Trace};
 pub use train::{evaluate, History, Task, Trainer, TrainingConfig, Validation};

@@ -32,7 +32,9 @@ use backprop_tensor::pacer::Pacer;
 use backprop_tensor::{team, Float, Matrix};
 
 mod fused_rule;
+mod rows;
 pub(crate) use fused_rule::{Descend, LayerStep, RuleStep};
+pub use rows::{RowsOutput, ROW_BLOCK};
 
 /// Runs `work` as the step of a [`team`] on a rayon pool thread when `parallel` (and the pool
 /// has more than one thread): from outside the pool it moves there first, once. Otherwise, or

@@ -9,6 +9,7 @@
 //! Sums are accumulated in `f64`, batch after batch, in order.
 
 use crate::network::Network;
+use crate::propagation::RowsOutput;
 use backprop_tensor::{argmax, Float, Matrix};
 use serde::{Deserialize, Serialize};
 
@@ -267,11 +268,23 @@ pub fn evaluate<T: Float>(
 ) -> Metrics {
     let mut accumulator = MetricAccumulator::for_task(task);
     let mut start = 0;
+    // A dense network reads each chunk's rows of X in place, block by block.
+    let in_place = network.reads_rows_in_place() && x.cols() == network.input_width();
     while start < x.rows() {
         let end = (start + EVALUATION_CHUNK).min(x.rows());
         let rows: Vec<usize> = (start..end).collect();
-        let (xs, ys) = (x.select_rows(&rows), y.select_rows(&rows));
-        let (z, a) = network.output_with_logits(&xs);
+        let ys = y.select_rows(&rows);
+        let (z, a) = if in_place {
+            let values = &x.as_slice()[start * x.cols()..end * x.cols()];
+            let z = network
+                .forward_rows(values, RowsOutput::Logits, false)
+                .expect("no check asked for");
+            let output = network.dense_layers().last().map(|dense| dense.activation);
+            let a = output.expect("a dense network").forward(&z);
+            (z, a)
+        } else {
+            network.output_with_logits(&x.select_rows(&rows))
+        };
         accumulator.add(&a, &ys, network.cost().loss(&z, &a, &ys));
         start = end;
     }
