@@ -115,7 +115,7 @@ pub const TABULAR: Preset = Preset {
 /// steps then annealed to 0 by a cosine schedule, batches of 128, 3 epochs, pixels in [0, 1].
 /// Test accuracy over seeds 0–9 (docs/accuracy.md): 98.17, 98.10, 98.30, 98.11, 98.18, 98.31,
 /// 98.20, 98.18, 98.18, 98.00 %, as the earlier 256,128 network with PyTorch's initialisation
-/// at 0.005 (98.10–98.22 % over seeds 0–4) with a third fewer multiply-adds. Without the
+/// at 0.005 (98.10–98.22 % over seeds 0–4) with 28 % fewer multiply-adds. Without the
 /// warm-up the same network reached 98.02–98.21 %, and with PyTorch's initialisation
 /// 97.87–98.14 %; 160,80 units 98.00–98.14 %. Adam's default 0.001 with a cosine schedule
 /// needs 10 epochs for 98.1 %; a constant rate reached 97.9 %, also after 15 epochs.
