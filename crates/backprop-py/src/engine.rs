@@ -3,6 +3,7 @@
 
 use backprop::sklearn::{SkData, SkOptimizer};
 use backprop::{Activation, Float, Matrix, Network};
+use backprop_tensor::MatrixView;
 use numpy::{
     Element, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2,
     PyUntypedArrayMethods,
@@ -13,17 +14,90 @@ use pyo3::prelude::*;
 /// One layer's parameters as NumPy arrays: (coef (n_in, n_out), intercept (n_out,)).
 pub(crate) type Layer<'py, T> = (Bound<'py, PyArray2<T>>, Bound<'py, PyArray1<T>>);
 
+/// X kept between calls: NumPy's own array when it is C-ordered, read in place while training
+/// (never copied: MNIST's 188 MB, and the kernel's zeroing of as much fresh memory, a tenth of
+/// a fit), else a row-major copy. As with scikit-learn's fits, which also read X with the GIL
+/// released, X must not be changed by other threads while a fit runs.
+pub(crate) enum KeptX<T: Float + Element> {
+    /// The caller's array.
+    Shared(Py<PyArray2<T>>),
+    /// A copy of an array in another layout.
+    Copied(Matrix<T>),
+}
+
+/// X borrowed for the length of one call.
+pub(crate) enum XGuard<'a, 'py, T: Float + Element> {
+    /// NumPy's buffer, read-only for the call.
+    Shared(PyReadonlyArray2<'py, T>),
+    /// The kept copy.
+    Copied(&'a Matrix<T>),
+}
+
+impl<T: Float + Element> XGuard<'_, '_, T> {
+    fn view(&self) -> MatrixView<'_, T> {
+        match self {
+            XGuard::Shared(array) => {
+                let cols = array.shape()[1];
+                let values = array.as_slice().expect("checked C-ordered when borrowed");
+                MatrixView::new(values, cols).expect("whole rows")
+            }
+            XGuard::Copied(matrix) => (*matrix).into(),
+        }
+    }
+}
+
 /// Training rows kept between calls: X, Y and optional sample weights.
-pub(crate) struct Rows<T: Float> {
-    pub(crate) x: Matrix<T>,
+pub(crate) struct Rows<T: Float + Element> {
+    pub(crate) x: KeptX<T>,
+    /// X's rows.
+    pub(crate) rows: usize,
     pub(crate) y: Matrix<T>,
     pub(crate) sample_weight: Option<Vec<T>>,
 }
 
-impl<T: Float> Rows<T> {
-    pub(crate) fn data(&self) -> SkData<'_, T> {
+impl<T: Float + Element> Rows<T> {
+    /// Keeps `x` as it is when it is C-ordered (see [`KeptX`]), else a copy.
+    pub(crate) fn keep(
+        x: &Bound<'_, PyArray2<T>>,
+        y: Matrix<T>,
+        sample_weight: Option<Vec<T>>,
+    ) -> Self {
+        let rows = x.shape()[0];
+        let x = if x.is_c_contiguous() {
+            KeptX::Shared(x.clone().unbind())
+        } else {
+            KeptX::Copied(to_matrix(&x.readonly()))
+        };
+        Self {
+            x,
+            rows,
+            y,
+            sample_weight,
+        }
+    }
+
+    /// X for one call: NumPy's array borrowed read-only (an error if it changed shape or
+    /// layout since it was kept, or is borrowed for writing), or the copy.
+    pub(crate) fn borrow_x<'a, 'py>(&'a self, py: Python<'py>) -> PyResult<XGuard<'a, 'py, T>> {
+        match &self.x {
+            KeptX::Copied(matrix) => Ok(XGuard::Copied(matrix)),
+            KeptX::Shared(array) => {
+                let array = array.bind(py).clone();
+                if array.shape()[0] != self.rows || !array.is_c_contiguous() {
+                    return Err(value_error("X changed shape or layout during the fit"));
+                }
+                let array = array
+                    .try_readonly()
+                    .map_err(|error| value_error(format!("X cannot be read: {error}")))?;
+                Ok(XGuard::Shared(array))
+            }
+        }
+    }
+
+    /// The rows as the engine reads them, X from `x` (see [`Rows::borrow_x`]).
+    pub(crate) fn data<'a>(&'a self, x: &'a XGuard<'_, '_, T>) -> SkData<'a, T> {
         SkData {
-            x: &self.x,
+            x: x.view(),
             y: &self.y,
             sample_weight: self.sample_weight.as_deref(),
         }
@@ -31,7 +105,7 @@ impl<T: Float> Rows<T> {
 }
 
 /// One network with its optimiser and data, in one float type.
-pub(crate) struct Engine<T: Float> {
+pub(crate) struct Engine<T: Float + Element> {
     pub(crate) network: Network<T>,
     pub(crate) optimizer: Option<SkOptimizer<T>>,
     pub(crate) data: Option<Rows<T>>,
@@ -191,17 +265,24 @@ pub(crate) fn check_data<T: Float>(
     x: &Matrix<T>,
     y: &Matrix<T>,
 ) -> PyResult<()> {
-    if x.cols() != network.input_width() {
+    check_shapes(network, x.shape(), y)
+}
+
+/// [`check_data`] for an X of `shape` (rows, columns).
+pub(crate) fn check_shapes<T: Float>(
+    network: &Network<T>,
+    (rows, cols): (usize, usize),
+    y: &Matrix<T>,
+) -> PyResult<()> {
+    if cols != network.input_width() {
         return Err(value_error(format!(
-            "X has {} features, but the network takes {}",
-            x.cols(),
+            "X has {cols} features, but the network takes {}",
             network.input_width()
         )));
     }
-    if y.shape() != (x.rows(), network.output_width()) {
+    if y.shape() != (rows, network.output_width()) {
         return Err(value_error(format!(
-            "y must be ({}, {}), got {:?}",
-            x.rows(),
+            "y must be ({rows}, {}), got {:?}",
             network.output_width(),
             y.shape()
         )));

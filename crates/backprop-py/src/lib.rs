@@ -15,7 +15,7 @@ use backprop::sklearn::{
 };
 use backprop::{gradient_check, Activation, Cost, Matrix, Network, NetworkConfig, Task};
 use backprop_tensor::pacer::Pacer;
-use numpy::{PyArray1, PyReadonlyArray1, PyReadonlyArray2};
+use numpy::{PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::exceptions::{PyOSError, PyRuntimeError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -27,8 +27,8 @@ mod shuffle;
 mod tabular;
 
 use engine::{
-    check_data, forward_blocks, parse_activation, to_matrix, to_numpy, to_weights, value_error,
-    Engine, Rows, PREDICT_ROWS,
+    check_data, check_shapes, forward_blocks, parse_activation, to_matrix, to_numpy, to_weights,
+    value_error, Engine, Rows, PREDICT_ROWS,
 };
 use shuffle::Mt19937;
 
@@ -282,20 +282,15 @@ impl Core {
     ) -> PyResult<()> {
         macro_rules! keep {
             ($e:expr, $t:ty) => {{
-                let (x, y) = (
-                    to_matrix::<$t>(&x.extract()?),
-                    to_matrix::<$t>(&y.extract()?),
-                );
-                check_data(&$e.network, &x, &y)?;
+                let x: Bound<'_, PyArray2<$t>> = x.extract()?;
+                let y = to_matrix::<$t>(&y.extract()?);
+                let shape = (x.shape()[0], x.shape()[1]);
+                check_shapes(&$e.network, shape, &y)?;
                 let sample_weight = match sample_weight {
                     None => None,
-                    Some(w) => Some(to_weights::<$t>(&w.extract()?, x.rows())?),
+                    Some(w) => Some(to_weights::<$t>(&w.extract()?, shape.0)?),
                 };
-                $e.data = Some(Rows {
-                    x,
-                    y,
-                    sample_weight,
-                });
+                $e.data = Some(Rows::keep(&x, y, sample_weight));
             }};
         }
         match &mut self.engine {
@@ -376,13 +371,14 @@ impl Core {
             ($e:expr) => {{
                 let e = $e;
                 let rows = e.data.as_ref().ok_or_else(|| PyRuntimeError::new_err("no data set"))?;
-                let n = rows.x.rows();
+                let n = rows.rows;
+                let x = rows.borrow_x(py)?;
                 if generator.is_some() && u32::try_from(n).is_err() {
                     return Err(value_error("shuffling in the engine takes fewer than 2**32 rows"));
                 }
                 let identity: Vec<usize> = (0..n).collect();
                 let optimizer = e.optimizer.as_mut().ok_or_else(|| PyRuntimeError::new_err("no optimiser yet"))?;
-                let (network, data) = (&mut e.network, rows.data());
+                let (network, data) = (&mut e.network, rows.data(&x));
                 let (progress, generator, pacer) = (&mut progress, &mut generator, &mut *pacer);
                 py.allow_threads(move || {
                     let mut order = identity;
@@ -437,12 +433,13 @@ impl Core {
             ($e:expr) => {{
                 let e = $e;
                 let rows = e.data.as_ref().ok_or_else(|| PyRuntimeError::new_err("no data set"))?;
-                if let Some(&bad) = order.iter().find(|&&i| i >= rows.x.rows()) {
+                if let Some(&bad) = order.iter().find(|&&i| i >= rows.rows) {
                     return Err(value_error(format!("row {bad} out of range")));
                 }
                 let optimizer = e.optimizer.as_mut().ok_or_else(|| PyRuntimeError::new_err("no optimiser yet"))?;
                 let network = &mut e.network;
-                let data = rows.data();
+                let x = rows.borrow_x(py)?;
+                let data = rows.data(&x);
                 let one_team = sk_uses_row_blocks(network) && sk_uses_threads(network, batch_size);
                 let mut work = move || sk_epoch(network, optimizer, data, &order, batch_size, objective);
                 py.allow_threads(|| match pool {
@@ -473,7 +470,8 @@ impl Core {
                     .as_ref()
                     .ok_or_else(|| PyRuntimeError::new_err("no data set"))?;
                 let network = &mut e.network;
-                let data = rows.data();
+                let x = rows.borrow_x(py)?;
+                let data = rows.data(&x);
                 let mut work = move || sk_loss_and_gradients(network, data, objective);
                 let loss = py.allow_threads(|| match pool {
                     Some(pool) => pool.install(work),

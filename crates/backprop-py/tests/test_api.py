@@ -69,6 +69,20 @@ def test_float32_and_fortran_order_give_the_same_predictions(iris):
     assert c.coefs_[0].dtype == np.float64
 
 
+def test_x_read_in_place_or_copied_gives_the_same_fit(iris):
+    # A C-ordered X is read in place while fitting, any other layout copied: a row slice (a
+    # view into a larger buffer), a column slice (not contiguous) and copies of both agree.
+    X, y = iris
+    wide = np.hstack([X, X]).astype(np.float32)
+    fit = lambda A, t: backprop.MLPClassifier(max_iter=5, random_state=0).fit(A, t).coefs_
+    for view in (wide[10:, :4], wide[10:]):
+        copy = np.ascontiguousarray(view)
+        before = view.copy()
+        for p, q in zip(fit(view, y[10:]), fit(copy, y[10:])):
+            np.testing.assert_array_equal(p, q)
+        np.testing.assert_array_equal(view, before)  # X is only read
+
+
 def test_thread_count_does_not_change_results():
     X, y = make_regression(n_samples=2000, n_features=300, random_state=0)
     y = y / 100.0

@@ -2,7 +2,7 @@
 //! writes its zˡ, aˡ and δˡ, into matrices that keep their allocation from batch to batch.
 //! After the first batch of a given size nothing is allocated.
 
-use crate::{team, Float, Matrix};
+use crate::{team, Float, Matrix, MatrixView};
 
 /// The destination of a parallel gather, shared by pieces that write disjoint rows.
 struct SharedRows<T>(*mut T);
@@ -105,13 +105,20 @@ impl<T: Float> Matrix<T> {
     /// (16,384): the rows come from memory, a batch of 256 MNIST rows takes about 100 µs on one
     /// core, and a copy is the same bits whoever makes it.
     pub fn gather_rows(&mut self, source: &Self, indices: &[usize]) {
-        let cols = source.cols;
-        if let Some(&bad) = indices.iter().find(|&&i| i >= source.rows) {
+        self.gather_rows_from(source.into(), indices);
+    }
+
+    /// [`Matrix::gather_rows`] from rows borrowed in place (a view of any buffer).
+    pub fn gather_rows_from(&mut self, source: MatrixView<'_, T>, indices: &[usize]) {
+        let cols = source.cols();
+        if let Some(&bad) = indices.iter().find(|&&i| i >= source.rows()) {
             panic!(
                 "row {bad} out of range for a {}×{} matrix",
-                source.rows, cols
+                source.rows(),
+                cols
             );
         }
+        let source = source.as_slice();
         self.resize(indices.len(), cols);
         if cols == 0 {
             return;
@@ -134,10 +141,10 @@ impl<T: Float> Matrix<T> {
                         piece_rows.len() * cols,
                     )
                 };
-                copy_rows_interleaved(target, &source.data, cols, piece_rows);
+                copy_rows_interleaved(target, source, cols, piece_rows);
             });
         } else {
-            copy_rows_interleaved(&mut self.data, &source.data, cols, indices);
+            copy_rows_interleaved(&mut self.data, source, cols, indices);
         }
     }
 

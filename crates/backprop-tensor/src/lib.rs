@@ -42,6 +42,7 @@ pub mod small_product;
 pub mod team;
 mod tile_plan;
 pub mod vector_math;
+mod view;
 
 pub use cpu::cpu_features;
 pub use error::TensorError;
@@ -49,3 +50,4 @@ pub use float::Float;
 pub use matmul::Transpose;
 pub use matrix::{all_finite, argmax, Matrix};
 pub use random::{RngState, SeededRng};
+pub use view::MatrixView;

@@ -22,7 +22,7 @@ use crate::layer::{Layer, ParameterSlot};
 use crate::pool::Pool2d;
 use crate::regularization::Regularization;
 use crate::{Error, Result};
-use backprop_tensor::{Float, Matrix, SeededRng};
+use backprop_tensor::{Float, Matrix, MatrixView, SeededRng};
 
 /// The RNG stream for initial weights; dropout after dense layer i uses `DROPOUT_STREAM + i`,
 /// a dropout entry i among the image layers `FEATURE_DROPOUT_STREAM + i`.
@@ -603,6 +603,12 @@ impl<T: Float> Network<T> {
 
     #[track_caller]
     pub(crate) fn check_batch(&self, x: &Matrix<T>, y: Option<&Matrix<T>>) {
+        self.check_rows(x.into(), y);
+    }
+
+    /// [`Network::check_batch`] for rows borrowed in place.
+    #[track_caller]
+    pub(crate) fn check_rows(&self, x: MatrixView<'_, T>, y: Option<&Matrix<T>>) {
         assert_eq!(
             x.cols(),
             self.input_width(),

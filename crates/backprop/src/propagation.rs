@@ -29,7 +29,7 @@ use crate::network::{Gradients, Network};
 use crate::optim::{Optimizer, ParameterRef};
 use backprop_tensor::matmul::{runs_in_parallel, Transpose};
 use backprop_tensor::pacer::Pacer;
-use backprop_tensor::{team, Float, Matrix};
+use backprop_tensor::{team, Float, Matrix, MatrixView};
 
 mod fused_rule;
 mod rows;
@@ -211,7 +211,12 @@ impl<T: Float> Network<T> {
     /// Gathers the rows of `x` listed in `rows` straight into the buffer the training pass
     /// reads, for [`Network::compute_gradients_loaded`].
     pub(crate) fn load_batch(&mut self, x: &Matrix<T>, rows: &[usize]) {
-        self.batch_buffer().gather_rows(x, rows);
+        self.load_batch_from(x.into(), rows);
+    }
+
+    /// [`Network::load_batch`] from rows borrowed in place.
+    pub(crate) fn load_batch_from(&mut self, x: MatrixView<'_, T>, rows: &[usize]) {
+        self.batch_buffer().gather_rows_from(x, rows);
     }
 
     /// Puts `batch` (gathered ahead, the shape a [`Network::load_batch`] would have given) in

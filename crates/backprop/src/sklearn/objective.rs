@@ -13,7 +13,7 @@ use crate::dense::DenseCache;
 use crate::network::Network;
 use crate::propagation::{on_pool_thread, paced_on_pool_thread};
 use backprop_tensor::pacer::Pacer;
-use backprop_tensor::{simd_kernel, team, Float, Matrix};
+use backprop_tensor::{simd_kernel, team, Float, Matrix, MatrixView};
 
 /// What the batches minimise besides the network's own output and cost.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -27,8 +27,8 @@ pub struct SkObjective {
 /// Training rows: X, the targets (one column per output) and optional per-row weights.
 #[derive(Clone, Copy, Debug)]
 pub struct SkData<'a, T: Float> {
-    /// One example per row.
-    pub x: &'a Matrix<T>,
+    /// One example per row, borrowed in place (a `Matrix`, or a buffer such as NumPy's).
+    pub x: MatrixView<'a, T>,
     /// One target row per example.
     pub y: &'a Matrix<T>,
     /// Non-negative weight per row; None weighs every row 1.
@@ -39,7 +39,7 @@ impl<'a, T: Float> SkData<'a, T> {
     /// Unweighted rows.
     pub fn new(x: &'a Matrix<T>, y: &'a Matrix<T>) -> Self {
         Self {
-            x,
+            x: x.into(),
             y,
             sample_weight: None,
         }
@@ -276,7 +276,7 @@ pub fn sk_epoch_paced<T: Float>(
     mut pacer: Option<&mut Pacer>,
 ) -> f64 {
     assert!(batch_size > 0, "sk_epoch: batch_size must be positive");
-    network.check_batch(data.x, Some(data.y));
+    network.check_rows(data.x, Some(data.y));
     let mut y_batch = Matrix::zeros(0, 0);
     let mut w_batch: Vec<T> = Vec::new();
     let mut total = 0.0;
@@ -295,7 +295,7 @@ pub fn sk_epoch_paced<T: Float>(
             let (network, optimizer) = (&mut *network, &mut *optimizer);
             let (y_batch, w_batch) = (&mut y_batch, &mut w_batch);
             let work = move || {
-                network.load_batch(data.x, rows);
+                network.load_batch_from(data.x, rows);
                 y_batch.gather_rows(data.y, rows);
                 let weights = data.sample_weight.map(|w| {
                     w_batch.clear();
@@ -335,12 +335,12 @@ pub fn sk_loss_and_gradients<T: Float>(
     data: SkData<'_, T>,
     objective: SkObjective,
 ) -> f64 {
-    network.check_batch(data.x, Some(data.y));
+    network.check_rows(data.x, Some(data.y));
     let all: Vec<usize> = (0..data.x.rows()).collect();
     let (loss, batch) = if row_blocks::handles(network) {
         row_blocks::block_gradients(network, data, &all, objective.poisson)
     } else {
-        network.load_batch(data.x, &all);
+        network.load_batch_from(data.x, &all);
         batch_gradients(network, data.y, data.sample_weight, objective.poisson, None)
     };
     let alpha = objective.alpha;

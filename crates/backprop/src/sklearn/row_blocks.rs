@@ -242,7 +242,7 @@ pub(crate) fn block_gradients<T: Float>(
 fn chunk_pass<T: Float>(shared: &Shared<'_, T>, rows: &[usize], chunk: &mut Chunk<T>) {
     let count = rows.len();
     let layers = shared.weights.len();
-    chunk.input.gather_rows(shared.data.x, rows);
+    chunk.input.gather_rows_from(shared.data.x, rows);
     chunk.target.gather_rows(shared.data.y, rows);
     chunk.loss = 0.0;
     for layer in 0..layers {

@@ -48,7 +48,7 @@ fn compare<T: Float>(
     let mut blocked = network.clone();
     let (block_loss, block_total) = block_gradients(&mut blocked, data, order, poisson);
     let mut whole = network.clone();
-    whole.load_batch(data.x, order);
+    whole.load_batch_from(data.x, order);
     let y = Matrix::from_fn(order.len(), data.y.cols(), |i, j| data.y[(order[i], j)]);
     let weights: Option<Vec<T>> = data
         .sample_weight
@@ -108,7 +108,7 @@ fn blocks_give_the_whole_batch_gradients_for_every_output() {
         let net = network::<f64>(&sizes, cost, hidden);
         for sample_weight in [None, Some(&weights[..])] {
             let data = SkData {
-                x: &x,
+                x: (&x).into(),
                 y: &y,
                 sample_weight,
             };

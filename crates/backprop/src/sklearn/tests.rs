@@ -209,7 +209,7 @@ fn integer_weights_equal_duplicated_rows() {
         };
         let (mut weighted, mut duplicated) = (network.clone(), network);
         let data = SkData {
-            x: &x,
+            x: (&x).into(),
             y,
             sample_weight: Some(&weights),
         };
@@ -245,7 +245,7 @@ fn poisson_loss_and_its_gradient() {
         poisson: true,
     };
     let data = SkData {
-        x: &x,
+        x: (&x).into(),
         y: &y,
         sample_weight: Some(&weights),
     };
@@ -379,7 +379,7 @@ fn steps_inside_the_backward_pass_equal_steps_after_it() {
     for solver in solvers {
         for sample_weight in [None, Some(&weights[..])] {
             let data = SkData {
-                x: &x,
+                x: (&x).into(),
                 y: &y,
                 sample_weight,
             };
