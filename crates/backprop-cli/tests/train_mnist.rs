@@ -85,6 +85,27 @@ fn nielsen_preset_runs_an_epoch_on_a_tiny_folder() {
     assert_eq!(metadata["architecture"]["initialization"], "normal");
 }
 
+/// The model records the SHA-256 of its training part: the one taken while loading when the
+/// training part is the whole training file, and the one taken after a validation split
+/// otherwise; both are `Dataset::sha256` of what was trained on.
+#[test]
+fn the_recorded_data_hash_is_that_of_the_training_part() {
+    let folder = scratch();
+    write_mnist(&folder.path().join("digits"), 100, 20);
+    let (train, _) = backprop_data::load_mnist_dir(&folder.path().join("digits")).unwrap();
+    let hash = |extra: &[&str]| {
+        let mut arguments = vec!["--data", "mnist:digits", "--epochs", "1", "--layers", "8"];
+        arguments.extend_from_slice(extra);
+        train_json(folder.path(), &arguments);
+        let metadata = model_metadata(&folder.path().join("model.safetensors"));
+        metadata["data"]["sha256"].as_str().unwrap().to_string()
+    };
+    assert_eq!(hash(&[]), train.sha256());
+    let validated = hash(&["--validation", "0.2"]);
+    assert_ne!(validated, train.sha256());
+    assert_eq!(validated.len(), 64);
+}
+
 /// Spoils one file of a folder.
 type Damage = fn(&Path);
 
