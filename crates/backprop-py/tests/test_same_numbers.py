@@ -69,6 +69,20 @@ def test_binary_and_multilabel_match(params):
         _assert_close(ours, theirs)
 
 
+@pytest.mark.parametrize("params", SOLVERS[:1] + SOLVERS[3:], ids=["sgd", "adam"])
+def test_mostly_zero_wide_input_matches_scikit_learn(params):
+    """Rows of 300 features, 85 % zeros: the first layer multiplies only the non-zeros (the
+    engine's sparse path, taken for inputs of at least 256 columns at most 30 % non-zero)."""
+    rng = np.random.RandomState(0)
+    X = rng.uniform(0.0, 1.0, size=(400, 300)) * (rng.uniform(size=(400, 300)) < 0.15)
+    y = (X[:, :150].sum(axis=1) > X[:, 150:].sum(axis=1)).astype(int) + 2 * (X[:, 0] > 0)
+    common = dict(hidden_layer_sizes=(24,), alpha=0.01, max_iter=1, batch_size=64,
+                  random_state=0, **params)
+    ours, theirs = backprop.MLPClassifier(**common), SkClassifier(**common)
+    _one_more_epoch(ours, theirs, X, y, epochs=3)
+    _assert_close(ours, theirs)
+
+
 @pytest.mark.parametrize("params", SOLVERS, ids=["sgd", "nesterov", "invscaling", "adam"])
 def test_regressor_matches_scikit_learn(params):
     X, y = make_regression(n_samples=300, n_features=8, n_targets=2, random_state=0)

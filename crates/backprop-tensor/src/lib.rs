@@ -39,6 +39,7 @@ pub mod row_panels;
 pub mod rows;
 pub mod simd;
 pub mod small_product;
+pub mod sparse_rows;
 pub mod team;
 mod tile_plan;
 pub mod vector_math;

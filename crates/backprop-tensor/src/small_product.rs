@@ -296,7 +296,7 @@ crate::simd_kernel! {
 }
 
 #[cfg(target_arch = "x86_64")]
-mod wide {
+pub(crate) mod wide {
     use super::Shape;
     use std::arch::x86_64::{
         __m512, __m512d, _mm512_fmadd_pd, _mm512_fmadd_ps, _mm512_mask_storeu_pd,
@@ -305,7 +305,7 @@ mod wide {
     };
 
     /// The float types with an AVX-512 register form.
-    pub(super) trait Lane: Copy {
+    pub(crate) trait Lane: Copy {
         type Vector: Copy;
         const LANES: usize;
         unsafe fn zero() -> Self::Vector;

@@ -5,6 +5,10 @@
 //!   and the plain SGD step fused into the second (W ← W − η·δᵀX), reported in FLOP/s
 //!   (2·batch·in·out per product);
 //! - a mini-batch's gather of 10, 32 and 256 random rows from 60,000 × 784, in values/s;
+//! - a first layer's products on a mostly-zero batch (200 × 784 into 100 units, a fifth of
+//!   the values non-zero, as MNIST's pixels): `gemm`'s dense forward product and weight
+//!   gradient against the sparse path's, compression of the batch and transposes included
+//!   (`sparse_first_layer`), in FLOP/s of the dense products;
 //! - the convolution weight gradients of `bench --config lenet`: conv1's δ · X̂ᵀ (20 × 25 over
 //!   36,864 positions) and conv2's sum over the pooling winners
 //!   (`add_scaled_rows`, 40 filters × 16 winners of 500-value patches per example, 64
@@ -26,6 +30,9 @@ use backprop::{Activation, Cost, Matrix, SeededRng};
 use backprop_tensor::matmul::{gemm, gemm_add_scaled, Transpose};
 use backprop_tensor::patches::fold;
 use backprop_tensor::rows::{add_scaled_rows, sum_weighted_rows};
+use backprop_tensor::sparse_rows::{
+    copy_into, sparse_product, transpose_into, AlignedRows, SparseRows,
+};
 use criterion::{BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
 
@@ -73,6 +80,46 @@ fn products(c: &mut Criterion) {
             b.iter(|| gemm_add_scaled(&mut weights, 1.0, black_box(&delta), yes, &x, no, -1e-6))
         });
     }
+    group.finish();
+}
+
+/// The first layer's forward product and weight gradient on a batch with a fifth of its values
+/// non-zero: `gemm` over every value, and the sparse path (the batch and its transpose
+/// compressed, Wᵀ and the gradient's transpose formed) over the non-zeros.
+fn sparse_first_layer(c: &mut Criterion) {
+    let (no, yes) = (Transpose::No, Transpose::Yes);
+    let (batch, inputs, outputs) = (200, 784, 100);
+    let noise = random(batch, inputs, 6);
+    let x = noise.map(|v| if v > 0.62 { v } else { 0.0 });
+    let w = random(outputs, inputs, 7);
+    let delta = random(batch, outputs, 8);
+    let mut group = c.benchmark_group("sparse_first_layer");
+    group.throughput(Throughput::Elements((4 * batch * inputs * outputs) as u64));
+    let shape = format!("{batch}x{inputs}x{outputs}");
+    let (mut z, mut gradient) = (
+        Matrix::zeros(batch, outputs),
+        Matrix::zeros(outputs, inputs),
+    );
+    group.bench_function(BenchmarkId::new("gemm", &shape), |b| {
+        b.iter(|| {
+            gemm(&mut z, black_box(&x), no, &w, yes, false);
+            gemm(&mut gradient, black_box(&delta), yes, &x, no, false);
+        })
+    });
+    let (mut rows, mut columns) = (SparseRows::new(), SparseRows::new());
+    let (mut wt, mut aligned_delta, mut gt) =
+        (AlignedRows::new(), AlignedRows::new(), Matrix::zeros(0, 0));
+    group.bench_function(BenchmarkId::new("non_zeros", &shape), |b| {
+        b.iter(|| {
+            rows.fill_from(black_box(&x));
+            wt.transpose_from(&w);
+            sparse_product(&mut z, &rows, &wt);
+            columns.fill_transposed_from(&x);
+            copy_into(black_box(&delta), &mut aligned_delta);
+            sparse_product(&mut gt, &columns, &aligned_delta);
+            transpose_into(&gt, &mut gradient);
+        })
+    });
     group.finish();
 }
 
@@ -307,6 +354,7 @@ fn main() {
         let mut criterion = Criterion::default().configure_from_args();
         products(&mut criterion);
         gathers(&mut criterion);
+        sparse_first_layer(&mut criterion);
         convolution_weight_gradients(&mut criterion);
         conv_input_gradient(&mut criterion);
         activations(&mut criterion);

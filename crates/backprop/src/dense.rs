@@ -22,9 +22,13 @@
 use crate::activation::Activation;
 use crate::cost::Cost;
 use crate::layer::{LayerOps, Mode, ParameterSlot};
+use crate::sparse_input::SparseInput;
 use backprop_tensor::matmul::{gemm, gemm_add_scaled, Transpose, PARALLEL_THRESHOLD};
 use backprop_tensor::row_panels::gemm_row_panels;
-use backprop_tensor::{Float, Matrix};
+use backprop_tensor::{team, Float, Matrix};
+
+/// Elements of W one task of the sparse path's optimiser update takes.
+const UPDATE_PIECE: usize = 4096;
 
 /// A plain SGD step taken inside the backward pass ([`Dense::fused_sgd_update`]):
 /// W ← weight_scale·W − η·∂C/∂W and b ← b − η·∂C/∂b.
@@ -79,6 +83,9 @@ pub struct Dense<T: Float> {
     spare_delta: Matrix<T>,
     /// False until a training forward pass has filled the cache.
     forward_done: bool,
+    /// The products over a mostly-zero input's non-zeros, when enabled
+    /// ([`Dense::set_sparse_input`]).
+    sparse: Option<Box<SparseInput<T>>>,
 }
 
 impl<T: Float> Dense<T> {
@@ -107,6 +114,7 @@ impl<T: Float> Dense<T> {
             cache: None,
             spare_delta: Matrix::zeros(0, 0),
             forward_done: false,
+            sparse: None,
         }
     }
 
@@ -143,6 +151,24 @@ impl<T: Float> Dense<T> {
     }
 
     /// The buffer the next training forward pass reads aˡ⁻¹ from; write the batch into it.
+    /// Enables (or disables) the training products over the non-zeros of a mostly-zero input
+    /// (see [`crate::sparse_input`]): each training batch is checked as the forward pass
+    /// starts, and one sparse enough goes through its non-zeros.
+    pub fn set_sparse_input(&mut self, enabled: bool) {
+        match enabled {
+            true => {
+                self.sparse
+                    .get_or_insert_with(|| Box::new(SparseInput::new()));
+            }
+            false => self.sparse = None,
+        }
+    }
+
+    /// True when the last training forward pass went through the input's non-zeros.
+    pub fn used_sparse_input(&self) -> bool {
+        self.sparse.as_deref().is_some_and(SparseInput::active)
+    }
+
     pub(crate) fn input_buffer(&mut self) -> &mut Matrix<T> {
         self.forward_done = false;
         &mut self.cache.get_or_insert_with(DenseCache::empty).input
@@ -158,15 +184,21 @@ impl<T: Float> Dense<T> {
             // The last batch's δ no longer matches; keep its allocation for this one.
             self.spare_delta = delta;
         }
-        cache.z.resize(cache.input.rows(), self.weight.rows());
-        gemm(
-            &mut cache.z,
-            &cache.input,
-            Transpose::No,
-            &self.weight,
-            Transpose::Yes,
-            false,
-        );
+        let sparse = match self.sparse.as_deref_mut() {
+            Some(sparse) => sparse.forward(&cache.input, &self.weight, &mut cache.z),
+            None => false,
+        };
+        if !sparse {
+            cache.z.resize(cache.input.rows(), self.weight.rows());
+            gemm(
+                &mut cache.z,
+                &cache.input,
+                Transpose::No,
+                &self.weight,
+                Transpose::Yes,
+                false,
+            );
+        }
         self.activation
             .add_bias_and_forward(&mut cache.z, &self.bias, &mut cache.a);
         self.cache = Some(cache);
@@ -256,6 +288,10 @@ impl<T: Float> Dense<T> {
         // BP3: ∂C/∂bⱼ = Σₓ δⱼ
         delta.column_sums_into(&mut self.bias_gradient);
         // BP4: ∂C/∂wⱼₖ = Σₓ δⱼ aₖˡ⁻¹, i.e. δᵀ·X
+        if let Some(sparse) = self.sparse.as_deref_mut().filter(|s| s.active()) {
+            sparse.weight_gradient(&cache.input, delta, &mut self.weight_gradient);
+            return;
+        }
         self.weight_gradient
             .resize(self.weight.rows(), self.weight.cols());
         gemm(
@@ -294,10 +330,29 @@ impl<T: Float> Dense<T> {
         let delta = cache.delta.as_ref().expect("checked above");
         // BP3
         delta.column_sums_into(&mut self.bias_gradient);
+        let [first, second, third] = state;
+        if let Some(sparse) = self.sparse.as_deref_mut().filter(|s| s.active()) {
+            // BP4 over the input's non-zeros, then the update piece by piece.
+            sparse.weight_gradient(&cache.input, delta, &mut self.weight_gradient);
+            let (weights, gradient) = (
+                self.weight.as_mut_slice(),
+                self.weight_gradient.as_mut_slice(),
+            );
+            let pieces = [
+                (weights, UPDATE_PIECE),
+                (gradient, UPDATE_PIECE),
+                (first, UPDATE_PIECE),
+                (second, UPDATE_PIECE),
+                (third, UPDATE_PIECE),
+            ];
+            team::for_each_chunks(pieces, |_, [weights, gradient, first, second, third]| {
+                update(weights, gradient, [first, second, third])
+            });
+            return;
+        }
         // BP4, each band of ∂C/∂W handed to the update as soon as it is known.
         self.weight_gradient
             .resize(self.weight.rows(), self.weight.cols());
-        let [first, second, third] = state;
         let alongside = [self.weight.as_mut_slice(), first, second, third];
         gemm_row_panels(
             &mut self.weight_gradient,
@@ -322,16 +377,30 @@ impl<T: Float> Dense<T> {
         let delta = cache.delta.as_ref().expect("checked above");
         // BP3
         delta.column_sums_into(&mut self.bias_gradient);
-        // BP4 and the SGD step in one pass: wⱼₖ ← s·wⱼₖ − η Σₓ δⱼ aₖˡ⁻¹
-        gemm_add_scaled(
-            &mut self.weight,
-            descent.weight_scale,
-            delta,
-            Transpose::Yes,
-            &cache.input,
-            Transpose::No,
-            -descent.learning_rate,
-        );
+        if let Some(sparse) = self.sparse.as_deref_mut().filter(|s| s.active()) {
+            // BP4 over the input's non-zeros, then the step: wⱼₖ ← s·wⱼₖ − η·∂C/∂wⱼₖ
+            sparse.weight_gradient(&cache.input, delta, &mut self.weight_gradient);
+            let (scale, rate) = (descent.weight_scale, descent.learning_rate);
+            for (w, &g) in self
+                .weight
+                .as_mut_slice()
+                .iter_mut()
+                .zip(self.weight_gradient.as_slice())
+            {
+                *w = scale * *w - rate * g;
+            }
+        } else {
+            // BP4 and the SGD step in one pass: wⱼₖ ← s·wⱼₖ − η Σₓ δⱼ aₖˡ⁻¹
+            gemm_add_scaled(
+                &mut self.weight,
+                descent.weight_scale,
+                delta,
+                Transpose::Yes,
+                &cache.input,
+                Transpose::No,
+                -descent.learning_rate,
+            );
+        }
         self.bias
             .add_scaled(-descent.learning_rate, &self.bias_gradient);
         // ∂C/∂W was never formed: an empty matrix, not the previous step's values.

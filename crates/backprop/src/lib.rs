@@ -44,6 +44,7 @@ mod propagation;
 pub mod regularization;
 pub mod shard;
 pub mod sklearn;
+pub mod sparse_input;
 pub mod trace;
 pub mod train;
 
