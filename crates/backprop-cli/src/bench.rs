@@ -75,6 +75,12 @@ pub struct BenchArgs {
     #[arg(long, value_name = "S", value_parser = clap::value_parser!(u64).range(1..=4096))]
     pub shards: Option<u64>,
 
+    /// Multiply every input value in the first layer, zeros included. By default a batch that
+    /// is mostly zeros (the synthetic images are 16 % non-zero) goes through its non-zeros
+    /// only, and GFLOP/s counts the multiply-adds done.
+    #[arg(long)]
+    pub dense_input: bool,
+
     /// Print one JSON object with the figures on stdout instead of the text report.
     #[arg(long)]
     pub json: bool,
@@ -151,8 +157,19 @@ fn bench_config(arguments: &BenchArgs) -> Result<BenchConfig, CliError> {
         changed = true;
     }
     let rows = usize::try_from(arguments.rows).unwrap_or(usize::MAX);
-    if rows == spec.rows && !changed && arguments.shards.is_none() {
+    if rows == spec.rows && !changed && arguments.shards.is_none() && !arguments.dense_input {
         return Ok(named);
+    }
+    if arguments.dense_input {
+        if spec.inference {
+            return Err(CliError::usage(
+                "--dense-input does not apply to infer-b, which only runs forward passes",
+            ));
+        }
+        spec.dense_input = true;
+        if !changed {
+            spec.name = format!("{} --dense-input", spec.name);
+        }
     }
     if let Some(shards) = arguments.shards {
         if spec.inference {
@@ -216,6 +233,7 @@ fn report_json(report: &BenchReport) -> Value {
         "warmup_samples_per_second": report.warmup_samples_per_second,
         "epoch_samples_per_cpu_second": report.epoch_samples_per_cpu_second,
         "flops_per_sample": report.flops_per_sample,
+        "sparse_input": report.sparse_input,
         "gflops": report.gflops,
         "gemm_peak_gflops": report.gemm_peak_gflops,
         "fraction_of_peak": report.fraction_of_peak,

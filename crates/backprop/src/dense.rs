@@ -164,6 +164,13 @@ impl<T: Float> Dense<T> {
         }
     }
 
+    /// The multiply-adds the training products skipped, over every batch since the sparse path
+    /// was enabled, because they would have multiplied a zero input (0 when it is not enabled):
+    /// what a benchmark subtracts to count the work done.
+    pub fn skipped_multiply_adds(&self) -> u64 {
+        self.sparse.as_deref().map_or(0, SparseInput::skipped)
+    }
+
     /// True when the last training forward pass went through the input's non-zeros.
     pub fn used_sparse_input(&self) -> bool {
         self.sparse.as_deref().is_some_and(SparseInput::active)

@@ -476,6 +476,20 @@ impl<T: Float> Network<T> {
         self.layers.iter().filter_map(|l| l.as_dense()).collect()
     }
 
+    /// Lets the first layer multiply only the non-zeros of mostly-zero training batches (see
+    /// [`crate::sparse_input`]), or stops it. Only a network whose first layer is dense takes it.
+    pub fn set_sparse_input(&mut self, enabled: bool) {
+        if self.feature_count() == 0 {
+            if let Some(first) = self
+                .layers
+                .first_mut()
+                .and_then(|layer| layer.as_dense_mut())
+            {
+                first.set_sparse_input(enabled);
+            }
+        }
+    }
+
     /// The dense layers, mutable.
     pub fn dense_layers_mut(&mut self) -> Vec<&mut Dense<T>> {
         self.layers

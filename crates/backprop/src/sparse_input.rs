@@ -3,9 +3,11 @@
 //! batch's density times the multiply-adds of the dense product (see
 //! [`backprop_tensor::sparse_rows`] for the kernels and the order of their sums).
 //!
-//! A layer with this enabled ([`crate::dense::Dense::set_sparse_input`]) looks at each training
-//! batch when the forward pass starts: a batch of at least [`MIN_INPUTS`] columns, at most
-//! [`MAX_VALUES`] values and at most [`MAX_DENSITY`] of them non-zero goes through the
+//! A layer with this enabled ([`crate::dense::Dense::set_sparse_input`]; the trainer and
+//! scikit-learn's loop enable it on a network's first layer) looks at each training batch when
+//! the forward pass starts: a batch of at least [`MIN_ROWS`] rows and [`MIN_INPUTS`] columns, at
+//! most [`MAX_VALUES`] values and at most [`MAX_DENSITY`] of them non-zero (a few rows sampled
+//! first, [`looks_sparse`], so that a dense batch costs next to nothing) goes through the
 //! non-zeros, any other through `gemm`.
 //! Which path a batch takes depends on its values alone, so the bits do not depend on the thread
 //! count; they differ from the dense path's in the last places (another order of the sums).
@@ -27,8 +29,14 @@ pub const MAX_DENSITY: f64 = 0.3;
 pub const MAX_VALUES: usize = 1 << 22;
 /// The fewest inputs for which a layer is worth enabling: narrower layers' products are small.
 pub const MIN_INPUTS: usize = 256;
+/// The fewest rows a batch must have: the transposes of W and of the gradient, and the
+/// parallel loops, cost the same for any batch. Measured with `backprop bench --config
+/// b-sgd-32 --threads 2 --batch-size B` (784-128-64-10 on 16 %-dense inputs): at B = 10 (the
+/// `a` configuration's 784-30-10) a third of the dense path's speed, at 32 about 0.9 of it, at
+/// 64 1.4 times it.
+pub const MIN_ROWS: usize = 64;
 /// Rows sampled by [`looks_sparse`].
-const SAMPLE_ROWS: usize = 64;
+const SAMPLE_ROWS: usize = 8;
 
 /// The buffers of the sparse path, kept from batch to batch.
 #[derive(Clone, Debug)]
@@ -41,6 +49,8 @@ pub(crate) struct SparseInput<T: Float> {
     /// True when this batch's forward product went through the non-zeros (so must its
     /// gradient).
     active: bool,
+    /// Multiply-adds the dense products would have done on zeros, over every batch so far.
+    skipped: u64,
 }
 
 impl<T: Float> SparseInput<T> {
@@ -52,6 +62,7 @@ impl<T: Float> SparseInput<T> {
             delta: AlignedRows::new(),
             gradient_transposed: Matrix::zeros(0, 0),
             active: false,
+            skipped: 0,
         }
     }
 
@@ -64,7 +75,8 @@ impl<T: Float> SparseInput<T> {
         z: &mut Matrix<T>,
     ) -> bool {
         self.active = false;
-        if input.len() > MAX_VALUES || input.cols() < MIN_INPUTS {
+        let fits = (MIN_ROWS..).contains(&input.rows()) && input.len() <= MAX_VALUES;
+        if !fits || !looks_sparse(input.into()) {
             return false;
         }
         self.batch.fill_from(input);
@@ -74,6 +86,7 @@ impl<T: Float> SparseInput<T> {
         self.weight_transposed.transpose_from(weight);
         sparse_product(z, &self.batch, &self.weight_transposed);
         self.active = true;
+        self.skipped += self.zeros_times(weight.rows());
         true
     }
 
@@ -94,23 +107,39 @@ impl<T: Float> SparseInput<T> {
         copy_into(delta, &mut self.delta);
         sparse_product(&mut self.gradient_transposed, &self.transposed, &self.delta);
         transpose_into(&self.gradient_transposed, gradient);
+        self.skipped += self.zeros_times(delta.cols());
+    }
+
+    /// The multiply-adds a dense product over this batch into `units` would spend on zeros.
+    fn zeros_times(&self, units: usize) -> u64 {
+        let zeros = self.batch.rows() * self.batch.cols() - self.batch.non_zeros();
+        (zeros * units) as u64
+    }
+
+    /// Multiply-adds skipped so far (see [`crate::dense::Dense::skipped_multiply_adds`]).
+    pub(crate) fn skipped(&self) -> u64 {
+        self.skipped
     }
 }
 
-/// True when rows of `x` are mostly zeros: at least [`MIN_INPUTS`] columns and at most
-/// [`MAX_DENSITY`] non-zeros among up to 64 rows spread evenly over it. A hint for enabling the
-/// sparse path; each batch is still checked.
+/// True when rows of `x` look mostly zero: at least [`MIN_INPUTS`] columns and at most
+/// [`MAX_DENSITY`] non-zeros among up to 8 rows spread evenly over it. A first look at a batch
+/// (a dense one is turned away after a few thousand values); the whole batch is counted after.
 pub fn looks_sparse<T: Float>(x: MatrixView<'_, T>) -> bool {
     let (rows, cols) = (x.rows(), x.cols());
     if rows == 0 || cols < MIN_INPUTS {
         return false;
     }
     let step = rows.div_ceil(SAMPLE_ROWS).max(1);
+    // Counted as 0/1 sums of chunks, which vectorise.
     let (mut seen, mut non_zero) = (0usize, 0usize);
     for i in (0..rows).step_by(step) {
         let row = x.row(i);
         seen += row.len();
-        non_zero += row.iter().filter(|&&v| v != T::ZERO).count();
+        non_zero += row
+            .iter()
+            .map(|&v| usize::from(v != T::ZERO))
+            .sum::<usize>();
     }
     (non_zero as f64) <= MAX_DENSITY * seen as f64
 }

@@ -6,8 +6,9 @@
 //!   really splits its products into tiles computed on several threads (SGD with momentum,
 //!   Adam with dropout, whose steps, as SGD with momentum's, run in the bands of the weight
 //!   gradients, and plain SGD, whose step is fused into the backward pass), with batches small
-//!   enough that a helper also gathers the next batch, and on a small network whose steps split
-//!   nothing and have a helper gather the next batch instead;
+//!   enough that a helper also gathers the next batch, on a small network whose steps split
+//!   nothing and have a helper gather the next batch instead, and on mostly-zero inputs whose
+//!   first layer multiplies only the non-zeros (`backprop::sparse_input`);
 //! - golden values: the first initial weights for a seed are pinned to literal numbers, for the
 //!   default initialisation and for every `Initialization` variant.
 
@@ -26,13 +27,20 @@ const CLASSES: usize = 10;
 const EXAMPLES: usize = 512;
 const BATCH: usize = 256;
 
-/// A seeded classification set: each example is its class's random prototype plus noise.
-fn classification_data(seed: u64) -> (Matrix<f32>, Matrix<f32>) {
+/// A seeded classification set: each example is its class's random prototype plus noise; with
+/// `mostly_zero`, four values in five of it are then zero.
+fn classification_data(seed: u64, mostly_zero: bool) -> (Matrix<f32>, Matrix<f32>) {
     let mut rng = SeededRng::with_stream(seed, 40);
     let prototypes: Matrix<f32> = Matrix::random_normal(CLASSES, INPUTS, 0.0, 1.0, &mut rng);
     let labels: Vec<usize> = (0..EXAMPLES).map(|_| rng.below(CLASSES)).collect();
     let x = Matrix::from_fn(EXAMPLES, INPUTS, |row, col| {
-        prototypes[(labels[row], col)] + rng.normal() as f32
+        let value = prototypes[(labels[row], col)] + rng.normal() as f32;
+        let zero = mostly_zero && rng.below(5) > 0;
+        if zero {
+            0.0
+        } else {
+            value
+        }
     });
     let y = Matrix::from_fn(EXAMPLES, CLASSES, |row, col| {
         if labels[row] == col {
@@ -51,6 +59,8 @@ struct Run {
     batch_losses: Vec<f64>,
     /// Epoch records without their wall-clock seconds.
     epochs: Vec<EpochRecord>,
+    /// The first layer's multiply-adds skipped on zero inputs.
+    skipped: u64,
 }
 
 /// The network's hidden width and the batch size: the shapes the GEMM wrapper splits across
@@ -60,21 +70,30 @@ struct Run {
 struct Shape {
     hidden: usize,
     batch: usize,
+    mostly_zero: bool,
 }
 
 const SPLIT: Shape = Shape {
     hidden: HIDDEN,
     batch: BATCH,
+    mostly_zero: false,
 };
 const GATHERED_AHEAD: Shape = Shape {
     hidden: 30,
     batch: 16,
+    mostly_zero: false,
+};
+/// Mostly-zero inputs in batches large enough for the first layer's sparse path.
+const NON_ZEROS: Shape = Shape {
+    mostly_zero: true,
+    ..SPLIT
 };
 /// Splits its products and, its batches being small, has the helper gather the next batch in
 /// its idle moments too.
 const SPLIT_AND_GATHERED_AHEAD: Shape = Shape {
     hidden: HIDDEN,
     batch: 64,
+    mostly_zero: false,
 };
 
 fn train(optimizer: OptimizerConfig, dropout: f64, seed: u64) -> Run {
@@ -82,7 +101,7 @@ fn train(optimizer: OptimizerConfig, dropout: f64, seed: u64) -> Run {
 }
 
 fn train_shape(optimizer: OptimizerConfig, dropout: f64, seed: u64, shape: Shape) -> Run {
-    let (x, y) = classification_data(3);
+    let (x, y) = classification_data(3, shape.mostly_zero);
     let mut network: Network<f32> =
         NetworkConfig::new(&[INPUTS, shape.hidden, CLASSES], Cost::SoftmaxCrossEntropy)
             .with_hidden_activation(Activation::Tanh)
@@ -123,6 +142,7 @@ fn train_shape(optimizer: OptimizerConfig, dropout: f64, seed: u64, shape: Shape
             .collect(),
         batch_losses,
         epochs,
+        skipped: network.dense_layers()[0].skipped_multiply_adds(),
     }
 }
 
@@ -137,7 +157,7 @@ fn adam() -> OptimizerConfig {
 #[test]
 fn the_small_shape_splits_nothing_and_gathers_ahead() {
     let (no, yes) = (Transpose::No, Transpose::Yes);
-    let Shape { hidden, batch } = GATHERED_AHEAD;
+    let Shape { hidden, batch, .. } = GATHERED_AHEAD;
     for (m, n, k, ta, tb) in [
         (batch, hidden, INPUTS, no, yes),
         (hidden, INPUTS, batch, yes, no),
@@ -153,7 +173,7 @@ fn the_small_shape_splits_nothing_and_gathers_ahead() {
 
 #[test]
 fn the_split_shape_with_small_batches_also_gathers_ahead() {
-    let Shape { hidden, batch } = SPLIT_AND_GATHERED_AHEAD;
+    let Shape { hidden, batch, .. } = SPLIT_AND_GATHERED_AHEAD;
     let plan = TilePlan::for_product(batch, hidden, INPUTS, Transpose::No, Transpose::Yes);
     assert!(plan.parallel && plan.count() >= 2, "{plan:?}");
     assert!(batch * INPUTS <= backprop::train::step::GATHER_AHEAD_WHILE_SPLITTING);
@@ -247,7 +267,10 @@ fn one_to_eight_threads_give_bit_identical_training() {
         (adam(), 0.0, SPLIT_AND_GATHERED_AHEAD),
         (plain_sgd.clone(), 0.1, SPLIT),
         (adam(), 0.0, GATHERED_AHEAD),
-        (plain_sgd, 0.0, GATHERED_AHEAD),
+        (plain_sgd.clone(), 0.0, GATHERED_AHEAD),
+        (adam(), 0.2, NON_ZEROS),
+        (sgd_with_momentum(), 0.0, NON_ZEROS),
+        (plain_sgd, 0.0, NON_ZEROS),
     ];
     for (optimizer, dropout, shape) in setups {
         let thread_counts = [1, 2, 3, 4, 8];
@@ -265,6 +288,11 @@ fn one_to_eight_threads_give_bit_identical_training() {
             })
             .collect();
         let name = format!("{} {shape:?}", optimizer.name());
+        assert_eq!(
+            runs[0].skipped > 0,
+            shape.mostly_zero,
+            "{name}: the sparse path"
+        );
         assert_eq!(
             runs[0].batch_losses.len(),
             3 * EXAMPLES.div_ceil(shape.batch)

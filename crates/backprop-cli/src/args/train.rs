@@ -90,7 +90,7 @@ pub enum PresetName {
     /// Small tabular data (the CSV default): 64 ReLU units, Adam 0.003, batch 32, up to 200
     /// epochs with early stopping (patience 10 on a 0.2 validation split).
     Tabular,
-    /// MNIST (the mnist:DIR default): 192,96 ReLU units with He-uniform weights, Adam 0.006
+    /// MNIST (the mnist:DIR default): 192,96 ReLU units with He-uniform weights, Adam 0.007
     /// with a 400-step warm-up and a cosine schedule to 0, batch 128, 3 epochs.
     Mnist,
     /// MNIST with convolutions: conv:20:5,maxpool:2,conv:40:5,maxpool:2,dropout:0.25,100 (ReLU),

@@ -26,8 +26,11 @@ pub struct BenchReport {
     /// it: on a shared machine a steadier yardstick than wall time for one thread (rayon's
     /// idle threads spin for a while, so with more threads it undercounts useful work).
     pub epoch_samples_per_cpu_second: Vec<f64>,
-    /// FLOPs per sample (see [`BenchSpec::flops_per_sample`](super::spec::BenchSpec::flops_per_sample)).
+    /// FLOPs done per sample: [`BenchSpec::flops_per_sample`](super::spec::BenchSpec::flops_per_sample)
+    /// less the first layer's multiply-adds skipped on zero inputs.
     pub flops_per_sample: f64,
+    /// True when the first layer took its mostly-zero batches through their non-zeros.
+    pub sparse_input: bool,
     /// `samples_per_second × flops_per_sample`, in GFLOP/s.
     pub gflops: f64,
     /// The sgemm peak measured before the run, same pool.
@@ -76,6 +79,13 @@ impl fmt::Display for BenchReport {
             100.0 * self.fraction_of_peak,
             self.gemm_peak_gflops
         )?;
+        if self.sparse_input {
+            write!(
+                f,
+                "\n  the first layer multiplied only its input's non-zeros (FLOPs as done; \
+                 --dense-input multiplies every value)"
+            )?;
+        }
         if let Some(peak) = self.peak_memory_bytes {
             let mib = |b: u64| b as f64 / (1 << 20) as f64;
             let (peak, data) = (mib(peak), mib(self.data_bytes));

@@ -1,8 +1,11 @@
 //! Running a benchmark. Each epoch is a fresh permutation, a row gather per batch, forward,
 //! backward and update, all timed ([`Trainer::fit`]'s per-epoch seconds); one warm-up epoch
 //! comes first and is reported apart. Throughput is samples/s per epoch and their median;
-//! GFLOP/s = samples/s × [FLOPs per sample](BenchSpec::flops_per_sample). The fraction of peak
-//! divides by [`sgemm_peak_gflops`] measured in the same process and thread pool.
+//! GFLOP/s = samples/s × [FLOPs per sample](BenchSpec::flops_per_sample), less the multiply-adds
+//! the first layer skipped on zero inputs when it took the sparse path
+//! ([`backprop::sparse_input`]; off with `--dense-input`), averaged over the run's samples: the
+//! FLOPs done. The fraction of peak divides by [`sgemm_peak_gflops`] measured in the same process
+//! and thread pool.
 
 use super::data;
 use super::measure::{latency, median, peak_memory_bytes, process_cpu_seconds};
@@ -39,6 +42,8 @@ fn run_in_pool(spec: &BenchSpec, epochs: usize) -> Result<BenchReport> {
     let mut cpu_marks = vec![process_cpu_seconds()];
     let mut network = spec.network_config().with_seed(spec.seed).init::<f32>()?;
     let started = Instant::now();
+    // Multiply-adds the first layer skipped on zero inputs, and the samples they were over.
+    let mut skipped = (0u64, 0u64);
     let (per_epoch, final_loss, data_bytes, data_seconds) = if spec.inference {
         let batches = data::generate_input_batches(spec.rows, spec.batch_size, spec.seed);
         let data_seconds = started.elapsed().as_secs_f64();
@@ -61,10 +66,16 @@ fn run_in_pool(spec: &BenchSpec, epochs: usize) -> Result<BenchReport> {
             }
         };
         let mut trainer = Trainer::new(config)?;
+        trainer.set_sparse_input(!spec.dense_input);
         if let Some(shards) = spec.shards {
             trainer.set_sharding(Sharding::local(shards)?);
         }
         let history = trainer.fit(&mut network, &data.x, &data.y, None, &mut observer)?;
+        let first = network
+            .dense_layers()
+            .first()
+            .map(|d| d.skipped_multiply_adds());
+        skipped = (first.unwrap_or(0), (spec.rows * (epochs + 1)) as u64);
         let speeds = history
             .epochs
             .iter()
@@ -79,7 +90,9 @@ fn run_in_pool(spec: &BenchSpec, epochs: usize) -> Result<BenchReport> {
         .skip(1)
         .filter_map(|w| Some(spec.rows as f64 / (w[1]? - w[0]?)))
         .collect();
-    let flops_per_sample = spec.flops_per_sample();
+    // FLOPs done: the skipped multiply-adds (2 FLOPs each) are not counted.
+    let flops_per_sample =
+        spec.flops_per_sample() - 2.0 * skipped.0 as f64 / skipped.1.max(1) as f64;
     let gflops = samples_per_second * flops_per_sample / 1e9;
     let latencies = if spec.latencies {
         vec![
@@ -99,6 +112,7 @@ fn run_in_pool(spec: &BenchSpec, epochs: usize) -> Result<BenchReport> {
         samples_per_second,
         epoch_samples_per_cpu_second,
         flops_per_sample,
+        sparse_input: skipped.0 > 0,
         gflops,
         gemm_peak_gflops,
         fraction_of_peak: gflops / gemm_peak_gflops,

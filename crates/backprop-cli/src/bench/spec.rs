@@ -141,6 +141,9 @@ pub struct BenchSpec {
     /// Train on S shards per batch summed over the fixed tree ([`Sharding`](backprop::train::Sharding)), as
     /// a data-parallel run does; `None` is the plain (fused) path.
     pub shards: Option<usize>,
+    /// The first layer multiplies every input value, zeros included (else a mostly-zero batch
+    /// goes through its non-zeros: [`backprop::sparse_input`]).
+    pub dense_input: bool,
 }
 
 impl BenchSpec {
@@ -163,6 +166,7 @@ impl BenchSpec {
             rows: ROWS,
             seed: 1,
             shards: None,
+            dense_input: false,
         }
     }
 

@@ -12,7 +12,6 @@ use crate::cost::Cost;
 use crate::dense::DenseCache;
 use crate::network::Network;
 use crate::propagation::{on_pool_thread, paced_on_pool_thread};
-use crate::sparse_input::looks_sparse;
 use backprop_tensor::pacer::Pacer;
 use backprop_tensor::{simd_kernel, team, Float, Matrix, MatrixView};
 
@@ -283,10 +282,7 @@ pub fn sk_epoch_paced<T: Float>(
     let mut total = 0.0;
     let blocks = row_blocks::handles(network);
     // A first layer fed mostly zeros (pixels, one-hot columns) multiplies only the non-zeros.
-    let sparse = !blocks && network.feature_count() == 0 && looks_sparse(data.x);
-    if let Some(first) = network.dense_layers_mut().into_iter().next() {
-        first.set_sparse_input(sparse);
-    }
+    network.set_sparse_input(!blocks);
     // SGD and Adam run inside the backward pass (on the bands of the large weight gradients);
     // small networks in row blocks, and the library's rules, step after it.
     let fused = !blocks && optimizer.updates_in_bands();

@@ -44,7 +44,7 @@ fn pass(layer: &mut Dense<f64>, x: &Matrix<f64>) {
 
 #[test]
 fn a_mostly_zero_batch_gives_the_dense_products() {
-    let x = mostly_zero(40, 300, 0.15, 1);
+    let x = mostly_zero(80, 300, 0.15, 1);
     let (mut dense, mut sparse) = (layer(false), layer(true));
     for layer in [&mut dense, &mut sparse] {
         pass(layer, &x);
@@ -91,8 +91,13 @@ fn the_fused_steps_give_the_dense_steps() {
 }
 
 #[test]
-fn dense_wide_or_narrow_batches_take_gemm() {
-    for (rows, cols, density) in [(40, 300, 0.6), (MAX_VALUES / 300 + 1, 300, 0.1)] {
+fn dense_short_or_large_batches_take_gemm() {
+    let cases = [
+        (80, 300, 0.6),
+        (MIN_ROWS - 1, 300, 0.1),
+        (MAX_VALUES / 300 + 1, 300, 0.1),
+    ];
+    for (rows, cols, density) in cases {
         let x = mostly_zero(rows, cols, density, 3);
         let (mut dense, mut sparse) = (layer(false), layer(true));
         for layer in [&mut dense, &mut sparse] {

@@ -262,6 +262,7 @@ impl<T: Float> Trainer<T> {
         (rows, next_rows): (&[usize], &[usize]),
         metrics: &mut MetricAccumulator,
     ) -> (StepKind, f64, std::result::Result<f64, DivergedLoss>) {
+        network.set_sparse_input(self.sparse_input);
         let base_rate = self.config.optimizer.learning_rate();
         let learning_rate = self
             .config

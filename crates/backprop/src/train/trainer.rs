@@ -52,6 +52,9 @@ pub struct Trainer<T: Float> {
     pub(super) fused: FusedSgdStep<T>,
     pub(super) fused_rule: FusedRuleStep<T>,
     pub(super) sharded: Option<ShardedStep<T>>,
+    /// Whether the network's first layer may multiply only the non-zeros of mostly-zero
+    /// batches ([`crate::sparse_input`]); on unless [`Trainer::set_sparse_input`] says not.
+    pub(super) sparse_input: bool,
 }
 
 /// What divergence handling puts back: the progress and weights at an epoch's start. The
@@ -138,6 +141,7 @@ impl<T: Float> Trainer<T> {
             fused: FusedSgdStep::default(),
             fused_rule: FusedRuleStep::default(),
             sharded: None,
+            sparse_input: true,
         })
     }
 
@@ -145,6 +149,13 @@ impl<T: Float> Trainer<T> {
     /// data-parallel runs take, and the single process that they equal bit for bit.
     pub fn set_sharding(&mut self, sharding: Sharding<T>) {
         self.sharded = Some(ShardedStep::new(sharding));
+    }
+
+    /// Lets the network's first layer multiply only the non-zeros of mostly-zero batches (on by
+    /// default; see [`crate::sparse_input`]), or makes every step multiply every input value.
+    /// The two give the same results within rounding, not the same bits.
+    pub fn set_sparse_input(&mut self, enabled: bool) {
+        self.sparse_input = enabled;
     }
 
     /// The sharding, when set.
@@ -174,6 +185,7 @@ impl<T: Float> Trainer<T> {
             fused: self.fused.clone(),
             fused_rule: self.fused_rule.clone(),
             sharded,
+            sparse_input: self.sparse_input,
         }
     }
 
