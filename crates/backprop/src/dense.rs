@@ -150,7 +150,6 @@ impl<T: Float> Dense<T> {
         z
     }
 
-    /// The buffer the next training forward pass reads aˡ⁻¹ from; write the batch into it.
     /// Enables (or disables) the training products over the non-zeros of a mostly-zero input
     /// (see [`crate::sparse_input`]): each training batch is checked as the forward pass
     /// starts, and one sparse enough goes through its non-zeros.
@@ -176,6 +175,7 @@ impl<T: Float> Dense<T> {
         self.sparse.as_deref().is_some_and(SparseInput::active)
     }
 
+    /// The buffer the next training forward pass reads aˡ⁻¹ from; write the batch into it.
     pub(crate) fn input_buffer(&mut self) -> &mut Matrix<T> {
         self.forward_done = false;
         &mut self.cache.get_or_insert_with(DenseCache::empty).input
