@@ -6,9 +6,7 @@
 //! Prints the best of 5 rounds of 200 repetitions, in µs per product, for each side.
 
 use backprop_tensor::matmul::{gemm, Transpose};
-use backprop_tensor::sparse_rows::{
-    copy_into, sparse_product, transpose_into, AlignedRows, SparseRows,
-};
+use backprop_tensor::sparse_rows::{copy_into, sparse_product, AlignedRows, SparseRows};
 use backprop_tensor::{team, Matrix, SeededRng};
 use std::time::Instant;
 
@@ -82,7 +80,7 @@ fn main() {
             time("sparse  Gᵀ = Sᵀ·δ", &mut || {
                 sparse_product(&mut gt, &st, &d)
             });
-            time("sparse  G = (Gᵀ)ᵀ", &mut || transpose_into(&gt, &mut g));
+            time("sparse  G = (Gᵀ)ᵀ", &mut || gt.transpose_into(&mut g));
             println!("density {:.3}", s.density());
         })
     });

@@ -42,6 +42,7 @@ pub mod small_product;
 pub mod sparse_rows;
 pub mod team;
 mod tile_plan;
+mod transpose;
 pub mod vector_math;
 mod view;
 

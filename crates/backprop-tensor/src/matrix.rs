@@ -225,14 +225,11 @@ impl<T: Float> Matrix<T> {
         out
     }
 
-    /// [`Matrix::transpose`] into a buffer that keeps its allocation, row by row of `out`.
+    /// [`Matrix::transpose`] into a buffer that keeps its allocation, in 16 × 16 blocks.
     pub fn transpose_into(&self, out: &mut Self) {
         out.resize(self.cols, self.rows);
-        for (j, row) in out.data.chunks_exact_mut(self.rows.max(1)).enumerate() {
-            for (target, &value) in row.iter_mut().zip(self.data[j..].iter().step_by(self.cols)) {
-                *target = value;
-            }
-        }
+        let shape = (self.rows, self.cols);
+        crate::transpose::transpose_blocks(&self.data, self.cols, shape, &mut out.data, self.rows);
     }
 
     #[track_caller]

@@ -17,7 +17,7 @@
 use crate::{team, Float, Matrix};
 
 mod aligned;
-pub use aligned::{copy_into, transpose_into, AlignedRows};
+pub use aligned::{copy_into, AlignedRows};
 
 /// Rows of Z one task of [`sparse_product`] computes.
 const PRODUCT_ROWS: usize = 16;
@@ -92,6 +92,15 @@ impl<T: Float> SparseRows<T> {
         }
     }
 
+    /// Where the tasks of a fill write.
+    fn destination(&mut self) -> Destination<T> {
+        Destination {
+            counts: self.counts.as_mut_ptr(),
+            columns: self.columns.as_mut_ptr(),
+            values: self.values.as_mut_ptr(),
+        }
+    }
+
     /// Replaces the contents with the non-zeros of `matrix`, keeping the allocations; rows are
     /// compressed side by side on the team's threads.
     ///
@@ -112,11 +121,7 @@ impl<T: Float> SparseRows<T> {
         if cols == 0 {
             return;
         }
-        let out = Destination {
-            counts: self.counts.as_mut_ptr(),
-            columns: self.columns.as_mut_ptr(),
-            values: self.values.as_mut_ptr(),
-        };
+        let out = self.destination();
         let source = matrix.as_slice();
         team::parallel_for(rows.div_ceil(TASK_ROWS), |task| {
             let out = &out;
@@ -164,11 +169,7 @@ impl<T: Float> SparseRows<T> {
         self.reshape(cols, rows, cols * capacity);
         self.starts.clear();
         self.starts.extend((0..cols).map(|k| k * capacity));
-        let out = Destination {
-            counts: self.counts.as_mut_ptr(),
-            columns: self.columns.as_mut_ptr(),
-            values: self.values.as_mut_ptr(),
-        };
+        let out = self.destination();
         let source = matrix.as_slice();
         team::parallel_for(cols.div_ceil(TASK_COLUMNS), |task| {
             let out = &out;
@@ -384,7 +385,7 @@ crate::simd_kernel! {
 }
 
 #[cfg(target_arch = "x86_64")]
-mod wide;
+pub(crate) mod wide;
 
 #[cfg(test)]
 mod tests;

@@ -30,9 +30,7 @@ use backprop::{Activation, Cost, Matrix, SeededRng};
 use backprop_tensor::matmul::{gemm, gemm_add_scaled, Transpose};
 use backprop_tensor::patches::fold;
 use backprop_tensor::rows::{add_scaled_rows, sum_weighted_rows};
-use backprop_tensor::sparse_rows::{
-    copy_into, sparse_product, transpose_into, AlignedRows, SparseRows,
-};
+use backprop_tensor::sparse_rows::{copy_into, sparse_product, AlignedRows, SparseRows};
 use criterion::{BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
 
@@ -117,7 +115,7 @@ fn sparse_first_layer(c: &mut Criterion) {
             columns.fill_transposed_from(&x);
             copy_into(black_box(&delta), &mut aligned_delta);
             sparse_product(&mut gt, &columns, &aligned_delta);
-            transpose_into(&gt, &mut gradient);
+            gt.transpose_into(&mut gradient);
         })
     });
     group.finish();

@@ -12,9 +12,7 @@
 //! Which path a batch takes depends on its values alone, so the bits do not depend on the thread
 //! count; they differ from the dense path's in the last places (another order of the sums).
 
-use backprop_tensor::sparse_rows::{
-    copy_into, sparse_product, transpose_into, AlignedRows, SparseRows,
-};
+use backprop_tensor::sparse_rows::{copy_into, sparse_product, AlignedRows, SparseRows};
 use backprop_tensor::{Float, Matrix, MatrixView};
 
 /// The largest fraction of non-zeros taken this way. Measured on a 200 × 784 batch into 100
@@ -106,7 +104,7 @@ impl<T: Float> SparseInput<T> {
         self.transposed.fill_transposed_from(input);
         copy_into(delta, &mut self.delta);
         sparse_product(&mut self.gradient_transposed, &self.transposed, &self.delta);
-        transpose_into(&self.gradient_transposed, gradient);
+        self.gradient_transposed.transpose_into(gradient);
         self.skipped += self.zeros_times(delta.cols());
     }
 
@@ -131,7 +129,7 @@ pub fn looks_sparse<T: Float>(x: MatrixView<'_, T>) -> bool {
         return false;
     }
     let step = rows.div_ceil(SAMPLE_ROWS).max(1);
-    // Counted as 0/1 sums of chunks, which vectorise.
+    // Counted as sums of 0s and 1s, which vectorise.
     let (mut seen, mut non_zero) = (0usize, 0usize);
     for i in (0..rows).step_by(step) {
         let row = x.row(i);

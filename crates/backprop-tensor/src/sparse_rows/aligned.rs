@@ -1,8 +1,8 @@
-//! Dense rows on cache-line boundaries, and transposes in 16 × 16 blocks (in registers for
-//! `f32` with AVX-512): the dense operands of the sparse products and the transposes around
-//! them (Wᵀ before the forward product, the weight gradient after Xᵀ·δ).
+//! Dense rows on cache-line boundaries: the dense operands of the sparse products (Wᵀ, formed by
+//! the blocked transpose of [`crate::transpose`], and δ).
 
-use crate::{team, Float, Matrix};
+use crate::transpose::transpose_blocks;
+use crate::{Float, Matrix};
 
 /// A dense matrix whose rows start on 64-byte boundaries, `stride` values apart (a whole number
 /// of cache lines): the dense operand of the sparse products, so that no vector load or store of
@@ -19,8 +19,6 @@ pub struct AlignedRows<T> {
 
 /// The alignment of [`AlignedRows`]' rows, in bytes.
 const LINE: usize = 64;
-/// Rows and columns per block of the transposes.
-const TRANSPOSE_BLOCK: usize = 16;
 
 impl<T: Float> AlignedRows<T> {
     /// An empty matrix.
@@ -37,14 +35,7 @@ impl<T: Float> AlignedRows<T> {
     /// A copy of `matrix`.
     pub fn from_matrix(matrix: &Matrix<T>) -> Self {
         let mut rows = Self::new();
-        rows.resize(matrix.rows(), matrix.cols());
-        for (i, row) in matrix
-            .as_slice()
-            .chunks_exact(matrix.cols().max(1))
-            .enumerate()
-        {
-            rows.row_mut(i).copy_from_slice(row);
-        }
+        copy_into(matrix, &mut rows);
         rows
     }
 
@@ -148,19 +139,6 @@ impl<T: Float> AlignedRows<T> {
     }
 }
 
-/// `out` ← `matrix`ᵀ, in cache-sized blocks (split across the team's threads).
-pub fn transpose_into<T: Float>(matrix: &Matrix<T>, out: &mut Matrix<T>) {
-    let (rows, cols) = matrix.shape();
-    out.resize(cols, rows);
-    transpose_blocks(
-        matrix.as_slice(),
-        cols,
-        (rows, cols),
-        out.as_mut_slice(),
-        rows,
-    );
-}
-
 /// Copies `matrix` into `rows` (resized to its shape).
 pub fn copy_into<T: Float>(matrix: &Matrix<T>, rows: &mut AlignedRows<T>) {
     rows.resize(matrix.rows(), matrix.cols());
@@ -172,47 +150,4 @@ pub fn copy_into<T: Float>(matrix: &Matrix<T>, rows: &mut AlignedRows<T>) {
     {
         rows.row_mut(i).copy_from_slice(row);
     }
-}
-
-/// dst(j, i) = src(i, j) for a `rows` × `cols` source (rows `src_stride` apart; the
-/// destination's rows `dst_stride` apart), in square blocks that stay in cache, split across
-/// the team by bands of the destination's rows.
-fn transpose_blocks<T: Float>(
-    src: &[T],
-    src_stride: usize,
-    (rows, cols): (usize, usize),
-    dst: &mut [T],
-    dst_stride: usize,
-) {
-    if rows == 0 || cols == 0 {
-        return;
-    }
-    let band = TRANSPOSE_BLOCK * dst_stride;
-    team::for_each_chunk(&mut dst[..cols * dst_stride], band, |index, out| {
-        let first = index * TRANSPOSE_BLOCK;
-        let width = (cols - first).min(TRANSPOSE_BLOCK);
-        for start in (0..rows).step_by(TRANSPOSE_BLOCK) {
-            let height = (rows - start).min(TRANSPOSE_BLOCK);
-            #[cfg(target_arch = "x86_64")]
-            if width == TRANSPOSE_BLOCK && height == TRANSPOSE_BLOCK && crate::simd::has_avx512() {
-                if let (Some(src), Some(out)) = (T::as_f32(src), T::as_f32_mut(out)) {
-                    // SAFETY: AVX-512 is present; the block's 16 rows of 16 values lie inside
-                    // `src` (rows start.., columns first..) and its 16 transposed rows inside
-                    // this band of `out` (rows 0..16, columns start..).
-                    unsafe {
-                        let from = src.as_ptr().add(start * src_stride + first);
-                        let to = out.as_mut_ptr().add(start);
-                        super::wide::transpose_block_f32(from, src_stride, to, dst_stride);
-                    }
-                    continue;
-                }
-            }
-            for j in 0..width {
-                let out = &mut out[j * dst_stride + start..][..height];
-                for (i, value) in out.iter_mut().enumerate() {
-                    *value = src[(start + i) * src_stride + first + j];
-                }
-            }
-        }
-    });
 }

@@ -88,7 +88,7 @@ fn agrees_with_naive<T: Float>() {
             );
             // The transposes, through blocks and padding.
             let mut back = Matrix::zeros(0, 0);
-            transpose_into(&g, &mut back);
+            g.transpose_into(&mut back);
             assert_eq!(back, expected.transpose());
             let mut again = AlignedRows::new();
             again.transpose_from(&back);

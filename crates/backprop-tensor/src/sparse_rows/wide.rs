@@ -64,7 +64,7 @@ pub(super) unsafe fn compress_columns_f32(
 /// AVX-512F must be present; 16 rows of 16 values from `src` and from `dst` must lie inside
 /// their buffers.
 #[target_feature(enable = "avx512f")]
-pub(super) unsafe fn transpose_block_f32(
+pub(crate) unsafe fn transpose_block_f32(
     src: *const f32,
     src_stride: usize,
     dst: *mut f32,
