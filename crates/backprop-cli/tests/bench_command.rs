@@ -112,9 +112,22 @@ fn custom_shapes_and_optimisers_and_inference() {
     assert_eq!(dense["sparse_input"], false);
     assert_eq!(number(&dense, "flops_per_sample"), expected);
 
+    // Inference: batches of 1000 rows through the non-zeros, and every value with
+    // --dense-input (2·(784·128 + 128·64 + 64·10) FLOPs a row).
     let inference = bench_json("2000", &["--config", "infer-b", "--epochs", "1"]);
     assert_eq!(inference["name"], "infer-b");
-    assert_eq!(number(&inference, "flops_per_sample"), 218_368.0);
+    assert_eq!(inference["sparse_input"], true);
+    let (all, first_layer) = (218_368.0, 2.0 * 784.0 * 128.0);
+    let done = number(&inference, "flops_per_sample");
+    let (low, high) = (all - 0.9 * first_layer, all - 0.75 * first_layer);
+    assert!(low < done && done < high, "{done} not in {low}..{high}");
+    let dense = bench_json(
+        "2000",
+        &["--config", "infer-b", "--epochs", "1", "--dense-input"],
+    );
+    assert_eq!(dense["name"], "infer-b --dense-input");
+    assert_eq!(dense["sparse_input"], false);
+    assert_eq!(number(&dense, "flops_per_sample"), all);
     let latencies = inference["latencies"].as_array().unwrap();
     assert_eq!(latencies.len(), 2);
     assert_eq!(latencies[1]["sizes"], serde_json::json!([4, 64, 64, 2]));

@@ -14,7 +14,7 @@
 //! AVX-512 each term is one fused multiply-add; the plain form rounds the product and the sum
 //! (so the two differ in the last bits, as the conventions allow across CPU feature levels).
 
-use crate::{team, Float, Matrix};
+use crate::{team, Float, Matrix, MatrixView};
 
 mod aligned;
 pub use aligned::{copy_into, AlignedRows};
@@ -106,8 +106,12 @@ impl<T: Float> SparseRows<T> {
     ///
     /// # Panics
     /// When `matrix` has more columns than a `u32` counts.
-    pub fn fill_from(&mut self, matrix: &Matrix<T>) {
-        let (rows, cols) = matrix.shape();
+    pub fn fill_from<'a>(&mut self, matrix: impl Into<MatrixView<'a, T>>)
+    where
+        T: 'a,
+    {
+        let matrix = matrix.into();
+        let (rows, cols) = (matrix.rows(), matrix.cols());
         assert!(
             u32::try_from(cols).is_ok(),
             "SparseRows: {cols} columns do not fit in u32 indices"

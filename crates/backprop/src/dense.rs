@@ -22,9 +22,10 @@
 use crate::activation::Activation;
 use crate::cost::Cost;
 use crate::layer::{LayerOps, Mode, ParameterSlot};
-use crate::sparse_input::SparseInput;
+use crate::sparse_input::{self, SparseInput};
 use backprop_tensor::matmul::{gemm, gemm_add_scaled, Transpose, PARALLEL_THRESHOLD};
 use backprop_tensor::row_panels::gemm_row_panels;
+use backprop_tensor::sparse_rows::AlignedRows;
 use backprop_tensor::{team, Float, Matrix};
 
 /// Elements of W one task of the sparse path's optimiser update takes.
@@ -86,6 +87,9 @@ pub struct Dense<T: Float> {
     /// The products over a mostly-zero input's non-zeros, when enabled
     /// ([`Dense::set_sparse_input`]).
     sparse: Option<Box<SparseInput<T>>>,
+    /// Whether inference may multiply only a mostly-zero input's non-zeros
+    /// ([`Dense::set_sparse_inference`]; on unless turned off).
+    sparse_inference: bool,
 }
 
 impl<T: Float> Dense<T> {
@@ -115,6 +119,7 @@ impl<T: Float> Dense<T> {
             spare_delta: Matrix::zeros(0, 0),
             forward_done: false,
             sparse: None,
+            sparse_inference: true,
         }
     }
 
@@ -145,9 +150,42 @@ impl<T: Float> Dense<T> {
     #[track_caller]
     pub fn weighted_input(&self, input: &Matrix<T>) -> Matrix<T> {
         self.check_input(input);
-        let mut z = input.matmul_transpose(&self.weight);
+        let mut z = self.input_product(input);
         z.add_row_to_each_row(&self.bias);
         z
+    }
+
+    /// X·Wᵀ for inference: over X's non-zeros when X is mostly zero and sparse inference is on
+    /// (see [`crate::sparse_input`]), else by `gemm`.
+    fn input_product(&self, input: &Matrix<T>) -> Matrix<T> {
+        let (mut product, mut transposed) = (Matrix::zeros(0, 0), AlignedRows::new());
+        let sparse = self.sparse_inference
+            && sparse_input::infer_product(
+                input.into(),
+                || {
+                    transposed.transpose_from(&self.weight);
+                    &transposed
+                },
+                &mut product,
+            );
+        match sparse {
+            true => product,
+            false => input.matmul_transpose(&self.weight),
+        }
+    }
+
+    /// Lets inference ([`LayerOps::infer`], [`Dense::weighted_input`] and
+    /// [`Network::forward_rows`](crate::Network::forward_rows)) multiply only the non-zeros of a
+    /// mostly-zero input, as training does when [`Dense::set_sparse_input`] is on (see
+    /// [`crate::sparse_input`]), or makes it multiply every value. On by default; the two differ
+    /// in the last bits only.
+    pub fn set_sparse_inference(&mut self, enabled: bool) {
+        self.sparse_inference = enabled;
+    }
+
+    /// True when inference may take the non-zeros path ([`Dense::set_sparse_inference`]).
+    pub fn sparse_inference(&self) -> bool {
+        self.sparse_inference
     }
 
     /// Enables (or disables) the training products over the non-zeros of a mostly-zero input
@@ -443,7 +481,7 @@ impl<T: Float> LayerOps<T> for Dense<T> {
     fn infer(&self, input: &Matrix<T>) -> Matrix<T> {
         self.check_input(input);
         // A = σ(X·Wᵀ + 1·b): the product, then the bias add and σ in one pass, in place.
-        let mut a = input.matmul_transpose(&self.weight);
+        let mut a = self.input_product(input);
         self.activation
             .add_bias_and_forward_in_place(&mut a, &self.bias);
         a

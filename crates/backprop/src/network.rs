@@ -490,6 +490,14 @@ impl<T: Float> Network<T> {
         }
     }
 
+    /// Lets every dense layer's inference multiply only the non-zeros of a mostly-zero input
+    /// (the default), or makes it multiply every value: [`Dense::set_sparse_inference`].
+    pub fn set_sparse_inference(&mut self, enabled: bool) {
+        for dense in self.dense_layers_mut() {
+            dense.set_sparse_inference(enabled);
+        }
+    }
+
     /// The dense layers, mutable.
     pub fn dense_layers_mut(&mut self) -> Vec<&mut Dense<T>> {
         self.layers

@@ -4,7 +4,7 @@
 //! GFLOP/s = samples/s × [FLOPs per sample](BenchSpec::flops_per_sample), less the multiply-adds
 //! the first layer skipped on zero inputs when it took the sparse path
 //! ([`backprop::sparse_input`]; off with `--dense-input`), averaged over the run's samples: the
-//! FLOPs done. The fraction of peak divides by [`sgemm_peak_gflops`] measured in the same process
+//! FLOPs done. Inference takes the same path, and counts the same way. The fraction of peak divides by [`sgemm_peak_gflops`] measured in the same process
 //! and thread pool.
 
 use super::data;
@@ -43,12 +43,14 @@ fn run_in_pool(spec: &BenchSpec, epochs: usize) -> Result<BenchReport> {
     let mut network = spec.network_config().with_seed(spec.seed).init::<f32>()?;
     let started = Instant::now();
     // Multiply-adds the first layer skipped on zero inputs, and the samples they were over.
-    let mut skipped = (0u64, 0u64);
+    let skipped;
     let (per_epoch, final_loss, data_bytes, data_seconds) = if spec.inference {
         let batches = data::generate_input_batches(spec.rows, spec.batch_size, spec.seed);
         let data_seconds = started.elapsed().as_secs_f64();
         let data_bytes = batches.iter().map(|b| 4 * b.len() as u64).sum();
+        network.set_sparse_inference(!spec.dense_input);
         let per_epoch = time_inference(&network, &batches, epochs + 1, &mut cpu_marks);
+        skipped = (skipped_in_inference(&network, &batches), spec.rows as u64);
         (per_epoch, None, data_bytes, data_seconds)
     } else {
         let data = data::generate(spec.rows, spec.seed);
@@ -122,6 +124,22 @@ fn run_in_pool(spec: &BenchSpec, epochs: usize) -> Result<BenchReport> {
         final_loss,
         latencies,
     })
+}
+
+/// Multiply-adds the first layer skips on zero inputs in one forward sweep over `batches`.
+fn skipped_in_inference(network: &Network<f32>, batches: &[Matrix<f32>]) -> u64 {
+    let Some(first) = network.dense_layers().first().copied() else {
+        return 0;
+    };
+    if network.feature_count() > 0 || !first.sparse_inference() {
+        return 0;
+    }
+    let units = first.weight.rows() as u64;
+    batches
+        .iter()
+        .filter(|&batch| backprop::sparse_input::takes_sparse_path(batch.into()))
+        .map(|batch| batch.as_slice().iter().filter(|&&v| v == 0.0).count() as u64 * units)
+        .sum()
 }
 
 /// Samples/s of each of `epochs` forward sweeps over `batches` (cut before timing, as a framework

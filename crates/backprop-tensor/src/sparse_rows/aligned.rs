@@ -125,6 +125,13 @@ impl<T: Float> AlignedRows<T> {
         );
     }
 
+    /// The transpose of `matrix`, its rows on cache lines.
+    pub fn from_transpose(matrix: &Matrix<T>) -> Self {
+        let mut rows = Self::new();
+        rows.transpose_from(matrix);
+        rows
+    }
+
     /// Writes the transpose into `out` (resized to cols × rows).
     pub fn transpose_into(&self, out: &mut Matrix<T>) {
         out.resize(self.cols, self.rows);

@@ -1,6 +1,7 @@
 //! Inference over rows read in place, for networks of dense layers only: the rows are cut into
 //! blocks of [`ROW_BLOCK`], and each block goes through every layer on one thread, zˡ = aˡ⁻¹·(wˡ)ᵀ
-//! by one single-threaded product ([`matmul_transpose_rows`]) from the caller's buffer (the first
+//! by one single-threaded product ([`matmul_transpose_rows`], or over the non-zeros when the
+//! block's input is mostly zero: [`crate::sparse_input`]) from the caller's buffer (the first
 //! layer) or the block's own (the others), then aˡ = σ(zˡ + bˡ) in place; each block writes its
 //! rows of the result at their place, and the blocks spread over rayon's threads.
 //!
@@ -9,10 +10,13 @@
 //! blocks are a function of the row count alone, so the bits do not depend on the threads.
 
 use crate::network::Network;
+use crate::sparse_input;
 use backprop_tensor::matmul::matmul_transpose_rows;
-use backprop_tensor::{Float, Matrix};
+use backprop_tensor::sparse_rows::AlignedRows;
+use backprop_tensor::{Float, Matrix, MatrixView};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
 
 /// Rows per block.
 pub const ROW_BLOCK: usize = 256;
@@ -67,6 +71,9 @@ impl<T: Float> Network<T> {
         let rows = x.len() / cols;
         let layers = self.dense_layers();
         let finite = AtomicBool::new(true);
+        // Each layer's Wᵀ for blocks of mostly-zero inputs, transposed once for all blocks.
+        let transposed: Vec<OnceLock<AlignedRows<T>>> =
+            layers.iter().map(|_| OnceLock::new()).collect();
         let block = |(input, target): (&[T], &mut [T])| {
             if check_finite && !finite.load(Ordering::Relaxed) {
                 return;
@@ -76,8 +83,19 @@ impl<T: Float> Network<T> {
             for (index, dense) in layers.iter().enumerate() {
                 let last = index + 1 == layers.len();
                 let source = if index == 0 { input } else { a.as_slice() };
-                next.resize(n, dense.weight.rows());
-                matmul_transpose_rows(next.as_mut_slice(), source, &dense.weight);
+                let sparse = dense.sparse_inference()
+                    && sparse_input::infer_product(
+                        MatrixView::new(source, dense.weight.cols()).expect("whole rows"),
+                        || {
+                            transposed[index]
+                                .get_or_init(|| AlignedRows::from_transpose(&dense.weight))
+                        },
+                        &mut next,
+                    );
+                if !sparse {
+                    next.resize(n, dense.weight.rows());
+                    matmul_transpose_rows(next.as_mut_slice(), source, &dense.weight);
+                }
                 if index == 0 && check_finite && !backprop_tensor::all_finite(next.as_slice()) {
                     finite.store(false, Ordering::Relaxed);
                     return;

@@ -172,3 +172,83 @@ fn sklearn_epochs_on_mostly_zero_rows_give_the_same_bits_on_any_pool() {
         assert_eq!(fit(threads), alone, "{threads} threads");
     }
 }
+
+/// Inference's product takes the non-zeros exactly where [`takes_sparse_path`] says, and gives
+/// the product `gemm` gives.
+#[test]
+fn inference_takes_the_non_zeros_where_a_batch_qualifies() {
+    let weight = layer(false).weight;
+    let transposed = AlignedRows::from_transpose(&weight);
+    let cases = [
+        (80, 300, 0.15, true),
+        (MIN_ROWS, 300, 0.25, true),
+        (80, 300, 0.6, false),
+        (MIN_ROWS - 1, 300, 0.1, false),
+        (MAX_VALUES / 300 + 1, 300, 0.1, false),
+    ];
+    for (rows, cols, density, expected) in cases {
+        let x = mostly_zero(rows, cols, density, 7);
+        let mut z = Matrix::zeros(0, 0);
+        let took = infer_product((&x).into(), || &transposed, &mut z);
+        let what = format!("{rows} × {cols} at {density}");
+        assert_eq!(took, expected, "{what}");
+        assert_eq!(takes_sparse_path((&x).into()), expected, "{what}");
+        if took {
+            assert_close(&z, &x.matmul_transpose(&weight), &what);
+        } else {
+            assert_eq!(z.shape(), (0, 0), "{what}: z untouched");
+        }
+    }
+}
+
+/// A network's inference over mostly-zero rows: through the non-zeros (the default) it gives
+/// what every value gives, in `forward`, `output_with_logits` and `forward_rows`, with the same
+/// bits on any thread count; with sparse inference off it is `gemm`'s, bit for bit.
+#[test]
+fn inference_on_mostly_zero_rows_gives_the_dense_outputs_on_any_pool() {
+    // 700 rows: forward_rows' blocks of 256, 256 and 188, each through the non-zeros.
+    let x = mostly_zero(700, 300, 0.15, 6);
+    assert!(takes_sparse_path((&x).into()));
+    let sparse = NetworkConfig::new(&[300, 40, 3], Cost::SoftmaxCrossEntropy)
+        .with_hidden_activation(Activation::Relu)
+        .with_seed(3)
+        .init::<f64>()
+        .unwrap();
+    let mut dense = sparse.clone();
+    dense.set_sparse_inference(false);
+    let outputs = |network: &crate::Network<f64>, threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let rows = network
+                .forward_rows(x.as_slice(), crate::RowsOutput::Logits, true)
+                .unwrap();
+            (network.forward(&x), network.output_with_logits(&x).0, rows)
+        })
+    };
+    let alone = outputs(&sparse, 1);
+    let every_value = outputs(&dense, 1);
+    assert_close(&alone.0, &every_value.0, "forward");
+    assert_close(&alone.1, &every_value.1, "logits");
+    assert_close(&alone.2, &every_value.2, "forward_rows");
+    assert_close(
+        &alone.2,
+        &alone.1,
+        "forward_rows against output_with_logits",
+    );
+    let first = &dense.dense_layers()[0];
+    let mut by_gemm = x.matmul_transpose(&first.weight);
+    first
+        .activation
+        .add_bias_and_forward_in_place(&mut by_gemm, &first.bias);
+    assert_eq!(
+        first.infer(&x),
+        by_gemm,
+        "sparse inference off: gemm's bits"
+    );
+    for threads in [2, 3, 4, 8] {
+        assert_eq!(outputs(&sparse, threads), alone, "{threads} threads");
+    }
+}
