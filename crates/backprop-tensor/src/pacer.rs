@@ -26,6 +26,10 @@ pub const WINDOW_STEPS: u32 = 4;
 pub const WINDOW_TIME: Duration = Duration::from_millis(20);
 /// The chosen way is kept for this many times the trial's duration.
 pub const SETTLE_FACTOR: u32 = 25;
+/// Least step time counted in a trial window of [`Pacer::for_calls`]: inference calls are
+/// fewer and further between than training steps, so its windows are shorter (each still spans
+/// a scheduler time slice or more).
+pub const CALL_WINDOW_TIME: Duration = Duration::from_millis(5);
 
 /// One trial window: the way it runs and what it has counted.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -45,8 +49,8 @@ impl Window {
         }
     }
 
-    fn full(&self) -> bool {
-        self.steps >= WINDOW_STEPS && self.time >= WINDOW_TIME
+    fn full(&self, least_time: Duration) -> bool {
+        self.steps >= WINDOW_STEPS && self.time >= least_time
     }
 
     fn mean(&self) -> Duration {
@@ -74,6 +78,8 @@ pub struct Pacer {
     /// Trials finished: odd and even trials time the two ways in opposite orders, the first
     /// with helpers first (a run shorter than one window runs as it did before pacing).
     trials: u64,
+    /// Least step time counted in a window.
+    window_time: Duration,
 }
 
 impl Default for Pacer {
@@ -81,6 +87,7 @@ impl Default for Pacer {
         Self {
             stage: Self::trial(0),
             trials: 0,
+            window_time: WINDOW_TIME,
         }
     }
 }
@@ -96,6 +103,15 @@ impl Pacer {
             window: Window::new(trials.is_multiple_of(2)),
             first: None,
             trial_time: Duration::ZERO,
+        }
+    }
+
+    /// A pacer for inference calls: windows of at least [`WINDOW_STEPS`] calls and
+    /// [`CALL_WINDOW_TIME`] rather than [`WINDOW_TIME`].
+    pub fn for_calls() -> Self {
+        Self {
+            window_time: CALL_WINDOW_TIME,
+            ..Self::default()
         }
     }
 
@@ -141,7 +157,7 @@ impl Pacer {
                 }
                 window.steps += 1;
                 window.time += elapsed;
-                if !window.full() {
+                if !window.full(self.window_time) {
                     return;
                 }
                 let Some(first_mean) = *first else {
@@ -231,6 +247,24 @@ mod tests {
         }
         pacer.record(false, short);
         assert!(matches!(pacer.stage, Stage::Settled { helpers: false, .. }));
+    }
+
+    #[test]
+    fn a_pacer_for_calls_has_shorter_windows() {
+        let mut pacer = Pacer::for_calls();
+        // Calls with helpers of a fifth of the short window: the warm-up call, then five to
+        // fill it.
+        let step = CALL_WINDOW_TIME / 10;
+        for _ in 0..6 {
+            assert!(pacer.helpers());
+            pacer.record(true, step * 2);
+        }
+        assert!(
+            !pacer.helpers(),
+            "the second window after {CALL_WINDOW_TIME:?}"
+        );
+        assert!(CALL_WINDOW_TIME < WINDOW_TIME);
+        assert!(!settle(&mut pacer, step, step * 2), "alone is faster");
     }
 
     #[test]

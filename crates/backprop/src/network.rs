@@ -20,6 +20,7 @@ use crate::feature_layers::{self, FeatureLayer};
 use crate::init::Initialization;
 use crate::layer::{Layer, ParameterSlot};
 use crate::pool::Pool2d;
+use crate::propagation::InferencePacer;
 use crate::regularization::Regularization;
 use crate::{Error, Result};
 use backprop_tensor::{Float, Matrix, MatrixView, SeededRng};
@@ -428,6 +429,8 @@ pub struct Network<T: Float = f32> {
     /// The output of a dropout between dense layers in a training pass, kept from batch to
     /// batch (the next dense layer copies it into its input buffer).
     pub(crate) dropout_output: Matrix<T>,
+    /// Whether inference calls run with helpers or alone (see [`InferencePacer`]).
+    pub(crate) inference_pacer: InferencePacer,
 }
 
 impl<T: Float> Network<T> {
@@ -439,6 +442,7 @@ impl<T: Float> Network<T> {
             input: Matrix::zeros(0, 0),
             feature_outputs: Vec::new(),
             dropout_output: Matrix::zeros(0, 0),
+            inference_pacer: InferencePacer::default(),
         }
     }
 

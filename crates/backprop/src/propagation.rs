@@ -18,7 +18,8 @@
 //! product of a pass is large enough to be split into tiles on several threads, the whole pass
 //! therefore runs as the step of a [`team`] on a pool thread ([`on_pool_thread`]): the other
 //! threads stand by for the pass's tiles. Where a tile runs never changes a bit: the tiles are a
-//! function of the shapes.
+//! function of the shapes. Training steps run with those helpers or alone as the trainer's
+//! pacer finds faster, inference calls as the network's own [`InferencePacer`] does.
 //!
 //! [`Cost::output_delta_into`]: crate::cost::Cost::output_delta_into
 
@@ -32,8 +33,10 @@ use backprop_tensor::pacer::Pacer;
 use backprop_tensor::{team, Float, Matrix, MatrixView};
 
 mod fused_rule;
+mod inference_pacer;
 mod rows;
 pub(crate) use fused_rule::{Descend, LayerStep, RuleStep};
+pub(crate) use inference_pacer::InferencePacer;
 pub use rows::{RowsOutput, ROW_BLOCK};
 
 /// Runs `work` as the step of a [`team`] on a rayon pool thread when `parallel` (and the pool
@@ -107,14 +110,15 @@ impl<T: Float> Network<T> {
         if let Some(pieces) = self.inference_pieces(x) {
             return concatenate_rows(self.infer_pieces(&pieces).into_iter().map(|(_, a)| a));
         }
-        on_pool_thread(self.uses_threads(x.rows(), false), || {
-            let (first, rest) = self.layers.split_first().expect("a network has layers");
-            let mut a = first.infer(x);
-            for layer in rest {
-                a = layer.infer(&a);
-            }
-            a
-        })
+        self.inference_pacer
+            .on_pool_thread(self.uses_threads(x.rows(), false), || {
+                let (first, rest) = self.layers.split_first().expect("a network has layers");
+                let mut a = first.infer(x);
+                for layer in rest {
+                    a = layer.infer(&a);
+                }
+                a
+            })
     }
 
     /// Inference returning the output layer's z (the logits) and a = σ(z).
@@ -128,22 +132,23 @@ impl<T: Float> Network<T> {
             let (z, a): (Vec<_>, Vec<_>) = self.infer_pieces(&pieces).into_iter().unzip();
             return (concatenate_rows(z), concatenate_rows(a));
         }
-        on_pool_thread(self.uses_threads(x.rows(), false), || {
-            let (output, hidden) = self.layers.split_last().expect("a network has layers");
-            let output = output.as_dense().expect("the last layer is dense");
-            let z = match hidden.split_first() {
-                None => output.weighted_input(x),
-                Some((first, rest)) => {
-                    let mut a = first.infer(x);
-                    for layer in rest {
-                        a = layer.infer(&a);
+        self.inference_pacer
+            .on_pool_thread(self.uses_threads(x.rows(), false), || {
+                let (output, hidden) = self.layers.split_last().expect("a network has layers");
+                let output = output.as_dense().expect("the last layer is dense");
+                let z = match hidden.split_first() {
+                    None => output.weighted_input(x),
+                    Some((first, rest)) => {
+                        let mut a = first.infer(x);
+                        for layer in rest {
+                            a = layer.infer(&a);
+                        }
+                        output.weighted_input(&a)
                     }
-                    output.weighted_input(&a)
-                }
-            };
-            let a = output.activation.forward(&z);
-            (z, a)
-        })
+                };
+                let a = output.activation.forward(&z);
+                (z, a)
+            })
     }
 
     /// A large batch for a network with image layers, cut into pieces of
@@ -175,7 +180,7 @@ impl<T: Float> Network<T> {
         let (output_layer, hidden) = dense_part.split_last().expect("a dense output layer");
         let output_layer = output_layer.as_dense().expect("the last layer is dense");
         let parallel = self.uses_threads(INFERENCE_ROWS, false);
-        on_pool_thread(parallel, || {
+        self.inference_pacer.on_pool_thread(parallel, || {
             pieces
                 .iter()
                 .map(|piece| {

@@ -5,6 +5,9 @@
 //! layer) or the block's own (the others), then aˡ = σ(zˡ + bˡ) in place; each block writes its
 //! rows of the result at their place, and the blocks spread over rayon's threads.
 //!
+//! Whether the blocks spread over the threads or run in order on the caller's is the network's
+//! inference pacer's choice (see [`super::InferencePacer`]).
+//!
 //! Against [`Network::forward`] on a copy of the rows: no copy of X (a whole training set, for an
 //! evaluation), and a block's activations stay in cache from the first layer to the last. The
 //! blocks are a function of the row count alone, so the bits do not depend on the threads.
@@ -112,12 +115,24 @@ impl<T: Float> Network<T> {
             target.copy_from_slice(a.as_slice());
         };
         let mut out = vec![T::ZERO; rows * width];
-        if rows <= ROW_BLOCK {
-            block((x, &mut out));
+        if rows <= ROW_BLOCK || rayon::current_num_threads() <= 1 {
+            x.chunks(ROW_BLOCK * cols)
+                .zip(out.chunks_mut(ROW_BLOCK * width))
+                .for_each(block);
         } else {
-            let inputs = x.par_chunks(ROW_BLOCK * cols);
-            let targets = out.par_chunks_mut(ROW_BLOCK * width);
-            inputs.zip(targets).for_each(block);
+            // The blocks spread over the pool, or run here in order when the pacer finds that
+            // faster (another process holding the second core).
+            self.inference_pacer.run(|helpers| match helpers {
+                true => {
+                    let inputs = x.par_chunks(ROW_BLOCK * cols);
+                    let targets = out.par_chunks_mut(ROW_BLOCK * width);
+                    inputs.zip(targets).for_each(block);
+                }
+                false => x
+                    .chunks(ROW_BLOCK * cols)
+                    .zip(out.chunks_mut(ROW_BLOCK * width))
+                    .for_each(block),
+            });
         }
         finite
             .into_inner()
@@ -191,6 +206,51 @@ mod tests {
         for threads in [2, 3, 4] {
             assert_eq!(on(threads).as_slice(), one.as_slice(), "{threads} threads");
         }
+    }
+
+    /// The pacer's trials run calls with helpers and alone in turn; every call gives the same
+    /// bits, through `forward_rows` and through `forward`.
+    #[test]
+    fn paced_calls_give_the_same_bits_both_ways() {
+        let (network, x) = network_and_rows();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        let first = network
+            .forward_rows(x.as_slice(), RowsOutput::Activations, false)
+            .unwrap();
+        let mut ways = std::collections::BTreeSet::new();
+        for _ in 0..3000 {
+            ways.insert(network.inference_pacer.helpers());
+            let again = pool.install(|| {
+                network
+                    .forward_rows(x.as_slice(), RowsOutput::Activations, false)
+                    .unwrap()
+            });
+            assert_eq!(again, first);
+            if ways.len() == 2 {
+                break;
+            }
+        }
+        assert_eq!(ways.len(), 2, "the pacer tried both ways");
+        // `forward` on a batch large enough for its products to use threads, paced the same way.
+        let wide = Matrix::from_fn(2000, 13, |row, col| ((row + 3 * col) % 17) as f32 / 8.0);
+        let big = NetworkConfig::new(&[13, 300, 300, 7], Cost::SoftmaxCrossEntropy)
+            .with_seed(9)
+            .init::<f32>()
+            .unwrap();
+        assert!(big.uses_threads(2000, false));
+        let first = big.forward(&wide);
+        let mut ways = std::collections::BTreeSet::new();
+        for _ in 0..3000 {
+            ways.insert(big.inference_pacer.helpers());
+            assert_eq!(pool.install(|| big.forward(&wide)), first);
+            if ways.len() == 2 {
+                break;
+            }
+        }
+        assert_eq!(ways.len(), 2, "the pacer tried both ways");
     }
 
     #[test]
