@@ -16,7 +16,7 @@ use crate::network::Network;
 use crate::sparse_input;
 use backprop_tensor::matmul::matmul_transpose_rows;
 use backprop_tensor::sparse_rows::AlignedRows;
-use backprop_tensor::{Float, Matrix, MatrixView};
+use backprop_tensor::{team, Float, Matrix, MatrixView};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
@@ -77,7 +77,7 @@ impl<T: Float> Network<T> {
         // Each layer's Wᵀ for blocks of mostly-zero inputs, transposed once for all blocks.
         let transposed: Vec<OnceLock<AlignedRows<T>>> =
             layers.iter().map(|_| OnceLock::new()).collect();
-        let block = |(input, target): (&[T], &mut [T])| {
+        let block_here = |(input, target): (&[T], &mut [T])| {
             if check_finite && !finite.load(Ordering::Relaxed) {
                 return;
             }
@@ -114,6 +114,9 @@ impl<T: Float> Network<T> {
             }
             target.copy_from_slice(a.as_slice());
         };
+        // Each block on one thread: the sparse path's loops run in order inside it, as the
+        // dense products do, rather than as tasks of their own on the pool.
+        let block = |pair: (&[T], &mut [T])| team::run_alone(|| block_here(pair));
         let mut out = vec![T::ZERO; rows * width];
         if rows <= ROW_BLOCK || rayon::current_num_threads() <= 1 {
             x.chunks(ROW_BLOCK * cols)
