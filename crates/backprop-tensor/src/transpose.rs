@@ -48,32 +48,28 @@ fn transpose_band<T: Float>(
     dst_stride: usize,
     index: usize,
 ) {
-    {
-        let first = index * BLOCK;
-        let width = (cols - first).min(BLOCK);
-        for start in (0..rows).step_by(BLOCK) {
-            let height = (rows - start).min(BLOCK);
-            #[cfg(target_arch = "x86_64")]
-            if width == BLOCK && height == BLOCK && crate::simd::has_avx512() {
-                if let (Some(src), Some(out)) = (T::as_f32(src), T::as_f32_mut(out)) {
-                    // SAFETY: AVX-512 is present; the block's 16 rows of 16 values lie inside
-                    // `src` (rows start.., columns first..) and its 16 transposed rows inside
-                    // this band of `out` (rows 0..16, columns start..).
-                    unsafe {
-                        let from = src.as_ptr().add(start * src_stride + first);
-                        let to = out.as_mut_ptr().add(start);
-                        crate::sparse_rows::wide::transpose_block_f32(
-                            from, src_stride, to, dst_stride,
-                        );
-                    }
-                    continue;
+    let first = index * BLOCK;
+    let width = (cols - first).min(BLOCK);
+    for start in (0..rows).step_by(BLOCK) {
+        let height = (rows - start).min(BLOCK);
+        #[cfg(target_arch = "x86_64")]
+        if width == BLOCK && height == BLOCK && crate::simd::has_avx512() {
+            if let (Some(src), Some(out)) = (T::as_f32(src), T::as_f32_mut(out)) {
+                // SAFETY: AVX-512 is present; the block's 16 rows of 16 values lie inside
+                // `src` (rows start.., columns first..) and its 16 transposed rows inside
+                // this band of `out` (rows 0..16, columns start..).
+                unsafe {
+                    let from = src.as_ptr().add(start * src_stride + first);
+                    let to = out.as_mut_ptr().add(start);
+                    crate::sparse_rows::wide::transpose_block_f32(from, src_stride, to, dst_stride);
                 }
+                continue;
             }
-            for j in 0..width {
-                let out = &mut out[j * dst_stride + start..][..height];
-                for (i, value) in out.iter_mut().enumerate() {
-                    *value = src[(start + i) * src_stride + first + j];
-                }
+        }
+        for j in 0..width {
+            let out = &mut out[j * dst_stride + start..][..height];
+            for (i, value) in out.iter_mut().enumerate() {
+                *value = src[(start + i) * src_stride + first + j];
             }
         }
     }

@@ -80,11 +80,7 @@ impl<T: Float> SparseInput<T> {
         z: &mut Matrix<T>,
     ) -> bool {
         self.active = false;
-        if !fits(input.into()) || !looks_sparse(input.into()) {
-            return false;
-        }
-        self.batch.fill_from(input);
-        if self.batch.density() > MAX_DENSITY {
+        if !compress_if_sparse(input.into(), &mut self.batch) {
             return false;
         }
         self.weight_transposed.transpose_from(weight);
@@ -137,17 +133,24 @@ pub(crate) fn infer_product<'w, T: Float>(
     weight_transposed: impl FnOnce() -> &'w AlignedRows<T>,
     z: &mut Matrix<T>,
 ) -> bool {
+    with_scratch(|batch: &mut SparseRows<T>| {
+        let sparse = compress_if_sparse(x, batch);
+        if sparse {
+            sparse_product(z, batch, weight_transposed());
+        }
+        sparse
+    })
+}
+
+/// The rule, applied as the products apply it: when `x` fits the limits and its sampled rows
+/// look mostly zero, compresses it into `batch` and returns whether its density is at most
+/// [`MAX_DENSITY`] (false at once, `batch` untouched, when the first checks fail).
+fn compress_if_sparse<T: Float>(x: MatrixView<'_, T>, batch: &mut SparseRows<T>) -> bool {
     if !fits(x) || !looks_sparse(x) {
         return false;
     }
-    with_scratch(|batch: &mut SparseRows<T>| {
-        batch.fill_from(x);
-        if batch.density() > MAX_DENSITY {
-            return false;
-        }
-        sparse_product(z, batch, weight_transposed());
-        true
-    })
+    batch.fill_from(x);
+    batch.density() <= MAX_DENSITY
 }
 
 /// True when a batch `x` goes through its non-zeros where a layer allows it, in training and

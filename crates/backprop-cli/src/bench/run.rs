@@ -4,8 +4,8 @@
 //! GFLOP/s = samples/s × [FLOPs per sample](BenchSpec::flops_per_sample), less the multiply-adds
 //! the first layer skipped on zero inputs when it took the sparse path
 //! ([`backprop::sparse_input`]; off with `--dense-input`), averaged over the run's samples: the
-//! FLOPs done. Inference takes the same path, and counts the same way. The fraction of peak divides by [`sgemm_peak_gflops`] measured in the same process
-//! and thread pool.
+//! FLOPs done. Inference takes the same path, and counts the same way. The fraction of peak
+//! divides by [`sgemm_peak_gflops`] measured in the same process and thread pool.
 
 use super::data;
 use super::measure::{latency, median, peak_memory_bytes, process_cpu_seconds};

@@ -29,14 +29,22 @@ impl Clone for InferencePacer {
 }
 
 impl InferencePacer {
+    /// Runs `work` with the pacer, or with `None` when another thread holds it.
+    fn with<R>(&self, work: impl FnOnce(Option<&mut Pacer>) -> R) -> R {
+        match self.0.try_lock() {
+            Ok(mut pacer) => work(Some(&mut pacer)),
+            Err(TryLockError::Poisoned(poisoned)) => work(Some(&mut poisoned.into_inner())),
+            Err(TryLockError::WouldBlock) => work(None),
+        }
+    }
+
     /// Runs `work(helpers)`, with helpers as the pacer chooses and timed for it, or with
     /// helpers and untimed when another thread holds the pacer.
     pub(crate) fn run<R>(&self, work: impl FnOnce(bool) -> R) -> R {
-        match self.0.try_lock() {
-            Ok(mut pacer) => pacer.run(work),
-            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner().run(work),
-            Err(TryLockError::WouldBlock) => work(true),
-        }
+        self.with(|pacer| match pacer {
+            Some(pacer) => pacer.run(work),
+            None => work(true),
+        })
     }
 
     /// Whether the next call runs with helpers (for tests).
@@ -52,12 +60,9 @@ impl InferencePacer {
         parallel: bool,
         work: impl FnOnce() -> R + Send,
     ) -> R {
-        match self.0.try_lock() {
-            Ok(mut pacer) => paced_on_pool_thread(parallel, &mut pacer, work),
-            Err(TryLockError::Poisoned(poisoned)) => {
-                paced_on_pool_thread(parallel, &mut poisoned.into_inner(), work)
-            }
-            Err(TryLockError::WouldBlock) => on_pool_thread(parallel, work),
-        }
+        self.with(|pacer| match pacer {
+            Some(pacer) => paced_on_pool_thread(parallel, pacer, work),
+            None => on_pool_thread(parallel, work),
+        })
     }
 }

@@ -118,24 +118,23 @@ impl<T: Float> Network<T> {
         // dense products do, rather than as tasks of their own on the pool.
         let block = |pair: (&[T], &mut [T])| team::run_alone(|| block_here(pair));
         let mut out = vec![T::ZERO; rows * width];
-        if rows <= ROW_BLOCK || rayon::current_num_threads() <= 1 {
-            x.chunks(ROW_BLOCK * cols)
-                .zip(out.chunks_mut(ROW_BLOCK * width))
-                .for_each(block);
+        let (input_block, output_block) = (ROW_BLOCK * cols, ROW_BLOCK * width);
+        let mut run_blocks = |spread: bool| match spread {
+            true => x
+                .par_chunks(input_block)
+                .zip(out.par_chunks_mut(output_block))
+                .for_each(block),
+            false => x
+                .chunks(input_block)
+                .zip(out.chunks_mut(output_block))
+                .for_each(block),
+        };
+        // The blocks spread over the pool, or run here in order when the pacer finds that
+        // faster (another process holding the second core).
+        if rows > ROW_BLOCK && rayon::current_num_threads() > 1 {
+            self.inference_pacer.run(run_blocks);
         } else {
-            // The blocks spread over the pool, or run here in order when the pacer finds that
-            // faster (another process holding the second core).
-            self.inference_pacer.run(|helpers| match helpers {
-                true => {
-                    let inputs = x.par_chunks(ROW_BLOCK * cols);
-                    let targets = out.par_chunks_mut(ROW_BLOCK * width);
-                    inputs.zip(targets).for_each(block);
-                }
-                false => x
-                    .chunks(ROW_BLOCK * cols)
-                    .zip(out.chunks_mut(ROW_BLOCK * width))
-                    .for_each(block),
-            });
+            run_blocks(false);
         }
         finite
             .into_inner()
