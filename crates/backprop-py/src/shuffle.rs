@@ -34,9 +34,14 @@ impl Mt19937 {
             let y = (a & UPPER_MASK) | (b & LOWER_MASK);
             c ^ (y >> 1) ^ ((y & 1).wrapping_neg() & MATRIX_A)
         };
-        for i in 0..N {
-            self.key[i] = twist(self.key[i], self.key[(i + 1) % N], self.key[(i + M) % N]);
+        // The reference loop's indices (i + 1) mod N and (i + M) mod N, in three ranges.
+        for i in 0..N - M {
+            self.key[i] = twist(self.key[i], self.key[i + 1], self.key[i + M]);
         }
+        for i in N - M..N - 1 {
+            self.key[i] = twist(self.key[i], self.key[i + 1], self.key[i + M - N]);
+        }
+        self.key[N - 1] = twist(self.key[N - 1], self.key[0], self.key[M - 1]);
         self.pos = 0;
     }
 
@@ -80,8 +85,10 @@ impl Mt19937 {
             let j = self.interval(i as u32) as usize;
             scratch.swap(i, j);
         }
-        let previous = order.to_vec();
-        for (slot, &from) in order.iter_mut().zip(scratch.iter()) {
+        // The permutation, then the order before it, in the one scratch buffer.
+        scratch.extend_from_slice(order);
+        let (permutation, previous) = scratch.split_at(n);
+        for (slot, &from) in order.iter_mut().zip(permutation) {
             *slot = previous[from];
         }
     }

@@ -4,6 +4,7 @@ import multiprocessing
 import pickle
 import re
 import sys
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -207,6 +208,51 @@ def test_bad_input_raises_scikit_learn_exceptions(iris):
     with pytest.raises(ValueError, match="non-finite"):
         backprop.MLPRegressor(solver="sgd", learning_rate_init=10.0, max_iter=5).fit(
             X, np.full(len(X), 1e30))
+
+
+def test_a_parameter_set_checked_once_still_refuses_invalid_values(iris):
+    X, y = iris
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    clf = backprop.MLPClassifier(max_iter=2, shuffle=True).fit(X, y)
+    clf.fit(X, y)  # the same set again: taken as checked
+    for bad in [dict(shuffle=1), dict(alpha=-1.0), dict(max_iter=2.0), dict(activation="bogus"),
+                dict(hidden_layer_sizes=(5, "a"))]:
+        with pytest.raises((InvalidParameterError, ValueError, TypeError)):
+            backprop.MLPClassifier(max_iter=2, shuffle=True).set_params(**bad).fit(X, y)
+    # unhashable values are checked every time
+    backprop.MLPClassifier(max_iter=2, hidden_layer_sizes=[5]).fit(X, y)
+    with pytest.raises(InvalidParameterError):
+        backprop.MLPClassifier(max_iter=2, hidden_layer_sizes=[5], alpha=-1.0).fit(X, y)
+
+
+def test_usual_input_is_taken_as_scikit_learns_validation_takes_it(iris):
+    X, y = iris
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    clf = backprop.MLPClassifier(max_iter=2, random_state=0).fit(frame, y)
+    assert hasattr(clf, "feature_names_in_")
+    clf.fit(X, y)  # plain arrays after a DataFrame: the names go, as in scikit-learn
+    assert not hasattr(clf, "feature_names_in_") and clf.n_features_in_ == 4
+    clf.fit(X[:, :3], y)
+    assert clf.n_features_in_ == 3
+    with pytest.raises(ValueError, match="features"):
+        clf.partial_fit(X, y)
+    with pytest.raises(ValueError, match="infinity"):
+        backprop.MLPClassifier(max_iter=2).fit(np.where(X > 2, np.inf, X), y)
+    # finite values whose sum overflows take the long way, quietly
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert backprop.MLPClassifier()._validated_xy(np.full_like(X, 1e307), y, True) is None
+        assert backprop.MLPClassifier()._validated_xy(X, y, True) is not None
+    with pytest.raises(ValueError, match="NaN"):
+        backprop.MLPRegressor(max_iter=2).fit(X, np.where(y > 1, np.nan, y))
+    for dtype in (np.float32, np.float64):
+        fast = backprop.MLPClassifier(max_iter=3, random_state=0).fit(X.astype(dtype), y)
+        # y as a list: scikit-learn's validation
+        listed = backprop.MLPClassifier(max_iter=3, random_state=0).fit(X.astype(dtype), y.tolist())
+        assert fast.coefs_[0].dtype == listed.coefs_[0].dtype
+        for p, q in zip(fast.coefs_, listed.coefs_):
+            np.testing.assert_array_equal(p, q)
 
 
 def test_pickle_round_trip(iris):

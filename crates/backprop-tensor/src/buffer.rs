@@ -226,11 +226,38 @@ fn prefetch<T>(values: &[T]) {
     let _ = values;
 }
 
+/// Columns [`add_rows`] sums at a time: their running sums stay in registers from the first row
+/// to the last (four 512-bit registers of `f64`) instead of being loaded and stored for every row.
+const SUM_TILE: usize = 32;
+
 crate::simd_kernel! {
-    /// sums += each row of `data` (rows of `cols`), in row order.
+    /// sums += each row of `data` (rows of `cols`), in row order: each sum adds its column's
+    /// values from the first row to the last, whether its column falls in a tile or not.
     fn add_rows<T: Float>(data: &[T], cols: usize, sums: &mut [T]) {
-        for row in data.chunks_exact(cols) {
-            sums.iter_mut().zip(row).for_each(|(s, &v)| *s += v);
+        let tiled = cols / SUM_TILE * SUM_TILE;
+        for start in (0..tiled).step_by(SUM_TILE) {
+            let tile: &mut [T; SUM_TILE] = (&mut sums[start..start + SUM_TILE])
+                .try_into()
+                .expect("a whole tile");
+            let mut running = *tile;
+            for row in data.chunks_exact(cols) {
+                let values: &[T; SUM_TILE] = row[start..start + SUM_TILE]
+                    .try_into()
+                    .expect("a whole tile");
+                for (s, &v) in running.iter_mut().zip(values) {
+                    *s += v;
+                }
+            }
+            *tile = running;
+        }
+        // The last columns one at a time, each sum in a register (a narrow output's two or
+        // three columns would otherwise wait on a store and a load for every row).
+        for (column, sum) in sums.iter_mut().enumerate().skip(tiled) {
+            let mut running = *sum;
+            for row in data.chunks_exact(cols) {
+                running += row[column];
+            }
+            *sum = running;
         }
     }
 }
@@ -263,5 +290,36 @@ mod tests {
         let mut sums = Matrix::zeros(3, 3);
         source.column_sums_into(&mut sums);
         assert_eq!(sums, source.column_sums());
+    }
+
+    /// Column sums, in tiles of columns or not, add each column's values from the first row to
+    /// the last, bit for bit as a plain loop does.
+    #[test]
+    fn column_sums_add_rows_in_order_for_any_width() {
+        for cols in [1, 3, 31, 32, 33, 64, 100, 130] {
+            for rows in [1, 7, 64] {
+                let values = Matrix::<f64>::from_fn(rows, cols, |i, j| {
+                    ((i * 7 + j * 13) % 17) as f64 * 0.1 + 1e-9 * (i as f64)
+                });
+                let mut want = vec![0.0; cols];
+                for i in 0..rows {
+                    for (j, sum) in want.iter_mut().enumerate() {
+                        *sum += values.row(i)[j];
+                    }
+                }
+                let mut sums = Matrix::zeros(0, 0);
+                values.column_sums_into(&mut sums);
+                assert_eq!(sums.as_slice(), &want[..], "{rows} × {cols}");
+                let single = Matrix::<f32>::from_fn(rows, cols, |i, j| (i + j) as f32 * 0.3);
+                let want: Vec<f32> = (0..cols)
+                    .map(|j| (0..rows).fold(0.0, |s, i| s + single.row(i)[j]))
+                    .collect();
+                assert_eq!(
+                    single.column_sums().as_slice(),
+                    &want[..],
+                    "{rows} × {cols}"
+                );
+            }
+        }
     }
 }

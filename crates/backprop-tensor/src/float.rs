@@ -97,8 +97,9 @@ pub trait Float:
     }
 
     /// eˣ in a form loops can vectorise: for `f32` the polynomial of
-    /// [`vector_math::exp_f32`](crate::vector_math::exp_f32) (within 2 ulp, plain IEEE
-    /// arithmetic); for `f64`, libm's `exp`, so gradient checks keep full precision.
+    /// [`vector_math::exp_f32`](crate::vector_math::exp_f32), for `f64` the rational form of
+    /// [`vector_math::exp_f64`](crate::vector_math::exp_f64) (each within 2 ulp, plain IEEE
+    /// arithmetic, the same bits on every machine).
     fn exp_simd(self) -> Self {
         self.exp()
     }
@@ -215,6 +216,10 @@ impl_float!(
     f64::sqrt,
     libm::tanh,
     libm::erf,
+    #[inline(always)]
+    fn exp_simd(self) -> Self {
+        crate::vector_math::exp_f64(self)
+    },
     #[inline]
     fn as_f64(values: &[Self]) -> Option<&[f64]> {
         Some(values)

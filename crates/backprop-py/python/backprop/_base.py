@@ -18,6 +18,26 @@ from ._training import _TrainingMixin
 
 _STOCHASTIC_SOLVERS = ["sgd", "adam", "adamw", "rmsprop"]
 
+# Each estimator class's constructor parameters (scikit-learn reads them from the signature of
+# __init__ on every get_params call), and the parameter sets that passed validation: a set
+# checked once is valid for good, and small fits spent a tenth of a millisecond on each.
+_PARAM_NAMES = {}
+_VALID_PARAMS = {}
+_VALID_PARAMS_KEPT = 256
+
+
+def _typed(value):
+    """A hashable key for a parameter value that tells apart values of different types
+    (True from 1, 1 from 1.0), or None when the value cannot be a key."""
+    if isinstance(value, tuple):
+        parts = tuple(_typed(v) for v in value)
+        return None if any(p is None for p in parts) else (tuple, parts)
+    try:
+        hash(value)
+    except TypeError:
+        return None
+    return (type(value), value)
+
 
 class _BaseMLP(_TrainingMixin, BaseEstimator):
     _parameter_constraints: dict = {
@@ -51,6 +71,58 @@ class _BaseMLP(_TrainingMixin, BaseEstimator):
         "max_fun": [Interval(Integral, 1, None, closed="left")],
         "n_threads": [None, Interval(Integral, 1, None, closed="left")],
     }
+
+    @classmethod
+    def _get_param_names(cls):
+        names = _PARAM_NAMES.get(cls)
+        if names is None:
+            names = _PARAM_NAMES[cls] = super()._get_param_names()
+        return names
+
+    def _validate_params(self):
+        """scikit-learn's parameter validation, skipped for a parameter set that has passed
+        it before (invalid sets are never kept, so they raise every time)."""
+        params = self.get_params(deep=False)
+        key = tuple((name, _typed(value)) for name, value in params.items())
+        if any(typed is None for _, typed in key):
+            key = None
+        if key is not None and (type(self), key) in _VALID_PARAMS:
+            return
+        super()._validate_params()
+        if key is not None:
+            if len(_VALID_PARAMS) >= _VALID_PARAMS_KEPT:
+                _VALID_PARAMS.clear()
+            _VALID_PARAMS[(type(self), key)] = True
+
+    def _validated_xy(self, X, y, reset):
+        """What ``validate_data(self, X, y, ...)`` returns for fitting, without its passes, for
+        the usual input: a finite float32 or float64 NumPy matrix and a 1-d NumPy vector of
+        numbers as long, no feature names kept from before. Anything else gives None, and the
+        caller runs scikit-learn's validation, which converts it or raises its error."""
+        usual = (
+            type(X) is np.ndarray
+            and type(y) is np.ndarray
+            and X.ndim == 2
+            and y.ndim == 1
+            and X.dtype in (np.float64, np.float32)
+            and y.dtype.kind in "biuf"
+            and X.shape[0] >= 1
+            and X.shape[1] >= 1
+            and y.shape[0] == X.shape[0]
+            and not hasattr(self, "feature_names_in_")
+        )
+        if not usual:
+            return None
+        # a sum is finite only when every value is (an overflow just takes the long way)
+        with np.errstate(over="ignore", invalid="ignore"):
+            finite = np.isfinite(X.sum()) and (y.dtype.kind != "f" or np.isfinite(y.sum()))
+        if not finite:
+            return None
+        if reset:
+            self.n_features_in_ = X.shape[1]
+        elif getattr(self, "n_features_in_", None) != X.shape[1]:
+            return None
+        return X, y
 
     # ----------------------------------------------------------------- the Rust core
     def _core_for(self, layer_units, dtype):

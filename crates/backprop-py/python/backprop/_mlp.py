@@ -118,7 +118,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         self.class_weight = class_weight
 
     def _validate_input(self, X, y, incremental, reset):
-        X, y = validate_data(
+        checked = self._validated_xy(X, y, reset)
+        X, y = checked if checked is not None else validate_data(
             self,
             X,
             y,
@@ -310,7 +311,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return self._score_with_function(X, y, r2_score, sample_weight)
 
     def _validate_input(self, X, y, incremental, reset):
-        X, y = validate_data(
+        checked = self._validated_xy(X, y, reset)
+        X, y = checked if checked is not None else validate_data(
             self,
             X,
             y,

@@ -85,6 +85,38 @@ impl Activation {
         }
     }
 
+    /// a ← σ(a + 1·bᵀ) in place for rows held in a slice (a holds z on entry): the same
+    /// arithmetic as [`Activation::add_bias_and_forward_rows`], with no z kept.
+    ///
+    /// # Panics
+    /// When `a` is not whole rows of the bias's length.
+    pub fn add_bias_and_forward_rows_in_place<T: Float>(&self, a: &mut [T], bias: &[T]) {
+        let cols = bias.len();
+        assert!(
+            cols == 0 || a.len().is_multiple_of(cols),
+            "{self} forward: a of {} values, rows of {cols}",
+            a.len()
+        );
+        if cols > 0 {
+            in_place_rows(*self, a, Some(bias), cols);
+        }
+    }
+
+    /// True when σ′ can be had from a = σ(z) alone: [`Activation::backward_slices`] then gives
+    /// the same bits with a in place of z (ReLU's z > 0 is a > 0; sigmoid's and tanh's
+    /// derivatives read a; identity's is 1), so a pass that keeps a need not keep z. Softmax's
+    /// backward pass reads a too.
+    pub fn derivative_from_output(&self) -> bool {
+        matches!(
+            self,
+            Activation::Identity
+                | Activation::Sigmoid
+                | Activation::Tanh
+                | Activation::Relu
+                | Activation::Softmax
+        )
+    }
+
     /// δ = ∂C/∂a ⊙ σ′(z) element by element into a slice, for an element-wise activation (not
     /// softmax): the same arithmetic as [`Activation::backward_into`].
     ///
@@ -179,7 +211,7 @@ simd_kernel! {
             Activation::Gelu => in_place(a, bias, cols, gelu::value),
             Activation::Softmax => {
                 in_place(a, bias, cols, |v| v);
-                a.chunks_exact_mut(cols).for_each(softmax::row_in_place);
+                softmax::rows_in_place(a, cols);
             }
         }
     }

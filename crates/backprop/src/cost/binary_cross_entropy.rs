@@ -5,7 +5,7 @@
 //! finite for any z. Paired with sigmoid, δᴸ = a − y (the σ′ cancels).
 //!
 //! Each unit's term is computed in the network's precision with [`Float::exp_simd`] and
-//! [`Float::ln_1p_simd`] (vectorised for `f32`, libm's for `f64`), then summed in `f64` in unit
+//! [`Float::ln_1p_simd`] (vectorised; libm's ln(1 + x) for `f64`), then summed in `f64` in unit
 //! order.
 
 use backprop_tensor::Float;

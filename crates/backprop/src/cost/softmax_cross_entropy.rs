@@ -5,7 +5,7 @@
 //! target rows that sum to 1 (one-hot labels), but not for soft or multi-hot rows.
 //!
 //! The exponentials run in the network's precision through [`Float::exp_simd`] (vectorised for
-//! `f32`, libm's for `f64`), the logarithm and the sum over units in `f64`, with no allocation.
+//! `f32` and `f64`), the logarithm and the sum over units in `f64`, with no allocation.
 
 use crate::activation::softmax::{values_in_whole_blocks, RowBlock, BLOCK_ROWS};
 use backprop_tensor::Float;

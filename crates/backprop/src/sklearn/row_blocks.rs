@@ -140,6 +140,9 @@ struct Shared<'a, T: Float> {
     transposed: Vec<Matrix<T>>,
     biases: Vec<&'a Matrix<T>>,
     activations: Vec<Activation>,
+    /// Whether each layer keeps z apart from a: only where σ′ needs z itself
+    /// ([`Activation::derivative_from_output`] is false); otherwise z is computed in a's place.
+    keeps_z: Vec<bool>,
     data: SkData<'a, T>,
     cost: Cost,
     poisson: bool,
@@ -190,6 +193,10 @@ pub(crate) fn block_gradients<T: Float>(
             .collect(),
         biases: dense.iter().map(|d| &d.bias).collect(),
         activations: dense.iter().map(|d| d.activation).collect(),
+        keeps_z: dense
+            .iter()
+            .map(|d| !d.activation.derivative_from_output())
+            .collect(),
         data,
         cost: network.cost(),
         poisson,
@@ -247,7 +254,9 @@ fn chunk_pass<T: Float>(shared: &Shared<'_, T>, rows: &[usize], chunk: &mut Chun
     chunk.loss = 0.0;
     for layer in 0..layers {
         let units = shared.weights[layer].rows();
-        chunk.z[layer].resize(count, units);
+        if shared.keeps_z[layer] {
+            chunk.z[layer].resize(count, units);
+        }
         chunk.a[layer].resize(count, units);
         chunk.delta[layer].resize(count, units);
     }
@@ -303,12 +312,20 @@ fn block_pass<T: Float>(
     // Forward: zˡ = aˡ⁻¹·(Wˡ)ᵀ + bˡ, aˡ = σ(zˡ).
     for layer in 0..layers {
         let (units, inputs) = shared.weights[layer].shape();
+        let (earlier, from_here) = chunk.a.split_at_mut(layer);
         let input = match layer {
             0 => chunk.input.as_slice(),
-            _ => chunk.a[layer - 1].as_slice(),
+            _ => earlier[layer - 1].as_slice(),
         };
         let input = &input[start * inputs..][..count * inputs];
-        let z = &mut chunk.z[layer].as_mut_slice()[start * units..][..count * units];
+        let values = start * units..(start + count) * units;
+        let a = &mut from_here[0].as_mut_slice()[values.clone()];
+        // z goes to its own buffer where it is kept, else straight into a's place.
+        let keeps_z = shared.keeps_z[layer];
+        let (z, a) = match keeps_z {
+            true => (&mut chunk.z[layer].as_mut_slice()[values], Some(a)),
+            false => (a, None),
+        };
         let shape = Shape {
             rows: count,
             cols: units,
@@ -324,9 +341,11 @@ fn block_pass<T: Float>(
             );
             small_product(z, units, false, lhs, rhs, units, shape);
         }
-        let a = &mut chunk.a[layer].as_mut_slice()[start * units..][..count * units];
         let bias = shared.biases[layer].as_slice();
-        shared.activations[layer].add_bias_and_forward_rows(z, bias, a);
+        match a {
+            Some(a) => shared.activations[layer].add_bias_and_forward_rows(z, bias, a),
+            None => shared.activations[layer].add_bias_and_forward_rows_in_place(z, bias),
+        }
     }
     // BP1 and the loss, row by row.
     let output = layers - 1;
@@ -335,7 +354,7 @@ fn block_pass<T: Float>(
         let at = (start + i) * cols;
         let weight = shared.data.sample_weight.map_or(1.0, |w| w[row].to_f64());
         let (z, a) = (
-            &chunk.z[output].as_slice()[at..][..cols],
+            &z_of(shared, &chunk.z, &chunk.a, output)[at..][..cols],
             &chunk.a[output].as_slice()[at..][..cols],
         );
         let y = &chunk.target.as_slice()[at..][..cols];
@@ -368,11 +387,25 @@ fn block_pass<T: Float>(
         );
         let range = start * inputs..(start + count) * inputs;
         let (z, a) = (
-            &chunk.z[layer - 1].as_slice()[range.clone()],
+            &z_of(shared, &chunk.z, &chunk.a, layer - 1)[range.clone()],
             &chunk.a[layer - 1].as_slice()[range.clone()],
         );
         let before = &mut chunk.delta[layer - 1].as_mut_slice()[range];
         shared.activations[layer - 1].backward_slices(z, a, &chunk.grad_input, before);
+    }
+}
+
+/// Layer `layer`'s z over the chunk: its own buffer, or a where z was not kept (σ′ reads a
+/// alone then, and a Poisson output's identity leaves a = z).
+fn z_of<'c, T: Float>(
+    shared: &Shared<'_, T>,
+    z: &'c [Matrix<T>],
+    a: &'c [Matrix<T>],
+    layer: usize,
+) -> &'c [T] {
+    match shared.keeps_z[layer] {
+        true => z[layer].as_slice(),
+        false => a[layer].as_slice(),
     }
 }
 
