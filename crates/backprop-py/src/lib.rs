@@ -33,13 +33,13 @@ use engine::{
 use shuffle::Mt19937;
 
 /// What [`Core::fit`] returns: (stop, losses, (t, best_loss, no_improvement_count), η, the
-/// shuffle generator's state).
-type FitResult = (
+/// shuffle generator's state as a NumPy key array and position).
+type FitResult<'py> = (
     &'static str,
     Vec<f64>,
     (u64, f64, usize),
     f64,
-    Option<(Vec<u32>, usize)>,
+    Option<(Bound<'py, PyArray1<u32>>, usize)>,
 );
 
 enum Any {
@@ -317,10 +317,10 @@ impl Core {
     /// one of "done", "converged", "interrupted" (a KeyboardInterrupt between epochs).
     #[pyo3(signature = (shuffle, epochs, batch_size, alpha, tol, n_iter_no_change, learning_rate_init, schedule, power_t, state))]
     #[allow(clippy::too_many_arguments)]
-    fn fit(
+    fn fit<'py>(
         &mut self,
-        py: Python<'_>,
-        shuffle: Option<(Vec<u32>, usize)>,
+        py: Python<'py>,
+        shuffle: Option<(PyReadonlyArray1<'py, u32>, usize)>,
         epochs: usize,
         batch_size: usize,
         alpha: f64,
@@ -330,7 +330,7 @@ impl Core {
         schedule: &str,
         power_t: f64,
         state: (u64, f64, usize),
-    ) -> PyResult<FitResult> {
+    ) -> PyResult<FitResult<'py>> {
         let schedule = match schedule {
             "constant" => SkSchedule::Constant,
             "invscaling" => SkSchedule::InvScaling { power_t },
@@ -361,9 +361,11 @@ impl Core {
         };
         let mut generator = match shuffle {
             None => None,
-            Some((key, pos)) => Some(Mt19937::from_state(&key, pos).ok_or_else(|| {
-                value_error("shuffle must be an MT19937 state: 624 words and a position")
-            })?),
+            Some((key, pos)) => Some(
+                Mt19937::from_state(&key.as_array().to_vec(), pos).ok_or_else(|| {
+                    value_error("shuffle must be an MT19937 state: 624 words and a position")
+                })?,
+            ),
         };
         let pool = self.pool.as_ref().map(|(_, p)| &**p);
         let pacer = &mut self.pacer;
@@ -409,7 +411,10 @@ impl Core {
             progress.best_loss,
             progress.no_improvement_count,
         );
-        let generator = generator.map(|g| g.state());
+        let generator = generator.map(|g| {
+            let (key, pos) = g.state();
+            (PyArray1::from_vec(py, key), pos)
+        });
         Ok((stop, progress.loss_curve, state, learning_rate, generator))
     }
 

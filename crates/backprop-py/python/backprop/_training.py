@@ -182,7 +182,7 @@ class _TrainingMixin:
         if after is not None:
             keys, pos = after
             self._random_state.set_state(
-                (rng_state[0], np.asarray(keys, dtype=np.uint32), pos) + tuple(rng_state[3:])
+                (rng_state[0], keys, pos) + tuple(rng_state[3:])
             )
         self.t_, self.best_loss_, self._no_improvement_count = state
         self.n_iter_ += len(losses)

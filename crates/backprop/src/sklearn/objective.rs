@@ -13,6 +13,7 @@ use crate::dense::DenseCache;
 use crate::network::Network;
 use crate::propagation::{on_pool_thread, paced_on_pool_thread};
 use backprop_tensor::pacer::Pacer;
+use backprop_tensor::vector_math::ln_f64;
 use backprop_tensor::{simd_kernel, team, Float, Matrix, MatrixView};
 
 /// What the batches minimise besides the network's own output and cost.
@@ -89,23 +90,91 @@ pub(crate) fn row_loss<T: Float>(cost: Cost, poisson: bool, p: &[T], t: &[T]) ->
             .sum();
     }
     match cost {
-        Cost::SoftmaxCrossEntropy => -pairs
-            .map(|(p, t)| if t == 0.0 { 0.0 } else { t * clip(p).ln() })
-            .sum::<f64>(),
-        Cost::BinaryCrossEntropy => -pairs
-            .map(|(p, t)| {
-                let p = clip(p);
-                let mut sum = 0.0;
-                if t != 0.0 {
-                    sum += t * p.ln();
-                }
-                if t != 1.0 {
-                    sum += (1.0 - t) * (1.0 - p).ln();
-                }
-                sum
-            })
-            .sum::<f64>(),
+        Cost::SoftmaxCrossEntropy => {
+            softmax_cross_entropy_from_logs(pairs.map(|(p, t)| (ln_f64(clip(p)), t)))
+        }
+        Cost::BinaryCrossEntropy => binary_cross_entropy_from_logs(
+            pairs.map(|(p, t)| (ln_f64(clip(p)), ln_f64(1.0 - clip(p)), t)),
+        ),
         _ => pairs.map(|(p, t)| (p - t).powi(2)).sum::<f64>() / cols as f64 / 2.0,
+    }
+}
+
+/// −Σⱼ tⱼ·ln pⱼ from (ln pⱼ, tⱼ), terms with tⱼ = 0 left out (so that ln ε never meets a 0).
+#[inline(always)]
+fn softmax_cross_entropy_from_logs(terms: impl Iterator<Item = (f64, f64)>) -> f64 {
+    -terms
+        .map(|(ln_p, t)| if t == 0.0 { 0.0 } else { t * ln_p })
+        .sum::<f64>()
+}
+
+/// −Σⱼ (tⱼ·ln pⱼ + (1 − tⱼ)·ln(1 − pⱼ)) from (ln pⱼ, ln(1 − pⱼ), tⱼ), each term left out where
+/// its factor is 0.
+#[inline(always)]
+fn binary_cross_entropy_from_logs(terms: impl Iterator<Item = (f64, f64, f64)>) -> f64 {
+    -terms
+        .map(|(ln_p, ln_q, t)| {
+            let mut sum = 0.0;
+            if t != 0.0 {
+                sum += t * ln_p;
+            }
+            if t != 1.0 {
+                sum += (1.0 - t) * ln_q;
+            }
+            sum
+        })
+        .sum::<f64>()
+}
+
+/// [`row_loss`] for each of the rows of `p` (rows of `cols`) against `t`, passed to `add` in
+/// row order, with the cross-entropies' logarithms taken over all the rows at once in
+/// vectorised loops (into `logs`): bit for bit the rows' [`row_loss`].
+pub(crate) fn rows_loss<T: Float>(
+    cost: Cost,
+    poisson: bool,
+    (p, t, cols): (&[T], &[T], usize),
+    logs: &mut Vec<f64>,
+    mut add: impl FnMut(f64),
+) {
+    let cols = cols.max(1);
+    let rows = p.chunks(cols).zip(t.chunks(cols));
+    let eps = T::EPSILON.to_f64();
+    match (poisson, cost) {
+        (false, Cost::SoftmaxCrossEntropy) => {
+            logs.resize(p.len(), 0.0);
+            clipped_logs(p, eps, logs, false);
+            for (t, ln_p) in t.chunks(cols).zip(logs.chunks(cols)) {
+                let terms = ln_p.iter().zip(t).map(|(&ln_p, &t)| (ln_p, t.to_f64()));
+                add(softmax_cross_entropy_from_logs(terms));
+            }
+        }
+        (false, Cost::BinaryCrossEntropy) => {
+            logs.resize(2 * p.len(), 0.0);
+            let (ln_p, ln_q) = logs.split_at_mut(p.len());
+            clipped_logs(p, eps, ln_p, false);
+            clipped_logs(p, eps, ln_q, true);
+            let rows = t.chunks(cols).zip(ln_p.chunks(cols)).zip(ln_q.chunks(cols));
+            for ((t, ln_p), ln_q) in rows {
+                let terms = ln_p.iter().zip(ln_q.iter()).zip(t);
+                add(binary_cross_entropy_from_logs(
+                    terms.map(|((&ln_p, &ln_q), &t)| (ln_p, ln_q, t.to_f64())),
+                ));
+            }
+        }
+        _ => rows.for_each(|(p, t)| add(row_loss(cost, poisson, p, t))),
+    }
+}
+
+simd_kernel! {
+    /// ln(clip(p)) (or, with `complement`, ln(1 − clip(p))) for every value, clip(p) = p limited
+    /// to [ε, 1 − ε]: the logarithms of [`row_loss`]'s cross-entropies.
+    fn clipped_logs<T: Float>(p: &[T], eps: f64, logs: &mut [f64], complement: bool) {
+        let clip = |p: T| p.to_f64().clamp(eps, 1.0 - eps);
+        if complement {
+            logs.iter_mut().zip(p).for_each(|(l, &p)| *l = ln_f64(1.0 - clip(p)));
+        } else {
+            logs.iter_mut().zip(p).for_each(|(l, &p)| *l = ln_f64(clip(p)));
+        }
     }
 }
 

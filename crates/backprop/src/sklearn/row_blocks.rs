@@ -21,7 +21,7 @@
 //! added in chunk order. Threads take whole chunks, so the bits do not depend on how many there
 //! are.
 
-use super::objective::{row_loss, SkData};
+use super::objective::{row_loss, rows_loss, SkData};
 use crate::activation::Activation;
 use crate::cost::{fused_delta, softmax_delta, Cost};
 use crate::network::Network;
@@ -112,6 +112,8 @@ struct Chunk<T: Float> {
     delta: Vec<Matrix<T>>,
     /// One block's δˡ·Wˡ, ∂C/∂a for the layer before.
     grad_input: Vec<T>,
+    /// One block's logarithms for its loss.
+    logs: Vec<f64>,
 }
 
 impl<T: Float> Chunk<T> {
@@ -128,6 +130,7 @@ impl<T: Float> Chunk<T> {
             a: each(),
             delta: each(),
             grad_input: Vec::new(),
+            logs: Vec::new(),
         }
     }
 }
@@ -347,22 +350,40 @@ fn block_pass<T: Float>(
             None => shared.activations[layer].add_bias_and_forward_rows_in_place(z, bias),
         }
     }
-    // BP1 and the loss, row by row.
+    // BP1 and the loss: the block's rows at once where every row weighs 1, else row by row.
     let output = layers - 1;
     let cols = shared.weights[output].rows();
-    for (i, &row) in rows.iter().enumerate() {
-        let at = (start + i) * cols;
-        let weight = shared.data.sample_weight.map_or(1.0, |w| w[row].to_f64());
-        let (z, a) = (
-            &z_of(shared, &chunk.z, &chunk.a, output)[at..][..cols],
-            &chunk.a[output].as_slice()[at..][..cols],
-        );
-        let y = &chunk.target.as_slice()[at..][..cols];
-        let p = if shared.poisson { z } else { a };
-        chunk.loss += weight * row_loss(shared.cost, shared.poisson, p, y);
-        let delta = &mut chunk.delta[output].as_mut_slice()[at..][..cols];
-        let scale = T::from_f64(weight * shared.inverse_total);
-        output_delta(delta, a, y, scale, shared.poisson, shared.cost);
+    match shared.data.sample_weight {
+        None => {
+            let values = start * cols..(start + count) * cols;
+            let z = &z_of(shared, &chunk.z, &chunk.a, output)[values.clone()];
+            let a = &chunk.a[output].as_slice()[values.clone()];
+            let y = &chunk.target.as_slice()[values.clone()];
+            let p = if shared.poisson { z } else { a };
+            let (loss, logs) = (&mut chunk.loss, &mut chunk.logs);
+            rows_loss(shared.cost, shared.poisson, (p, y, cols), logs, |row| {
+                *loss += row
+            });
+            let delta = &mut chunk.delta[output].as_mut_slice()[values];
+            let scale = T::from_f64(shared.inverse_total);
+            output_delta(delta, a, y, (cols, scale), shared.poisson, shared.cost);
+        }
+        Some(weights) => {
+            for (i, &row) in rows.iter().enumerate() {
+                let at = (start + i) * cols;
+                let weight = weights[row].to_f64();
+                let (z, a) = (
+                    &z_of(shared, &chunk.z, &chunk.a, output)[at..][..cols],
+                    &chunk.a[output].as_slice()[at..][..cols],
+                );
+                let y = &chunk.target.as_slice()[at..][..cols];
+                let p = if shared.poisson { z } else { a };
+                chunk.loss += weight * row_loss(shared.cost, shared.poisson, p, y);
+                let delta = &mut chunk.delta[output].as_mut_slice()[at..][..cols];
+                let scale = T::from_f64(weight * shared.inverse_total);
+                output_delta(delta, a, y, (cols, scale), shared.poisson, shared.cost);
+            }
+        }
     }
     // BP2, back to the first layer: δˡ⁻¹ = (δˡ·Wˡ) ⊙ σ′(zˡ⁻¹).
     for layer in (1..layers).rev() {
@@ -409,17 +430,24 @@ fn z_of<'c, T: Float>(
     }
 }
 
-/// BP1 for one row: the cost's own δ with the row's scale s, (a − y)·s (for softmax, (a·Σy −
-/// y)·s when the targets do not sum to 1), or (exp(z) − y)·s for the Poisson output (whose `a`
-/// is z).
-fn output_delta<T: Float>(delta: &mut [T], a: &[T], y: &[T], scale: T, poisson: bool, cost: Cost) {
+/// BP1 for rows of `cols` values with a common scale s: the cost's own δ, (a − y)·s (for
+/// softmax, (a·Σy − y)·s where a row's targets do not sum to 1), or (exp(z) − y)·s for the
+/// Poisson output (whose `a` is z).
+fn output_delta<T: Float>(
+    delta: &mut [T],
+    a: &[T],
+    y: &[T],
+    (cols, scale): (usize, T),
+    poisson: bool,
+    cost: Cost,
+) {
     match (poisson, cost) {
         (true, _) => {
             for ((d, &z), &t) in delta.iter_mut().zip(a).zip(y) {
                 *d = (z.exp() - t) * scale;
             }
         }
-        (false, Cost::SoftmaxCrossEntropy) => softmax_delta(delta, a, y, a.len(), scale),
+        (false, Cost::SoftmaxCrossEntropy) => softmax_delta(delta, a, y, cols, scale),
         (false, _) => fused_delta(delta, a, y, scale),
     }
 }
