@@ -120,7 +120,7 @@ def main():
             fits[label] = (seconds, model.score(Xt, yt))
         (ours, our_acc), (theirs, their_acc) = fits["backprop"], fits["scikit-learn"]
         rows.append((name, ours, theirs, theirs / ours, 100 * our_acc, 100 * their_acc))
-        print("%-32s backprop %7.3f s  scikit-learn %7.3f s  %5.1fx  accuracy %.2f %% vs %.2f %%"
+        print("%-32s backprop %8.4f s  scikit-learn %8.4f s  %5.1fx  accuracy %.2f %% vs %.2f %%"
               % rows[-1], flush=True)
         return fits
 

@@ -102,6 +102,13 @@ def test_prediction_blocks_give_the_same_bits_on_any_thread_count():
     rng = np.random.RandomState(0)
     X = rng.randn(1500, 40)
     y = (X[:, 0] + X[:, 1] > 0).astype(int) + (X[:, 2] > 1)
+    names = np.array(["setosa", "versicolor", "virginica"], dtype=object)[y]
+    with pytest.raises(ValueError, match="NaN"):
+        backprop.MLPClassifier(max_iter=2).fit(X, np.where(y > 1, np.nan, names))
+    fast = backprop.MLPClassifier(max_iter=3, random_state=0).fit(X, names)
+    listed = backprop.MLPClassifier(max_iter=3, random_state=0).fit(X, names.tolist())
+    assert list(fast.classes_) == list(listed.classes_) == ["setosa", "versicolor", "virginica"]
+    np.testing.assert_array_equal(fast.coefs_[0], listed.coefs_[0])
     for dtype in (np.float32, np.float64):
         clf = backprop.MLPClassifier(hidden_layer_sizes=(30, 20), max_iter=3, random_state=0,
                                      n_threads=1).fit(X.astype(dtype), y)

@@ -94,18 +94,19 @@ class _BaseMLP(_TrainingMixin, BaseEstimator):
                 _VALID_PARAMS.clear()
             _VALID_PARAMS[(type(self), key)] = True
 
-    def _validated_xy(self, X, y, reset):
+    def _validated_xy(self, X, y, reset, labels=False):
         """What ``validate_data(self, X, y, ...)`` returns for fitting, without its passes, for
-        the usual input: a finite float32 or float64 NumPy matrix and a 1-d NumPy vector of
-        numbers as long, no feature names kept from before. Anything else gives None, and the
-        caller runs scikit-learn's validation, which converts it or raises its error."""
+        the usual input: a finite float32 or float64 NumPy matrix and a 1-d NumPy vector as
+        long, of numbers (or, with ``labels``, of strings or objects, none of them NaN), no
+        feature names kept from before. Anything else gives None, and the caller runs
+        scikit-learn's validation, which converts it or raises its error."""
         usual = (
             type(X) is np.ndarray
             and type(y) is np.ndarray
             and X.ndim == 2
             and y.ndim == 1
             and X.dtype in (np.float64, np.float32)
-            and y.dtype.kind in "biuf"
+            and y.dtype.kind in ("biufOUS" if labels else "biuf")
             and X.shape[0] >= 1
             and X.shape[1] >= 1
             and y.shape[0] == X.shape[0]
@@ -116,6 +117,8 @@ class _BaseMLP(_TrainingMixin, BaseEstimator):
         # a sum is finite only when every value is (an overflow just takes the long way)
         with np.errstate(over="ignore", invalid="ignore"):
             finite = np.isfinite(X.sum()) and (y.dtype.kind != "f" or np.isfinite(y.sum()))
+        # scikit-learn's NaN test for objects: NaN is the one value unequal to itself
+        finite = finite and not (y.dtype.kind == "O" and (y != y).any())
         if not finite:
             return None
         if reset:

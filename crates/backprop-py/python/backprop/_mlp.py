@@ -118,7 +118,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         self.class_weight = class_weight
 
     def _validate_input(self, X, y, incremental, reset):
-        checked = self._validated_xy(X, y, reset)
+        checked = self._validated_xy(X, y, reset, labels=True)
         X, y = checked if checked is not None else validate_data(
             self,
             X,

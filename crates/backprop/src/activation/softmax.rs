@@ -37,25 +37,46 @@ pub const BLOCK_ROWS: usize = 16;
 /// The widest rows [`rows_in_place`] takes a block at a time (a 10-class output, say).
 pub const BLOCK_COLS: usize = 32;
 
-/// A block of [`BLOCK_ROWS`] rows of at most [`BLOCK_COLS`] values, column by column: lane r
-/// of `columns[j]` is value j of row r, so one operation on a column treats 16 rows at once.
-pub struct RowBlock<T> {
+/// A block of [`BLOCK_ROWS`] rows of at most `COLUMNS` ≤ [`BLOCK_COLS`] values, column by
+/// column: lane r of `columns[j]` is value j of row r, so one operation on a column treats 16
+/// rows at once. [`block_width!`](crate::block_width) picks the narrowest `COLUMNS` for a
+/// width, so that a 3-class output does not zero and move 32 columns per block.
+pub struct RowBlock<T, const COLUMNS: usize = BLOCK_COLS> {
     /// The values, column-major; columns past the rows' width are unused.
-    pub columns: [[T; BLOCK_ROWS]; BLOCK_COLS],
+    pub columns: [[T; BLOCK_ROWS]; COLUMNS],
     /// Each row's largest value.
     pub max: [T; BLOCK_ROWS],
     /// Each row's Σⱼ e^(vⱼ − max), summed in column order.
     pub sum: [T; BLOCK_ROWS],
 }
 
-impl<T: Float> RowBlock<T> {
+/// Runs `$run::<T, C>($args)` with C the narrowest of 4, 8, 16 and [`BLOCK_COLS`] columns
+/// that holds `$cols` (a [`RowBlock`] width).
+#[macro_export]
+#[doc(hidden)]
+macro_rules! block_width {
+    ($cols:expr, $run:ident::<$t:ty>($($args:expr),*)) => {
+        match $cols {
+            0..=4 => $run::<$t, 4>($($args),*),
+            5..=8 => $run::<$t, 8>($($args),*),
+            9..=16 => $run::<$t, 16>($($args),*),
+            _ => $run::<$t, { $crate::activation::softmax::BLOCK_COLS }>($($args),*),
+        }
+    };
+}
+
+impl<T: Float, const COLUMNS: usize> RowBlock<T, COLUMNS> {
     /// The block of `rows` (16 rows of `cols` ≤ [`BLOCK_COLS`] values end to end), with each
     /// row's max and sum of exponentials. With `exponentials`, `columns` holds e^(vⱼ − max)
     /// afterwards. Per row these are the operations of [`row_in_place`] and
     /// [`log_sum_exp`], in their order: the same bits.
     #[inline(always)]
     pub fn new(rows: &[T], cols: usize, exponentials: bool) -> Self {
-        let mut columns = [[T::ZERO; BLOCK_ROWS]; BLOCK_COLS];
+        debug_assert!(
+            cols <= COLUMNS,
+            "a block of {COLUMNS} columns, rows of {cols}"
+        );
+        let mut columns = [[T::ZERO; BLOCK_ROWS]; COLUMNS];
         for (r, row) in rows.chunks_exact(cols).enumerate() {
             for (column, &v) in columns.iter_mut().zip(row) {
                 column[r] = v;
@@ -102,14 +123,20 @@ pub fn rows_in_place<T: Float>(values: &mut [T], cols: usize) {
     let whole = values_in_whole_blocks(values.len(), cols);
     let (blocks, rest) = values.split_at_mut(whole);
     for rows in blocks.chunks_exact_mut(BLOCK_ROWS * cols) {
-        let exponentials = RowBlock::new(rows, cols, true);
-        for (r, row) in rows.chunks_exact_mut(cols).enumerate() {
-            for (a, column) in row.iter_mut().zip(&exponentials.columns) {
-                *a = column[r] / exponentials.sum[r];
-            }
-        }
+        crate::block_width!(cols, block_in_place::<T>(rows, cols));
     }
     rest.chunks_exact_mut(cols).for_each(row_in_place);
+}
+
+/// Softmax of one block of [`BLOCK_ROWS`] rows in place, through a [`RowBlock`] of `COLUMNS`.
+#[inline(always)]
+fn block_in_place<T: Float, const COLUMNS: usize>(rows: &mut [T], cols: usize) {
+    let exponentials = RowBlock::<T, COLUMNS>::new(rows, cols, true);
+    for (r, row) in rows.chunks_exact_mut(cols).enumerate() {
+        for (a, column) in row.iter_mut().zip(&exponentials.columns) {
+            *a = column[r] / exponentials.sum[r];
+        }
+    }
 }
 
 /// log Σⱼ e^zⱼ of one row, stably: m + ln Σⱼ e^(zⱼ − m).

@@ -25,12 +25,7 @@ pub fn batch_loss_from_logits<T: Float>(z: &[T], y: &[T], cols: usize) -> f64 {
         .chunks_exact(block)
         .zip(y[..whole].chunks_exact(block))
     {
-        let logits = RowBlock::new(z, cols, false);
-        let rows = z.chunks_exact(cols).zip(y.chunks_exact(cols));
-        for (r, (z, y)) in rows.enumerate() {
-            let lse = logits.max[r].to_f64() + libm::log(logits.sum[r].to_f64());
-            total += row_loss(z, y, lse);
-        }
+        crate::block_width!(cols, add_block_loss::<T>(z, y, cols, &mut total));
     }
     let rows = z[whole..]
         .chunks_exact(cols)
@@ -39,6 +34,18 @@ pub fn batch_loss_from_logits<T: Float>(z: &[T], y: &[T], cols: usize) -> f64 {
         total += example_loss_from_logits(z, y);
     }
     total
+}
+
+/// Adds each row's loss of one block of [`BLOCK_ROWS`] rows to `total`, in row order, through
+/// a [`RowBlock`] of `COLUMNS`.
+#[inline(always)]
+fn add_block_loss<T: Float, const COLUMNS: usize>(z: &[T], y: &[T], cols: usize, total: &mut f64) {
+    let logits = RowBlock::<T, COLUMNS>::new(z, cols, false);
+    let rows = z.chunks_exact(cols).zip(y.chunks_exact(cols));
+    for (r, (z, y)) in rows.enumerate() {
+        let lse = logits.max[r].to_f64() + libm::log(logits.sum[r].to_f64());
+        *total += row_loss(z, y, lse);
+    }
 }
 
 /// Σⱼ yⱼ (lse − zⱼ) in `f64`, in unit order.
