@@ -106,7 +106,7 @@ struct Chunk<T: Float> {
     /// The chunk's input rows and targets.
     input: Matrix<T>,
     target: Matrix<T>,
-    /// The chunk's zˡ, aˡ and δˡ, layer by layer.
+    /// The chunk's zˡ (where kept), aˡ and δˡ, layer by layer.
     z: Vec<Matrix<T>>,
     a: Vec<Matrix<T>>,
     delta: Vec<Matrix<T>>,

@@ -98,6 +98,21 @@ fn blocks_give_the_whole_batch_gradients_for_every_output() {
             Activation::Relu,
             false,
         ),
+        // activations whose σ′ needs z: the blocks keep z apart from a
+        (
+            vec![6, 20, 3],
+            Cost::SoftmaxCrossEntropy,
+            Activation::Gelu,
+            false,
+        ),
+        (
+            vec![4, 12, 2],
+            Cost::BinaryCrossEntropy,
+            Activation::LeakyRelu {
+                negative_slope: 0.01,
+            },
+            false,
+        ),
     ];
     for (sizes, cost, hidden, poisson) in cases {
         let (inputs, outputs) = (sizes[0], *sizes.last().unwrap());
