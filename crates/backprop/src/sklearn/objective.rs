@@ -77,7 +77,6 @@ pub fn sk_output_loss<T: Float>(
 /// One row's data loss for [`sk_output_loss`]: `p` is the output (for Poisson, z).
 pub(crate) fn row_loss<T: Float>(cost: Cost, poisson: bool, p: &[T], t: &[T]) -> f64 {
     let eps = T::EPSILON.to_f64();
-    let clip = |p: f64| p.clamp(eps, 1.0 - eps);
     let cols = p.len().max(1);
     let pairs = p.iter().zip(t).map(|(&p, &t)| (p.to_f64(), t.to_f64()));
     if poisson {
@@ -91,13 +90,21 @@ pub(crate) fn row_loss<T: Float>(cost: Cost, poisson: bool, p: &[T], t: &[T]) ->
     }
     match cost {
         Cost::SoftmaxCrossEntropy => {
-            softmax_cross_entropy_from_logs(pairs.map(|(p, t)| (ln_f64(clip(p)), t)))
+            softmax_cross_entropy_from_logs(pairs.map(|(p, t)| (clipped_log(p, eps, false), t)))
         }
         Cost::BinaryCrossEntropy => binary_cross_entropy_from_logs(
-            pairs.map(|(p, t)| (ln_f64(clip(p)), ln_f64(1.0 - clip(p)), t)),
+            pairs.map(|(p, t)| (clipped_log(p, eps, false), clipped_log(p, eps, true), t)),
         ),
         _ => pairs.map(|(p, t)| (p - t).powi(2)).sum::<f64>() / cols as f64 / 2.0,
     }
+}
+
+/// ln p (or, with `complement`, ln(1 − p)) of a probability clipped to [ε, 1 − ε]: the
+/// cross-entropies' logarithms, for [`row_loss`] and [`rows_loss`] alike.
+#[inline(always)]
+fn clipped_log(p: f64, eps: f64, complement: bool) -> f64 {
+    let p = p.clamp(eps, 1.0 - eps);
+    ln_f64(if complement { 1.0 - p } else { p })
 }
 
 /// −Σⱼ tⱼ·ln pⱼ from (ln pⱼ, tⱼ), terms with tⱼ = 0 left out (so that ln ε never meets a 0).
@@ -166,14 +173,14 @@ pub(crate) fn rows_loss<T: Float>(
 }
 
 simd_kernel! {
-    /// ln(clip(p)) (or, with `complement`, ln(1 − clip(p))) for every value, clip(p) = p limited
-    /// to [ε, 1 − ε]: the logarithms of [`row_loss`]'s cross-entropies.
+    /// [`clipped_log`] of every value, one loop for each `complement` (a constant in the loop
+    /// body, so that it vectorises without a branch).
     fn clipped_logs<T: Float>(p: &[T], eps: f64, logs: &mut [f64], complement: bool) {
-        let clip = |p: T| p.to_f64().clamp(eps, 1.0 - eps);
+        let values = logs.iter_mut().zip(p);
         if complement {
-            logs.iter_mut().zip(p).for_each(|(l, &p)| *l = ln_f64(1.0 - clip(p)));
+            values.for_each(|(l, &p)| *l = clipped_log(p.to_f64(), eps, true));
         } else {
-            logs.iter_mut().zip(p).for_each(|(l, &p)| *l = ln_f64(clip(p)));
+            values.for_each(|(l, &p)| *l = clipped_log(p.to_f64(), eps, false));
         }
     }
 }
