@@ -52,9 +52,6 @@ enum Any {
 struct Core {
     engine: Any,
     pool: Option<(usize, Arc<rayon::ThreadPool>)>,
-    /// Whether `fit`'s epochs run with the pool's helper threads or alone, kept from fit to
-    /// fit (see `backprop_tensor::pacer`).
-    pacer: Pacer,
     /// The process that chose `pool`: a forked child inherits the core but not the pool's
     /// threads.
     pool_process: u32,
@@ -109,6 +106,45 @@ fn shared_pool(n: usize) -> PyResult<Arc<rayon::ThreadPool>> {
     Ok(pool)
 }
 
+/// What a [`Pacer`] in [`shared_pacer`] is kept for: the pool's thread count, and the fit's
+/// layer sizes, rows and batch size, so that the epochs a pacer compares are alike.
+type PacerKey = (usize, Vec<usize>, usize, usize);
+
+/// The pacers of this process's fits, one for each [`PacerKey`] seen.
+static PACERS: Mutex<Vec<(PacerKey, Pacer)>> = Mutex::new(Vec::new());
+
+/// Most kinds of fit whose pacers are kept; past it the oldest goes.
+const KEPT_PACERS: usize = 16;
+
+/// The pacer that the last fit like `key` left (see `backprop_tensor::pacer`): whether `fit`'s
+/// epochs run with the pool's helper threads or alone. The machine's load is the process's
+/// business, not one estimator's, so fits share what their pacers learnt: a new estimator
+/// fitting a small data set (a cross-validation fold, a grid-search candidate, a repeat) does
+/// not start a trial that would run about half of a 40 ms fit alone. Concurrent fits each work
+/// on their own copy; the last to finish leaves its own. A pacer only ever changes speed, never
+/// a result.
+fn shared_pacer(key: &PacerKey) -> Pacer {
+    let pacers = PACERS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    pacers
+        .iter()
+        .find(|(k, _)| k == key)
+        .map_or_else(Pacer::new, |(_, pacer)| pacer.clone())
+}
+
+/// Keeps `pacer` for the next fit like `key`.
+fn keep_pacer(key: PacerKey, pacer: Pacer) {
+    let mut pacers = PACERS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    pacers.retain(|(k, _)| *k != key);
+    if pacers.len() >= KEPT_PACERS {
+        pacers.remove(0);
+    }
+    pacers.push((key, pacer));
+}
+
 macro_rules! with_engine {
     ($core:expr, $engine:ident => $body:expr) => {
         match &$core.engine {
@@ -142,7 +178,6 @@ impl Core {
         Ok(Self {
             engine,
             pool: None,
-            pacer: Pacer::new(),
             pool_process: std::process::id(),
             poisson: output == "exp",
         })
@@ -368,7 +403,12 @@ impl Core {
             ),
         };
         let pool = self.pool.as_ref().map(|(_, p)| &**p);
-        let pacer = &mut self.pacer;
+        let threads = self.pool.as_ref().map_or(0, |(n, _)| *n);
+        let pacer_key = with_engine!(self, e => {
+            let rows = e.data.as_ref().map_or(0, |rows| rows.rows);
+            (threads, e.network.config().sizes.clone(), rows, batch_size)
+        });
+        let mut pacer = shared_pacer(&pacer_key);
         macro_rules! run {
             ($e:expr) => {{
                 let e = $e;
@@ -381,7 +421,7 @@ impl Core {
                 let identity: Vec<usize> = (0..n).collect();
                 let optimizer = e.optimizer.as_mut().ok_or_else(|| PyRuntimeError::new_err("no optimiser yet"))?;
                 let (network, data) = (&mut e.network, rows.data(&x));
-                let (progress, generator, pacer) = (&mut progress, &mut generator, &mut *pacer);
+                let (progress, generator, pacer) = (&mut progress, &mut generator, &mut pacer);
                 py.allow_threads(move || {
                     let mut order = identity;
                     let mut scratch = Vec::new();
@@ -401,6 +441,7 @@ impl Core {
             Any::F32(e) => run!(e),
             Any::F64(e) => run!(e),
         };
+        keep_pacer(pacer_key, pacer);
         let stop = match stop {
             SkStop::EpochsDone => "done",
             SkStop::Converged => "converged",

@@ -53,24 +53,187 @@ fn transpose_band<T: Float>(
     for start in (0..rows).step_by(BLOCK) {
         let height = (rows - start).min(BLOCK);
         #[cfg(target_arch = "x86_64")]
-        if width == BLOCK && height == BLOCK && crate::simd::has_avx512() {
-            if let (Some(src), Some(out)) = (T::as_f32(src), T::as_f32_mut(out)) {
-                // SAFETY: AVX-512 is present; the block's 16 rows of 16 values lie inside
-                // `src` (rows start.., columns first..) and its 16 transposed rows inside
-                // this band of `out` (rows 0..16, columns start..).
-                unsafe {
-                    let from = src.as_ptr().add(start * src_stride + first);
-                    let to = out.as_mut_ptr().add(start);
-                    crate::sparse_rows::wide::transpose_block_f32(from, src_stride, to, dst_stride);
+        if crate::simd::has_avx512() {
+            if width == BLOCK && height == BLOCK {
+                if let (Some(src), Some(out)) = (T::as_f32(src), T::as_f32_mut(out)) {
+                    // SAFETY: AVX-512 is present; the block's 16 rows of 16 values lie inside
+                    // `src` (rows start.., columns first..) and its 16 transposed rows inside
+                    // this band of `out` (rows 0..16, columns start..).
+                    unsafe {
+                        let from = src.as_ptr().add(start * src_stride + first);
+                        let to = out.as_mut_ptr().add(start);
+                        crate::sparse_rows::wide::transpose_block_f32(
+                            from, src_stride, to, dst_stride,
+                        );
+                    }
+                    continue;
                 }
+            }
+            if let (Some(src), Some(out)) = (T::as_f64(src), T::as_f64_mut(out)) {
+                let block = (start, first, height, width);
+                transpose_block_f64(src, src_stride, out, dst_stride, block);
                 continue;
             }
         }
-        for j in 0..width {
-            let out = &mut out[j * dst_stride + start..][..height];
-            for (i, value) in out.iter_mut().enumerate() {
-                *value = src[(start + i) * src_stride + first + j];
+        let block = (start, first, height, width);
+        transpose_block(src, src_stride, out, dst_stride, block);
+    }
+}
+
+/// One block of [`transpose_band`] value by value: rows start..start + height and columns
+/// first..first + width of `src` into rows 0..width, columns start.. of the band `out`.
+fn transpose_block<T: Float>(
+    src: &[T],
+    src_stride: usize,
+    out: &mut [T],
+    dst_stride: usize,
+    (start, first, height, width): (usize, usize, usize, usize),
+) {
+    for j in 0..width {
+        let out = &mut out[j * dst_stride + start..][..height];
+        for (i, value) in out.iter_mut().enumerate() {
+            *value = src[(start + i) * src_stride + first + j];
+        }
+    }
+}
+
+/// [`transpose_block`] for `f64` with AVX-512 present, in 8 × 8 squares held in registers
+/// ([`wide::transpose_square_f64`]; the squares at the block's edges loaded and stored under
+/// masks).
+#[cfg(target_arch = "x86_64")]
+fn transpose_block_f64(
+    src: &[f64],
+    src_stride: usize,
+    out: &mut [f64],
+    dst_stride: usize,
+    (start, first, height, width): (usize, usize, usize, usize),
+) {
+    const SQUARE: usize = 8;
+    for i in (0..height).step_by(SQUARE) {
+        for j in (0..width).step_by(SQUARE) {
+            let (rows, cols) = ((height - i).min(SQUARE), (width - j).min(SQUARE));
+            let from = (start + i) * src_stride + first + j;
+            let to = j * dst_stride + start + i;
+            // The square's last value in each buffer, checked here so that the kernel reads
+            // and writes inside them.
+            assert!(from + (rows - 1) * src_stride + cols <= src.len());
+            assert!(to + (cols - 1) * dst_stride + rows <= out.len());
+            // SAFETY: AVX-512 is present (the caller checked); the square's `rows` rows of
+            // `cols` values lie inside `src` and its `cols` rows of `rows` values inside `out`
+            // (asserted above).
+            unsafe {
+                wide::transpose_square_f64(
+                    src.as_ptr().add(from),
+                    src_stride,
+                    out.as_mut_ptr().add(to),
+                    dst_stride,
+                    (rows, cols),
+                );
             }
         }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod wide {
+    use std::arch::x86_64::{
+        _mm512_mask_storeu_pd, _mm512_maskz_loadu_pd, _mm512_setzero_pd, _mm512_shuffle_f64x2,
+        _mm512_unpackhi_pd, _mm512_unpacklo_pd,
+    };
+
+    /// dst(j, i) = src(i, j) for i < rows ≤ 8 and j < cols ≤ 8, in registers: the rows are
+    /// loaded under a mask of `cols` lanes (the missing rows as zeros), transposed as a whole
+    /// 8 × 8 square (pairs within 128-bit lanes, then 128-bit lanes twice), and the first
+    /// `cols` columns stored under a mask of `rows` lanes.
+    ///
+    /// # Safety
+    /// AVX-512F must be present; `rows` rows of `cols` values from `src` (rows `src_stride`
+    /// apart) and `cols` rows of `rows` values from `dst` (rows `dst_stride` apart) must lie
+    /// inside their buffers.
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn transpose_square_f64(
+        src: *const f64,
+        src_stride: usize,
+        dst: *mut f64,
+        dst_stride: usize,
+        (rows, cols): (usize, usize),
+    ) {
+        let load_mask = ((1u16 << cols) - 1) as u8;
+        let store_mask = ((1u16 << rows) - 1) as u8;
+        // SAFETY: as the caller promises; masked lanes are neither read nor written.
+        unsafe {
+            let mut r = [_mm512_setzero_pd(); 8];
+            for (i, row) in r.iter_mut().enumerate().take(rows) {
+                *row = _mm512_maskz_loadu_pd(load_mask, src.add(i * src_stride));
+            }
+            // t[2p]: in lane L, (r[2p][2L], r[2p+1][2L]); t[2p + 1] the same of 2L + 1.
+            let mut t = r;
+            for p in 0..4 {
+                t[2 * p] = _mm512_unpacklo_pd(r[2 * p], r[2 * p + 1]);
+                t[2 * p + 1] = _mm512_unpackhi_pd(r[2 * p], r[2 * p + 1]);
+            }
+            // u[4q + k]: columns c and c + 4 of rows 4q..4q + 4 (c = 0, 2, 1, 3 for k = 0..4).
+            let mut u = t;
+            for q in 0..2 {
+                let (even, odd) = (4 * q, 4 * q + 1);
+                u[4 * q] = _mm512_shuffle_f64x2::<0x88>(t[even], t[even + 2]);
+                u[4 * q + 1] = _mm512_shuffle_f64x2::<0xDD>(t[even], t[even + 2]);
+                u[4 * q + 2] = _mm512_shuffle_f64x2::<0x88>(t[odd], t[odd + 2]);
+                u[4 * q + 3] = _mm512_shuffle_f64x2::<0xDD>(t[odd], t[odd + 2]);
+            }
+            // Columns c and c + 4 from u[k] (rows 0..4) and u[4 + k] (rows 4..8).
+            for (c, k) in [0, 2, 1, 3].into_iter().enumerate() {
+                if c < cols {
+                    let low = _mm512_shuffle_f64x2::<0x88>(u[k], u[4 + k]);
+                    _mm512_mask_storeu_pd(dst.add(c * dst_stride), store_mask, low);
+                }
+                if c + 4 < cols {
+                    let high = _mm512_shuffle_f64x2::<0xDD>(u[k], u[4 + k]);
+                    _mm512_mask_storeu_pd(dst.add((c + 4) * dst_stride), store_mask, high);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Matrix;
+
+    /// Every path (16 × 16 registers for `f32`, masked 8 × 8 squares for `f64`, value by value) against
+    /// the definition, over shapes around the block and square sizes and strided bands.
+    fn check<T: crate::Float>() {
+        let sizes = [1, 3, 7, 8, 9, 15, 16, 17, 24, 31, 33, 64, 100, 130];
+        for &rows in &sizes {
+            for &cols in &sizes {
+                let m = Matrix::<T>::from_fn(rows, cols, |i, j| T::from_f64((1000 * i + j) as f64));
+                let mut t = Matrix::filled(2, 3, T::from_f64(-1.0));
+                m.transpose_into(&mut t);
+                assert_eq!(t.shape(), (cols, rows));
+                for j in 0..cols {
+                    for i in 0..rows {
+                        assert_eq!(t[(j, i)], m[(i, j)], "{rows}x{cols} at ({i}, {j})");
+                    }
+                }
+            }
+        }
+        // Past PARALLEL_VALUES, the bands split across a team's threads.
+        let big = Matrix::<T>::from_fn(300, 257, |i, j| T::from_f64((i * 257 + j) as f64));
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .unwrap();
+        let t = pool.install(|| crate::team::run(|| big.transpose()));
+        assert!((0..257).all(|j| (0..300).all(|i| t[(j, i)] == big[(i, j)])));
+    }
+
+    #[test]
+    fn transposes_match_the_definition_f32() {
+        check::<f32>();
+    }
+
+    #[test]
+    fn transposes_match_the_definition_f64() {
+        check::<f64>();
     }
 }

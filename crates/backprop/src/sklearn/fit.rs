@@ -8,13 +8,12 @@
 //!
 //! Validation scores (early stopping) and verbose output stay with the caller, epoch by epoch.
 
-use super::objective::{
-    sk_epoch_paced, sk_run_in_pool, sk_uses_row_blocks, sk_uses_threads, SkData, SkObjective,
-};
+use super::objective::{sk_epoch_paced, sk_uses_row_blocks, sk_uses_threads, SkData, SkObjective};
 use super::{SkOptimizer, SkSolver};
 use crate::network::Network;
 use backprop_tensor::pacer::Pacer;
 use backprop_tensor::{team, Float};
+use std::time::{Duration, Instant};
 
 /// SGD's learning-rate schedule between epochs (other solvers keep η constant).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -69,8 +68,9 @@ pub struct SkEpochs<'a> {
     pub count: usize,
     /// The rows in the order of the last epoch (at first, the caller's starting order).
     pub order: &'a mut [usize],
-    /// Called once before each epoch that runs, with `order`.
-    pub reorder: &'a mut dyn FnMut(&mut [usize]),
+    /// Called once before each epoch that runs, with `order` (on a thread of the fit's pool
+    /// when its epochs run there).
+    pub reorder: &'a mut (dyn FnMut(&mut [usize]) + Send),
 }
 
 /// Why [`sk_fit`] returned.
@@ -87,14 +87,21 @@ pub enum SkStop {
 /// Runs up to `epochs.count` epochs, each over the rows in the order `epochs.reorder` leaves
 /// (a permutation of the rows, or of some of them), with the rules between epochs, until the
 /// count is reached or the rule stops it.
-/// `keep_going` is asked before each epoch, on the calling thread (false: stop, as on
-/// Ctrl-C). An epoch whose products are large enough to split across threads runs in `pool`
-/// (else rayon's global pool), with helpers or alone as `pacer` finds faster now (the caller
-/// keeps the pacer from fit to fit, so that each fit does not start timing afresh): a network
-/// in row blocks epoch by epoch, a larger one batch by batch (a trial of four whole MNIST
-/// epochs each way ran half of a 10-epoch fit on one thread). A smaller epoch runs right here,
-/// because handing it to a pool thread costs a wake-up, tens of microseconds, per epoch
-/// (measured: about as long as a whole epoch of a 4-100-3 network on 120 rows).
+///
+/// `keep_going` is asked on the calling thread before the first epoch and then at least every
+/// [`STRETCH`] (false: stop, as on Ctrl-C). An epoch whose products are large enough to split
+/// across threads runs in `pool` (else rayon's global pool), with helpers or alone as `pacer`
+/// finds faster now (the caller keeps the pacer from fit to fit, so that each fit does not
+/// start timing afresh):
+/// - a network in row blocks in stretches of epochs, each stretch one call into the pool and
+///   one team (or one thread alone) for all its epochs, so that neither the caller's thread
+///   nor a helper is woken per epoch: a breast-cancer epoch (455 rows, 30-100-1) takes about
+///   as long as three such wake-ups;
+/// - a larger one batch by batch (a trial of four whole MNIST epochs each way ran half of a
+///   10-epoch fit on one thread).
+///
+/// A smaller epoch runs right here, because handing it to a pool thread costs a wake-up, tens
+/// of microseconds, per epoch (about as long as a whole epoch of a 4-100-3 network on 120 rows).
 ///
 /// # Panics
 /// As [`sk_epoch`](super::sk_epoch).
@@ -111,7 +118,6 @@ pub fn sk_fit<T: Float>(
     pacer: &mut Pacer,
     keep_going: &mut dyn FnMut() -> bool,
 ) -> SkStop {
-    let sgd = matches!(optimizer.solver(), SkSolver::Sgd { .. });
     let pool = pool.filter(|_| sk_uses_threads(network, config.batch_size));
     let row_blocks = sk_uses_row_blocks(network);
     let SkEpochs {
@@ -119,34 +125,96 @@ pub fn sk_fit<T: Float>(
         order,
         reorder,
     } = epochs;
-    for _ in 0..count {
+    let mut done = 0;
+    while done < count {
         if !keep_going() {
             return SkStop::Interrupted;
         }
-        reorder(order);
-        let order = &*order;
-        let batches = (order, config.batch_size);
-        let objective = config.objective;
-        let loss = match pool {
-            // Row blocks: one team for the epoch, with helpers or alone as timed epoch by
-            // epoch (a small network's epoch is short).
-            Some(pool) if row_blocks => pacer.run(|helpers| {
-                let epoch = || sk_epoch_paced(network, optimizer, data, batches, objective, None);
-                if helpers {
-                    sk_run_in_pool(row_blocks, pool, epoch)
-                } else {
-                    team::run_alone(epoch)
+        let mut fit = Fit {
+            network: &mut *network,
+            optimizer: &mut *optimizer,
+            data,
+            order: &mut *order,
+            reorder: &mut *reorder,
+            config,
+            progress: &mut *progress,
+        };
+        let (ran, stop) = match pool {
+            // Row blocks: a stretch of epochs in one team, or alone, as timed epoch by epoch.
+            Some(pool) if row_blocks => pool.install(|| {
+                let helpers = pacer.helpers();
+                let stretch = || fit.stretch(count - done, pacer, helpers);
+                match helpers {
+                    true => team::run(stretch),
+                    false => team::run_alone(stretch),
                 }
             }),
             // Otherwise batch by batch: a trial of whole epochs would run four or more of
             // them alone.
-            Some(pool) => pool.install(|| {
-                sk_epoch_paced(network, optimizer, data, batches, objective, Some(pacer))
-            }),
-            None => sk_epoch_paced(network, optimizer, data, batches, objective, None),
+            Some(pool) => pool.install(|| (1, fit.epoch(Some(pacer)))),
+            None => (1, fit.epoch(None)),
         };
+        done += ran;
+        if let Some(stop) = stop {
+            return stop;
+        }
+    }
+    SkStop::EpochsDone
+}
+
+/// Least time a stretch of row-block epochs runs in the pool before the caller's thread asks
+/// `keep_going` again (a Ctrl-C is seen within about this long).
+pub const STRETCH: Duration = Duration::from_millis(5);
+
+/// What one epoch of [`sk_fit`] reads and updates.
+struct Fit<'a, 'f, T: Float> {
+    network: &'f mut Network<T>,
+    optimizer: &'f mut SkOptimizer<T>,
+    data: SkData<'a, T>,
+    order: &'f mut [usize],
+    reorder: &'f mut (dyn FnMut(&mut [usize]) + Send),
+    config: &'f SkFitConfig,
+    progress: &'f mut SkProgress,
+}
+
+impl<T: Float> Fit<'_, '_, T> {
+    /// Up to `most` epochs, the pacer timing each, until [`STRETCH`] has passed or the pacer
+    /// wants the other way than `helpers` (the way the stretch runs): how many ran, and why
+    /// the fit stops if it does.
+    fn stretch(
+        &mut self,
+        most: usize,
+        pacer: &mut Pacer,
+        helpers: bool,
+    ) -> (usize, Option<SkStop>) {
+        let start = Instant::now();
+        for ran in 1..=most {
+            let stop = pacer.run(|_| self.epoch(None));
+            if stop.is_some() || pacer.helpers() != helpers || start.elapsed() >= STRETCH {
+                return (ran, stop);
+            }
+        }
+        (most, None)
+    }
+
+    /// One epoch (large networks' batches paced by `pacer`) and the rules after it: why the
+    /// fit stops, if it does.
+    fn epoch(&mut self, pacer: Option<&mut Pacer>) -> Option<SkStop> {
+        let config = self.config;
+        (self.reorder)(self.order);
+        let batches = (&*self.order, config.batch_size);
+        let optimizer = &mut *self.optimizer;
+        let loss = sk_epoch_paced(
+            self.network,
+            optimizer,
+            self.data,
+            batches,
+            config.objective,
+            pacer,
+        );
+        let progress = &mut *self.progress;
         progress.n_iter += 1;
-        progress.t += order.len() as u64;
+        progress.t += self.order.len() as u64;
         progress.loss_curve.push(loss);
         if loss > progress.best_loss - config.tol {
             progress.no_improvement_count += 1;
@@ -156,6 +224,7 @@ pub fn sk_fit<T: Float>(
         if loss < progress.best_loss {
             progress.best_loss = loss;
         }
+        let sgd = matches!(optimizer.solver(), SkSolver::Sgd { .. });
         if let (true, SkSchedule::InvScaling { power_t }) = (sgd, config.schedule) {
             optimizer.learning_rate =
                 config.learning_rate_init / ((progress.t + 1) as f64).powf(power_t);
@@ -165,9 +234,9 @@ pub fn sk_fit<T: Float>(
                 optimizer.learning_rate /= 5.0;
                 progress.no_improvement_count = 0;
             } else {
-                return SkStop::Converged;
+                return Some(SkStop::Converged);
             }
         }
+        None
     }
-    SkStop::EpochsDone
 }

@@ -221,3 +221,92 @@ fn paced_batches_on_a_pool_give_the_same_weights() {
         assert_eq!(fit(Some(&pool)), alone, "{threads} threads");
     }
 }
+
+/// A small network in row blocks whose batches split across threads, fitted for `epochs` on
+/// `pool` (None: the calling thread), `keep_going` asked as `sk_fit` asks it: its first
+/// layer's weights, its loss curve and why the fit stopped.
+fn row_block_fit(
+    pool: Option<&rayon::ThreadPool>,
+    epochs: usize,
+    keep_going: &mut dyn FnMut() -> bool,
+) -> (backprop_tensor::Matrix<f64>, Vec<f64>, SkStop) {
+    use crate::{Activation, Cost, NetworkConfig};
+    use backprop_tensor::Matrix;
+    let rows = 455;
+    let x = Matrix::from_fn(rows, 30, |i, j| ((i * 7 + j * 3) as f64 * 0.013).sin());
+    let y = Matrix::from_fn(rows, 2, |i, j| if i % 2 == j { 1.0 } else { 0.0 });
+    let mut network = NetworkConfig::new(&[30, 100, 2], Cost::SoftmaxCrossEntropy)
+        .with_hidden_activation(Activation::Relu)
+        .init::<f64>()
+        .unwrap();
+    let adam = SkSolver::Adam {
+        beta_1: 0.9,
+        beta_2: 0.999,
+        epsilon: 1e-8,
+    };
+    let mut optimizer = SkOptimizer::new(adam, 1e-3, &network);
+    let (mut state, mut order) = (progress(), (0..rows).collect::<Vec<_>>());
+    let mut rotate = |o: &mut [usize]| o.rotate_left(7);
+    let config = SkFitConfig {
+        batch_size: 200,
+        ..fit_config(SkSchedule::Constant, 1e-4, f64::INFINITY)
+    };
+    assert!(sk_uses_threads(&network, 200) && sk_uses_row_blocks(&network));
+    let epochs = SkEpochs {
+        count: epochs,
+        order: &mut order,
+        reorder: &mut rotate,
+    };
+    let stop = sk_fit(
+        &mut network,
+        &mut optimizer,
+        SkData::new(&x, &y),
+        epochs,
+        &config,
+        &mut state,
+        pool,
+        &mut Pacer::new(),
+        keep_going,
+    );
+    let weight = network.dense_layers()[0].weight.clone();
+    (weight, state.loss_curve, stop)
+}
+
+/// Row blocks on a pool run in stretches of epochs, with helpers or alone as the pacer
+/// chooses: the bits of the fit on the calling thread for 1, 2 and 3 threads.
+#[test]
+fn stretches_of_row_block_epochs_on_a_pool_give_the_same_weights() {
+    let alone = row_block_fit(None, 30, &mut || true);
+    assert_eq!(alone.1.len(), 30);
+    for threads in [1, 2, 3] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        assert!(
+            row_block_fit(Some(&pool), 30, &mut || true) == alone,
+            "{threads} threads"
+        );
+    }
+}
+
+/// `keep_going` is asked before the first stretch and between stretches: false after the
+/// first answer stops the fit after one stretch, at a state a shorter fit reaches too.
+#[test]
+fn a_stop_between_stretches_ends_the_fit_as_a_shorter_fit_would() {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    let mut asked = 0;
+    let mut once = || {
+        asked += 1;
+        asked == 1
+    };
+    let (weight, curve, stop) = row_block_fit(Some(&pool), 100_000, &mut once);
+    assert_eq!((stop, asked), (SkStop::Interrupted, 2));
+    let ran = curve.len();
+    assert!((1..100_000).contains(&ran), "{ran} epochs");
+    let shorter = row_block_fit(None, ran, &mut || true);
+    assert!(shorter == (weight, curve, SkStop::EpochsDone));
+}

@@ -13,13 +13,16 @@
 //!   (exp(zᴸ) − y)·sᵢ for the Poisson output, sᵢ = 1/rows or wᵢ/Σw;
 //! - BP2: δˡ⁻¹ = (δˡ·Wˡ) ⊙ σ′(zˡ⁻¹);
 //!
-//! and once the blocks of a chunk of [`CHUNK_ROWS`] rows are done, BP3 and BP4 over its rows in
-//! one product per layer: ∂C/∂bˡ = Σ δˡ, ∂C/∂Wˡ = (δˡ)ᵀ·aˡ⁻¹ (depth 64 rather than 16).
+//! and once the blocks of a chunk of up to [`CHUNK_ROWS`] rows are done, BP3 and BP4 over its
+//! rows in one product per layer: ∂C/∂bˡ = Σ δˡ, ∂C/∂Wˡ = (δˡ)ᵀ·aˡ⁻¹ (depth 48–64 rather
+//! than 16).
 //!
-//! **Determinism.** The batch is cut into chunks of [`CHUNK_ROWS`] rows, fixed by the row count
-//! alone; each chunk sums its blocks' gradients and loss in row order, and the chunks' sums are
-//! added in chunk order. Threads take whole chunks, so the bits do not depend on how many there
-//! are.
+//! **Determinism.** The batch is cut into chunks by its row count alone ([`chunk_rows`]: as
+//! few as [`CHUNK_ROWS`] allows, whole blocks shared out evenly, so that two threads taking
+//! chunks in turn get similar shares: a batch of 200 is 48 + 48 + 48 + 56 rows rather than
+//! 64 + 64 + 64 + 8); each chunk sums its blocks' gradients and loss in row order, and the
+//! chunks' sums are added in chunk order. Threads take whole chunks, so the bits do not depend
+//! on how many there are.
 
 use super::objective::{row_loss, rows_loss, SkData};
 use crate::activation::Activation;
@@ -30,9 +33,9 @@ use backprop_tensor::small_product::{small_product, small_product_by_rows, Shape
 use backprop_tensor::{team, Float, Matrix};
 
 /// Examples carried through all the layers together.
-const BLOCK_ROWS: usize = 16;
-/// Examples whose gradients one task sums; fixed, so that the sums do not depend on threads.
-const CHUNK_ROWS: usize = 64;
+pub(super) const BLOCK_ROWS: usize = 16;
+/// Most examples whose gradients one task sums.
+pub(super) const CHUNK_ROWS: usize = 64;
 /// The widest layer (inputs or units) taken this way: past it `gemm` over the whole batch is
 /// the faster path, and a block's buffers would leave L1.
 const MAX_WIDTH: usize = 256;
@@ -80,6 +83,24 @@ pub(crate) fn uses_threads<T: Float>(network: &Network<T>, rows: usize) -> bool 
         .map(|dense| 3 * dense.weight.rows() * dense.weight.cols())
         .sum();
     rows > CHUNK_ROWS && rows * per_row >= THREAD_WORK
+}
+
+/// Rows first..last of chunk `index` of a batch of `rows` cut into `count` chunks: the batch's
+/// blocks of [`BLOCK_ROWS`] (the last one possibly shorter) shared out as evenly as they go,
+/// the later chunks taking the blocks left over, so that the short block joins a chunk with
+/// fewer whole ones.
+pub(super) fn chunk_rows(rows: usize, count: usize, index: usize) -> (usize, usize) {
+    let blocks = rows.div_ceil(BLOCK_ROWS);
+    let (each, extra) = (blocks / count, blocks % count);
+    // Chunks count − extra.. take each + 1 blocks.
+    let plain = count - extra;
+    let first_block = index * each + index.saturating_sub(plain);
+    let own = each + usize::from(index >= plain);
+    let first = first_block * BLOCK_ROWS;
+    (
+        first.min(rows),
+        ((first_block + own) * BLOCK_ROWS).min(rows),
+    )
 }
 
 /// True when a layer of `units` computes z as dot products of rows ([`NARROW`]), reading W
@@ -140,7 +161,7 @@ impl<T: Float> Chunk<T> {
 /// the output's settings.
 struct Shared<'a, T: Float> {
     weights: Vec<&'a Matrix<T>>,
-    transposed: Vec<Matrix<T>>,
+    transposed: &'a [Matrix<T>],
     biases: Vec<&'a Matrix<T>>,
     activations: Vec<Activation>,
     /// Whether each layer keeps z apart from a: only where σ′ needs z itself
@@ -184,16 +205,20 @@ pub(crate) fn block_gradients<T: Float>(
     }
     let parallel = uses_threads(network, rows.len());
     let dense = network.dense_layers();
-    let mut chunks = spare_chunks::<T>(rows.len().div_ceil(CHUNK_ROWS), dense.len());
+    let Buffers {
+        mut chunks,
+        mut transposed,
+    } = spare_buffers::<T>(rows.len().div_ceil(CHUNK_ROWS), dense.len());
+    let count = chunks.len();
+    for (transposed, dense) in transposed.iter_mut().zip(&dense) {
+        match by_rows(dense.weight.rows()) {
+            true => transposed.resize(0, 0),
+            false => dense.weight.transpose_into(transposed),
+        }
+    }
     let shared = Shared {
         weights: dense.iter().map(|d| &d.weight).collect(),
-        transposed: dense
-            .iter()
-            .map(|d| match by_rows(d.weight.rows()) {
-                true => Matrix::zeros(0, 0),
-                false => d.weight.transpose(),
-            })
-            .collect(),
+        transposed: &transposed,
         biases: dense.iter().map(|d| &d.bias).collect(),
         activations: dense.iter().map(|d| d.activation).collect(),
         keeps_z: dense
@@ -206,8 +231,7 @@ pub(crate) fn block_gradients<T: Float>(
         inverse_total: 1.0 / total,
     };
     let run = |index: usize, chunk: &mut Chunk<T>| {
-        let first = index * CHUNK_ROWS;
-        let last = (first + CHUNK_ROWS).min(rows.len());
+        let (first, last) = chunk_rows(rows.len(), count, index);
         chunk_pass(&shared, &rows[first..last], chunk);
     };
     on_pool_thread(parallel, || {
@@ -244,7 +268,7 @@ pub(crate) fn block_gradients<T: Float>(
         }
         dense.bias_gradient.copy_from(&first.bias_gradients[layer]);
     }
-    keep_chunks(chunks);
+    keep_buffers(Buffers { chunks, transposed });
     (loss / total, total)
 }
 
@@ -452,30 +476,48 @@ fn output_delta<T: Float>(
     }
 }
 
+/// A batch's buffers: its chunks and the layers' transposed weights (for layers not
+/// [`by_rows`]; empty for the others).
+struct Buffers<T: Float> {
+    chunks: Vec<Chunk<T>>,
+    transposed: Vec<Matrix<T>>,
+}
+
 thread_local! {
-    /// The last batch's chunk buffers on this thread, kept for the next batch: a batch of an
+    /// The last batch's buffers on this thread, kept for the next batch: a batch of an
     /// iris-sized network takes a few microseconds, as long as allocating and zeroing them.
-    static SPARE_CHUNKS: std::cell::RefCell<Option<Box<dyn std::any::Any>>> =
+    static SPARE_BUFFERS: std::cell::RefCell<Option<Box<dyn std::any::Any>>> =
         const { std::cell::RefCell::new(None) };
 }
 
-/// `count` chunks for a network of `layers` layers, reusing this thread's spare buffers.
-fn spare_chunks<T: Float>(count: usize, layers: usize) -> Vec<Chunk<T>> {
-    let spare = SPARE_CHUNKS.with(|spare| spare.borrow_mut().take());
-    let mut chunks = spare
-        .and_then(|spare| spare.downcast::<Vec<Chunk<T>>>().ok())
-        .map_or_else(Vec::new, |chunks| *chunks);
+/// Buffers for `count` chunks of a network of `layers` layers, reusing this thread's spares.
+fn spare_buffers<T: Float>(count: usize, layers: usize) -> Buffers<T> {
+    let spare = SPARE_BUFFERS.with(|spare| spare.borrow_mut().take());
+    let mut buffers = spare
+        .and_then(|spare| spare.downcast::<Buffers<T>>().ok())
+        .map_or_else(
+            || Buffers {
+                chunks: Vec::new(),
+                transposed: Vec::new(),
+            },
+            |buffers| *buffers,
+        );
+    let chunks = &mut buffers.chunks;
     chunks.truncate(count);
     chunks.resize_with(count, || Chunk::new(layers));
-    for chunk in &mut chunks {
+    for chunk in chunks {
         if chunk.z.len() != layers {
             *chunk = Chunk::new(layers);
         }
     }
-    chunks
+    buffers
+        .transposed
+        .resize_with(layers, || Matrix::zeros(0, 0));
+    buffers.transposed.truncate(layers);
+    buffers
 }
 
-/// Keeps `chunks` for this thread's next batch.
-fn keep_chunks<T: Float>(chunks: Vec<Chunk<T>>) {
-    SPARE_CHUNKS.with(|spare| *spare.borrow_mut() = Some(Box::new(chunks)));
+/// Keeps `buffers` for this thread's next batch.
+fn keep_buffers<T: Float>(buffers: Buffers<T>) {
+    SPARE_BUFFERS.with(|spare| *spare.borrow_mut() = Some(Box::new(buffers)));
 }

@@ -2,7 +2,9 @@
 //! backward pass) on networks of every kind it takes, and its bits across thread counts.
 
 use super::objective::{batch_gradients, SkData};
-use super::row_blocks::{block_gradients, handles, uses_threads};
+use super::row_blocks::{
+    block_gradients, chunk_rows, handles, uses_threads, BLOCK_ROWS, CHUNK_ROWS,
+};
 use crate::network::Network;
 use crate::{Activation, Cost, NetworkConfig};
 use backprop_tensor::{Float, Matrix};
@@ -214,4 +216,36 @@ fn an_empty_batch_gives_zero_gradients() {
         assert!(dense.weight_gradient.as_slice().iter().all(|&g| g == 0.0));
         assert_eq!(dense.weight_gradient.shape(), dense.weight.shape());
     }
+}
+
+/// Chunks cover the batch in order, each whole blocks (but the last) of at most CHUNK_ROWS
+/// rows, their sizes within one block of each other; a batch of 200 is 48 + 48 + 48 + 56.
+#[test]
+fn chunks_share_a_batch_out_evenly() {
+    for rows in 1..=700_usize {
+        let count = rows.div_ceil(CHUNK_ROWS);
+        let bounds: Vec<_> = (0..count).map(|i| chunk_rows(rows, count, i)).collect();
+        let mut next = 0;
+        for &(first, last) in &bounds {
+            assert_eq!(first, next, "{rows} rows: {bounds:?}");
+            assert!(
+                first < last && last - first <= CHUNK_ROWS,
+                "{rows}: {bounds:?}"
+            );
+            assert_eq!(first % BLOCK_ROWS, 0, "{rows}: {bounds:?}");
+            next = last;
+        }
+        assert_eq!(next, rows, "{rows}: {bounds:?}");
+        let blocks: Vec<_> = bounds
+            .iter()
+            .map(|(first, last)| (last - first).div_ceil(BLOCK_ROWS))
+            .collect();
+        let (least, most) = (blocks.iter().min(), blocks.iter().max());
+        assert!(most.unwrap() - least.unwrap() <= 1, "{rows}: {bounds:?}");
+    }
+    let sizes: Vec<_> = (0..4)
+        .map(|i| chunk_rows(200, 4, i))
+        .map(|(first, last)| last - first)
+        .collect();
+    assert_eq!(sizes, [48, 48, 48, 56]);
 }
