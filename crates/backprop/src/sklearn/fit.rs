@@ -8,7 +8,9 @@
 //!
 //! Validation scores (early stopping) and verbose output stay with the caller, epoch by epoch.
 
-use super::objective::{sk_epoch_paced, sk_uses_row_blocks, sk_uses_threads, SkData, SkObjective};
+use super::objective::{
+    sk_epoch_paced, sk_fit_uses_threads, sk_uses_row_blocks, SkData, SkObjective,
+};
 use super::{SkOptimizer, SkSolver};
 use crate::network::Network;
 use backprop_tensor::pacer::Pacer;
@@ -118,7 +120,7 @@ pub fn sk_fit<T: Float>(
     pacer: &mut Pacer,
     keep_going: &mut dyn FnMut() -> bool,
 ) -> SkStop {
-    let pool = pool.filter(|_| sk_uses_threads(network, config.batch_size));
+    let pool = pool.filter(|_| sk_fit_uses_threads(network, config.batch_size));
     let row_blocks = sk_uses_row_blocks(network);
     let SkEpochs {
         count,

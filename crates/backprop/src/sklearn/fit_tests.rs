@@ -1,5 +1,6 @@
 //! Tests of the fit loop's rules between epochs.
 
+use super::objective::sk_fit_uses_threads;
 use super::tests::{data, net, penalty};
 use super::*;
 use backprop_tensor::pacer::Pacer;
@@ -222,20 +223,22 @@ fn paced_batches_on_a_pool_give_the_same_weights() {
     }
 }
 
-/// A small network in row blocks whose batches split across threads, fitted for `epochs` on
-/// `pool` (None: the calling thread), `keep_going` asked as `sk_fit` asks it: its first
-/// layer's weights, its loss curve and why the fit stopped.
+/// A small network in row blocks (`sizes`, on `rows` rows in batches of up to 200) whose
+/// batches split across a team's threads, fitted for `epochs` on `pool` (None: the calling
+/// thread), `keep_going` asked as `sk_fit` asks it: its first layer's weights, its loss
+/// curve and why the fit stopped.
 fn row_block_fit(
+    (rows, sizes): (usize, &[usize]),
     pool: Option<&rayon::ThreadPool>,
     epochs: usize,
     keep_going: &mut dyn FnMut() -> bool,
 ) -> (backprop_tensor::Matrix<f64>, Vec<f64>, SkStop) {
     use crate::{Activation, Cost, NetworkConfig};
     use backprop_tensor::Matrix;
-    let rows = 455;
-    let x = Matrix::from_fn(rows, 30, |i, j| ((i * 7 + j * 3) as f64 * 0.013).sin());
-    let y = Matrix::from_fn(rows, 2, |i, j| if i % 2 == j { 1.0 } else { 0.0 });
-    let mut network = NetworkConfig::new(&[30, 100, 2], Cost::SoftmaxCrossEntropy)
+    let (inputs, outputs) = (sizes[0], sizes[sizes.len() - 1]);
+    let x = Matrix::from_fn(rows, inputs, |i, j| ((i * 7 + j * 3) as f64 * 0.013).sin());
+    let y = Matrix::from_fn(rows, outputs, |i, j| f64::from(u8::from(i % outputs == j)));
+    let mut network = NetworkConfig::new(sizes, Cost::SoftmaxCrossEntropy)
         .with_hidden_activation(Activation::Relu)
         .init::<f64>()
         .unwrap();
@@ -248,10 +251,10 @@ fn row_block_fit(
     let (mut state, mut order) = (progress(), (0..rows).collect::<Vec<_>>());
     let mut rotate = |o: &mut [usize]| o.rotate_left(7);
     let config = SkFitConfig {
-        batch_size: 200,
+        batch_size: rows.min(200),
         ..fit_config(SkSchedule::Constant, 1e-4, f64::INFINITY)
     };
-    assert!(sk_uses_threads(&network, 200) && sk_uses_row_blocks(&network));
+    assert!(sk_fit_uses_threads(&network, config.batch_size) && sk_uses_row_blocks(&network));
     let epochs = SkEpochs {
         count: epochs,
         order: &mut order,
@@ -272,22 +275,43 @@ fn row_block_fit(
     (weight, state.loss_curve, stop)
 }
 
+/// Breast cancer's shape: batches worth waking a thread for.
+const BREAST_CANCER: (usize, &[usize]) = (455, &[30, 100, 2]);
+/// Iris's shape: a batch of 120 split only across a team that stands by already.
+const IRIS: (usize, &[usize]) = (120, &[4, 100, 3]);
+
 /// Row blocks on a pool run in stretches of epochs, with helpers or alone as the pacer
 /// chooses: the bits of the fit on the calling thread for 1, 2 and 3 threads.
 #[test]
 fn stretches_of_row_block_epochs_on_a_pool_give_the_same_weights() {
-    let alone = row_block_fit(None, 30, &mut || true);
-    assert_eq!(alone.1.len(), 30);
-    for threads in [1, 2, 3] {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        assert!(
-            row_block_fit(Some(&pool), 30, &mut || true) == alone,
-            "{threads} threads"
-        );
+    for shape in [BREAST_CANCER, IRIS] {
+        let alone = row_block_fit(shape, None, 30, &mut || true);
+        assert_eq!(alone.1.len(), 30);
+        for threads in [1, 2, 3] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            assert!(
+                row_block_fit(shape, Some(&pool), 30, &mut || true) == alone,
+                "{threads} threads, {shape:?}"
+            );
+        }
     }
+}
+
+/// Iris's batches split in a stretch's team, but are not worth waking a thread for batch by
+/// batch ([`sk_epoch`] called alone).
+#[test]
+fn small_batches_split_only_in_a_standing_team() {
+    use crate::{Activation, Cost, NetworkConfig};
+    let network = NetworkConfig::new(IRIS.1, Cost::SoftmaxCrossEntropy)
+        .with_hidden_activation(Activation::Relu)
+        .init::<f64>()
+        .unwrap();
+    assert!(sk_fit_uses_threads(&network, 120) && !sk_uses_threads(&network, 120));
+    // A single chunk never splits.
+    assert!(!sk_fit_uses_threads(&network, 64));
 }
 
 /// `keep_going` is asked before the first stretch and between stretches: false after the
@@ -303,10 +327,10 @@ fn a_stop_between_stretches_ends_the_fit_as_a_shorter_fit_would() {
         asked += 1;
         asked == 1
     };
-    let (weight, curve, stop) = row_block_fit(Some(&pool), 100_000, &mut once);
+    let (weight, curve, stop) = row_block_fit(BREAST_CANCER, Some(&pool), 100_000, &mut once);
     assert_eq!((stop, asked), (SkStop::Interrupted, 2));
     let ran = curve.len();
     assert!((1..100_000).contains(&ran), "{ran} epochs");
-    let shorter = row_block_fit(None, ran, &mut || true);
+    let shorter = row_block_fit(BREAST_CANCER, None, ran, &mut || true);
     assert!(shorter == (weight, curve, SkStop::EpochsDone));
 }

@@ -290,6 +290,17 @@ pub fn sk_uses_threads<T: Float>(network: &Network<T>, rows: usize) -> bool {
     }
 }
 
+/// True when [`sk_fit`](super::sk_fit)'s epochs in batches of `rows` split across threads: as
+/// [`sk_uses_threads`], but a network in row blocks runs its epochs in stretches whose team
+/// stands by from batch to batch, so smaller batches pay.
+pub(crate) fn sk_fit_uses_threads<T: Float>(network: &Network<T>, rows: usize) -> bool {
+    if row_blocks::handles(network) {
+        row_blocks::uses_team(network, rows)
+    } else {
+        network.uses_threads(rows, true)
+    }
+}
+
 /// True when [`sk_epoch`] and [`sk_loss_and_gradients`] take this network in row blocks (small
 /// dense networks: see the `row_blocks` module) rather than with `gemm` over each batch.
 pub fn sk_uses_row_blocks<T: Float>(network: &Network<T>) -> bool {

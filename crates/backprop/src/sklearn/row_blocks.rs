@@ -42,8 +42,11 @@ const MAX_WIDTH: usize = 256;
 /// Layers with fewer units than this compute z as dot products of rows of a and of W, which
 /// fill the vectors along the inputs rather than along a few units.
 const NARROW: usize = 8;
-/// Multiply-adds per batch below which a second thread costs more than it saves.
+/// Multiply-adds per batch below which waking a second thread costs more than it saves.
 const THREAD_WORK: usize = 1 << 20;
+/// Multiply-adds per batch below which a second thread costs more than it saves even when it
+/// stands by in a team already (an iris batch of 120 rows is about 250,000).
+const TEAM_WORK: usize = 1 << 16;
 
 /// True when [`block_gradients`] computes this network's batch gradients: dense layers only,
 /// none wider than [`MAX_WIDTH`], element-wise hidden activations, and an output whose δ is
@@ -77,12 +80,23 @@ pub(crate) fn handles<T: Float>(network: &Network<T>) -> bool {
 /// True when a batch of `rows` is worth splitting across threads: more than one chunk, and
 /// enough multiply-adds for a second thread to pay for its wake-up.
 pub(crate) fn uses_threads<T: Float>(network: &Network<T>, rows: usize) -> bool {
-    let per_row: usize = network
+    rows > CHUNK_ROWS && rows * work_per_row(network) >= THREAD_WORK
+}
+
+/// True when a batch of `rows` is worth splitting across the helpers of a team that stands by
+/// already (as in a stretch of epochs, see [`super::sk_fit`]): more than one chunk, and enough
+/// multiply-adds to pay for handing a chunk over.
+pub(crate) fn uses_team<T: Float>(network: &Network<T>, rows: usize) -> bool {
+    rows > CHUNK_ROWS && rows * work_per_row(network) >= TEAM_WORK
+}
+
+/// A row's multiply-adds, forward and backward.
+fn work_per_row<T: Float>(network: &Network<T>) -> usize {
+    network
         .dense_layers()
         .iter()
         .map(|dense| 3 * dense.weight.rows() * dense.weight.cols())
-        .sum();
-    rows > CHUNK_ROWS && rows * per_row >= THREAD_WORK
+        .sum()
 }
 
 /// Rows first..last of chunk `index` of a batch of `rows` cut into `count` chunks: the batch's
@@ -203,7 +217,10 @@ pub(crate) fn block_gradients<T: Float>(
         }
         return (0.0, total);
     }
-    let parallel = uses_threads(network, rows.len());
+    let parallel = match team::is_active() {
+        true => uses_team(network, rows.len()),
+        false => uses_threads(network, rows.len()),
+    };
     let dense = network.dense_layers();
     let Buffers {
         mut chunks,
