@@ -310,8 +310,8 @@ fn small_batches_split_only_in_a_standing_team() {
         .init::<f64>()
         .unwrap();
     assert!(sk_fit_uses_threads(&network, 120) && !sk_uses_threads(&network, 120));
-    // A single chunk never splits.
-    assert!(!sk_fit_uses_threads(&network, 64));
+    // A single block never splits.
+    assert!(!sk_fit_uses_threads(&network, 16) && sk_fit_uses_threads(&network, 64));
 }
 
 /// `keep_going` is asked before the first stretch and between stretches: false after the

@@ -17,10 +17,11 @@
 //! rows in one product per layer: ∂C/∂bˡ = Σ δˡ, ∂C/∂Wˡ = (δˡ)ᵀ·aˡ⁻¹ (depth 48–64 rather
 //! than 16).
 //!
-//! **Determinism.** The batch is cut into chunks by its row count alone ([`chunk_rows`]: as
-//! few as [`CHUNK_ROWS`] allows, whole blocks shared out evenly, so that two threads taking
-//! chunks in turn get similar shares: a batch of 200 is 48 + 48 + 48 + 56 rows rather than
-//! 64 + 64 + 64 + 8); each chunk sums its blocks' gradients and loss in row order, and the
+//! **Determinism.** The batch is cut into chunks by its row count alone ([`chunk_count`] and
+//! [`chunk_rows`]: as few as [`CHUNK_ROWS`] allows but at least two for more than one block,
+//! whole blocks shared out evenly, so that two threads taking chunks in turn get similar
+//! shares: a batch of 200 is 48 + 48 + 48 + 56 rows rather than 64 + 64 + 64 + 8, and the
+//! last 55 rows of an epoch 32 + 23); each chunk sums its blocks' gradients and loss in row order, and the
 //! chunks' sums are added in chunk order. Threads take whole chunks, so the bits do not depend
 //! on how many there are.
 
@@ -80,14 +81,14 @@ pub(crate) fn handles<T: Float>(network: &Network<T>) -> bool {
 /// True when a batch of `rows` is worth splitting across threads: more than one chunk, and
 /// enough multiply-adds for a second thread to pay for its wake-up.
 pub(crate) fn uses_threads<T: Float>(network: &Network<T>, rows: usize) -> bool {
-    rows > CHUNK_ROWS && rows * work_per_row(network) >= THREAD_WORK
+    chunk_count(rows) > 1 && rows * work_per_row(network) >= THREAD_WORK
 }
 
 /// True when a batch of `rows` is worth splitting across the helpers of a team that stands by
 /// already (as in a stretch of epochs, see [`super::sk_fit`]): more than one chunk, and enough
 /// multiply-adds to pay for handing a chunk over.
 pub(crate) fn uses_team<T: Float>(network: &Network<T>, rows: usize) -> bool {
-    rows > CHUNK_ROWS && rows * work_per_row(network) >= TEAM_WORK
+    chunk_count(rows) > 1 && rows * work_per_row(network) >= TEAM_WORK
 }
 
 /// A row's multiply-adds, forward and backward.
@@ -97,6 +98,16 @@ fn work_per_row<T: Float>(network: &Network<T>) -> usize {
         .iter()
         .map(|dense| 3 * dense.weight.rows() * dense.weight.cols())
         .sum()
+}
+
+/// How many chunks a batch of `rows` is cut into: as few as hold at most [`CHUNK_ROWS`] rows
+/// each, but two once there is more than one block, so that a short batch (an epoch's last)
+/// can still split across two threads.
+pub(super) fn chunk_count(rows: usize) -> usize {
+    match rows {
+        0..=BLOCK_ROWS => 1,
+        _ => rows.div_ceil(CHUNK_ROWS).max(2),
+    }
 }
 
 /// Rows first..last of chunk `index` of a batch of `rows` cut into `count` chunks: the batch's
@@ -225,7 +236,7 @@ pub(crate) fn block_gradients<T: Float>(
     let Buffers {
         mut chunks,
         mut transposed,
-    } = spare_buffers::<T>(rows.len().div_ceil(CHUNK_ROWS), dense.len());
+    } = spare_buffers::<T>(chunk_count(rows.len()), dense.len());
     let count = chunks.len();
     for (transposed, dense) in transposed.iter_mut().zip(&dense) {
         match by_rows(dense.weight.rows()) {

@@ -3,7 +3,7 @@
 
 use super::objective::{batch_gradients, SkData};
 use super::row_blocks::{
-    block_gradients, chunk_rows, handles, uses_threads, BLOCK_ROWS, CHUNK_ROWS,
+    block_gradients, chunk_count, chunk_rows, handles, uses_threads, BLOCK_ROWS, CHUNK_ROWS,
 };
 use crate::network::Network;
 use crate::{Activation, Cost, NetworkConfig};
@@ -219,11 +219,15 @@ fn an_empty_batch_gives_zero_gradients() {
 }
 
 /// Chunks cover the batch in order, each whole blocks (but the last) of at most CHUNK_ROWS
-/// rows, their sizes within one block of each other; a batch of 200 is 48 + 48 + 48 + 56.
+/// rows, their sizes within one block of each other; a batch of 200 is 48 + 48 + 48 + 56, one
+/// of 55 is 32 + 23.
 #[test]
 fn chunks_share_a_batch_out_evenly() {
     for rows in 1..=700_usize {
-        let count = rows.div_ceil(CHUNK_ROWS);
+        let count = chunk_count(rows);
+        // One chunk for one block, else at least two, and no more than CHUNK_ROWS needs.
+        assert_eq!(count == 1, rows <= BLOCK_ROWS, "{rows} rows");
+        assert!(count <= 2 || (count - 1) * CHUNK_ROWS < rows, "{rows} rows");
         let bounds: Vec<_> = (0..count).map(|i| chunk_rows(rows, count, i)).collect();
         let mut next = 0;
         for &(first, last) in &bounds {
@@ -248,4 +252,8 @@ fn chunks_share_a_batch_out_evenly() {
         .map(|(first, last)| last - first)
         .collect();
     assert_eq!(sizes, [48, 48, 48, 56]);
+    assert_eq!(
+        (chunk_rows(55, 2, 0), chunk_rows(55, 2, 1)),
+        ((0, 32), (32, 55))
+    );
 }
