@@ -107,8 +107,8 @@ fn shared_pool(n: usize) -> PyResult<Arc<rayon::ThreadPool>> {
 }
 
 /// What a [`Pacer`] in [`shared_pacer`] is kept for: the pool's thread count, and the fit's
-/// layer sizes, rows and batch size, so that the epochs a pacer compares are alike.
-type PacerKey = (usize, Vec<usize>, usize, usize);
+/// dtype, layer sizes, rows and batch size, so that the epochs a pacer compares are alike.
+type PacerKey = (usize, &'static str, Vec<usize>, usize, usize);
 
 /// The pacers of this process's fits, one for each [`PacerKey`] seen.
 static PACERS: Mutex<Vec<(PacerKey, Pacer)>> = Mutex::new(Vec::new());
@@ -404,9 +404,10 @@ impl Core {
         };
         let pool = self.pool.as_ref().map(|(_, p)| &**p);
         let threads = self.pool.as_ref().map_or(0, |(n, _)| *n);
+        let dtype = self.dtype();
         let pacer_key = with_engine!(self, e => {
             let rows = e.data.as_ref().map_or(0, |rows| rows.rows);
-            (threads, e.network.config().sizes.clone(), rows, batch_size)
+            (threads, dtype, e.network.config().sizes.clone(), rows, batch_size)
         });
         let mut pacer = shared_pacer(&pacer_key);
         macro_rules! run {

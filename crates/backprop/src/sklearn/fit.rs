@@ -102,8 +102,8 @@ pub enum SkStop {
 /// - a larger one batch by batch (a trial of four whole MNIST epochs each way ran half of a
 ///   10-epoch fit on one thread).
 ///
-/// A smaller epoch runs right here, because handing it to a pool thread costs a wake-up, tens
-/// of microseconds, per epoch (about as long as a whole epoch of a 4-100-3 network on 120 rows).
+/// An epoch whose batches are too small to split (one block of rows, or few multiply-adds)
+/// runs right here: handing it to a pool thread would cost a wake-up and gain nothing.
 ///
 /// # Panics
 /// As [`sk_epoch`](super::sk_epoch).

@@ -14,16 +14,16 @@
 //! - BP2: δˡ⁻¹ = (δˡ·Wˡ) ⊙ σ′(zˡ⁻¹);
 //!
 //! and once the blocks of a chunk of up to [`CHUNK_ROWS`] rows are done, BP3 and BP4 over its
-//! rows in one product per layer: ∂C/∂bˡ = Σ δˡ, ∂C/∂Wˡ = (δˡ)ᵀ·aˡ⁻¹ (depth 48–64 rather
+//! rows in one product per layer: ∂C/∂bˡ = Σ δˡ, ∂C/∂Wˡ = (δˡ)ᵀ·aˡ⁻¹ (depth up to 64 rather
 //! than 16).
 //!
 //! **Determinism.** The batch is cut into chunks by its row count alone ([`chunk_count`] and
 //! [`chunk_rows`]: as few as [`CHUNK_ROWS`] allows but at least two for more than one block,
 //! whole blocks shared out evenly, so that two threads taking chunks in turn get similar
 //! shares: a batch of 200 is 48 + 48 + 48 + 56 rows rather than 64 + 64 + 64 + 8, and the
-//! last 55 rows of an epoch 32 + 23); each chunk sums its blocks' gradients and loss in row order, and the
-//! chunks' sums are added in chunk order. Threads take whole chunks, so the bits do not depend
-//! on how many there are.
+//! last 55 rows of an epoch 32 + 23); each chunk sums its blocks' gradients and loss in row
+//! order, and the chunks' sums are added in chunk order. Threads take whole chunks, so the
+//! bits do not depend on how many there are.
 
 use super::objective::{row_loss, rows_loss, SkData};
 use crate::activation::Activation;
