@@ -166,82 +166,29 @@ fn the_loop_runs_the_same_epochs_and_invscaling() {
     );
 }
 
-/// A network whose batches split across threads: the fit on pools of 1, 2 and 3 threads
-/// (batch by batch under the pacer) gives the bits of the fit on the calling thread.
-#[test]
-fn paced_batches_on_a_pool_give_the_same_weights() {
+/// A ReLU network of `sizes` with a softmax output, initialised as every test here starts it.
+fn relu_network(sizes: &[usize]) -> Network<f64> {
     use crate::{Activation, Cost, NetworkConfig};
-    use backprop_tensor::Matrix;
-    let rows = 192;
-    let x = Matrix::from_fn(rows, 300, |i, j| ((i * 7 + j * 3) as f64 * 0.013).sin());
-    let y = Matrix::from_fn(rows, 3, |i, j| if i % 3 == j { 1.0 } else { 0.0 });
-    let fit = |pool: Option<&rayon::ThreadPool>| {
-        let mut network = NetworkConfig::new(&[300, 96, 3], Cost::SoftmaxCrossEntropy)
-            .with_hidden_activation(Activation::Relu)
-            .init::<f64>()
-            .unwrap();
-        let adam = SkSolver::Adam {
-            beta_1: 0.9,
-            beta_2: 0.999,
-            epsilon: 1e-8,
-        };
-        let mut optimizer = SkOptimizer::new(adam, 1e-3, &network);
-        let (mut state, mut order) = (progress(), (0..rows).collect::<Vec<_>>());
-        let mut rotate = |o: &mut [usize]| o.rotate_left(5);
-        let config = SkFitConfig {
-            batch_size: 64,
-            ..fit_config(SkSchedule::Constant, 1e-4, 10.0)
-        };
-        assert!(sk_uses_threads(&network, 64) && !sk_uses_row_blocks(&network));
-        let epochs = SkEpochs {
-            count: 4,
-            order: &mut order,
-            reorder: &mut rotate,
-        };
-        let data = SkData::new(&x, &y);
-        let (mut pacer, mut keep_going) = (Pacer::new(), || true);
-        sk_fit(
-            &mut network,
-            &mut optimizer,
-            data,
-            epochs,
-            &config,
-            &mut state,
-            pool,
-            &mut pacer,
-            &mut keep_going,
-        );
-        (network.dense_layers()[0].weight.clone(), state.loss_curve)
-    };
-    let alone = fit(None);
-    for threads in [1, 2, 3] {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        assert_eq!(fit(Some(&pool)), alone, "{threads} threads");
-    }
+    NetworkConfig::new(sizes, Cost::SoftmaxCrossEntropy)
+        .with_hidden_activation(Activation::Relu)
+        .init::<f64>()
+        .unwrap()
 }
 
-/// A small network in row blocks (`sizes`, on `rows` rows in batches of up to 200) whose
-/// batches split across a team's threads, fitted for `epochs` on `pool` (None: the calling
-/// thread), `keep_going` asked as `sk_fit` asks it: its first layer's weights, its loss
-/// curve and why the fit stopped.
-fn row_block_fit(
-    (rows, sizes): (usize, &[usize]),
+/// [`relu_network`] of `sizes` on `rows` synthetic rows in batches of `batch`, fitted with Adam
+/// for `epochs` on `pool` (None: the calling thread), `keep_going` asked as `sk_fit` asks it:
+/// its first layer's weights, its loss curve and why the fit stopped.
+fn pool_fit(
+    (rows, sizes, batch): (usize, &[usize], usize),
     pool: Option<&rayon::ThreadPool>,
     epochs: usize,
     keep_going: &mut dyn FnMut() -> bool,
 ) -> (backprop_tensor::Matrix<f64>, Vec<f64>, SkStop) {
-    use crate::{Activation, Cost, NetworkConfig};
     use backprop_tensor::Matrix;
     let (inputs, outputs) = (sizes[0], sizes[sizes.len() - 1]);
     let x = Matrix::from_fn(rows, inputs, |i, j| ((i * 7 + j * 3) as f64 * 0.013).sin());
     let y = Matrix::from_fn(rows, outputs, |i, j| f64::from(u8::from(i % outputs == j)));
-    let mut network = NetworkConfig::new(sizes, Cost::SoftmaxCrossEntropy)
-        .with_hidden_activation(Activation::Relu)
-        .init::<f64>()
-        .unwrap();
+    let mut network = relu_network(sizes);
     let adam = SkSolver::Adam {
         beta_1: 0.9,
         beta_2: 0.999,
@@ -251,10 +198,9 @@ fn row_block_fit(
     let (mut state, mut order) = (progress(), (0..rows).collect::<Vec<_>>());
     let mut rotate = |o: &mut [usize]| o.rotate_left(7);
     let config = SkFitConfig {
-        batch_size: rows.min(200),
+        batch_size: batch,
         ..fit_config(SkSchedule::Constant, 1e-4, f64::INFINITY)
     };
-    assert!(sk_fit_uses_threads(&network, config.batch_size) && sk_uses_row_blocks(&network));
     let epochs = SkEpochs {
         count: epochs,
         order: &mut order,
@@ -275,28 +221,46 @@ fn row_block_fit(
     (weight, state.loss_curve, stop)
 }
 
+/// The fit of `shape` on pools of 1, 2 and 3 threads gives the bits of the fit on the calling
+/// thread.
+fn assert_same_on_pools(shape: (usize, &[usize], usize), epochs: usize) {
+    let alone = pool_fit(shape, None, epochs, &mut || true);
+    assert_eq!(alone.1.len(), epochs);
+    for threads in [1, 2, 3] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        assert!(
+            pool_fit(shape, Some(&pool), epochs, &mut || true) == alone,
+            "{threads} threads, {shape:?}"
+        );
+    }
+}
+
+/// A network too wide for row blocks whose batches split across threads: the fit on pools
+/// (batch by batch under the pacer) gives the bits of the fit on the calling thread.
+#[test]
+fn paced_batches_on_a_pool_give_the_same_weights() {
+    let shape: (usize, &[usize], usize) = (192, &[300, 96, 3], 64);
+    let network = relu_network(shape.1);
+    assert!(sk_uses_threads(&network, 64) && !sk_uses_row_blocks(&network));
+    assert_same_on_pools(shape, 4);
+}
+
 /// Breast cancer's shape: batches worth waking a thread for.
-const BREAST_CANCER: (usize, &[usize]) = (455, &[30, 100, 2]);
+const BREAST_CANCER: (usize, &[usize], usize) = (455, &[30, 100, 2], 200);
 /// Iris's shape: a batch of 120 split only across a team that stands by already.
-const IRIS: (usize, &[usize]) = (120, &[4, 100, 3]);
+const IRIS: (usize, &[usize], usize) = (120, &[4, 100, 3], 120);
 
 /// Row blocks on a pool run in stretches of epochs, with helpers or alone as the pacer
 /// chooses: the bits of the fit on the calling thread for 1, 2 and 3 threads.
 #[test]
 fn stretches_of_row_block_epochs_on_a_pool_give_the_same_weights() {
     for shape in [BREAST_CANCER, IRIS] {
-        let alone = row_block_fit(shape, None, 30, &mut || true);
-        assert_eq!(alone.1.len(), 30);
-        for threads in [1, 2, 3] {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap();
-            assert!(
-                row_block_fit(shape, Some(&pool), 30, &mut || true) == alone,
-                "{threads} threads, {shape:?}"
-            );
-        }
+        let network = relu_network(shape.1);
+        assert!(sk_fit_uses_threads(&network, shape.2) && sk_uses_row_blocks(&network));
+        assert_same_on_pools(shape, 30);
     }
 }
 
@@ -304,11 +268,7 @@ fn stretches_of_row_block_epochs_on_a_pool_give_the_same_weights() {
 /// batch ([`sk_epoch`] called alone).
 #[test]
 fn small_batches_split_only_in_a_standing_team() {
-    use crate::{Activation, Cost, NetworkConfig};
-    let network = NetworkConfig::new(IRIS.1, Cost::SoftmaxCrossEntropy)
-        .with_hidden_activation(Activation::Relu)
-        .init::<f64>()
-        .unwrap();
+    let network = relu_network(IRIS.1);
     assert!(sk_fit_uses_threads(&network, 120) && !sk_uses_threads(&network, 120));
     // A single block never splits.
     assert!(!sk_fit_uses_threads(&network, 16) && sk_fit_uses_threads(&network, 64));
@@ -327,10 +287,10 @@ fn a_stop_between_stretches_ends_the_fit_as_a_shorter_fit_would() {
         asked += 1;
         asked == 1
     };
-    let (weight, curve, stop) = row_block_fit(BREAST_CANCER, Some(&pool), 100_000, &mut once);
+    let (weight, curve, stop) = pool_fit(BREAST_CANCER, Some(&pool), 100_000, &mut once);
     assert_eq!((stop, asked), (SkStop::Interrupted, 2));
     let ran = curve.len();
     assert!((1..100_000).contains(&ran), "{ran} epochs");
-    let shorter = row_block_fit(BREAST_CANCER, None, ran, &mut || true);
+    let shorter = pool_fit(BREAST_CANCER, None, ran, &mut || true);
     assert!(shorter == (weight, curve, SkStop::EpochsDone));
 }
