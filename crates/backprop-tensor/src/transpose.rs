@@ -1,5 +1,6 @@
 //! Transposes in 16 × 16 blocks that stay in cache (with AVX-512, in registers: whole blocks
-//! for `f32`, 8 × 8 squares for `f64`, masked at the edges): the one transpose behind [`Matrix::transpose_into`](crate::Matrix::transpose_into) and
+//! for `f32`, 8 × 8 squares for `f64`, masked at the edges): the one transpose behind
+//! [`Matrix::transpose_into`](crate::Matrix::transpose_into) and
 //! [`AlignedRows::transpose_from`](crate::sparse_rows::AlignedRows::transpose_from). A transpose
 //! only copies values, so every form gives the same result.
 
