@@ -6,9 +6,9 @@ use crate::{team, Float, Matrix, MatrixView};
 
 /// The destination of a parallel gather, shared by pieces that write disjoint rows.
 struct SharedRows<T>(*mut T);
-// SAFETY: a `SharedRows` lives only inside `gather_rows`, while the destination's `&mut`
-// borrow is held, and each piece writes rows no other piece writes: handing it to other threads
-// hands them disjoint `&mut [T]`, which is sound for `T: Send`.
+// SAFETY: a `SharedRows` lives only inside `gather_rows_from` and `gather_rows_beside`, while
+// the destination's `&mut` borrow is held, and each piece writes rows no other piece writes:
+// handing it to other threads hands them disjoint `&mut [T]`, which is sound for `T: Send`.
 unsafe impl<T: Send> Send for SharedRows<T> {}
 // SAFETY: as for `Send` above: concurrent users write disjoint rows and read nothing.
 unsafe impl<T: Send> Sync for SharedRows<T> {}
@@ -20,6 +20,9 @@ pub const PARALLEL_GATHER: usize = 1 << 16;
 /// Inside a team's step, where a split costs about a microsecond, gathers of at least this many
 /// values are split (a batch of 32 MNIST rows is 25,088).
 pub const TEAM_GATHER: usize = 1 << 14;
+/// Values of one piece of [`Matrix::gather_rows_beside`]: small, so that a helper copying one
+/// comes back within a few microseconds to the loop the step may have published meanwhile.
+pub const SIDE_GATHER: usize = 1 << 12;
 
 impl<T: Float> Matrix<T> {
     /// A `rows × cols` matrix of zeros whose memory the kernel is asked, before it is first
@@ -146,6 +149,61 @@ impl<T: Float> Matrix<T> {
         } else {
             copy_rows_interleaved(&mut self.data, source, cols, indices);
         }
+    }
+
+    /// Gathers rows `indices` of `source` into this matrix in pieces that the team's helpers
+    /// take up whenever the step's own loops leave them idle, while this thread runs `main`
+    /// (a team's side loop, [`team::with_side_loop`]: the training loop's next batch, gathered
+    /// during the serial parts of this step); the pieces left when `main` returns run then.
+    /// Returns `main`'s result and whether the rows were gathered: outside a team's step
+    /// nothing is, and the matrix is left as it was. A copy: the same values whoever makes it.
+    ///
+    /// # Panics
+    /// When an index is out of range (before `main` runs).
+    #[track_caller]
+    pub fn gather_rows_beside<R>(
+        &mut self,
+        source: MatrixView<'_, T>,
+        indices: &[usize],
+        main: impl FnOnce() -> R,
+    ) -> (R, bool) {
+        if !team::is_active() {
+            return (main(), false);
+        }
+        let cols = source.cols();
+        if let Some(&bad) = indices.iter().find(|&&i| i >= source.rows()) {
+            panic!(
+                "row {bad} out of range for a {}×{} matrix",
+                source.rows(),
+                cols
+            );
+        }
+        self.resize(indices.len(), cols);
+        let rows_per_piece = SIDE_GATHER.div_ceil(cols.max(1));
+        let pieces = match cols {
+            0 => 0,
+            _ => indices.len().div_ceil(rows_per_piece),
+        };
+        let (source, destination) = (source.as_slice(), SharedRows(self.data.as_mut_ptr()));
+        team::with_side_loop(
+            pieces,
+            |piece| {
+                let destination = &destination;
+                let first = piece * rows_per_piece;
+                let piece_rows = &indices[first..(first + rows_per_piece).min(indices.len())];
+                // SAFETY: rows `first..first + piece_rows.len()` of the destination, inside it
+                // (it holds `indices.len()` rows) and written by this piece alone (each piece
+                // of a side loop runs once); `self` stays borrowed until the loop has ended.
+                let target = unsafe {
+                    std::slice::from_raw_parts_mut(
+                        destination.0.add(first * cols),
+                        piece_rows.len() * cols,
+                    )
+                };
+                copy_rows_interleaved(target, source, cols, piece_rows);
+            },
+            main,
+        )
     }
 
     /// Asks the CPU to start loading the first `PREFETCH_LINES` (4) cache lines of each listed

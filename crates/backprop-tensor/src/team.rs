@@ -20,7 +20,11 @@
 //! the training loop's gather of the next batch while this one computes). A free helper claims
 //! it before any loop iteration; an offer nobody claimed by the end of the caller's work is
 //! withdrawn, so the caller never waits for a helper that has not come and does the work later
-//! itself.
+//! itself. A step may instead offer a side loop ([`with_side_loop`]: the same gather in pieces):
+//! helpers run its pieces whenever no loop iteration is left to claim, so that the moments the
+//! step's serial parts (the small layers, the loss) leave them idle do the work, and whatever
+//! pieces are left when the caller's work ends, the caller runs then, beside any helper still
+//! taking them.
 //!
 //! **Determinism.** The iterations are fixed before any thread sees them (GEMM tiles from the
 //! shapes, fixed pieces of an elementwise update, rows of a gather), each writes its own part
@@ -65,10 +69,27 @@ struct Team {
     side_body: AtomicPtr<SideBody<'static>>,
     /// Set when a side job panicked on a helper.
     side_failed: AtomicBool,
+    /// The side loop on offer ([`with_side_loop`]), numbered and counted as `state` is.
+    side_loop_state: AtomicU64,
+    /// The side loop; valid while it has unfinished pieces.
+    side_loop: AtomicPtr<Job<'static>>,
 }
 
 /// A side job's body.
 type SideBody<'a> = &'a (dyn Fn() + Sync);
+
+/// Claims the next iteration of the loop whose state word `state` read `seen` (loop number,
+/// count and next iteration), if one is left.
+fn claim(state: &AtomicU64, seen: u64) -> Option<usize> {
+    let (count, next) = ((seen >> 16) & 0xFFFF, seen & 0xFFFF);
+    if next >= count {
+        return None;
+    }
+    state
+        .compare_exchange_weak(seen, seen + 1, Ordering::AcqRel, Ordering::Relaxed)
+        .ok()
+        .map(|_| next as usize)
+}
 
 thread_local! {
     /// The team whose step this thread is running, if any.
@@ -210,6 +231,90 @@ pub fn with_side_job<R>(side: impl Fn() + Sync, main: impl FnOnce() -> R) -> (R,
     (result, ran)
 }
 
+/// Runs `main` on this thread while the pieces `side(0)`, …, `side(count − 1)` are offered to the
+/// team's helpers for the moments they have no loop iteration to run (a helper always takes a
+/// loop's iteration first); once `main` returns, this thread runs the pieces nobody has taken,
+/// beside any helper still taking them, and waits for all. Returns `main`'s result and whether
+/// the pieces ran: outside a team's step they do not run at all (nothing to hide them behind),
+/// and in a step without helpers they all run here after `main`. Each piece runs exactly once.
+///
+/// # Panics
+/// When a piece panics (here or on a helper), after every piece that started has finished.
+pub fn with_side_loop<R>(
+    count: usize,
+    side: impl Fn(usize) + Sync,
+    main: impl FnOnce() -> R,
+) -> (R, bool) {
+    let team = CURRENT.with(|current| current.get());
+    if team.is_null() || count > MAX_ITERATIONS {
+        return (main(), false);
+    }
+    // SAFETY: CURRENT points at a team only while `run` keeps it alive on this thread.
+    let team = unsafe { &*team };
+    let job = Job {
+        body: &side,
+        finished: AtomicUsize::new(0),
+        poisoned: AtomicBool::new(false),
+    };
+    // SAFETY (lifetime): helpers only reach `job` through a successful claim, and neither the
+    // normal return nor an unwind (`Close`) leaves this function before every claimed piece
+    // has finished.
+    let pointer = &job as *const Job<'_> as *mut Job<'static>;
+    team.side_loop.store(pointer, Ordering::Release);
+    let number = (team.side_loop_state.load(Ordering::Relaxed) >> 32) + 1;
+    team.side_loop_state
+        .store(number << 32 | (count as u64) << 16, Ordering::Release);
+
+    /// When `main` panics: takes the pieces nobody has claimed off the offer, and waits for
+    /// the claimed ones.
+    struct Close<'a> {
+        team: &'a Team,
+        job: &'a Job<'a>,
+    }
+    impl Drop for Close<'_> {
+        fn drop(&mut self) {
+            let claimed = self.team.close_side_loop();
+            while self.job.finished.load(Ordering::Acquire) < claimed {
+                std::thread::yield_now();
+            }
+            self.team
+                .side_loop
+                .store(std::ptr::null_mut(), Ordering::Release);
+        }
+    }
+    let close = Close { team, job: &job };
+    let result = main();
+    std::mem::forget(close);
+
+    let mut panic = None;
+    loop {
+        let seen = team.side_loop_state.load(Ordering::Acquire);
+        if seen & 0xFFFF >= count as u64 {
+            break;
+        }
+        if let Some(index) = claim(&team.side_loop_state, seen) {
+            let run = std::panic::AssertUnwindSafe(|| side(index));
+            if let Err(payload) = std::panic::catch_unwind(run) {
+                panic.get_or_insert(payload);
+            }
+            job.finished.fetch_add(1, Ordering::Release);
+        }
+    }
+    while job.finished.load(Ordering::Acquire) < count {
+        std::thread::yield_now();
+    }
+    team.side_loop
+        .store(std::ptr::null_mut(), Ordering::Release);
+    if let Some(payload) = panic {
+        std::panic::resume_unwind(payload);
+    }
+    assert!(
+        !job.poisoned.load(Ordering::Acquire),
+        "a piece of a side loop panicked on another thread"
+    );
+    (result, true)
+}
+
 /// A buffer cut into chunks of `chunk` elements (the last may be shorter) that threads write,
 /// each chunk by one iteration of a parallel loop.
 struct Chunks<T> {
@@ -329,6 +434,46 @@ impl Team {
             side_state: AtomicU64::new(0),
             side_body: AtomicPtr::new(std::ptr::null_mut()),
             side_failed: AtomicBool::new(false),
+            side_loop_state: AtomicU64::new(0),
+            side_loop: AtomicPtr::new(std::ptr::null_mut()),
+        }
+    }
+
+    /// Claims and runs a piece of the side loop on offer, if one is left; true when it ran one.
+    fn run_side_piece(&self) -> bool {
+        let seen = self.side_loop_state.load(Ordering::Acquire);
+        let Some(index) = claim(&self.side_loop_state, seen) else {
+            return false;
+        };
+        // SAFETY: the claim succeeded, so the side loop has an unfinished piece (this one) and
+        // its poster waits for it: the job is alive.
+        let job = unsafe { &*self.side_loop.load(Ordering::Acquire) };
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (job.body)(index)));
+        if outcome.is_err() {
+            job.poisoned.store(true, Ordering::Release);
+        }
+        job.finished.fetch_add(1, Ordering::Release);
+        true
+    }
+
+    /// Takes the side loop's unclaimed pieces off the offer; returns how many were claimed.
+    fn close_side_loop(&self) -> usize {
+        let mut seen = self.side_loop_state.load(Ordering::Acquire);
+        loop {
+            let (count, next) = ((seen >> 16) & 0xFFFF, seen & 0xFFFF);
+            if next >= count {
+                return count as usize;
+            }
+            let closed = seen & !0xFFFF | count;
+            match self.side_loop_state.compare_exchange(
+                seen,
+                closed,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return next as usize,
+                Err(now) => seen = now,
+            }
         }
     }
 
@@ -358,18 +503,6 @@ impl Team {
         true
     }
 
-    /// Claims the next iteration of the loop numbered in `seen`, if one is left.
-    fn claim(&self, seen: u64) -> Option<usize> {
-        let (count, next) = ((seen >> 16) & 0xFFFF, seen & 0xFFFF);
-        if next >= count {
-            return None;
-        }
-        self.state
-            .compare_exchange_weak(seen, seen + 1, Ordering::AcqRel, Ordering::Relaxed)
-            .ok()
-            .map(|_| next as usize)
-    }
-
     /// A helper: claims and runs iterations until the step is done.
     fn help(&self) {
         while !self.done.load(Ordering::Acquire) {
@@ -377,7 +510,7 @@ impl Team {
                 continue;
             }
             let seen = self.state.load(Ordering::Acquire);
-            match self.claim(seen) {
+            match claim(&self.state, seen) {
                 Some(index) => {
                     // SAFETY: the claim succeeded, so the loop still has an unfinished
                     // iteration (this one) and its caller is still waiting: the job is alive.
@@ -390,9 +523,14 @@ impl Team {
                     }
                     job.finished.fetch_add(1, Ordering::Release);
                 }
-                // Nothing to claim: offer the core to anything else that wants it, and look
-                // again as soon as it comes back (at once on an idle machine).
-                None => std::thread::yield_now(),
+                // No iteration to claim: a piece of the side loop, if one is on offer; else
+                // offer the core to anything else that wants it, and look again as soon as it
+                // comes back (at once on an idle machine).
+                None => {
+                    if !self.run_side_piece() {
+                        std::thread::yield_now();
+                    }
+                }
             }
         }
     }
@@ -418,7 +556,7 @@ impl Team {
             if seen & 0xFFFF >= count as u64 {
                 break;
             }
-            if let Some(index) = self.claim(seen) {
+            if let Some(index) = claim(&self.state, seen) {
                 let run = std::panic::AssertUnwindSafe(|| body(index));
                 if let Err(payload) = std::panic::catch_unwind(run) {
                     panic.get_or_insert(payload);
@@ -581,6 +719,102 @@ mod tests {
         });
         assert!(value, "the step's loops still ran every iteration once");
         assert!(!ran, "a panicked side job did not run to the end");
+    }
+
+    #[test]
+    fn a_side_loop_runs_every_piece_once_beside_the_steps_loops() {
+        for threads in [1, 2, 3] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let pieces: Vec<AtomicUsize> = (0..100).map(|_| AtomicUsize::new(0)).collect();
+            let (all_once, ran) = pool.install(|| {
+                run(|| {
+                    with_side_loop(
+                        pieces.len(),
+                        |i| {
+                            pieces[i].fetch_add(1, Ordering::SeqCst);
+                        },
+                        || {
+                            // Loops of the step itself, with pieces taken between them.
+                            (0..20).all(|_| {
+                                let hits: Vec<AtomicUsize> =
+                                    (0..32).map(|_| AtomicUsize::new(0)).collect();
+                                parallel_for(32, |i| {
+                                    hits[i].fetch_add(1, Ordering::Relaxed);
+                                });
+                                hits.iter().all(|h| h.load(Ordering::Relaxed) == 1)
+                            })
+                        },
+                    )
+                })
+            });
+            assert!(
+                all_once,
+                "{threads} threads: the step's loops ran every iteration once"
+            );
+            // `run` on a pool of one thread makes no team: the pieces do not run.
+            let expected = usize::from(threads > 1);
+            assert_eq!(ran, threads > 1, "{threads} threads");
+            assert!(
+                pieces.iter().all(|p| p.load(Ordering::SeqCst) == expected),
+                "{threads} threads: every piece ran {expected} times"
+            );
+            // With no helpers every piece runs after `main`, here.
+            let order = std::sync::Mutex::new(Vec::new());
+            let (value, ran) = pool.install(|| {
+                run_alone(|| {
+                    with_side_loop(
+                        3,
+                        |i| order.lock().unwrap().push(i),
+                        || {
+                            order.lock().unwrap().push(99);
+                            7
+                        },
+                    )
+                })
+            });
+            assert_eq!((value, ran), (7, true));
+            assert_eq!(*order.lock().unwrap(), [99, 0, 1, 2]);
+        }
+        // Outside a team's step the pieces do not run.
+        assert_eq!(with_side_loop(4, |_| panic!("ran"), || 6), (6, false));
+    }
+
+    #[test]
+    fn a_side_loop_survives_panics_in_its_pieces_and_in_the_step() {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        // A panicking piece reaches the caller once every piece is done.
+        let finished = AtomicUsize::new(0);
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            pool.install(|| {
+                run(|| {
+                    with_side_loop(
+                        16,
+                        |i| {
+                            if i == 5 {
+                                panic!("piece 5");
+                            }
+                            finished.fetch_add(1, Ordering::SeqCst);
+                        },
+                        || (),
+                    )
+                })
+            })
+        }));
+        assert!(outcome.is_err());
+        assert_eq!(finished.load(Ordering::SeqCst), 15);
+        // A panicking step leaves after the pieces already claimed, and the pool goes on.
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            pool.install(|| run(|| with_side_loop(1000, |_| (), || panic!("step"))))
+        }));
+        assert!(outcome.is_err());
+        let sum: usize = pool.install(|| run(|| (0..10).sum()));
+        assert_eq!(sum, 45);
     }
 
     #[test]

@@ -426,14 +426,17 @@ impl<T: Float> Dense<T> {
             // BP4 over the input's non-zeros, then the step: wⱼₖ ← s·wⱼₖ − η·∂C/∂wⱼₖ
             sparse.weight_gradient(&cache.input, delta, &mut self.weight_gradient);
             let (scale, rate) = (descent.weight_scale, descent.learning_rate);
-            for (w, &g) in self
-                .weight
-                .as_mut_slice()
-                .iter_mut()
-                .zip(self.weight_gradient.as_slice())
-            {
-                *w = scale * *w - rate * g;
-            }
+            let gradient = self.weight_gradient.as_slice();
+            team::for_each_chunk(
+                self.weight.as_mut_slice(),
+                UPDATE_PIECE,
+                |index, weights| {
+                    let gradient = &gradient[index * UPDATE_PIECE..][..weights.len()];
+                    for (w, &g) in weights.iter_mut().zip(gradient) {
+                        *w = scale * *w - rate * g;
+                    }
+                },
+            );
         } else {
             // BP4 and the SGD step in one pass: wⱼₖ ← s·wⱼₖ − η Σₓ δⱼ aₖˡ⁻¹
             gemm_add_scaled(

@@ -5,8 +5,9 @@
 //!   bit-identical weights and loss histories, on shapes large enough that the GEMM wrapper
 //!   really splits its products into tiles computed on several threads (SGD with momentum,
 //!   Adam with dropout, whose steps, as SGD with momentum's, run in the bands of the weight
-//!   gradients, and plain SGD, whose step is fused into the backward pass), with batches small
-//!   enough that a helper also gathers the next batch, on a small network whose steps split
+//!   gradients, and plain SGD, whose step is fused into the backward pass), whose helpers also
+//!   gather the next batch (in small pieces between the step's loops, or whole when the batch
+//!   is small), on a small network whose steps split
 //!   nothing and have a helper gather the next batch instead, and on mostly-zero inputs whose
 //!   first layer multiplies only the non-zeros (`backprop::sparse_input`);
 //! - golden values: the first initial weights for a seed are pinned to literal numbers, for the
@@ -177,7 +178,8 @@ fn the_split_shape_with_small_batches_also_gathers_ahead() {
     let plan = TilePlan::for_product(batch, hidden, INPUTS, Transpose::No, Transpose::Yes);
     assert!(plan.parallel && plan.count() >= 2, "{plan:?}");
     assert!(batch * INPUTS <= backprop::train::step::GATHER_AHEAD_WHILE_SPLITTING);
-    // The other split shape's batches are too large to gather ahead while splitting.
+    // The other split shape's batches are too large to gather ahead in one piece while
+    // splitting: the helpers gather them in small pieces between the step's loops instead.
     let Shape { batch: large, .. } = SPLIT;
     assert!(large * INPUTS > backprop::train::step::GATHER_AHEAD_WHILE_SPLITTING);
 }

@@ -8,9 +8,28 @@
 //! activation's arithmetic, and the loops are [`simd_kernel!`]s, AVX-512 wide where the CPU has
 //! it. Per element they do the same operations as the scalar `value` and `derivative` functions
 //! beside them, so the batched and the scalar forms agree bit for bit.
+//!
+//! In a team's step (a training step on several threads), the training passes over a large
+//! batch run in blocks of whole rows on the team's threads: each element's operations are the
+//! same in a block as in the whole, so the bits do not depend on the blocks or the threads.
 
 use super::{gelu, leaky_relu, relu, sigmoid, softmax, tanh, Activation};
-use backprop_tensor::{simd_kernel, Float, Matrix};
+use backprop_tensor::{simd_kernel, team, Float, Matrix};
+
+/// Values in one block of a training pass split across a team ([`team_blocks`]): a few
+/// microseconds of work, against about one for handing a block to another thread.
+const TEAM_BLOCK: usize = 4096;
+
+/// The values in each block when a pass over `values` values in rows of `cols` is worth
+/// splitting across the team this thread leads (at least two blocks' worth): whole rows, a
+/// multiple of 16 of them (softmax's row blocks). None outside a team's step.
+fn team_blocks(values: usize, cols: usize) -> Option<usize> {
+    if cols == 0 || values < 2 * TEAM_BLOCK || !team::is_active() {
+        return None;
+    }
+    let rows = TEAM_BLOCK.div_ceil(cols).next_multiple_of(16);
+    Some(rows * cols)
+}
 
 impl Activation {
     /// Training forward pass: z ← z + 1·bᵀ, then a ← σ(z), one pass per row. `a` is resized to
@@ -28,9 +47,15 @@ impl Activation {
         check_bias(z, bias);
         a.resize(z.rows(), z.cols());
         let cols = z.cols();
-        if cols > 0 {
-            let (z, a) = (z.as_mut_slice(), a.as_mut_slice());
-            forward_rows(*self, z, bias.as_slice(), a, cols);
+        if cols == 0 {
+            return;
+        }
+        let (z, a, bias) = (z.as_mut_slice(), a.as_mut_slice(), bias.as_slice());
+        match team_blocks(z.len(), cols) {
+            Some(block) => team::for_each_chunk_pair(z, block, a, block, |_, z, a| {
+                forward_rows(*self, z, bias, a, cols)
+            }),
+            None => forward_rows(*self, z, bias, a, cols),
         }
     }
 
@@ -160,7 +185,15 @@ impl Activation {
         }
         delta.resize(z.rows(), z.cols());
         let (z, a, g) = (z.as_slice(), a.as_slice(), grad_output.as_slice());
-        delta_elements(*self, z, a, g, delta.as_mut_slice());
+        let delta = delta.as_mut_slice();
+        match team_blocks(delta.len(), grad_output.cols()) {
+            Some(block) => team::for_each_chunk(delta, block, |index, delta| {
+                let part = index * block..index * block + delta.len();
+                let (z, a, g) = (&z[part.clone()], &a[part.clone()], &g[part]);
+                delta_elements(*self, z, a, g, delta)
+            }),
+            None => delta_elements(*self, z, a, g, delta),
+        }
     }
 }
 

@@ -15,9 +15,10 @@
 //!   tree ([`Sharding`]), the path data-parallel runs take; then the optimiser's update rule.
 //!
 //! The plain and fused strategies read each batch from a buffer gathered from the data set; on
-//! a pool of several threads, a step too small to split its products, or one with a small
-//! batch, has the helper thread gather the next batch meanwhile (a copy: no bit depends on who
-//! makes it).
+//! a pool of several threads, the helpers gather the next batch meanwhile (a copy: no bit
+//! depends on who makes it): whole, on a free helper, in a step too small to split its products
+//! or one with a small batch; in small pieces taken between the step's parallel loops, and
+//! finished by the step's thread, in a step that splits its products over a larger batch.
 //!
 //! A strategy reports the batch cost, or [`DivergedLoss`] when the cost is not finite or past
 //! the divergence bound; the plain and sharded strategies then leave the weights untouched.
@@ -227,24 +228,39 @@ fn source_of<T: Float>(x: &Matrix<T>) -> (usize, usize, usize) {
 /// set, which a step too small to split leaves the second core free to do.
 pub const GATHER_AHEAD: usize = 4096;
 
-/// The most input values a step that splits its products across threads gathers ahead (32
-/// MNIST rows are 25,088): such a gather fits in the helper's idle moments between the split
-/// products (the layers too small to split, the loss); a larger one delays its share of them.
-/// Measured on two threads, in turns: b-adam-32 191k → 206k samples/s, b-sgd-256 (200,704
-/// values) 323k → 306k, hence the bound.
+/// The most input values a step that splits its products across threads gathers ahead in one
+/// piece (32 MNIST rows are 25,088): such a gather fits in the helper's idle moments between
+/// the split products (the layers too small to split, the loss). A larger one, taken whole,
+/// delays its share of them (measured on two threads, in turns: b-adam-32 191k → 206k
+/// samples/s, b-sgd-256, 200,704 values, 323k → 306k), so it is offered in small pieces
+/// between the step's loops instead ([`Ahead::InPieces`]).
 pub const GATHER_AHEAD_WHILE_SPLITTING: usize = 1 << 15;
 
-/// True when a step should run as a team's step with a helper gathering the next batch
-/// meanwhile ([`with_gather_ahead`]): a step too small to split its products, whose batch has
-/// at least [`GATHER_AHEAD`] input values, or one that splits them (`splits`), whose batch has
-/// at most [`GATHER_AHEAD_WHILE_SPLITTING`].
-fn gathers_ahead<T: Float>(input: &StepInput<'_, T>, splits: bool) -> bool {
+/// How a step gathers the next batch's inputs ahead.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ahead {
+    /// The whole gather offered to a free helper, withdrawn if none takes it
+    /// ([`backprop_tensor::team::with_side_job`]).
+    Whole,
+    /// The gather in pieces that helpers take between the step's loops, and the step's thread
+    /// finishes ([`Matrix::gather_rows_beside`]).
+    InPieces,
+}
+
+/// Whether a step should run as a team's step with a helper gathering the next batch meanwhile
+/// ([`with_gather_ahead`]), and how: a step too small to split its products, whose batch has at
+/// least [`GATHER_AHEAD`] input values, whole; one that splits them (`splits`), whole up to
+/// [`GATHER_AHEAD_WHILE_SPLITTING`] values and in pieces past it.
+fn gathers_ahead<T: Float>(input: &StepInput<'_, T>, splits: bool) -> Option<Ahead> {
     let values = input.next_rows.len() * input.x.cols();
-    let worth_it = match splits {
-        true => values <= GATHER_AHEAD_WHILE_SPLITTING,
-        false => values >= GATHER_AHEAD,
-    };
-    rayon::current_num_threads() > 1 && !input.next_rows.is_empty() && worth_it
+    if rayon::current_num_threads() <= 1 || input.next_rows.is_empty() {
+        return None;
+    }
+    match splits {
+        true if values <= GATHER_AHEAD_WHILE_SPLITTING => Some(Ahead::Whole),
+        true => Some(Ahead::InPieces),
+        false => (values >= GATHER_AHEAD).then_some(Ahead::Whole),
+    }
 }
 
 /// Puts the batch's inputs into the first layer's buffer (swapping in the ones gathered ahead,
@@ -267,24 +283,32 @@ fn load_batch<T: Float>(
     input.y.prefetch_rows(input.next_rows);
 }
 
-/// Runs `work` while the team's helper, if one is free, gathers the next batch's inputs into
-/// `ahead` (a copy: the same values whoever makes it, so the bits never depend on it). When no
-/// helper took it by the time `work` is done, the next step gathers as usual.
+/// Runs `work` while the team's helpers gather the next batch's inputs into `ahead` as `how`
+/// says (a copy: the same values whoever makes it, so the bits never depend on it). When it
+/// was not gathered by the time `work` is done (a whole gather no helper took), the next step
+/// gathers as usual.
 fn with_gather_ahead<T: Float, R>(
-    ahead: Option<&mut BatchAhead<T>>,
+    ahead: Option<(&mut BatchAhead<T>, Ahead)>,
     input: &StepInput<'_, T>,
     work: impl FnOnce() -> R,
 ) -> R {
-    let Some(ahead) = ahead else {
+    let Some((ahead, how)) = ahead else {
         return work();
     };
-    let inputs = std::sync::Mutex::new(&mut ahead.inputs);
-    let gather = || {
-        if let Ok(mut inputs) = inputs.lock() {
-            inputs.gather_rows(input.x, input.next_rows);
+    let (result, gathered) = match how {
+        Ahead::Whole => {
+            let inputs = std::sync::Mutex::new(&mut ahead.inputs);
+            let gather = || {
+                if let Ok(mut inputs) = inputs.lock() {
+                    inputs.gather_rows(input.x, input.next_rows);
+                }
+            };
+            backprop_tensor::team::with_side_job(gather, work)
         }
+        Ahead::InPieces => ahead
+            .inputs
+            .gather_rows_beside(input.x.into(), input.next_rows, work),
     };
-    let (result, gathered) = backprop_tensor::team::with_side_job(gather, work);
     if gathered {
         ahead.rows.extend_from_slice(input.next_rows);
         ahead.source = source_of(input.x);
@@ -314,9 +338,9 @@ pub(super) fn run_batch<T: Float>(
         ahead,
     } = buffers;
     let names = names.of(network);
-    paced_on_pool_thread(splits || ahead_too, pacer, || {
+    paced_on_pool_thread(splits || ahead_too.is_some(), pacer, || {
         load_batch(network, (targets, ahead), input);
-        let loss = with_gather_ahead(ahead_too.then_some(ahead), input, || {
+        let loss = with_gather_ahead(ahead_too.map(|how| (ahead, how)), input, || {
             compute(network, targets, names)
         })?;
         accumulate(network, targets, loss, metrics);
