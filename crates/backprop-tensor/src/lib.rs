@@ -46,6 +46,7 @@ mod transpose;
 pub mod vector_math;
 mod view;
 
+pub use buffer::SIDE_GATHER;
 pub use cpu::cpu_features;
 pub use error::TensorError;
 pub use float::Float;

@@ -1,5 +1,5 @@
 //! A product computed a band of whole rows at a time, each band handed on while it is still in
-//! cache: C = op(A)·op(B) in panels of [`panel_rows`] rows, and `then(rows, panel)` on the
+//! cache: C = op(A)·op(B) in panels of [`PANEL_ROWS`] rows, and `then(rows, panel)` on the
 //! thread that computed the panel, right after it.
 //!
 //! This is how an element-wise optimiser step (Adam, RMSprop, momentum) is fused into the
@@ -13,26 +13,14 @@ use crate::{team, Float, Matrix};
 use std::marker::PhantomData;
 use std::ops::Range;
 
-/// Rows per panel for a product of depth at most [`DEEP`].
-pub const SHALLOW_PANEL_ROWS: usize = 32;
-/// Rows per panel for a deeper product (its operand panel of A is larger).
-pub const DEEP_PANEL_ROWS: usize = 16;
-/// The depth past which panels take [`DEEP_PANEL_ROWS`] rows.
-pub const DEEP: usize = 64;
+/// Rows per panel, at any depth. Timed on one thread for ∂C/∂W followed by an Adam step over
+/// W: 128 × 784 at depth 32, 106 µs apart against 96 µs in panels of 16 rows (93 µs in 32, 105
+/// µs in 64); 256 × 784 at depth 128, 555 µs against 539 µs in panels of 16 (549 µs in 32). On
+/// two threads the smaller panels share out more evenly (eight for the 128 rows rather than
+/// four), which gained more than the 3 % they cost one thread at depth 32.
+pub const PANEL_ROWS: usize = 16;
 
-/// Rows per panel of a product of depth `k`: 32 up to depth 64, else 16. Timed on one thread
-/// for ∂C/∂W followed by an Adam step over W: 128 × 784 at depth 32, 106 µs apart against 93 µs
-/// in panels of 32 rows (96 µs in 16, 105 µs in 64); 256 × 784 at depth 128, 555 µs against
-/// 539 µs in panels of 16 (549 µs in 32).
-pub fn panel_rows(k: usize) -> usize {
-    if k <= DEEP {
-        SHALLOW_PANEL_ROWS
-    } else {
-        DEEP_PANEL_ROWS
-    }
-}
-
-/// C = op(A)·op(B), [`panel_rows`] rows at a time, calling `then(rows, panel, parts)` with each
+/// C = op(A)·op(B), [`PANEL_ROWS`] rows at a time, calling `then(rows, panel, parts)` with each
 /// panel's rows of C right after computing them, on the same thread, and with the same values
 /// of each of the `alongside` buffers (each as long as C, or empty: its parts are then empty).
 /// Panels run on the team (see [`team::parallel_for`]) when the product has at least
@@ -69,7 +57,7 @@ pub fn gemm_row_panels<T: Float, const N: usize>(
         return;
     }
     let alongside = alongside.map(DisjointParts::new);
-    let rows_per_panel = panel_rows(k);
+    let rows_per_panel = PANEL_ROWS;
     let count = m.div_ceil(rows_per_panel);
     let c_ptr = SendPtr(c.as_mut_slice().as_mut_ptr());
     let a_ptr = SendPtr(a.as_slice().as_ptr() as *mut T);
@@ -168,8 +156,8 @@ mod tests {
     use super::*;
     use crate::matmul::naive_matmul;
 
-    /// Every panel arrives once, with its own rows of the full product, at depths on both
-    /// sides of [`DEEP`], with ragged last panels, transposed operands and a team of threads.
+    /// Every panel arrives once, with its own rows of the full product, at shallow and deep
+    /// products, with ragged last panels, transposed operands and a team of threads.
     #[test]
     fn panels_are_the_rows_of_the_product() {
         for (m, n, k) in [
@@ -186,7 +174,7 @@ mod tests {
             let mut c = Matrix::filled(m, n, f64::NAN);
             let check = |rows: Range<usize>, panel: &mut [f64], []: [&mut [f64]; 0]| {
                 assert_eq!(panel.len(), rows.len() * n);
-                assert!(rows.len() <= panel_rows(k));
+                assert!(rows.len() <= PANEL_ROWS);
                 for (offset, value) in panel.iter().enumerate() {
                     let (i, j) = (rows.start + offset / n, offset % n);
                     assert!(

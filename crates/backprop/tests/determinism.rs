@@ -6,10 +6,9 @@
 //!   really splits its products into tiles computed on several threads (SGD with momentum,
 //!   Adam with dropout, whose steps, as SGD with momentum's, run in the bands of the weight
 //!   gradients, and plain SGD, whose step is fused into the backward pass), whose helpers also
-//!   gather the next batch (in small pieces between the step's loops, or whole when the batch
-//!   is small), on a small network whose steps split
-//!   nothing and have a helper gather the next batch instead, and on mostly-zero inputs whose
-//!   first layer multiplies only the non-zeros (`backprop::sparse_input`);
+//!   gather the next batch in small pieces between the step's loops, on a small network whose
+//!   steps split nothing and have a helper gather the next batch instead, and on mostly-zero
+//!   inputs whose first layer multiplies only the non-zeros (`backprop::sparse_input`);
 //! - golden values: the first initial weights for a seed are pinned to literal numbers, for the
 //!   default initialisation and for every `Initialization` variant.
 
@@ -89,8 +88,8 @@ const NON_ZEROS: Shape = Shape {
     mostly_zero: true,
     ..SPLIT
 };
-/// Splits its products and, its batches being small, has the helper gather the next batch in
-/// its idle moments too.
+/// Splits its products over smaller batches, whose next batch the helper gathers in fewer
+/// pieces.
 const SPLIT_AND_GATHERED_AHEAD: Shape = Shape {
     hidden: HIDDEN,
     batch: 64,
@@ -173,15 +172,14 @@ fn the_small_shape_splits_nothing_and_gathers_ahead() {
 }
 
 #[test]
-fn the_split_shape_with_small_batches_also_gathers_ahead() {
+fn the_split_shape_with_small_batches_also_gathers_ahead_in_pieces() {
     let Shape { hidden, batch, .. } = SPLIT_AND_GATHERED_AHEAD;
     let plan = TilePlan::for_product(batch, hidden, INPUTS, Transpose::No, Transpose::Yes);
     assert!(plan.parallel && plan.count() >= 2, "{plan:?}");
-    assert!(batch * INPUTS <= backprop::train::step::GATHER_AHEAD_WHILE_SPLITTING);
-    // The other split shape's batches are too large to gather ahead in one piece while
-    // splitting: the helpers gather them in small pieces between the step's loops instead.
-    let Shape { batch: large, .. } = SPLIT;
-    assert!(large * INPUTS > backprop::train::step::GATHER_AHEAD_WHILE_SPLITTING);
+    // Both split shapes' next batches are gathered in several pieces.
+    for Shape { batch, .. } in [SPLIT_AND_GATHERED_AHEAD, SPLIT] {
+        assert!(batch * INPUTS >= 2 * backprop_tensor::SIDE_GATHER);
+    }
 }
 
 #[test]

@@ -228,36 +228,30 @@ fn source_of<T: Float>(x: &Matrix<T>) -> (usize, usize, usize) {
 /// set, which a step too small to split leaves the second core free to do.
 pub const GATHER_AHEAD: usize = 4096;
 
-/// The most input values a step that splits its products across threads gathers ahead in one
-/// piece (32 MNIST rows are 25,088): such a gather fits in the helper's idle moments between
-/// the split products (the layers too small to split, the loss). A larger one, taken whole,
-/// delays its share of them (measured on two threads, in turns: b-adam-32 191k → 206k
-/// samples/s, b-sgd-256, 200,704 values, 323k → 306k), so it is offered in small pieces
-/// between the step's loops instead ([`Ahead::InPieces`]).
-pub const GATHER_AHEAD_WHILE_SPLITTING: usize = 1 << 15;
-
 /// How a step gathers the next batch's inputs ahead.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Ahead {
     /// The whole gather offered to a free helper, withdrawn if none takes it
-    /// ([`backprop_tensor::team::with_side_job`]).
+    /// ([`backprop_tensor::team::with_side_job`]): a step that splits nothing leaves the
+    /// helper free all along.
     Whole,
-    /// The gather in pieces that helpers take between the step's loops, and the step's thread
-    /// finishes ([`Matrix::gather_rows_beside`]).
+    /// The gather in small pieces that helpers take between the step's loops, and the step's
+    /// thread finishes ([`Matrix::gather_rows_beside`]): in a step that splits its products,
+    /// a whole gather on the helper would delay its share of them (measured before the pieces,
+    /// on two threads in turns: b-sgd-256 323k → 306k samples/s with the whole gather), while
+    /// pieces fill the moments the step's serial parts (the small layers, the loss) leave it.
     InPieces,
 }
 
 /// Whether a step should run as a team's step with a helper gathering the next batch meanwhile
 /// ([`with_gather_ahead`]), and how: a step too small to split its products, whose batch has at
-/// least [`GATHER_AHEAD`] input values, whole; one that splits them (`splits`), whole up to
-/// [`GATHER_AHEAD_WHILE_SPLITTING`] values and in pieces past it.
+/// least [`GATHER_AHEAD`] input values, whole; one that splits them (`splits`), in pieces.
 fn gathers_ahead<T: Float>(input: &StepInput<'_, T>, splits: bool) -> Option<Ahead> {
     let values = input.next_rows.len() * input.x.cols();
     if rayon::current_num_threads() <= 1 || input.next_rows.is_empty() {
         return None;
     }
     match splits {
-        true if values <= GATHER_AHEAD_WHILE_SPLITTING => Some(Ahead::Whole),
         true => Some(Ahead::InPieces),
         false => (values >= GATHER_AHEAD).then_some(Ahead::Whole),
     }
