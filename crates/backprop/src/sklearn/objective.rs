@@ -350,7 +350,9 @@ pub fn sk_epoch<T: Float>(
 /// [`sk_epoch`] over the rows of `order` in batches of the given size, each batch too large for
 /// row blocks run with helpers or alone as `pacer` finds faster now (see [`Pacer`]), the
 /// choice made batch by batch as the command line's trainer makes it; without a pacer, always
-/// with helpers. Called on a pool thread, as [`sk_run_in_pool`] does.
+/// with helpers. While a batch runs, the team's helpers gather the next one's inputs in small
+/// pieces between its parallel loops, as the trainer's steps do. Called on a pool thread, as
+/// [`sk_run_in_pool`] does.
 ///
 /// # Panics
 /// As [`sk_epoch`].
@@ -373,7 +375,14 @@ pub fn sk_epoch_paced<T: Float>(
     // SGD and Adam run inside the backward pass (on the bands of the large weight gradients);
     // small networks in row blocks, and the library's rules, step after it.
     let fused = !blocks && optimizer.updates_in_bands();
-    for rows in order.chunks(batch_size) {
+    // The next batch's inputs, gathered by the team's helpers in the moments this step leaves
+    // them (a copy: the same values whoever makes it).
+    let mut ahead = Matrix::zeros(0, 0);
+    let mut ahead_ready = false;
+    for (index, rows) in order.chunks(batch_size).enumerate() {
+        let next_rows = order
+            .get((index + 1) * batch_size..)
+            .map_or(&[][..], |rest| &rest[..rest.len().min(batch_size)]);
         let (loss, batch, squared) = if blocks {
             let (loss, batch) = row_blocks::block_gradients(network, data, rows, objective.poisson);
             (loss, batch, squared_weights(network))
@@ -383,8 +392,12 @@ pub fn sk_epoch_paced<T: Float>(
             let parallel = network.uses_threads(rows.len(), true);
             let (network, optimizer) = (&mut *network, &mut *optimizer);
             let (y_batch, w_batch) = (&mut y_batch, &mut w_batch);
+            let (ahead, ahead_ready) = (&mut ahead, &mut ahead_ready);
             let work = move || {
-                network.load_batch_from(data.x, rows);
+                match std::mem::take(ahead_ready) {
+                    true => network.swap_batch(ahead),
+                    false => network.load_batch_from(data.x, rows),
+                }
                 y_batch.gather_rows(data.y, rows);
                 let weights = data.sample_weight.map(|w| {
                     w_batch.clear();
@@ -395,8 +408,17 @@ pub fn sk_epoch_paced<T: Float>(
                 let squared = squared_weights(network);
                 let batch = batch_weight(weights, rows.len());
                 let mut step = fused.then(|| SkLayerStep::begin(optimizer, objective.alpha, batch));
-                let (loss, batch) =
-                    batch_gradients(network, y_batch, weights, objective.poisson, step.as_mut());
+                let mut gradients =
+                    || batch_gradients(network, y_batch, weights, objective.poisson, step.as_mut());
+                let (loss, batch) = match next_rows.is_empty() {
+                    true => gradients(),
+                    false => {
+                        let (result, gathered) =
+                            ahead.gather_rows_beside(data.x, next_rows, gradients);
+                        *ahead_ready = gathered;
+                        result
+                    }
+                };
                 (loss, batch, squared)
             };
             match pacer.as_deref_mut() {
