@@ -9,7 +9,9 @@
 //! at least [`WINDOW_STEPS`] steps and [`WINDOW_TIME`] long, the first step of each not counted
 //! (it pays for waking or parking threads). The way with the lower mean step time is kept for
 //! [`SETTLE_FACTOR`] times as long as the trial took, and then a new trial starts, its windows
-//! in the other order, so the choice follows the machine's load as it changes. The first trial
+//! in the other order, so the choice follows the machine's load as it changes. The kept way is
+//! timed too, a window at a time: when its steps take [`SLOWDOWN`] times the mean its trial
+//! measured, the load has changed, and a new trial starts at once. The first trial
 //! starts with helpers, so a run shorter than one window runs as it did without a pacer.
 //!
 //! Which threads run a step never changes a bit of its result (see [`team`]), so neither does
@@ -26,6 +28,10 @@ pub const WINDOW_STEPS: u32 = 4;
 pub const WINDOW_TIME: Duration = Duration::from_millis(20);
 /// The chosen way is kept for this many times the trial's duration.
 pub const SETTLE_FACTOR: u32 = 25;
+/// A kept way whose steps, over a window, take this many times the mean step time its trial
+/// measured is tried again at once: the machine's load has changed (another guest of the host
+/// took the second core's time, say) since the trial.
+pub const SLOWDOWN: f64 = 1.5;
 /// Least step time counted in a trial window of [`Pacer::for_calls`]: inference calls are
 /// fewer and further between than training steps, so its windows are shorter (each still spans
 /// a scheduler time slice or more).
@@ -67,8 +73,14 @@ enum Stage {
         first: Option<Duration>,
         trial_time: Duration,
     },
-    /// Keeping one way until `left` more step time has passed.
-    Settled { helpers: bool, left: Duration },
+    /// Keeping one way until `left` more step time has passed, or until a window of its steps
+    /// takes [`SLOWDOWN`] times `expected`, the mean step time its trial measured.
+    Settled {
+        helpers: bool,
+        left: Duration,
+        expected: Duration,
+        window: Window,
+    },
 }
 
 /// Chooses, step after step, whether the step runs with helpers (see the module docs).
@@ -139,10 +151,33 @@ impl Pacer {
             return;
         }
         match &mut self.stage {
-            Stage::Settled { left, .. } => {
+            Stage::Settled {
+                left,
+                expected,
+                window,
+                ..
+            } => {
                 *left = left.saturating_sub(elapsed);
                 if left.is_zero() {
                     self.stage = Self::trial(self.trials);
+                    return;
+                }
+                if !window.warm {
+                    window.warm = true;
+                    return;
+                }
+                window.steps += 1;
+                window.time += elapsed;
+                if !window.full(self.window_time) {
+                    return;
+                }
+                if window.mean() > expected.mul_f64(SLOWDOWN) {
+                    self.stage = Self::trial(self.trials);
+                } else {
+                    *window = Window {
+                        warm: true,
+                        ..Window::new(window.helpers)
+                    };
                 }
             }
             Stage::Trying {
@@ -170,9 +205,12 @@ impl Pacer {
                 } else {
                     (first_mean, window.mean())
                 };
+                let helpers = with_helpers <= alone;
                 self.stage = Stage::Settled {
-                    helpers: with_helpers <= alone,
+                    helpers,
                     left: *trial_time * SETTLE_FACTOR,
+                    expected: if helpers { with_helpers } else { alone },
+                    window: Window::new(helpers),
                 };
                 self.trials += 1;
             }
@@ -216,18 +254,45 @@ mod tests {
             unreachable!()
         };
         assert!(left >= WINDOW_TIME * 2 * SETTLE_FACTOR);
-        // The second core gets taken: the settled way runs on until its time is spent...
+        // Steps a little slower than the trial's (within SLOWDOWN): the settled way runs on
+        // until its time is spent...
         let mut steps = 0;
         while matches!(pacer.stage, Stage::Settled { .. }) {
             assert!(pacer.helpers());
+            pacer.record(true, us(280));
+            steps += 1;
+        }
+        assert!(steps > 1000);
+        // ...then a trial, alone first this time, finds that helpers are still faster.
+        assert!(!pacer.helpers());
+        assert!(settle(&mut pacer, us(300), us(200)));
+        assert_eq!(pacer.trials, 2);
+    }
+
+    #[test]
+    fn a_settled_way_that_slows_down_is_tried_again_at_once() {
+        let us = Duration::from_micros;
+        let mut pacer = Pacer::new();
+        assert!(settle(&mut pacer, us(300), us(200)));
+        // The second core gets taken: steps with helpers take three times as long. Within a
+        // window (its warm-up step, then WINDOW_TIME of steps) a new trial starts...
+        let mut steps = 0;
+        while matches!(pacer.stage, Stage::Settled { .. }) {
             pacer.record(true, us(600));
             steps += 1;
         }
-        assert!(steps > 10);
-        // ...then a trial, alone first this time, finds that alone is faster now.
+        assert_eq!(steps, 1 + WINDOW_TIME.as_micros() as u32 / 600 + 1);
+        // ...alone first this time, and finds that alone is faster now.
         assert!(!pacer.helpers());
         assert!(!settle(&mut pacer, us(300), us(600)));
         assert_eq!(pacer.trials, 2);
+        // The same when alone was kept and its own steps slow down.
+        let mut steps = 0;
+        while matches!(pacer.stage, Stage::Settled { .. }) {
+            pacer.record(false, us(900));
+            steps += 1;
+        }
+        assert!(steps < 100, "{steps} steps");
     }
 
     #[test]
