@@ -11,6 +11,10 @@
 //! - Adam at b-adam-32 and at the MNIST preset's 784-256-128-10, batch 128, as the plain step
 //!   (gradients, then the update) and as the fused rule step (the update on each band of the
 //!   weight gradients inside the backward pass), through the step strategies.
+//! - b-sgd-256 through the fused SGD step on 16,384 mostly-zero rows (50 MB, past the caches),
+//!   its first layer over the non-zeros as `backprop bench` runs it, with the next batch's rows
+//!   given (the helper gathers them in pieces during the step) and without (each step gathers
+//!   its own batch).
 //!
 //! `cargo bench -p backprop --bench training_step`; `BENCH_THREADS` sets the pool (default 2, the
 //! machine the peers were measured on). The per-epoch figures of `backprop bench` are the ones to
@@ -20,7 +24,7 @@ use backprop::conv::ImageShape;
 use backprop::feature_layers::FeatureLayer;
 use backprop::optim::{AdamConfig, Optimizer, OptimizerConfig, ParameterRef, SgdConfig};
 use backprop::train::{DivergenceCheck, DivergenceSettings, FusedRuleStep, MetricAccumulator};
-use backprop::train::{PlainStep, StepInput, StepStrategy};
+use backprop::train::{FusedSgdStep, PlainStep, StepInput, StepStrategy};
 use backprop::{Activation, Cost, Matrix, Network, NetworkConfig, RowsOutput, SeededRng};
 use criterion::{Criterion, Throughput};
 use std::hint::black_box;
@@ -178,6 +182,61 @@ fn adam_strategies(c: &mut Criterion) {
     group.finish();
 }
 
+/// b-sgd-256's step with and without the next batch gathered ahead in pieces.
+fn gather_ahead(c: &mut Criterion) {
+    let (data_x, data_y) = mnist_shaped(16_384, 3);
+    let mut group = c.benchmark_group("gather_ahead");
+    let batch = 256;
+    let batches: Vec<Vec<usize>> = (0..64)
+        .map(|b| {
+            (0..batch)
+                .map(|i| (b * 7919 + i * 613) % data_x.rows())
+                .collect()
+        })
+        .collect();
+    for (kind, ahead) in [
+        ("b-sgd-256/next-batch-ahead", true),
+        ("b-sgd-256/own-gather", false),
+    ] {
+        let mut net = network(
+            &[784, 128, 64, 10],
+            Activation::Relu,
+            Cost::SoftmaxCrossEntropy,
+        );
+        net.set_sparse_input(true);
+        let sgd = SgdConfig::new().with_learning_rate(0.1);
+        let mut optimizer = Optimizer::new(OptimizerConfig::Sgd(sgd)).expect("valid");
+        let mut strategy = FusedSgdStep::default();
+        let mut metrics = MetricAccumulator::new();
+        let mut index = 0;
+        group.throughput(Throughput::Elements(batch as u64));
+        group.bench_function(kind, |b| {
+            b.iter(|| {
+                index += 1;
+                let next: &[usize] = match ahead {
+                    true => &batches[(index + 1) % batches.len()],
+                    false => &[],
+                };
+                let input = StepInput {
+                    x: &data_x,
+                    y: &data_y,
+                    rows: &batches[index % batches.len()],
+                    next_rows: next,
+                    learning_rate: 0.1,
+                    gradient_clip: None,
+                    divergence: DivergenceCheck {
+                        settings: DivergenceSettings::default(),
+                        reference: None,
+                    },
+                };
+                let loss = strategy.step(&mut net, &mut optimizer, &input, &mut metrics);
+                black_box(loss.expect("a finite cost"))
+            })
+        });
+    }
+    group.finish();
+}
+
 fn inference(c: &mut Criterion) {
     let (inputs, _) = mnist_shaped(1000, 2);
     let net = network(
@@ -239,6 +298,7 @@ fn main() {
         let mut criterion = Criterion::default().configure_from_args();
         training(&mut criterion);
         adam_strategies(&mut criterion);
+        gather_ahead(&mut criterion);
         inference(&mut criterion);
         convolution(&mut criterion);
         criterion.final_summary();
