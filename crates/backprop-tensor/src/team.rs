@@ -235,8 +235,9 @@ pub fn with_side_job<R>(side: impl Fn() + Sync, main: impl FnOnce() -> R) -> (R,
 /// team's helpers for the moments they have no loop iteration to run (a helper always takes a
 /// loop's iteration first); once `main` returns, this thread runs the pieces nobody has taken,
 /// beside any helper still taking them, and waits for all. Returns `main`'s result and whether
-/// the pieces ran: outside a team's step they do not run at all (nothing to hide them behind),
-/// and in a step without helpers they all run here after `main`. Each piece runs exactly once.
+/// the pieces ran: outside a team's step, or inside `main` of another side loop (one is on
+/// offer at a time), they do not run at all, and in a step without helpers they all run here
+/// after `main`. Each piece runs exactly once.
 ///
 /// # Panics
 /// When a piece panics (here or on a helper), after every piece that started has finished.
@@ -251,6 +252,11 @@ pub fn with_side_loop<R>(
     }
     // SAFETY: CURRENT points at a team only while `run` keeps it alive on this thread.
     let team = unsafe { &*team };
+    // Only the step's thread posts side loops, and it clears the pointer as each one ends: a
+    // pointer set here means this call is nested in another side loop's `main`.
+    if !team.side_loop.load(Ordering::Acquire).is_null() {
+        return (main(), false);
+    }
     let job = Job {
         body: &side,
         finished: AtomicUsize::new(0),
@@ -778,8 +784,27 @@ mod tests {
             assert_eq!((value, ran), (7, true));
             assert_eq!(*order.lock().unwrap(), [99, 0, 1, 2]);
         }
-        // Outside a team's step the pieces do not run.
+        // Outside a team's step the pieces do not run, nor those of a side loop offered inside
+        // another's `main`; the outer loop's pieces still run once each.
         assert_eq!(with_side_loop(4, |_| panic!("ran"), || 6), (6, false));
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        let outer: Vec<AtomicUsize> = (0..40).map(|_| AtomicUsize::new(0)).collect();
+        let ((nested, nested_ran), ran) = pool.install(|| {
+            run(|| {
+                with_side_loop(
+                    outer.len(),
+                    |i| {
+                        outer[i].fetch_add(1, Ordering::SeqCst);
+                    },
+                    || with_side_loop(3, |_| panic!("nested piece ran"), || 8),
+                )
+            })
+        });
+        assert_eq!((nested, nested_ran, ran), (8, false, true));
+        assert!(outer.iter().all(|p| p.load(Ordering::SeqCst) == 1));
     }
 
     #[test]

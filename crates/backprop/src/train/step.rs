@@ -16,9 +16,9 @@
 //!
 //! The plain and fused strategies read each batch from a buffer gathered from the data set; on
 //! a pool of several threads, the helpers gather the next batch meanwhile (a copy: no bit
-//! depends on who makes it): whole, on a free helper, in a step too small to split its products
-//! or one with a small batch; in small pieces taken between the step's parallel loops, and
-//! finished by the step's thread, in a step that splits its products over a larger batch.
+//! depends on who makes it): whole, on a free helper, in a step too small to split its
+//! products; in small pieces taken between the step's parallel loops, and finished by the
+//! step's thread, in a step that splits them.
 //!
 //! A strategy reports the batch cost, or [`DivergedLoss`] when the cost is not finite or past
 //! the divergence bound; the plain and sharded strategies then leave the weights untouched.
