@@ -13,6 +13,33 @@ unsafe impl<T: Send> Send for SharedRows<T> {}
 // SAFETY: as for `Send` above: concurrent users write disjoint rows and read nothing.
 unsafe impl<T: Send> Sync for SharedRows<T> {}
 
+impl<T: Copy> SharedRows<T> {
+    /// Piece `piece` of a gather in pieces of `rows_per_piece` rows: rows `indices[first..]` of
+    /// `source` (rows `cols` long), the piece's share of them, into the destination's rows from
+    /// `first` = piece · rows_per_piece on.
+    ///
+    /// # Safety
+    /// The destination must hold `indices.len()` rows of `cols` values, and no other thread may
+    /// touch this piece's rows while it runs.
+    unsafe fn copy_piece(
+        &self,
+        source: &[T],
+        cols: usize,
+        indices: &[usize],
+        piece: usize,
+        rows_per_piece: usize,
+    ) {
+        let first = piece * rows_per_piece;
+        let piece_rows = &indices[first..(first + rows_per_piece).min(indices.len())];
+        // SAFETY: rows `first..first + piece_rows.len()` lie inside the destination (it holds
+        // `indices.len()` rows), and the caller gives this piece sole use of them.
+        let target = unsafe {
+            std::slice::from_raw_parts_mut(self.0.add(first * cols), piece_rows.len() * cols)
+        };
+        copy_rows_interleaved(target, source, cols, piece_rows);
+    }
+}
+
 /// Cache lines prefetched at the start of each row by [`Matrix::prefetch_rows`].
 pub const PREFETCH_LINES: usize = 4;
 /// Gathers of at least this many values are split across the pool's threads.
@@ -112,15 +139,10 @@ impl<T: Float> Matrix<T> {
     }
 
     /// [`Matrix::gather_rows`] from rows borrowed in place (a view of any buffer).
+    #[track_caller]
     pub fn gather_rows_from(&mut self, source: MatrixView<'_, T>, indices: &[usize]) {
         let cols = source.cols();
-        if let Some(&bad) = indices.iter().find(|&&i| i >= source.rows()) {
-            panic!(
-                "row {bad} out of range for a {}×{} matrix",
-                source.rows(),
-                cols
-            );
-        }
+        check_rows(source, indices);
         let source = source.as_slice();
         self.resize(indices.len(), cols);
         if cols == 0 {
@@ -133,18 +155,9 @@ impl<T: Float> Matrix<T> {
             let rows_per_piece = (TEAM_GATHER / 2).div_ceil(cols);
             let destination = SharedRows(self.data.as_mut_ptr());
             team::parallel_for(indices.len().div_ceil(rows_per_piece), |piece| {
-                let destination = &destination;
-                let first = piece * rows_per_piece;
-                let piece_rows = &indices[first..(first + rows_per_piece).min(indices.len())];
-                // SAFETY: rows `first..first + piece_rows.len()` of the destination, inside it
-                // (it holds `indices.len()` rows) and written by this piece alone.
-                let target = unsafe {
-                    std::slice::from_raw_parts_mut(
-                        destination.0.add(first * cols),
-                        piece_rows.len() * cols,
-                    )
-                };
-                copy_rows_interleaved(target, source, cols, piece_rows);
+                // SAFETY: the destination holds `indices.len()` rows, and each piece's rows
+                // are written by that piece alone (`parallel_for` runs each index once).
+                unsafe { destination.copy_piece(source, cols, indices, piece, rows_per_piece) }
             });
         } else {
             copy_rows_interleaved(&mut self.data, source, cols, indices);
@@ -171,13 +184,7 @@ impl<T: Float> Matrix<T> {
             return (main(), false);
         }
         let cols = source.cols();
-        if let Some(&bad) = indices.iter().find(|&&i| i >= source.rows()) {
-            panic!(
-                "row {bad} out of range for a {}×{} matrix",
-                source.rows(),
-                cols
-            );
-        }
+        check_rows(source, indices);
         self.resize(indices.len(), cols);
         let rows_per_piece = SIDE_GATHER.div_ceil(cols.max(1));
         let pieces = match cols {
@@ -188,19 +195,10 @@ impl<T: Float> Matrix<T> {
         team::with_side_loop(
             pieces,
             |piece| {
-                let destination = &destination;
-                let first = piece * rows_per_piece;
-                let piece_rows = &indices[first..(first + rows_per_piece).min(indices.len())];
-                // SAFETY: rows `first..first + piece_rows.len()` of the destination, inside it
-                // (it holds `indices.len()` rows) and written by this piece alone (each piece
-                // of a side loop runs once); `self` stays borrowed until the loop has ended.
-                let target = unsafe {
-                    std::slice::from_raw_parts_mut(
-                        destination.0.add(first * cols),
-                        piece_rows.len() * cols,
-                    )
-                };
-                copy_rows_interleaved(target, source, cols, piece_rows);
+                // SAFETY: the destination holds `indices.len()` rows, each piece's rows are
+                // written by that piece alone (each piece of a side loop runs once), and `self`
+                // stays borrowed until the loop has ended.
+                unsafe { destination.copy_piece(source, cols, indices, piece, rows_per_piece) }
             },
             main,
         )
@@ -233,6 +231,18 @@ impl<T: Float> Matrix<T> {
             return;
         }
         add_rows(&self.data, self.cols, &mut sums.data);
+    }
+}
+
+/// Panics, naming the first, when an index is not a row of `source`.
+#[track_caller]
+fn check_rows<T>(source: MatrixView<'_, T>, indices: &[usize]) {
+    if let Some(&bad) = indices.iter().find(|&&i| i >= source.rows()) {
+        panic!(
+            "row {bad} out of range for a {}×{} matrix",
+            source.rows(),
+            source.cols()
+        );
     }
 }
 

@@ -59,6 +59,18 @@ impl Window {
         self.steps >= WINDOW_STEPS && self.time >= least_time
     }
 
+    /// Counts a step of `elapsed` (the first one only warms the window up); true once the
+    /// window is full.
+    fn count(&mut self, elapsed: Duration, least_time: Duration) -> bool {
+        if !self.warm {
+            self.warm = true;
+            return false;
+        }
+        self.steps += 1;
+        self.time += elapsed;
+        self.full(least_time)
+    }
+
     fn mean(&self) -> Duration {
         self.time / self.steps.max(1)
     }
@@ -150,6 +162,7 @@ impl Pacer {
         if helpers != self.helpers() {
             return;
         }
+        let least_time = self.window_time;
         match &mut self.stage {
             Stage::Settled {
                 left,
@@ -162,13 +175,7 @@ impl Pacer {
                     self.stage = Self::trial(self.trials);
                     return;
                 }
-                if !window.warm {
-                    window.warm = true;
-                    return;
-                }
-                window.steps += 1;
-                window.time += elapsed;
-                if !window.full(self.window_time) {
+                if !window.count(elapsed, least_time) {
                     return;
                 }
                 if window.mean() > expected.mul_f64(SLOWDOWN) {
@@ -186,13 +193,7 @@ impl Pacer {
                 trial_time,
             } => {
                 *trial_time += elapsed;
-                if !window.warm {
-                    window.warm = true;
-                    return;
-                }
-                window.steps += 1;
-                window.time += elapsed;
-                if !window.full(self.window_time) {
+                if !window.count(elapsed, least_time) {
                     return;
                 }
                 let Some(first_mean) = *first else {

@@ -257,19 +257,11 @@ pub fn with_side_loop<R>(
     if !team.side_loop.load(Ordering::Acquire).is_null() {
         return (main(), false);
     }
-    let job = Job {
-        body: &side,
-        finished: AtomicUsize::new(0),
-        poisoned: AtomicBool::new(false),
-    };
+    let job = Job::new(&side);
     // SAFETY (lifetime): helpers only reach `job` through a successful claim, and neither the
-    // normal return nor an unwind (`Close`) leaves this function before every claimed piece
-    // has finished.
-    let pointer = &job as *const Job<'_> as *mut Job<'static>;
-    team.side_loop.store(pointer, Ordering::Release);
-    let number = (team.side_loop_state.load(Ordering::Relaxed) >> 32) + 1;
-    team.side_loop_state
-        .store(number << 32 | (count as u64) << 16, Ordering::Release);
+    // normal return (`drain`) nor an unwind (`Close`) leaves this function before every
+    // claimed piece has finished.
+    post(&team.side_loop_state, &team.side_loop, &job, count);
 
     /// When `main` panics: takes the pieces nobody has claimed off the offer, and waits for
     /// the claimed ones.
@@ -291,32 +283,12 @@ pub fn with_side_loop<R>(
     let close = Close { team, job: &job };
     let result = main();
     std::mem::forget(close);
-
-    let mut panic = None;
-    loop {
-        let seen = team.side_loop_state.load(Ordering::Acquire);
-        if seen & 0xFFFF >= count as u64 {
-            break;
-        }
-        if let Some(index) = claim(&team.side_loop_state, seen) {
-            let run = std::panic::AssertUnwindSafe(|| side(index));
-            if let Err(payload) = std::panic::catch_unwind(run) {
-                panic.get_or_insert(payload);
-            }
-            job.finished.fetch_add(1, Ordering::Release);
-        }
-    }
-    while job.finished.load(Ordering::Acquire) < count {
-        std::thread::yield_now();
-    }
-    team.side_loop
-        .store(std::ptr::null_mut(), Ordering::Release);
-    if let Some(payload) = panic {
-        std::panic::resume_unwind(payload);
-    }
-    assert!(
-        !job.poisoned.load(Ordering::Acquire),
-        "a piece of a side loop panicked on another thread"
+    drain(
+        &team.side_loop_state,
+        &team.side_loop,
+        &job,
+        count,
+        "a piece of a side loop",
     );
     (result, true)
 }
@@ -543,45 +515,76 @@ impl Team {
 
     /// Publishes a loop of `count` iterations, helps run it, and waits until all have finished.
     fn for_each(&self, count: usize, body: &(dyn Fn(usize) + Sync)) {
-        let job = Job {
+        let job = Job::new(body);
+        // SAFETY (lifetime): helpers only reach `job` through a successful claim, and `drain`
+        // does not return before every claimed iteration has finished.
+        post(&self.state, &self.job, &job, count);
+        drain(
+            &self.state,
+            &self.job,
+            &job,
+            count,
+            "an iteration of a parallel loop",
+        );
+    }
+}
+
+impl<'a> Job<'a> {
+    fn new(body: &'a (dyn Fn(usize) + Sync)) -> Self {
+        Self {
             body,
             finished: AtomicUsize::new(0),
             poisoned: AtomicBool::new(false),
-        };
-        // SAFETY (lifetime): helpers only reach `job` through a successful claim, and this
-        // function does not return before every claimed iteration has finished.
-        let pointer = &job as *const Job<'_> as *mut Job<'static>;
-        self.job.store(pointer, Ordering::Release);
-        let number = (self.state.load(Ordering::Relaxed) >> 32) + 1;
-        self.state
-            .store(number << 32 | (count as u64) << 16, Ordering::Release);
-        // A panic here must not unwind past `job` while helpers may still use it.
-        let mut panic = None;
-        loop {
-            let seen = self.state.load(Ordering::Acquire);
-            if seen & 0xFFFF >= count as u64 {
-                break;
-            }
-            if let Some(index) = claim(&self.state, seen) {
-                let run = std::panic::AssertUnwindSafe(|| body(index));
-                if let Err(payload) = std::panic::catch_unwind(run) {
-                    panic.get_or_insert(payload);
-                }
-                job.finished.fetch_add(1, Ordering::Release);
-            }
         }
-        while job.finished.load(Ordering::Acquire) < count {
-            std::thread::yield_now();
-        }
-        self.job.store(std::ptr::null_mut(), Ordering::Release);
-        if let Some(payload) = panic {
-            std::panic::resume_unwind(payload);
-        }
-        assert!(
-            !job.poisoned.load(Ordering::Acquire),
-            "an iteration of a parallel loop panicked on another thread"
-        );
     }
+}
+
+/// Publishes `job` as the next loop of `count` iterations on the state word `state` and the
+/// pointer `slot`. The caller must keep `job` alive until [`drain`] has returned.
+fn post(state: &AtomicU64, slot: &AtomicPtr<Job<'static>>, job: &Job<'_>, count: usize) {
+    let pointer = job as *const Job<'_> as *mut Job<'static>;
+    slot.store(pointer, Ordering::Release);
+    let number = (state.load(Ordering::Relaxed) >> 32) + 1;
+    state.store(number << 32 | (count as u64) << 16, Ordering::Release);
+}
+
+/// Claims and runs here whatever is left of the loop [`post`] published, waits until all
+/// `count` iterations have finished (those on other threads too), and takes the loop off
+/// `slot`; then passes on a panic of an iteration run here, or reports one on another thread
+/// (`what` names the iterations). A panic must not unwind past `job` while helpers may use it,
+/// hence the order.
+fn drain(
+    state: &AtomicU64,
+    slot: &AtomicPtr<Job<'static>>,
+    job: &Job<'_>,
+    count: usize,
+    what: &str,
+) {
+    let mut panic = None;
+    loop {
+        let seen = state.load(Ordering::Acquire);
+        if seen & 0xFFFF >= count as u64 {
+            break;
+        }
+        if let Some(index) = claim(state, seen) {
+            let run = std::panic::AssertUnwindSafe(|| (job.body)(index));
+            if let Err(payload) = std::panic::catch_unwind(run) {
+                panic.get_or_insert(payload);
+            }
+            job.finished.fetch_add(1, Ordering::Release);
+        }
+    }
+    while job.finished.load(Ordering::Acquire) < count {
+        std::thread::yield_now();
+    }
+    slot.store(std::ptr::null_mut(), Ordering::Release);
+    if let Some(payload) = panic {
+        std::panic::resume_unwind(payload);
+    }
+    assert!(
+        !job.poisoned.load(Ordering::Acquire),
+        "{what} panicked on another thread"
+    );
 }
 
 #[cfg(test)]

@@ -132,6 +132,28 @@ fn training(c: &mut Criterion) {
     group.finish();
 }
 
+/// A step's input: `rows` of the data, the next batch's `next_rows` (empty: none), at the
+/// rate `learning_rate`, with no clipping and the default divergence check.
+fn step_input<'a>(
+    (x, y): (&'a Matrix<f32>, &'a Matrix<f32>),
+    rows: &'a [usize],
+    next_rows: &'a [usize],
+    learning_rate: f64,
+) -> StepInput<'a, f32> {
+    StepInput {
+        x,
+        y,
+        rows,
+        next_rows,
+        learning_rate,
+        gradient_clip: None,
+        divergence: DivergenceCheck {
+            settings: DivergenceSettings::default(),
+            reference: None,
+        },
+    }
+}
+
 /// The plain and the fused rule step of Adam, side by side, through the strategies the trainer
 /// picks between.
 fn adam_strategies(c: &mut Criterion) {
@@ -161,18 +183,9 @@ fn adam_strategies(c: &mut Criterion) {
             group.bench_function(format!("{name}/{kind}"), |b| {
                 b.iter(|| {
                     index += 1;
-                    let input = StepInput {
-                        x: &data_x,
-                        y: &data_y,
-                        rows: &batches[index % batches.len()],
-                        next_rows: &batches[(index + 1) % batches.len()],
-                        learning_rate: 1e-3,
-                        gradient_clip: None,
-                        divergence: DivergenceCheck {
-                            settings: DivergenceSettings::default(),
-                            reference: None,
-                        },
-                    };
+                    let rows = &batches[index % batches.len()];
+                    let next_rows = &batches[(index + 1) % batches.len()];
+                    let input = step_input((&data_x, &data_y), rows, next_rows, 1e-3);
                     let loss = strategy.step(&mut net, &mut optimizer, &input, &mut metrics);
                     black_box(loss.expect("a finite cost"))
                 })
@@ -217,18 +230,8 @@ fn gather_ahead(c: &mut Criterion) {
                     true => &batches[(index + 1) % batches.len()],
                     false => &[],
                 };
-                let input = StepInput {
-                    x: &data_x,
-                    y: &data_y,
-                    rows: &batches[index % batches.len()],
-                    next_rows: next,
-                    learning_rate: 0.1,
-                    gradient_clip: None,
-                    divergence: DivergenceCheck {
-                        settings: DivergenceSettings::default(),
-                        reference: None,
-                    },
-                };
+                let rows = &batches[index % batches.len()];
+                let input = step_input((&data_x, &data_y), rows, next, 0.1);
                 let loss = strategy.step(&mut net, &mut optimizer, &input, &mut metrics);
                 black_box(loss.expect("a finite cost"))
             })
