@@ -404,4 +404,63 @@ mod tests {
             }
         }
     }
+
+    /// The training passes split across a team's threads give the bits of the whole pass on
+    /// one thread, for every activation (softmax's forward pass included), at row widths that
+    /// make ragged last blocks.
+    #[test]
+    fn training_passes_split_across_a_team_give_the_same_bits() {
+        let activations = [
+            Activation::Identity,
+            Activation::Sigmoid,
+            Activation::Tanh,
+            Activation::Relu,
+            Activation::LeakyRelu {
+                negative_slope: 0.01,
+            },
+            Activation::Gelu,
+            Activation::Softmax,
+        ];
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .unwrap();
+        for activation in activations {
+            for (rows, cols) in [(300, 64), (97, 100), (1000, 10), (20, 10)] {
+                let value = |v: usize| ((v * 37) % 101) as f64 / 9.0 - 5.0;
+                let z0 = Matrix::from_fn(rows, cols, |i, j| value(i * cols + j) as f32);
+                let bias = Matrix::from_fn(1, cols, |_, j| (j % 5) as f32 * 0.3 - 0.6);
+                let g = Matrix::from_fn(rows, cols, |i, j| value(i * 7 + j * 3) as f32 * 0.1);
+                let passes = || {
+                    let (mut z, mut a, mut delta) =
+                        (z0.clone(), Matrix::zeros(0, 0), Matrix::zeros(0, 0));
+                    activation.add_bias_and_forward(&mut z, &bias, &mut a);
+                    activation.backward_into(&z, &a, &g, &mut delta);
+                    (z, a, delta)
+                };
+                let alone = passes();
+                let split = pool.install(|| {
+                    backprop_tensor::team::run(|| {
+                        assert!(
+                            team_blocks(rows * cols, cols).is_some()
+                                == (rows * cols >= 2 * TEAM_BLOCK)
+                        );
+                        passes()
+                    })
+                });
+                let parts = [
+                    ("z", &alone.0, &split.0),
+                    ("a", &alone.1, &split.1),
+                    ("δ", &alone.2, &split.2),
+                ];
+                for (name, one, other) in parts {
+                    let (one, other) = (one.as_slice(), other.as_slice());
+                    assert_eq!(one.len(), other.len());
+                    let differs = (0..one.len()).find(|&k| one[k].to_bits() != other[k].to_bits());
+                    let what = format!("{activation} {name}, {rows} × {cols}: first difference");
+                    assert_eq!(differs, None, "{what}");
+                }
+            }
+        }
+    }
 }
