@@ -417,23 +417,6 @@ impl Team {
         }
     }
 
-    /// Claims and runs a piece of the side loop on offer, if one is left; true when it ran one.
-    fn run_side_piece(&self) -> bool {
-        let seen = self.side_loop_state.load(Ordering::Acquire);
-        let Some(index) = claim(&self.side_loop_state, seen) else {
-            return false;
-        };
-        // SAFETY: the claim succeeded, so the side loop has an unfinished piece (this one) and
-        // its poster waits for it: the job is alive.
-        let job = unsafe { &*self.side_loop.load(Ordering::Acquire) };
-        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (job.body)(index)));
-        if outcome.is_err() {
-            job.poisoned.store(true, Ordering::Release);
-        }
-        job.finished.fetch_add(1, Ordering::Release);
-        true
-    }
-
     /// Takes the side loop's unclaimed pieces off the offer; returns how many were claimed.
     fn close_side_loop(&self) -> usize {
         let mut seen = self.side_loop_state.load(Ordering::Acquire);
@@ -487,28 +470,13 @@ impl Team {
             if self.run_side_job() {
                 continue;
             }
-            let seen = self.state.load(Ordering::Acquire);
-            match claim(&self.state, seen) {
-                Some(index) => {
-                    // SAFETY: the claim succeeded, so the loop still has an unfinished
-                    // iteration (this one) and its caller is still waiting: the job is alive.
-                    let job = unsafe { &*self.job.load(Ordering::Acquire) };
-                    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        (job.body)(index)
-                    }));
-                    if outcome.is_err() {
-                        job.poisoned.store(true, Ordering::Release);
-                    }
-                    job.finished.fetch_add(1, Ordering::Release);
-                }
-                // No iteration to claim: a piece of the side loop, if one is on offer; else
-                // offer the core to anything else that wants it, and look again as soon as it
-                // comes back (at once on an idle machine).
-                None => {
-                    if !self.run_side_piece() {
-                        std::thread::yield_now();
-                    }
-                }
+            // An iteration of the step's loop first; else a piece of the side loop, if one is
+            // on offer; else offer the core to anything else that wants it, and look again as
+            // soon as it comes back (at once on an idle machine).
+            if !help_once(&self.state, &self.job)
+                && !help_once(&self.side_loop_state, &self.side_loop)
+            {
+                std::thread::yield_now();
             }
         }
     }
@@ -537,6 +505,25 @@ impl<'a> Job<'a> {
             poisoned: AtomicBool::new(false),
         }
     }
+}
+
+/// On a helper: claims one iteration of the loop published on `state` and `slot`, if one is
+/// left, and runs it (a panic marks the job poisoned for its caller to report); true when it
+/// ran one.
+fn help_once(state: &AtomicU64, slot: &AtomicPtr<Job<'static>>) -> bool {
+    let seen = state.load(Ordering::Acquire);
+    let Some(index) = claim(state, seen) else {
+        return false;
+    };
+    // SAFETY: the claim succeeded, so the loop still has an unfinished iteration (this one) and
+    // its caller waits for it in `drain` (or `with_side_loop`'s `Close`): the job is alive.
+    let job = unsafe { &*slot.load(Ordering::Acquire) };
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (job.body)(index)));
+    if outcome.is_err() {
+        job.poisoned.store(true, Ordering::Release);
+    }
+    job.finished.fetch_add(1, Ordering::Release);
+    true
 }
 
 /// Publishes `job` as the next loop of `count` iterations on the state word `state` and the

@@ -359,22 +359,24 @@ fn times<T: Float>(z: &[T], a: &[T], g: &[T], d: &mut [T], derivative: impl Fn(T
 mod tests {
     use super::*;
 
+    /// Every element-wise activation (all but softmax).
+    const ELEMENT_WISE: [Activation; 6] = [
+        Activation::Identity,
+        Activation::Sigmoid,
+        Activation::Tanh,
+        Activation::Relu,
+        Activation::LeakyRelu {
+            negative_slope: 0.01,
+        },
+        Activation::Gelu,
+    ];
+
     /// The fused passes (one pass per row, or two for rows narrower than `NARROW_ROW`) give
     /// each element σ(z + b) bit for bit as the element-wise form computes it, in training
     /// (z kept) and in inference (in place).
     #[test]
     fn bias_and_activation_passes_match_the_element_wise_form_at_any_row_width() {
-        let activations = [
-            Activation::Identity,
-            Activation::Sigmoid,
-            Activation::Tanh,
-            Activation::Relu,
-            Activation::LeakyRelu {
-                negative_slope: 0.01,
-            },
-            Activation::Gelu,
-        ];
-        for activation in activations {
+        for activation in ELEMENT_WISE {
             for cols in [1, 10, 30, NARROW_ROW - 1, NARROW_ROW, 100] {
                 let rows = 7;
                 let z0: Vec<f32> = (0..rows * cols)
@@ -410,22 +412,11 @@ mod tests {
     /// make ragged last blocks.
     #[test]
     fn training_passes_split_across_a_team_give_the_same_bits() {
-        let activations = [
-            Activation::Identity,
-            Activation::Sigmoid,
-            Activation::Tanh,
-            Activation::Relu,
-            Activation::LeakyRelu {
-                negative_slope: 0.01,
-            },
-            Activation::Gelu,
-            Activation::Softmax,
-        ];
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(3)
             .build()
             .unwrap();
-        for activation in activations {
+        for activation in ELEMENT_WISE.into_iter().chain([Activation::Softmax]) {
             for (rows, cols) in [(300, 64), (97, 100), (1000, 10), (20, 10)] {
                 let value = |v: usize| ((v * 37) % 101) as f64 / 9.0 - 5.0;
                 let z0 = Matrix::from_fn(rows, cols, |i, j| value(i * cols + j) as f32);
