@@ -53,4 +53,5 @@ pub use float::Float;
 pub use matmul::Transpose;
 pub use matrix::{all_finite, argmax, Matrix};
 pub use random::{RngState, SeededRng};
+pub use transpose::for_each_band_beside_transpose;
 pub use view::MatrixView;

@@ -1,8 +1,10 @@
 //! Transposes in 16 × 16 blocks that stay in cache (with AVX-512, in registers: whole blocks
 //! for `f32`, 8 × 8 squares for `f64`, masked at the edges): the one transpose behind
 //! [`Matrix::transpose_into`](crate::Matrix::transpose_into) and
-//! [`AlignedRows::transpose_from`](crate::sparse_rows::AlignedRows::transpose_from). A transpose
-//! only copies values, so every form gives the same result.
+//! [`AlignedRows::transpose_from`](crate::sparse_rows::AlignedRows::transpose_from), and
+//! [`for_each_band_beside_transpose`], which hands a transpose to its reader band by band
+//! instead of writing all of it. A transpose only copies values, so every form gives the same
+//! result.
 
 use crate::{team, Float};
 
@@ -37,6 +39,71 @@ pub(crate) fn transpose_blocks<T: Float>(
     team::for_each_chunk(dst, band, |index, out| {
         transpose_band(src, src_stride, (rows, cols), out, dst_stride, index)
     });
+}
+
+thread_local! {
+    /// This thread's buffer for [`for_each_band_beside_transpose`], kept from call to call.
+    static BAND: std::cell::RefCell<Option<Box<dyn std::any::Any>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `body(band, of_transpose)` for each band of 16 rows of `out` (the last one shorter),
+/// `of_transpose` the same rows of `source`ᵀ, made for the band in a buffer of the thread's:
+/// an update such as W ← s·W − η·(Gᵀ)ᵀ reads a gradient kept transposed without writing the
+/// whole transpose to memory and reading it back. `out` has `source.cols()` rows of
+/// `source.rows()` values; the bands split across the team's threads as a whole transpose's do
+/// (from the same size), each band once, so `body` must touch only its own band.
+///
+/// ```
+/// use backprop_tensor::{for_each_band_beside_transpose, Matrix};
+/// let g = Matrix::from_vec(3, 2, vec![1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0]).unwrap();
+/// let mut w = vec![10.0f32; 6]; // 2 × 3, less Gᵀ = [1 3 5; 2 4 6]
+/// for_each_band_beside_transpose(&mut w, &g, |_, band, g| {
+///     band.iter_mut().zip(g).for_each(|(w, &g)| *w -= g)
+/// });
+/// assert_eq!(w, [9.0, 7.0, 5.0, 8.0, 6.0, 4.0]);
+/// ```
+///
+/// # Panics
+/// When `out` does not hold `source.cols()` × `source.rows()` values.
+pub fn for_each_band_beside_transpose<T: Float>(
+    out: &mut [T],
+    source: &crate::Matrix<T>,
+    body: impl Fn(usize, &mut [T], &[T]) + Sync + Send,
+) {
+    let (rows, cols) = source.shape();
+    assert_eq!(
+        out.len(),
+        rows * cols,
+        "for_each_band_beside_transpose: {} values beside a transpose of {cols} × {rows}",
+        out.len()
+    );
+    if out.is_empty() {
+        return;
+    }
+    let run = |index: usize, band: &mut [T]| {
+        let spare = BAND.with(|spare| spare.borrow_mut().take());
+        let mut buffer = spare
+            .and_then(|spare| spare.downcast::<Vec<T>>().ok())
+            .map_or_else(Vec::new, |buffer| *buffer);
+        if buffer.len() < band.len() {
+            buffer.resize(band.len(), T::ZERO);
+        }
+        // Every value of the band's part of the buffer is written before `body` reads it.
+        let of_transpose = &mut buffer[..band.len()];
+        let shape = (rows, cols);
+        transpose_band(source.as_slice(), cols, shape, of_transpose, rows, index);
+        body(index, band, of_transpose);
+        BAND.with(|spare| *spare.borrow_mut() = Some(Box::new(buffer)));
+    };
+    let band = BLOCK * rows;
+    if out.len() < PARALLEL_VALUES {
+        for (index, chunk) in out.chunks_mut(band).enumerate() {
+            run(index, chunk);
+        }
+        return;
+    }
+    team::for_each_chunk(out, band, run);
 }
 
 /// Band `index` of [`transpose_blocks`]: destination rows index·16.. (source columns), in
@@ -226,6 +293,52 @@ mod tests {
             .unwrap();
         let t = pool.install(|| crate::team::run(|| big.transpose()));
         assert!((0..257).all(|j| (0..300).all(|i| t[(j, i)] == big[(i, j)])));
+    }
+
+    /// Each band of `out` meets the same rows of the source's transpose, with its index, on
+    /// the calling thread and split across a team, over bands cut short and both types.
+    fn check_bands<T: crate::Float>(threads: usize) {
+        for (rows, cols) in [(1, 1), (5, 3), (17, 33), (300, 257), (784, 128)] {
+            let source =
+                Matrix::<T>::from_fn(rows, cols, |i, j| T::from_f64((i * cols + j) as f64));
+            let mut out = vec![T::ZERO; rows * cols];
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| {
+                crate::team::run(|| {
+                    super::for_each_band_beside_transpose(&mut out, &source, |index, band, of| {
+                        assert_eq!(band.len(), of.len());
+                        for (offset, (value, &t)) in band.iter_mut().zip(of).enumerate() {
+                            let (r, c) = (index * 16 + offset / rows, offset % rows);
+                            assert_eq!(t, source[(c, r)], "{rows}x{cols} at ({r}, {c})");
+                            *value = t + T::ONE;
+                        }
+                    })
+                })
+            });
+            for r in 0..cols {
+                for c in 0..rows {
+                    assert_eq!(out[r * rows + c], source[(c, r)] + T::ONE);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn bands_meet_the_rows_of_the_transpose() {
+        for threads in [1, 2, 3] {
+            check_bands::<f32>(threads);
+            check_bands::<f64>(threads);
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "6 values beside a transpose of 2 × 2")]
+    fn bands_refuse_a_mismatched_output() {
+        let source = Matrix::<f32>::zeros(2, 2);
+        super::for_each_band_beside_transpose(&mut [0.0f32; 6], &source, |_, _, _| {});
     }
 
     #[test]

@@ -26,7 +26,7 @@ use crate::sparse_input::{self, SparseInput};
 use backprop_tensor::matmul::{gemm, gemm_add_scaled, Transpose, PARALLEL_THRESHOLD};
 use backprop_tensor::row_panels::gemm_row_panels;
 use backprop_tensor::sparse_rows::AlignedRows;
-use backprop_tensor::{team, Float, Matrix};
+use backprop_tensor::{for_each_band_beside_transpose, team, Float, Matrix};
 
 /// Elements of W one task of the sparse path's optimiser update takes.
 const UPDATE_PIECE: usize = 4096;
@@ -423,20 +423,16 @@ impl<T: Float> Dense<T> {
         // BP3
         delta.column_sums_into(&mut self.bias_gradient);
         if let Some(sparse) = self.sparse.as_deref_mut().filter(|s| s.active()) {
-            // BP4 over the input's non-zeros, then the step: wⱼₖ ← s·wⱼₖ − η·∂C/∂wⱼₖ
-            sparse.weight_gradient(&cache.input, delta, &mut self.weight_gradient);
+            // BP4 over the input's non-zeros, left transposed, then the step band by band of
+            // W, each band's gradient transposed beside it: wⱼₖ ← s·wⱼₖ − η·∂C/∂wⱼₖ
+            let gradient = sparse.weight_gradient_transposed(&cache.input, delta);
             let (scale, rate) = (descent.weight_scale, descent.learning_rate);
-            let gradient = self.weight_gradient.as_slice();
-            team::for_each_chunk(
-                self.weight.as_mut_slice(),
-                UPDATE_PIECE,
-                |index, weights| {
-                    let gradient = &gradient[index * UPDATE_PIECE..][..weights.len()];
-                    for (w, &g) in weights.iter_mut().zip(gradient) {
-                        *w = scale * *w - rate * g;
-                    }
-                },
-            );
+            let weights = self.weight.as_mut_slice();
+            for_each_band_beside_transpose(weights, gradient, |_, weights, gradient| {
+                for (w, &g) in weights.iter_mut().zip(gradient) {
+                    *w = scale * *w - rate * g;
+                }
+            });
         } else {
             // BP4 and the SGD step in one pass: wⱼₖ ← s·wⱼₖ − η Σₓ δⱼ aₖˡ⁻¹
             gemm_add_scaled(

@@ -110,6 +110,21 @@ impl<T: Float> SparseInput<T> {
         self.skipped += self.zeros_times(delta.cols());
     }
 
+    /// (∂C/∂W)ᵀ = Xᵀ·δ (inputs × units) over X's non-zeros, left transposed for an update
+    /// that reads it so ([`backprop_tensor::for_each_band_beside_transpose`]).
+    pub(crate) fn weight_gradient_transposed(
+        &mut self,
+        input: &Matrix<T>,
+        delta: &Matrix<T>,
+    ) -> &Matrix<T> {
+        debug_assert!(self.active, "the forward pass took the dense path");
+        self.transposed.fill_transposed_from(input);
+        copy_into(delta, &mut self.delta);
+        sparse_product(&mut self.gradient_transposed, &self.transposed, &self.delta);
+        self.skipped += self.zeros_times(delta.cols());
+        &self.gradient_transposed
+    }
+
     /// The multiply-adds a dense product over this batch into `units` would spend on zeros.
     fn zeros_times(&self, units: usize) -> u64 {
         let zeros = self.batch.rows() * self.batch.cols() - self.batch.non_zeros();
