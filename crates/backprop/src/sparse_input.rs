@@ -102,12 +102,8 @@ impl<T: Float> SparseInput<T> {
         delta: &Matrix<T>,
         gradient: &mut Matrix<T>,
     ) {
-        debug_assert!(self.active, "the forward pass took the dense path");
-        self.transposed.fill_transposed_from(input);
-        copy_into(delta, &mut self.delta);
-        sparse_product(&mut self.gradient_transposed, &self.transposed, &self.delta);
-        self.gradient_transposed.transpose_into(gradient);
-        self.skipped += self.zeros_times(delta.cols());
+        self.weight_gradient_transposed(input, delta)
+            .transpose_into(gradient);
     }
 
     /// (∂C/∂W)ᵀ = Xᵀ·δ (inputs × units) over X's non-zeros, left transposed for an update
